@@ -1,0 +1,424 @@
+//! The primary and backup databases: the project's own log engine on a
+//! volume of a storage array.
+//!
+//! The primary commits pushed versions durably (append, then sync) before
+//! it reports them committed, answers pulls, and sends the backup a full
+//! image every `backup_interval`. The backup keeps the last image it sealed.
+//! Restores and images are staged: they replace the contents only once a
+//! seal entry is durable, so a crash in the middle leaves the old contents.
+//!
+//! On a blank volume (after its array was destroyed) a database either
+//! formats itself and serves the empty result under a new epoch (the 2009
+//! way) or waits for the operator to restore it, as the design says.
+
+use crate::design::{BlankBoot, Design};
+use crate::logstore::LogStore;
+use crate::msg::{DbHealth, Msg, SyncResult};
+use crate::record::{RecordId, Row, VersionId};
+use serde::{Deserialize, Serialize};
+use sim::disk::DiskError;
+use sim::fields;
+use sim::host::{Addr, Boot, DiskHandle, Io};
+use sim::lineage::EndCause;
+use sim::time::SimTime;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use xxhash_rust::xxh3::Xxh3;
+
+const TIMER_BACKUP: u64 = 1;
+
+/// Which database this is.
+#[derive(Clone, Debug)]
+pub enum Role {
+    /// The primary: serves the sync server and sends nightly images.
+    Primary {
+        /// The backup database.
+        backup: Addr,
+        /// How often the backup job runs.
+        interval: Duration,
+        /// When the first backup job runs.
+        offset: Duration,
+    },
+    /// The backup: keeps the last full image it received.
+    Backup,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Entry {
+    Epoch { epoch: u64, rebuilt: bool },
+    Commit { row: Row, seq: u64 },
+    ReadOnly(bool),
+    Clear,
+    Seal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Serving,
+    AwaitingRestore,
+}
+
+type Rows = BTreeMap<u32, BTreeMap<RecordId, (Row, u64)>>;
+
+/// A database's state machine.
+pub struct Database {
+    role: Role,
+    design: Design,
+    store: String,
+    disk: DiskHandle,
+    log: Option<LogStore>,
+    state: State,
+    epoch: u64,
+    rebuilt: bool,
+    read_only: bool,
+    users: Rows,
+    staging: Option<Rows>,
+    next_seq: u64,
+}
+
+impl Database {
+    /// A database on `disk`, named `store` in the trace.
+    pub fn new(role: Role, design: Design, store: String, disk: DiskHandle) -> Self {
+        Database {
+            role,
+            design,
+            store,
+            disk,
+            log: None,
+            state: State::Serving,
+            epoch: 0,
+            rebuilt: false,
+            read_only: false,
+            users: Rows::new(),
+            staging: None,
+            next_seq: 1,
+        }
+    }
+
+    /// The rows this database serves for `user` (none while it awaits a restore).
+    pub fn view(&self, user: u32) -> BTreeMap<RecordId, Row> {
+        if self.state != State::Serving {
+            return BTreeMap::new();
+        }
+        self.users
+            .get(&user)
+            .map(|m| m.iter().map(|(r, (row, _))| (*r, row.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the database serves (it is not waiting for a restore).
+    pub fn serving(&self) -> bool {
+        self.state == State::Serving
+    }
+
+    fn all_rows(&self) -> Vec<Row> {
+        self.users
+            .values()
+            .flat_map(|m| m.values().map(|(row, _)| row.clone()))
+            .collect()
+    }
+
+    fn append(&mut self, entry: &Entry) -> Result<(), DiskError> {
+        let bytes = postcard::to_allocvec(entry).expect("entries always encode");
+        let log = self.log.as_mut().expect("opened at boot");
+        log.append(&mut self.disk.lock().expect("disk lock"), &bytes)
+    }
+
+    fn sync(&mut self) -> Result<(), DiskError> {
+        self.disk.lock().expect("disk lock").sync()
+    }
+
+    fn replay(&mut self, entries: &[Vec<u8>]) {
+        for bytes in entries {
+            let Ok(entry) = postcard::from_bytes::<Entry>(bytes) else {
+                break;
+            };
+            match entry {
+                Entry::Epoch { epoch, rebuilt } => (self.epoch, self.rebuilt) = (epoch, rebuilt),
+                Entry::ReadOnly(on) => self.read_only = on,
+                Entry::Commit { row, seq } => {
+                    self.next_seq = self.next_seq.max(seq + 1);
+                    let target = self.staging.as_mut().unwrap_or(&mut self.users);
+                    target.entry(row.record.owner).or_default().insert(row.record, (row, seq));
+                }
+                Entry::Clear => self.staging = Some(Rows::new()),
+                Entry::Seal => {
+                    if let Some(s) = self.staging.take() {
+                        self.users = s;
+                    }
+                }
+            }
+        }
+        self.staging = None;
+    }
+
+    /// Boot: replay the log; on a blank volume, format or wait for a restore.
+    pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
+        let opened = LogStore::open(&self.disk.lock().expect("disk lock"));
+        let (log, opened) = match opened {
+            Ok(x) => x,
+            Err(e) => panic!("{}: volume unreadable at boot: {e}", self.store),
+        };
+        self.log = Some(log);
+        self.replay(&opened.entries);
+        for row in self.all_rows() {
+            io.copy_created(&self.store, &row.record.to_string(), &row.version.to_string());
+        }
+        let primary = matches!(self.role, Role::Primary { .. });
+        if opened.blank && primary {
+            let lost = boot != Boot::First;
+            if lost && self.design.blank_boot == BlankBoot::AwaitRestore {
+                self.state = State::AwaitingRestore;
+                io.trace("db.awaiting-restore", vec![]);
+            } else {
+                self.epoch = io.now().as_millis() + 1;
+                self.rebuilt = lost;
+                let entry = Entry::Epoch {
+                    epoch: self.epoch,
+                    rebuilt: lost,
+                };
+                if self.append(&entry).and_then(|_| self.sync()).is_err() {
+                    panic!("{}: cannot format a blank volume", self.store);
+                }
+                if lost {
+                    io.trace("db.rebuilt", fields!["epoch" => self.epoch]);
+                }
+            }
+        }
+        if let Role::Primary { interval, offset, .. } = self.role {
+            io.set_timer(TIMER_BACKUP, next_backup(io.now(), interval, offset));
+        }
+    }
+
+    /// A message arrived from `from`.
+    pub fn on_message(&mut self, from: Addr, msg: Msg, io: &mut Io<'_, Msg>) {
+        match msg {
+            Msg::DbSync {
+                req,
+                user,
+                epoch: _,
+                cursor,
+                full,
+                digest,
+                push,
+            } => {
+                let result = self.sync_user(user, cursor, full, digest, push, io);
+                io.send(from, Msg::DbSyncReply { req, result });
+            }
+            Msg::BackupImage { epoch, rows } => self.store_image(epoch, rows, io),
+            Msg::Quiesce { req, on } => {
+                let done = self.append(&Entry::ReadOnly(on)).and_then(|_| self.sync()).is_ok();
+                if done {
+                    self.read_only = on;
+                    io.trace("db.quiesce", fields!["on" => on]);
+                }
+                self.reply(from, req, None, done, io);
+            }
+            Msg::Dump { req } => {
+                let has_image = self.state == State::Serving && !(matches!(self.role, Role::Backup) && self.epoch == 0);
+                let rows = has_image.then(|| self.all_rows());
+                self.reply(from, req, rows, true, io);
+            }
+            Msg::Status { req } => self.reply(from, req, None, true, io),
+            Msg::Restore { req, epoch, rows } => {
+                let done = self.restore(epoch, rows, io).is_ok();
+                self.reply(from, req, None, done, io);
+            }
+            _ => {}
+        }
+    }
+
+    fn reply(&self, to: Addr, req: u64, rows: Option<Vec<Row>>, done: bool, io: &mut Io<'_, Msg>) {
+        let health = match self.state {
+            State::Serving => DbHealth::Serving {
+                epoch: self.epoch,
+                rebuilt: self.rebuilt,
+            },
+            State::AwaitingRestore => DbHealth::AwaitingRestore,
+        };
+        io.send(to, Msg::OpReply { req, health, rows, done });
+    }
+
+    fn user_digest(&self, user: u32) -> u64 {
+        let mut h = Xxh3::new();
+        if let Some(m) = self.users.get(&user) {
+            for (r, (row, _)) in m {
+                h.update(&postcard::to_allocvec(&(r, row.version)).expect("encodes"));
+            }
+        }
+        h.digest()
+    }
+
+    fn sync_user(
+        &mut self,
+        user: u32,
+        cursor: u64,
+        full: bool,
+        digest: Option<u64>,
+        push: Vec<Row>,
+        io: &mut Io<'_, Msg>,
+    ) -> SyncResult {
+        if self.state != State::Serving {
+            return SyncResult::Unavailable;
+        }
+        let mut fresh = Vec::new();
+        if !self.read_only {
+            for row in push.iter().filter(|r| r.record.owner == user) {
+                let newer = self.current(row.record).is_none_or(|v| row.version > v);
+                if newer && !fresh.iter().any(|(r, _): &(Row, u64)| r.record == row.record && r.version >= row.version) {
+                    let seq = self.next_seq + fresh.len() as u64;
+                    if self.append(&Entry::Commit { row: row.clone(), seq }).is_err() {
+                        return SyncResult::Unavailable;
+                    }
+                    fresh.push((row.clone(), seq));
+                }
+            }
+            if !fresh.is_empty() && self.sync().is_err() {
+                return SyncResult::Unavailable;
+            }
+        }
+        for (row, seq) in fresh {
+            self.next_seq = self.next_seq.max(seq + 1);
+            self.install(row, seq, io);
+        }
+        let committed: Vec<(RecordId, VersionId)> = push
+            .iter()
+            .filter(|r| self.current(r.record).is_some_and(|v| v >= r.version))
+            .map(|r| (r.record, r.version))
+            .collect();
+        let full = full || digest.is_some_and(|d| d != self.user_digest(user));
+        let rows = self
+            .users
+            .get(&user)
+            .map(|m| {
+                m.values()
+                    .filter(|(_, seq)| full || *seq > cursor)
+                    .map(|(row, _)| row.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        SyncResult::Ok {
+            epoch: self.epoch,
+            cursor: self.next_seq - 1,
+            committed,
+            rows,
+            full,
+        }
+    }
+
+    fn current(&self, record: RecordId) -> Option<VersionId> {
+        self.users
+            .get(&record.owner)
+            .and_then(|m| m.get(&record))
+            .map(|(row, _)| row.version)
+    }
+
+    /// Makes a durable row live and records the copy it creates and supersedes.
+    fn install(&mut self, row: Row, seq: u64, io: &mut Io<'_, Msg>) {
+        let (rs, vs) = (row.record.to_string(), row.version.to_string());
+        let old = self
+            .users
+            .entry(row.record.owner)
+            .or_default()
+            .insert(row.record, (row, seq));
+        if let Some((old, _)) = old {
+            io.copy_ended(&self.store, &rs, &old.version.to_string(), EndCause::Superseded);
+        }
+        io.copy_created(&self.store, &rs, &vs);
+    }
+
+    /// Replaces every row with `rows` durably (a sealed, staged write), then
+    /// updates the lineage: old copies overwritten, new ones created.
+    fn replace_all(&mut self, rows: Vec<Row>, tail: &[Entry], io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+        self.append(&Entry::Clear)?;
+        let mut next = Rows::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            let seq = i as u64 + 1;
+            self.append(&Entry::Commit { row: row.clone(), seq })?;
+            next.entry(row.record.owner).or_default().insert(row.record, (row, seq));
+        }
+        for e in tail {
+            self.append(e)?;
+        }
+        self.append(&Entry::Seal)?;
+        self.sync()?;
+        for row in self.all_rows() {
+            let (rs, vs) = (row.record.to_string(), row.version.to_string());
+            let kept = next
+                .get(&row.record.owner)
+                .and_then(|m| m.get(&row.record))
+                .is_some_and(|(r, _)| r.version == row.version);
+            if !kept {
+                io.copy_ended(&self.store, &rs, &vs, EndCause::Overwritten);
+            }
+        }
+        for m in next.values() {
+            for (row, _) in m.values() {
+                io.copy_created(&self.store, &row.record.to_string(), &row.version.to_string());
+            }
+        }
+        self.next_seq = next.values().map(|m| m.len() as u64).sum::<u64>() + 1;
+        self.users = next;
+        Ok(())
+    }
+
+    fn store_image(&mut self, epoch: u64, rows: Vec<Row>, io: &mut Io<'_, Msg>) {
+        let n = rows.len();
+        match self.replace_all(rows, &[Entry::Epoch { epoch, rebuilt: false }], io) {
+            Ok(()) => {
+                self.epoch = epoch;
+                io.trace("backup.stored", fields!["rows" => n]);
+            }
+            Err(e) => io.trace("backup.failed", fields!["error" => e.to_string()]),
+        }
+    }
+
+    fn restore(&mut self, epoch: u64, rows: Vec<Row>, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+        let n = rows.len();
+        let tail = [
+            Entry::Epoch { epoch, rebuilt: false },
+            Entry::ReadOnly(false),
+        ];
+        self.replace_all(rows, &tail, io)?;
+        (self.epoch, self.rebuilt, self.read_only) = (epoch, false, false);
+        self.state = State::Serving;
+        io.trace("db.restored", fields!["epoch" => epoch, "rows" => n]);
+        Ok(())
+    }
+
+    /// A timer fired: the backup job.
+    pub fn on_timer(&mut self, key: u64, io: &mut Io<'_, Msg>) {
+        let Role::Primary { backup, interval, offset } = self.role.clone() else {
+            return;
+        };
+        if key != TIMER_BACKUP {
+            return;
+        }
+        if self.state == State::Serving {
+            let rows = self.all_rows();
+            io.trace("backup.sent", fields!["rows" => rows.len()]);
+            io.send(backup, Msg::BackupImage { epoch: self.epoch, rows });
+        }
+        io.set_timer(TIMER_BACKUP, next_backup(io.now(), interval, offset));
+    }
+}
+
+/// How long from `now` until the next backup time (offset + k * interval).
+fn next_backup(now: SimTime, interval: Duration, offset: Duration) -> Duration {
+    let (now, iv, off) = (now.as_millis(), interval.as_millis().max(1) as u64, offset.as_millis() as u64);
+    let next = if now < off { off } else { off + ((now - off) / iv + 1) * iv };
+    Duration::from_millis(next - now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backups_run_at_offset_then_every_interval() {
+        let h = Duration::from_secs(3600);
+        assert_eq!(next_backup(SimTime(0), 24 * h, 3 * h), 3 * h);
+        assert_eq!(next_backup(SimTime::ZERO.after(3 * h), 24 * h, 3 * h), 24 * h);
+        assert_eq!(next_backup(SimTime::ZERO.after(4 * h), 24 * h, 3 * h), 23 * h);
+    }
+}

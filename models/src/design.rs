@@ -1,0 +1,138 @@
+//! Designs: every design choice of the system under test is a knob.
+//!
+//! The two presets are the 2009-style design ([`Design::fragile_2009`]) and a
+//! hardened one ([`Design::hardened`]). Each knob can be set on its own in a
+//! scenario file (`[design]` table) or with `--set design.KNOB=VALUE`. No
+//! knob lets a design see, veto or delay the fault plan.
+
+use serde::{Deserialize, Serialize};
+
+/// When a handset tells its user that an edit is `saved`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SavedAck {
+    /// As soon as the edit is written to the flash's write cache (not yet durable).
+    OnWrite,
+    /// Only after the edit is durable on flash (written and synced).
+    AfterSync,
+}
+
+/// What a handset's local store is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HandsetStore {
+    /// A cache of the server: a crash boot or a reset re-fetches everything
+    /// from the server and overwrites the local store with it.
+    Cache,
+    /// The handset's own records: a crash boot keeps what is durable and
+    /// re-uploads what the server has not confirmed.
+    Authoritative,
+}
+
+/// What a database does when it boots on a blank volume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlankBoot {
+    /// Format a new, empty database and serve it (under a new epoch).
+    Format,
+    /// Serve nothing until an operator restores it from a verified copy.
+    AwaitRestore,
+}
+
+/// Every design knob. Field docs state each knob's effect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Design {
+    /// When the user is told `saved`.
+    pub saved_ack: SavedAck,
+    /// Whether the handset store is a server cache or authoritative.
+    pub handset_store: HandsetStore,
+    /// On every sync, handset and server compare a per-user digest; on a
+    /// mismatch the handset re-uploads what the server lacks and restores
+    /// only what it lacks itself.
+    pub digest_sync: bool,
+    /// A changed server epoch (data restored or rebuilt) resets the
+    /// handset's sync cursor, so it sees the server's whole state again.
+    pub epoch_resets_cursor: bool,
+    /// The backup database lives on an array independent of the primary's
+    /// (`true`), or on the same array (`false`).
+    pub backup_independent: bool,
+    /// Before a storage upgrade the operator quiesces writes and takes a
+    /// snapshot on another failure domain, reads it back and verifies it.
+    pub upgrade_snapshot: bool,
+    /// What a database does when it boots on a blank volume.
+    pub blank_boot: BlankBoot,
+    /// Restores (from a snapshot or a backup) check every record's
+    /// end-to-end checksum before the copy is trusted.
+    pub verified_restore: bool,
+}
+
+impl Design {
+    /// The names of the presets, in the order `lastcopy list` prints them.
+    pub const PRESETS: [&'static str; 2] = ["fragile-2009", "hardened"];
+
+    /// The 2009-style design: saved on local write, handsets are a cache of
+    /// the server, nightly backup on the primary's own array, upgrades in
+    /// place with no independent snapshot.
+    pub fn fragile_2009() -> Self {
+        Design {
+            saved_ack: SavedAck::OnWrite,
+            handset_store: HandsetStore::Cache,
+            digest_sync: false,
+            epoch_resets_cursor: false,
+            backup_independent: false,
+            upgrade_snapshot: false,
+            blank_boot: BlankBoot::Format,
+            verified_restore: false,
+        }
+    }
+
+    /// The hardened design: saved only when durable, handsets keep and
+    /// re-upload their own records (digest sync, epoch-aware cursors),
+    /// backups on an independent array, upgrades behind a verified snapshot.
+    pub fn hardened() -> Self {
+        Design {
+            saved_ack: SavedAck::AfterSync,
+            handset_store: HandsetStore::Authoritative,
+            digest_sync: true,
+            epoch_resets_cursor: true,
+            backup_independent: true,
+            upgrade_snapshot: true,
+            blank_boot: BlankBoot::AwaitRestore,
+            verified_restore: true,
+        }
+    }
+
+    /// The preset called `name`, if there is one.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "fragile-2009" => Some(Self::fragile_2009()),
+            "hardened" => Some(Self::hardened()),
+            _ => None,
+        }
+    }
+
+    /// The name of the preset this design equals, or `custom`.
+    pub fn name(&self) -> &'static str {
+        Self::PRESETS
+            .into_iter()
+            .find(|p| Self::preset(p).as_ref() == Some(self))
+            .unwrap_or("custom")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_round_trip_by_name() {
+        for p in Design::PRESETS {
+            assert_eq!(Design::preset(p).unwrap().name(), p);
+        }
+        let mut d = Design::hardened();
+        d.digest_sync = false;
+        assert_eq!(d.name(), "custom");
+        assert!(Design::preset("nope").is_none());
+    }
+}

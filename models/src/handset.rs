@@ -1,0 +1,439 @@
+//! The handset: a user's phone with a local store on flash and a sync client.
+//!
+//! The user's edits arrive as inputs; the handset writes them to its log
+//! store and tells the user `saved` when the design says (on write, or only
+//! once durable). Every `sync_interval`, and shortly after an edit, it runs
+//! one sync exchange with the server: push what the server has not
+//! confirmed, pull what the handset lacks, and tell the user `synced` for
+//! what the server committed.
+//!
+//! Design knobs change what happens after a fault: a `cache` store re-fetches
+//! everything from the server after a crash boot or a reset and overwrites
+//! itself with it (as 2009 handsets did); an `authoritative` store keeps what
+//! is durable and, with digest sync, re-uploads what the server lacks.
+
+use crate::design::{Design, HandsetStore, SavedAck};
+use crate::ledger::LedgerHandle;
+use crate::logstore::LogStore;
+use crate::msg::{Msg, SyncResult};
+use crate::record::{RecordId, Row, VersionId};
+use serde::{Deserialize, Serialize};
+use sim::disk::DiskError;
+use sim::fields;
+use sim::host::{Addr, Boot, DiskHandle, Io};
+use sim::lineage::EndCause;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use xxhash_rust::xxh3::Xxh3;
+
+const TIMER_SYNC: u64 = 1;
+const TIMER_TIMEOUT: u64 = 2;
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
+const RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// A handset's fixed settings.
+#[derive(Clone, Debug)]
+pub struct HandsetConfig {
+    /// The user (and writer) number.
+    pub user: u32,
+    /// The sync server.
+    pub server: Addr,
+    /// The name of the flash store in the trace (`handset-3/flash`).
+    pub store: String,
+    /// How often it syncs on its own.
+    pub sync_interval: Duration,
+    /// Delay from an edit to the sync it triggers.
+    pub sync_after_edit: Duration,
+}
+
+/// One entry of the handset's log.
+#[derive(Debug, Serialize, Deserialize)]
+enum Entry {
+    Put { row: Row, synced: bool },
+    Synced { record: RecordId, version: VersionId },
+    Cursor { epoch: u64, cursor: u64 },
+    Clear,
+}
+
+#[derive(Clone, Debug)]
+struct Local {
+    row: Row,
+    synced: bool,
+}
+
+/// The handset's state machine.
+pub struct Handset {
+    cfg: HandsetConfig,
+    design: Design,
+    disk: DiskHandle,
+    ledger: LedgerHandle,
+    log: Option<LogStore>,
+    rows: BTreeMap<RecordId, Local>,
+    /// What is durably on flash, per record (for copy lineage).
+    durable: BTreeMap<RecordId, VersionId>,
+    changed: BTreeSet<RecordId>,
+    epoch: u64,
+    cursor: u64,
+    need_full: bool,
+    overwrite_on_reply: bool,
+    restoring: bool,
+    in_flight: Option<u64>,
+    next_req: u64,
+}
+
+impl Handset {
+    /// A handset that will read its state from `disk` when it boots.
+    pub fn new(cfg: HandsetConfig, design: Design, disk: DiskHandle, ledger: LedgerHandle) -> Self {
+        Handset {
+            cfg,
+            design,
+            disk,
+            ledger,
+            log: None,
+            rows: BTreeMap::new(),
+            durable: BTreeMap::new(),
+            changed: BTreeSet::new(),
+            epoch: 0,
+            cursor: 0,
+            need_full: false,
+            overwrite_on_reply: false,
+            restoring: false,
+            in_flight: None,
+            next_req: 1,
+        }
+    }
+
+    /// The records this handset serves its user, with the version of each.
+    pub fn view(&self) -> BTreeMap<RecordId, Row> {
+        self.rows.iter().map(|(r, l)| (*r, l.row.clone())).collect()
+    }
+
+    /// How much is at stake right now: a sync exchange in flight and
+    /// versions not yet durable count one each.
+    pub fn at_stake(&self) -> u32 {
+        let undurable = self
+            .rows
+            .iter()
+            .filter(|(r, l)| self.durable.get(r) != Some(&l.row.version))
+            .count();
+        u32::from(self.in_flight.is_some()) + undurable as u32
+    }
+
+    fn append(&mut self, entry: &Entry) -> Result<(), DiskError> {
+        let bytes = postcard::to_allocvec(entry).expect("entries always encode");
+        let log = self.log.as_mut().expect("store opened at boot");
+        log.append(&mut self.disk.lock().expect("disk lock"), &bytes)
+    }
+
+    /// Syncs the flash; on success, records in the lineage which versions
+    /// are now durable copies and which copies they replaced.
+    fn flush<M>(&mut self, io: &Io<'_, M>) -> Result<(), DiskError> {
+        self.disk.lock().expect("disk lock").sync()?;
+        for record in std::mem::take(&mut self.changed) {
+            let old = self.durable.get(&record).copied();
+            let new = self.rows.get(&record).map(|l| l.row.version);
+            if old == new {
+                continue;
+            }
+            let (rs, store) = (record.to_string(), self.cfg.store.as_str());
+            if let Some(o) = old {
+                let cause = if new.is_some_and(|n| n > o) {
+                    EndCause::Superseded
+                } else {
+                    EndCause::Overwritten
+                };
+                io.copy_ended(store, &rs, &o.to_string(), cause);
+            }
+            match new {
+                Some(n) => {
+                    io.copy_created(store, &rs, &n.to_string());
+                    self.durable.insert(record, n);
+                }
+                None => {
+                    self.durable.remove(&record);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, row: Row, synced: bool) -> Result<(), DiskError> {
+        self.append(&Entry::Put {
+            row: row.clone(),
+            synced,
+        })?;
+        self.changed.insert(row.record);
+        self.rows.insert(row.record, Local { row, synced });
+        Ok(())
+    }
+
+    fn digest(&self) -> u64 {
+        let mut h = Xxh3::new();
+        for (r, l) in &self.rows {
+            h.update(&postcard::to_allocvec(&(r, l.row.version)).expect("encodes"));
+        }
+        h.digest()
+    }
+
+    /// Boot: rebuild the store from flash and decide what the next sync asks.
+    pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
+        let opened = {
+            let disk = self.disk.lock().expect("disk lock");
+            LogStore::open(&disk)
+        };
+        let (log, opened) = match opened {
+            Ok(x) => x,
+            Err(e) => panic!("{}: flash unreadable at boot: {e}", self.cfg.store),
+        };
+        self.log = Some(log);
+        for bytes in &opened.entries {
+            match postcard::from_bytes::<Entry>(bytes) {
+                Ok(Entry::Put { row, synced }) => {
+                    self.rows.insert(row.record, Local { row, synced });
+                }
+                Ok(Entry::Synced { record, version }) => {
+                    if let Some(l) = self.rows.get_mut(&record).filter(|l| l.row.version == version) {
+                        l.synced = true;
+                    }
+                }
+                Ok(Entry::Cursor { epoch, cursor }) => (self.epoch, self.cursor) = (epoch, cursor),
+                Ok(Entry::Clear) => self.rows.clear(),
+                Err(_) => break,
+            }
+        }
+        for (r, l) in &self.rows {
+            io.copy_created(&self.cfg.store, &r.to_string(), &l.row.version.to_string());
+            self.durable.insert(*r, l.row.version);
+        }
+        if opened.blank && boot != Boot::First {
+            self.restoring = true;
+            self.need_full = true;
+        }
+        if boot == Boot::Crash && self.design.handset_store == HandsetStore::Cache {
+            self.need_full = true;
+            self.overwrite_on_reply = true;
+        }
+        let phase = (u64::from(self.cfg.user) * 7_919) % self.cfg.sync_interval.as_millis().max(1) as u64;
+        let first = if self.need_full || self.rows.values().any(|l| !l.synced) {
+            self.cfg.sync_after_edit
+        } else {
+            Duration::from_millis(phase + 1)
+        };
+        io.set_timer(TIMER_SYNC, first);
+    }
+
+    /// The user makes `version` of `record`.
+    pub fn edit(&mut self, record: RecordId, version: VersionId, io: &mut Io<'_, Msg>) {
+        let parent = self.rows.get(&record).map(|l| l.row.version);
+        let row = Row::new(record, version, parent);
+        self.ledger.written(record, version, parent, row.sum, io.now());
+        let (rs, vs) = (record.to_string(), version.to_string());
+        if let Err(e) = self.put(row, false) {
+            io.trace("edit.failed", fields!["record" => rs, "version" => vs, "error" => e.to_string()]);
+            return;
+        }
+        let durable = match self.design.saved_ack {
+            SavedAck::OnWrite => true,
+            SavedAck::AfterSync => self.flush(io).is_ok(),
+        };
+        if durable {
+            self.ledger.saved(record, version, io.now());
+            io.trace("ack.saved", fields!["record" => rs, "version" => vs]);
+        } else {
+            io.trace("edit.failed", fields!["record" => rs, "version" => vs, "error" => "sync failed"]);
+        }
+        io.set_timer(TIMER_SYNC, self.cfg.sync_after_edit);
+    }
+
+    /// A timer fired.
+    pub fn on_timer(&mut self, key: u64, io: &mut Io<'_, Msg>) {
+        match key {
+            TIMER_SYNC => self.start_sync(io),
+            TIMER_TIMEOUT => {
+                if self.in_flight.take().is_some() {
+                    io.trace("sync.timeout", vec![]);
+                    io.set_timer(TIMER_SYNC, RETRY_AFTER);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_sync(&mut self, io: &mut Io<'_, Msg>) {
+        io.set_timer(TIMER_SYNC, self.cfg.sync_interval);
+        if self.in_flight.is_some() {
+            return;
+        }
+        if self.flush(io).is_err() {
+            io.trace("sync.aborted", fields!["why" => "flash sync failed"]);
+            return;
+        }
+        let push: Vec<Row> = self
+            .rows
+            .values()
+            .filter(|l| !l.synced)
+            .map(|l| l.row.clone())
+            .collect();
+        let req = self.next_req;
+        self.next_req += 1;
+        self.in_flight = Some(req);
+        io.set_timer(TIMER_TIMEOUT, EXCHANGE_TIMEOUT);
+        let digest = self.design.digest_sync.then(|| self.digest());
+        io.send(
+            self.cfg.server,
+            Msg::Sync {
+                req,
+                user: self.cfg.user,
+                epoch: self.epoch,
+                cursor: self.cursor,
+                full: self.need_full,
+                digest,
+                push,
+            },
+        );
+    }
+
+    /// A message arrived.
+    pub fn on_message(&mut self, msg: Msg, io: &mut Io<'_, Msg>) {
+        let Msg::SyncReply { req, result } = msg else {
+            return;
+        };
+        if self.in_flight != Some(req) {
+            return;
+        }
+        self.in_flight = None;
+        io.cancel_timer(TIMER_TIMEOUT);
+        match result {
+            SyncResult::Unavailable => {
+                io.trace("sync.unavailable", vec![]);
+                io.set_timer(TIMER_SYNC, RETRY_AFTER);
+            }
+            SyncResult::Ok {
+                epoch,
+                cursor,
+                committed,
+                rows,
+                full,
+            } => {
+                if let Err(e) = self.apply_reply(epoch, cursor, committed, rows, full, io) {
+                    io.trace("sync.aborted", fields!["why" => e.to_string()]);
+                }
+                if self.need_full || self.rows.values().any(|l| !l.synced) {
+                    io.set_timer(TIMER_SYNC, Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    fn apply_reply(
+        &mut self,
+        epoch: u64,
+        cursor: u64,
+        committed: Vec<(RecordId, VersionId)>,
+        rows: Vec<Row>,
+        full: bool,
+        io: &mut Io<'_, Msg>,
+    ) -> Result<(), DiskError> {
+        for (record, version) in committed {
+            self.ledger.synced(record, version, io.now());
+            io.trace(
+                "ack.synced",
+                fields!["record" => record.to_string(), "version" => version.to_string()],
+            );
+            if self.rows.get(&record).is_some_and(|l| l.row.version == version && !l.synced) {
+                self.append(&Entry::Synced { record, version })?;
+                self.rows.get_mut(&record).expect("checked").synced = true;
+            }
+        }
+        if self.overwrite_on_reply && full {
+            self.overwrite_with(rows, io)?;
+        } else {
+            self.merge(rows, full, io)?;
+        }
+        if full {
+            self.need_full = false;
+        }
+        if epoch != self.epoch {
+            if self.epoch != 0 && self.design.epoch_resets_cursor && !full {
+                io.trace("sync.epoch-changed", fields!["old" => self.epoch, "new" => epoch]);
+                self.need_full = true;
+            }
+            self.epoch = epoch;
+        }
+        self.cursor = cursor;
+        self.append(&Entry::Cursor {
+            epoch: self.epoch,
+            cursor,
+        })?;
+        self.flush(io)
+    }
+
+    /// The cache design: the server's state replaces the local store.
+    fn overwrite_with(&mut self, rows: Vec<Row>, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+        let server: BTreeSet<RecordId> = rows.iter().map(|r| r.record).collect();
+        let dropped = self.rows.keys().filter(|r| !server.contains(r)).count();
+        self.append(&Entry::Clear)?;
+        self.changed.extend(self.rows.keys().copied());
+        self.rows.clear();
+        for row in rows {
+            self.put(row, true)?;
+        }
+        self.overwrite_on_reply = false;
+        self.restoring = false;
+        io.trace("cache.refetch", fields!["records" => self.rows.len(), "dropped" => dropped]);
+        Ok(())
+    }
+
+    /// Take what the server has newer; with digest sync, mark for re-upload
+    /// what the server lacks.
+    fn merge(&mut self, rows: Vec<Row>, full: bool, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+        let mut seen = BTreeSet::new();
+        let mut restored = 0usize;
+        for row in rows {
+            seen.insert(row.record);
+            match self.rows.get(&row.record) {
+                None => {
+                    restored += 1;
+                    self.put(row, true)?;
+                }
+                Some(l) if row.version > l.row.version => self.put(row, true)?,
+                Some(l) if row.version == l.row.version => {
+                    if !l.synced {
+                        let (record, version) = (row.record, row.version);
+                        self.append(&Entry::Synced { record, version })?;
+                        self.rows.get_mut(&record).expect("present").synced = true;
+                    }
+                }
+                Some(_) => self.reupload(row.record, io)?,
+            }
+        }
+        if full {
+            let missing: Vec<RecordId> = self.rows.keys().filter(|r| !seen.contains(r)).copied().collect();
+            for record in missing {
+                self.reupload(record, io)?;
+            }
+        }
+        if full && self.restoring {
+            self.restoring = false;
+            io.trace("recover.restore", fields!["records" => restored]);
+        }
+        Ok(())
+    }
+
+    /// The server lacks this handset's version of `record`: with digest sync,
+    /// push it again.
+    fn reupload(&mut self, record: RecordId, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+        let Some(l) = self.rows.get(&record) else {
+            return Ok(());
+        };
+        if !l.synced || !self.design.digest_sync {
+            return Ok(());
+        }
+        let row = l.row.clone();
+        io.trace(
+            "recover.reupload",
+            fields!["record" => record.to_string(), "version" => row.version.to_string()],
+        );
+        self.put(row, false)
+    }
+}

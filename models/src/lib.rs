@@ -1,0 +1,24 @@
+//! The system under test: the 2009 Sidekick sync system, with every design
+//! choice a knob.
+//!
+//! Handsets with a local store and a sync client ([`handset`]), a stateless
+//! sync server ([`server`]), primary and backup databases on the project's
+//! own log store ([`database`], [`logstore`]), and the operator who runs
+//! storage upgrades ([`operator`]). Each is a state machine apart from its
+//! I/O, run by the engine's hosts through [`node::Node`]. The user's
+//! behaviour ([`workload`]) and what the user was told ([`ledger`]) live
+//! outside every simulated device.
+#![deny(missing_docs)]
+
+pub mod database;
+pub mod design;
+pub mod fault;
+pub mod handset;
+pub mod ledger;
+pub mod logstore;
+pub mod msg;
+pub mod node;
+pub mod operator;
+pub mod record;
+pub mod server;
+pub mod workload;

@@ -1,0 +1,243 @@
+//! The operator: runs storage upgrades when the plan says, and recovers the
+//! primary database afterwards.
+//!
+//! With `upgrade_snapshot`, on notice of an upgrade of the primary's array
+//! the operator quiesces commits, dumps the primary, writes the dump to a
+//! snapshot store on another failure domain, reads it back and verifies it.
+//! After any upgrade of the primary's array, if the primary lost its data,
+//! the operator restores it from the best copy it has: the verified snapshot,
+//! else the backup database's last image (verified first, if the design
+//! says). It never repairs from a copy that failed verification.
+
+use crate::design::Design;
+use crate::logstore::LogStore;
+use crate::msg::{DbHealth, Input, Msg};
+use crate::record::Row;
+use serde::{Deserialize, Serialize};
+use sim::fields;
+use sim::host::{Addr, Boot, DiskHandle, Io};
+use sim::lineage::EndCause;
+use std::time::Duration;
+
+const TIMER_RETRY: u64 = 1;
+const RETRY: Duration = Duration::from_secs(30);
+
+/// Where the operator's databases live.
+#[derive(Clone, Debug)]
+pub struct OperatorConfig {
+    /// The primary database.
+    pub primary: Addr,
+    /// The backup database.
+    pub backup: Addr,
+    /// The array holding the primary's volume.
+    pub primary_array: String,
+    /// The snapshot store's name in the trace.
+    pub snapshot_store: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Entry {
+    Row(Row),
+    Seal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Quiescing,
+    Snapshotting,
+    CheckingPrimary,
+    FetchingBackup,
+    Restoring { source: &'static str },
+}
+
+/// The operator's state machine.
+pub struct Operator {
+    cfg: OperatorConfig,
+    design: Design,
+    snapshot_disk: DiskHandle,
+    snapshot: Option<Vec<Row>>,
+    phase: Phase,
+    req: u64,
+}
+
+impl Operator {
+    /// An operator with a snapshot store on `snapshot_disk`.
+    pub fn new(cfg: OperatorConfig, design: Design, snapshot_disk: DiskHandle) -> Self {
+        Operator {
+            cfg,
+            design,
+            snapshot_disk,
+            snapshot: None,
+            phase: Phase::Idle,
+            req: 0,
+        }
+    }
+
+    /// Boot: nothing is remembered but the snapshot on disk (read when needed).
+    pub fn boot(&mut self, _boot: Boot, _io: &mut Io<'_, Msg>) {}
+
+    fn ask(&mut self, to: Addr, make: impl FnOnce(u64) -> Msg, io: &mut Io<'_, Msg>) {
+        self.req += 1;
+        io.send(to, make(self.req));
+        io.set_timer(TIMER_RETRY, RETRY);
+    }
+
+    fn step(&mut self, io: &mut Io<'_, Msg>) {
+        let (p, b) = (self.cfg.primary, self.cfg.backup);
+        match self.phase.clone() {
+            Phase::Idle => io.cancel_timer(TIMER_RETRY),
+            Phase::Quiescing => self.ask(p, |req| Msg::Quiesce { req, on: true }, io),
+            Phase::Snapshotting => self.ask(p, |req| Msg::Dump { req }, io),
+            Phase::CheckingPrimary => self.ask(p, |req| Msg::Status { req }, io),
+            Phase::FetchingBackup => self.ask(b, |req| Msg::Dump { req }, io),
+            Phase::Restoring { source } => {
+                let rows = match source {
+                    "nothing" => Vec::new(),
+                    _ => self.snapshot.clone().unwrap_or_default(),
+                };
+                let epoch = io.now().as_millis() + 1;
+                self.ask(p, |req| Msg::Restore { req, epoch, rows }, io);
+            }
+        }
+    }
+
+    /// An input from the plan: an upgrade notice, or the end of an upgrade.
+    pub fn on_input(&mut self, input: Input, io: &mut Io<'_, Msg>) {
+        match input {
+            Input::UpgradeNotice { array, .. } if array == self.cfg.primary_array => {
+                if self.design.upgrade_snapshot {
+                    self.phase = Phase::Quiescing;
+                    self.step(io);
+                }
+            }
+            Input::UpgradeDone { array } if array == self.cfg.primary_array => {
+                self.phase = Phase::CheckingPrimary;
+                self.step(io);
+            }
+            _ => {}
+        }
+    }
+
+    /// Retries the current step.
+    pub fn on_timer(&mut self, _key: u64, io: &mut Io<'_, Msg>) {
+        self.step(io);
+    }
+
+    /// A database answered.
+    pub fn on_message(&mut self, msg: Msg, io: &mut Io<'_, Msg>) {
+        let Msg::OpReply { req, health, rows, done } = msg else {
+            return;
+        };
+        if req != self.req || !done {
+            return;
+        }
+        match self.phase {
+            Phase::Quiescing => self.phase = Phase::Snapshotting,
+            Phase::Snapshotting => {
+                if let Some(rows) = rows {
+                    if self.write_snapshot(&rows, io) {
+                        self.phase = Phase::Idle;
+                    }
+                }
+            }
+            Phase::CheckingPrimary => {
+                let lost = matches!(health, DbHealth::AwaitingRestore | DbHealth::Serving { rebuilt: true, .. });
+                self.phase = match (lost, &self.snapshot) {
+                    (false, _) => {
+                        io.trace("operator.primary-intact", vec![]);
+                        Phase::Idle
+                    }
+                    (true, Some(_)) => Phase::Restoring { source: "snapshot" },
+                    (true, None) => Phase::FetchingBackup,
+                };
+            }
+            Phase::FetchingBackup => {
+                let usable = rows.filter(|r| !r.is_empty()).map(|r| self.verified(r, io));
+                match usable {
+                    Some(rows) => {
+                        self.snapshot = Some(rows);
+                        self.phase = Phase::Restoring { source: "backup" };
+                    }
+                    None => {
+                        io.trace("operator.restore-failed", fields!["why" => "no backup image survives"]);
+                        self.phase = if matches!(health, DbHealth::AwaitingRestore) {
+                            Phase::Restoring { source: "nothing" }
+                        } else {
+                            Phase::Idle
+                        };
+                    }
+                }
+            }
+            Phase::Restoring { source } => {
+                let kind = match source {
+                    "snapshot" => "recover.snapshot",
+                    "backup" => "recover.backup",
+                    _ => "operator.rebuilt-empty",
+                };
+                let rows = self.snapshot.take().map_or(0, |r| r.len());
+                io.trace(kind, fields!["rows" => rows]);
+                self.phase = Phase::Idle;
+            }
+            Phase::Idle => {}
+        }
+        self.step(io);
+    }
+
+    /// With verified restore, drops rows whose checksum fails (and says so).
+    fn verified(&self, rows: Vec<Row>, io: &mut Io<'_, Msg>) -> Vec<Row> {
+        if !self.design.verified_restore {
+            return rows;
+        }
+        let total = rows.len();
+        let good: Vec<Row> = rows.into_iter().filter(Row::verifies).collect();
+        if good.len() != total {
+            io.trace("operator.rejected-rows", fields!["rows" => total - good.len()]);
+        }
+        good
+    }
+
+    /// Writes the snapshot, syncs, reads it back and verifies it. Returns
+    /// whether the snapshot is now trusted.
+    fn write_snapshot(&mut self, rows: &[Row], io: &mut Io<'_, Msg>) -> bool {
+        let store = self.cfg.snapshot_store.clone();
+        io.lineage().store_ended(io.now(), io.node(), &store, EndCause::Overwritten, None);
+        let mut disk = self.snapshot_disk.lock().expect("disk lock");
+        disk.replace_blank();
+        let written = LogStore::open(&disk).and_then(|(mut log, _)| {
+            for row in rows {
+                log.append(&mut disk, &postcard::to_allocvec(&Entry::Row(row.clone())).expect("encodes"))?;
+            }
+            log.append(&mut disk, &postcard::to_allocvec(&Entry::Seal).expect("encodes"))?;
+            disk.sync()
+        });
+        let read_back: Option<Vec<Row>> = written.ok().and_then(|_| {
+            let (_, opened) = LogStore::open(&disk).ok()?;
+            let mut out = Vec::new();
+            let mut sealed = false;
+            for e in &opened.entries {
+                match postcard::from_bytes::<Entry>(e).ok()? {
+                    Entry::Row(r) if r.verifies() => out.push(r),
+                    Entry::Row(_) => return None,
+                    Entry::Seal => sealed = true,
+                }
+            }
+            sealed.then_some(out)
+        });
+        drop(disk);
+        match read_back {
+            Some(back) if back.as_slice() == rows => {
+                for row in rows {
+                    io.copy_created(&self.cfg.snapshot_store, &row.record.to_string(), &row.version.to_string());
+                }
+                io.trace("operator.snapshot", fields!["rows" => rows.len(), "verified" => true]);
+                self.snapshot = Some(back);
+                true
+            }
+            _ => {
+                io.trace("operator.snapshot", fields!["rows" => rows.len(), "verified" => false]);
+                false
+            }
+        }
+    }
+}

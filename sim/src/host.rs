@@ -1,0 +1,762 @@
+//! Hosts: state machines run as madsim nodes, with a crash-faithful lifecycle.
+//!
+//! A model is a [`Machine`]: a state machine apart from its I/O. Messages,
+//! timer firings and external inputs go in; messages, timers, trace events
+//! and copy lineage come out through [`Io`]. Its disks are [`DiskHandle`]s it
+//! was given when it was made, so that the engine can fence and crash them.
+//!
+//! A [`Cluster`] runs one machine per madsim node and promises:
+//! - **Crash** (power loss): the node's disks are fenced first, so no code of
+//!   the node can write again; then unsynced writes are dropped (or torn, as
+//!   the plan says); then the madsim node is killed. Nothing the node had in
+//!   memory survives. It comes back only through [`Cluster::boot`].
+//! - **Clean shutdown**: disks are synced, then the node stops. Nothing is lost.
+//! - **Boot**: the machine is rebuilt by its factory, told whether this is a
+//!   [`Boot::Crash`], [`Boot::Clean`] or [`Boot::First`] boot, and reads its
+//!   state back from its own disks.
+//! - **Panics** inside a machine are caught, written to the trace as a
+//!   finding ([`kind::NODE_PANIC`]) and handled as a crash of that node, which
+//!   reboots after [`PANIC_REBOOT_DELAY`]. A node that panics on
+//!   [`MAX_BOOT_PANICS`] boots in a row stays down ([`kind::NODE_GAVE_UP`]);
+//!   the harness itself never crashes.
+//! - Partitions and offline periods use madsim's network clogging, never
+//!   pause/resume.
+//!
+//! Everything runs on the simulation's one thread; the mutexes here are never
+//! contended and exist only to satisfy madsim's `Send` bounds.
+
+use crate::disk::{CrashMode, Disk, FaultEffect};
+use crate::lineage::{EndCause, Lineage};
+use crate::time::SimTime;
+use crate::trace::{kind, Tracer, Value};
+use futures::channel::mpsc;
+use futures::StreamExt;
+use madsim::net::{Endpoint, NetSim};
+use madsim::runtime::Handle;
+use madsim::task::NodeId;
+use serde::{de::DeserializeOwned, Serialize};
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::time::Duration;
+
+/// How long a node that panicked stays down before it reboots.
+pub const PANIC_REBOOT_DELAY: Duration = Duration::from_secs(60);
+/// After this many boots in a row that panic, a node stays down.
+pub const MAX_BOOT_PANICS: u32 = 5;
+
+const TAG: u64 = 0x1a57;
+const PORT: u16 = 700;
+
+/// A simulated disk shared between its node and the engine.
+pub type DiskHandle = Arc<Mutex<Disk>>;
+
+/// Makes a shared handle to a new disk.
+pub fn disk_handle(disk: Disk) -> DiskHandle {
+    Arc::new(Mutex::new(disk))
+}
+
+/// The address of a node in a cluster: its index, stable for the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Addr(pub u32);
+
+impl Addr {
+    fn socket(self) -> SocketAddr {
+        let i = self.0 + 1;
+        let ip = Ipv4Addr::new(10, (i >> 16) as u8, (i >> 8) as u8, i as u8);
+        SocketAddr::new(IpAddr::V4(ip), PORT)
+    }
+
+    fn from_socket(s: SocketAddr) -> Option<Addr> {
+        match s.ip() {
+            IpAddr::V4(ip) => {
+                let [_, a, b, c] = ip.octets();
+                let i = (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c);
+                i.checked_sub(1).map(Addr)
+            }
+            IpAddr::V6(_) => None,
+        }
+    }
+}
+
+/// Why a machine is booting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Boot {
+    /// The first boot of the run, on disks prepared before faults start.
+    First,
+    /// After a clean shutdown: every write the node made is on its disks.
+    Clean,
+    /// After a crash or a caught panic: unsynced writes are gone.
+    Crash,
+}
+
+impl Boot {
+    /// The stable name used in the trace.
+    pub fn name(self) -> &'static str {
+        match self {
+            Boot::First => "first",
+            Boot::Clean => "clean",
+            Boot::Crash => "crash",
+        }
+    }
+}
+
+/// The simulation clock, relative to the start of the run.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    start: madsim::time::Instant,
+}
+
+impl Clock {
+    /// A clock whose zero is now. Call inside the simulation.
+    pub fn start() -> Self {
+        Clock {
+            start: madsim::time::Instant::now(),
+        }
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        SimTime::from(madsim::time::Instant::now().duration_since(self.start))
+    }
+
+    /// Sleeps until simulated time `t` (returns at once if it has passed).
+    pub async fn sleep_until(&self, t: SimTime) {
+        let now = self.now();
+        if t > now {
+            madsim::time::sleep(t.since(now)).await;
+        }
+    }
+}
+
+/// A model of one node: a state machine apart from its I/O.
+pub trait Machine: Send + 'static {
+    /// The messages nodes of this cluster exchange.
+    type Msg: Serialize + DeserializeOwned + Send + 'static;
+    /// Inputs from outside the network (a user's action, an operator's command).
+    type Input: Send + 'static;
+
+    /// The node booted; its state must come from its disks.
+    fn boot(&mut self, boot: Boot, io: &mut Io<'_, Self::Msg>);
+    /// A message arrived from `from`.
+    fn on_message(&mut self, from: Addr, msg: Self::Msg, io: &mut Io<'_, Self::Msg>);
+    /// The timer set under `key` fired.
+    fn on_timer(&mut self, key: u64, io: &mut Io<'_, Self::Msg>);
+    /// An external input arrived.
+    fn on_input(&mut self, input: Self::Input, io: &mut Io<'_, Self::Msg>);
+}
+
+/// What one step of a machine may do: read the time, send, set timers, and
+/// write to the trace and the copy lineage.
+pub struct Io<'a, M> {
+    now: SimTime,
+    node: &'a str,
+    me: Addr,
+    tracer: &'a Tracer,
+    lineage: &'a Lineage,
+    sends: Vec<(Addr, M)>,
+    timers: Vec<(u64, Option<SimTime>)>,
+}
+
+impl<'a, M> Io<'a, M> {
+    /// An I/O context for a step at `now` of the node `node` (`me`). The
+    /// engine makes these; tests of a machine make them directly.
+    pub fn new(now: SimTime, node: &'a str, me: Addr, tracer: &'a Tracer, lineage: &'a Lineage) -> Self {
+        Io {
+            now,
+            node,
+            me,
+            tracer,
+            lineage,
+            sends: Vec::new(),
+            timers: Vec::new(),
+        }
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// This node's name.
+    pub fn node(&self) -> &str {
+        self.node
+    }
+
+    /// This node's address.
+    pub fn me(&self) -> Addr {
+        self.me
+    }
+
+    /// Sends `msg` to `to` once the step ends. Delivery is up to the network.
+    pub fn send(&mut self, to: Addr, msg: M) {
+        self.sends.push((to, msg));
+    }
+
+    /// Fires `on_timer(key)` after `after`, replacing any timer under `key`.
+    pub fn set_timer(&mut self, key: u64, after: Duration) {
+        self.timers.push((key, Some(self.now.after(after))));
+    }
+
+    /// Cancels the timer under `key`, if any.
+    pub fn cancel_timer(&mut self, key: u64) {
+        self.timers.push((key, None));
+    }
+
+    /// Writes an event about this node to the trace.
+    pub fn trace(&self, kind: &'static str, fields: Vec<(&'static str, Value)>) {
+        self.tracer.emit(self.now, self.node, kind, fields);
+    }
+
+    /// The copy lineage registry, to record copies created and ended.
+    pub fn lineage(&self) -> &Lineage {
+        self.lineage
+    }
+
+    /// Records that a durable copy of `version` of `record` now exists on `store`.
+    pub fn copy_created(&self, store: &str, record: &str, version: &str) {
+        self.lineage.created(self.now, self.node, store, record, version);
+    }
+
+    /// Records that the copy of `version` of `record` on `store` ended.
+    pub fn copy_ended(&self, store: &str, record: &str, version: &str, cause: EndCause) {
+        self.lineage
+            .ended(self.now, self.node, store, record, version, cause, None);
+    }
+
+    /// The messages and timers this step produced (for tests of machines).
+    pub fn into_outputs(self) -> (Vec<(Addr, M)>, Vec<(u64, Option<SimTime>)>) {
+        (self.sends, self.timers)
+    }
+}
+
+enum Inbound<I> {
+    Net(Addr, Vec<u8>),
+    Input(I),
+}
+
+struct SlotState<M: Machine> {
+    machine: Option<M>,
+    up: bool,
+    next_boot: Boot,
+    inbox: Option<mpsc::UnboundedSender<Inbound<M::Input>>>,
+    boot_panics: u32,
+    gave_up: bool,
+}
+
+type Factory<M> = Box<dyn Fn() -> M + Send + Sync>;
+
+struct Slot<M: Machine> {
+    name: String,
+    addr: Addr,
+    disks: Vec<(String, DiskHandle)>,
+    factory: Factory<M>,
+    node: Mutex<Option<NodeId>>,
+    state: Mutex<SlotState<M>>,
+}
+
+impl<M: Machine> Slot<M> {
+    fn state(&self) -> MutexGuard<'_, SlotState<M>> {
+        self.state.lock().expect("slot lock")
+    }
+}
+
+struct Shared<M: Machine> {
+    clock: Clock,
+    tracer: Tracer,
+    lineage: Lineage,
+    slots: Mutex<Vec<Arc<Slot<M>>>>,
+    panics: mpsc::UnboundedSender<Addr>,
+    messages: Mutex<u64>,
+}
+
+/// A set of hosts running machines of type `M` on one madsim runtime.
+/// Cheap to clone; every clone controls the same cluster.
+pub struct Cluster<M: Machine> {
+    shared: Arc<Shared<M>>,
+}
+
+impl<M: Machine> Clone for Cluster<M> {
+    fn clone(&self) -> Self {
+        Cluster {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+thread_local! {
+    static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (once per process) a panic hook that stays silent for panics
+/// caught inside machine steps and defers to the previous hook otherwise.
+fn install_quiet_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+impl<M: Machine> Cluster<M> {
+    /// An empty cluster. Call inside the simulation (`Runtime::block_on`);
+    /// it spawns the supervisor that reboots nodes whose machines panicked.
+    pub fn new(clock: Clock, tracer: Tracer, lineage: Lineage) -> Self {
+        install_quiet_panic_hook();
+        let (tx, mut rx) = mpsc::unbounded::<Addr>();
+        let cluster = Cluster {
+            shared: Arc::new(Shared {
+                clock,
+                tracer,
+                lineage,
+                slots: Mutex::new(Vec::new()),
+                panics: tx,
+                messages: Mutex::new(0),
+            }),
+        };
+        let supervisor = cluster.clone();
+        madsim::task::spawn(async move {
+            while let Some(addr) = rx.next().await {
+                supervisor.handle_panic(addr);
+            }
+        });
+        cluster
+    }
+
+    /// The clock of this cluster.
+    pub fn clock(&self) -> Clock {
+        self.shared.clock
+    }
+
+    /// The trace this cluster writes to.
+    pub fn tracer(&self) -> &Tracer {
+        &self.shared.tracer
+    }
+
+    /// The copy lineage registry of this cluster.
+    pub fn lineage(&self) -> &Lineage {
+        &self.shared.lineage
+    }
+
+    /// How many messages were delivered to machines so far.
+    pub fn messages_delivered(&self) -> u64 {
+        *self.shared.messages.lock().expect("counter lock")
+    }
+
+    fn now(&self) -> SimTime {
+        self.shared.clock.now()
+    }
+
+    fn slot(&self, addr: Addr) -> Arc<Slot<M>> {
+        self.shared.slots.lock().expect("slots lock")[addr.0 as usize].clone()
+    }
+
+    fn slots(&self) -> Vec<Arc<Slot<M>>> {
+        self.shared.slots.lock().expect("slots lock").clone()
+    }
+
+    /// Adds a node named `name` whose machine `factory` makes, with `disks`
+    /// (name, handle) that crash with it, and boots it (`Boot::First`).
+    pub fn add(
+        &self,
+        name: &str,
+        disks: Vec<(String, DiskHandle)>,
+        factory: impl Fn() -> M + Send + Sync + 'static,
+    ) -> Addr {
+        let addr = {
+            let slots = self.shared.slots.lock().expect("slots lock");
+            Addr(slots.len() as u32)
+        };
+        let slot = Arc::new(Slot {
+            name: name.to_string(),
+            addr,
+            disks,
+            factory: Box::new(factory),
+            node: Mutex::new(None),
+            state: Mutex::new(SlotState {
+                machine: None,
+                up: true,
+                next_boot: Boot::First,
+                inbox: None,
+                boot_panics: 0,
+                gave_up: false,
+            }),
+        });
+        self.shared.slots.lock().expect("slots lock").push(slot.clone());
+        let cluster = self.clone();
+        let init_slot = slot.clone();
+        let node = Handle::current()
+            .create_node()
+            .name(name)
+            .ip(addr.socket().ip())
+            .init(move || {
+                let cluster = cluster.clone();
+                let slot = init_slot.clone();
+                async move { cluster.node_main(slot).await }
+            })
+            .build();
+        *slot.node.lock().expect("node lock") = Some(node.id());
+        addr
+    }
+
+    /// The address of the node named `name`, if there is one.
+    pub fn addr_of(&self, name: &str) -> Option<Addr> {
+        self.slots().iter().find(|s| s.name == name).map(|s| s.addr)
+    }
+
+    /// The name of the node at `addr`.
+    pub fn name_of(&self, addr: Addr) -> String {
+        self.slot(addr).name.clone()
+    }
+
+    /// Every node's address, in the order they were added.
+    pub fn addrs(&self) -> Vec<Addr> {
+        self.slots().iter().map(|s| s.addr).collect()
+    }
+
+    /// Whether the node is running.
+    pub fn is_up(&self, addr: Addr) -> bool {
+        self.slot(addr).state().up
+    }
+
+    /// Runs `f` on the node's machine if it is up, and returns what `f` returns.
+    /// For inspection by the harness (convergence checks, final state).
+    pub fn with_machine<R>(&self, addr: Addr, f: impl FnOnce(&M) -> R) -> Option<R> {
+        let slot = self.slot(addr);
+        let st = slot.state();
+        st.machine.as_ref().map(f)
+    }
+
+    /// Delivers an external input to the node. Returns false (and drops the
+    /// input) if the node is down.
+    pub fn input(&self, addr: Addr, input: M::Input) -> bool {
+        let slot = self.slot(addr);
+        let st = slot.state();
+        match (&st.inbox, st.up) {
+            (Some(tx), true) => tx.unbounded_send(Inbound::Input(input)).is_ok(),
+            _ => false,
+        }
+    }
+
+    fn node_id(&self, slot: &Slot<M>) -> NodeId {
+        slot.node.lock().expect("node lock").expect("node built")
+    }
+
+    /// Power loss: fence the node's disks, drop (or tear) their unsynced
+    /// writes, kill the node. `fault` names the planned fault, if any.
+    /// No-op if the node is already down.
+    pub fn crash(&self, addr: Addr, mode: CrashMode, fault: Option<u32>) {
+        let slot = self.slot(addr);
+        if !slot.state().up {
+            return;
+        }
+        for (_, d) in &slot.disks {
+            d.lock().expect("disk lock").fence();
+        }
+        let now = self.now();
+        for (name, d) in &slot.disks {
+            let mut disk = d.lock().expect("disk lock");
+            let report = disk.crash(mode.clone());
+            let _ = report;
+            for effect in disk.take_effects() {
+                self.trace_disk_effect(now, name, &effect, fault);
+            }
+        }
+        Handle::current().kill(self.node_id(&slot));
+        {
+            let mut st = slot.state();
+            st.machine = None;
+            st.up = false;
+            st.inbox = None;
+        }
+        let mut fields = crate::fields![];
+        if let Some(f) = fault {
+            fields.push(("fault", f.into()));
+        }
+        self.shared.tracer.emit(now, &slot.name, kind::NODE_CRASH, fields);
+    }
+
+    /// Clean shutdown: sync the node's disks and stop it. Nothing is lost.
+    /// No-op if the node is down.
+    pub fn shutdown(&self, addr: Addr) {
+        let slot = self.slot(addr);
+        if !slot.state().up {
+            return;
+        }
+        for (_, d) in &slot.disks {
+            // A failed sync at shutdown is a disk fault already in the trace.
+            let _ = d.lock().expect("disk lock").shutdown();
+        }
+        Handle::current().kill(self.node_id(&slot));
+        {
+            let mut st = slot.state();
+            st.machine = None;
+            st.up = false;
+            st.inbox = None;
+        }
+        self.shared
+            .tracer
+            .emit(self.now(), &slot.name, kind::NODE_SHUTDOWN, vec![]);
+    }
+
+    /// Boots a node that is down; `boot` tells its machine why. No-op if up,
+    /// or if it gave up after panicking on every boot (unless `force`).
+    pub fn boot(&self, addr: Addr, boot: Boot, force: bool) {
+        let slot = self.slot(addr);
+        {
+            let mut st = slot.state();
+            if st.up || (st.gave_up && !force) {
+                return;
+            }
+            if force {
+                st.gave_up = false;
+                st.boot_panics = 0;
+            }
+            st.up = true;
+            st.next_boot = boot;
+        }
+        Handle::current().restart(self.node_id(&slot));
+    }
+
+    /// Cuts the node off the network in both directions (an offline handset).
+    pub fn isolate(&self, addr: Addr) {
+        let slot = self.slot(addr);
+        NetSim::current().clog_node(self.node_id(&slot));
+        self.shared.tracer.emit(
+            self.now(),
+            &slot.name,
+            kind::NET_PARTITION,
+            crate::fields!["scope" => "node"],
+        );
+    }
+
+    /// Cuts the links between `a` and `b`, both directions.
+    pub fn partition(&self, a: Addr, b: Addr) {
+        let (sa, sb) = (self.slot(a), self.slot(b));
+        let (ia, ib) = (self.node_id(&sa), self.node_id(&sb));
+        let net = NetSim::current();
+        net.clog_link(ia, ib);
+        net.clog_link(ib, ia);
+        self.shared.tracer.emit(
+            self.now(),
+            &sa.name,
+            kind::NET_PARTITION,
+            crate::fields!["scope" => "link", "peer" => &sb.name],
+        );
+    }
+
+    /// Lifts every partition and isolation involving the node.
+    pub fn heal_network(&self, addr: Addr) {
+        let slot = self.slot(addr);
+        let id = self.node_id(&slot);
+        let net = NetSim::current();
+        net.unclog_node(id);
+        for other in self.slots() {
+            let oid = self.node_id(&other);
+            if oid != id {
+                net.unclog_link(id, oid);
+                net.unclog_link(oid, id);
+            }
+        }
+        self.shared
+            .tracer
+            .emit(self.now(), &slot.name, kind::NET_HEAL, vec![]);
+    }
+
+    /// Replaces a device with a blank one (device loss). Ends every copy on
+    /// it in the lineage, naming `fault`. The node using it is not crashed
+    /// here: callers crash it first when the loss takes the node down.
+    pub fn lose_device(&self, device: &str, disk: &DiskHandle, fault: Option<u32>) -> usize {
+        let now = self.now();
+        disk.lock().expect("disk lock").replace_blank();
+        let mut fields = crate::fields!["device" => device];
+        if let Some(f) = fault {
+            fields.push(("fault", f.into()));
+        }
+        self.shared
+            .tracer
+            .emit(now, device, kind::DISK_REPLACED, fields);
+        self.shared
+            .lineage
+            .store_ended(now, device, device, EndCause::DeviceLost, fault)
+            .len()
+    }
+
+    /// Writes a disk fault effect to the trace.
+    pub fn trace_disk_effect(&self, at: SimTime, device: &str, effect: &FaultEffect, fault: Option<u32>) {
+        let (name, sectors) = match effect {
+            FaultEffect::None => return,
+            FaultEffect::Applied { kind, sectors } => (*kind, Some(sectors)),
+            FaultEffect::Armed { kind } => (*kind, None),
+        };
+        let mut fields = crate::fields!["fault_kind" => name];
+        if let Some(sectors) = sectors {
+            let list: Vec<String> = sectors.iter().map(u64::to_string).collect();
+            fields.push(("sectors", list.join(",").into()));
+        }
+        if matches!(effect, FaultEffect::Armed { .. }) {
+            fields.push(("armed", true.into()));
+        }
+        if let Some(f) = fault {
+            fields.push(("fault", f.into()));
+        }
+        self.shared.tracer.emit(at, device, kind::DISK_FAULT, fields);
+    }
+
+    fn handle_panic(&self, addr: Addr) {
+        let slot = self.slot(addr);
+        self.crash(addr, CrashMode::DropUnsynced, None);
+        let give_up = slot.state().boot_panics >= MAX_BOOT_PANICS;
+        if give_up {
+            slot.state().gave_up = true;
+            self.shared
+                .tracer
+                .emit(self.now(), &slot.name, kind::NODE_GAVE_UP, vec![]);
+            return;
+        }
+        let cluster = self.clone();
+        madsim::task::spawn(async move {
+            madsim::time::sleep(PANIC_REBOOT_DELAY).await;
+            cluster.boot(addr, Boot::Crash, false);
+        });
+    }
+
+    /// Runs one machine step with panics caught. Returns false if it panicked
+    /// (the panic is in the trace and the supervisor has been told).
+    fn step(
+        &self,
+        slot: &Slot<M>,
+        timers: &mut BTreeMap<u64, SimTime>,
+        sends: &mut Vec<(Addr, M::Msg)>,
+        f: impl FnOnce(&mut M, &mut Io<'_, M::Msg>),
+    ) -> bool {
+        let now = self.now();
+        let mut st = slot.state();
+        let Some(machine) = st.machine.as_mut() else {
+            return true;
+        };
+        let mut io = Io::new(now, &slot.name, slot.addr, &self.shared.tracer, &self.shared.lineage);
+        QUIET_PANICS.with(|q| q.set(true));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(machine, &mut io)));
+        QUIET_PANICS.with(|q| q.set(false));
+        match result {
+            Ok(()) => {
+                let (out, tms) = io.into_outputs();
+                sends.extend(out);
+                for (key, at) in tms {
+                    match at {
+                        Some(at) => timers.insert(key, at),
+                        None => timers.remove(&key),
+                    };
+                }
+                true
+            }
+            Err(p) => {
+                st.machine = None;
+                drop(st);
+                self.shared.tracer.emit(
+                    now,
+                    &slot.name,
+                    kind::NODE_PANIC,
+                    crate::fields!["message" => panic_message(p.as_ref())],
+                );
+                let _ = self.shared.panics.unbounded_send(slot.addr);
+                false
+            }
+        }
+    }
+
+    async fn node_main(&self, slot: Arc<Slot<M>>) {
+        let ep = match Endpoint::bind(slot.addr.socket()).await {
+            Ok(ep) => Arc::new(ep),
+            Err(e) => panic!("{}: cannot bind {}: {e}", slot.name, slot.addr.socket()),
+        };
+        let (tx, mut rx) = mpsc::unbounded();
+        let boot = {
+            let mut st = slot.state();
+            st.inbox = Some(tx.clone());
+            st.machine = Some((slot.factory)());
+            st.next_boot
+        };
+        let receiver = ep.clone();
+        madsim::task::spawn(async move {
+            while let Ok((payload, from)) = receiver.recv_from_raw(TAG).await {
+                let (Ok(bytes), Some(from)) = (payload.downcast::<Vec<u8>>(), Addr::from_socket(from)) else {
+                    continue;
+                };
+                if tx.unbounded_send(Inbound::Net(from, *bytes)).is_err() {
+                    break;
+                }
+            }
+        });
+        self.shared.tracer.emit(
+            self.now(),
+            &slot.name,
+            kind::NODE_BOOT,
+            crate::fields!["boot" => boot.name()],
+        );
+        let mut timers: BTreeMap<u64, SimTime> = BTreeMap::new();
+        let mut sends = Vec::new();
+        if !self.step(&slot, &mut timers, &mut sends, |m, io| m.boot(boot, io)) {
+            slot.state().boot_panics += 1;
+            return futures::future::pending().await;
+        }
+        slot.state().boot_panics = 0;
+        loop {
+            for (to, msg) in sends.drain(..) {
+                let bytes = postcard::to_allocvec(&msg).expect("messages always encode");
+                // A send to a node that is down or cut off is simply lost.
+                let _ = ep.send_to_raw(to.socket(), TAG, Box::new(bytes)).await;
+            }
+            let next = timers.iter().min_by_key(|(k, t)| (**t, **k)).map(|(k, t)| (*k, *t));
+            let inbound = match next {
+                Some((key, at)) => {
+                    let wait = at.since(self.now());
+                    match madsim::time::timeout(wait, rx.next()).await {
+                        Ok(x) => x,
+                        Err(_) => {
+                            timers.remove(&key);
+                            if !self.step(&slot, &mut timers, &mut sends, |m, io| m.on_timer(key, io)) {
+                                return futures::future::pending().await;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                None => rx.next().await,
+            };
+            let ok = match inbound {
+                None => return futures::future::pending().await,
+                Some(Inbound::Net(from, bytes)) => {
+                    let Ok(msg) = postcard::from_bytes::<M::Msg>(&bytes) else {
+                        continue; // garbled in transit: dropped, as a checksum would.
+                    };
+                    *self.shared.messages.lock().expect("counter lock") += 1;
+                    self.step(&slot, &mut timers, &mut sends, |m, io| m.on_message(from, msg, io))
+                }
+                Some(Inbound::Input(input)) => {
+                    self.step(&slot, &mut timers, &mut sends, |m, io| m.on_input(input, io))
+                }
+            };
+            if !ok {
+                return futures::future::pending().await;
+            }
+        }
+    }
+}

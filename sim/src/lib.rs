@@ -1,0 +1,18 @@
+//! lastcopy's simulation engine.
+//!
+//! It knows nothing of phones: it offers seeds and named random streams
+//! ([`rng`]), simulated time ([`time`]), fault plans ([`plan`]), a
+//! crash-faithful disk ([`disk`]), hosts that run state machines as madsim
+//! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
+//! ([`lineage`]), the canonical trace ([`trace`]) and the per-seed outcome
+//! ([`outcome`]).
+#![deny(missing_docs)]
+
+pub mod disk;
+pub mod host;
+pub mod lineage;
+pub mod outcome;
+pub mod plan;
+pub mod rng;
+pub mod time;
+pub mod trace;

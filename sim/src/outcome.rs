@@ -1,0 +1,70 @@
+//! The outcome of one seed: what a sweep keeps, merges and reports.
+//!
+//! The engine knows no phones, so verdict kinds, counts and findings are
+//! data here (names and numbers), defined by whoever checks the run.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One failing verdict about one record (or one place, for liveness).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The verdict kind (`lost`, `rolled-back`, `corrupted`, `liveness`, ...).
+    pub kind: String,
+    /// The record (or place) it concerns.
+    pub subject: String,
+    /// One line saying what went wrong, in words.
+    pub detail: String,
+}
+
+/// Everything one seed's run produced, in a form that serializes as one JSON line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedOutcome {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The design's name (a preset, or `custom`).
+    pub design: String,
+    /// `--set` overrides applied, in the order given.
+    pub overrides: Vec<String>,
+    /// The root seed.
+    pub seed: u64,
+    /// The hash of the fault plan that ran (16 hex digits).
+    pub plan_hash: String,
+    /// The hash of the trace (16 hex digits).
+    pub trace_hash: String,
+    /// Failing verdicts, sorted. Empty when the promise held.
+    pub verdicts: Vec<Verdict>,
+    /// Named counters: versions written, acknowledged, forfeited, ...
+    pub counts: BTreeMap<String, u64>,
+    /// Per fault kind: how many fired and how many were effective.
+    pub faults: BTreeMap<String, FaultCount>,
+    /// Findings reported beside the verdicts, such as caught panics.
+    pub findings: BTreeMap<String, u64>,
+}
+
+/// How often one fault kind fired and took effect in a seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCount {
+    /// Times it fired.
+    pub fired: u64,
+    /// Times it was effective (ended, corrupted or made unreadable a copy of
+    /// acknowledged data, failed an acknowledged write, or aborted a sync).
+    pub effective: u64,
+}
+
+impl SeedOutcome {
+    /// Whether the promise held: no failing verdict.
+    pub fn kept_promise(&self) -> bool {
+        self.verdicts.is_empty()
+    }
+
+    /// How many verdicts of `kind` the seed has.
+    pub fn verdict_count(&self, kind: &str) -> u64 {
+        self.verdicts.iter().filter(|v| v.kind == kind).count() as u64
+    }
+
+    /// The counter `name`, zero if absent.
+    pub fn count(&self, name: &str) -> u64 {
+        self.counts.get(name).copied().unwrap_or(0)
+    }
+}

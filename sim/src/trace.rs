@@ -1,0 +1,361 @@
+//! The trace: the canonical record of what happened in one run.
+//!
+//! A trace is a list of [`Event`]s in the order they happened: simulated
+//! time, the node (or device) it concerns, a kind and named fields. It holds
+//! no seed and no formatting. The [`TraceHash`] is computed over a canonical
+//! byte encoding of that list, so two runs have the same hash exactly when
+//! they produced the same events; printing, filtering or rendering as JSON
+//! never changes it.
+//!
+//! The trace also carries copy lineage: every time a durable copy of a record
+//! version is created or ends on some store ([`kind::COPY_CREATED`],
+//! [`kind::COPY_ENDED`]), so that a checker can tell, from the trace alone,
+//! which copies existed and what ended each.
+
+use crate::time::SimTime;
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use xxhash_rust::xxh3::Xxh3;
+
+/// The names of the event kinds the engine itself emits. Models add kinds of
+/// their own; every kind is a short dotted lowercase name.
+pub mod kind {
+    /// A planned fault fired. Fields: `fault` (plan id), `fault_kind`, `target`, and
+    /// what it resolved to at fire time.
+    pub const FAULT_FIRED: &str = "fault.fired";
+    /// A planned fault could not fire (its target or trigger never came about).
+    pub const FAULT_SKIPPED: &str = "fault.skipped";
+    /// A fault took effect on acknowledged data: it ended, corrupted or made
+    /// unreadable a copy, made an acknowledged write fail or aborted a sync.
+    /// Fields: `fault`, `why`.
+    pub const FAULT_EFFECTIVE: &str = "fault.effective";
+    /// A node booted. Fields: `boot` (`crash` or `clean` or `blank`).
+    pub const NODE_BOOT: &str = "node.boot";
+    /// A node lost power: its disks were fenced, unsynced writes dropped, the node killed.
+    pub const NODE_CRASH: &str = "node.crash";
+    /// A node shut down cleanly: its disks were synced, nothing lost.
+    pub const NODE_SHUTDOWN: &str = "node.shutdown";
+    /// A panic inside a node's code was caught and handled as a crash. Fields: `message`.
+    pub const NODE_PANIC: &str = "node.panic";
+    /// A node gave up after panicking on every boot (it stays down).
+    pub const NODE_GAVE_UP: &str = "node.gave-up";
+    /// A disk fault took effect on a device. Fields: `fault_kind`, and the sectors concerned.
+    pub const DISK_FAULT: &str = "disk.fault";
+    /// A device was replaced with a blank one.
+    pub const DISK_REPLACED: &str = "disk.replaced";
+    /// A network link or node was cut off (`partition`) or healed (`heal`).
+    pub const NET_PARTITION: &str = "net.partition";
+    /// A network partition was lifted.
+    pub const NET_HEAL: &str = "net.heal";
+    /// A durable copy of a record version now exists on a store.
+    /// Fields: `store`, `record`, `version`.
+    pub const COPY_CREATED: &str = "copy.created";
+    /// A copy ended. Fields: `store`, `record`, `version`, `cause`
+    /// (`overwritten`, `wiped`, `device-lost`, `corrupted`, `unreadable`, `superseded`),
+    /// and `fault` when a planned fault caused it.
+    pub const COPY_ENDED: &str = "copy.ended";
+    /// A phase of the run began (`safety`, `heal`, `check`).
+    pub const PHASE: &str = "run.phase";
+}
+
+/// One field value of an event.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Value {
+    /// An unsigned number.
+    U(u64),
+    /// A string.
+    S(String),
+    /// A flag.
+    B(bool),
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::U(v)
+    }
+}
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::U(u64::from(v))
+    }
+}
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        Value::U(v as u64)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::B(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::S(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::S(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::S(v.clone())
+    }
+}
+
+impl Value {
+    /// The number, if this is one.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::U(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::S(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::U(v) => write!(f, "{v}"),
+            Value::S(v) => write!(f, "{v}"),
+            Value::B(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::U(v) => s.serialize_u64(*v),
+            Value::S(v) => s.serialize_str(v),
+            Value::B(v) => s.serialize_bool(*v),
+        }
+    }
+}
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// When it happened, in simulated time.
+    pub at: SimTime,
+    /// The node, device or store it concerns (`handset-17`, `db-primary`, `harness`).
+    pub node: String,
+    /// What happened: a dotted name such as `copy.created`.
+    pub kind: &'static str,
+    /// Named values, in the order the emitter gave them.
+    pub fields: Vec<(&'static str, Value)>,
+}
+
+impl Event {
+    /// The value of field `name`, if the event has it.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// The string value of field `name`, if the event has one.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.field(name).and_then(Value::as_str)
+    }
+
+    /// Appends the canonical encoding of this event: the bytes the trace hash covers.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.at.as_millis().to_le_bytes());
+        encode_str(out, &self.node);
+        encode_str(out, self.kind);
+        out.extend_from_slice(&(self.fields.len() as u32).to_le_bytes());
+        for (k, v) in &self.fields {
+            encode_str(out, k);
+            match v {
+                Value::U(x) => {
+                    out.push(0);
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+                Value::S(x) => {
+                    out.push(1);
+                    encode_str(out, x);
+                }
+                Value::B(x) => {
+                    out.push(2);
+                    out.push(u8::from(*x));
+                }
+            }
+        }
+    }
+}
+
+fn encode_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+impl fmt::Display for Event {
+    /// `3d 04:12:05.250 handset-17 copy.created store=handset-17 record=u17/contact-3`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.at, self.node, self.kind)?;
+        for (k, v) in &self.fields {
+            match v {
+                Value::S(s) if s.contains(char::is_whitespace) => write!(f, " {k}={s:?}")?,
+                _ => write!(f, " {k}={v}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The 64-bit hash of a trace's canonical encoding; prints as 16 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TraceHash(pub u64);
+
+impl fmt::Display for TraceHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for TraceHash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// The events of one run, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    events: Vec<Event>,
+}
+
+impl Trace {
+    /// An empty trace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends an event. Events must be pushed in simulated-time order.
+    pub fn push(&mut self, event: Event) {
+        debug_assert!(
+            self.events.last().is_none_or(|e| e.at <= event.at),
+            "trace events out of time order"
+        );
+        self.events.push(event);
+    }
+
+    /// Every event, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The hash of the canonical encoding of every event: equal for equal
+    /// traces, and (with overwhelming likelihood) different otherwise.
+    pub fn hash(&self) -> TraceHash {
+        let mut h = Xxh3::new();
+        let mut buf = Vec::with_capacity(256);
+        for e in &self.events {
+            buf.clear();
+            e.encode(&mut buf);
+            h.update(&buf);
+        }
+        TraceHash(h.digest())
+    }
+}
+
+/// A shared, clonable handle that appends to one run's trace. Every seed has
+/// its own, so parallel seeds never interleave.
+#[derive(Clone, Debug, Default)]
+pub struct Tracer {
+    inner: Arc<Mutex<Trace>>,
+}
+
+impl Tracer {
+    /// A handle to a new, empty trace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one event.
+    pub fn emit(
+        &self,
+        at: SimTime,
+        node: impl Into<String>,
+        kind: &'static str,
+        fields: Vec<(&'static str, Value)>,
+    ) {
+        let event = Event {
+            at,
+            node: node.into(),
+            kind,
+            fields,
+        };
+        self.inner.lock().expect("trace lock").push(event);
+    }
+
+    /// A copy of the trace as it stands.
+    pub fn snapshot(&self) -> Trace {
+        self.inner.lock().expect("trace lock").clone()
+    }
+
+    /// Runs `f` over the trace as it stands, without copying it.
+    pub fn with<R>(&self, f: impl FnOnce(&Trace) -> R) -> R {
+        f(&self.inner.lock().expect("trace lock"))
+    }
+}
+
+/// Builds an event's field list: `fields!["store" => name, "sector" => 7u64]`.
+#[macro_export]
+macro_rules! fields {
+    ($($k:literal => $v:expr),* $(,)?) => {
+        vec![$(($k, $crate::trace::Value::from($v))),*]
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(at: u64, node: &str, x: u64) -> Event {
+        Event {
+            at: SimTime(at),
+            node: node.into(),
+            kind: kind::COPY_CREATED,
+            fields: crate::fields!["n" => x, "s" => "a b"],
+        }
+    }
+
+    #[test]
+    fn hash_covers_every_part_of_an_event() {
+        let mut a = Trace::new();
+        a.push(ev(1, "x", 1));
+        let mut b = Trace::new();
+        b.push(ev(1, "x", 2));
+        let mut c = Trace::new();
+        c.push(ev(2, "x", 1));
+        let mut d = Trace::new();
+        d.push(ev(1, "y", 1));
+        let hashes = [a.hash(), b.hash(), c.hash(), d.hash()];
+        for i in 0..4 {
+            for j in 0..i {
+                assert_ne!(hashes[i], hashes[j]);
+            }
+        }
+        assert_eq!(a.hash(), a.clone().hash());
+        assert_eq!(a.hash().to_string().len(), 16);
+    }
+
+    #[test]
+    fn display_quotes_strings_with_spaces() {
+        assert_eq!(
+            ev(0, "x", 3).to_string(),
+            "0d 00:00:00.000 x copy.created n=3 s=\"a b\""
+        );
+    }
+}

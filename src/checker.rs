@@ -1,0 +1,186 @@
+//! The checker: judges one run against the promise.
+//!
+//! It reads only the ledger (what users were told), the final state (what
+//! each place serves) and the trace. Per record, over the places its owner
+//! can read (the handset's store, and the server), the most severe verdict
+//! applies: `corrupted` if a place serves content that is not a written
+//! version of the record; `lost` if no place serves any version of it;
+//! `rolled-back` if some latest acknowledged version is not served by any
+//! place (nor is anything descended from it). A run whose handsets and
+//! server never converged during heal gets `liveness` verdicts naming what
+//! is still apart. Forfeited versions (saved, never synced, then wiped by
+//! the user's own reset) are counted, not judged.
+
+use crate::world::{FinalState, RunOutput};
+use models::ledger::Ledger;
+use models::record::{RecordId, Row};
+use sim::outcome::Verdict;
+use sim::trace::kind;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Verdict kinds, most severe first.
+pub const VERDICT_KINDS: [&str; 4] = ["corrupted", "lost", "rolled-back", "liveness"];
+
+/// What the checker found in one run.
+#[derive(Clone, Debug, Default)]
+pub struct Judgement {
+    /// Failing verdicts, sorted.
+    pub verdicts: Vec<Verdict>,
+    /// Counters: versions written, saved, synced, forfeited, records.
+    pub counts: BTreeMap<String, u64>,
+    /// Findings beside the verdicts (caught panics).
+    pub findings: BTreeMap<String, u64>,
+}
+
+/// Judges `out`.
+pub fn judge(out: &RunOutput) -> Judgement {
+    let mut j = Judgement::default();
+    let ledger = &out.ledger;
+    let fs = &out.final_state;
+    for record in ledger.records() {
+        if let Some(v) = judge_record(ledger, fs, record) {
+            j.verdicts.push(v);
+        }
+    }
+    // Served records nobody ever wrote are corrupt too.
+    let written: BTreeSet<RecordId> = ledger.records().into_iter().collect();
+    for (place, view) in places(fs) {
+        for record in view.keys().filter(|r| !written.contains(r)) {
+            j.verdicts.push(Verdict {
+                kind: "corrupted".into(),
+                subject: record.to_string(),
+                detail: format!("{place} serves a record nobody wrote"),
+            });
+        }
+    }
+    if !fs.converged {
+        j.verdicts.extend(liveness(fs));
+    }
+    j.verdicts.sort();
+    j.verdicts.dedup();
+    let mut c = |k: &str, v: u64| {
+        j.counts.insert(k.to_string(), v);
+    };
+    let entries: Vec<_> = ledger.entries().collect();
+    c("versions", entries.len() as u64);
+    c("saved", entries.iter().filter(|(_, e)| e.saved_at.is_some()).count() as u64);
+    c("synced", entries.iter().filter(|(_, e)| e.synced_at.is_some()).count() as u64);
+    c("forfeited", entries.iter().filter(|(_, e)| e.forfeited_at.is_some()).count() as u64);
+    c("records", written.len() as u64);
+    c("messages", out.messages);
+    c("edits-skipped", out.edits_skipped);
+    for k in VERDICT_KINDS {
+        let n = j.verdicts.iter().filter(|v| v.kind == k).count() as u64;
+        j.counts.insert(k.to_string(), n);
+    }
+    let panics = out.trace.events().iter().filter(|e| e.kind == kind::NODE_PANIC).count() as u64;
+    if panics > 0 {
+        j.findings.insert("engine-panic".into(), panics);
+    }
+    j
+}
+
+/// The places a user can read: (name, what it serves), skipping places that are down.
+fn places(fs: &FinalState) -> Vec<(String, &BTreeMap<RecordId, Row>)> {
+    let mut out = Vec::new();
+    for (u, v) in &fs.handsets {
+        if let Some(v) = v {
+            out.push((format!("handset-{u}"), v));
+        }
+    }
+    for (u, v) in &fs.server {
+        if let Some(v) = v {
+            out.push((format!("server (user {u})"), v));
+        }
+    }
+    out
+}
+
+fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Verdict> {
+    let owner = record.owner;
+    let served: Vec<(&str, &Row)> = [
+        ("handset", fs.handsets.get(&owner).and_then(|v| v.as_ref())),
+        ("server", fs.server.get(&owner).and_then(|v| v.as_ref())),
+    ]
+    .into_iter()
+    .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p, row)))
+    .collect();
+    let verdict = |kind: &str, detail: String| Verdict {
+        kind: kind.into(),
+        subject: record.to_string(),
+        detail,
+    };
+    for (place, row) in &served {
+        if !row.is_genuine() || ledger.get(record, row.version).is_none() {
+            return Some(verdict(
+                "corrupted",
+                format!("{place} serves {} whose content is not what its writer wrote", row.version),
+            ));
+        }
+    }
+    let latest = ledger.latest_promised(record);
+    if latest.is_empty() {
+        return None;
+    }
+    let names = |vs: &[models::record::VersionId]| vs.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
+    if served.is_empty() {
+        return Some(verdict(
+            "lost",
+            format!("acknowledged {} but no place serves any version", names(&latest)),
+        ));
+    }
+    let missing: Vec<_> = latest
+        .iter()
+        .copied()
+        .filter(|&l| !served.iter().any(|(_, row)| ledger.descends(record, row.version, l)))
+        .collect();
+    if !missing.is_empty() {
+        let best: Vec<String> = served.iter().map(|(p, r)| format!("{p} has {}", r.version)).collect();
+        return Some(verdict(
+            "rolled-back",
+            format!("acknowledged {} but {}", names(&missing), best.join(", ")),
+        ));
+    }
+    None
+}
+
+fn liveness(fs: &FinalState) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    for (u, h) in &fs.handsets {
+        let s = fs.server.get(u).and_then(|v| v.as_ref());
+        let subject = format!("handset-{u}");
+        match (h, s) {
+            (None, _) => out.push(Verdict {
+                kind: "liveness".into(),
+                subject,
+                detail: "handset never came back up".into(),
+            }),
+            (_, None) => out.push(Verdict {
+                kind: "liveness".into(),
+                subject,
+                detail: "server not serving at the heal bound".into(),
+            }),
+            (Some(h), Some(s)) => {
+                let apart: Vec<String> = h
+                    .keys()
+                    .chain(s.keys())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .filter(|r| h.get(r).map(|x| x.version) != s.get(r).map(|x| x.version))
+                    .map(|r| {
+                        let v = |m: &BTreeMap<RecordId, Row>| m.get(r).map_or("-".into(), |x| x.version.to_string());
+                        format!("{r} (handset {}, server {})", v(h), v(s))
+                    })
+                    .collect();
+                if !apart.is_empty() {
+                    out.push(Verdict {
+                        kind: "liveness".into(),
+                        subject,
+                        detail: format!("{} records apart: {}", apart.len(), apart.join("; ")),
+                    });
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,15 @@
+//! lastcopy: a deterministic fault-injection simulation harness that checks
+//! one promise: no record that a user was told is saved is ever lost for good.
+//!
+//! Data flows one way: a scenario file ([`scenario`]) becomes a fault plan
+//! ([`planner`]); the world runs it on the engine ([`world`]); the checker
+//! judges the outcome ([`checker`]); the runner sweeps seeds ([`runner`]).
+#![deny(missing_docs)]
+
+pub mod checker;
+pub mod duration;
+pub mod planner;
+pub mod runner;
+pub mod scenario;
+pub mod topology;
+pub mod world;

@@ -1,0 +1,97 @@
+//! The planner: turns a scenario's fault rates into an explicit fault plan.
+//!
+//! The plan is a pure function of (seed, scenario), the same for every
+//! design. Faults aimed at one handset are drawn from that handset's own
+//! stream and server-side faults from the plan stream, so that dropping a
+//! handset changes no other fault. Every event gets its own resolve seed.
+
+use crate::scenario::Scenario;
+use crate::topology;
+use models::fault::Fault;
+use rand::RngExt;
+use sim::plan::{Plan, PlannedFault};
+use sim::rng::{Rng, Seeds, Stream};
+use sim::time::SimTime;
+use std::time::Duration;
+
+/// The plan of `scenario` for root seed `seed`.
+pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
+    let seeds = Seeds::new(seed);
+    let f = &scenario.faults;
+    let run = scenario.run.duration;
+    let mut out: Vec<(SimTime, String, Fault, u64)> = Vec::new();
+    let mut rng = seeds.stream(Stream::Plan);
+    let down = f.node_down_for.as_millis() as u64;
+    for target in [topology::SERVER] {
+        for at in poisson(&mut rng, f.server_crash_per_day, Duration::ZERO, run) {
+            out.push((at, target.into(), Fault::NodeCrash { down_for_ms: down }, rng.random()));
+        }
+    }
+    for target in [topology::DB_PRIMARY, topology::DB_BACKUP] {
+        for at in poisson(&mut rng, f.db_crash_per_day, Duration::ZERO, run) {
+            out.push((at, target.into(), Fault::NodeCrash { down_for_ms: down }, rng.random()));
+        }
+    }
+    for u in &f.upgrades {
+        let fault = Fault::BotchedUpgrade {
+            downtime_ms: u.downtime.as_millis() as u64,
+            notice_ms: f.maintenance_notice.as_millis() as u64,
+        };
+        out.push((SimTime::from(u.at), u.array.clone(), fault, rng.random()));
+    }
+    let pull = f.battery_pull_down_for.as_millis() as u64;
+    for h in 0..scenario.topology.handsets {
+        let mut rng = seeds.stream(Stream::PlanFor(h));
+        let name = topology::handset(h);
+        for at in poisson(&mut rng, f.battery_pull_per_handset_day, Duration::ZERO, run) {
+            out.push((at, name.clone(), Fault::BatteryPull { down_for_ms: pull }, rng.random()));
+        }
+        for at in poisson(&mut rng, f.reset_per_handset_day, Duration::ZERO, run) {
+            out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
+        }
+        for u in &f.upgrades {
+            let a = &f.aftermath;
+            let start = u.at + u.downtime.min(a.window);
+            let span = a.window.as_millis().max(1) as u64;
+            if rng.random_bool(a.reset_probability) {
+                let at = SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
+                out.push((at.max(SimTime::from(start)), name.clone(), Fault::FactoryReset, rng.random()));
+            }
+            if rng.random_bool(a.battery_pull_probability) {
+                let at = SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
+                out.push((at, name.clone(), Fault::BatteryPull { down_for_ms: pull }, rng.random()));
+            }
+        }
+    }
+    let faults = out
+        .into_iter()
+        .filter(|(at, ..)| at.as_duration() < run)
+        .enumerate()
+        .map(|(i, (at, target, kind, resolve_seed))| PlannedFault {
+            id: i as u32 + 1,
+            at,
+            target,
+            kind,
+            resolve_seed,
+        })
+        .collect();
+    Plan::new(faults)
+}
+
+/// Times of a Poisson process with `per_day` events a day in [from, to).
+fn poisson(rng: &mut Rng, per_day: f64, from: Duration, to: Duration) -> Vec<SimTime> {
+    let mut out = Vec::new();
+    if per_day <= 0.0 {
+        return out;
+    }
+    let mean_ms = 86_400_000.0 / per_day;
+    let mut t = from.as_millis() as f64;
+    loop {
+        let u: f64 = rng.random_range(f64::EPSILON..1.0);
+        t += -u.ln() * mean_ms;
+        if t >= to.as_millis() as f64 {
+            return out;
+        }
+        out.push(SimTime(t as u64));
+    }
+}

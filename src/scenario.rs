@@ -1,0 +1,1235 @@
+//! Scenarios: what one run simulates, read from a TOML file.
+//!
+//! A scenario composes a topology, a workload, the faults to inject and the
+//! expected verdict of each design preset (see `scenarios/README.md` for every
+//! key, its unit and its default). It is loaded by [`Scenario::load`] from a
+//! catalogue name (a file `scenarios/NAME.toml` compiled into the binary, see
+//! [`CATALOGUE`]) or from a path, then changed by `--set KEY=VALUE` overrides.
+//!
+//! Error contract: loading never panics. Every unknown key, wrong type or
+//! impossible value is a [`ScenarioError::Invalid`] that names the dotted key
+//! and where it came from: the file and line, or the `--set` text that put it
+//! there. Nothing here reads the clock, the environment or randomness.
+#![deny(missing_docs)]
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::time::Duration;
+
+use models::design::{BlankBoot, Design, HandsetStore, SavedAck};
+use serde::{Deserialize, Serialize};
+use toml_edit::{Document, DocumentMut, Item, Value};
+
+use crate::duration::{self, as_text};
+
+/// Expands to the catalogue: each name `N` is the file `scenarios/N.toml`.
+macro_rules! catalogue {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../scenarios/", $name, ".toml")))),*]
+    };
+}
+
+/// The scenarios compiled into the binary, as `(name, TOML text)`, in the
+/// order `lastcopy list` shows them. Adding `scenarios/N.toml` to the
+/// catalogue is adding `"N"` to this list; its `name` key must be `N`.
+pub const CATALOGUE: &[(&str, &str)] = catalogue!["sidekick-2009"];
+
+/// The storage arrays an upgrade may target.
+pub const STORAGE_ARRAYS: [&str; 2] = ["array-a", "array-b"];
+
+/// The most handsets a scenario may simulate.
+pub const MAX_HANDSETS: u32 = 10_000;
+
+/// The largest sector size accepted, in bytes (1 MiB).
+pub const MAX_SECTOR_SIZE: usize = 1 << 20;
+
+/// One run's whole configuration. Every field is checked by
+/// [`Scenario::load`] / [`Scenario::from_str`]: a value of this type that came
+/// from them obeys every rule documented on its fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name; for a catalogue scenario, the catalogue name itself.
+    pub name: String,
+    /// One paragraph saying what the scenario reproduces and why.
+    pub description: String,
+    /// How many of each simulated machine there are.
+    pub topology: Topology,
+    /// How long the two phases of a run last.
+    pub run: Run,
+    /// What the users do.
+    pub workload: Workload,
+    /// How the operator runs the system (backups, disks).
+    #[serde(default)]
+    pub system: System,
+    /// The faults injected during the safety phase.
+    #[serde(default)]
+    pub faults: Faults,
+    /// The design under test: a preset and knob overrides.
+    #[serde(default)]
+    pub design: DesignOverrides,
+    /// The verdict each design preset must reach, by preset name.
+    #[serde(default)]
+    pub expect: BTreeMap<String, Expectation>,
+    /// How `cargo test` sweeps this scenario.
+    #[serde(default)]
+    pub test: TestSettings,
+}
+
+/// `[topology]`: the simulated machines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topology {
+    /// Number of handsets, one user each (1 to [`MAX_HANDSETS`]).
+    pub handsets: u32,
+}
+
+/// `[run]`: the safety phase (faults and workload), then the heal phase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// Length of the safety phase, during which the workload runs and faults
+    /// are injected (> 0).
+    #[serde(with = "as_text")]
+    pub duration: Duration,
+    /// The most the heal phase (no new faults, no new edits) may take before
+    /// convergence is declared failed (> 0).
+    #[serde(with = "as_text")]
+    pub heal_bound: Duration,
+    /// How often convergence is checked during the heal phase
+    /// (> 0 and <= `heal_bound`; default 1 minute).
+    #[serde(with = "as_text", default = "Run::default_converge_check")]
+    pub converge_check: Duration,
+}
+
+impl Run {
+    fn default_converge_check() -> Duration {
+        Duration::from_secs(60)
+    }
+}
+
+/// `[workload]`: what each user does with their handset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Mean edits per handset per simulated day (a Poisson rate, >= 0).
+    pub edits_per_handset_day: f64,
+    /// Chance (0 to 1) that an edit creates a new record rather than editing
+    /// an existing one.
+    pub new_record_probability: f64,
+    /// Most records one handset holds; at the cap every edit edits (>= 1).
+    pub max_records_per_handset: u32,
+    /// How often a handset syncs on its own (> 0).
+    #[serde(with = "as_text")]
+    pub sync_interval: Duration,
+    /// Delay from an edit to the sync it triggers.
+    #[serde(with = "as_text")]
+    pub sync_after_edit: Duration,
+}
+
+/// `[system]`: how the operator runs the service. Every key has a default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct System {
+    /// Time between two backups of the primary database (> 0; default 24h,
+    /// nightly).
+    #[serde(with = "as_text")]
+    pub backup_interval: Duration,
+    /// Time of the first backup after the start of the run
+    /// (< `backup_interval`; default 3h).
+    #[serde(with = "as_text")]
+    pub backup_offset: Duration,
+    /// Sector size of every simulated disk, in bytes: the unit of torn
+    /// writes (a power of two from 512 to [`MAX_SECTOR_SIZE`]; default 4096).
+    pub sector_size: usize,
+}
+
+impl Default for System {
+    fn default() -> Self {
+        System {
+            backup_interval: Duration::from_secs(24 * 3600),
+            backup_offset: Duration::from_secs(3 * 3600),
+            sector_size: 4096,
+        }
+    }
+}
+
+/// `[faults]`: what goes wrong during the safety phase. Every key has a
+/// default, and every default injects nothing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Mean battery pulls (power loss, losing unsynced writes) per handset
+    /// per simulated day (>= 0; default 0).
+    pub battery_pull_per_handset_day: f64,
+    /// How long a handset stays off after a battery pull (default 5m).
+    #[serde(with = "as_text")]
+    pub battery_pull_down_for: Duration,
+    /// Mean factory resets (local store wiped, refetched from the server) per
+    /// handset per simulated day (>= 0; default 0).
+    pub reset_per_handset_day: f64,
+    /// Mean crashes of the sync server per simulated day (>= 0; default 0).
+    pub server_crash_per_day: f64,
+    /// Mean crashes of each database node per simulated day
+    /// (>= 0; default 0).
+    pub db_crash_per_day: f64,
+    /// How long a crashed server or database node stays down (default 5m).
+    #[serde(with = "as_text")]
+    pub node_down_for: Duration,
+    /// How long before an upgrade the operator knows it is coming, and so
+    /// may prepare (default 1h).
+    #[serde(with = "as_text")]
+    pub maintenance_notice: Duration,
+    /// Botched storage firmware upgrades, in any order (default none).
+    pub upgrades: Vec<Upgrade>,
+    /// How users react after each upgrade (default: not at all).
+    pub aftermath: Aftermath,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            battery_pull_per_handset_day: 0.0,
+            battery_pull_down_for: Duration::from_secs(5 * 60),
+            reset_per_handset_day: 0.0,
+            server_crash_per_day: 0.0,
+            db_crash_per_day: 0.0,
+            node_down_for: Duration::from_secs(5 * 60),
+            maintenance_notice: Duration::from_secs(3600),
+            upgrades: Vec::new(),
+            aftermath: Aftermath::default(),
+        }
+    }
+}
+
+/// `[[faults.upgrades]]`: one botched firmware upgrade of a storage array,
+/// which is down for `downtime` and comes back with its volumes blank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upgrade {
+    /// The array upgraded: one of [`STORAGE_ARRAYS`].
+    pub array: String,
+    /// When the upgrade starts, since the start of the run
+    /// (< `run.duration`).
+    #[serde(with = "as_text")]
+    pub at: Duration,
+    /// How long the array is down (> 0).
+    #[serde(with = "as_text")]
+    pub downtime: Duration,
+}
+
+/// `[faults.aftermath]`: user reactions to each upgrade's outage. For every
+/// upgrade and every handset, each reaction happens with its probability, at
+/// a time drawn uniformly from `[at, at + window)` of that upgrade.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Aftermath {
+    /// Length of the reaction window, from the start of the upgrade
+    /// (> 0 when either probability is above 0; default 0).
+    #[serde(with = "as_text")]
+    pub window: Duration,
+    /// Chance (0 to 1) that a handset is factory-reset in the window.
+    pub reset_probability: f64,
+    /// Chance (0 to 1) that a handset has its battery pulled in the window.
+    pub battery_pull_probability: f64,
+}
+
+/// `[design]`: which design runs when the command line names none, and knob
+/// overrides applied on top of whichever preset is chosen. Each knob is
+/// documented on [`models::design::Design`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DesignOverrides {
+    /// The preset used when the command line names none: one of
+    /// [`Design::PRESETS`] (default: `hardened`).
+    pub preset: Option<String>,
+    /// Overrides [`Design::saved_ack`].
+    pub saved_ack: Option<SavedAck>,
+    /// Overrides [`Design::handset_store`].
+    pub handset_store: Option<HandsetStore>,
+    /// Overrides [`Design::digest_sync`].
+    pub digest_sync: Option<bool>,
+    /// Overrides [`Design::epoch_resets_cursor`].
+    pub epoch_resets_cursor: Option<bool>,
+    /// Overrides [`Design::backup_independent`].
+    pub backup_independent: Option<bool>,
+    /// Overrides [`Design::upgrade_snapshot`].
+    pub upgrade_snapshot: Option<bool>,
+    /// Overrides [`Design::blank_boot`].
+    pub blank_boot: Option<BlankBoot>,
+    /// Overrides [`Design::verified_restore`].
+    pub verified_restore: Option<bool>,
+}
+
+impl DesignOverrides {
+    /// Sets on `design` every knob this section names; leaves the others.
+    pub fn apply(&self, design: &mut Design) {
+        set(&mut design.saved_ack, self.saved_ack);
+        set(&mut design.handset_store, self.handset_store);
+        set(&mut design.digest_sync, self.digest_sync);
+        set(&mut design.epoch_resets_cursor, self.epoch_resets_cursor);
+        set(&mut design.backup_independent, self.backup_independent);
+        set(&mut design.upgrade_snapshot, self.upgrade_snapshot);
+        set(&mut design.blank_boot, self.blank_boot);
+        set(&mut design.verified_restore, self.verified_restore);
+    }
+}
+
+fn set<T>(knob: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *knob = v;
+    }
+}
+
+/// `[expect]` entry: the verdict a design preset must reach on this scenario
+/// over the seeds that `cargo test` sweeps.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ExpectationToml", into = "ExpectationToml")]
+pub enum Expectation {
+    /// `{ outcome = "keeps" }`: no seed loses an acknowledged record.
+    Keeps,
+    /// `{ outcome = "breaks", min_share = S }`: at least the share `S`
+    /// (0 < S <= 1) of the seeds end with a broken guarantee.
+    Breaks {
+        /// The least share of seeds that must break.
+        min_share: f64,
+    },
+}
+
+/// The TOML form of an [`Expectation`].
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename = "Expectation", deny_unknown_fields)]
+struct ExpectationToml {
+    outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_share: Option<f64>,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Outcome {
+    Keeps,
+    Breaks,
+}
+
+impl TryFrom<ExpectationToml> for Expectation {
+    type Error = String;
+
+    fn try_from(e: ExpectationToml) -> Result<Self, String> {
+        match (e.outcome, e.min_share) {
+            (Outcome::Keeps, None) => Ok(Expectation::Keeps),
+            (Outcome::Keeps, Some(_)) => {
+                Err("`min_share` only goes with outcome = \"breaks\"".to_string())
+            }
+            (Outcome::Breaks, Some(min_share)) => Ok(Expectation::Breaks { min_share }),
+            (Outcome::Breaks, None) => Err("outcome = \"breaks\" needs `min_share`, \
+                 the least share of seeds that must break (0 < share <= 1)"
+                .to_string()),
+        }
+    }
+}
+
+impl From<Expectation> for ExpectationToml {
+    fn from(e: Expectation) -> Self {
+        match e {
+            Expectation::Keeps => ExpectationToml {
+                outcome: Outcome::Keeps,
+                min_share: None,
+            },
+            Expectation::Breaks { min_share } => ExpectationToml {
+                outcome: Outcome::Breaks,
+                min_share: Some(min_share),
+            },
+        }
+    }
+}
+
+/// `[test]`: how `cargo test` sweeps this scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TestSettings {
+    /// Number of seeds swept, `0..seeds` (>= 1; default 10).
+    pub seeds: u32,
+}
+
+impl Default for TestSettings {
+    fn default() -> Self {
+        TestSettings { seeds: 10 }
+    }
+}
+
+/// Where a problem in a scenario comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A scenario file, by the name used for errors, and the 1-based line
+    /// of the offending key when there is one (a missing top-level key has
+    /// none).
+    File {
+        /// The file's name as given (a path, or `scenarios/NAME.toml`).
+        file: String,
+        /// The line of the key (or of its table's header when it is missing).
+        line: Option<usize>,
+    },
+    /// A `--set KEY=VALUE` override, as typed.
+    Override {
+        /// The override's text, `KEY=VALUE`.
+        set: String,
+    },
+}
+
+impl fmt::Display for Origin {
+    /// `FILE:LINE`, `FILE`, or `--set 'KEY=VALUE'`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File {
+                file,
+                line: Some(line),
+            } => write!(f, "{file}:{line}"),
+            Origin::File { file, line: None } => write!(f, "{file}"),
+            Origin::Override { set } => write!(f, "--set '{set}'"),
+        }
+    }
+}
+
+/// Why a scenario could not be loaded. Each message says where and what, so
+/// that the user can fix it without reading the code.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The scenario file could not be read.
+    #[error("cannot read scenario file `{path}`: {source}")]
+    Read {
+        /// The path as given.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The name is neither in the catalogue nor an existing file.
+    #[error(
+        "unknown scenario `{name}`: not a catalogue name and no such file; \
+         catalogue names: {}; a file path must contain `/` or end in `.toml`",
+        valid.join(", ")
+    )]
+    UnknownScenario {
+        /// The name as given.
+        name: String,
+        /// Every catalogue name.
+        valid: Vec<String>,
+    },
+    /// The file is not valid TOML.
+    #[error("{origin}: not valid TOML: {message}")]
+    Syntax {
+        /// Where the syntax error is.
+        origin: Origin,
+        /// What the TOML parser expected.
+        message: String,
+    },
+    /// A `--set` override that cannot be applied to the document.
+    #[error("--set '{set}': {message}")]
+    BadOverride {
+        /// The override's text, `KEY=VALUE`.
+        set: String,
+        /// Why it cannot be applied.
+        message: String,
+    },
+    /// An unknown key, a value of the wrong type, or an impossible value.
+    #[error("{origin}: key `{key}`: {message}")]
+    Invalid {
+        /// The file line or override the key came from.
+        origin: Origin,
+        /// The dotted key, e.g. `faults.upgrades[0].at`.
+        key: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// A design name that is not a preset.
+    #[error("unknown design `{name}`; presets: {}", presets.join(", "))]
+    UnknownDesign {
+        /// The name as given.
+        name: String,
+        /// Every preset name.
+        presets: Vec<String>,
+    },
+}
+
+/// The name of every scenario in [`CATALOGUE`], in order.
+pub fn catalogue_names() -> impl Iterator<Item = &'static str> {
+    CATALOGUE.iter().map(|(name, _)| *name)
+}
+
+impl Scenario {
+    /// Loads the scenario `spec` and applies `overrides` (`KEY=VALUE`, in
+    /// order, later ones winning).
+    ///
+    /// `spec` is read as a path if it contains `/` or ends in `.toml`; else
+    /// as a catalogue name if [`CATALOGUE`] has it; else as a path if such a
+    /// file exists; else it is [`ScenarioError::UnknownScenario`], which
+    /// lists the catalogue. A catalogue scenario's errors name it
+    /// `scenarios/NAME.toml`, and its `name` key must equal `NAME`.
+    pub fn load(spec: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        match resolve(spec)? {
+            Spec::Catalogue(name, text) => {
+                let file = format!("scenarios/{name}.toml");
+                parse(&file, text, overrides, Some(name))
+            }
+            Spec::File => {
+                let text = std::fs::read_to_string(spec).map_err(|source| ScenarioError::Read {
+                    path: spec.to_string(),
+                    source,
+                })?;
+                parse(spec, &text, overrides, None)
+            }
+        }
+    }
+
+    /// Parses `text` as a scenario file called `name_for_errors` and applies
+    /// `overrides`, with the same checks and errors as [`Scenario::load`]
+    /// (except that `name` may be anything non-empty).
+    pub fn from_str(
+        name_for_errors: &str,
+        text: &str,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        parse(name_for_errors, text, overrides, None)
+    }
+
+    /// The design to run: the preset `cli_design` if given, else
+    /// `[design] preset`, else `hardened`, with the `[design]` knobs applied
+    /// on top. An unknown preset name is [`ScenarioError::UnknownDesign`].
+    pub fn design(&self, cli_design: Option<&str>) -> Result<Design, ScenarioError> {
+        let name = self.preset_name(cli_design);
+        let mut design = Design::preset(name).ok_or_else(|| unknown_design(name))?;
+        self.design.apply(&mut design);
+        Ok(design)
+    }
+
+    /// The name of the design [`Scenario::design`] returns: the preset it
+    /// equals (see [`Design::name`]), `custom` if the knobs make it equal
+    /// none, or the requested name as given if that is not a preset.
+    pub fn design_name(&self, cli_design: Option<&str>) -> String {
+        match self.design(cli_design) {
+            Ok(design) => design.name().to_string(),
+            Err(_) => self.preset_name(cli_design).to_string(),
+        }
+    }
+
+    fn preset_name<'a>(&'a self, cli_design: Option<&'a str>) -> &'a str {
+        cli_design
+            .or(self.design.preset.as_deref())
+            .unwrap_or("hardened")
+    }
+}
+
+fn unknown_design(name: &str) -> ScenarioError {
+    ScenarioError::UnknownDesign {
+        name: name.to_string(),
+        presets: Design::PRESETS.map(String::from).to_vec(),
+    }
+}
+
+/// What a `spec` given to [`Scenario::load`] names.
+enum Spec {
+    Catalogue(&'static str, &'static str),
+    File,
+}
+
+fn resolve(spec: &str) -> Result<Spec, ScenarioError> {
+    let looks_like_path =
+        spec.contains('/') || spec.contains(std::path::MAIN_SEPARATOR) || spec.ends_with(".toml");
+    if looks_like_path {
+        return Ok(Spec::File);
+    }
+    if let Some((name, text)) = CATALOGUE.iter().find(|(name, _)| *name == spec) {
+        return Ok(Spec::Catalogue(name, text));
+    }
+    if std::path::Path::new(spec).is_file() {
+        return Ok(Spec::File);
+    }
+    Err(ScenarioError::UnknownScenario {
+        name: spec.to_string(),
+        valid: catalogue_names().map(str::to_string).collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Parsing: syntax, overrides, deserialization, validation, each error located.
+// ---------------------------------------------------------------------------
+
+fn parse(
+    file: &str,
+    text: &str,
+    overrides: &[String],
+    catalogue_name: Option<&str>,
+) -> Result<Scenario, ScenarioError> {
+    let original = Document::parse(text).map_err(|e| syntax_error(file, text, &e))?;
+    let (edited, edits) = apply_overrides(text, &original, overrides)?;
+    let locator = Locator {
+        file,
+        text,
+        original: &original,
+        edits: &edits,
+    };
+    let scenario: Scenario =
+        toml::from_str(&edited).map_err(|e| locator.serde_error(&edited, &e))?;
+    scenario
+        .validate(catalogue_name)
+        .map_err(|p| locator.error(p))?;
+    Ok(scenario)
+}
+
+fn syntax_error(file: &str, text: &str, e: &toml_edit::TomlError) -> ScenarioError {
+    ScenarioError::Syntax {
+        origin: Origin::File {
+            file: file.to_string(),
+            line: e.span().map(|s| line_of(text, s.start)),
+        },
+        message: e.message().trim().to_string(),
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    1 + text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+}
+
+/// One part of a dotted key: a table key or an array index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A dotted key into the document, e.g. `faults.upgrades[0].at`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct KeyPath(Vec<Seg>);
+
+impl KeyPath {
+    fn of(keys: &[&str]) -> Self {
+        KeyPath(keys.iter().map(|k| Seg::Key(k.to_string())).collect())
+    }
+
+    fn key(mut self, key: &str) -> Self {
+        self.0.push(Seg::Key(key.to_string()));
+        self
+    }
+
+    fn index(mut self, index: usize) -> Self {
+        self.0.push(Seg::Index(index));
+        self
+    }
+
+    fn starts_with(&self, prefix: &KeyPath) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Index(n) => write!(f, "[{n}]")?,
+                Seg::Key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    let bare = !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if bare {
+                        f.write_str(k)?;
+                    } else {
+                        write!(f, "{k:?}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A problem with the value at `path`, before it is located.
+struct Problem {
+    path: KeyPath,
+    message: String,
+}
+
+/// An applied `--set`: its text and the key it created or replaced (every
+/// problem at or below that key is the override's).
+struct Edit {
+    set: String,
+    created: KeyPath,
+}
+
+/// Turns problems into errors naming the file line or the override.
+struct Locator<'a> {
+    file: &'a str,
+    text: &'a str,
+    original: &'a Document<&'a str>,
+    edits: &'a [Edit],
+}
+
+impl Locator<'_> {
+    fn error(&self, p: Problem) -> ScenarioError {
+        ScenarioError::Invalid {
+            origin: self.origin(&p.path),
+            key: p.path.to_string(),
+            message: p.message,
+        }
+    }
+
+    /// The last override that put `path` there or changed something inside
+    /// it, else the line in the file of `path` (or of its nearest enclosing
+    /// key that the file has).
+    fn origin(&self, path: &KeyPath) -> Origin {
+        let touches = |e: &&Edit| path.starts_with(&e.created) || e.created.starts_with(path);
+        if let Some(edit) = self.edits.iter().rev().find(touches) {
+            return Origin::Override {
+                set: edit.set.clone(),
+            };
+        }
+        let text = self.text;
+        Origin::File {
+            file: self.file.to_string(),
+            line: anchor(self.original.as_item(), &path.0).map(|s| line_of(text, s.start)),
+        }
+    }
+
+    /// Locates a deserialization error of `edited` (the document after the
+    /// overrides) by its span, then words it for a user.
+    fn serde_error(&self, edited: &str, e: &toml::de::Error) -> ScenarioError {
+        let mut path = match (Document::parse(edited), e.span()) {
+            (Ok(doc), Some(span)) => locate(doc.as_item(), &span),
+            _ => KeyPath::default(),
+        };
+        let mut message = e.message().trim().to_string();
+        if let Some(field) = quoted_after(&message, "missing field `") {
+            path = path.key(&field);
+            message = "required key is missing".to_string();
+        } else if let Some(field) = quoted_after(&message, "unknown field `") {
+            let rest = &message["unknown field `".len() + field.len() + 1..];
+            message = format!("unknown key{rest}");
+        }
+        self.error(Problem { path, message })
+    }
+}
+
+/// If `message` starts with `prefix`, the text from there to the next backtick.
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.find('`').map(|end| rest[..end].to_string())
+}
+
+/// The dotted key of the deepest key or value whose span holds `span`
+/// (an empty span matches only a table header equal to it; the root
+/// otherwise).
+fn locate(root: &Item, span: &Range<usize>) -> KeyPath {
+    let mut path = Vec::new();
+    locate_in(root, span, &mut path);
+    KeyPath(path)
+}
+
+fn covers(outer: Option<Range<usize>>, inner: &Range<usize>) -> bool {
+    match outer {
+        None => false,
+        Some(o) if inner.is_empty() => o == *inner,
+        Some(o) => o.start <= inner.start && inner.start < o.end,
+    }
+}
+
+/// Searches strictly inside `item`; on success `path` leads to the match.
+fn locate_in(item: &Item, span: &Range<usize>, path: &mut Vec<Seg>) -> bool {
+    if let Some(table) = item.as_table_like() {
+        for (key, child) in table.iter() {
+            let key_span = table.key(key).and_then(|k| k.span());
+            path.push(Seg::Key(key.to_string()));
+            if locate_in(child, span, path) || covers(key_span, span) || covers(child.span(), span)
+            {
+                return true;
+            }
+            path.pop();
+        }
+        return false;
+    }
+    for i in 0.. {
+        let Some(child) = item.get(i) else {
+            break;
+        };
+        path.push(Seg::Index(i));
+        if locate_in(child, span, path) || covers(child.span(), span) {
+            return true;
+        }
+        path.pop();
+    }
+    false
+}
+
+/// The span that shows where `path` is written: its key (a key-value line or
+/// a table header), or its element for an array index. Stops at the deepest
+/// part of `path` the document has; `None` if it has no part of it.
+fn anchor(root: &Item, path: &[Seg]) -> Option<Range<usize>> {
+    let mut item = root;
+    let mut found = None;
+    for seg in path {
+        let Some((span, child)) = child_of(item, seg) else {
+            break;
+        };
+        found = span.or(found);
+        item = child;
+    }
+    found
+}
+
+/// The child of `item` at `seg`, with the span that shows where it is written.
+fn child_of<'i>(item: &'i Item, seg: &Seg) -> Option<(Option<Range<usize>>, &'i Item)> {
+    match seg {
+        Seg::Key(k) => {
+            let (key, child) = item.as_table_like()?.get_key_value(k)?;
+            Some((key.span().or_else(|| child.span()), child))
+        }
+        Seg::Index(i) => {
+            let child = item.get(*i)?;
+            Some((child.span(), child))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Overrides: `--set KEY=VALUE` edits of the document before deserializing.
+// ---------------------------------------------------------------------------
+
+/// Applies every override to a copy of `original`; returns the edited text
+/// and what each override replaced.
+fn apply_overrides<'t>(
+    text: &'t str,
+    original: &Document<&'t str>,
+    overrides: &[String],
+) -> Result<(Cow<'t, str>, Vec<Edit>), ScenarioError> {
+    if overrides.is_empty() {
+        return Ok((Cow::Borrowed(text), Vec::new()));
+    }
+    let mut doc: DocumentMut = original.clone().into_mut();
+    let edits = overrides
+        .iter()
+        .map(|set| apply_override(&mut doc, set))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((Cow::Owned(doc.to_string()), edits))
+}
+
+fn apply_override(doc: &mut DocumentMut, set: &str) -> Result<Edit, ScenarioError> {
+    let bad = |message: String| ScenarioError::BadOverride {
+        set: set.to_string(),
+        message,
+    };
+    let Some((key, raw)) = set.split_once('=') else {
+        return Err(bad(
+            "expected KEY=VALUE, e.g. faults.reset_per_handset_day=0.2".to_string(),
+        ));
+    };
+    let segments: Vec<&str> = key.split('.').map(str::trim).collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(bad(format!(
+            "`{key}` is not a dotted key such as `run.duration`"
+        )));
+    }
+    let mut path = KeyPath::default();
+    let created =
+        set_at(doc.as_item_mut(), &segments, override_value(raw), &mut path).map_err(bad)?;
+    Ok(Edit {
+        set: set.to_string(),
+        created: KeyPath(path.0[..created].to_vec()),
+    })
+}
+
+/// `raw` as a TOML value if it is one (`0.2`, `false`, `[]`, `"3d"`), else
+/// as a bare string (`on-write`, `3d`).
+fn override_value(raw: &str) -> Value {
+    let raw = raw.trim();
+    raw.parse::<Value>().unwrap_or_else(|_| Value::from(raw))
+}
+
+/// Sets `value` at `segments` below `item`, creating missing tables. On
+/// success, returns how many parts of the full key (now in `path`) lead to
+/// what the override created or replaced.
+fn set_at(
+    item: &mut Item,
+    segments: &[&str],
+    value: Value,
+    path: &mut KeyPath,
+) -> Result<usize, String> {
+    let Some((seg, rest)) = segments.split_first() else {
+        return Err("empty key".to_string());
+    };
+    if is_array(item) {
+        return set_in_array(item, seg, rest, value, path);
+    }
+    let here = path.to_string();
+    let table = item
+        .as_table_like_mut()
+        .ok_or_else(|| format!("`{here}` is a value, not a table: it has no key `{seg}`"))?;
+    path.0.push(Seg::Key(seg.to_string()));
+    if rest.is_empty() {
+        table.insert(seg, Item::Value(value));
+        return Ok(path.0.len());
+    }
+    let mut created = None;
+    if table.get(seg).is_none() {
+        table.insert(seg, Item::Table(toml_edit::Table::new()));
+        created = Some(path.0.len());
+    }
+    let child = table
+        .get_mut(seg)
+        .ok_or_else(|| format!("`{path}` cannot be created"))?;
+    let deeper = set_at(child, rest, value, path)?;
+    Ok(created.unwrap_or(deeper))
+}
+
+fn is_array(item: &Item) -> bool {
+    item.is_array_of_tables() || item.is_array()
+}
+
+fn set_in_array(
+    item: &mut Item,
+    seg: &str,
+    rest: &[&str],
+    value: Value,
+    path: &mut KeyPath,
+) -> Result<usize, String> {
+    let here = path.to_string();
+    let index: usize = seg
+        .parse()
+        .map_err(|_| format!("`{here}` is a list: index it by number, e.g. `{here}.0`"))?;
+    let len = array_len(item);
+    path.0.push(Seg::Index(index));
+    let child = item
+        .get_mut(index)
+        .ok_or_else(|| no_entry(&here, len, index))?;
+    if !rest.is_empty() {
+        return set_at(child, rest, value, path);
+    }
+    match (child, value) {
+        (Item::Table(slot), Value::InlineTable(t)) => *slot = t.into_table(),
+        (Item::Table(_), _) => {
+            return Err(format!(
+                "the entries of `{here}` are tables: set one of their keys, \
+                 e.g. `{here}.{index}.KEY=VALUE`"
+            ))
+        }
+        (slot, value) => *slot = Item::Value(value),
+    }
+    Ok(path.0.len())
+}
+
+fn no_entry(list: &str, len: usize, index: usize) -> String {
+    let entries = if len == 1 { "entry" } else { "entries" };
+    format!("`{list}` has {len} {entries} (numbered from 0), so no entry {index}")
+}
+
+fn array_len(item: &Item) -> usize {
+    match item {
+        Item::ArrayOfTables(a) => a.len(),
+        Item::Value(Value::Array(a)) => a.len(),
+        _ => 0,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Validation: the rules no type can express.
+// ---------------------------------------------------------------------------
+
+type Check = Result<(), Problem>;
+
+fn ensure(ok: bool, path: KeyPath, message: impl FnOnce() -> String) -> Check {
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem {
+            path,
+            message: message(),
+        })
+    }
+}
+
+fn rate(path: KeyPath, v: f64, unit: &str) -> Check {
+    ensure(v.is_finite() && v >= 0.0, path, || {
+        format!("must be a rate >= 0 (mean events per {unit}), got {v}")
+    })
+}
+
+fn probability(path: KeyPath, v: f64) -> Check {
+    ensure((0.0..=1.0).contains(&v), path, || {
+        format!("must be a probability from 0 to 1, got {v}")
+    })
+}
+
+fn positive(path: KeyPath, d: Duration) -> Check {
+    ensure(!d.is_zero(), path, || {
+        "must be longer than 0, got 0s".to_string()
+    })
+}
+
+fn non_empty(path: KeyPath, s: &str) -> Check {
+    ensure(!s.trim().is_empty(), path, || {
+        "must not be empty".to_string()
+    })
+}
+
+impl Scenario {
+    fn validate(&self, catalogue_name: Option<&str>) -> Check {
+        non_empty(KeyPath::of(&["name"]), &self.name)?;
+        if let Some(expected) = catalogue_name {
+            ensure(self.name == expected, KeyPath::of(&["name"]), || {
+                format!(
+                    "must equal the catalogue name `{expected}`, got `{}`",
+                    self.name
+                )
+            })?;
+        }
+        non_empty(KeyPath::of(&["description"]), &self.description)?;
+        self.topology.validate()?;
+        self.run.validate()?;
+        self.workload.validate()?;
+        self.system.validate()?;
+        self.faults.validate(self.run.duration)?;
+        self.design.validate()?;
+        validate_expect(&self.expect)?;
+        self.test.validate()
+    }
+}
+
+impl Topology {
+    fn validate(&self) -> Check {
+        let n = self.handsets;
+        ensure(
+            (1..=MAX_HANDSETS).contains(&n),
+            KeyPath::of(&["topology", "handsets"]),
+            || format!("must be from 1 to {MAX_HANDSETS}, got {n}"),
+        )
+    }
+}
+
+impl Run {
+    fn validate(&self) -> Check {
+        let at = |key| KeyPath::of(&["run", key]);
+        positive(at("duration"), self.duration)?;
+        positive(at("heal_bound"), self.heal_bound)?;
+        positive(at("converge_check"), self.converge_check)?;
+        ensure(
+            self.converge_check <= self.heal_bound,
+            at("converge_check"),
+            || {
+                format!(
+                    "must be at most run.heal_bound ({}), got {}",
+                    duration::format(self.heal_bound),
+                    duration::format(self.converge_check)
+                )
+            },
+        )
+    }
+}
+
+impl Workload {
+    fn validate(&self) -> Check {
+        let at = |key| KeyPath::of(&["workload", key]);
+        let per_handset_day = "handset per day";
+        rate(
+            at("edits_per_handset_day"),
+            self.edits_per_handset_day,
+            per_handset_day,
+        )?;
+        probability(at("new_record_probability"), self.new_record_probability)?;
+        let max = self.max_records_per_handset;
+        ensure(max >= 1, at("max_records_per_handset"), || {
+            format!("must be at least 1, got {max}")
+        })?;
+        positive(at("sync_interval"), self.sync_interval)
+    }
+}
+
+impl System {
+    fn validate(&self) -> Check {
+        let at = |key| KeyPath::of(&["system", key]);
+        positive(at("backup_interval"), self.backup_interval)?;
+        ensure(
+            self.backup_offset < self.backup_interval,
+            at("backup_offset"),
+            || {
+                format!(
+                    "must be shorter than system.backup_interval ({}), got {}",
+                    duration::format(self.backup_interval),
+                    duration::format(self.backup_offset)
+                )
+            },
+        )?;
+        let size = self.sector_size;
+        ensure(
+            size.is_power_of_two() && (512..=MAX_SECTOR_SIZE).contains(&size),
+            at("sector_size"),
+            || format!("must be a power of two from 512 to {MAX_SECTOR_SIZE}, got {size}"),
+        )
+    }
+}
+
+impl Faults {
+    fn validate(&self, run_duration: Duration) -> Check {
+        let at = |key| KeyPath::of(&["faults", key]);
+        let per_handset_day = "handset per day";
+        rate(
+            at("battery_pull_per_handset_day"),
+            self.battery_pull_per_handset_day,
+            per_handset_day,
+        )?;
+        rate(
+            at("reset_per_handset_day"),
+            self.reset_per_handset_day,
+            per_handset_day,
+        )?;
+        rate(at("server_crash_per_day"), self.server_crash_per_day, "day")?;
+        rate(
+            at("db_crash_per_day"),
+            self.db_crash_per_day,
+            "node per day",
+        )?;
+        for (i, upgrade) in self.upgrades.iter().enumerate() {
+            upgrade.validate(at("upgrades").index(i), run_duration)?;
+        }
+        self.aftermath.validate()
+    }
+}
+
+impl Upgrade {
+    fn validate(&self, at: KeyPath, run_duration: Duration) -> Check {
+        ensure(
+            STORAGE_ARRAYS.contains(&self.array.as_str()),
+            at.clone().key("array"),
+            || {
+                format!(
+                    "must be one of {}, got `{}`",
+                    STORAGE_ARRAYS.join(", "),
+                    self.array
+                )
+            },
+        )?;
+        ensure(self.at < run_duration, at.clone().key("at"), || {
+            format!(
+                "must be before the end of the run (run.duration = {}), got {}",
+                duration::format(run_duration),
+                duration::format(self.at)
+            )
+        })?;
+        positive(at.key("downtime"), self.downtime)
+    }
+}
+
+impl Aftermath {
+    fn validate(&self) -> Check {
+        let at = |key| KeyPath::of(&["faults", "aftermath", key]);
+        probability(at("reset_probability"), self.reset_probability)?;
+        probability(
+            at("battery_pull_probability"),
+            self.battery_pull_probability,
+        )?;
+        let reacts = self.reset_probability > 0.0 || self.battery_pull_probability > 0.0;
+        ensure(!reacts || !self.window.is_zero(), at("window"), || {
+            "must be longer than 0 when reset_probability or \
+             battery_pull_probability is above 0"
+                .to_string()
+        })
+    }
+}
+
+impl DesignOverrides {
+    fn validate(&self) -> Check {
+        let Some(preset) = &self.preset else {
+            return Ok(());
+        };
+        ensure(
+            Design::preset(preset).is_some(),
+            KeyPath::of(&["design", "preset"]),
+            || {
+                format!(
+                    "unknown preset `{preset}`; presets: {}",
+                    Design::PRESETS.join(", ")
+                )
+            },
+        )
+    }
+}
+
+fn validate_expect(expect: &BTreeMap<String, Expectation>) -> Check {
+    for (name, expectation) in expect {
+        let at = KeyPath::of(&["expect", name]);
+        ensure(Design::preset(name).is_some(), at.clone(), || {
+            format!(
+                "`{name}` is not a design preset; presets: {}",
+                Design::PRESETS.join(", ")
+            )
+        })?;
+        if let Expectation::Breaks { min_share } = *expectation {
+            ensure(
+                min_share > 0.0 && min_share <= 1.0,
+                at.key("min_share"),
+                || format!("must be a share above 0 and at most 1, got {min_share}"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+impl TestSettings {
+    fn validate(&self) -> Check {
+        ensure(self.seeds >= 1, KeyPath::of(&["test", "seeds"]), || {
+            "must be at least 1, got 0".to_string()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogue_scenario_loads_under_its_own_name() {
+        for name in catalogue_names() {
+            let s = Scenario::load(name, &[]).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s.name, name);
+        }
+    }
+
+    #[test]
+    fn key_paths_print_as_dotted_keys() {
+        let p = KeyPath::of(&["faults", "upgrades"]).index(2).key("at");
+        assert_eq!(p.to_string(), "faults.upgrades[2].at");
+        assert_eq!(KeyPath::of(&["a b"]).to_string(), "\"a b\"");
+    }
+
+    #[test]
+    fn locate_finds_the_deepest_key() {
+        let text = "a = 1\n[t]\nb = { c = [1, { d = 2 }] }\n";
+        let doc = Document::parse(text).unwrap();
+        let at = text.find("2 }").unwrap();
+        let path = locate(doc.as_item(), &(at..at + 1));
+        assert_eq!(path.to_string(), "t.b.c[1].d");
+        assert_eq!(
+            anchor(doc.as_item(), &path.0).map(|s| line_of(text, s.start)),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn overrides_create_tables_and_index_lists() {
+        let text = "[a]\nx = [[1], [2]]\n";
+        let original = Document::parse(text).unwrap();
+        let sets = ["a.x.1.0=5".to_string(), "b.c.d=on".to_string()];
+        let (text, edits) = apply_overrides(text, &original, &sets).unwrap();
+        let value: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(value["a"]["x"][1][0].as_integer(), Some(5));
+        assert_eq!(value["b"]["c"]["d"].as_str(), Some("on"));
+        assert_eq!(edits[1].created.to_string(), "b");
+    }
+}

@@ -1,0 +1,401 @@
+//! The world: one seed's run of the sidekick-2009 system on the engine.
+//!
+//! It builds the topology a scenario and design call for, drives the users'
+//! workload and the fault plan on simulated time, then heals: the workload
+//! stops, no new faults are injected, every node shuts down cleanly and
+//! boots from its own disk, and the world waits until every handset and the
+//! server serve the same versions, or the heal bound passes. It repairs
+//! nothing itself. What it hands on is the trace, the ledger and the final
+//! state: what each place serves.
+
+use crate::scenario::Scenario;
+use crate::topology;
+use models::database::{Database, Role};
+use models::design::Design;
+use models::fault::Fault;
+use models::handset::{Handset, HandsetConfig};
+use models::ledger::{Ledger, LedgerHandle};
+use models::msg::Input;
+use models::node::Node;
+use models::operator::{Operator, OperatorConfig};
+use models::record::{RecordId, Row, VersionId};
+use models::server::Server;
+use models::workload::{self, WorkloadConfig};
+use sim::disk::{CrashMode, Disk, DiskConfig};
+use sim::host::{disk_handle, Addr, Boot, Clock, Cluster, DiskHandle};
+use sim::lineage::{EndCause, Lineage};
+use sim::plan::Plan;
+use sim::rng::Seeds;
+use sim::time::SimTime;
+use sim::trace::{kind, Trace, Tracer};
+use sim::fields;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What each place serves at the end of the run, per user.
+#[derive(Clone, Debug, Default)]
+pub struct FinalState {
+    /// Per user: what the handset serves (None if it never came back up).
+    pub handsets: BTreeMap<u32, Option<BTreeMap<RecordId, Row>>>,
+    /// Per user: what the server serves (None if the primary is down or
+    /// awaiting a restore).
+    pub server: BTreeMap<u32, Option<BTreeMap<RecordId, Row>>>,
+    /// Whether every handset and the server converged during heal.
+    pub converged: bool,
+    /// When heal converged, as time since heal began.
+    pub converged_after: Option<Duration>,
+}
+
+/// Everything one seed's run produced, before it is judged.
+pub struct RunOutput {
+    /// The trace.
+    pub trace: Trace,
+    /// The ghost ledger.
+    pub ledger: Ledger,
+    /// What each place serves at the end.
+    pub final_state: FinalState,
+    /// Faults fired per plan id.
+    pub fired: Vec<u32>,
+    /// Faults marked effective, by plan id.
+    pub effective: Vec<u32>,
+    /// Messages delivered.
+    pub messages: u64,
+    /// Edits the users could not make because their handset was off.
+    pub edits_skipped: u64,
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    Edit { handset: u32, record: RecordId, version: VersionId },
+    Fault(usize),
+    Notice { array: String, at_ms: u64 },
+    Reboot { addr: Addr },
+    UpgradeDone { array: String, fault: u32, nodes: Vec<Addr> },
+}
+
+struct Devices {
+    /// (device name, array, disk, node addr)
+    volumes: Vec<(String, &'static str, DiskHandle, Addr)>,
+    flash: Vec<DiskHandle>,
+}
+
+/// Runs one seed of `scenario` under `design` with `plan`.
+pub fn run(scenario: &Scenario, design: &Design, plan: &Plan<Fault>, seed: u64) -> RunOutput {
+    let mut rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let limit = scenario.run.duration + scenario.run.heal_bound + Duration::from_secs(7 * 86_400);
+    rt.set_time_limit(limit);
+    rt.block_on(simulate(scenario.clone(), design.clone(), plan.clone(), seed))
+}
+
+fn disk(scenario: &Scenario) -> DiskHandle {
+    disk_handle(Disk::new(DiskConfig {
+        sector_size: scenario.system.sector_size,
+        sectors: 1 << 24,
+    }))
+}
+
+async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u64) -> RunOutput {
+    let tracer = Tracer::new();
+    let lineage = Lineage::new(tracer.clone());
+    let ledger = LedgerHandle::new();
+    {
+        let ledger = ledger.clone();
+        lineage.set_promised(move |r, v| match (r.parse::<RecordId>(), v.parse::<VersionId>()) {
+            (Ok(r), Ok(v)) => ledger.is_promised(r, v),
+            _ => false,
+        });
+    }
+    let clock = Clock::start();
+    let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
+    let handsets = scenario.topology.handsets;
+    let (server, primary, backup, operator) = (Addr(0), Addr(1), Addr(2), Addr(3));
+    let handset_addr = |i: u32| Addr(4 + i);
+
+    let primary_disk = disk(&scenario);
+    let backup_disk = disk(&scenario);
+    let snapshot_disk = disk(&scenario);
+    let devices = Devices {
+        volumes: vec![
+            (topology::primary_volume(), topology::ARRAY_A, primary_disk.clone(), primary),
+            (topology::backup_volume(&design), topology::backup_array(&design), backup_disk.clone(), backup),
+        ],
+        flash: (0..handsets).map(|_| disk(&scenario)).collect(),
+    };
+
+    cluster.add(topology::SERVER, vec![], move || Node::Server(Server::new(primary)));
+    {
+        let (d, dk) = (design.clone(), primary_disk.clone());
+        let role = Role::Primary {
+            backup,
+            interval: scenario.system.backup_interval,
+            offset: scenario.system.backup_offset,
+        };
+        let vol = topology::primary_volume();
+        cluster.add(topology::DB_PRIMARY, vec![(vol.clone(), dk.clone())], move || {
+            Node::Database(Database::new(role.clone(), d.clone(), vol.clone(), dk.clone()))
+        });
+    }
+    {
+        let (d, dk) = (design.clone(), backup_disk.clone());
+        let vol = topology::backup_volume(&design);
+        cluster.add(topology::DB_BACKUP, vec![(vol.clone(), dk.clone())], move || {
+            Node::Database(Database::new(Role::Backup, d.clone(), vol.clone(), dk.clone()))
+        });
+    }
+    {
+        let d = design.clone();
+        let cfg = OperatorConfig {
+            primary,
+            backup,
+            primary_array: topology::ARRAY_A.to_string(),
+            snapshot_store: topology::SNAPSHOTS.to_string(),
+        };
+        let sd = snapshot_disk.clone();
+        cluster.add(topology::OPERATOR, vec![(topology::SNAPSHOTS.to_string(), sd.clone())], move || {
+            Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone()))
+        });
+    }
+    for i in 0..handsets {
+        let cfg = HandsetConfig {
+            user: i,
+            server,
+            store: topology::flash(i),
+            sync_interval: scenario.workload.sync_interval,
+            sync_after_edit: scenario.workload.sync_after_edit,
+        };
+        let (d, dk, l) = (design.clone(), devices.flash[i as usize].clone(), ledger.clone());
+        let addr = cluster.add(&topology::handset(i), vec![(cfg.store.clone(), dk.clone())], move || {
+            Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone()))
+        });
+        debug_assert_eq!(addr, handset_addr(i));
+    }
+
+    // The timeline: edits, faults and what they set in motion.
+    let mut queue: BTreeMap<(SimTime, u64), Action> = BTreeMap::new();
+    let mut order = 0u64;
+    let mut push = |queue: &mut BTreeMap<(SimTime, u64), Action>, at: SimTime, a: Action| {
+        order += 1;
+        queue.insert((at, order), a);
+    };
+    let seeds = Seeds::new(seed);
+    let wl = WorkloadConfig {
+        edits_per_day: scenario.workload.edits_per_handset_day,
+        new_record_probability: scenario.workload.new_record_probability,
+        max_records: scenario.workload.max_records_per_handset,
+    };
+    for h in 0..handsets {
+        for e in workload::schedule(&seeds, h, &wl, scenario.run.duration) {
+            push(&mut queue, e.at, Action::Edit { handset: h, record: e.record, version: e.version });
+        }
+    }
+    for (i, f) in plan.faults.iter().enumerate() {
+        if let Fault::BotchedUpgrade { notice_ms, .. } = f.kind {
+            let at = SimTime(f.at.as_millis().saturating_sub(notice_ms));
+            push(&mut queue, at, Action::Notice { array: f.target.clone(), at_ms: f.at.as_millis() });
+        }
+        push(&mut queue, f.at, Action::Fault(i));
+    }
+
+    let mut fired = Vec::new();
+    let mut edits_skipped = 0u64;
+    let end = SimTime::from(scenario.run.duration);
+    tracer.emit(clock.now(), "harness", kind::PHASE, fields!["phase" => "safety"]);
+    while let Some(((at, _), action)) = queue.pop_first() {
+        if at >= end {
+            // Only what faults set in motion carries on into heal.
+            if matches!(action, Action::UpgradeDone { .. }) {
+                queue.insert((at, 0), action);
+            }
+            break;
+        }
+        clock.sleep_until(at).await;
+        match action {
+            Action::Edit { handset, record, version } => {
+                if !cluster.input(handset_addr(handset), Input::Edit { record, version }) {
+                    edits_skipped += 1;
+                }
+            }
+            Action::Notice { array, at_ms } => {
+                cluster.input(operator, Input::UpgradeNotice { array, at_ms });
+            }
+            Action::Reboot { addr } => cluster.boot(addr, Boot::Crash, false),
+            Action::UpgradeDone { array, fault, nodes } => {
+                finish_upgrade(&cluster, operator, &array, fault, &nodes);
+            }
+            Action::Fault(i) => {
+                let f = &plan.faults[i];
+                fired.push(f.id);
+                let now = clock.now();
+                let Some(target) = resolve(&cluster, &f.target) else {
+                    tracer.emit(now, &f.target, kind::FAULT_SKIPPED, fields!["fault" => f.id, "why" => "no such target"]);
+                    continue;
+                };
+                tracer.emit(
+                    now,
+                    &f.target,
+                    kind::FAULT_FIRED,
+                    fields!["fault" => f.id, "fault_kind" => f.kind.name()],
+                );
+                match (&f.kind, target) {
+                    (Fault::BatteryPull { down_for_ms } | Fault::NodeCrash { down_for_ms }, Target::Node(addr)) => {
+                        if !cluster.is_up(addr) {
+                            continue;
+                        }
+                        let stake = cluster.with_machine(addr, Node::at_stake).unwrap_or(0);
+                        lineage.set_blame(&f.target, Some(f.id));
+                        cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
+                        if stake > 0 {
+                            lineage.mark_effective(now, &f.target, f.id, "aborted a sync or dropped acknowledged writes");
+                        }
+                        push(&mut queue, now.after(Duration::from_millis(*down_for_ms)), Action::Reboot { addr });
+                    }
+                    (Fault::FactoryReset, Target::Node(addr)) => {
+                        let Some(user) = addr.0.checked_sub(4).filter(|u| *u < handsets) else {
+                            continue;
+                        };
+                        let forfeited = ledger.forfeit_unsynced(user, now);
+                        if forfeited > 0 {
+                            tracer.emit(now, &f.target, "ack.forfeited", fields!["versions" => forfeited]);
+                        }
+                        lineage.set_blame(&f.target, Some(f.id));
+                        cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
+                        let flash = &devices.flash[user as usize];
+                        let ended = wipe(&cluster, &topology::flash(user), flash, f.id);
+                        if ended > 0 {
+                            lineage.mark_effective(now, &f.target, f.id, "wiped copies");
+                        }
+                        cluster.boot(addr, Boot::Clean, false);
+                    }
+                    (Fault::BotchedUpgrade { downtime_ms, .. }, Target::Array(array)) => {
+                        let mut nodes = Vec::new();
+                        for (name, arr, dk, addr) in &devices.volumes {
+                            if *arr != array {
+                                continue;
+                            }
+                            let node = cluster.name_of(*addr);
+                            lineage.set_blame(&node, Some(f.id));
+                            cluster.crash(*addr, CrashMode::DropUnsynced, Some(f.id));
+                            cluster.lose_device(name, dk, Some(f.id));
+                            nodes.push(*addr);
+                        }
+                        let done = Action::UpgradeDone { array: array.to_string(), fault: f.id, nodes };
+                        push(&mut queue, now.after(Duration::from_millis(*downtime_ms)), done);
+                    }
+                    _ => {
+                        tracer.emit(now, &f.target, kind::FAULT_SKIPPED, fields!["fault" => f.id, "why" => "kind does not apply to target"]);
+                    }
+                }
+            }
+        }
+    }
+    clock.sleep_until(end).await;
+
+    // Heal: no new faults; what faults set in motion completes; every node
+    // shuts down cleanly and boots from its own disk.
+    tracer.emit(clock.now(), "harness", kind::PHASE, fields!["phase" => "heal"]);
+    for (_, action) in std::mem::take(&mut queue) {
+        if let Action::UpgradeDone { array, fault, nodes } = action {
+            finish_upgrade(&cluster, operator, &array, fault, &nodes);
+        }
+    }
+    for addr in cluster.addrs() {
+        cluster.heal_network(addr);
+        cluster.shutdown(addr);
+        lineage.set_blame(&cluster.name_of(addr), None);
+        cluster.boot(addr, Boot::Clean, true);
+    }
+    let heal_start = clock.now();
+    let deadline = heal_start.after(scenario.run.heal_bound);
+    let mut converged_after = None;
+    loop {
+        madsim::time::sleep(scenario.run.converge_check).await;
+        if converged(&cluster, handsets, primary, handset_addr) {
+            converged_after = Some(clock.now().since(heal_start));
+            break;
+        }
+        if clock.now() >= deadline {
+            break;
+        }
+    }
+    tracer.emit(
+        clock.now(),
+        "harness",
+        kind::PHASE,
+        fields!["phase" => "check", "converged" => converged_after.is_some()],
+    );
+    let mut final_state = FinalState {
+        converged: converged_after.is_some(),
+        converged_after,
+        ..FinalState::default()
+    };
+    for u in 0..handsets {
+        let h = cluster.with_machine(handset_addr(u), |n| match n {
+            Node::Handset(h) => Some(h.view()),
+            _ => None,
+        });
+        final_state.handsets.insert(u, h.flatten());
+        let s = cluster.with_machine(primary, |n| match n {
+            Node::Database(d) if d.serving() => Some(d.view(u)),
+            _ => None,
+        });
+        final_state.server.insert(u, s.flatten());
+    }
+    let mut effective: Vec<u32> = lineage.effective().into_iter().collect();
+    effective.sort_unstable();
+    RunOutput {
+        trace: tracer.snapshot(),
+        ledger: ledger.snapshot(),
+        final_state,
+        fired,
+        effective,
+        messages: cluster.messages_delivered(),
+        edits_skipped,
+    }
+}
+
+enum Target {
+    Node(Addr),
+    Array(&'static str),
+}
+
+fn resolve(cluster: &Cluster<Node>, target: &str) -> Option<Target> {
+    match target {
+        topology::ARRAY_A => Some(Target::Array(topology::ARRAY_A)),
+        topology::ARRAY_B => Some(Target::Array(topology::ARRAY_B)),
+        name => cluster.addr_of(name).map(Target::Node),
+    }
+}
+
+/// The user's own reset: the flash is wiped on purpose.
+fn wipe(cluster: &Cluster<Node>, store: &str, flash: &DiskHandle, fault: u32) -> usize {
+    let now = cluster.clock().now();
+    flash.lock().expect("disk lock").replace_blank();
+    cluster.tracer().emit(now, store, kind::DISK_REPLACED, fields!["device" => store, "fault" => fault, "why" => "factory reset"]);
+    cluster.lineage().store_ended(now, store, store, EndCause::Wiped, Some(fault)).len()
+}
+
+fn finish_upgrade(cluster: &Cluster<Node>, operator: Addr, array: &str, fault: u32, nodes: &[Addr]) {
+    let now = cluster.clock().now();
+    cluster.tracer().emit(now, array, "upgrade.done", fields!["fault" => fault]);
+    for addr in nodes {
+        cluster.boot(*addr, Boot::Crash, false);
+    }
+    cluster.input(operator, Input::UpgradeDone { array: array.to_string() });
+}
+
+fn converged(cluster: &Cluster<Node>, handsets: u32, primary: Addr, handset_addr: impl Fn(u32) -> Addr) -> bool {
+    let versions = |m: BTreeMap<RecordId, Row>| -> BTreeMap<RecordId, VersionId> {
+        m.into_iter().map(|(r, row)| (r, row.version)).collect()
+    };
+    (0..handsets).all(|u| {
+        let h = cluster.with_machine(handset_addr(u), |n| match n {
+            Node::Handset(h) => Some(versions(h.view())),
+            _ => None,
+        });
+        let s = cluster.with_machine(primary, |n| match n {
+            Node::Database(d) if d.serving() => Some(versions(d.view(u))),
+            _ => None,
+        });
+        matches!((h.flatten(), s.flatten()), (Some(a), Some(b)) if a == b)
+    })
+}

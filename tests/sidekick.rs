@@ -1,0 +1,79 @@
+//! The flagship scenario: the 2009 design breaks the promise, the hardened
+//! one keeps it, and the checker really sees the difference.
+
+mod common;
+
+use common::{case, jobs, sweep};
+use lastcopy::runner::Summary;
+use sim::outcome::SeedOutcome;
+use std::collections::BTreeMap;
+
+fn outcomes(design: &str, overrides: &[&str], seeds: u64) -> Vec<SeedOutcome> {
+    case("sidekick-2009", design, overrides).sweep(0..seeds, jobs())
+}
+
+#[test]
+fn fragile_2009_breaks_the_promise_and_the_upgrade_is_why() {
+    let n = sweep(4);
+    let with = outcomes("fragile-2009", &[], n);
+    let s = Summary::of(&with);
+    assert!(s.failed * 10 >= n * 9, "fragile-2009 must break on >= 90% of seeds: {s}");
+    assert!(s.lost > 0, "records are lost for good: {s}");
+    let without = outcomes("fragile-2009", &["faults.upgrades=[]"], n);
+    let s2 = Summary::of(&without);
+    assert!(
+        s2.lost * 10 <= s.lost,
+        "without the upgrade fragile-2009 loses at least ten times fewer records: with {s}; without {s2}"
+    );
+}
+
+#[test]
+fn hardened_keeps_the_promise_and_acknowledges_what_it_syncs() {
+    let n = sweep(4);
+    let all = outcomes("hardened", &[], n);
+    for o in &all {
+        assert!(o.kept_promise(), "seed {} broke the promise: {:?}", o.seed, o.verdicts);
+        let (synced, versions) = (o.count("synced"), o.count("versions"));
+        assert!(
+            synced * 100 >= versions * 95,
+            "seed {}: only {synced} of {versions} versions acknowledged synced",
+            o.seed
+        );
+    }
+}
+
+#[test]
+fn every_fault_kind_fires_effectively_and_hardened_uses_every_recovery_path() {
+    let n = sweep(3);
+    let mut effective: BTreeMap<String, u64> = BTreeMap::new();
+    for o in outcomes("fragile-2009", &[], n).iter().chain(outcomes("hardened", &[], n).iter()) {
+        for (k, c) in &o.faults {
+            *effective.entry(k.clone()).or_default() += c.effective;
+        }
+    }
+    for (kind, _, _) in models::fault::FAULT_TABLE {
+        assert!(effective.get(*kind).copied().unwrap_or(0) > 0, "{kind} never effective: {effective:?}");
+    }
+    let case = case("sidekick-2009", "hardened", &[]);
+    let mut paths: BTreeMap<&str, u64> = BTreeMap::new();
+    for seed in 0..n {
+        let run = case.run_seed(seed);
+        for e in run.output.trace.events() {
+            if let k @ ("recover.reupload" | "recover.restore" | "recover.snapshot") = e.kind {
+                *paths.entry(k).or_default() += 1;
+            }
+        }
+    }
+    for k in ["recover.reupload", "recover.restore", "recover.snapshot"] {
+        assert!(paths.get(k).copied().unwrap_or(0) > 0, "hardened never used {k}: {paths:?}");
+    }
+}
+
+#[test]
+fn one_job_and_two_jobs_print_the_same_summary() {
+    let c = case("sidekick-2009", "fragile-2009", &["topology.handsets=8"]);
+    let one = c.sweep(0..4, 1);
+    let two = c.sweep(0..4, 2);
+    assert_eq!(one, two);
+    assert_eq!(Summary::of(&one).to_string(), Summary::of(&two).to_string());
+}
