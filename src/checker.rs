@@ -63,9 +63,24 @@ pub fn judge(out: &RunOutput) -> Judgement {
     };
     let entries: Vec<_> = ledger.entries().collect();
     c("versions", entries.len() as u64);
-    c("saved", entries.iter().filter(|(_, e)| e.saved_at.is_some()).count() as u64);
-    c("synced", entries.iter().filter(|(_, e)| e.synced_at.is_some()).count() as u64);
-    c("forfeited", entries.iter().filter(|(_, e)| e.forfeited_at.is_some()).count() as u64);
+    c(
+        "saved",
+        entries.iter().filter(|(_, e)| e.saved_at.is_some()).count() as u64,
+    );
+    c(
+        "synced",
+        entries
+            .iter()
+            .filter(|(_, e)| e.synced_at.is_some())
+            .count() as u64,
+    );
+    c(
+        "forfeited",
+        entries
+            .iter()
+            .filter(|(_, e)| e.forfeited_at.is_some())
+            .count() as u64,
+    );
     c("records", written.len() as u64);
     c("messages", out.messages);
     c("edits-skipped", out.edits_skipped);
@@ -73,7 +88,12 @@ pub fn judge(out: &RunOutput) -> Judgement {
         let n = j.verdicts.iter().filter(|v| v.kind == k).count() as u64;
         j.counts.insert(k.to_string(), n);
     }
-    let panics = out.trace.events().iter().filter(|e| e.kind == kind::NODE_PANIC).count() as u64;
+    let panics = out
+        .trace
+        .events()
+        .iter()
+        .filter(|e| e.kind == kind::NODE_PANIC)
+        .count() as u64;
     if panics > 0 {
         j.findings.insert("engine-panic".into(), panics);
     }
@@ -114,7 +134,10 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
         if !row.is_genuine() || ledger.get(record, row.version).is_none() {
             return Some(verdict(
                 "corrupted",
-                format!("{place} serves {} whose content is not what its writer wrote", row.version),
+                format!(
+                    "{place} serves {} whose content is not what its writer wrote",
+                    row.version
+                ),
             ));
         }
     }
@@ -122,20 +145,35 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
     if latest.is_empty() {
         return None;
     }
-    let names = |vs: &[models::record::VersionId]| vs.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
+    let names = |vs: &[models::record::VersionId]| {
+        vs.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if served.is_empty() {
         return Some(verdict(
             "lost",
-            format!("acknowledged {} but no place serves any version", names(&latest)),
+            format!(
+                "acknowledged {} but no place serves any version",
+                names(&latest)
+            ),
         ));
     }
     let missing: Vec<_> = latest
         .iter()
         .copied()
-        .filter(|&l| !served.iter().any(|(_, row)| ledger.descends(record, row.version, l)))
+        .filter(|&l| {
+            !served
+                .iter()
+                .any(|(_, row)| ledger.descends(record, row.version, l))
+        })
         .collect();
     if !missing.is_empty() {
-        let best: Vec<String> = served.iter().map(|(p, r)| format!("{p} has {}", r.version)).collect();
+        let best: Vec<String> = served
+            .iter()
+            .map(|(p, r)| format!("{p} has {}", r.version))
+            .collect();
         return Some(verdict(
             "rolled-back",
             format!("acknowledged {} but {}", names(&missing), best.join(", ")),
@@ -168,7 +206,9 @@ fn liveness(fs: &FinalState) -> Vec<Verdict> {
                     .into_iter()
                     .filter(|r| h.get(r).map(|x| x.version) != s.get(r).map(|x| x.version))
                     .map(|r| {
-                        let v = |m: &BTreeMap<RecordId, Row>| m.get(r).map_or("-".into(), |x| x.version.to_string());
+                        let v = |m: &BTreeMap<RecordId, Row>| {
+                            m.get(r).map_or("-".into(), |x| x.version.to_string())
+                        };
                         format!("{r} (handset {}, server {})", v(h), v(s))
                     })
                     .collect();

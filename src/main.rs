@@ -99,7 +99,11 @@ fn execute(command: Command) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan { scenario, seed, set } => {
+        Command::Plan {
+            scenario,
+            seed,
+            set,
+        } => {
             let sc = Scenario::load(&scenario, &set).map_err(|e| e.to_string())?;
             let plan = lastcopy::planner::plan(&sc, seed);
             print!("{}", toml::to_string(&plan).map_err(|e| e.to_string())?);
@@ -147,10 +151,18 @@ fn execute(command: Command) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Replay { scenario, case, seed } => {
+        Command::Replay {
+            scenario,
+            case,
+            seed,
+        } => {
             let case = load_case(&scenario, &case)?;
             let run = case.run_seed(seed);
-            println!("# plan (scenario {}, design {}, seed {seed})", case.scenario.name, case.design.name());
+            println!(
+                "# plan (scenario {}, design {}, seed {seed})",
+                case.scenario.name,
+                case.design.name()
+            );
             print!("{}", toml::to_string(&run.plan).map_err(|e| e.to_string())?);
             println!("# trace");
             print_trace(run.output.trace.events());
@@ -215,9 +227,14 @@ fn load_case(spec: &str, args: &CaseArgs) -> Result<Case, String> {
 fn parse_range(s: &str) -> Result<Range<u64>, String> {
     let bad = || format!("--seeds {s:?}: expected A..B with A < B, e.g. 0..100");
     let (a, b) = s.split_once("..").ok_or_else(bad)?;
-    let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    let (a, b): (u64, u64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
     if a >= b {
-        return Err(format!("--seeds {s:?}: the range is empty (A..B excludes B)"));
+        return Err(format!(
+            "--seeds {s:?}: the range is empty (A..B excludes B)"
+        ));
     }
     Ok(a..b)
 }

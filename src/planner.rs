@@ -24,12 +24,22 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
     let down = f.node_down_for.as_millis() as u64;
     for target in [topology::SERVER] {
         for at in poisson(&mut rng, f.server_crash_per_day, Duration::ZERO, run) {
-            out.push((at, target.into(), Fault::NodeCrash { down_for_ms: down }, rng.random()));
+            out.push((
+                at,
+                target.into(),
+                Fault::NodeCrash { down_for_ms: down },
+                rng.random(),
+            ));
         }
     }
     for target in [topology::DB_PRIMARY, topology::DB_BACKUP] {
         for at in poisson(&mut rng, f.db_crash_per_day, Duration::ZERO, run) {
-            out.push((at, target.into(), Fault::NodeCrash { down_for_ms: down }, rng.random()));
+            out.push((
+                at,
+                target.into(),
+                Fault::NodeCrash { down_for_ms: down },
+                rng.random(),
+            ));
         }
     }
     for u in &f.upgrades {
@@ -43,8 +53,18 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
     for h in 0..scenario.topology.handsets {
         let mut rng = seeds.stream(Stream::PlanFor(h));
         let name = topology::handset(h);
-        for at in poisson(&mut rng, f.battery_pull_per_handset_day, Duration::ZERO, run) {
-            out.push((at, name.clone(), Fault::BatteryPull { down_for_ms: pull }, rng.random()));
+        for at in poisson(
+            &mut rng,
+            f.battery_pull_per_handset_day,
+            Duration::ZERO,
+            run,
+        ) {
+            out.push((
+                at,
+                name.clone(),
+                Fault::BatteryPull { down_for_ms: pull },
+                rng.random(),
+            ));
         }
         for at in poisson(&mut rng, f.reset_per_handset_day, Duration::ZERO, run) {
             out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
@@ -54,12 +74,24 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
             let start = u.at + u.downtime.min(a.window);
             let span = a.window.as_millis().max(1) as u64;
             if rng.random_bool(a.reset_probability) {
-                let at = SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
-                out.push((at.max(SimTime::from(start)), name.clone(), Fault::FactoryReset, rng.random()));
+                let at =
+                    SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
+                out.push((
+                    at.max(SimTime::from(start)),
+                    name.clone(),
+                    Fault::FactoryReset,
+                    rng.random(),
+                ));
             }
             if rng.random_bool(a.battery_pull_probability) {
-                let at = SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
-                out.push((at, name.clone(), Fault::BatteryPull { down_for_ms: pull }, rng.random()));
+                let at =
+                    SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
+                out.push((
+                    at,
+                    name.clone(),
+                    Fault::BatteryPull { down_for_ms: pull },
+                    rng.random(),
+                ));
             }
         }
     }

@@ -54,7 +54,10 @@ impl Case {
 
     /// The command that replays `seed` of this case exactly.
     pub fn replay_command(&self, seed: u64) -> String {
-        let mut cmd = format!("cargo run --release -- replay {} --seed {seed}", shell_word(&self.spec));
+        let mut cmd = format!(
+            "cargo run --release -- replay {} --seed {seed}",
+            shell_word(&self.spec)
+        );
         cmd.push_str(&format!(" --design {}", self.design.name()));
         for o in &self.overrides {
             cmd.push_str(&format!(" --set {}", shell_word(o)));
@@ -92,7 +95,11 @@ impl Case {
             faults,
             findings: judgement.findings,
         };
-        SeedRun { outcome, plan, output }
+        SeedRun {
+            outcome,
+            plan,
+            output,
+        }
     }
 
     /// Runs every seed in `seeds` on `jobs` worker threads, each seed on a
@@ -129,7 +136,9 @@ impl Case {
 }
 
 fn shell_word(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

@@ -22,13 +22,13 @@ use models::record::{RecordId, Row, VersionId};
 use models::server::Server;
 use models::workload::{self, WorkloadConfig};
 use sim::disk::{CrashMode, Disk, DiskConfig};
-use sim::host::{disk_handle, Addr, Boot, Clock, Cluster, DiskHandle};
+use sim::fields;
+use sim::host::{disk_handle, lock_disk, Addr, Boot, Clock, Cluster, DiskHandle};
 use sim::lineage::{EndCause, Lineage};
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
 use sim::trace::{kind, Trace, Tracer};
-use sim::fields;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -66,11 +66,25 @@ pub struct RunOutput {
 
 #[derive(Clone, Debug)]
 enum Action {
-    Edit { handset: u32, record: RecordId, version: VersionId },
+    Edit {
+        handset: u32,
+        record: RecordId,
+        version: VersionId,
+        creates: bool,
+    },
     Fault(usize),
-    Notice { array: String, at_ms: u64 },
-    Reboot { addr: Addr },
-    UpgradeDone { array: String, fault: u32, nodes: Vec<Addr> },
+    Notice {
+        array: String,
+        at_ms: u64,
+    },
+    Reboot {
+        addr: Addr,
+    },
+    UpgradeDone {
+        array: String,
+        fault: u32,
+        nodes: Vec<Addr>,
+    },
 }
 
 struct Devices {
@@ -84,7 +98,12 @@ pub fn run(scenario: &Scenario, design: &Design, plan: &Plan<Fault>, seed: u64) 
     let mut rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let limit = scenario.run.duration + scenario.run.heal_bound + Duration::from_secs(7 * 86_400);
     rt.set_time_limit(limit);
-    rt.block_on(simulate(scenario.clone(), design.clone(), plan.clone(), seed))
+    rt.block_on(simulate(
+        scenario.clone(),
+        design.clone(),
+        plan.clone(),
+        seed,
+    ))
 }
 
 fn disk(scenario: &Scenario) -> DiskHandle {
@@ -100,10 +119,12 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
     let ledger = LedgerHandle::new();
     {
         let ledger = ledger.clone();
-        lineage.set_promised(move |r, v| match (r.parse::<RecordId>(), v.parse::<VersionId>()) {
-            (Ok(r), Ok(v)) => ledger.is_promised(r, v),
-            _ => false,
-        });
+        lineage.set_promised(
+            move |r, v| match (r.parse::<RecordId>(), v.parse::<VersionId>()) {
+                (Ok(r), Ok(v)) => ledger.is_promised(r, v),
+                _ => false,
+            },
+        );
     }
     let clock = Clock::start();
     let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
@@ -116,13 +137,25 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
     let snapshot_disk = disk(&scenario);
     let devices = Devices {
         volumes: vec![
-            (topology::primary_volume(), topology::ARRAY_A, primary_disk.clone(), primary),
-            (topology::backup_volume(&design), topology::backup_array(&design), backup_disk.clone(), backup),
+            (
+                topology::primary_volume(),
+                topology::ARRAY_A,
+                primary_disk.clone(),
+                primary,
+            ),
+            (
+                topology::backup_volume(&design),
+                topology::backup_array(&design),
+                backup_disk.clone(),
+                backup,
+            ),
         ],
         flash: (0..handsets).map(|_| disk(&scenario)).collect(),
     };
 
-    cluster.add(topology::SERVER, vec![], move || Node::Server(Server::new(primary)));
+    cluster.add(topology::SERVER, vec![], move || {
+        Node::Server(Server::new(primary))
+    });
     {
         let (d, dk) = (design.clone(), primary_disk.clone());
         let role = Role::Primary {
@@ -131,16 +164,34 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
             offset: scenario.system.backup_offset,
         };
         let vol = topology::primary_volume();
-        cluster.add(topology::DB_PRIMARY, vec![(vol.clone(), dk.clone())], move || {
-            Node::Database(Database::new(role.clone(), d.clone(), vol.clone(), dk.clone()))
-        });
+        cluster.add(
+            topology::DB_PRIMARY,
+            vec![(vol.clone(), dk.clone())],
+            move || {
+                Node::Database(Database::new(
+                    role.clone(),
+                    d.clone(),
+                    vol.clone(),
+                    dk.clone(),
+                ))
+            },
+        );
     }
     {
         let (d, dk) = (design.clone(), backup_disk.clone());
         let vol = topology::backup_volume(&design);
-        cluster.add(topology::DB_BACKUP, vec![(vol.clone(), dk.clone())], move || {
-            Node::Database(Database::new(Role::Backup, d.clone(), vol.clone(), dk.clone()))
-        });
+        cluster.add(
+            topology::DB_BACKUP,
+            vec![(vol.clone(), dk.clone())],
+            move || {
+                Node::Database(Database::new(
+                    Role::Backup,
+                    d.clone(),
+                    vol.clone(),
+                    dk.clone(),
+                ))
+            },
+        );
     }
     {
         let d = design.clone();
@@ -151,9 +202,11 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
             snapshot_store: topology::SNAPSHOTS.to_string(),
         };
         let sd = snapshot_disk.clone();
-        cluster.add(topology::OPERATOR, vec![(topology::SNAPSHOTS.to_string(), sd.clone())], move || {
-            Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone()))
-        });
+        cluster.add(
+            topology::OPERATOR,
+            vec![(topology::SNAPSHOTS.to_string(), sd.clone())],
+            move || Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone())),
+        );
     }
     for i in 0..handsets {
         let cfg = HandsetConfig {
@@ -163,10 +216,16 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
             sync_interval: scenario.workload.sync_interval,
             sync_after_edit: scenario.workload.sync_after_edit,
         };
-        let (d, dk, l) = (design.clone(), devices.flash[i as usize].clone(), ledger.clone());
-        let addr = cluster.add(&topology::handset(i), vec![(cfg.store.clone(), dk.clone())], move || {
-            Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone()))
-        });
+        let (d, dk, l) = (
+            design.clone(),
+            devices.flash[i as usize].clone(),
+            ledger.clone(),
+        );
+        let addr = cluster.add(
+            &topology::handset(i),
+            vec![(cfg.store.clone(), dk.clone())],
+            move || Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone())),
+        );
         debug_assert_eq!(addr, handset_addr(i));
     }
 
@@ -185,13 +244,26 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
     };
     for h in 0..handsets {
         for e in workload::schedule(&seeds, h, &wl, scenario.run.duration) {
-            push(&mut queue, e.at, Action::Edit { handset: h, record: e.record, version: e.version });
+            let edit = Action::Edit {
+                handset: h,
+                record: e.record,
+                version: e.version,
+                creates: e.creates,
+            };
+            push(&mut queue, e.at, edit);
         }
     }
     for (i, f) in plan.faults.iter().enumerate() {
         if let Fault::BotchedUpgrade { notice_ms, .. } = f.kind {
             let at = SimTime(f.at.as_millis().saturating_sub(notice_ms));
-            push(&mut queue, at, Action::Notice { array: f.target.clone(), at_ms: f.at.as_millis() });
+            push(
+                &mut queue,
+                at,
+                Action::Notice {
+                    array: f.target.clone(),
+                    at_ms: f.at.as_millis(),
+                },
+            );
         }
         push(&mut queue, f.at, Action::Fault(i));
     }
@@ -199,7 +271,12 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
     let mut fired = Vec::new();
     let mut edits_skipped = 0u64;
     let end = SimTime::from(scenario.run.duration);
-    tracer.emit(clock.now(), "harness", kind::PHASE, fields!["phase" => "safety"]);
+    tracer.emit(
+        clock.now(),
+        "harness",
+        kind::PHASE,
+        fields!["phase" => "safety"],
+    );
     while let Some(((at, _), action)) = queue.pop_first() {
         if at >= end {
             // Only what faults set in motion carries on into heal.
@@ -210,8 +287,20 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
         }
         clock.sleep_until(at).await;
         match action {
-            Action::Edit { handset, record, version } => {
-                if !cluster.input(handset_addr(handset), Input::Edit { record, version }) {
+            Action::Edit {
+                handset,
+                record,
+                version,
+                creates,
+            } => {
+                if !cluster.input(
+                    handset_addr(handset),
+                    Input::Edit {
+                        record,
+                        version,
+                        creates,
+                    },
+                ) {
                     edits_skipped += 1;
                 }
             }
@@ -219,7 +308,11 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
                 cluster.input(operator, Input::UpgradeNotice { array, at_ms });
             }
             Action::Reboot { addr } => cluster.boot(addr, Boot::Crash, false),
-            Action::UpgradeDone { array, fault, nodes } => {
+            Action::UpgradeDone {
+                array,
+                fault,
+                nodes,
+            } => {
                 finish_upgrade(&cluster, operator, &array, fault, &nodes);
             }
             Action::Fault(i) => {
@@ -227,7 +320,12 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
                 fired.push(f.id);
                 let now = clock.now();
                 let Some(target) = resolve(&cluster, &f.target) else {
-                    tracer.emit(now, &f.target, kind::FAULT_SKIPPED, fields!["fault" => f.id, "why" => "no such target"]);
+                    tracer.emit(
+                        now,
+                        &f.target,
+                        kind::FAULT_SKIPPED,
+                        fields!["fault" => f.id, "why" => "no such target"],
+                    );
                     continue;
                 };
                 tracer.emit(
@@ -237,7 +335,10 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
                     fields!["fault" => f.id, "fault_kind" => f.kind.name()],
                 );
                 match (&f.kind, target) {
-                    (Fault::BatteryPull { down_for_ms } | Fault::NodeCrash { down_for_ms }, Target::Node(addr)) => {
+                    (
+                        Fault::BatteryPull { down_for_ms } | Fault::NodeCrash { down_for_ms },
+                        Target::Node(addr),
+                    ) => {
                         if !cluster.is_up(addr) {
                             continue;
                         }
@@ -245,9 +346,18 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
                         lineage.set_blame(&f.target, Some(f.id));
                         cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
                         if stake > 0 {
-                            lineage.mark_effective(now, &f.target, f.id, "aborted a sync or dropped acknowledged writes");
+                            lineage.mark_effective(
+                                now,
+                                &f.target,
+                                f.id,
+                                "aborted a sync or dropped acknowledged writes",
+                            );
                         }
-                        push(&mut queue, now.after(Duration::from_millis(*down_for_ms)), Action::Reboot { addr });
+                        push(
+                            &mut queue,
+                            now.after(Duration::from_millis(*down_for_ms)),
+                            Action::Reboot { addr },
+                        );
                     }
                     (Fault::FactoryReset, Target::Node(addr)) => {
                         let Some(user) = addr.0.checked_sub(4).filter(|u| *u < handsets) else {
@@ -255,7 +365,12 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
                         };
                         let forfeited = ledger.forfeit_unsynced(user, now);
                         if forfeited > 0 {
-                            tracer.emit(now, &f.target, "ack.forfeited", fields!["versions" => forfeited]);
+                            tracer.emit(
+                                now,
+                                &f.target,
+                                "ack.forfeited",
+                                fields!["versions" => forfeited],
+                            );
                         }
                         lineage.set_blame(&f.target, Some(f.id));
                         cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
@@ -278,11 +393,24 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
                             cluster.lose_device(name, dk, Some(f.id));
                             nodes.push(*addr);
                         }
-                        let done = Action::UpgradeDone { array: array.to_string(), fault: f.id, nodes };
-                        push(&mut queue, now.after(Duration::from_millis(*downtime_ms)), done);
+                        let done = Action::UpgradeDone {
+                            array: array.to_string(),
+                            fault: f.id,
+                            nodes,
+                        };
+                        push(
+                            &mut queue,
+                            now.after(Duration::from_millis(*downtime_ms)),
+                            done,
+                        );
                     }
                     _ => {
-                        tracer.emit(now, &f.target, kind::FAULT_SKIPPED, fields!["fault" => f.id, "why" => "kind does not apply to target"]);
+                        tracer.emit(
+                            now,
+                            &f.target,
+                            kind::FAULT_SKIPPED,
+                            fields!["fault" => f.id, "why" => "kind does not apply to target"],
+                        );
                     }
                 }
             }
@@ -292,9 +420,19 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
 
     // Heal: no new faults; what faults set in motion completes; every node
     // shuts down cleanly and boots from its own disk.
-    tracer.emit(clock.now(), "harness", kind::PHASE, fields!["phase" => "heal"]);
+    tracer.emit(
+        clock.now(),
+        "harness",
+        kind::PHASE,
+        fields!["phase" => "heal"],
+    );
     for (_, action) in std::mem::take(&mut queue) {
-        if let Action::UpgradeDone { array, fault, nodes } = action {
+        if let Action::UpgradeDone {
+            array,
+            fault,
+            nodes,
+        } = action
+        {
             finish_upgrade(&cluster, operator, &array, fault, &nodes);
         }
     }
@@ -369,21 +507,47 @@ fn resolve(cluster: &Cluster<Node>, target: &str) -> Option<Target> {
 /// The user's own reset: the flash is wiped on purpose.
 fn wipe(cluster: &Cluster<Node>, store: &str, flash: &DiskHandle, fault: u32) -> usize {
     let now = cluster.clock().now();
-    flash.lock().expect("disk lock").replace_blank();
-    cluster.tracer().emit(now, store, kind::DISK_REPLACED, fields!["device" => store, "fault" => fault, "why" => "factory reset"]);
-    cluster.lineage().store_ended(now, store, store, EndCause::Wiped, Some(fault)).len()
+    lock_disk(flash).replace_blank();
+    cluster.tracer().emit(
+        now,
+        store,
+        kind::DISK_REPLACED,
+        fields!["device" => store, "fault" => fault, "why" => "factory reset"],
+    );
+    cluster
+        .lineage()
+        .store_ended(now, store, store, EndCause::Wiped, Some(fault))
+        .len()
 }
 
-fn finish_upgrade(cluster: &Cluster<Node>, operator: Addr, array: &str, fault: u32, nodes: &[Addr]) {
+fn finish_upgrade(
+    cluster: &Cluster<Node>,
+    operator: Addr,
+    array: &str,
+    fault: u32,
+    nodes: &[Addr],
+) {
     let now = cluster.clock().now();
-    cluster.tracer().emit(now, array, "upgrade.done", fields!["fault" => fault]);
+    cluster
+        .tracer()
+        .emit(now, array, "upgrade.done", fields!["fault" => fault]);
     for addr in nodes {
         cluster.boot(*addr, Boot::Crash, false);
     }
-    cluster.input(operator, Input::UpgradeDone { array: array.to_string() });
+    cluster.input(
+        operator,
+        Input::UpgradeDone {
+            array: array.to_string(),
+        },
+    );
 }
 
-fn converged(cluster: &Cluster<Node>, handsets: u32, primary: Addr, handset_addr: impl Fn(u32) -> Addr) -> bool {
+fn converged(
+    cluster: &Cluster<Node>,
+    handsets: u32,
+    primary: Addr,
+    handset_addr: impl Fn(u32) -> Addr,
+) -> bool {
     let versions = |m: BTreeMap<RecordId, Row>| -> BTreeMap<RecordId, VersionId> {
         m.into_iter().map(|(r, row)| (r, row.version)).collect()
     };

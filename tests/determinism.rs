@@ -9,7 +9,11 @@ fn small() -> lastcopy::runner::Case {
     common::case(
         "sidekick-2009",
         "fragile-2009",
-        &["topology.handsets=6", "run.duration=\"1d\"", "faults.upgrades=[{ array = \"array-a\", at = \"12h\", downtime = \"2h\" }]"],
+        &[
+            "topology.handsets=6",
+            "run.duration=\"1d\"",
+            "faults.upgrades=[{ array = \"array-a\", at = \"12h\", downtime = \"2h\" }]",
+        ],
     )
 }
 
@@ -40,12 +44,22 @@ fn same_seed_same_trace_in_two_processes() {
         "topology.handsets=4",
         "--set",
         "run.duration=\"12h\"",
+        "--set",
+        "faults.upgrades=[{ array = \"array-a\", at = \"6h\", downtime = \"1h\" }]",
     ];
     let hash = || {
         let out = Command::new(bin).args(args).output().expect("binary runs");
         let text = String::from_utf8(out.stdout).expect("utf-8");
-        let last = text.lines().last().expect("output").to_string();
-        assert!(last.starts_with("trace-hash: "), "last line is the hash: {last}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = text
+            .lines()
+            .last()
+            .unwrap_or_else(|| panic!("no output; stderr: {err}"))
+            .to_string();
+        assert!(
+            last.starts_with("trace-hash: "),
+            "last line is the hash: {last}"
+        );
         last
     };
     assert_eq!(hash(), hash());
@@ -57,7 +71,10 @@ fn removing_a_fault_or_handset_leaves_the_rest_of_the_plan_and_workload_alone() 
     use sim::rng::Seeds;
     let case = small();
     let plan = lastcopy::planner::plan(&case.scenario, 9);
-    assert!(plan.faults.len() >= 2, "the small case has faults to remove");
+    assert!(
+        plan.faults.len() >= 2,
+        "the small case has faults to remove"
+    );
     let dropped = plan.faults[0].id;
     let without = plan.without(dropped);
     assert_eq!(without.faults, plan.faults[1..].to_vec());
@@ -66,7 +83,11 @@ fn removing_a_fault_or_handset_leaves_the_rest_of_the_plan_and_workload_alone() 
     let fewer = common::case(
         "sidekick-2009",
         "fragile-2009",
-        &["topology.handsets=5", "run.duration=\"1d\"", "faults.upgrades=[{ array = \"array-a\", at = \"12h\", downtime = \"2h\" }]"],
+        &[
+            "topology.handsets=5",
+            "run.duration=\"1d\"",
+            "faults.upgrades=[{ array = \"array-a\", at = \"12h\", downtime = \"2h\" }]",
+        ],
     );
     let p5 = lastcopy::planner::plan(&fewer.scenario, 9);
     let per_target = |p: &sim::plan::Plan<models::fault::Fault>, t: &str| -> Vec<(u64, String)> {

@@ -17,7 +17,10 @@ fn fragile_2009_breaks_the_promise_and_the_upgrade_is_why() {
     let n = sweep(4);
     let with = outcomes("fragile-2009", &[], n);
     let s = Summary::of(&with);
-    assert!(s.failed * 10 >= n * 9, "fragile-2009 must break on >= 90% of seeds: {s}");
+    assert!(
+        s.failed * 10 >= n * 9,
+        "fragile-2009 must break on >= 90% of seeds: {s}"
+    );
     assert!(s.lost > 0, "records are lost for good: {s}");
     let without = outcomes("fragile-2009", &["faults.upgrades=[]"], n);
     let s2 = Summary::of(&without);
@@ -32,7 +35,12 @@ fn hardened_keeps_the_promise_and_acknowledges_what_it_syncs() {
     let n = sweep(4);
     let all = outcomes("hardened", &[], n);
     for o in &all {
-        assert!(o.kept_promise(), "seed {} broke the promise: {:?}", o.seed, o.verdicts);
+        assert!(
+            o.kept_promise(),
+            "seed {} broke the promise: {:?}",
+            o.seed,
+            o.verdicts
+        );
         let (synced, versions) = (o.count("synced"), o.count("versions"));
         assert!(
             synced * 100 >= versions * 95,
@@ -46,26 +54,48 @@ fn hardened_keeps_the_promise_and_acknowledges_what_it_syncs() {
 fn every_fault_kind_fires_effectively_and_hardened_uses_every_recovery_path() {
     let n = sweep(3);
     let mut effective: BTreeMap<String, u64> = BTreeMap::new();
-    for o in outcomes("fragile-2009", &[], n).iter().chain(outcomes("hardened", &[], n).iter()) {
+    for o in outcomes("fragile-2009", &[], n)
+        .iter()
+        .chain(outcomes("hardened", &[], n).iter())
+    {
         for (k, c) in &o.faults {
             *effective.entry(k.clone()).or_default() += c.effective;
         }
     }
     for (kind, _, _) in models::fault::FAULT_TABLE {
-        assert!(effective.get(*kind).copied().unwrap_or(0) > 0, "{kind} never effective: {effective:?}");
+        assert!(
+            effective.get(*kind).copied().unwrap_or(0) > 0,
+            "{kind} never effective: {effective:?}"
+        );
     }
-    let case = case("sidekick-2009", "hardened", &[]);
-    let mut paths: BTreeMap<&str, u64> = BTreeMap::new();
-    for seed in 0..n {
-        let run = case.run_seed(seed);
-        for e in run.output.trace.events() {
-            if let k @ ("recover.reupload" | "recover.restore" | "recover.snapshot") = e.kind {
-                *paths.entry(k).or_default() += 1;
+    // The verified snapshot leaves the restored server nothing to miss, so
+    // re-upload is exercised where the operator must fall back on the
+    // (older, independent) backup: the same design with its snapshot off.
+    let paths = |overrides: &[&str]| {
+        let case = case("sidekick-2009", "hardened", overrides);
+        let mut paths: BTreeMap<&str, u64> = BTreeMap::new();
+        for seed in 0..n {
+            for e in case.run_seed(seed).output.trace.events() {
+                if e.kind.starts_with("recover.") {
+                    *paths.entry(e.kind).or_default() += 1;
+                }
             }
         }
+        paths
+    };
+    let hardened = paths(&[]);
+    for k in ["recover.restore", "recover.snapshot"] {
+        assert!(
+            hardened.get(k).copied().unwrap_or(0) > 0,
+            "hardened never used {k}: {hardened:?}"
+        );
     }
-    for k in ["recover.reupload", "recover.restore", "recover.snapshot"] {
-        assert!(paths.get(k).copied().unwrap_or(0) > 0, "hardened never used {k}: {paths:?}");
+    let fallback = paths(&["design.upgrade_snapshot=false"]);
+    for k in ["recover.backup", "recover.reupload"] {
+        assert!(
+            fallback.get(k).copied().unwrap_or(0) > 0,
+            "the backup fallback never used {k}: {fallback:?}"
+        );
     }
 }
 

@@ -18,7 +18,7 @@ use crate::record::{RecordId, Row, VersionId};
 use serde::{Deserialize, Serialize};
 use sim::disk::DiskError;
 use sim::fields;
-use sim::host::{Addr, Boot, DiskHandle, Io};
+use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io};
 use sim::lineage::EndCause;
 use sim::time::SimTime;
 use std::collections::BTreeMap;
@@ -121,11 +121,11 @@ impl Database {
     fn append(&mut self, entry: &Entry) -> Result<(), DiskError> {
         let bytes = postcard::to_allocvec(entry).expect("entries always encode");
         let log = self.log.as_mut().expect("opened at boot");
-        log.append(&mut self.disk.lock().expect("disk lock"), &bytes)
+        log.append(&mut lock_disk(&self.disk), &bytes)
     }
 
     fn sync(&mut self) -> Result<(), DiskError> {
-        self.disk.lock().expect("disk lock").sync()
+        lock_disk(&self.disk).sync()
     }
 
     fn replay(&mut self, entries: &[Vec<u8>]) {
@@ -139,7 +139,10 @@ impl Database {
                 Entry::Commit { row, seq } => {
                     self.next_seq = self.next_seq.max(seq + 1);
                     let target = self.staging.as_mut().unwrap_or(&mut self.users);
-                    target.entry(row.record.owner).or_default().insert(row.record, (row, seq));
+                    target
+                        .entry(row.record.owner)
+                        .or_default()
+                        .insert(row.record, (row, seq));
                 }
                 Entry::Clear => self.staging = Some(Rows::new()),
                 Entry::Seal => {
@@ -154,7 +157,7 @@ impl Database {
 
     /// Boot: replay the log; on a blank volume, format or wait for a restore.
     pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
-        let opened = LogStore::open(&self.disk.lock().expect("disk lock"));
+        let opened = LogStore::open(&lock_disk(&self.disk));
         let (log, opened) = match opened {
             Ok(x) => x,
             Err(e) => panic!("{}: volume unreadable at boot: {e}", self.store),
@@ -162,7 +165,11 @@ impl Database {
         self.log = Some(log);
         self.replay(&opened.entries);
         for row in self.all_rows() {
-            io.copy_created(&self.store, &row.record.to_string(), &row.version.to_string());
+            io.copy_created(
+                &self.store,
+                &row.record.to_string(),
+                &row.version.to_string(),
+            );
         }
         let primary = matches!(self.role, Role::Primary { .. });
         if opened.blank && primary {
@@ -185,7 +192,10 @@ impl Database {
                 }
             }
         }
-        if let Role::Primary { interval, offset, .. } = self.role {
+        if let Role::Primary {
+            interval, offset, ..
+        } = self.role
+        {
             io.set_timer(TIMER_BACKUP, next_backup(io.now(), interval, offset));
         }
     }
@@ -207,7 +217,10 @@ impl Database {
             }
             Msg::BackupImage { epoch, rows } => self.store_image(epoch, rows, io),
             Msg::Quiesce { req, on } => {
-                let done = self.append(&Entry::ReadOnly(on)).and_then(|_| self.sync()).is_ok();
+                let done = self
+                    .append(&Entry::ReadOnly(on))
+                    .and_then(|_| self.sync())
+                    .is_ok();
                 if done {
                     self.read_only = on;
                     io.trace("db.quiesce", fields!["on" => on]);
@@ -215,7 +228,8 @@ impl Database {
                 self.reply(from, req, None, done, io);
             }
             Msg::Dump { req } => {
-                let has_image = self.state == State::Serving && !(matches!(self.role, Role::Backup) && self.epoch == 0);
+                let has_image = self.state == State::Serving
+                    && !(matches!(self.role, Role::Backup) && self.epoch == 0);
                 let rows = has_image.then(|| self.all_rows());
                 self.reply(from, req, rows, true, io);
             }
@@ -236,7 +250,15 @@ impl Database {
             },
             State::AwaitingRestore => DbHealth::AwaitingRestore,
         };
-        io.send(to, Msg::OpReply { req, health, rows, done });
+        io.send(
+            to,
+            Msg::OpReply {
+                req,
+                health,
+                rows,
+                done,
+            },
+        );
     }
 
     fn user_digest(&self, user: u32) -> u64 {
@@ -265,9 +287,19 @@ impl Database {
         if !self.read_only {
             for row in push.iter().filter(|r| r.record.owner == user) {
                 let newer = self.current(row.record).is_none_or(|v| row.version > v);
-                if newer && !fresh.iter().any(|(r, _): &(Row, u64)| r.record == row.record && r.version >= row.version) {
+                if newer
+                    && !fresh.iter().any(|(r, _): &(Row, u64)| {
+                        r.record == row.record && r.version >= row.version
+                    })
+                {
                     let seq = self.next_seq + fresh.len() as u64;
-                    if self.append(&Entry::Commit { row: row.clone(), seq }).is_err() {
+                    if self
+                        .append(&Entry::Commit {
+                            row: row.clone(),
+                            seq,
+                        })
+                        .is_err()
+                    {
                         return SyncResult::Unavailable;
                     }
                     fresh.push((row.clone(), seq));
@@ -322,20 +354,35 @@ impl Database {
             .or_default()
             .insert(row.record, (row, seq));
         if let Some((old, _)) = old {
-            io.copy_ended(&self.store, &rs, &old.version.to_string(), EndCause::Superseded);
+            io.copy_ended(
+                &self.store,
+                &rs,
+                &old.version.to_string(),
+                EndCause::Superseded,
+            );
         }
         io.copy_created(&self.store, &rs, &vs);
     }
 
     /// Replaces every row with `rows` durably (a sealed, staged write), then
     /// updates the lineage: old copies overwritten, new ones created.
-    fn replace_all(&mut self, rows: Vec<Row>, tail: &[Entry], io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+    fn replace_all(
+        &mut self,
+        rows: Vec<Row>,
+        tail: &[Entry],
+        io: &mut Io<'_, Msg>,
+    ) -> Result<(), DiskError> {
         self.append(&Entry::Clear)?;
         let mut next = Rows::new();
         for (i, row) in rows.into_iter().enumerate() {
             let seq = i as u64 + 1;
-            self.append(&Entry::Commit { row: row.clone(), seq })?;
-            next.entry(row.record.owner).or_default().insert(row.record, (row, seq));
+            self.append(&Entry::Commit {
+                row: row.clone(),
+                seq,
+            })?;
+            next.entry(row.record.owner)
+                .or_default()
+                .insert(row.record, (row, seq));
         }
         for e in tail {
             self.append(e)?;
@@ -354,7 +401,11 @@ impl Database {
         }
         for m in next.values() {
             for (row, _) in m.values() {
-                io.copy_created(&self.store, &row.record.to_string(), &row.version.to_string());
+                io.copy_created(
+                    &self.store,
+                    &row.record.to_string(),
+                    &row.version.to_string(),
+                );
             }
         }
         self.next_seq = next.values().map(|m| m.len() as u64).sum::<u64>() + 1;
@@ -364,7 +415,14 @@ impl Database {
 
     fn store_image(&mut self, epoch: u64, rows: Vec<Row>, io: &mut Io<'_, Msg>) {
         let n = rows.len();
-        match self.replace_all(rows, &[Entry::Epoch { epoch, rebuilt: false }], io) {
+        match self.replace_all(
+            rows,
+            &[Entry::Epoch {
+                epoch,
+                rebuilt: false,
+            }],
+            io,
+        ) {
             Ok(()) => {
                 self.epoch = epoch;
                 io.trace("backup.stored", fields!["rows" => n]);
@@ -373,10 +431,18 @@ impl Database {
         }
     }
 
-    fn restore(&mut self, epoch: u64, rows: Vec<Row>, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+    fn restore(
+        &mut self,
+        epoch: u64,
+        rows: Vec<Row>,
+        io: &mut Io<'_, Msg>,
+    ) -> Result<(), DiskError> {
         let n = rows.len();
         let tail = [
-            Entry::Epoch { epoch, rebuilt: false },
+            Entry::Epoch {
+                epoch,
+                rebuilt: false,
+            },
             Entry::ReadOnly(false),
         ];
         self.replace_all(rows, &tail, io)?;
@@ -388,7 +454,12 @@ impl Database {
 
     /// A timer fired: the backup job.
     pub fn on_timer(&mut self, key: u64, io: &mut Io<'_, Msg>) {
-        let Role::Primary { backup, interval, offset } = self.role.clone() else {
+        let Role::Primary {
+            backup,
+            interval,
+            offset,
+        } = self.role.clone()
+        else {
             return;
         };
         if key != TIMER_BACKUP {
@@ -397,7 +468,13 @@ impl Database {
         if self.state == State::Serving {
             let rows = self.all_rows();
             io.trace("backup.sent", fields!["rows" => rows.len()]);
-            io.send(backup, Msg::BackupImage { epoch: self.epoch, rows });
+            io.send(
+                backup,
+                Msg::BackupImage {
+                    epoch: self.epoch,
+                    rows,
+                },
+            );
         }
         io.set_timer(TIMER_BACKUP, next_backup(io.now(), interval, offset));
     }
@@ -405,8 +482,16 @@ impl Database {
 
 /// How long from `now` until the next backup time (offset + k * interval).
 fn next_backup(now: SimTime, interval: Duration, offset: Duration) -> Duration {
-    let (now, iv, off) = (now.as_millis(), interval.as_millis().max(1) as u64, offset.as_millis() as u64);
-    let next = if now < off { off } else { off + ((now - off) / iv + 1) * iv };
+    let (now, iv, off) = (
+        now.as_millis(),
+        interval.as_millis().max(1) as u64,
+        offset.as_millis() as u64,
+    );
+    let next = if now < off {
+        off
+    } else {
+        off + ((now - off) / iv + 1) * iv
+    };
     Duration::from_millis(next - now)
 }
 
@@ -418,7 +503,13 @@ mod tests {
     fn backups_run_at_offset_then_every_interval() {
         let h = Duration::from_secs(3600);
         assert_eq!(next_backup(SimTime(0), 24 * h, 3 * h), 3 * h);
-        assert_eq!(next_backup(SimTime::ZERO.after(3 * h), 24 * h, 3 * h), 24 * h);
-        assert_eq!(next_backup(SimTime::ZERO.after(4 * h), 24 * h, 3 * h), 23 * h);
+        assert_eq!(
+            next_backup(SimTime::ZERO.after(3 * h), 24 * h, 3 * h),
+            24 * h
+        );
+        assert_eq!(
+            next_backup(SimTime::ZERO.after(4 * h), 24 * h, 3 * h),
+            23 * h
+        );
     }
 }

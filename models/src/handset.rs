@@ -20,7 +20,7 @@ use crate::record::{RecordId, Row, VersionId};
 use serde::{Deserialize, Serialize};
 use sim::disk::DiskError;
 use sim::fields;
-use sim::host::{Addr, Boot, DiskHandle, Io};
+use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io};
 use sim::lineage::EndCause;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -49,9 +49,18 @@ pub struct HandsetConfig {
 /// One entry of the handset's log.
 #[derive(Debug, Serialize, Deserialize)]
 enum Entry {
-    Put { row: Row, synced: bool },
-    Synced { record: RecordId, version: VersionId },
-    Cursor { epoch: u64, cursor: u64 },
+    Put {
+        row: Row,
+        synced: bool,
+    },
+    Synced {
+        record: RecordId,
+        version: VersionId,
+    },
+    Cursor {
+        epoch: u64,
+        cursor: u64,
+    },
     Clear,
 }
 
@@ -122,13 +131,13 @@ impl Handset {
     fn append(&mut self, entry: &Entry) -> Result<(), DiskError> {
         let bytes = postcard::to_allocvec(entry).expect("entries always encode");
         let log = self.log.as_mut().expect("store opened at boot");
-        log.append(&mut self.disk.lock().expect("disk lock"), &bytes)
+        log.append(&mut lock_disk(&self.disk), &bytes)
     }
 
     /// Syncs the flash; on success, records in the lineage which versions
     /// are now durable copies and which copies they replaced.
     fn flush<M>(&mut self, io: &Io<'_, M>) -> Result<(), DiskError> {
-        self.disk.lock().expect("disk lock").sync()?;
+        lock_disk(&self.disk).sync()?;
         for record in std::mem::take(&mut self.changed) {
             let old = self.durable.get(&record).copied();
             let new = self.rows.get(&record).map(|l| l.row.version);
@@ -178,7 +187,7 @@ impl Handset {
     /// Boot: rebuild the store from flash and decide what the next sync asks.
     pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
         let opened = {
-            let disk = self.disk.lock().expect("disk lock");
+            let disk = lock_disk(&self.disk);
             LogStore::open(&disk)
         };
         let (log, opened) = match opened {
@@ -192,7 +201,11 @@ impl Handset {
                     self.rows.insert(row.record, Local { row, synced });
                 }
                 Ok(Entry::Synced { record, version }) => {
-                    if let Some(l) = self.rows.get_mut(&record).filter(|l| l.row.version == version) {
+                    if let Some(l) = self
+                        .rows
+                        .get_mut(&record)
+                        .filter(|l| l.row.version == version)
+                    {
                         l.synced = true;
                     }
                 }
@@ -213,7 +226,8 @@ impl Handset {
             self.need_full = true;
             self.overwrite_on_reply = true;
         }
-        let phase = (u64::from(self.cfg.user) * 7_919) % self.cfg.sync_interval.as_millis().max(1) as u64;
+        let phase =
+            (u64::from(self.cfg.user) * 7_919) % self.cfg.sync_interval.as_millis().max(1) as u64;
         let first = if self.need_full || self.rows.values().any(|l| !l.synced) {
             self.cfg.sync_after_edit
         } else {
@@ -222,14 +236,33 @@ impl Handset {
         io.set_timer(TIMER_SYNC, first);
     }
 
-    /// The user makes `version` of `record`.
-    pub fn edit(&mut self, record: RecordId, version: VersionId, io: &mut Io<'_, Msg>) {
+    /// The user makes `version` of `record` (creating it if `creates`). A
+    /// user cannot edit a record the handset does not show: such an edit is
+    /// skipped and nothing is written.
+    pub fn edit(
+        &mut self,
+        record: RecordId,
+        version: VersionId,
+        creates: bool,
+        io: &mut Io<'_, Msg>,
+    ) {
         let parent = self.rows.get(&record).map(|l| l.row.version);
+        if parent.is_none() && !creates {
+            io.trace(
+                "edit.skipped",
+                fields!["record" => record.to_string(), "why" => "not shown on the handset"],
+            );
+            return;
+        }
         let row = Row::new(record, version, parent);
-        self.ledger.written(record, version, parent, row.sum, io.now());
+        self.ledger
+            .written(record, version, parent, row.sum, io.now());
         let (rs, vs) = (record.to_string(), version.to_string());
         if let Err(e) = self.put(row, false) {
-            io.trace("edit.failed", fields!["record" => rs, "version" => vs, "error" => e.to_string()]);
+            io.trace(
+                "edit.failed",
+                fields!["record" => rs, "version" => vs, "error" => e.to_string()],
+            );
             return;
         }
         let durable = match self.design.saved_ack {
@@ -240,7 +273,10 @@ impl Handset {
             self.ledger.saved(record, version, io.now());
             io.trace("ack.saved", fields!["record" => rs, "version" => vs]);
         } else {
-            io.trace("edit.failed", fields!["record" => rs, "version" => vs, "error" => "sync failed"]);
+            io.trace(
+                "edit.failed",
+                fields!["record" => rs, "version" => vs, "error" => "sync failed"],
+            );
         }
         io.set_timer(TIMER_SYNC, self.cfg.sync_after_edit);
     }
@@ -249,11 +285,9 @@ impl Handset {
     pub fn on_timer(&mut self, key: u64, io: &mut Io<'_, Msg>) {
         match key {
             TIMER_SYNC => self.start_sync(io),
-            TIMER_TIMEOUT => {
-                if self.in_flight.take().is_some() {
-                    io.trace("sync.timeout", vec![]);
-                    io.set_timer(TIMER_SYNC, RETRY_AFTER);
-                }
+            TIMER_TIMEOUT if self.in_flight.take().is_some() => {
+                io.trace("sync.timeout", vec![]);
+                io.set_timer(TIMER_SYNC, RETRY_AFTER);
             }
             _ => {}
         }
@@ -340,7 +374,11 @@ impl Handset {
                 "ack.synced",
                 fields!["record" => record.to_string(), "version" => version.to_string()],
             );
-            if self.rows.get(&record).is_some_and(|l| l.row.version == version && !l.synced) {
+            if self
+                .rows
+                .get(&record)
+                .is_some_and(|l| l.row.version == version && !l.synced)
+            {
                 self.append(&Entry::Synced { record, version })?;
                 self.rows.get_mut(&record).expect("checked").synced = true;
             }
@@ -355,7 +393,10 @@ impl Handset {
         }
         if epoch != self.epoch {
             if self.epoch != 0 && self.design.epoch_resets_cursor && !full {
-                io.trace("sync.epoch-changed", fields!["old" => self.epoch, "new" => epoch]);
+                io.trace(
+                    "sync.epoch-changed",
+                    fields!["old" => self.epoch, "new" => epoch],
+                );
                 self.need_full = true;
             }
             self.epoch = epoch;
@@ -380,7 +421,10 @@ impl Handset {
         }
         self.overwrite_on_reply = false;
         self.restoring = false;
-        io.trace("cache.refetch", fields!["records" => self.rows.len(), "dropped" => dropped]);
+        io.trace(
+            "cache.refetch",
+            fields!["records" => self.rows.len(), "dropped" => dropped],
+        );
         Ok(())
     }
 
@@ -408,7 +452,12 @@ impl Handset {
             }
         }
         if full {
-            let missing: Vec<RecordId> = self.rows.keys().filter(|r| !seen.contains(r)).copied().collect();
+            let missing: Vec<RecordId> = self
+                .rows
+                .keys()
+                .filter(|r| !seen.contains(r))
+                .copied()
+                .collect();
             for record in missing {
                 self.reupload(record, io)?;
             }

@@ -101,7 +101,11 @@ impl Ledger {
         promised
             .iter()
             .copied()
-            .filter(|&v| !promised.iter().any(|&w| w != v && self.descends(record, w, v)))
+            .filter(|&v| {
+                !promised
+                    .iter()
+                    .any(|&w| w != v && self.descends(record, w, v))
+            })
             .collect()
     }
 }
@@ -123,7 +127,14 @@ impl LedgerHandle {
     }
 
     /// The user made `version` of `record`, having seen `parent`.
-    pub fn written(&self, record: RecordId, version: VersionId, parent: Option<VersionId>, sum: u64, at: SimTime) {
+    pub fn written(
+        &self,
+        record: RecordId,
+        version: VersionId,
+        parent: Option<VersionId>,
+        sum: u64,
+        at: SimTime,
+    ) {
         self.lock().entries.insert(
             (record, version),
             Entry {
@@ -156,7 +167,11 @@ impl LedgerHandle {
     pub fn forfeit_unsynced(&self, writer: u32, at: SimTime) -> usize {
         let mut n = 0;
         for ((_, v), e) in self.lock().entries.iter_mut() {
-            if v.writer == writer && e.synced_at.is_none() && e.forfeited_at.is_none() && e.saved_at.is_some() {
+            if v.writer == writer
+                && e.synced_at.is_none()
+                && e.forfeited_at.is_none()
+                && e.saved_at.is_some()
+            {
                 e.forfeited_at = Some(at);
                 n += 1;
             }
@@ -166,7 +181,9 @@ impl LedgerHandle {
 
     /// Whether `version` of `record` is acknowledged at some level and not forfeited.
     pub fn is_promised(&self, record: RecordId, version: VersionId) -> bool {
-        self.lock().get(record, version).is_some_and(Entry::is_promised)
+        self.lock()
+            .get(record, version)
+            .is_some_and(Entry::is_promised)
     }
 
     /// A copy of the ledger as it stands.
@@ -183,7 +200,11 @@ mod tests {
     #[test]
     fn latest_promised_are_the_leaves_and_forfeits_drop_out() {
         let l = LedgerHandle::new();
-        let r = RecordId { owner: 1, kind: RecordKind::Todo, n: 0 };
+        let r = RecordId {
+            owner: 1,
+            kind: RecordKind::Todo,
+            n: 0,
+        };
         let v = |seq| VersionId { writer: 1, seq };
         l.written(r, v(1), None, 0, SimTime(1));
         l.written(r, v(2), Some(v(1)), 0, SimTime(2));

@@ -147,6 +147,9 @@ pub enum Input {
         record: RecordId,
         /// The version the edit makes.
         version: VersionId,
+        /// Whether it creates the record; an edit of a record the handset
+        /// does not show cannot happen (the user cannot see it).
+        creates: bool,
     },
     /// The operator learns that `array` will be upgraded at `at_ms`.
     UpgradeNotice {

@@ -67,7 +67,14 @@ impl Machine for Node {
 
     fn on_input(&mut self, input: Input, io: &mut Io<'_, Msg>) {
         match (self, input) {
-            (Node::Handset(h), Input::Edit { record, version }) => h.edit(record, version, io),
+            (
+                Node::Handset(h),
+                Input::Edit {
+                    record,
+                    version,
+                    creates,
+                },
+            ) => h.edit(record, version, creates, io),
             (Node::Operator(o), input) => o.on_input(input, io),
             _ => {}
         }

@@ -15,7 +15,7 @@ use crate::msg::{DbHealth, Input, Msg};
 use crate::record::Row;
 use serde::{Deserialize, Serialize};
 use sim::fields;
-use sim::host::{Addr, Boot, DiskHandle, Io};
+use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io};
 use sim::lineage::EndCause;
 use std::time::Duration;
 
@@ -105,11 +105,11 @@ impl Operator {
     /// An input from the plan: an upgrade notice, or the end of an upgrade.
     pub fn on_input(&mut self, input: Input, io: &mut Io<'_, Msg>) {
         match input {
-            Input::UpgradeNotice { array, .. } if array == self.cfg.primary_array => {
-                if self.design.upgrade_snapshot {
-                    self.phase = Phase::Quiescing;
-                    self.step(io);
-                }
+            Input::UpgradeNotice { array, .. }
+                if array == self.cfg.primary_array && self.design.upgrade_snapshot =>
+            {
+                self.phase = Phase::Quiescing;
+                self.step(io);
             }
             Input::UpgradeDone { array } if array == self.cfg.primary_array => {
                 self.phase = Phase::CheckingPrimary;
@@ -126,7 +126,13 @@ impl Operator {
 
     /// A database answered.
     pub fn on_message(&mut self, msg: Msg, io: &mut Io<'_, Msg>) {
-        let Msg::OpReply { req, health, rows, done } = msg else {
+        let Msg::OpReply {
+            req,
+            health,
+            rows,
+            done,
+        } = msg
+        else {
             return;
         };
         if req != self.req || !done {
@@ -142,7 +148,10 @@ impl Operator {
                 }
             }
             Phase::CheckingPrimary => {
-                let lost = matches!(health, DbHealth::AwaitingRestore | DbHealth::Serving { rebuilt: true, .. });
+                let lost = matches!(
+                    health,
+                    DbHealth::AwaitingRestore | DbHealth::Serving { rebuilt: true, .. }
+                );
                 self.phase = match (lost, &self.snapshot) {
                     (false, _) => {
                         io.trace("operator.primary-intact", vec![]);
@@ -160,7 +169,10 @@ impl Operator {
                         self.phase = Phase::Restoring { source: "backup" };
                     }
                     None => {
-                        io.trace("operator.restore-failed", fields!["why" => "no backup image survives"]);
+                        io.trace(
+                            "operator.restore-failed",
+                            fields!["why" => "no backup image survives"],
+                        );
                         self.phase = if matches!(health, DbHealth::AwaitingRestore) {
                             Phase::Restoring { source: "nothing" }
                         } else {
@@ -192,7 +204,10 @@ impl Operator {
         let total = rows.len();
         let good: Vec<Row> = rows.into_iter().filter(Row::verifies).collect();
         if good.len() != total {
-            io.trace("operator.rejected-rows", fields!["rows" => total - good.len()]);
+            io.trace(
+                "operator.rejected-rows",
+                fields!["rows" => total - good.len()],
+            );
         }
         good
     }
@@ -201,14 +216,21 @@ impl Operator {
     /// whether the snapshot is now trusted.
     fn write_snapshot(&mut self, rows: &[Row], io: &mut Io<'_, Msg>) -> bool {
         let store = self.cfg.snapshot_store.clone();
-        io.lineage().store_ended(io.now(), io.node(), &store, EndCause::Overwritten, None);
-        let mut disk = self.snapshot_disk.lock().expect("disk lock");
+        io.lineage()
+            .store_ended(io.now(), io.node(), &store, EndCause::Overwritten, None);
+        let mut disk = lock_disk(&self.snapshot_disk);
         disk.replace_blank();
         let written = LogStore::open(&disk).and_then(|(mut log, _)| {
             for row in rows {
-                log.append(&mut disk, &postcard::to_allocvec(&Entry::Row(row.clone())).expect("encodes"))?;
+                log.append(
+                    &mut disk,
+                    &postcard::to_allocvec(&Entry::Row(row.clone())).expect("encodes"),
+                )?;
             }
-            log.append(&mut disk, &postcard::to_allocvec(&Entry::Seal).expect("encodes"))?;
+            log.append(
+                &mut disk,
+                &postcard::to_allocvec(&Entry::Seal).expect("encodes"),
+            )?;
             disk.sync()
         });
         let read_back: Option<Vec<Row>> = written.ok().and_then(|_| {
@@ -228,14 +250,24 @@ impl Operator {
         match read_back {
             Some(back) if back.as_slice() == rows => {
                 for row in rows {
-                    io.copy_created(&self.cfg.snapshot_store, &row.record.to_string(), &row.version.to_string());
+                    io.copy_created(
+                        &self.cfg.snapshot_store,
+                        &row.record.to_string(),
+                        &row.version.to_string(),
+                    );
                 }
-                io.trace("operator.snapshot", fields!["rows" => rows.len(), "verified" => true]);
+                io.trace(
+                    "operator.snapshot",
+                    fields!["rows" => rows.len(), "verified" => true],
+                );
                 self.snapshot = Some(back);
                 true
             }
             _ => {
-                io.trace("operator.snapshot", fields!["rows" => rows.len(), "verified" => false]);
+                io.trace(
+                    "operator.snapshot",
+                    fields!["rows" => rows.len(), "verified" => false],
+                );
                 false
             }
         }

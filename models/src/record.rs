@@ -166,7 +166,11 @@ mod tests {
 
     #[test]
     fn rows_verify_until_touched() {
-        let r = RecordId { owner: 3, kind: RecordKind::Photo, n: 2 };
+        let r = RecordId {
+            owner: 3,
+            kind: RecordKind::Photo,
+            n: 2,
+        };
         let v = VersionId { writer: 3, seq: 9 };
         let mut row = Row::new(r, v, None);
         assert!(row.is_genuine());
@@ -190,7 +194,10 @@ impl std::str::FromStr for RecordId {
     /// Parses `u17/contact-3`.
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("not a record id: {s:?} (expected e.g. u17/contact-3)");
-        let (owner, rest) = s.strip_prefix('u').and_then(|r| r.split_once('/')).ok_or_else(bad)?;
+        let (owner, rest) = s
+            .strip_prefix('u')
+            .and_then(|r| r.split_once('/'))
+            .ok_or_else(bad)?;
         let (kind, n) = rest.rsplit_once('-').ok_or_else(bad)?;
         let kind = RecordKind::ALL
             .into_iter()
@@ -210,7 +217,10 @@ impl std::str::FromStr for VersionId {
     /// Parses `w17.42`.
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("not a version id: {s:?} (expected e.g. w17.42)");
-        let (w, seq) = s.strip_prefix('w').and_then(|r| r.split_once('.')).ok_or_else(bad)?;
+        let (w, seq) = s
+            .strip_prefix('w')
+            .and_then(|r| r.split_once('.'))
+            .ok_or_else(bad)?;
         Ok(VersionId {
             writer: w.parse().map_err(|_| bad())?,
             seq: seq.parse().map_err(|_| bad())?,
@@ -224,8 +234,15 @@ mod parse_tests {
 
     #[test]
     fn ids_parse_back_from_their_display() {
-        let r = RecordId { owner: 17, kind: RecordKind::Calendar, n: 3 };
-        let v = VersionId { writer: 17, seq: 42 };
+        let r = RecordId {
+            owner: 17,
+            kind: RecordKind::Calendar,
+            n: 3,
+        };
+        let v = VersionId {
+            writer: 17,
+            seq: 42,
+        };
         assert_eq!(r.to_string().parse::<RecordId>().unwrap(), r);
         assert_eq!(v.to_string().parse::<VersionId>().unwrap(), v);
         assert!("x".parse::<RecordId>().is_err());

@@ -41,7 +41,8 @@ impl Server {
     /// Forgets exchanges the database never answered.
     pub fn on_timer(&mut self, _key: u64, io: &mut Io<'_, Msg>) {
         let now = io.now();
-        self.pending.retain(|_, (_, _, at)| now.since(*at) < PENDING_TTL);
+        self.pending
+            .retain(|_, (_, _, at)| now.since(*at) < PENDING_TTL);
         io.set_timer(TIMER_SWEEP, PENDING_TTL);
     }
 

@@ -31,10 +31,17 @@ pub struct PlannedEdit {
     pub record: RecordId,
     /// The version the edit makes.
     pub version: VersionId,
+    /// Whether the edit creates the record (else it edits one the user sees).
+    pub creates: bool,
 }
 
 /// The schedule of handset `handset` over `duration`.
-pub fn schedule(seeds: &Seeds, handset: u32, cfg: &WorkloadConfig, duration: Duration) -> Vec<PlannedEdit> {
+pub fn schedule(
+    seeds: &Seeds,
+    handset: u32,
+    cfg: &WorkloadConfig,
+    duration: Duration,
+) -> Vec<PlannedEdit> {
     let mut rng = seeds.stream(Stream::Workload(handset));
     let mut out = Vec::new();
     if cfg.edits_per_day <= 0.0 {
@@ -52,7 +59,8 @@ pub fn schedule(seeds: &Seeds, handset: u32, cfg: &WorkloadConfig, duration: Dur
             break;
         }
         let create = records.is_empty()
-            || (records.len() < cfg.max_records as usize && rng.random_bool(cfg.new_record_probability));
+            || (records.len() < cfg.max_records as usize
+                && rng.random_bool(cfg.new_record_probability));
         let record = if create {
             let kind = RecordKind::ALL[rng.random_range(0..RecordKind::ALL.len())];
             let r = RecordId {
@@ -69,7 +77,11 @@ pub fn schedule(seeds: &Seeds, handset: u32, cfg: &WorkloadConfig, duration: Dur
         out.push(PlannedEdit {
             at: SimTime(t as u64),
             record,
-            version: VersionId { writer: handset, seq },
+            version: VersionId {
+                writer: handset,
+                seq,
+            },
+            creates: create,
         });
     }
     out
@@ -94,7 +106,11 @@ mod tests {
         let a = schedule(&s, 3, &cfg(), d);
         assert_eq!(a, schedule(&s, 3, &cfg(), d));
         assert_ne!(a, schedule(&s, 4, &cfg(), d));
-        assert!(a.len() > 10 && a.len() < 60, "about 30 edits, got {}", a.len());
+        assert!(
+            a.len() > 10 && a.len() < 60,
+            "about 30 edits, got {}",
+            a.len()
+        );
         assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
         assert!(a.iter().all(|e| e.record.owner == 3 && e.record.n < 5));
         assert_eq!(a.last().unwrap().version.seq as usize, a.len());

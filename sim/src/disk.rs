@@ -126,7 +126,7 @@ pub enum DiskError {
 }
 
 /// How power is lost.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum CrashMode {
     /// Every unsynced write is dropped whole.
@@ -226,7 +226,7 @@ pub enum DiskFault {
     /// next crash or clean shutdown discards the cache and reveals the
     /// older durable contents. No effect if already armed.
     LostWrite,
-    /// Armed: the next write that succeeds lands `offset` sectors away from
+    /// Armed: the next non-empty write that succeeds lands `offset` sectors away from
     /// its target (clamped so that it fits on the device) instead. Target
     /// sectors outside the landing range keep their old contents. The
     /// misdirected write is otherwise an ordinary unsynced write. If
@@ -465,7 +465,12 @@ impl Disk {
             reads: Cell::new(0),
             config,
         };
-        disk.record(OP_NEW, disk.config.sector_size as u64, disk.config.sectors, 0);
+        disk.record(
+            OP_NEW,
+            disk.config.sector_size as u64,
+            disk.config.sectors,
+            0,
+        );
         disk
     }
 
@@ -505,7 +510,9 @@ impl Disk {
             None => sector,
         };
         if let Some(left) = self.space_left {
-            let new = (land..land + count).filter(|&s| !self.holds_data(s)).count() as u64;
+            let new = (land..land + count)
+                .filter(|&s| !self.holds_data(s))
+                .count() as u64;
             if new > left {
                 self.effects.push(FaultEffect::Applied {
                     kind: "disk-full",
@@ -516,7 +523,8 @@ impl Disk {
             self.space_left = Some(left - new);
         }
         if self.armed.misdirect.take().is_some() && land != sector {
-            let sectors: BTreeSet<u64> = (sector..sector + count).chain(land..land + count).collect();
+            let sectors: BTreeSet<u64> =
+                (sector..sector + count).chain(land..land + count).collect();
             self.effects.push(FaultEffect::Applied {
                 kind: "misdirected-write",
                 sectors: sectors.into_iter().collect(),
@@ -1090,14 +1098,27 @@ mod tests {
         assert_ne!(before, after);
         // Only the written bytes rot, and only a few bits.
         assert!(after[15..].iter().all(|&b| b == 0));
-        let flipped: u32 = before.iter().zip(&after).map(|(a, b)| (a ^ b).count_ones()).sum();
+        let flipped: u32 = before
+            .iter()
+            .zip(&after)
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum();
         assert!((1..=3).contains(&flipped));
         // The rot is durable.
         d.crash(CrashMode::DropUnsynced);
         assert_eq!(sector(&d, 5), after);
         // A sector that holds nothing cannot rot.
-        assert_eq!(d.inject(DiskFault::BitRot { sector: 6, seed: 9 }), FaultEffect::None);
-        assert_eq!(d.inject(DiskFault::BitRot { sector: 99, seed: 9 }), FaultEffect::None);
+        assert_eq!(
+            d.inject(DiskFault::BitRot { sector: 6, seed: 9 }),
+            FaultEffect::None
+        );
+        assert_eq!(
+            d.inject(DiskFault::BitRot {
+                sector: 99,
+                seed: 9
+            }),
+            FaultEffect::None
+        );
     }
 
     #[test]
@@ -1126,7 +1147,10 @@ mod tests {
         );
         assert_eq!(d.read(2, 2), Err(DiskError::Unreadable { sector: 3 }));
         let mut buf = vec![9];
-        assert_eq!(d.read_into(3, 1, &mut buf), Err(DiskError::Unreadable { sector: 3 }));
+        assert_eq!(
+            d.read_into(3, 1, &mut buf),
+            Err(DiskError::Unreadable { sector: 3 })
+        );
         assert_eq!(buf, vec![9]);
         assert_eq!(d.read(2, 1).unwrap(), filled(4, 512));
         // A rewrite is readable at once, but the error is cleared only when it is durable.
@@ -1145,7 +1169,10 @@ mod tests {
         let mut d = disk();
         d.write(0, b"v1").unwrap();
         d.sync().unwrap();
-        assert_eq!(d.inject(DiskFault::LostWrite), FaultEffect::Armed { kind: "lost-write" });
+        assert_eq!(
+            d.inject(DiskFault::LostWrite),
+            FaultEffect::Armed { kind: "lost-write" }
+        );
         assert_eq!(d.inject(DiskFault::LostWrite), FaultEffect::None);
         // A sync with nothing to lose leaves it armed.
         d.sync().unwrap();
@@ -1200,7 +1227,10 @@ mod tests {
         let mut d = disk();
         d.write(10, b"old10").unwrap();
         d.sync().unwrap();
-        assert_eq!(d.inject(DiskFault::MisdirectedWrite { offset: 0 }), FaultEffect::None);
+        assert_eq!(
+            d.inject(DiskFault::MisdirectedWrite { offset: 0 }),
+            FaultEffect::None
+        );
         assert_eq!(
             d.inject(DiskFault::MisdirectedWrite { offset: -7 }),
             FaultEffect::Armed {

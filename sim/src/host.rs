@@ -26,7 +26,7 @@
 //! contended and exist only to satisfy madsim's `Send` bounds.
 
 use crate::disk::{CrashMode, Disk, FaultEffect};
-use crate::lineage::{EndCause, Lineage};
+use crate::lineage::{CopyOf, EndCause, Lineage};
 use crate::time::SimTime;
 use crate::trace::{kind, Tracer, Value};
 use futures::channel::mpsc;
@@ -39,7 +39,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::Duration;
 
 /// How long a node that panicked stays down before it reboots.
@@ -56,6 +56,13 @@ pub type DiskHandle = Arc<Mutex<Disk>>;
 /// Makes a shared handle to a new disk.
 pub fn disk_handle(disk: Disk) -> DiskHandle {
     Arc::new(Mutex::new(disk))
+}
+
+/// Locks a disk. A panic caught while a machine held the lock leaves the
+/// disk as the panic found it, which is what a crash would: the lock is
+/// taken anyway, never poisoned for good.
+pub fn lock_disk(disk: &DiskHandle) -> MutexGuard<'_, Disk> {
+    disk.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The address of a node in a cluster: its index, stable for the whole run.
@@ -163,7 +170,13 @@ pub struct Io<'a, M> {
 impl<'a, M> Io<'a, M> {
     /// An I/O context for a step at `now` of the node `node` (`me`). The
     /// engine makes these; tests of a machine make them directly.
-    pub fn new(now: SimTime, node: &'a str, me: Addr, tracer: &'a Tracer, lineage: &'a Lineage) -> Self {
+    pub fn new(
+        now: SimTime,
+        node: &'a str,
+        me: Addr,
+        tracer: &'a Tracer,
+        lineage: &'a Lineage,
+    ) -> Self {
         Io {
             now,
             node,
@@ -217,19 +230,40 @@ impl<'a, M> Io<'a, M> {
 
     /// Records that a durable copy of `version` of `record` now exists on `store`.
     pub fn copy_created(&self, store: &str, record: &str, version: &str) {
-        self.lineage.created(self.now, self.node, store, record, version);
+        self.lineage
+            .created(self.now, self.node, store, record, version);
     }
 
     /// Records that the copy of `version` of `record` on `store` ended.
     pub fn copy_ended(&self, store: &str, record: &str, version: &str, cause: EndCause) {
-        self.lineage
-            .ended(self.now, self.node, store, record, version, cause, None);
+        self.lineage.ended(
+            self.now,
+            self.node,
+            CopyOf {
+                store,
+                record,
+                version,
+            },
+            cause,
+            None,
+        );
     }
 
     /// The messages and timers this step produced (for tests of machines).
-    pub fn into_outputs(self) -> (Vec<(Addr, M)>, Vec<(u64, Option<SimTime>)>) {
-        (self.sends, self.timers)
+    pub fn into_outputs(self) -> Outputs<M> {
+        Outputs {
+            sends: self.sends,
+            timers: self.timers,
+        }
     }
+}
+
+/// What one machine step produced.
+pub struct Outputs<M> {
+    /// Messages to send, in order: (destination, message).
+    pub sends: Vec<(Addr, M)>,
+    /// Timer changes, in order: (key, new deadline, or None to cancel).
+    pub timers: Vec<(u64, Option<SimTime>)>,
 }
 
 enum Inbound<I> {
@@ -259,7 +293,7 @@ struct Slot<M: Machine> {
 
 impl<M: Machine> Slot<M> {
     fn state(&self) -> MutexGuard<'_, SlotState<M>> {
-        self.state.lock().expect("slot lock")
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -398,7 +432,11 @@ impl<M: Machine> Cluster<M> {
                 gave_up: false,
             }),
         });
-        self.shared.slots.lock().expect("slots lock").push(slot.clone());
+        self.shared
+            .slots
+            .lock()
+            .expect("slots lock")
+            .push(slot.clone());
         let cluster = self.clone();
         let init_slot = slot.clone();
         let node = Handle::current()
@@ -467,11 +505,11 @@ impl<M: Machine> Cluster<M> {
             return;
         }
         for (_, d) in &slot.disks {
-            d.lock().expect("disk lock").fence();
+            lock_disk(d).fence();
         }
         let now = self.now();
         for (name, d) in &slot.disks {
-            let mut disk = d.lock().expect("disk lock");
+            let mut disk = lock_disk(d);
             let report = disk.crash(mode.clone());
             let _ = report;
             for effect in disk.take_effects() {
@@ -489,7 +527,9 @@ impl<M: Machine> Cluster<M> {
         if let Some(f) = fault {
             fields.push(("fault", f.into()));
         }
-        self.shared.tracer.emit(now, &slot.name, kind::NODE_CRASH, fields);
+        self.shared
+            .tracer
+            .emit(now, &slot.name, kind::NODE_CRASH, fields);
     }
 
     /// Clean shutdown: sync the node's disks and stop it. Nothing is lost.
@@ -501,7 +541,7 @@ impl<M: Machine> Cluster<M> {
         }
         for (_, d) in &slot.disks {
             // A failed sync at shutdown is a disk fault already in the trace.
-            let _ = d.lock().expect("disk lock").shutdown();
+            let _ = lock_disk(d).shutdown();
         }
         Handle::current().kill(self.node_id(&slot));
         {
@@ -584,7 +624,7 @@ impl<M: Machine> Cluster<M> {
     /// here: callers crash it first when the loss takes the node down.
     pub fn lose_device(&self, device: &str, disk: &DiskHandle, fault: Option<u32>) -> usize {
         let now = self.now();
-        disk.lock().expect("disk lock").replace_blank();
+        lock_disk(disk).replace_blank();
         let mut fields = crate::fields!["device" => device];
         if let Some(f) = fault {
             fields.push(("fault", f.into()));
@@ -599,7 +639,13 @@ impl<M: Machine> Cluster<M> {
     }
 
     /// Writes a disk fault effect to the trace.
-    pub fn trace_disk_effect(&self, at: SimTime, device: &str, effect: &FaultEffect, fault: Option<u32>) {
+    pub fn trace_disk_effect(
+        &self,
+        at: SimTime,
+        device: &str,
+        effect: &FaultEffect,
+        fault: Option<u32>,
+    ) {
         let (name, sectors) = match effect {
             FaultEffect::None => return,
             FaultEffect::Applied { kind, sectors } => (*kind, Some(sectors)),
@@ -616,7 +662,9 @@ impl<M: Machine> Cluster<M> {
         if let Some(f) = fault {
             fields.push(("fault", f.into()));
         }
-        self.shared.tracer.emit(at, device, kind::DISK_FAULT, fields);
+        self.shared
+            .tracer
+            .emit(at, device, kind::DISK_FAULT, fields);
     }
 
     fn handle_panic(&self, addr: Addr) {
@@ -651,15 +699,21 @@ impl<M: Machine> Cluster<M> {
         let Some(machine) = st.machine.as_mut() else {
             return true;
         };
-        let mut io = Io::new(now, &slot.name, slot.addr, &self.shared.tracer, &self.shared.lineage);
+        let mut io = Io::new(
+            now,
+            &slot.name,
+            slot.addr,
+            &self.shared.tracer,
+            &self.shared.lineage,
+        );
         QUIET_PANICS.with(|q| q.set(true));
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(machine, &mut io)));
         QUIET_PANICS.with(|q| q.set(false));
         match result {
             Ok(()) => {
-                let (out, tms) = io.into_outputs();
-                sends.extend(out);
-                for (key, at) in tms {
+                let out = io.into_outputs();
+                sends.extend(out.sends);
+                for (key, at) in out.timers {
                     match at {
                         Some(at) => timers.insert(key, at),
                         None => timers.remove(&key),
@@ -697,7 +751,9 @@ impl<M: Machine> Cluster<M> {
         let receiver = ep.clone();
         madsim::task::spawn(async move {
             while let Ok((payload, from)) = receiver.recv_from_raw(TAG).await {
-                let (Ok(bytes), Some(from)) = (payload.downcast::<Vec<u8>>(), Addr::from_socket(from)) else {
+                let (Ok(bytes), Some(from)) =
+                    (payload.downcast::<Vec<u8>>(), Addr::from_socket(from))
+                else {
                     continue;
                 };
                 if tx.unbounded_send(Inbound::Net(from, *bytes)).is_err() {
@@ -724,7 +780,10 @@ impl<M: Machine> Cluster<M> {
                 // A send to a node that is down or cut off is simply lost.
                 let _ = ep.send_to_raw(to.socket(), TAG, Box::new(bytes)).await;
             }
-            let next = timers.iter().min_by_key(|(k, t)| (**t, **k)).map(|(k, t)| (*k, *t));
+            let next = timers
+                .iter()
+                .min_by_key(|(k, t)| (**t, **k))
+                .map(|(k, t)| (*k, *t));
             let inbound = match next {
                 Some((key, at)) => {
                     let wait = at.since(self.now());
@@ -732,7 +791,9 @@ impl<M: Machine> Cluster<M> {
                         Ok(x) => x,
                         Err(_) => {
                             timers.remove(&key);
-                            if !self.step(&slot, &mut timers, &mut sends, |m, io| m.on_timer(key, io)) {
+                            if !self
+                                .step(&slot, &mut timers, &mut sends, |m, io| m.on_timer(key, io))
+                            {
                                 return futures::future::pending().await;
                             }
                             continue;
@@ -748,10 +809,14 @@ impl<M: Machine> Cluster<M> {
                         continue; // garbled in transit: dropped, as a checksum would.
                     };
                     *self.shared.messages.lock().expect("counter lock") += 1;
-                    self.step(&slot, &mut timers, &mut sends, |m, io| m.on_message(from, msg, io))
+                    self.step(&slot, &mut timers, &mut sends, |m, io| {
+                        m.on_message(from, msg, io)
+                    })
                 }
                 Some(Inbound::Input(input)) => {
-                    self.step(&slot, &mut timers, &mut sends, |m, io| m.on_input(input, io))
+                    self.step(&slot, &mut timers, &mut sends, |m, io| {
+                        m.on_input(input, io)
+                    })
                 }
             };
             if !ok {

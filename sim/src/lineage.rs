@@ -44,6 +44,17 @@ impl EndCause {
     }
 }
 
+/// Names one copy: which version of which record, on which store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyOf<'a> {
+    /// The store it is on.
+    pub store: &'a str,
+    /// The record.
+    pub record: &'a str,
+    /// The version.
+    pub version: &'a str,
+}
+
 /// A copy that ended, as reported back to the caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndedCopy {
@@ -93,7 +104,12 @@ impl Lineage {
     pub fn created(&self, at: SimTime, node: &str, store: &str, record: &str, version: &str) {
         let mut r = self.inner.lock().expect("lineage lock");
         let key = (record.to_string(), version.to_string());
-        if !r.by_store.entry(store.to_string()).or_default().insert(key.clone()) {
+        if !r
+            .by_store
+            .entry(store.to_string())
+            .or_default()
+            .insert(key.clone())
+        {
             return;
         }
         *r.count.entry(key).or_default() += 1;
@@ -106,19 +122,22 @@ impl Lineage {
         );
     }
 
-    /// The copy of `version` of `record` on `store` ended for `cause`
-    /// (a no-op if no such copy is live). `fault` names the planned fault
-    /// that caused it, if one did. Returns whether a copy ended.
+    /// The copy `copy` ended for `cause` (a no-op if no such copy is live).
+    /// `fault` names the planned fault that caused it, if one did. Returns
+    /// whether a copy ended.
     pub fn ended(
         &self,
         at: SimTime,
         node: &str,
-        store: &str,
-        record: &str,
-        version: &str,
+        copy: CopyOf<'_>,
         cause: EndCause,
         fault: Option<u32>,
     ) -> bool {
+        let CopyOf {
+            store,
+            record,
+            version,
+        } = copy;
         let mut r = self.inner.lock().expect("lineage lock");
         let key = (record.to_string(), version.to_string());
         let removed = r.by_store.get_mut(store).is_some_and(|s| s.remove(&key));
@@ -170,7 +189,13 @@ impl Lineage {
     /// Marks planned fault `fault` effective (once; later calls are no-ops),
     /// writing [`kind::FAULT_EFFECTIVE`] to the trace.
     pub fn mark_effective(&self, at: SimTime, node: &str, fault: u32, why: &str) {
-        if !self.inner.lock().expect("lineage lock").effective.insert(fault) {
+        if !self
+            .inner
+            .lock()
+            .expect("lineage lock")
+            .effective
+            .insert(fault)
+        {
             return;
         }
         self.tracer.emit(
@@ -204,7 +229,14 @@ impl Lineage {
                 .unwrap_or_default()
         };
         keys.into_iter()
-            .filter(|(rec, ver)| self.ended(at, node, store, rec, ver, cause, fault))
+            .filter(|(record, version)| {
+                let copy = CopyOf {
+                    store,
+                    record,
+                    version,
+                };
+                self.ended(at, node, copy, cause, fault)
+            })
             .map(|(record, version)| EndedCopy {
                 store: store.to_string(),
                 record,
@@ -247,8 +279,16 @@ mod tests {
         let ended = l.store_ended(SimTime(3), "arr", "vol-a", EndCause::DeviceLost, Some(4));
         assert_eq!(ended.len(), 1);
         assert_eq!(l.copies("r", "v1"), 1);
-        assert!(!l.ended(SimTime(4), "h", "vol-a", "r", "v1", EndCause::Wiped, None));
+        let copy = CopyOf {
+            store: "vol-a",
+            record: "r",
+            version: "v1",
+        };
+        assert!(!l.ended(SimTime(4), "h", copy, EndCause::Wiped, None));
         let kinds: Vec<&str> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, vec![kind::COPY_CREATED, kind::COPY_CREATED, kind::COPY_ENDED]);
+        assert_eq!(
+            kinds,
+            vec![kind::COPY_CREATED, kind::COPY_CREATED, kind::COPY_ENDED]
+        );
     }
 }

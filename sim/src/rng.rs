@@ -6,8 +6,8 @@
 //! a handset) never shifts the draws of another. madsim keeps a stream of its
 //! own for scheduling, latency and packet loss; that one is not ours.
 
-use rand_chacha::ChaCha8Rng;
 use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// The generator every harness stream uses.
 pub type Rng = ChaCha8Rng;
@@ -80,7 +80,10 @@ mod tests {
     fn streams_are_reproducible_and_distinct() {
         let s = Seeds::new(7);
         let a: Vec<u64> = (0..4).map(|_| s.stream(Stream::Plan).random()).collect();
-        assert!(a.windows(2).all(|w| w[0] == w[1]), "same stream, same first draw");
+        assert!(
+            a.windows(2).all(|w| w[0] == w[1]),
+            "same stream, same first draw"
+        );
         let mut w0 = s.stream(Stream::Workload(0));
         let mut w1 = s.stream(Stream::Workload(1));
         let x: u64 = w0.random();

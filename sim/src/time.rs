@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn after_and_since_are_inverse() {
         let t = SimTime::from_millis(5_000).after(Duration::from_secs(60));
-        assert_eq!(t.since(SimTime::from_millis(5_000)), Duration::from_secs(60));
+        assert_eq!(
+            t.since(SimTime::from_millis(5_000)),
+            Duration::from_secs(60)
+        );
         assert_eq!(SimTime::ZERO.since(t), Duration::ZERO);
     }
 }

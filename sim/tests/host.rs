@@ -3,7 +3,9 @@
 //! crash of the harness.
 
 use lastcopy_sim::disk::{CrashMode, Disk, DiskConfig};
-use lastcopy_sim::host::{disk_handle, Addr, Boot, Clock, Cluster, DiskHandle, Io, Machine};
+use lastcopy_sim::host::{
+    disk_handle, lock_disk, Addr, Boot, Clock, Cluster, DiskHandle, Io, Machine,
+};
 use lastcopy_sim::lineage::Lineage;
 use lastcopy_sim::trace::{kind, Tracer};
 use std::sync::{Arc, Mutex};
@@ -38,7 +40,7 @@ impl Machine for Writer {
     fn on_timer(&mut self, _key: u64, _io: &mut Io<'_, ()>) {}
 
     fn on_input(&mut self, input: Cmd, _io: &mut Io<'_, ()>) {
-        let mut d = self.disk.lock().unwrap();
+        let mut d = lock_disk(&self.disk);
         match input {
             Cmd::Write(n, b) => d.write(n, &[b; 16]).unwrap(),
             Cmd::Sync => d.sync().unwrap(),
@@ -55,16 +57,22 @@ fn disk() -> DiskHandle {
 }
 
 fn first_byte(d: &DiskHandle, n: u64) -> u8 {
-    d.lock().unwrap().read(n, 1).unwrap()[0]
+    lock_disk(d).read(n, 1).unwrap()[0]
 }
 
-fn writer(cluster: &Cluster<Writer>, name: &str, panic_on_boot: bool) -> (Addr, DiskHandle, Arc<Mutex<Vec<Boot>>>) {
+fn writer(
+    cluster: &Cluster<Writer>,
+    name: &str,
+    panic_on_boot: bool,
+) -> (Addr, DiskHandle, Arc<Mutex<Vec<Boot>>>) {
     let (d, boots) = (disk(), Arc::new(Mutex::new(Vec::new())));
     let (dd, bb) = (d.clone(), boots.clone());
-    let a = cluster.add(name, vec![(format!("{name}/disk"), d.clone())], move || Writer {
-        disk: dd.clone(),
-        boots: bb.clone(),
-        panic_on_boot,
+    let a = cluster.add(name, vec![(format!("{name}/disk"), d.clone())], move || {
+        Writer {
+            disk: dd.clone(),
+            boots: bb.clone(),
+            panic_on_boot,
+        }
     });
     (a, d, boots)
 }
@@ -90,15 +98,31 @@ fn crash_loses_exactly_the_unsynced_writes_and_shutdown_loses_nothing() {
         let (cluster, tracer) = new_cluster();
         let (a, d, boots) = writer(&cluster, "w", false);
         settle().await;
-        for cmd in [Cmd::Write(1, 1), Cmd::Sync, Cmd::Write(2, 2), Cmd::Write(1, 9)] {
+        for cmd in [
+            Cmd::Write(1, 1),
+            Cmd::Sync,
+            Cmd::Write(2, 2),
+            Cmd::Write(1, 9),
+        ] {
             assert!(cluster.input(a, cmd));
         }
         settle().await;
-        assert_eq!((first_byte(&d, 1), first_byte(&d, 2)), (9, 2), "writes are visible before sync");
+        assert_eq!(
+            (first_byte(&d, 1), first_byte(&d, 2)),
+            (9, 2),
+            "writes are visible before sync"
+        );
         cluster.crash(a, CrashMode::DropUnsynced, None);
         assert!(!cluster.is_up(a));
-        assert!(!cluster.input(a, Cmd::Write(3, 3)), "a crashed node takes no input");
-        assert_eq!((first_byte(&d, 1), first_byte(&d, 2)), (1, 0), "only synced data survives");
+        assert!(
+            !cluster.input(a, Cmd::Write(3, 3)),
+            "a crashed node takes no input"
+        );
+        assert_eq!(
+            (first_byte(&d, 1), first_byte(&d, 2)),
+            (1, 0),
+            "only synced data survives"
+        );
         cluster.boot(a, Boot::Crash, false);
         settle().await;
         for cmd in [Cmd::Write(4, 4), Cmd::Write(5, 5)] {
@@ -108,8 +132,15 @@ fn crash_loses_exactly_the_unsynced_writes_and_shutdown_loses_nothing() {
         cluster.shutdown(a);
         cluster.boot(a, Boot::Clean, false);
         settle().await;
-        assert_eq!((first_byte(&d, 4), first_byte(&d, 5)), (4, 5), "clean shutdown loses nothing");
-        assert_eq!(*boots.lock().unwrap(), vec![Boot::First, Boot::Crash, Boot::Clean]);
+        assert_eq!(
+            (first_byte(&d, 4), first_byte(&d, 5)),
+            (4, 5),
+            "clean shutdown loses nothing"
+        );
+        assert_eq!(
+            *boots.lock().unwrap(),
+            vec![Boot::First, Boot::Crash, Boot::Clean]
+        );
         let kinds: Vec<&str> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
         assert!(kinds.contains(&kind::NODE_CRASH) && kinds.contains(&kind::NODE_SHUTDOWN));
     });
@@ -128,7 +159,11 @@ fn a_panic_is_a_finding_and_a_node_that_always_panics_gives_up() {
         // The panicking step was handled as a crash; the node rebooted.
         assert!(cluster.is_up(a));
         assert_eq!(*boots.lock().unwrap(), vec![Boot::First, Boot::Crash]);
-        assert_eq!(first_byte(&d, 1), 0, "the unsynced write died with the node");
+        assert_eq!(
+            first_byte(&d, 1),
+            0,
+            "the unsynced write died with the node"
+        );
         // The node that panics on every boot stays down after the limit.
         assert!(!cluster.is_up(b));
         let limit = lastcopy_sim::host::MAX_BOOT_PANICS;
