@@ -8,6 +8,7 @@ use crate::scenario::Scenario;
 use crate::world::{self, RunOutput};
 use models::design::Design;
 use models::fault::Fault;
+use models::workload::Workload;
 use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ pub struct Case {
     pub overrides: Vec<String>,
     /// A saved plan to run instead of drawing one, and where it came from.
     pub plan: Option<(String, Plan<Fault>)>,
+    /// A saved workload to run instead of drawing one.
+    pub workload: Option<Workload>,
 }
 
 /// One seed's full result: the judged outcome and everything behind it.
@@ -49,6 +52,14 @@ impl Case {
         match &self.plan {
             Some((_, p)) => p.clone(),
             None => planner::plan(&self.scenario, seed),
+        }
+    }
+
+    /// The workload for `seed`: the saved one, or one drawn from the seed.
+    pub fn workload(&self, seed: u64) -> Workload {
+        match &self.workload {
+            Some(w) => w.clone(),
+            None => world::draw_workload(&self.scenario, seed),
         }
     }
 
@@ -71,7 +82,13 @@ impl Case {
     /// Runs and judges one seed, on the calling thread.
     pub fn run_seed(&self, seed: u64) -> SeedRun {
         let plan = self.plan(seed);
-        let output = world::run(&self.scenario, &self.design, &plan, seed);
+        let output = world::run(
+            &self.scenario,
+            &self.design,
+            &plan,
+            &self.workload(seed),
+            seed,
+        );
         let judgement = checker::judge(&output);
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
         for f in &plan.faults {

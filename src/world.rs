@@ -20,7 +20,7 @@ use models::node::Node;
 use models::operator::{Operator, OperatorConfig};
 use models::record::{RecordId, Row, VersionId};
 use models::server::Server;
-use models::workload::{self, WorkloadConfig};
+use models::workload::{Workload, WorkloadConfig};
 use sim::disk::{CrashMode, Disk, DiskConfig};
 use sim::fields;
 use sim::host::{disk_handle, lock_disk, Addr, Boot, Clock, Cluster, DiskHandle};
@@ -93,8 +93,30 @@ struct Devices {
     flash: Vec<DiskHandle>,
 }
 
-/// Runs one seed of `scenario` under `design` with `plan`.
-pub fn run(scenario: &Scenario, design: &Design, plan: &Plan<Fault>, seed: u64) -> RunOutput {
+/// The workload `scenario` draws for `seed`.
+pub fn draw_workload(scenario: &Scenario, seed: u64) -> Workload {
+    let cfg = WorkloadConfig {
+        edits_per_day: scenario.workload.edits_per_handset_day,
+        new_record_probability: scenario.workload.new_record_probability,
+        max_records: scenario.workload.max_records_per_handset,
+    };
+    Workload::draw(
+        &Seeds::new(seed),
+        scenario.topology.handsets,
+        &cfg,
+        scenario.run.duration,
+    )
+}
+
+/// Runs one seed of `scenario` under `design` with `plan` and `workload`.
+/// The seed drives madsim's own draws (scheduling, latency).
+pub fn run(
+    scenario: &Scenario,
+    design: &Design,
+    plan: &Plan<Fault>,
+    workload: &Workload,
+    seed: u64,
+) -> RunOutput {
     let mut rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let limit = scenario.run.duration + scenario.run.heal_bound + Duration::from_secs(7 * 86_400);
     rt.set_time_limit(limit);
@@ -102,7 +124,7 @@ pub fn run(scenario: &Scenario, design: &Design, plan: &Plan<Fault>, seed: u64) 
         scenario.clone(),
         design.clone(),
         plan.clone(),
-        seed,
+        workload.clone(),
     ))
 }
 
@@ -113,7 +135,12 @@ fn disk(scenario: &Scenario) -> DiskHandle {
     }))
 }
 
-async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u64) -> RunOutput {
+async fn simulate(
+    scenario: Scenario,
+    design: Design,
+    plan: Plan<Fault>,
+    workload: Workload,
+) -> RunOutput {
     let tracer = Tracer::new();
     let lineage = Lineage::new(tracer.clone());
     let ledger = LedgerHandle::new();
@@ -236,16 +263,10 @@ async fn simulate(scenario: Scenario, design: Design, plan: Plan<Fault>, seed: u
         order += 1;
         queue.insert((at, order), a);
     };
-    let seeds = Seeds::new(seed);
-    let wl = WorkloadConfig {
-        edits_per_day: scenario.workload.edits_per_handset_day,
-        new_record_probability: scenario.workload.new_record_probability,
-        max_records: scenario.workload.max_records_per_handset,
-    };
-    for h in 0..handsets {
-        for e in workload::schedule(&seeds, h, &wl, scenario.run.duration) {
+    for hw in workload.handsets.iter().filter(|hw| hw.handset < handsets) {
+        for e in &hw.edits {
             let edit = Action::Edit {
-                handset: h,
+                handset: hw.handset,
                 record: e.record,
                 version: e.version,
                 creates: e.creates,

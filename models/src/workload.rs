@@ -7,6 +7,7 @@
 
 use crate::record::{RecordId, RecordKind, VersionId};
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 use sim::rng::{Seeds, Stream};
 use sim::time::SimTime;
 use std::time::Duration;
@@ -23,7 +24,8 @@ pub struct WorkloadConfig {
 }
 
 /// One planned edit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlannedEdit {
     /// When the user makes it.
     pub at: SimTime,
@@ -33,6 +35,40 @@ pub struct PlannedEdit {
     pub version: VersionId,
     /// Whether the edit creates the record (else it edits one the user sees).
     pub creates: bool,
+}
+
+/// Every user's schedule: what a run's users try to do. It can be drawn
+/// from a seed ([`Workload::draw`]) or saved and replayed as it is, so that a
+/// regression case keeps its workload when the code changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Per handset, in handset order.
+    pub handsets: Vec<HandsetWorkload>,
+}
+
+/// One handset's schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandsetWorkload {
+    /// The handset (and user) index.
+    pub handset: u32,
+    /// Its edits, in time order.
+    pub edits: Vec<PlannedEdit>,
+}
+
+impl Workload {
+    /// The schedules of handsets `0..handsets`, each from its own stream.
+    pub fn draw(seeds: &Seeds, handsets: u32, cfg: &WorkloadConfig, duration: Duration) -> Self {
+        Workload {
+            handsets: (0..handsets)
+                .map(|h| HandsetWorkload {
+                    handset: h,
+                    edits: schedule(seeds, h, cfg, duration),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The schedule of handset `handset` over `duration`.

@@ -16,6 +16,7 @@ pub fn case(name: &str, design: &str, overrides: &[&str]) -> Case {
         design: design_knobs,
         overrides,
         plan: None,
+        workload: None,
     }
 }
 

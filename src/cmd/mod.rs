@@ -1,0 +1,8 @@
+//! One module per subcommand: each has its clap `Args` and an `execute`
+//! that returns the exit code, or an error message for exit code 2.
+
+pub mod case;
+pub mod list;
+pub mod plan;
+pub mod replay;
+pub mod run;
