@@ -349,15 +349,20 @@ sync_after_edit = "10s"
 #[test]
 fn the_design_comes_from_cli_then_file_then_hardened() {
     let s = Scenario::load("sidekick-2009", &[]).unwrap();
-    assert_eq!(s.design(None).unwrap(), Design::hardened());
+    assert_eq!(
+        s.design(None).unwrap(),
+        Design::fragile_2009(),
+        "the file's preset"
+    );
+    assert_eq!(s.design(Some("hardened")).unwrap(), Design::hardened());
     assert_eq!(
         s.design(Some("fragile-2009")).unwrap(),
         Design::fragile_2009()
     );
     assert_eq!(s.design_name(Some("fragile-2009")), "fragile-2009");
 
-    let s = Scenario::load("sidekick-2009", &sets(&["design.digest_sync=false"])).unwrap();
-    assert!(!s.design(None).unwrap().digest_sync);
+    let s = Scenario::load("sidekick-2009", &sets(&["design.digest_sync=true"])).unwrap();
+    assert!(s.design(None).unwrap().digest_sync);
     assert_eq!(s.design_name(None), "custom");
 
     let e = s.design(Some("sturdy")).unwrap_err().to_string();
