@@ -224,3 +224,100 @@ fn liveness(fs: &FinalState) -> Vec<Verdict> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use models::ledger::LedgerHandle;
+    use models::record::{RecordKind, VersionId};
+    use sim::time::SimTime;
+    use sim::trace::Trace;
+
+    const R: RecordId = RecordId {
+        owner: 0,
+        kind: RecordKind::Contact,
+        n: 0,
+    };
+
+    fn v(seq: u32) -> VersionId {
+        VersionId { writer: 0, seq }
+    }
+
+    /// A ledger where v1 then v2 of R were written, saved and synced.
+    fn ledger() -> LedgerHandle {
+        let l = LedgerHandle::new();
+        l.written(R, v(1), None, 0, SimTime(1));
+        l.written(R, v(2), Some(v(1)), 0, SimTime(2));
+        for s in [1, 2] {
+            l.saved(R, v(s), SimTime(3));
+            l.synced(R, v(s), SimTime(4));
+        }
+        l
+    }
+
+    fn run(ledger: &LedgerHandle, handset: Option<Row>, server: Option<Row>, converged: bool) -> RunOutput {
+        let view = |row: Option<Row>| Some(row.into_iter().map(|r| (r.record, r)).collect());
+        let final_state = FinalState {
+            handsets: [(0, view(handset))].into_iter().collect(),
+            server: [(0, view(server))].into_iter().collect(),
+            converged,
+            converged_after: None,
+        };
+        RunOutput {
+            trace: Trace::new(),
+            ledger: ledger.snapshot(),
+            final_state,
+            fired: vec![],
+            effective: vec![],
+            messages: 0,
+            edits_skipped: 0,
+        }
+    }
+
+    fn kinds(out: &RunOutput) -> Vec<String> {
+        judge(out).verdicts.into_iter().map(|v| v.kind).collect()
+    }
+
+    #[test]
+    fn the_latest_version_served_everywhere_keeps_the_promise() {
+        let l = ledger();
+        let row = Row::new(R, v(2), Some(v(1)));
+        assert!(kinds(&run(&l, Some(row.clone()), Some(row), true)).is_empty());
+    }
+
+    #[test]
+    fn nothing_served_is_lost() {
+        assert_eq!(kinds(&run(&ledger(), None, None, true)), ["lost"]);
+    }
+
+    #[test]
+    fn an_older_version_served_is_rolled_back() {
+        let old = Row::new(R, v(1), None);
+        assert_eq!(kinds(&run(&ledger(), Some(old.clone()), Some(old), true)), ["rolled-back"]);
+    }
+
+    #[test]
+    fn content_no_writer_wrote_is_corrupted() {
+        let mut bad = Row::new(R, v(2), Some(v(1)));
+        bad.content[3] ^= 0x40;
+        let good = Row::new(R, v(2), Some(v(1)));
+        assert_eq!(kinds(&run(&ledger(), Some(good), Some(bad), true)), ["corrupted"]);
+    }
+
+    #[test]
+    fn places_that_never_agree_are_a_liveness_failure() {
+        let row = Row::new(R, v(2), Some(v(1)));
+        assert_eq!(kinds(&run(&ledger(), Some(row), None, false)), ["liveness"]);
+    }
+
+    #[test]
+    fn a_forfeited_version_is_counted_not_judged() {
+        let l = LedgerHandle::new();
+        l.written(R, v(1), None, 0, SimTime(1));
+        l.saved(R, v(1), SimTime(2));
+        assert_eq!(l.forfeit_unsynced(0, SimTime(3)), 1);
+        let out = run(&l, None, None, true);
+        assert!(kinds(&out).is_empty());
+        assert_eq!(judge(&out).counts["forfeited"], 1);
+    }
+}

@@ -6,10 +6,16 @@
 //! judges the outcome ([`checker`]); the runner sweeps seeds ([`runner`]).
 #![deny(missing_docs)]
 
+pub mod baseline;
 pub mod checker;
 pub mod duration;
+pub mod inject;
+pub mod explain;
 pub mod planner;
+pub mod regression;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
+pub mod shrink;
 pub mod topology;
 pub mod world;

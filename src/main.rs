@@ -27,6 +27,10 @@ enum Command {
     Plan(cmd::plan::Args),
     /// List the scenario catalogue and the design presets, one per line.
     List,
+    /// Merge the results files of a sharded run into one run's output and exit code.
+    Merge(cmd::merge::Args),
+    /// Shrink a failing seed to the few faults that matter; `--save NAME` keeps it as a regression.
+    Shrink(cmd::shrink::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +39,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd::replay::execute(args),
         Command::Plan(args) => cmd::plan::execute(args),
         Command::List => cmd::list::execute(),
+        Command::Merge(args) => cmd::merge::execute(args),
+        Command::Shrink(args) => cmd::shrink::execute(args),
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");

@@ -95,6 +95,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
             }
         }
     }
+    out.extend(storage_faults(scenario, &seeds));
     let faults = out
         .into_iter()
         .filter(|(at, ..)| at.as_duration() < run)
@@ -108,6 +109,69 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
         })
         .collect();
     Plan::new(faults)
+}
+
+/// Storage faults: per target volume and kind, a Poisson process of the
+/// kind's rate, each volume from its own stream; then the fault atlas keeps
+/// only faults whose volume is among the first `max_domains` distinct
+/// volumes hit in their window (unless the scenario asks for unbounded
+/// faults). The atlas is part of the plan, so every design meets it.
+fn storage_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fault, u64)> {
+    let st = &scenario.faults.storage;
+    let run = scenario.run.duration;
+    let down = scenario.faults.node_down_for.as_millis() as u64;
+    let kind = |name: &str| match name {
+        "bit-rot" => Fault::BitRot,
+        "latent-sector-error" => Fault::LatentSectorError,
+        "torn-write" => Fault::TornWrite { down_for_ms: down },
+        "lost-write" => Fault::LostWrite,
+        "misdirected-write" => Fault::MisdirectedWrite,
+        "sync-failure" => Fault::SyncFailure,
+        "disk-full" => Fault::DiskFull {
+            for_ms: st.disk_full_for.as_millis() as u64,
+        },
+        _ => Fault::DeviceLoss { down_for_ms: down },
+    };
+    let mut volumes: Vec<(String, Stream)> = Vec::new();
+    for t in &st.targets {
+        match t.as_str() {
+            "handsets" => volumes.extend(
+                (0..scenario.topology.handsets)
+                    .map(|h| (topology::handset(h), Stream::StorageFor(h))),
+            ),
+            "db-backup" => volumes.push((topology::DB_BACKUP.into(), Stream::StorageDb(1))),
+            _ => volumes.push((topology::DB_PRIMARY.into(), Stream::StorageDb(0))),
+        }
+    }
+    let mut drawn = Vec::new();
+    for (volume, stream) in volumes {
+        let mut rng = seeds.stream(stream);
+        for (name, rate) in st.rates() {
+            for at in poisson(&mut rng, rate, Duration::ZERO, run) {
+                drawn.push((at, volume.clone(), kind(name), rng.random()));
+            }
+        }
+    }
+    drawn.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    if st.unbounded {
+        return drawn;
+    }
+    let window = st.window.as_millis().max(1) as u64;
+    let mut hit: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    drawn
+        .into_iter()
+        .filter(|(at, volume, ..)| {
+            let domains = hit.entry(at.as_millis() / window).or_default();
+            if domains.contains(volume) {
+                return true;
+            }
+            if domains.len() < st.max_domains as usize {
+                domains.push(volume.clone());
+                return true;
+            }
+            false
+        })
+        .collect()
 }
 
 /// Times of a Poisson process with `per_day` events a day in [from, to).

@@ -34,7 +34,8 @@ macro_rules! catalogue {
 /// The scenarios compiled into the binary, as `(name, TOML text)`, in the
 /// order `lastcopy list` shows them. Adding `scenarios/N.toml` to the
 /// catalogue is adding `"N"` to this list; its `name` key must be `N`.
-pub const CATALOGUE: &[(&str, &str)] = catalogue!["sidekick-2009"];
+pub const CATALOGUE: &[(&str, &str)] =
+    catalogue!["sidekick-2009", "disk-rot", "torn-writes", "lying-disk"];
 
 /// The storage arrays an upgrade may target.
 pub const STORAGE_ARRAYS: [&str; 2] = ["array-a", "array-b"];
@@ -186,6 +187,8 @@ pub struct Faults {
     pub upgrades: Vec<Upgrade>,
     /// How users react after each upgrade (default: not at all).
     pub aftermath: Aftermath,
+    /// Storage faults on database volumes and handset flash (default: none).
+    pub storage: StorageFaults,
 }
 
 impl Default for Faults {
@@ -200,7 +203,117 @@ impl Default for Faults {
             maintenance_notice: Duration::from_secs(3600),
             upgrades: Vec::new(),
             aftermath: Aftermath::default(),
+            storage: StorageFaults::default(),
         }
+    }
+}
+
+/// The volumes storage faults may hit, as `[faults.storage] targets` names them.
+pub const STORAGE_TARGETS: [&str; 3] = ["db-primary", "db-backup", "handsets"];
+
+/// `[faults.storage]`: storage faults (the disk fault table of
+/// `sim::disk`), each a rate per target volume per simulated day, bounded by
+/// the fault atlas: in each `window`, at most `max_domains` distinct volumes
+/// are hit, unless `unbounded`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageFaults {
+    /// Which volumes may be hit: any of [`STORAGE_TARGETS`] (`handsets` means
+    /// every handset's flash). Default: none.
+    pub targets: Vec<String>,
+    /// Bit rot: a live sector silently corrupted (per volume per day).
+    pub bit_rot_per_day: f64,
+    /// Latent sector error: a live sector unreadable until rewritten.
+    pub latent_sector_error_per_day: f64,
+    /// Power loss while writes are in flight: unsynced writes torn at a
+    /// sector boundary; the node reboots after `faults.node_down_for`.
+    pub torn_write_per_day: f64,
+    /// Lost write: the next sync reports success, its last write never persists.
+    pub lost_write_per_day: f64,
+    /// Misdirected write: the next write lands a few sectors away.
+    pub misdirected_write_per_day: f64,
+    /// Sync failure: the next sync fails and what was unsynced is gone.
+    pub sync_failure_per_day: f64,
+    /// Disk full: writes to new sectors fail for `disk_full_for`.
+    pub disk_full_per_day: f64,
+    /// How long a disk stays full before space is freed (default 1h).
+    #[serde(with = "as_text")]
+    pub disk_full_for: Duration,
+    /// Whole-device loss: the volume is replaced blank; the node reboots
+    /// after `faults.node_down_for` (a handset's loss is its replacement).
+    pub device_loss_per_day: f64,
+    /// The atlas window (default 12h).
+    #[serde(with = "as_text")]
+    pub window: Duration,
+    /// The most distinct volumes hit in one window (default 1).
+    pub max_domains: u32,
+    /// Ignore the atlas: faults land wherever their rates put them.
+    pub unbounded: bool,
+}
+
+impl Default for StorageFaults {
+    fn default() -> Self {
+        StorageFaults {
+            targets: Vec::new(),
+            bit_rot_per_day: 0.0,
+            latent_sector_error_per_day: 0.0,
+            torn_write_per_day: 0.0,
+            lost_write_per_day: 0.0,
+            misdirected_write_per_day: 0.0,
+            sync_failure_per_day: 0.0,
+            disk_full_per_day: 0.0,
+            disk_full_for: Duration::from_secs(3600),
+            device_loss_per_day: 0.0,
+            window: Duration::from_secs(12 * 3600),
+            max_domains: 1,
+            unbounded: false,
+        }
+    }
+}
+
+impl StorageFaults {
+    /// Each storage fault kind's name (as in `models::fault`) and its rate.
+    pub fn rates(&self) -> [(&'static str, f64); 8] {
+        [
+            ("bit-rot", self.bit_rot_per_day),
+            ("latent-sector-error", self.latent_sector_error_per_day),
+            ("torn-write", self.torn_write_per_day),
+            ("lost-write", self.lost_write_per_day),
+            ("misdirected-write", self.misdirected_write_per_day),
+            ("sync-failure", self.sync_failure_per_day),
+            ("disk-full", self.disk_full_per_day),
+            ("device-loss", self.device_loss_per_day),
+        ]
+    }
+
+    fn validate(&self) -> Check {
+        let at = |key| KeyPath::of(&["faults", "storage", key]);
+        for (i, t) in self.targets.iter().enumerate() {
+            ensure(
+                STORAGE_TARGETS.contains(&t.as_str()),
+                at("targets").index(i),
+                || format!("must be one of {}, got `{t}`", STORAGE_TARGETS.join(", ")),
+            )?;
+        }
+        let keys = [
+            "bit_rot_per_day",
+            "latent_sector_error_per_day",
+            "torn_write_per_day",
+            "lost_write_per_day",
+            "misdirected_write_per_day",
+            "sync_failure_per_day",
+            "disk_full_per_day",
+            "device_loss_per_day",
+        ];
+        for (key, (_, r)) in keys.into_iter().zip(self.rates()) {
+            rate(at(key), r, "volume per day")?;
+        }
+        positive(at("disk_full_for"), self.disk_full_for)?;
+        positive(at("window"), self.window)?;
+        let n = self.max_domains;
+        ensure(n >= 1, at("max_domains"), || {
+            format!("must be at least 1, got {n}")
+        })
     }
 }
 
@@ -261,6 +374,10 @@ pub struct DesignOverrides {
     pub blank_boot: Option<BlankBoot>,
     /// Overrides [`Design::verified_restore`].
     pub verified_restore: Option<bool>,
+    /// Overrides [`Design::verify_reads`].
+    pub verify_reads: Option<bool>,
+    /// Overrides [`Design::scrub`].
+    pub scrub: Option<bool>,
 }
 
 impl DesignOverrides {
@@ -274,6 +391,8 @@ impl DesignOverrides {
         set(&mut design.upgrade_snapshot, self.upgrade_snapshot);
         set(&mut design.blank_boot, self.blank_boot);
         set(&mut design.verified_restore, self.verified_restore);
+        set(&mut design.verify_reads, self.verify_reads);
+        set(&mut design.scrub, self.scrub);
     }
 }
 
@@ -1098,6 +1217,7 @@ impl Faults {
         for (i, upgrade) in self.upgrades.iter().enumerate() {
             upgrade.validate(at("upgrades").index(i), run_duration)?;
         }
+        self.storage.validate()?;
         self.aftermath.validate()
     }
 }

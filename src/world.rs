@@ -8,6 +8,7 @@
 //! nothing itself. What it hands on is the trace, the ledger and the final
 //! state: what each place serves.
 
+use crate::inject::{FollowUp, Injector, Volume};
 use crate::scenario::Scenario;
 use crate::topology;
 use models::database::{Database, Role};
@@ -21,10 +22,10 @@ use models::operator::{Operator, OperatorConfig};
 use models::record::{RecordId, Row, VersionId};
 use models::server::Server;
 use models::workload::{Workload, WorkloadConfig};
-use sim::disk::{CrashMode, Disk, DiskConfig};
+use sim::disk::{Disk, DiskConfig};
 use sim::fields;
-use sim::host::{disk_handle, lock_disk, Addr, Boot, Clock, Cluster, DiskHandle};
-use sim::lineage::{EndCause, Lineage};
+use sim::host::{disk_handle, Addr, Boot, Clock, Cluster, DiskHandle};
+use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
@@ -77,20 +78,7 @@ enum Action {
         array: String,
         at_ms: u64,
     },
-    Reboot {
-        addr: Addr,
-    },
-    UpgradeDone {
-        array: String,
-        fault: u32,
-        nodes: Vec<Addr>,
-    },
-}
-
-struct Devices {
-    /// (device name, array, disk, node addr)
-    volumes: Vec<(String, &'static str, DiskHandle, Addr)>,
-    flash: Vec<DiskHandle>,
+    Then(FollowUp),
 }
 
 /// The workload `scenario` draws for `seed`.
@@ -162,23 +150,39 @@ async fn simulate(
     let primary_disk = disk(&scenario);
     let backup_disk = disk(&scenario);
     let snapshot_disk = disk(&scenario);
-    let devices = Devices {
-        volumes: vec![
-            (
-                topology::primary_volume(),
-                topology::ARRAY_A,
-                primary_disk.clone(),
-                primary,
-            ),
-            (
-                topology::backup_volume(&design),
-                topology::backup_array(&design),
-                backup_disk.clone(),
-                backup,
-            ),
-        ],
-        flash: (0..handsets).map(|_| disk(&scenario)).collect(),
+    let volume = |device: String, domain: &str, disk: &DiskHandle, node: Addr, name: &str| Volume {
+        device,
+        domain: domain.to_string(),
+        disk: disk.clone(),
+        node,
+        node_name: name.to_string(),
     };
+    let mut volumes = vec![
+        volume(
+            topology::primary_volume(),
+            topology::ARRAY_A,
+            &primary_disk,
+            primary,
+            topology::DB_PRIMARY,
+        ),
+        volume(
+            topology::backup_volume(&design),
+            topology::backup_array(&design),
+            &backup_disk,
+            backup,
+            topology::DB_BACKUP,
+        ),
+    ];
+    for i in 0..handsets {
+        let name = topology::handset(i);
+        volumes.push(volume(
+            topology::flash(i),
+            &name,
+            &disk(&scenario),
+            handset_addr(i),
+            &name,
+        ));
+    }
 
     cluster.add(topology::SERVER, vec![], move || {
         Node::Server(Server::new(primary))
@@ -245,7 +249,7 @@ async fn simulate(
         };
         let (d, dk, l) = (
             design.clone(),
-            devices.flash[i as usize].clone(),
+            volumes[2 + i as usize].disk.clone(),
             ledger.clone(),
         );
         let addr = cluster.add(
@@ -289,6 +293,13 @@ async fn simulate(
         push(&mut queue, f.at, Action::Fault(i));
     }
 
+    let injector = Injector {
+        cluster: &cluster,
+        ledger: &ledger,
+        volumes: &volumes,
+        handsets,
+        operator,
+    };
     let mut fired = Vec::new();
     let mut edits_skipped = 0u64;
     let end = SimTime::from(scenario.run.duration);
@@ -300,10 +311,7 @@ async fn simulate(
     );
     while let Some(((at, _), action)) = queue.pop_first() {
         if at >= end {
-            // Only what faults set in motion carries on into heal.
-            if matches!(action, Action::UpgradeDone { .. }) {
-                queue.insert((at, 0), action);
-            }
+            queue.insert((at, 0), action);
             break;
         }
         clock.sleep_until(at).await;
@@ -314,133 +322,37 @@ async fn simulate(
                 version,
                 creates,
             } => {
-                if !cluster.input(
-                    handset_addr(handset),
-                    Input::Edit {
-                        record,
-                        version,
-                        creates,
-                    },
-                ) {
+                let edit = Input::Edit {
+                    record,
+                    version,
+                    creates,
+                };
+                if !cluster.input(handset_addr(handset), edit) {
                     edits_skipped += 1;
                 }
             }
             Action::Notice { array, at_ms } => {
                 cluster.input(operator, Input::UpgradeNotice { array, at_ms });
             }
-            Action::Reboot { addr } => cluster.boot(addr, Boot::Crash, false),
-            Action::UpgradeDone {
-                array,
-                fault,
-                nodes,
-            } => {
-                finish_upgrade(&cluster, operator, &array, fault, &nodes);
-            }
+            Action::Then(next) => follow_up(&injector, next),
             Action::Fault(i) => {
-                let f = &plan.faults[i];
-                fired.push(f.id);
-                let now = clock.now();
-                let Some(target) = resolve(&cluster, &f.target) else {
-                    tracer.emit(
-                        now,
-                        &f.target,
-                        kind::FAULT_SKIPPED,
-                        fields!["fault" => f.id, "why" => "no such target"],
-                    );
-                    continue;
-                };
-                tracer.emit(
-                    now,
-                    &f.target,
-                    kind::FAULT_FIRED,
-                    fields!["fault" => f.id, "fault_kind" => f.kind.name()],
-                );
-                match (&f.kind, target) {
-                    (
-                        Fault::BatteryPull { down_for_ms } | Fault::NodeCrash { down_for_ms },
-                        Target::Node(addr),
-                    ) => {
-                        if !cluster.is_up(addr) {
-                            continue;
-                        }
-                        let stake = cluster.with_machine(addr, Node::at_stake).unwrap_or(0);
-                        lineage.set_blame(&f.target, Some(f.id));
-                        cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
-                        if stake > 0 {
-                            lineage.mark_effective(
-                                now,
-                                &f.target,
-                                f.id,
-                                "aborted a sync or dropped acknowledged writes",
-                            );
-                        }
-                        push(
-                            &mut queue,
-                            now.after(Duration::from_millis(*down_for_ms)),
-                            Action::Reboot { addr },
-                        );
-                    }
-                    (Fault::FactoryReset, Target::Node(addr)) => {
-                        let Some(user) = addr.0.checked_sub(4).filter(|u| *u < handsets) else {
-                            continue;
-                        };
-                        let forfeited = ledger.forfeit_unsynced(user, now);
-                        if forfeited > 0 {
-                            tracer.emit(
-                                now,
-                                &f.target,
-                                "ack.forfeited",
-                                fields!["versions" => forfeited],
-                            );
-                        }
-                        lineage.set_blame(&f.target, Some(f.id));
-                        cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
-                        let flash = &devices.flash[user as usize];
-                        let ended = wipe(&cluster, &topology::flash(user), flash, f.id);
-                        if ended > 0 {
-                            lineage.mark_effective(now, &f.target, f.id, "wiped copies");
-                        }
-                        cluster.boot(addr, Boot::Clean, false);
-                    }
-                    (Fault::BotchedUpgrade { downtime_ms, .. }, Target::Array(array)) => {
-                        let mut nodes = Vec::new();
-                        for (name, arr, dk, addr) in &devices.volumes {
-                            if *arr != array {
-                                continue;
-                            }
-                            let node = cluster.name_of(*addr);
-                            lineage.set_blame(&node, Some(f.id));
-                            cluster.crash(*addr, CrashMode::DropUnsynced, Some(f.id));
-                            cluster.lose_device(name, dk, Some(f.id));
-                            nodes.push(*addr);
-                        }
-                        let done = Action::UpgradeDone {
-                            array: array.to_string(),
-                            fault: f.id,
-                            nodes,
-                        };
-                        push(
-                            &mut queue,
-                            now.after(Duration::from_millis(*downtime_ms)),
-                            done,
-                        );
-                    }
-                    _ => {
-                        tracer.emit(
-                            now,
-                            &f.target,
-                            kind::FAULT_SKIPPED,
-                            fields!["fault" => f.id, "why" => "kind does not apply to target"],
-                        );
-                    }
+                fired.push(plan.faults[i].id);
+                for next in injector.apply(&plan.faults[i]) {
+                    let at = match &next {
+                        FollowUp::Reboot { at, .. }
+                        | FollowUp::StorageBack { at, .. }
+                        | FollowUp::FreeSpace { at, .. } => *at,
+                    };
+                    push(&mut queue, at, Action::Then(next));
                 }
             }
         }
     }
     clock.sleep_until(end).await;
 
-    // Heal: no new faults; what faults set in motion completes; every node
-    // shuts down cleanly and boots from its own disk.
+    // Heal: no new faults; what faults set in motion completes at once
+    // (arrays come back, full disks get space); every node shuts down
+    // cleanly and boots from its own disk.
     tracer.emit(
         clock.now(),
         "harness",
@@ -448,13 +360,8 @@ async fn simulate(
         fields!["phase" => "heal"],
     );
     for (_, action) in std::mem::take(&mut queue) {
-        if let Action::UpgradeDone {
-            array,
-            fault,
-            nodes,
-        } = action
-        {
-            finish_upgrade(&cluster, operator, &array, fault, &nodes);
+        if let Action::Then(next) = action {
+            follow_up(&injector, next);
         }
     }
     for addr in cluster.addrs() {
@@ -512,55 +419,18 @@ async fn simulate(
     }
 }
 
-enum Target {
-    Node(Addr),
-    Array(&'static str),
-}
-
-fn resolve(cluster: &Cluster<Node>, target: &str) -> Option<Target> {
-    match target {
-        topology::ARRAY_A => Some(Target::Array(topology::ARRAY_A)),
-        topology::ARRAY_B => Some(Target::Array(topology::ARRAY_B)),
-        name => cluster.addr_of(name).map(Target::Node),
+/// Carries out what a fault set in motion.
+fn follow_up(injector: &Injector<'_>, next: FollowUp) {
+    match next {
+        FollowUp::Reboot { addr, .. } => injector.cluster.boot(addr, Boot::Crash, false),
+        FollowUp::StorageBack {
+            array,
+            fault,
+            nodes,
+            ..
+        } => injector.storage_back(&array, fault, &nodes),
+        FollowUp::FreeSpace { device, .. } => injector.free_space(&device),
     }
-}
-
-/// The user's own reset: the flash is wiped on purpose.
-fn wipe(cluster: &Cluster<Node>, store: &str, flash: &DiskHandle, fault: u32) -> usize {
-    let now = cluster.clock().now();
-    lock_disk(flash).replace_blank();
-    cluster.tracer().emit(
-        now,
-        store,
-        kind::DISK_REPLACED,
-        fields!["device" => store, "fault" => fault, "why" => "factory reset"],
-    );
-    cluster
-        .lineage()
-        .store_ended(now, store, store, EndCause::Wiped, Some(fault))
-        .len()
-}
-
-fn finish_upgrade(
-    cluster: &Cluster<Node>,
-    operator: Addr,
-    array: &str,
-    fault: u32,
-    nodes: &[Addr],
-) {
-    let now = cluster.clock().now();
-    cluster
-        .tracer()
-        .emit(now, array, "upgrade.done", fields!["fault" => fault]);
-    for addr in nodes {
-        cluster.boot(*addr, Boot::Crash, false);
-    }
-    cluster.input(
-        operator,
-        Input::UpgradeDone {
-            array: array.to_string(),
-        },
-    );
 }
 
 fn converged(

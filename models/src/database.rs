@@ -12,7 +12,7 @@
 //! way) or waits for the operator to restore it, as the design says.
 
 use crate::design::{BlankBoot, Design};
-use crate::logstore::LogStore;
+use crate::logstore::{LogStore, Opened};
 use crate::msg::{DbHealth, Msg, SyncResult};
 use crate::record::{RecordId, Row, VersionId};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,9 @@ use std::time::Duration;
 use xxhash_rust::xxh3::Xxh3;
 
 const TIMER_BACKUP: u64 = 1;
+const TIMER_SCRUB: u64 = 2;
+/// How often a scrubbing database reads its volume back.
+pub const SCRUB_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Which database this is.
 #[derive(Clone, Debug)]
@@ -60,6 +63,59 @@ enum State {
 
 type Rows = BTreeMap<u32, BTreeMap<RecordId, (Row, u64)>>;
 
+/// What a volume holds, replayed: staged images (a restore, a backup image)
+/// count only once sealed.
+#[derive(Default)]
+struct Replayed {
+    users: Rows,
+    sectors: BTreeMap<RecordId, u64>,
+    epoch: u64,
+    rebuilt: bool,
+    read_only: bool,
+    next_seq: u64,
+}
+
+impl Replayed {
+    /// Replays log entries in order; with `verify`, rows whose end-to-end
+    /// checksum fails are left out.
+    fn of(opened: &Opened, verify: bool) -> Self {
+        let mut r = Replayed {
+            next_seq: 1,
+            ..Replayed::default()
+        };
+        let mut staging: Option<(Rows, BTreeMap<RecordId, u64>)> = None;
+        for (bytes, &sector) in opened.entries.iter().zip(&opened.positions) {
+            let Ok(entry) = postcard::from_bytes::<Entry>(bytes) else {
+                continue;
+            };
+            match entry {
+                Entry::Epoch { epoch, rebuilt } => (r.epoch, r.rebuilt) = (epoch, rebuilt),
+                Entry::ReadOnly(on) => r.read_only = on,
+                Entry::Commit { row, .. } if verify && !row.verifies() => {}
+                Entry::Commit { row, seq } => {
+                    r.next_seq = r.next_seq.max(seq + 1);
+                    let (users, sectors) = match staging.as_mut() {
+                        Some((u, s)) => (u, s),
+                        None => (&mut r.users, &mut r.sectors),
+                    };
+                    sectors.insert(row.record, sector);
+                    users
+                        .entry(row.record.owner)
+                        .or_default()
+                        .insert(row.record, (row, seq));
+                }
+                Entry::Clear => staging = Some(Default::default()),
+                Entry::Seal => {
+                    if let Some((users, sectors)) = staging.take() {
+                        (r.users, r.sectors) = (users, sectors);
+                    }
+                }
+            }
+        }
+        r
+    }
+}
+
 /// A database's state machine.
 pub struct Database {
     role: Role,
@@ -72,7 +128,8 @@ pub struct Database {
     rebuilt: bool,
     read_only: bool,
     users: Rows,
-    staging: Option<Rows>,
+    /// The sector holding each live row's entry.
+    sectors: BTreeMap<RecordId, u64>,
     next_seq: u64,
 }
 
@@ -90,7 +147,7 @@ impl Database {
             rebuilt: false,
             read_only: false,
             users: Rows::new(),
-            staging: None,
+            sectors: BTreeMap::new(),
             next_seq: 1,
         }
     }
@@ -106,6 +163,12 @@ impl Database {
             .unwrap_or_default()
     }
 
+    /// The sectors holding the rows this database serves: where a storage
+    /// fault does harm.
+    pub fn live_sectors(&self) -> Vec<u64> {
+        self.sectors.values().copied().collect()
+    }
+
     /// Whether the database serves (it is not waiting for a restore).
     pub fn serving(&self) -> bool {
         self.state == State::Serving
@@ -118,7 +181,7 @@ impl Database {
             .collect()
     }
 
-    fn append(&mut self, entry: &Entry) -> Result<(), DiskError> {
+    fn append(&mut self, entry: &Entry) -> Result<u64, DiskError> {
         let bytes = postcard::to_allocvec(entry).expect("entries always encode");
         let log = self.log.as_mut().expect("opened at boot");
         log.append(&mut lock_disk(&self.disk), &bytes)
@@ -128,48 +191,105 @@ impl Database {
         lock_disk(&self.disk).sync()
     }
 
-    fn replay(&mut self, entries: &[Vec<u8>]) {
-        for bytes in entries {
-            let Ok(entry) = postcard::from_bytes::<Entry>(bytes) else {
-                break;
-            };
-            match entry {
-                Entry::Epoch { epoch, rebuilt } => (self.epoch, self.rebuilt) = (epoch, rebuilt),
-                Entry::ReadOnly(on) => self.read_only = on,
-                Entry::Commit { row, seq } => {
-                    self.next_seq = self.next_seq.max(seq + 1);
-                    let target = self.staging.as_mut().unwrap_or(&mut self.users);
-                    target
-                        .entry(row.record.owner)
-                        .or_default()
-                        .insert(row.record, (row, seq));
-                }
-                Entry::Clear => self.staging = Some(Rows::new()),
-                Entry::Seal => {
-                    if let Some(s) = self.staging.take() {
-                        self.users = s;
-                    }
-                }
-            }
-        }
-        self.staging = None;
+    /// Reads the volume back and replays it.
+    fn read_volume(&self) -> (LogStore, Opened, Replayed) {
+        let disk = lock_disk(&self.disk);
+        let (log, opened) = match LogStore::open(&disk) {
+            Ok(x) => x,
+            Err(e) => panic!("{}: volume not readable: {e}", self.store),
+        };
+        let replayed = Replayed::of(&opened, self.design.verify_reads);
+        (log, opened, replayed)
     }
 
-    /// Boot: replay the log; on a blank volume, format or wait for a restore.
-    pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
-        let opened = LogStore::open(&lock_disk(&self.disk));
-        let (log, opened) = match opened {
-            Ok(x) => x,
-            Err(e) => panic!("{}: volume unreadable at boot: {e}", self.store),
-        };
+    /// Rebuilds the database from its volume. Copies the lineage holds on
+    /// this store that the volume no longer has ended on the media.
+    fn load(&mut self, io: &mut Io<'_, Msg>) -> Opened {
+        let (log, opened, r) = self.read_volume();
         self.log = Some(log);
-        self.replay(&opened.entries);
+        if !opened.damaged.is_empty() {
+            let sectors: Vec<String> = opened.damaged.iter().map(u64::to_string).collect();
+            io.trace("store.damage", fields!["sectors" => sectors.join(",")]);
+        }
+        let cause = if opened.damaged.is_empty() {
+            EndCause::Lost
+        } else {
+            EndCause::Corrupted
+        };
+        for (record, version) in io.lineage().on_store(&self.store) {
+            let kept = record
+                .parse::<RecordId>()
+                .ok()
+                .and_then(|rec| r.users.get(&rec.owner).and_then(|m| m.get(&rec)))
+                .is_some_and(|(row, _)| row.version.to_string() == version);
+            if !kept {
+                io.copy_ended(&self.store, &record, &version, cause);
+            }
+        }
+        (self.users, self.sectors) = (r.users, r.sectors);
+        (self.epoch, self.rebuilt) = (r.epoch, r.rebuilt);
+        (self.read_only, self.next_seq) = (r.read_only, r.next_seq);
         for row in self.all_rows() {
             io.copy_created(
                 &self.store,
                 &row.record.to_string(),
                 &row.version.to_string(),
             );
+        }
+        opened
+    }
+
+    /// Reads the volume back and rewrites every row whose durable copy is
+    /// gone or spoiled, from the verified copy in memory.
+    fn scrub(&mut self, io: &mut Io<'_, Msg>) {
+        let (_, opened, on_disk) = self.read_volume();
+        let missing: Vec<Row> = self
+            .all_rows()
+            .into_iter()
+            .filter(|row| row.verifies())
+            .filter(|row| {
+                let disk_row = on_disk
+                    .users
+                    .get(&row.record.owner)
+                    .and_then(|m| m.get(&row.record));
+                disk_row.map(|(r, _)| r.version) != Some(row.version)
+            })
+            .collect();
+        if missing.is_empty() && opened.damaged.is_empty() {
+            return;
+        }
+        let mut rewritten = Vec::new();
+        for row in missing {
+            let seq = self.next_seq;
+            let Ok(sector) = self.append(&Entry::Commit {
+                row: row.clone(),
+                seq,
+            }) else {
+                break;
+            };
+            self.sectors.insert(row.record, sector);
+            self.next_seq += 1;
+            rewritten.push(row);
+        }
+        let repaired = self.sync().is_ok();
+        for row in &rewritten {
+            let (rs, vs) = (row.record.to_string(), row.version.to_string());
+            io.copy_ended(&self.store, &rs, &vs, EndCause::Corrupted);
+            if repaired {
+                io.copy_created(&self.store, &rs, &vs);
+            }
+        }
+        io.trace(
+            "store.scrub",
+            fields!["rows" => rewritten.len(), "damaged" => opened.damaged.len(), "repaired" => repaired],
+        );
+    }
+
+    /// Boot: replay the log; on a blank volume, format or wait for a restore.
+    pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
+        let opened = self.load(io);
+        if self.design.scrub {
+            io.set_timer(TIMER_SCRUB, SCRUB_INTERVAL);
         }
         let primary = matches!(self.role, Role::Primary { .. });
         if opened.blank && primary {
@@ -285,33 +405,35 @@ impl Database {
         }
         let mut fresh = Vec::new();
         if !self.read_only {
-            for row in push.iter().filter(|r| r.record.owner == user) {
+            let verify = self.design.verify_reads;
+            for row in push
+                .iter()
+                .filter(|r| r.record.owner == user && (!verify || r.verifies()))
+            {
                 let newer = self.current(row.record).is_none_or(|v| row.version > v);
                 if newer
-                    && !fresh.iter().any(|(r, _): &(Row, u64)| {
+                    && !fresh.iter().any(|(r, _, _): &(Row, u64, u64)| {
                         r.record == row.record && r.version >= row.version
                     })
                 {
                     let seq = self.next_seq + fresh.len() as u64;
-                    if self
-                        .append(&Entry::Commit {
-                            row: row.clone(),
-                            seq,
-                        })
-                        .is_err()
-                    {
+                    let entry = Entry::Commit {
+                        row: row.clone(),
+                        seq,
+                    };
+                    let Ok(sector) = self.append(&entry) else {
                         return SyncResult::Unavailable;
-                    }
-                    fresh.push((row.clone(), seq));
+                    };
+                    fresh.push((row.clone(), seq, sector));
                 }
             }
             if !fresh.is_empty() && self.sync().is_err() {
                 return SyncResult::Unavailable;
             }
         }
-        for (row, seq) in fresh {
+        for (row, seq, sector) in fresh {
             self.next_seq = self.next_seq.max(seq + 1);
-            self.install(row, seq, io);
+            self.install(row, seq, sector, io);
         }
         let committed: Vec<(RecordId, VersionId)> = push
             .iter()
@@ -346,8 +468,9 @@ impl Database {
     }
 
     /// Makes a durable row live and records the copy it creates and supersedes.
-    fn install(&mut self, row: Row, seq: u64, io: &mut Io<'_, Msg>) {
+    fn install(&mut self, row: Row, seq: u64, sector: u64, io: &mut Io<'_, Msg>) {
         let (rs, vs) = (row.record.to_string(), row.version.to_string());
+        self.sectors.insert(row.record, sector);
         let old = self
             .users
             .entry(row.record.owner)
@@ -374,12 +497,14 @@ impl Database {
     ) -> Result<(), DiskError> {
         self.append(&Entry::Clear)?;
         let mut next = Rows::new();
+        let mut sectors = BTreeMap::new();
         for (i, row) in rows.into_iter().enumerate() {
             let seq = i as u64 + 1;
-            self.append(&Entry::Commit {
+            let sector = self.append(&Entry::Commit {
                 row: row.clone(),
                 seq,
             })?;
+            sectors.insert(row.record, sector);
             next.entry(row.record.owner)
                 .or_default()
                 .insert(row.record, (row, seq));
@@ -410,6 +535,7 @@ impl Database {
         }
         self.next_seq = next.values().map(|m| m.len() as u64).sum::<u64>() + 1;
         self.users = next;
+        self.sectors = sectors;
         Ok(())
     }
 
@@ -452,8 +578,13 @@ impl Database {
         Ok(())
     }
 
-    /// A timer fired: the backup job.
+    /// A timer fired: the backup job, or a scrub.
     pub fn on_timer(&mut self, key: u64, io: &mut Io<'_, Msg>) {
+        if key == TIMER_SCRUB {
+            self.scrub(io);
+            io.set_timer(TIMER_SCRUB, SCRUB_INTERVAL);
+            return;
+        }
         let Role::Primary {
             backup,
             interval,
@@ -462,9 +593,6 @@ impl Database {
         else {
             return;
         };
-        if key != TIMER_BACKUP {
-            return;
-        }
         if self.state == State::Serving {
             let rows = self.all_rows();
             io.trace("backup.sent", fields!["rows" => rows.len()]);

@@ -65,6 +65,14 @@ pub struct Design {
     /// Restores (from a snapshot or a backup) check every record's
     /// end-to-end checksum before the copy is trusted.
     pub verified_restore: bool,
+    /// Every row read from a disk or a message is checked against its
+    /// end-to-end checksum; a row that fails is treated as missing (and
+    /// repaired from another copy), never served or stored as good.
+    pub verify_reads: bool,
+    /// Databases and handsets periodically read their store back and
+    /// rewrite, from their verified in-memory copy, every row whose durable
+    /// copy is gone, corrupt or unreadable.
+    pub scrub: bool,
 }
 
 impl Design {
@@ -84,12 +92,15 @@ impl Design {
             upgrade_snapshot: false,
             blank_boot: BlankBoot::Format,
             verified_restore: false,
+            verify_reads: false,
+            scrub: false,
         }
     }
 
     /// The hardened design: saved only when durable, handsets keep and
     /// re-upload their own records (digest sync, epoch-aware cursors),
-    /// backups on an independent array, upgrades behind a verified snapshot.
+    /// backups on an independent array, upgrades behind a verified snapshot,
+    /// checksums verified on every read, stores scrubbed and repaired.
     pub fn hardened() -> Self {
         Design {
             saved_ack: SavedAck::AfterSync,
@@ -100,6 +111,8 @@ impl Design {
             upgrade_snapshot: true,
             blank_boot: BlankBoot::AwaitRestore,
             verified_restore: true,
+            verify_reads: true,
+            scrub: true,
         }
     }
 

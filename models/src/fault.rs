@@ -32,6 +32,36 @@ pub enum Fault {
         /// How long the node stays down, in simulated milliseconds.
         down_for_ms: u64,
     },
+    /// Bit rot: one live sector of the target's volume is silently
+    /// corrupted (the sector is chosen at fire time and traced).
+    BitRot,
+    /// Latent sector error: reads of one live sector fail until it is rewritten.
+    LatentSectorError,
+    /// Power loss with writes in flight: every unsynced write is torn at a
+    /// sector boundary (a prefix kept); the node reboots after `down_for_ms`.
+    TornWrite {
+        /// How long the node stays down, in simulated milliseconds.
+        down_for_ms: u64,
+    },
+    /// Lost write: the volume's next sync reports success, but its most
+    /// recent write never persists (visible until the cache is lost).
+    LostWrite,
+    /// Misdirected write: the volume's next write lands a few sectors away;
+    /// its target keeps the old contents.
+    MisdirectedWrite,
+    /// Sync failure: the volume's next sync fails and what was unsynced is gone.
+    SyncFailure,
+    /// Disk full: writes to new sectors fail with no space for `for_ms`.
+    DiskFull {
+        /// How long until space is freed, in simulated milliseconds.
+        for_ms: u64,
+    },
+    /// Whole-device loss: the volume is replaced with a blank one and its
+    /// node reboots after `down_for_ms` (for a handset: a replacement phone).
+    DeviceLoss {
+        /// How long the node stays down, in simulated milliseconds.
+        down_for_ms: u64,
+    },
 }
 
 impl Fault {
@@ -42,9 +72,35 @@ impl Fault {
             Fault::FactoryReset => "factory-reset",
             Fault::BotchedUpgrade { .. } => "botched-upgrade",
             Fault::NodeCrash { .. } => "node-crash",
+            Fault::BitRot => "bit-rot",
+            Fault::LatentSectorError => "latent-sector-error",
+            Fault::TornWrite { .. } => "torn-write",
+            Fault::LostWrite => "lost-write",
+            Fault::MisdirectedWrite => "misdirected-write",
+            Fault::SyncFailure => "sync-failure",
+            Fault::DiskFull { .. } => "disk-full",
+            Fault::DeviceLoss { .. } => "device-loss",
         }
     }
+
+    /// Whether this is a storage fault (one of the disk fault table's), which
+    /// the fault atlas bounds.
+    pub fn is_storage(&self) -> bool {
+        STORAGE_FAULTS.contains(&self.name())
+    }
 }
+
+/// The names of the storage faults, in table order.
+pub const STORAGE_FAULTS: [&str; 8] = [
+    "bit-rot",
+    "latent-sector-error",
+    "torn-write",
+    "lost-write",
+    "misdirected-write",
+    "sync-failure",
+    "disk-full",
+    "device-loss",
+];
 
 /// The fault table: name, the scenario knob that sets it, and its effect.
 pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
@@ -67,5 +123,45 @@ pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
         "node-crash",
         "faults.server_crash_per_day, faults.db_crash_per_day",
         "sync server or database node loses power: unsynced writes dropped, crash boot after node_down_for",
+    ),
+    (
+        "bit-rot",
+        "faults.storage.bit_rot_per_day",
+        "a live sector of the volume silently corrupted; reads return wrong bytes",
+    ),
+    (
+        "latent-sector-error",
+        "faults.storage.latent_sector_error_per_day",
+        "a live sector of the volume unreadable until rewritten",
+    ),
+    (
+        "torn-write",
+        "faults.storage.torn_write_per_day",
+        "power loss with writes in flight: each unsynced write keeps a prefix of its sectors",
+    ),
+    (
+        "lost-write",
+        "faults.storage.lost_write_per_day",
+        "the next sync succeeds but its last write never persists",
+    ),
+    (
+        "misdirected-write",
+        "faults.storage.misdirected_write_per_day",
+        "the next write lands a few sectors from its target",
+    ),
+    (
+        "sync-failure",
+        "faults.storage.sync_failure_per_day",
+        "the next sync fails and every unsynced write is gone",
+    ),
+    (
+        "disk-full",
+        "faults.storage.disk_full_per_day",
+        "writes to new sectors fail with no space until disk_full_for passes",
+    ),
+    (
+        "device-loss",
+        "faults.storage.device_loss_per_day",
+        "the volume is replaced blank; its node reboots (a handset is replaced)",
     ),
 ];

@@ -14,7 +14,7 @@
 
 use crate::design::{Design, HandsetStore, SavedAck};
 use crate::ledger::LedgerHandle;
-use crate::logstore::LogStore;
+use crate::logstore::{LogStore, Opened};
 use crate::msg::{Msg, SyncResult};
 use crate::record::{RecordId, Row, VersionId};
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,9 @@ use xxhash_rust::xxh3::Xxh3;
 
 const TIMER_SYNC: u64 = 1;
 const TIMER_TIMEOUT: u64 = 2;
+const TIMER_SCRUB: u64 = 3;
+/// How often a scrubbing store reads itself back.
+pub const SCRUB_INTERVAL: Duration = Duration::from_secs(3600);
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 const RETRY_AFTER: Duration = Duration::from_secs(300);
 
@@ -70,6 +73,44 @@ struct Local {
     synced: bool,
 }
 
+/// What the flash holds, replayed.
+#[derive(Default)]
+struct Stored {
+    rows: BTreeMap<RecordId, Local>,
+    sectors: BTreeMap<RecordId, u64>,
+    epoch: u64,
+    cursor: u64,
+}
+
+impl Stored {
+    /// Replays log entries in order; with `verify`, rows whose end-to-end
+    /// checksum fails are left out.
+    fn replay(opened: &Opened, verify: bool) -> Self {
+        let mut s = Stored::default();
+        for (bytes, &sector) in opened.entries.iter().zip(&opened.positions) {
+            match postcard::from_bytes::<Entry>(bytes) {
+                Ok(Entry::Put { row, .. }) if verify && !row.verifies() => {}
+                Ok(Entry::Put { row, synced }) => {
+                    s.sectors.insert(row.record, sector);
+                    s.rows.insert(row.record, Local { row, synced });
+                }
+                Ok(Entry::Synced { record, version }) => {
+                    if let Some(l) = s.rows.get_mut(&record).filter(|l| l.row.version == version) {
+                        l.synced = true;
+                    }
+                }
+                Ok(Entry::Cursor { epoch, cursor }) => (s.epoch, s.cursor) = (epoch, cursor),
+                Ok(Entry::Clear) => {
+                    s.rows.clear();
+                    s.sectors.clear();
+                }
+                Err(_) => {}
+            }
+        }
+        s
+    }
+}
+
 /// The handset's state machine.
 pub struct Handset {
     cfg: HandsetConfig,
@@ -78,6 +119,8 @@ pub struct Handset {
     ledger: LedgerHandle,
     log: Option<LogStore>,
     rows: BTreeMap<RecordId, Local>,
+    /// The sector holding each record's current entry.
+    sectors: BTreeMap<RecordId, u64>,
     /// What is durably on flash, per record (for copy lineage).
     durable: BTreeMap<RecordId, VersionId>,
     changed: BTreeSet<RecordId>,
@@ -100,6 +143,7 @@ impl Handset {
             ledger,
             log: None,
             rows: BTreeMap::new(),
+            sectors: BTreeMap::new(),
             durable: BTreeMap::new(),
             changed: BTreeSet::new(),
             epoch: 0,
@@ -117,6 +161,12 @@ impl Handset {
         self.rows.iter().map(|(r, l)| (*r, l.row.clone())).collect()
     }
 
+    /// The sectors holding the records this handset serves: where a storage
+    /// fault does harm.
+    pub fn live_sectors(&self) -> Vec<u64> {
+        self.sectors.values().copied().collect()
+    }
+
     /// How much is at stake right now: a sync exchange in flight and
     /// versions not yet durable count one each.
     pub fn at_stake(&self) -> u32 {
@@ -128,7 +178,7 @@ impl Handset {
         u32::from(self.in_flight.is_some()) + undurable as u32
     }
 
-    fn append(&mut self, entry: &Entry) -> Result<(), DiskError> {
+    fn append(&mut self, entry: &Entry) -> Result<u64, DiskError> {
         let bytes = postcard::to_allocvec(entry).expect("entries always encode");
         let log = self.log.as_mut().expect("store opened at boot");
         log.append(&mut lock_disk(&self.disk), &bytes)
@@ -136,8 +186,14 @@ impl Handset {
 
     /// Syncs the flash; on success, records in the lineage which versions
     /// are now durable copies and which copies they replaced.
-    fn flush<M>(&mut self, io: &Io<'_, M>) -> Result<(), DiskError> {
-        lock_disk(&self.disk).sync()?;
+    /// A failed sync took the unsynced writes with it, so the store in
+    /// memory is reloaded from flash before the error is returned.
+    fn flush(&mut self, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+        let synced = lock_disk(&self.disk).sync();
+        if let Err(e) = synced {
+            self.reload(io);
+            return Err(e);
+        }
         for record in std::mem::take(&mut self.changed) {
             let old = self.durable.get(&record).copied();
             let new = self.rows.get(&record).map(|l| l.row.version);
@@ -167,10 +223,11 @@ impl Handset {
     }
 
     fn put(&mut self, row: Row, synced: bool) -> Result<(), DiskError> {
-        self.append(&Entry::Put {
+        let sector = self.append(&Entry::Put {
             row: row.clone(),
             synced,
         })?;
+        self.sectors.insert(row.record, sector);
         self.changed.insert(row.record);
         self.rows.insert(row.record, Local { row, synced });
         Ok(())
@@ -184,39 +241,100 @@ impl Handset {
         h.digest()
     }
 
-    /// Boot: rebuild the store from flash and decide what the next sync asks.
-    pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
-        let opened = {
-            let disk = lock_disk(&self.disk);
-            LogStore::open(&disk)
-        };
-        let (log, opened) = match opened {
+    /// Reads the store back from flash: what a boot, a reload after a
+    /// failed sync, and a scrub all start from.
+    fn read_flash(&self) -> (LogStore, Opened, Stored) {
+        let disk = lock_disk(&self.disk);
+        let (log, opened) = match LogStore::open(&disk) {
             Ok(x) => x,
-            Err(e) => panic!("{}: flash unreadable at boot: {e}", self.cfg.store),
+            Err(e) => panic!("{}: flash not readable: {e}", self.cfg.store),
         };
+        let stored = Stored::replay(&opened, self.design.verify_reads);
+        (log, opened, stored)
+    }
+
+    /// Rebuilds the in-memory store from flash. Copies the lineage holds on
+    /// this store that flash no longer has ended on the media.
+    fn load(&mut self, io: &mut Io<'_, Msg>) -> Opened {
+        let (log, opened, stored) = self.read_flash();
         self.log = Some(log);
-        for bytes in &opened.entries {
-            match postcard::from_bytes::<Entry>(bytes) {
-                Ok(Entry::Put { row, synced }) => {
-                    self.rows.insert(row.record, Local { row, synced });
-                }
-                Ok(Entry::Synced { record, version }) => {
-                    if let Some(l) = self
-                        .rows
-                        .get_mut(&record)
-                        .filter(|l| l.row.version == version)
-                    {
-                        l.synced = true;
-                    }
-                }
-                Ok(Entry::Cursor { epoch, cursor }) => (self.epoch, self.cursor) = (epoch, cursor),
-                Ok(Entry::Clear) => self.rows.clear(),
-                Err(_) => break,
+        if !opened.damaged.is_empty() {
+            let sectors: Vec<String> = opened.damaged.iter().map(u64::to_string).collect();
+            io.trace("store.damage", fields!["sectors" => sectors.join(",")]);
+        }
+        let cause = if opened.damaged.is_empty() {
+            EndCause::Lost
+        } else {
+            EndCause::Corrupted
+        };
+        for (record, version) in io.lineage().on_store(&self.cfg.store) {
+            let kept = record
+                .parse::<RecordId>()
+                .ok()
+                .and_then(|r| stored.rows.get(&r))
+                .is_some_and(|l| l.row.version.to_string() == version);
+            if !kept {
+                io.copy_ended(&self.cfg.store, &record, &version, cause);
             }
         }
+        (self.rows, self.sectors) = (stored.rows, stored.sectors);
+        (self.epoch, self.cursor) = (stored.epoch, stored.cursor);
+        self.durable.clear();
+        self.changed.clear();
         for (r, l) in &self.rows {
             io.copy_created(&self.cfg.store, &r.to_string(), &l.row.version.to_string());
             self.durable.insert(*r, l.row.version);
+        }
+        opened
+    }
+
+    /// A sync of the flash failed and took the unsynced writes with it: the
+    /// store in memory goes back to what flash holds.
+    fn reload(&mut self, io: &mut Io<'_, Msg>) {
+        io.trace("store.reload", fields!["why" => "flash sync failed"]);
+        self.load(io);
+    }
+
+    /// Reads flash back and rewrites every row whose durable copy is gone
+    /// or spoiled, from the verified copy in memory.
+    fn scrub(&mut self, io: &mut Io<'_, Msg>) {
+        let (_, opened, stored) = self.read_flash();
+        let missing: Vec<Local> = self
+            .rows
+            .iter()
+            .filter(|(r, l)| self.durable.get(r) == Some(&l.row.version) && l.row.verifies())
+            .filter(|(r, l)| stored.rows.get(r).map(|s| s.row.version) != Some(l.row.version))
+            .map(|(_, l)| l.clone())
+            .collect();
+        if missing.is_empty() && opened.damaged.is_empty() {
+            return;
+        }
+        for l in &missing {
+            let (rs, vs) = (l.row.record.to_string(), l.row.version.to_string());
+            io.copy_ended(&self.cfg.store, &rs, &vs, EndCause::Corrupted);
+            self.durable.remove(&l.row.record);
+            self.changed.insert(l.row.record);
+            let entry = Entry::Put {
+                row: l.row.clone(),
+                synced: l.synced,
+            };
+            match self.append(&entry) {
+                Ok(sector) => self.sectors.insert(l.row.record, sector),
+                Err(_) => break,
+            };
+        }
+        let repaired = self.flush(io).is_ok();
+        io.trace(
+            "store.scrub",
+            fields!["rows" => missing.len(), "damaged" => opened.damaged.len(), "repaired" => repaired],
+        );
+    }
+
+    /// Boot: rebuild the store from flash and decide what the next sync asks.
+    pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
+        let opened = self.load(io);
+        if self.design.scrub {
+            io.set_timer(TIMER_SCRUB, SCRUB_INTERVAL);
         }
         if opened.blank && boot != Boot::First {
             self.restoring = true;
@@ -285,6 +403,10 @@ impl Handset {
     pub fn on_timer(&mut self, key: u64, io: &mut Io<'_, Msg>) {
         match key {
             TIMER_SYNC => self.start_sync(io),
+            TIMER_SCRUB => {
+                self.scrub(io);
+                io.set_timer(TIMER_SCRUB, SCRUB_INTERVAL);
+            }
             TIMER_TIMEOUT if self.in_flight.take().is_some() => {
                 io.trace("sync.timeout", vec![]);
                 io.set_timer(TIMER_SYNC, RETRY_AFTER);
@@ -416,6 +538,7 @@ impl Handset {
         self.append(&Entry::Clear)?;
         self.changed.extend(self.rows.keys().copied());
         self.rows.clear();
+        self.sectors.clear();
         for row in rows {
             self.put(row, true)?;
         }
@@ -435,6 +558,13 @@ impl Handset {
         let mut restored = 0usize;
         for row in rows {
             seen.insert(row.record);
+            if self.design.verify_reads && !row.verifies() {
+                io.trace(
+                    "sync.rejected-row",
+                    fields!["record" => row.record.to_string()],
+                );
+                continue;
+            }
             match self.rows.get(&row.record) {
                 None => {
                     restored += 1;

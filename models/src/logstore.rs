@@ -1,104 +1,112 @@
 //! The project's own log store: an append-only log of entries on a disk.
 //!
-//! Each entry starts on a sector boundary: a 24-byte header (magic, payload
-//! length, chained checksum) then the payload. The checksum of entry *i*
-//! covers its payload and is seeded with the checksum of entry *i-1*, so an
-//! entry left over from before a crash, or a torn one, never passes for part
-//! of the log. Opening scans from sector 0 and stops at the first entry that
-//! does not verify: what it returns is always a prefix of what was appended,
-//! and it includes every entry appended before the last successful sync.
+//! Each entry fills exactly one sector: a 16-byte header (magic, payload
+//! length, checksum) then the payload. The checksum covers the payload and
+//! is seeded with the entry's own sector number, so an entry that a
+//! misdirected write put in the wrong place never passes for the entry
+//! there. One entry per sector means a fault spoils at most the entries in
+//! the sectors it hits: opening the log reads past a corrupt, unreadable or
+//! missing entry and reports it as damage, rather than losing everything
+//! after it. The log ends after [`END_GAP`] empty sectors in a row.
+//!
+//! What opening promises: every entry whose sector holds what was appended
+//! there is returned, in append order; every sector that holds something
+//! else (or cannot be read) is listed as damaged. It never returns bytes
+//! that were not appended at that position.
 
 use sim::disk::{Disk, DiskError};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const MAGIC: u32 = 0x4c43_4c47;
 const HEADER: usize = 16;
-const GENESIS: u64 = 0x6c61_7374_636f_7079;
+
+/// How many empty sectors in a row end the log.
+pub const END_GAP: u64 = 64;
 
 /// An append-only log on one disk.
 #[derive(Clone, Debug)]
 pub struct LogStore {
     next_sector: u64,
-    last_sum: u64,
     sector_size: usize,
 }
 
 /// What opening a log found.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Opened {
-    /// The payloads of every entry that verified, in order.
+    /// The payloads of every entry that verified, in append order.
     pub entries: Vec<Vec<u8>>,
+    /// The sector of each entry in `entries`.
+    pub positions: Vec<u64>,
     /// Whether the disk was blank (never written, wiped or replaced).
     pub blank: bool,
-    /// Whether the scan stopped at data that did not verify (a torn or
-    /// corrupt entry), rather than at clean empty space.
-    pub stopped_at_damage: bool,
+    /// Sectors inside the log that held no valid entry: corrupt, misplaced
+    /// or unreadable (a hole left by a lost write is not visible as damage).
+    pub damaged: Vec<u64>,
 }
 
 impl LogStore {
-    /// Opens the log on `disk`, returning the store positioned after the
-    /// last entry that verifies, and what it found.
+    /// The largest payload one entry can hold on `disk`.
+    pub fn max_payload(disk: &Disk) -> usize {
+        disk.config().sector_size - HEADER
+    }
+
+    /// Opens the log on `disk`: the store is positioned after the last
+    /// sector that holds anything, and `Opened` says what was found.
+    /// Fails only if the disk is fenced.
     pub fn open(disk: &Disk) -> Result<(LogStore, Opened), DiskError> {
         let sector_size = disk.config().sector_size;
-        let mut store = LogStore {
-            next_sector: 0,
-            last_sum: GENESIS,
+        let mut opened = Opened {
+            blank: disk.is_blank(),
+            ..Opened::default()
+        };
+        let (mut pos, mut end, mut empty) = (0u64, 0u64, 0u64);
+        let mut buf = Vec::with_capacity(sector_size);
+        while pos < disk.config().sectors && empty < END_GAP {
+            buf.clear();
+            match disk.read_into(pos, 1, &mut buf) {
+                Err(DiskError::Unreadable { .. }) => {
+                    opened.damaged.push(pos);
+                    (end, empty) = (pos + 1, 0);
+                }
+                Err(e) => return Err(e),
+                Ok(()) if buf.iter().all(|&b| b == 0) => empty += 1,
+                Ok(()) => {
+                    match decode(&buf, pos) {
+                        Some(payload) => {
+                            opened.entries.push(payload.to_vec());
+                            opened.positions.push(pos);
+                        }
+                        None => opened.damaged.push(pos),
+                    }
+                    (end, empty) = (pos + 1, 0);
+                }
+            }
+            pos += 1;
+        }
+        let store = LogStore {
+            next_sector: end,
             sector_size,
         };
-        let mut opened = Opened {
-            entries: Vec::new(),
-            blank: disk.is_blank(),
-            stopped_at_damage: false,
-        };
-        let sectors = disk.config().sectors;
-        let mut buf = Vec::new();
-        while store.next_sector < sectors {
-            buf.clear();
-            disk.read_into(store.next_sector, 1, &mut buf)?;
-            let magic = u32::from_le_bytes(buf[0..4].try_into().expect("4 bytes"));
-            if magic != MAGIC {
-                opened.stopped_at_damage = buf.iter().any(|&b| b != 0);
-                break;
-            }
-            let len = u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes")) as usize;
-            let sum = u64::from_le_bytes(buf[8..16].try_into().expect("8 bytes"));
-            let span = store.span(len);
-            if store.next_sector + span > sectors {
-                opened.stopped_at_damage = true;
-                break;
-            }
-            if span > 1 {
-                disk.read_into(store.next_sector + 1, span - 1, &mut buf)?;
-            }
-            let payload = &buf[HEADER..HEADER + len];
-            if xxh3_64_with_seed(payload, store.last_sum) != sum {
-                opened.stopped_at_damage = true;
-                break;
-            }
-            opened.entries.push(payload.to_vec());
-            store.last_sum = sum;
-            store.next_sector += span;
-        }
         Ok((store, opened))
     }
 
-    fn span(&self, len: usize) -> u64 {
-        (HEADER + len).div_ceil(self.sector_size) as u64
-    }
-
-    /// Appends one entry. It is visible at once and durable after the
-    /// disk's next successful sync. On error nothing is appended.
-    pub fn append(&mut self, disk: &mut Disk, payload: &[u8]) -> Result<(), DiskError> {
-        let sum = xxh3_64_with_seed(payload, self.last_sum);
+    /// Appends one entry (at most [`LogStore::max_payload`] bytes). It is
+    /// visible at once and durable after the disk's next successful sync.
+    /// Returns the sector it went to. On error nothing is appended.
+    pub fn append(&mut self, disk: &mut Disk, payload: &[u8]) -> Result<u64, DiskError> {
+        assert!(
+            payload.len() <= self.sector_size - HEADER,
+            "log entries fit one sector: {} bytes",
+            payload.len()
+        );
         let mut buf = Vec::with_capacity(HEADER + payload.len());
         buf.extend_from_slice(&MAGIC.to_le_bytes());
         buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        buf.extend_from_slice(&sum.to_le_bytes());
+        buf.extend_from_slice(&xxh3_64_with_seed(payload, self.next_sector).to_le_bytes());
         buf.extend_from_slice(payload);
         disk.write(self.next_sector, &buf)?;
-        self.next_sector += self.span(payload.len());
-        self.last_sum = sum;
-        Ok(())
+        self.next_sector += 1;
+        Ok(self.next_sector - 1)
     }
 
     /// The first sector after the log's last entry.
@@ -107,11 +115,21 @@ impl LogStore {
     }
 }
 
+/// The payload of the entry in `sector`, if the bytes are a valid entry
+/// appended at that position.
+fn decode(sector: &[u8], pos: u64) -> Option<&[u8]> {
+    let magic = u32::from_le_bytes(sector[0..4].try_into().ok()?);
+    let len = u32::from_le_bytes(sector[4..8].try_into().ok()?) as usize;
+    let sum = u64::from_le_bytes(sector[8..16].try_into().ok()?);
+    let payload = sector.get(HEADER..HEADER.checked_add(len)?)?;
+    (magic == MAGIC && xxh3_64_with_seed(payload, pos) == sum).then_some(payload)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use sim::disk::{CrashMode, DiskConfig};
+    use sim::disk::{CrashMode, DiskConfig, DiskFault};
 
     fn disk() -> Disk {
         Disk::new(DiskConfig {
@@ -120,20 +138,69 @@ mod tests {
         })
     }
 
+    fn append_all(d: &mut Disk, n: u8) -> LogStore {
+        let (mut log, _) = LogStore::open(d).unwrap();
+        for i in 0..n {
+            log.append(d, &[i; 40]).unwrap();
+        }
+        d.sync().unwrap();
+        log
+    }
+
     #[test]
     fn blank_disk_opens_empty() {
         let d = disk();
+        let (log, o) = LogStore::open(&d).unwrap();
+        assert!(o.blank && o.entries.is_empty() && o.damaged.is_empty());
+        assert_eq!(log.end_sector(), 0);
+    }
+
+    #[test]
+    fn bit_rot_spoils_one_entry_and_the_rest_survive() {
+        let mut d = disk();
+        append_all(&mut d, 5);
+        d.inject(DiskFault::BitRot { sector: 2, seed: 9 });
         let (_, o) = LogStore::open(&d).unwrap();
-        assert!(o.blank && o.entries.is_empty() && !o.stopped_at_damage);
+        assert_eq!(o.damaged, vec![2]);
+        assert_eq!(
+            o.entries,
+            vec![vec![0; 40], vec![1; 40], vec![3; 40], vec![4; 40]]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_sector_is_damage_and_the_log_goes_on() {
+        let mut d = disk();
+        let log = append_all(&mut d, 3);
+        d.inject(DiskFault::LatentSectorError { sector: 1 });
+        let (log2, o) = LogStore::open(&d).unwrap();
+        assert_eq!((o.damaged, o.entries.len()), (vec![1], 2));
+        assert_eq!(log2.end_sector(), log.end_sector());
+    }
+
+    #[test]
+    fn a_misdirected_entry_is_not_taken_for_the_one_it_overwrote() {
+        let mut d = disk();
+        let (mut log, _) = LogStore::open(&d).unwrap();
+        log.append(&mut d, b"zero").unwrap();
+        log.append(&mut d, b"one").unwrap();
+        d.sync().unwrap();
+        d.inject(DiskFault::MisdirectedWrite { offset: -1 });
+        log.append(&mut d, b"two").unwrap();
+        d.sync().unwrap();
+        let (_, o) = LogStore::open(&d).unwrap();
+        assert_eq!(o.entries, vec![b"zero".to_vec()]);
+        assert_eq!(o.damaged, vec![1]);
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
-        /// After a crash, opening returns a prefix of what was appended that
-        /// includes everything appended before the last sync.
+        /// After a crash, opening returns every synced entry in order, and
+        /// only entries that were appended; appending after recovery never
+        /// resurrects anything.
         #[test]
-        fn crash_keeps_a_prefix_with_every_synced_entry(
-            ops in proptest::collection::vec((1usize..1500, any::<bool>()), 1..30),
+        fn crash_keeps_every_synced_entry_and_invents_none(
+            ops in proptest::collection::vec((1usize..400, any::<bool>()), 1..40),
             tear in any::<bool>(),
             seed in any::<u64>(),
         ) {
@@ -152,9 +219,11 @@ mod tests {
             }
             d.crash(if tear { CrashMode::Tear { seed } } else { CrashMode::DropUnsynced });
             let (mut log2, o) = LogStore::open(&d).unwrap();
-            prop_assert!(o.entries.len() >= synced);
-            prop_assert_eq!(&o.entries[..], &appended[..o.entries.len()]);
-            // Appending after recovery never resurrects stale entries.
+            prop_assert!(o.damaged.is_empty());
+            prop_assert_eq!(&o.entries[..synced], &appended[..synced]);
+            for e in &o.entries[synced..] {
+                prop_assert!(appended[synced..].contains(e));
+            }
             log2.append(&mut d, b"after").unwrap();
             d.sync().unwrap();
             let (_, o2) = LogStore::open(&d).unwrap();

@@ -158,8 +158,9 @@ pub enum Input {
         /// When, in simulated milliseconds.
         at_ms: u64,
     },
-    /// The upgrade of `array` ended (and it came back blank).
-    UpgradeDone {
+    /// Storage of `array` is back after an upgrade or a volume replacement,
+    /// possibly blank: the operator checks the primary and restores it if needed.
+    StorageBack {
         /// The array.
         array: String,
     },

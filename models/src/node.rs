@@ -34,6 +34,18 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The sectors of this node's volume that hold data it serves (empty
+    /// for nodes without a store).
+    pub fn live_sectors(&self) -> Vec<u64> {
+        match self {
+            Node::Handset(h) => h.live_sectors(),
+            Node::Database(d) => d.live_sectors(),
+            Node::Server(_) | Node::Operator(_) => Vec::new(),
+        }
+    }
+}
+
 impl Machine for Node {
     type Msg = Msg;
     type Input = Input;

@@ -111,7 +111,7 @@ impl Operator {
                 self.phase = Phase::Quiescing;
                 self.step(io);
             }
-            Input::UpgradeDone { array } if array == self.cfg.primary_array => {
+            Input::StorageBack { array } if array == self.cfg.primary_array => {
                 self.phase = Phase::CheckingPrimary;
                 self.step(io);
             }

@@ -88,6 +88,15 @@ impl Addr {
     }
 }
 
+/// What a power loss destroyed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrashSummary {
+    /// Unsynced writes dropped whole.
+    pub dropped: usize,
+    /// Unsynced writes torn (a prefix of their sectors kept).
+    pub torn: usize,
+}
+
 /// Why a machine is booting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Boot {
@@ -498,11 +507,13 @@ impl<M: Machine> Cluster<M> {
 
     /// Power loss: fence the node's disks, drop (or tear) their unsynced
     /// writes, kill the node. `fault` names the planned fault, if any.
-    /// No-op if the node is already down.
-    pub fn crash(&self, addr: Addr, mode: CrashMode, fault: Option<u32>) {
+    /// No-op if the node is already down. Returns how many unsynced writes
+    /// were dropped and torn.
+    pub fn crash(&self, addr: Addr, mode: CrashMode, fault: Option<u32>) -> CrashSummary {
         let slot = self.slot(addr);
+        let mut summary = CrashSummary::default();
         if !slot.state().up {
-            return;
+            return summary;
         }
         for (_, d) in &slot.disks {
             lock_disk(d).fence();
@@ -511,7 +522,8 @@ impl<M: Machine> Cluster<M> {
         for (name, d) in &slot.disks {
             let mut disk = lock_disk(d);
             let report = disk.crash(mode.clone());
-            let _ = report;
+            summary.dropped += report.dropped_writes();
+            summary.torn += report.torn_writes();
             for effect in disk.take_effects() {
                 self.trace_disk_effect(now, name, &effect, fault);
             }
@@ -523,13 +535,35 @@ impl<M: Machine> Cluster<M> {
             st.up = false;
             st.inbox = None;
         }
-        let mut fields = crate::fields![];
+        let mut fields =
+            crate::fields!["dropped_writes" => summary.dropped, "torn_writes" => summary.torn];
         if let Some(f) = fault {
             fields.push(("fault", f.into()));
         }
         self.shared
             .tracer
             .emit(now, &slot.name, kind::NODE_CRASH, fields);
+        summary
+    }
+
+    /// Writes to the trace the disk faults that took effect during a step
+    /// of the node, blaming the planned fault that last struck it, and marks
+    /// that fault effective.
+    fn trace_step_effects(&self, slot: &Slot<M>, now: SimTime) {
+        for (name, d) in &slot.disks {
+            let effects = lock_disk(d).take_effects();
+            if effects.is_empty() {
+                continue;
+            }
+            let blame = self.shared.lineage.blame_of(&slot.name);
+            for effect in &effects {
+                self.trace_disk_effect(now, name, effect, blame);
+                if let (Some(f), Some(k)) = (blame, effect.kind()) {
+                    let why = format!("{k} took effect on {name}");
+                    self.shared.lineage.mark_effective(now, &slot.name, f, &why);
+                }
+            }
+        }
     }
 
     /// Clean shutdown: sync the node's disks and stop it. Nothing is lost.
@@ -709,6 +743,9 @@ impl<M: Machine> Cluster<M> {
         QUIET_PANICS.with(|q| q.set(true));
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(machine, &mut io)));
         QUIET_PANICS.with(|q| q.set(false));
+        if !slot.disks.is_empty() {
+            self.trace_step_effects(slot, now);
+        }
         match result {
             Ok(()) => {
                 let out = io.into_outputs();

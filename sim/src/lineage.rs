@@ -28,6 +28,9 @@ pub enum EndCause {
     Corrupted,
     /// The copy can no longer be read.
     Unreadable,
+    /// The store no longer holds it although nothing overwrote it: a write
+    /// that was lost or misdirected, found out when the store was read back.
+    Lost,
 }
 
 impl EndCause {
@@ -40,6 +43,7 @@ impl EndCause {
             EndCause::DeviceLost => "device-lost",
             EndCause::Corrupted => "corrupted",
             EndCause::Unreadable => "unreadable",
+            EndCause::Lost => "lost",
         }
     }
 }
@@ -204,6 +208,16 @@ impl Lineage {
             kind::FAULT_EFFECTIVE,
             crate::fields!["fault" => fault, "why" => why],
         );
+    }
+
+    /// The planned fault that last struck `node`, if any.
+    pub fn blame_of(&self, node: &str) -> Option<u32> {
+        self.inner
+            .lock()
+            .expect("lineage lock")
+            .blame
+            .get(node)
+            .copied()
     }
 
     /// The planned faults marked effective so far.

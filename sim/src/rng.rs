@@ -20,6 +20,10 @@ pub enum Stream {
     /// Materializing the faults that target one handset, by handset index,
     /// so that dropping a handset leaves every other handset's faults alone.
     PlanFor(u32),
+    /// Materializing storage faults on one handset's flash, by handset index.
+    StorageFor(u32),
+    /// Materializing storage faults on one database volume (0 primary, 1 backup).
+    StorageDb(u32),
     /// The workload (user behaviour) of one handset, by handset index.
     Workload(u32),
     /// Drawing a swarm configuration (fault mix, rates, topology) from the seed.
@@ -35,6 +39,8 @@ impl Stream {
             Stream::Swarm => 2,
             Stream::Workload(i) => (1 << 32) | u64::from(i),
             Stream::PlanFor(i) => (2 << 32) | u64::from(i),
+            Stream::StorageFor(i) => (3 << 32) | u64::from(i),
+            Stream::StorageDb(i) => (4 << 32) | u64::from(i),
         }
     }
 }

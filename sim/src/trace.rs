@@ -24,6 +24,9 @@ pub mod kind {
     /// A planned fault fired. Fields: `fault` (plan id), `fault_kind`, `target`, and
     /// what it resolved to at fire time.
     pub const FAULT_FIRED: &str = "fault.fired";
+    /// A planned fault was resolved at fire time. Fields: `fault`, and what
+    /// it resolved to (`device`, `sector`, `offset`, ...).
+    pub const FAULT_RESOLVED: &str = "fault.resolved";
     /// A planned fault could not fire (its target or trigger never came about).
     pub const FAULT_SKIPPED: &str = "fault.skipped";
     /// A fault took effect on acknowledged data: it ended, corrupted or made

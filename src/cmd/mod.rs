@@ -3,6 +3,8 @@
 
 pub mod case;
 pub mod list;
+pub mod merge;
 pub mod plan;
 pub mod replay;
 pub mod run;
+pub mod shrink;

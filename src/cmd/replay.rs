@@ -1,25 +1,84 @@
 //! `lastcopy replay`: run one seed and print its plan, trace and verdicts;
-//! the last line is the trace hash.
+//! with `--explain`, the lineage of every failing record in words instead
+//! of the raw trace. The last line is the trace hash, which filters and
+//! formats never change: they only choose what is printed.
 
 use super::case::CaseArgs;
+use lastcopy::explain::{self, Explanation, Filter};
+use lastcopy::regression::{self, Regression};
+use lastcopy::runner::Case;
+use sim::trace::Event;
 use std::process::ExitCode;
+
+/// How trace events and explanation lines are printed.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// One line per event, as the trace displays it.
+    #[default]
+    Pretty,
+    /// One JSON object per event (tracing-subscriber's JSON), for tools;
+    /// the plan, verdict and hash lines stay as they are.
+    Json,
+}
 
 /// Arguments of `lastcopy replay`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Catalogue name or path to a scenario file.
+    /// Catalogue name, path to a scenario file, or a regression file
+    /// (scenarios/regressions/NAME.toml: its design, seed, plan and workload).
     pub scenario: String,
     #[command(flatten)]
     pub case: CaseArgs,
-    /// The seed to replay.
+    /// The seed to replay (default for a regression file: its own).
     #[arg(long)]
-    pub seed: u64,
+    pub seed: Option<u64>,
+    /// Explain every failing record: its versions, every copy that held
+    /// it, what ended each copy and how the last one ended (replaces the
+    /// raw trace in the output).
+    #[arg(long)]
+    pub explain: bool,
+    /// Print trace events and explanation lines as `pretty` text or `json`.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Pretty)]
+    pub trace_format: TraceFormat,
+    /// Print only events about this node or its stores (`handset-3`,
+    /// `array-a`, `db-primary`).
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+    /// Print only events and explanations about this record (`u17/contact-3`).
+    #[arg(long, value_name = "ID")]
+    pub record: Option<String>,
+}
+
+/// Loads the case named by `spec`: a regression file (its design unless
+/// `--design`, its plan unless `--plan`, its workload, `--set` applied to
+/// its scenario), or a scenario with the usual arguments. Returns the case
+/// and the regression's own seed, if any.
+pub fn load_case(spec: &str, args: &CaseArgs) -> Result<(Case, Option<u64>), String> {
+    if !regression::is_regression_file(spec) {
+        return Ok((args.load(spec)?, None));
+    }
+    let reg = Regression::load(spec, &args.set).map_err(|e| e.to_string())?;
+    let mut case = reg
+        .case(args.design.as_deref())
+        .map_err(|e| e.to_string())?;
+    case.overrides = args.set.clone();
+    if let Some(path) = &args.plan {
+        case.plan = Some((path.clone(), super::case::read_plan(path)?));
+    }
+    Ok((case, Some(reg.seed)))
 }
 
 /// Replays the seed. Exit 0 if it kept the promise, 1 if not.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
-    let case = args.case.load(&args.scenario)?;
-    let seed = args.seed;
+    let (case, own_seed) = load_case(&args.scenario, &args.case)?;
+    let seed = args
+        .seed
+        .or(own_seed)
+        .ok_or("--seed is required (the seed to replay)")?;
+    let filter = Filter {
+        node: args.node.clone(),
+        record: args.record.clone(),
+    };
     let run = case.run_seed(seed);
     println!(
         "# plan (scenario {}, design {}, seed {seed})",
@@ -27,8 +86,16 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         case.design.name()
     );
     print!("{}", toml::to_string(&run.plan).map_err(|e| e.to_string())?);
-    println!("# trace");
-    print_trace(run.output.trace.events());
+    let events = run.output.trace.events();
+    if !args.explain {
+        let shown: Vec<&Event> = events.iter().filter(|e| filter.event_matches(e)).collect();
+        if shown.len() == events.len() {
+            println!("# trace");
+        } else {
+            println!("# trace ({} of {} events)", shown.len(), events.len());
+        }
+        print_trace(&shown, args.trace_format);
+    }
     println!("# verdicts");
     if run.outcome.verdicts.is_empty() {
         println!("promise kept");
@@ -39,6 +106,11 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     for (k, n) in &run.outcome.findings {
         println!("finding {k}: {n}");
     }
+    if args.explain {
+        let x = explain::explain(&run.output, &run.outcome.verdicts, &filter);
+        println!("# explanation ({} records)", x.records.len());
+        print_explanation(&x, args.trace_format);
+    }
     println!("trace-hash: {}", run.outcome.trace_hash);
     Ok(if run.outcome.kept_promise() {
         ExitCode::SUCCESS
@@ -47,17 +119,86 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     })
 }
 
-/// Renders the trace through tracing-subscriber, one line per event.
-fn print_trace(events: &[sim::trace::Event]) {
-    let subscriber = tracing_subscriber::fmt()
+/// Runs `f` with a tracing subscriber that writes `format` to stdout.
+fn with_format(format: TraceFormat, f: impl FnOnce()) {
+    let base = tracing_subscriber::fmt()
         .with_writer(std::io::stdout)
         .without_time()
         .with_target(false)
-        .with_level(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+        .with_level(false);
+    match format {
+        TraceFormat::Pretty => tracing::subscriber::with_default(base.finish(), f),
+        TraceFormat::Json => tracing::subscriber::with_default(
+            base.json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .finish(),
+            f,
+        ),
+    }
+}
+
+/// Renders the trace through tracing-subscriber, one line per event.
+fn print_trace(events: &[&Event], format: TraceFormat) {
+    with_format(format, || {
         for e in events {
-            tracing::info!("{e}");
+            match format {
+                TraceFormat::Pretty => tracing::info!("{e}"),
+                TraceFormat::Json => {
+                    let fields: serde_json::Map<String, serde_json::Value> = e
+                        .fields
+                        .iter()
+                        .map(|(k, v)| {
+                            let v = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+                            (k.to_string(), v)
+                        })
+                        .collect();
+                    let fields = serde_json::Value::Object(fields);
+                    tracing::info!(
+                        at = %e.at,
+                        at_ms = e.at.as_millis(),
+                        node = %e.node,
+                        kind = e.kind,
+                        fields = %fields,
+                        "{e}"
+                    );
+                }
+            }
+        }
+    });
+}
+
+/// Prints the explanation: as its text, or one JSON object per line.
+fn print_explanation(x: &Explanation, format: TraceFormat) {
+    if format == TraceFormat::Pretty {
+        print!("{x}");
+        return;
+    }
+    with_format(format, || {
+        for r in &x.records {
+            let rec = r.record.as_str();
+            tracing::info!(
+                record = rec,
+                part = "verdict",
+                verdict = %r.verdict.kind,
+                "{}",
+                r.verdict.detail
+            );
+            for l in &r.lines {
+                tracing::info!(
+                    record = rec,
+                    part = "line",
+                    at = %l.at,
+                    at_ms = l.at.as_millis(),
+                    node = %l.node,
+                    "{}",
+                    l.text
+                );
+            }
+            tracing::info!(record = rec, part = "at-check", "{}", r.at_check);
+            tracing::info!(record = rec, part = "faults", "{}", r.faults);
+            tracing::info!(record = rec, part = "last-copy", "{}", r.last_copy);
         }
     });
 }

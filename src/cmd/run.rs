@@ -1,10 +1,15 @@
 //! `lastcopy run`: a scenario over a range of seeds; one line per seed that
 //! broke the promise, with the command that replays it; then the summary.
+//! With `--shard K/N` it runs only its share of the range; with
+//! `--results FILE` it also writes each seed's outcome, for `lastcopy merge`.
 
 use super::case::CaseArgs;
 use lastcopy::checker::VERDICT_KINDS;
-use lastcopy::runner::Summary;
+use lastcopy::runner::{Case, Summary};
+use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
+use sim::outcome::SeedOutcome;
 use std::ops::Range;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Arguments of `lastcopy run`.
@@ -23,6 +28,14 @@ pub struct Args {
     /// Seeds run in parallel (default: available cores). Output is the same for any value.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Run only shard K of N: the seeds whose index in the range is K mod N.
+    /// `auto/N` takes K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Also write one JSON line per seed run (its outcome and the run it
+    /// belongs to) to FILE, atomically, for `lastcopy merge`.
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<String>,
 }
 
 /// Runs the sweep. Exit 0 if every seed kept the promise, 1 if any broke it.
@@ -40,7 +53,29 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let outcomes = case.sweep(range, jobs);
+    let shard = match &args.shard {
+        Some(s) => Shard::parse(s, std::env::var(INDEX_ENV).ok().as_deref())?,
+        None => Shard::ALL,
+    };
+    if let Some(path) = &args.results {
+        check_writable(Path::new(path)).map_err(|e| format!("--results {path}: {e}"))?;
+    }
+    let outcomes = if shard == Shard::ALL {
+        case.sweep(range.clone(), jobs)
+    } else {
+        shard::sweep_seeds(&case, &shard.seeds(range.clone()), jobs)
+    };
+    if let Some(path) = &args.results {
+        let text = shard::render(&outcomes, &RunInfo::new(&case, &range, shard));
+        shard::write_atomic(Path::new(path), &text)
+            .map_err(|e| format!("--results {path}: {e}"))?;
+    }
+    Ok(report(&case, &outcomes))
+}
+
+/// Prints one line per seed of `outcomes` that broke the promise, then the
+/// summary; returns the exit code: 0 if every seed kept the promise, else 1.
+pub fn report(case: &Case, outcomes: &[SeedOutcome]) -> ExitCode {
     for o in outcomes.iter().filter(|o| !o.kept_promise()) {
         let kinds: Vec<String> = VERDICT_KINDS
             .iter()
@@ -55,13 +90,25 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
             case.replay_command(o.seed)
         );
     }
-    let summary = Summary::of(&outcomes);
+    let summary = Summary::of(outcomes);
     println!("{summary}");
-    Ok(if summary.failed > 0 {
+    if summary.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// Fails early (before any seed runs) if `path` cannot be written: its
+/// directory is missing, or it is a directory.
+fn check_writable(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err("is a directory".into());
+    }
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(format!("no such directory: {}", dir.display())),
+        _ => Ok(()),
+    }
 }
 
 /// Parses `A..B` (B excluded, A < B).

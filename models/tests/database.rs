@@ -1,0 +1,575 @@
+//! The databases' state machine, driven step by step without madsim: commits
+//! are durable before they are reported, pulls, blank volumes under each
+//! design, restores and backup images that survive crashes.
+
+extern crate lastcopy_models as models;
+
+mod common;
+
+use common::*;
+use models::database::{Database, Role};
+use models::design::Design;
+use models::handset::{Handset, HandsetConfig};
+use models::ledger::LedgerHandle;
+use models::msg::{DbHealth, Msg, SyncResult};
+use models::record::{RecordId, Row, VersionId};
+use sim::disk::{CrashMode, DiskFault};
+use sim::host::{lock_disk, Boot, DiskHandle, Io, Outputs};
+use std::time::Duration;
+
+const TIMER_BACKUP: u64 = 1;
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// What an `OpReply` said.
+#[derive(Debug, PartialEq)]
+struct OpAnswer {
+    req: u64,
+    health: DbHealth,
+    rows: Option<Vec<Row>>,
+    done: bool,
+}
+
+/// One database node with its volume.
+struct Db {
+    env: Env,
+    role: Role,
+    design: Design,
+    disk: DiskHandle,
+    db: Database,
+}
+
+impl Db {
+    fn primary(design: Design) -> Self {
+        let role = Role::Primary {
+            backup: BACKUP,
+            interval: 24 * HOUR,
+            offset: 3 * HOUR,
+        };
+        Self::first_boot(role, design)
+    }
+
+    fn backup(design: Design) -> Self {
+        Self::first_boot(Role::Backup, design)
+    }
+
+    fn first_boot(role: Role, design: Design) -> Self {
+        let disk = blank_disk();
+        let db = Database::new(role.clone(), design.clone(), "vol".into(), disk.clone());
+        let mut d = Db {
+            env: Env::new(),
+            role,
+            design,
+            disk,
+            db,
+        };
+        d.step(|db, io| db.boot(Boot::First, io));
+        d
+    }
+
+    fn me(&self) -> sim::host::Addr {
+        match self.role {
+            Role::Primary { .. } => PRIMARY,
+            Role::Backup => BACKUP,
+        }
+    }
+
+    fn step<R>(
+        &mut self,
+        f: impl FnOnce(&mut Database, &mut Io<'_, Msg>) -> R,
+    ) -> (R, Outputs<Msg>) {
+        self.env.advance(Duration::from_secs(1));
+        let (me, db) = (self.me(), &mut self.db);
+        self.env.step("db", me, |io| f(db, io))
+    }
+
+    fn deliver(&mut self, from: sim::host::Addr, msg: Msg) -> Outputs<Msg> {
+        self.step(|db, io| db.on_message(from, msg, io)).1
+    }
+
+    /// A sync on behalf of `user`; returns the result.
+    fn sync(
+        &mut self,
+        user: u32,
+        cursor: u64,
+        full: bool,
+        digest: Option<u64>,
+        push: Vec<Row>,
+    ) -> SyncResult {
+        let msg = Msg::DbSync {
+            req: 11,
+            user,
+            epoch: 0,
+            cursor,
+            full,
+            digest,
+            push,
+        };
+        match only_send(&self.deliver(SERVER, msg)) {
+            (SERVER, Msg::DbSyncReply { req: 11, result }) => result,
+            other => panic!("expected a DbSyncReply to the server, got {other:?}"),
+        }
+    }
+
+    fn push(&mut self, rows: Vec<Row>) -> SyncResult {
+        let user = rows[0].record.owner;
+        self.sync(user, 0, false, None, rows)
+    }
+
+    /// An operator request; returns the answer.
+    fn ask(&mut self, msg: Msg) -> OpAnswer {
+        match only_send(&self.deliver(OPERATOR, msg)) {
+            (
+                OPERATOR,
+                Msg::OpReply {
+                    req,
+                    health,
+                    rows,
+                    done,
+                },
+            ) => OpAnswer {
+                req,
+                health,
+                rows,
+                done,
+            },
+            other => panic!("expected an OpReply to the operator, got {other:?}"),
+        }
+    }
+
+    /// Power loss (`Crash`) or clean shutdown, then a new machine boots from the volume.
+    fn reboot(&mut self, boot: Boot) {
+        match boot {
+            Boot::Crash => {
+                lock_disk(&self.disk).crash(CrashMode::DropUnsynced);
+            }
+            _ => lock_disk(&self.disk).shutdown().expect("clean shutdown"),
+        }
+        self.reboot_as_is(boot);
+    }
+
+    /// A new machine boots from the volume as it is now.
+    fn reboot_as_is(&mut self, boot: Boot) {
+        self.db = Database::new(
+            self.role.clone(),
+            self.design.clone(),
+            "vol".into(),
+            self.disk.clone(),
+        );
+        self.step(|db, io| db.boot(boot, io));
+    }
+
+    /// The volume is destroyed; the node comes back on a blank one.
+    fn lose_volume_and_boot(&mut self) {
+        lock_disk(&self.disk).replace_blank();
+        self.env.advance(HOUR);
+        self.reboot_as_is(Boot::Crash);
+    }
+
+    fn versions(&self, user: u32) -> Vec<(RecordId, VersionId)> {
+        self.db
+            .view(user)
+            .values()
+            .map(|r| (r.record, r.version))
+            .collect()
+    }
+
+    fn dump(&mut self) -> Option<Vec<Row>> {
+        self.ask(Msg::Dump { req: 5 }).rows
+    }
+}
+
+fn parts(result: SyncResult) -> (u64, u64, Vec<(RecordId, VersionId)>, Vec<Row>, bool) {
+    match result {
+        SyncResult::Ok {
+            epoch,
+            cursor,
+            committed,
+            rows,
+            full,
+        } => (epoch, cursor, committed, rows, full),
+        SyncResult::Unavailable => panic!("expected Ok, got Unavailable"),
+    }
+}
+
+fn committed(result: SyncResult) -> Vec<(RecordId, VersionId)> {
+    parts(result).2
+}
+
+#[test]
+fn a_push_is_committed_only_once_it_is_durable() {
+    let mut db = Db::primary(Design::hardened());
+    let a = row(rec(0, 1), 1);
+    assert_eq!(committed(db.push(vec![a.clone()])), vec![id(&a)]);
+    assert_eq!(unsynced(&db.disk), 0, "committed before it was durable");
+    db.reboot(Boot::Crash);
+    assert_eq!(db.versions(0), ids(&[a]));
+}
+
+#[test]
+fn a_push_of_an_older_version_is_not_committed_again_but_reported_covered() {
+    let mut db = Db::primary(Design::hardened());
+    let (r1, r2) = (
+        row(rec(0, 1), 1),
+        Row::new(rec(0, 1), ver(0, 2), Some(ver(0, 1))),
+    );
+    db.push(vec![r2.clone()]);
+    let writes = lock_disk(&db.disk).stats().writes;
+    assert_eq!(committed(db.push(vec![r1.clone()])), ids(&[r1]));
+    assert_eq!(
+        lock_disk(&db.disk).stats().writes,
+        writes,
+        "nothing new to write"
+    );
+    assert_eq!(db.versions(0), ids(&[r2]));
+}
+
+#[test]
+fn a_push_for_another_users_record_is_not_committed() {
+    let mut db = Db::primary(Design::hardened());
+    let theirs = row(rec(1, 1), 1);
+    let result = db.sync(0, 0, false, None, vec![theirs]);
+    assert!(committed(result).is_empty());
+    assert!(db.versions(1).is_empty());
+}
+
+#[test]
+fn a_quiesced_primary_commits_nothing_until_resumed() {
+    let mut db = Db::primary(Design::hardened());
+    assert!(db.ask(Msg::Quiesce { req: 1, on: true }).done);
+    db.reboot(Boot::Crash); // read-only is durable
+    let a = row(rec(0, 1), 1);
+    assert!(committed(db.push(vec![a.clone()])).is_empty());
+    assert!(db.ask(Msg::Quiesce { req: 2, on: false }).done);
+    assert_eq!(committed(db.push(vec![a.clone()])), ids(&[a]));
+}
+
+#[test]
+fn a_pull_returns_rows_since_the_cursor_or_all_of_them_when_full() {
+    let mut db = Db::primary(Design::hardened());
+    let (a, b) = (row(rec(0, 1), 1), row(rec(0, 2), 2));
+    let (_, c1, ..) = parts(db.push(vec![a.clone()]));
+    let (_, c2, ..) = parts(db.push(vec![b.clone()]));
+    db.push(vec![row(rec(1, 1), 1)]); // another user's
+    assert!(c2 > c1);
+    let (_, _, _, rows, full) = parts(db.sync(0, c1, false, None, vec![]));
+    assert_eq!((ids(&rows), full), (vec![id(&b)], false));
+    let (_, _, _, rows, full) = parts(db.sync(0, c1, true, None, vec![]));
+    assert_eq!((ids(&rows), full), (ids(&[a, b]), true));
+}
+
+#[test]
+fn a_digest_mismatch_gives_a_full_reply_and_a_match_does_not() {
+    // The handset computes the digest; the database must agree with it.
+    let env = Env::new();
+    let flash = blank_disk();
+    let cfg = HandsetConfig {
+        user: 0,
+        server: SERVER,
+        store: "handset-0/flash".into(),
+        sync_interval: HOUR,
+        sync_after_edit: Duration::from_secs(10),
+    };
+    let mut h = Handset::new(cfg, Design::hardened(), flash, LedgerHandle::new());
+    env.step("handset-0", HANDSET_0, |io| {
+        h.boot(Boot::First, io);
+        h.edit(rec(0, 1), ver(0, 1), true, io);
+    });
+    let (_, out) = env.step("handset-0", HANDSET_0, |io| h.on_timer(1, io));
+    let Msg::Sync {
+        digest: Some(digest),
+        push,
+        ..
+    } = only_send(&out).1
+    else {
+        panic!("a hardened handset sends its digest");
+    };
+
+    let mut db = Db::primary(Design::hardened());
+    let (_, cursor, committed, _, full) = parts(db.sync(0, 0, false, Some(digest), push));
+    assert_eq!(committed, [(rec(0, 1), ver(0, 1))]);
+    assert!(!full, "same versions, same digest");
+    let (_, _, _, rows, full) = parts(db.sync(0, cursor, false, Some(digest ^ 1), vec![]));
+    assert!(full, "a different digest asks for everything");
+    assert_eq!(ids(&rows), [(rec(0, 1), ver(0, 1))]);
+}
+
+#[test]
+fn a_first_boot_on_a_blank_volume_formats_without_calling_it_a_rebuild() {
+    let mut db = Db::primary(Design::hardened());
+    assert!(db.env.events("db.rebuilt").is_empty());
+    let answer = db.ask(Msg::Status { req: 1 });
+    assert!(matches!(answer.health, DbHealth::Serving { rebuilt: false, epoch } if epoch > 0));
+}
+
+#[test]
+fn a_blank_volume_on_a_non_first_boot_formats_a_new_epoch_under_fragile() {
+    let mut db = Db::primary(Design::fragile_2009());
+    db.push(vec![row(rec(0, 1), 1)]);
+    let (old_epoch, ..) = parts(db.sync(0, 0, false, None, vec![]));
+    db.lose_volume_and_boot();
+    let ev = db.env.event("db.rebuilt");
+    let epoch = ev.field("epoch").and_then(|v| v.as_u64()).unwrap();
+    assert_ne!(epoch, old_epoch);
+    assert_eq!(
+        db.ask(Msg::Status { req: 1 }).health,
+        DbHealth::Serving {
+            epoch,
+            rebuilt: true
+        }
+    );
+    let (e, _, _, rows, _) = parts(db.sync(0, 0, true, None, vec![]));
+    assert_eq!((e, rows.len()), (epoch, 0), "serves the empty result");
+}
+
+#[test]
+fn a_blank_volume_on_a_non_first_boot_awaits_a_restore_under_hardened() {
+    let mut db = Db::primary(Design::hardened());
+    db.push(vec![row(rec(0, 1), 1)]);
+    db.lose_volume_and_boot();
+    db.env.event("db.awaiting-restore");
+    assert!(db.env.events("db.rebuilt").is_empty());
+    assert!(!db.db.serving());
+    assert_eq!(
+        db.sync(0, 0, true, None, vec![row(rec(0, 2), 1)]),
+        SyncResult::Unavailable
+    );
+    assert_eq!(
+        db.ask(Msg::Status { req: 1 }).health,
+        DbHealth::AwaitingRestore
+    );
+    assert_eq!(db.dump(), None);
+    assert!(
+        lock_disk(&db.disk).is_blank(),
+        "nothing written while waiting"
+    );
+}
+
+#[test]
+fn a_restore_replaces_the_contents_under_a_new_epoch_and_survives_a_crash() {
+    let mut db = Db::primary(Design::hardened());
+    db.push(vec![row(rec(0, 9), 1)]);
+    db.lose_volume_and_boot();
+    let (a, b) = (row(rec(0, 1), 1), row(rec(0, 2), 2));
+    let answer = db.ask(Msg::Restore {
+        req: 4,
+        epoch: 77,
+        rows: vec![a.clone(), b.clone()],
+    });
+    assert_eq!(
+        answer,
+        OpAnswer {
+            req: 4,
+            health: DbHealth::Serving {
+                epoch: 77,
+                rebuilt: false
+            },
+            rows: None,
+            done: true
+        }
+    );
+    db.env.event("db.restored");
+    db.reboot(Boot::Crash);
+    let (epoch, _, _, rows, _) = parts(db.sync(0, 0, true, None, vec![]));
+    assert_eq!((epoch, ids(&rows)), (77, ids(&[a, b])));
+}
+
+#[test]
+fn a_restore_drops_rows_not_in_the_copy_and_resumes_commits() {
+    let mut db = Db::primary(Design::hardened());
+    db.push(vec![row(rec(0, 9), 1)]);
+    db.ask(Msg::Quiesce { req: 1, on: true });
+    let a = row(rec(0, 1), 1);
+    db.ask(Msg::Restore {
+        req: 2,
+        epoch: 77,
+        rows: vec![a.clone()],
+    });
+    db.reboot(Boot::Crash);
+    assert_eq!(db.versions(0), ids(&[a]));
+    let c = row(rec(0, 3), 3);
+    assert_eq!(
+        committed(db.push(vec![c.clone()])),
+        ids(&[c]),
+        "still read-only"
+    );
+}
+
+#[test]
+fn the_backup_job_sends_every_row_to_the_backup_every_interval() {
+    let mut db = Db::primary(Design::fragile_2009());
+    let (a, b) = (row(rec(0, 1), 1), row(rec(1, 1), 1));
+    db.push(vec![a.clone()]);
+    db.push(vec![b.clone()]);
+    let (_, out) = db.step(|db, io| db.on_timer(TIMER_BACKUP, io));
+    let (to, msg) = only_send(&out);
+    let Msg::BackupImage { rows, .. } = msg else {
+        panic!("expected a BackupImage, got {msg:?}");
+    };
+    assert_eq!((to, ids(&rows)), (BACKUP, ids(&[a, b])));
+    let now = db.env.now;
+    assert!(out
+        .timers
+        .iter()
+        .any(|(k, at)| *k == TIMER_BACKUP && at.is_some_and(|t| t > now)));
+}
+
+#[test]
+fn a_backup_without_an_image_has_nothing_to_dump() {
+    let mut db = Db::backup(Design::fragile_2009());
+    assert_eq!(db.dump(), None);
+}
+
+#[test]
+fn a_sealed_backup_image_survives_a_crash() {
+    let mut db = Db::backup(Design::fragile_2009());
+    let (a, b) = (row(rec(0, 1), 1), row(rec(1, 1), 1));
+    db.deliver(
+        PRIMARY,
+        Msg::BackupImage {
+            epoch: 5,
+            rows: vec![a.clone(), b.clone()],
+        },
+    );
+    db.env.event("backup.stored");
+    db.reboot(Boot::Crash);
+    assert_eq!(db.dump().map(|r| ids(&r)), Some(ids(&[a, b])));
+}
+
+/// The disk acknowledges the sync of a new image but loses its last write,
+/// the seal: after power loss the image is unsealed and the previous one
+/// must still be served.
+#[test]
+fn a_crash_before_the_seal_of_a_backup_image_keeps_the_previous_image() {
+    let mut db = Db::backup(Design::fragile_2009());
+    let old = row(rec(0, 1), 1);
+    db.deliver(
+        PRIMARY,
+        Msg::BackupImage {
+            epoch: 5,
+            rows: vec![old.clone()],
+        },
+    );
+    lock_disk(&db.disk).inject(DiskFault::LostWrite);
+    let new = vec![row(rec(0, 2), 2), row(rec(0, 3), 3)];
+    db.deliver(
+        PRIMARY,
+        Msg::BackupImage {
+            epoch: 6,
+            rows: new.clone(),
+        },
+    );
+    assert_eq!(
+        db.dump().map(|r| ids(&r)),
+        Some(ids(&new)),
+        "before the crash"
+    );
+    db.reboot(Boot::Crash);
+    assert_eq!(db.dump().map(|r| ids(&r)), Some(ids(&[old])));
+}
+
+/// An image that could not be written whole (the volume filled up) is torn
+/// by a power loss at every possible point: the previous image survives.
+/// (Passes with the committed prefix-only log store; fails with the log
+/// store that reads past holes, where a torn crash can keep a later entry of
+/// the image and drop its `Clear`, so unsealed rows go live.)
+#[test]
+#[ignore = "bug: a torn crash makes rows of an unsealed image live (models/src/database.rs Replayed::of, staged rows written as plain Commit entries)"]
+fn a_torn_backup_image_keeps_the_previous_image() {
+    let mut db = Db::backup(Design::fragile_2009());
+    let old = row(rec(0, 1), 1);
+    db.deliver(
+        PRIMARY,
+        Msg::BackupImage {
+            epoch: 5,
+            rows: vec![old.clone()],
+        },
+    );
+    lock_disk(&db.disk).inject(DiskFault::DiskFull { free_sectors: 3 });
+    let new: Vec<Row> = (2..8).map(|n| row(rec(0, n), n)).collect();
+    db.deliver(
+        PRIMARY,
+        Msg::BackupImage {
+            epoch: 6,
+            rows: new,
+        },
+    );
+    db.env.event("backup.failed");
+    assert!(unsynced(&db.disk) > 0, "part of the image is in the cache");
+    let before = lock_disk(&db.disk).clone();
+    for seed in 0..16 {
+        *lock_disk(&db.disk) = before.clone();
+        lock_disk(&db.disk).crash(CrashMode::Tear { seed });
+        db.reboot_as_is(Boot::Crash);
+        assert_eq!(
+            db.dump().map(|r| ids(&r)),
+            Some(vec![id(&old)]),
+            "tear seed {seed}"
+        );
+    }
+}
+
+/// A restore that fails part-way (the volume filled up) leaves an unsealed
+/// `Clear` in the log. Once space is back, later commits are appended after
+/// it, and the next boot's replay stages them with the aborted restore and
+/// throws them away: a version reported committed is lost.
+#[test]
+#[ignore = "bug: commits after an unsealed Clear are staged and dropped on replay (models/src/database.rs Database::replay)"]
+fn a_commit_after_a_failed_restore_survives_a_crash() {
+    let mut db = Db::primary(Design::hardened());
+    db.push(vec![row(rec(0, 1), 1)]);
+    lock_disk(&db.disk).inject(DiskFault::DiskFull { free_sectors: 2 });
+    let copy: Vec<Row> = (2..6).map(|n| row(rec(0, n), n)).collect();
+    assert!(
+        !db.ask(Msg::Restore {
+            req: 1,
+            epoch: 77,
+            rows: copy
+        })
+        .done
+    );
+    lock_disk(&db.disk).inject(DiskFault::DiskFull { free_sectors: 1000 }); // space freed
+    let e = row(rec(0, 9), 1);
+    assert_eq!(committed(db.push(vec![e.clone()])), vec![id(&e)]);
+    db.reboot(Boot::Crash);
+    assert!(
+        db.versions(0).contains(&(e.record, e.version)),
+        "committed, then lost"
+    );
+}
+
+/// A sync of the volume that fails drops the commit it covered (and the
+/// database says Unavailable); a later commit must still be durable.
+#[test]
+fn a_commit_after_a_failed_volume_sync_survives_a_crash() {
+    let mut db = Db::primary(Design::hardened());
+    lock_disk(&db.disk).inject(DiskFault::SyncFailure);
+    let (b, c) = (row(rec(0, 2), 2), row(rec(0, 3), 3));
+    assert_eq!(db.push(vec![b]), SyncResult::Unavailable);
+    assert_eq!(committed(db.push(vec![c.clone()])), vec![id(&c)]);
+    db.reboot(Boot::Crash);
+    assert_eq!(db.versions(0), ids(&[c]));
+}
+
+/// A failed sync drops a whole restore (more entries than the log store's
+/// end-of-log gap); the database keeps appending after the dropped entries,
+/// so the next boot's scan stops in the gap and never sees the commits made
+/// after it.
+#[test]
+#[ignore = "bug: the database does not reposition its log after a failed volume sync (models/src/database.rs Database::sync / replace_all)"]
+fn a_commit_after_a_failed_sync_of_a_large_restore_survives_a_crash() {
+    let mut db = Db::primary(Design::fragile_2009());
+    lock_disk(&db.disk).inject(DiskFault::SyncFailure);
+    let copy: Vec<Row> = (1..=100).map(|n| row(rec(0, n), 1)).collect();
+    assert!(
+        !db.ask(Msg::Restore {
+            req: 1,
+            epoch: 77,
+            rows: copy
+        })
+        .done
+    );
+    let c = row(rec(0, 200), 1);
+    assert_eq!(committed(db.push(vec![c.clone()])), vec![id(&c)]);
+    db.reboot(Boot::Crash);
+    assert_eq!(db.versions(0), ids(&[c]), "committed, then lost");
+}

@@ -1,0 +1,802 @@
+//! Loss explanations: for each record with a failing verdict, its lineage
+//! told in words, one line per event in simulated-time order.
+//!
+//! The explainer reads only what a run hands on (the trace, the ledger and
+//! the final state) and the verdicts the checker reached; it never looks
+//! inside a model. From the trace's copy events it rebuilds, per record,
+//! every durable copy that ever held a version of it, what ended each copy
+//! (and which planned fault was to blame), and which event ended the last
+//! copy of each acknowledged version. The same reading
+//! ([`RecordLineage`]) tells the shrinker which faults and handsets matter.
+//!
+//! Everything here is a pure function of its inputs: no clock, no hash map
+//! iteration, so the same run always explains the same way.
+
+use crate::world::RunOutput;
+use models::record::{RecordId, Row, VersionId};
+use serde::Serialize;
+use sim::outcome::Verdict;
+use sim::time::SimTime;
+use sim::trace::{kind, Event, Trace};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The verdict kinds that concern one record (every kind but `liveness`,
+/// whose subject is a handset).
+pub const RECORD_VERDICTS: [&str; 3] = ["corrupted", "lost", "rolled-back"];
+
+/// What to print. Filters change only what is shown, never the run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Show only lines about this node or its stores (`handset-3` matches
+    /// `handset-3` and `handset-3/flash`, `array-a` matches `array-a/primary`).
+    pub node: Option<String>,
+    /// Show only this record (`u17/contact-3`).
+    pub record: Option<String>,
+}
+
+impl Filter {
+    /// Whether a line or event concerning `name` (a node or a store) passes
+    /// the node filter.
+    pub fn node_matches(&self, name: &str) -> bool {
+        self.node.as_deref().is_none_or(|n| concerns(name, n))
+    }
+
+    /// Whether a trace event passes both filters: its node or `store`
+    /// matches the node filter, and its `record` (if the record filter is
+    /// set) is that record.
+    pub fn event_matches(&self, e: &Event) -> bool {
+        let node_ok = self.node.as_deref().is_none_or(|n| {
+            concerns(&e.node, n) || e.str("store").is_some_and(|s| concerns(s, n))
+        });
+        let record_ok = self
+            .record
+            .as_deref()
+            .is_none_or(|r| e.str("record") == Some(r));
+        node_ok && record_ok
+    }
+}
+
+/// Whether `name` (a node or store) is `node` or one of its stores.
+fn concerns(name: &str, node: &str) -> bool {
+    name == node
+        || name
+            .strip_prefix(node)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// How one copy ended, as the trace tells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CopyEnd {
+    /// When it ended.
+    pub at: SimTime,
+    /// The node that reported it.
+    pub node: String,
+    /// The store the copy was on.
+    pub store: String,
+    /// The version the copy held.
+    pub version: String,
+    /// The end cause (`wiped`, `device-lost`, `overwritten`, ...).
+    pub cause: String,
+    /// The planned fault blamed for it, if one was.
+    pub fault: Option<u32>,
+}
+
+/// A planned fault as the trace saw it fire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FiredFault {
+    /// Plan id.
+    pub id: u32,
+    /// When it fired.
+    pub at: SimTime,
+    /// Its target (`handset-3`, `array-a`, `db-primary`).
+    pub target: String,
+    /// Its kind name (`battery-pull`, `botched-upgrade`, ...).
+    pub kind: String,
+}
+
+impl FiredFault {
+    /// `handset-17 reset at 3d 04:12 (fault 9)`.
+    pub fn phrase(&self) -> String {
+        format!(
+            "{} {} at {} (fault {})",
+            self.target,
+            fault_words(&self.kind),
+            short_time(self.at),
+            self.id
+        )
+    }
+}
+
+/// The faults that fired in `trace`, by plan id.
+pub fn fired_faults(trace: &Trace) -> BTreeMap<u32, FiredFault> {
+    let mut out = BTreeMap::new();
+    for e in trace.events().iter().filter(|e| e.kind == kind::FAULT_FIRED) {
+        let Some(id) = e.field("fault").and_then(|v| v.as_u64()) else {
+            continue;
+        };
+        out.insert(
+            id as u32,
+            FiredFault {
+                id: id as u32,
+                at: e.at,
+                target: e.node.clone(),
+                kind: e.str("fault_kind").unwrap_or("fault").to_string(),
+            },
+        );
+    }
+    out
+}
+
+/// What the trace and the ledger say about one record's copies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordLineage {
+    /// The record.
+    pub record: String,
+    /// Its owner (handset and user index), if the id parses.
+    pub owner: Option<u32>,
+    /// Every store that ever held a copy of a version of it.
+    pub stores: BTreeSet<String>,
+    /// Every node that created or ended a copy of it.
+    pub nodes: BTreeSet<String>,
+    /// The handsets its copies lived on, and its owner.
+    pub handsets: BTreeSet<u32>,
+    /// The planned faults blamed for ending a copy of it.
+    pub faults: BTreeSet<u32>,
+    /// Per latest acknowledged version (as the ledger has it) whose copies
+    /// and its descendants' copies all ended: the event that ended the last
+    /// of them (a descendant, even a forfeited one, carries the version's
+    /// content forward). Versions that never had a durable copy have none.
+    pub last_copies: Vec<LastCopy>,
+}
+
+/// Where one acknowledged version was lost: the end of the last copy that
+/// held it or a descendant of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LastCopy {
+    /// The latest acknowledged version that was lost.
+    pub acknowledged: String,
+    /// The end of the last copy of it or of a version descending from it.
+    pub end: CopyEnd,
+}
+
+impl RecordLineage {
+    /// The event that ended the last copy of the record: the latest of
+    /// [`RecordLineage::last_copies`].
+    pub fn last_copy(&self) -> Option<&LastCopy> {
+        self.last_copies.iter().max_by_key(|c| c.end.at)
+    }
+
+    /// Whether the last copy was on the server side (a database volume, a
+    /// backup or a snapshot store, not a handset).
+    pub fn last_copy_on_server_side(&self) -> bool {
+        self.last_copy()
+            .is_some_and(|c| handset_of(&c.end.store).is_none())
+    }
+}
+
+/// The handset index a node or store name belongs to (`handset-3/flash` is 3).
+pub fn handset_of(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix("handset-")?;
+    let digits = rest.split('/').next()?;
+    digits.parse().ok()
+}
+
+/// Live-copy bookkeeping while walking a record's events.
+#[derive(Default)]
+struct Copies {
+    /// version -> stores holding it now.
+    live: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Copies {
+    fn created(&mut self, store: &str, version: &str) {
+        self.live
+            .entry(version.to_string())
+            .or_default()
+            .insert(store.to_string());
+    }
+
+    /// Records an end; returns how many copies of the record are left and
+    /// whether it was the last copy of its version.
+    fn ended(&mut self, end: &CopyEnd) -> (usize, bool) {
+        let set = self.live.entry(end.version.clone()).or_default();
+        set.remove(&end.store);
+        let last_of_version = set.is_empty();
+        (self.total(), last_of_version)
+    }
+
+    fn total(&self) -> usize {
+        self.live.values().map(BTreeSet::len).sum()
+    }
+
+    fn where_left(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (v, stores) in &self.live {
+            for s in stores {
+                out.push(format!("{v} on {s}"));
+            }
+        }
+        out
+    }
+}
+
+fn copy_end(e: &Event) -> Option<CopyEnd> {
+    Some(CopyEnd {
+        at: e.at,
+        node: e.node.clone(),
+        store: e.str("store")?.to_string(),
+        version: e.str("version")?.to_string(),
+        cause: e.str("cause").unwrap_or("ended").to_string(),
+        fault: e.field("fault").and_then(|v| v.as_u64()).map(|f| f as u32),
+    })
+}
+
+/// Reads the lineage of `record` from a run's trace and ledger.
+pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
+    let id = record.parse::<RecordId>().ok();
+    let mut l = RecordLineage {
+        record: record.to_string(),
+        owner: id.map(|r| r.owner),
+        ..RecordLineage::default()
+    };
+    l.handsets.extend(l.owner);
+    let events: Vec<&Event> = output
+        .trace
+        .events()
+        .iter()
+        .filter(|e| {
+            (e.kind == kind::COPY_CREATED || e.kind == kind::COPY_ENDED)
+                && e.str("record") == Some(record)
+        })
+        .collect();
+    for e in &events {
+        let Some(store) = e.str("store") else { continue };
+        l.stores.insert(store.to_string());
+        l.nodes.insert(e.node.clone());
+        l.handsets.extend(handset_of(store));
+        if e.kind == kind::COPY_ENDED {
+            l.faults
+                .extend(e.field("fault").and_then(|v| v.as_u64()).map(|f| f as u32));
+        }
+    }
+    let Some(r) = id else { return l };
+    for v in output.ledger.latest_promised(r) {
+        // The version's family: it and every version descending from it,
+        // which carry its content forward. The last copy of the family that
+        // ended, with none made after, is where the version was lost.
+        let in_family = |e: &Event| {
+            e.str("version")
+                .and_then(|x| x.parse::<VersionId>().ok())
+                .is_some_and(|x| output.ledger.descends(r, x, v))
+        };
+        let mut live: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut last: Option<CopyEnd> = None;
+        for e in events.iter().filter(|e| in_family(e)) {
+            let key = (
+                e.str("store").unwrap_or_default().to_string(),
+                e.str("version").unwrap_or_default().to_string(),
+            );
+            if e.kind == kind::COPY_CREATED {
+                live.insert(key);
+                last = None;
+            } else if live.remove(&key) && live.is_empty() {
+                last = copy_end(e);
+            }
+        }
+        if let Some(end) = last.filter(|_| live.is_empty()) {
+            l.last_copies.push(LastCopy {
+                acknowledged: v.to_string(),
+                end,
+            });
+        }
+    }
+    l.last_copies.sort_by_key(|c| c.end.at);
+    l
+}
+
+/// One line of an explanation: something that happened to a record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// When, in simulated time.
+    pub at: SimTime,
+    /// The node or store it concerns.
+    pub node: String,
+    /// What happened, in words.
+    pub text: String,
+}
+
+/// The explanation of one record with a failing verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordExplanation {
+    /// The record.
+    pub record: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Its lineage, one line per event, in simulated-time order.
+    pub lines: Vec<Line>,
+    /// What each place its owner can read served at the check.
+    pub at_check: String,
+    /// The planned faults that ended a copy of it, in firing order
+    /// (`array-a botched upgrade at 1d 01:00 (fault 5)`), or `none`.
+    pub faults: String,
+    /// How the last copy ended, in one sentence (`handset-17 reset at
+    /// 3d 04:12 (fault 9) wiped the last copy of u17/contact-3 w17.4`).
+    pub last_copy: String,
+}
+
+/// The explanations of a run's failing records, in verdict order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// One per record with a failing verdict that passes the filter.
+    pub records: Vec<RecordExplanation>,
+}
+
+/// Explains every record verdict in `verdicts` (liveness verdicts concern
+/// handsets, not records, and are left to the verdict list) that passes
+/// `filter`, from `output`'s trace, ledger and final state only.
+pub fn explain(output: &RunOutput, verdicts: &[Verdict], filter: &Filter) -> Explanation {
+    let fired = fired_faults(&output.trace);
+    let mut records = Vec::new();
+    for v in verdicts {
+        if !RECORD_VERDICTS.contains(&v.kind.as_str()) {
+            continue;
+        }
+        if filter.record.as_deref().is_some_and(|r| r != v.subject) {
+            continue;
+        }
+        let mut x = explain_record(output, &fired, v);
+        x.lines.retain(|l| filter.node_matches(&l.node));
+        records.push(x);
+    }
+    Explanation { records }
+}
+
+fn explain_record(
+    output: &RunOutput,
+    fired: &BTreeMap<u32, FiredFault>,
+    verdict: &Verdict,
+) -> RecordExplanation {
+    let record = verdict.subject.as_str();
+    let id = record.parse::<RecordId>().ok();
+    let owner = id.map(|r| format!("handset-{}", r.owner));
+    let lin = lineage(output, record);
+    let server_side = lin.stores.iter().any(|s| handset_of(s).is_none());
+    let relevant_fault = |f: u32| {
+        lin.faults.contains(&f) || fired.get(&f).map(|x| &x.target) == owner.as_ref()
+    };
+    let is_owner = |node: &str| owner.as_deref() == Some(node);
+
+    // (time, class, index, line): class orders ledger lines around trace
+    // lines at the same instant; index keeps trace order.
+    let mut lines: Vec<(SimTime, u8, usize, Line)> = Vec::new();
+    let mut copies = Copies::default();
+    let mut refetch_at: Option<(SimTime, String)> = None;
+    for (i, e) in output.trace.events().iter().enumerate() {
+        let mut push = |node: &str, text: String| {
+            lines.push((
+                e.at,
+                1,
+                i,
+                Line {
+                    at: e.at,
+                    node: node.to_string(),
+                    text,
+                },
+            ));
+        };
+        let about_record = e.str("record") == Some(record);
+        match e.kind {
+            "ack.saved" if about_record => push(
+                &e.node,
+                format!("told the user {} is saved", e.str("version").unwrap_or("?")),
+            ),
+            "ack.synced" if about_record => push(
+                &e.node,
+                format!(
+                    "told the user {} is synced (the server committed it)",
+                    e.str("version").unwrap_or("?")
+                ),
+            ),
+            "edit.failed" | "edit.skipped" if about_record => push(
+                &e.node,
+                format!(
+                    "the user's edit{} did not happen: {}",
+                    e.str("version").map(|v| format!(" {v}")).unwrap_or_default(),
+                    e.str("error").or(e.str("why")).unwrap_or(e.kind)
+                ),
+            ),
+            kind::COPY_CREATED if about_record => {
+                let (store, version) = (e.str("store").unwrap_or("?"), e.str("version").unwrap_or("?"));
+                copies.created(store, version);
+                push(
+                    store,
+                    format!("copy of {version} created; copies of the record: {}", copies.total()),
+                );
+            }
+            kind::COPY_ENDED if about_record => {
+                let Some(end) = copy_end(e) else { continue };
+                let (left, last_of_version) = copies.ended(&end);
+                let by_refetch = refetch_at
+                    .as_ref()
+                    .is_some_and(|(t, n)| *t == e.at && *n == e.node);
+                let text = copy_end_text(&end, fired, left, last_of_version, by_refetch, &copies);
+                push(&end.store, text);
+            }
+            kind::FAULT_FIRED => {
+                let Some(f) = e.field("fault").and_then(|v| v.as_u64()) else {
+                    continue;
+                };
+                if relevant_fault(f as u32) {
+                    let kind = e.str("fault_kind").unwrap_or("fault");
+                    push(
+                        &e.node,
+                        format!("{} (fault {f}) fired: {}", fault_words(kind), fault_effect(kind)),
+                    );
+                }
+            }
+            kind::NODE_BOOT if is_owner(&e.node) => {
+                let how = e.str("boot").unwrap_or("?");
+                if how != "first" {
+                    push(&e.node, format!("booted ({how} boot)"));
+                }
+            }
+            "cache.refetch" if is_owner(&e.node) => {
+                refetch_at = Some((e.at, e.node.clone()));
+                push(
+                    &e.node,
+                    format!(
+                        "re-fetched its cache from the server ({} records kept, {} dropped)",
+                        field_or(e, "records"),
+                        field_or(e, "dropped")
+                    ),
+                );
+            }
+            "sync.epoch-changed" if is_owner(&e.node) => push(
+                &e.node,
+                format!(
+                    "saw the server's epoch change ({} to {})",
+                    field_or(e, "old"),
+                    field_or(e, "new")
+                ),
+            ),
+            "recover.restore" | "recover.reupload" if is_owner(&e.node) => push(
+                &e.node,
+                format!("{} ({} records)", recovery_words(e.kind), field_or(e, "records")),
+            ),
+            "db.rebuilt" if server_side => push(
+                &e.node,
+                format!("came back on a blank volume and started an empty database (epoch {})", field_or(e, "epoch")),
+            ),
+            "db.restored" if server_side => push(
+                &e.node,
+                format!("restored {} rows (epoch {})", field_or(e, "rows"), field_or(e, "epoch")),
+            ),
+            "db.awaiting-restore" if server_side => {
+                push(&e.node, "came back on a blank volume and awaits a restore".into())
+            }
+            k if server_side
+                && (k.starts_with("operator.") || k.starts_with("recover."))
+                && handset_of(&e.node).is_none() =>
+            {
+                let what = recovery_words(k);
+                let detail = e
+                    .fields
+                    .iter()
+                    .filter(|(k, _)| *k != "why")
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut text = what.to_string();
+                if let Some(why) = e.str("why") {
+                    text.push_str(&format!(": {why}"));
+                }
+                if !detail.is_empty() {
+                    text.push_str(&format!(" ({detail})"));
+                }
+                push(&e.node, text);
+            }
+            kind::PHASE => match e.str("phase") {
+                Some("heal") => push(
+                    &e.node,
+                    "heal began: no new faults; every node shut down cleanly and booted from its own disk".into(),
+                ),
+                Some("check") => push(&e.node, "the check began".into()),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    if let Some(r) = id {
+        for (v, entry) in output.ledger.versions(r) {
+            lines.push((
+                entry.written_at,
+                0,
+                0,
+                Line {
+                    at: entry.written_at,
+                    node: format!("handset-{}", v.writer),
+                    text: format!("the user wrote {v}"),
+                },
+            ));
+            if let Some(t) = entry.forfeited_at {
+                lines.push((
+                    t,
+                    2,
+                    0,
+                    Line {
+                        at: t,
+                        node: format!("handset-{}", r.owner),
+                        text: format!(
+                            "{v} forfeited: saved, never synced, wiped by the user's own reset"
+                        ),
+                    },
+                ));
+            }
+        }
+    }
+    lines.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let last_copy = last_copy_sentence(output, fired, &lin, id);
+    let mut blamed: Vec<&FiredFault> = lin.faults.iter().filter_map(|f| fired.get(f)).collect();
+    blamed.sort_by_key(|f| (f.at, f.id));
+    let faults = if blamed.is_empty() {
+        "none".to_string()
+    } else {
+        blamed.iter().map(|f| f.phrase()).collect::<Vec<_>>().join(", ")
+    };
+    RecordExplanation {
+        faults,
+        record: record.to_string(),
+        verdict: verdict.clone(),
+        lines: lines.into_iter().map(|(.., l)| l).collect(),
+        at_check: at_check(output, id),
+        last_copy,
+    }
+}
+
+fn field_or(e: &Event, name: &str) -> String {
+    e.field(name).map_or_else(|| "?".into(), |v| v.to_string())
+}
+
+fn copy_end_text(
+    end: &CopyEnd,
+    fired: &BTreeMap<u32, FiredFault>,
+    left: usize,
+    last_of_version: bool,
+    by_refetch: bool,
+    copies: &Copies,
+) -> String {
+    let v = &end.version;
+    if end.cause == "superseded" {
+        return format!("copy of {v} superseded by a newer version");
+    }
+    let what = if left == 0 {
+        format!("the last copy of {v}")
+    } else if last_of_version {
+        format!("the last copy of {v} (older or newer versions remain)")
+    } else {
+        format!("the copy of {v}")
+    };
+    let how = cause_words(&end.cause, by_refetch);
+    let who = match end.fault.and_then(|f| fired.get(&f)) {
+        Some(f) => f.phrase(),
+        None => match end.fault {
+            Some(f) => format!("fault {f}"),
+            None => "no planned fault:".into(),
+        },
+    };
+    let left_text = if left == 0 {
+        "no copy left".to_string()
+    } else {
+        format!("left: {}", copies.where_left().join(", "))
+    };
+    format!("{who} {how} {what}; {left_text}")
+}
+
+fn cause_words(cause: &str, by_refetch: bool) -> String {
+    match cause {
+        "wiped" => "wiped".into(),
+        "device-lost" => "destroyed".into(),
+        "overwritten" if by_refetch => {
+            "led a cache re-fetch from the server to overwrite".into()
+        }
+        "overwritten" => "led the store to overwrite".into(),
+        "corrupted" => "corrupted".into(),
+        "unreadable" => "made unreadable".into(),
+        other => format!("ended ({other})"),
+    }
+}
+
+/// Words for a fault kind name: `factory-reset` is `reset`.
+pub fn fault_words(kind: &str) -> &str {
+    match kind {
+        "battery-pull" => "battery pull",
+        "factory-reset" => "reset",
+        "botched-upgrade" => "botched upgrade",
+        "node-crash" => "crash",
+        other => other,
+    }
+}
+
+fn fault_effect(kind: &str) -> &'static str {
+    match kind {
+        "battery-pull" => "the handset lost power and its unsynced writes",
+        "factory-reset" => "the user wiped the handset, which boots blank and restores from the server",
+        "botched-upgrade" => "every volume on the array destroyed, its databases down",
+        "node-crash" => "the node lost power and its unsynced writes",
+        _ => "see the fault table",
+    }
+}
+
+fn recovery_words(kind: &str) -> &str {
+    match kind {
+        "recover.restore" => "restored its store from the server",
+        "recover.reupload" => "re-uploaded its records to the server",
+        "recover.snapshot" => "restored the primary from the upgrade snapshot",
+        "recover.backup" => "restored the primary from the backup",
+        "operator.restore-failed" => "could not restore the primary",
+        "operator.rebuilt-empty" => "left the primary empty: nothing to restore from",
+        "operator.primary-intact" => "found the primary intact",
+        "operator.snapshot" => "took a snapshot before the upgrade",
+        "operator.rejected-rows" => "rejected rows that failed their checksum",
+        other => other,
+    }
+}
+
+/// `3d 04:12`: day, hour and minute.
+pub fn short_time(t: SimTime) -> String {
+    let s = t.as_millis() / 1000;
+    format!("{}d {:02}:{:02}", s / 86_400, (s / 3600) % 24, (s / 60) % 60)
+}
+
+fn last_copy_sentence(
+    output: &RunOutput,
+    fired: &BTreeMap<u32, FiredFault>,
+    lin: &RecordLineage,
+    id: Option<RecordId>,
+) -> String {
+    let record = &lin.record;
+    if let Some(LastCopy { acknowledged, end }) = lin.last_copy() {
+        let how = cause_words(&end.cause, refetched(output, end));
+        let what = if *acknowledged == end.version {
+            format!("the last copy of {record} {}", end.version)
+        } else {
+            format!(
+                "the last copy of {record} {}, the only place acknowledged {acknowledged} lived on",
+                end.version
+            )
+        };
+        let whr = format!("on {} at {}", end.store, short_time(end.at));
+        return match end.fault.and_then(|f| fired.get(&f)) {
+            Some(f) => format!("{} {how} {what} ({whr})", f.phrase()),
+            None => format!("{what} ended {whr}: {}, with no planned fault to blame", end.cause),
+        };
+    }
+    // No copy of an acknowledged version ended: it never had one, or one is
+    // still held somewhere the owner cannot read.
+    let Some(r) = id else {
+        return format!("no copy event explains {record}");
+    };
+    let latest = output.ledger.latest_promised(r);
+    let made: BTreeSet<String> = output
+        .trace
+        .events()
+        .iter()
+        .filter(|e| e.kind == kind::COPY_CREATED && e.str("record") == Some(record))
+        .filter_map(|e| e.str("version").map(str::to_string))
+        .collect();
+    for v in &latest {
+        if made.contains(&v.to_string()) {
+            continue;
+        }
+        let saved = output.ledger.get(r, *v).and_then(|e| e.saved_at.or(e.synced_at));
+        let owner = format!("handset-{}", r.owner);
+        let first_fault = saved.and_then(|t| {
+            fired
+                .values()
+                .filter(|f| f.target == owner && f.at >= t)
+                .min_by_key(|f| (f.at, f.id))
+        });
+        return match first_fault {
+            Some(f) => format!(
+                "{} came before any durable copy of {record} {v} was made (acknowledged at {})",
+                f.phrase(),
+                saved.map(short_time).unwrap_or_default()
+            ),
+            None => format!("{record} {v} was acknowledged but no durable copy of it was ever made"),
+        };
+    }
+    format!("every acknowledged version of {record} still has a copy; see the verdict")
+}
+
+fn refetched(output: &RunOutput, end: &CopyEnd) -> bool {
+    output
+        .trace
+        .events()
+        .iter()
+        .any(|e| e.kind == "cache.refetch" && e.at == end.at && e.node == end.node)
+}
+
+fn at_check(output: &RunOutput, id: Option<RecordId>) -> String {
+    let Some(r) = id else {
+        return "not a record id".into();
+    };
+    let fs = &output.final_state;
+    let latest = output.ledger.latest_promised(r);
+    let place = |name: String, view: Option<&Option<BTreeMap<RecordId, Row>>>| match view {
+        None | Some(None) => format!("{name} is not serving"),
+        Some(Some(m)) => match m.get(&r) {
+            None => format!("{name} serves no version of it"),
+            Some(row) => format!("{name} serves {}{}", row.version, stale(output, r, row.version, &latest)),
+        },
+    };
+    format!(
+        "at the check: {}; {}",
+        place(format!("handset-{}", r.owner), fs.handsets.get(&r.owner)),
+        place("the server".into(), fs.server.get(&r.owner))
+    )
+}
+
+fn stale(output: &RunOutput, r: RecordId, served: VersionId, latest: &[VersionId]) -> String {
+    let missing: Vec<String> = latest
+        .iter()
+        .filter(|l| !output.ledger.descends(r, served, **l))
+        .map(|l| l.to_string())
+        .collect();
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!(" (stale: {} was acknowledged)", missing.join(", "))
+    }
+}
+
+impl fmt::Display for Explanation {
+    /// The pretty form: per record a header, its lines, the state at the
+    /// check and how the last copy ended.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.records.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "{}: {} ({})", r.record, r.verdict.kind, r.verdict.detail)?;
+            for l in &r.lines {
+                writeln!(f, "  {}  {}: {}", l.at, l.node, l.text)?;
+            }
+            writeln!(f, "  {}", r.at_check)?;
+            writeln!(f, "  faults that ended its copies: {}", r.faults)?;
+            writeln!(f, "  last copy: {}", r.last_copy)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_filter_matches_the_node_and_its_stores_only() {
+        let f = Filter {
+            node: Some("handset-1".into()),
+            record: None,
+        };
+        assert!(f.node_matches("handset-1"));
+        assert!(f.node_matches("handset-1/flash"));
+        assert!(!f.node_matches("handset-10/flash"));
+        assert!(!f.node_matches("array-a/primary"));
+        assert!(Filter::default().node_matches("anything"));
+    }
+
+    #[test]
+    fn handset_of_reads_nodes_and_stores() {
+        assert_eq!(handset_of("handset-17/flash"), Some(17));
+        assert_eq!(handset_of("handset-3"), Some(3));
+        assert_eq!(handset_of("array-a/primary"), None);
+    }
+
+    #[test]
+    fn short_time_is_day_hour_minute() {
+        let t = SimTime::from_millis(((3 * 24 + 4) * 3600 + 12 * 60 + 5) * 1000);
+        assert_eq!(short_time(t), "3d 04:12");
+    }
+}

@@ -1,0 +1,405 @@
+//! The fault injector: applies one planned fault to the running system.
+//!
+//! Each fault kind of `models::fault` maps to engine actions on hosts and
+//! disks: power loss, wipes, device replacement, disk faults. What is left
+//! open by the plan (which live sector, how far a write is misdirected) is
+//! resolved here from the fault's own resolve seed, and the resolution goes
+//! into the trace (`fault.resolved`). The injector never looks at what a
+//! design does; it returns the follow-ups a fault sets in motion (reboots,
+//! an array coming back), which the world schedules.
+
+use crate::topology;
+use models::fault::Fault;
+use models::ledger::LedgerHandle;
+use models::msg::Input;
+use models::node::Node;
+use rand::RngExt;
+use sim::disk::{CrashMode, DiskFault};
+use sim::fields;
+use sim::host::{lock_disk, Addr, Boot, Cluster, DiskHandle};
+use sim::lineage::{EndCause, Lineage};
+use sim::plan::PlannedFault;
+use sim::time::SimTime;
+use sim::trace::kind;
+use std::time::Duration;
+
+/// A volume: a disk that belongs to a node and lives in a failure domain.
+#[derive(Clone)]
+pub struct Volume {
+    /// The device's name in the trace (`array-a/primary`, `handset-3/flash`).
+    pub device: String,
+    /// The failure domain (`array-a`, `array-b`, `handset-3`).
+    pub domain: String,
+    /// The disk.
+    pub disk: DiskHandle,
+    /// The node that uses it.
+    pub node: Addr,
+    /// The node's name.
+    pub node_name: String,
+}
+
+/// What a fault sets in motion, for the world to schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FollowUp {
+    /// Boot the node (a crash boot) at the given time.
+    Reboot {
+        /// The node.
+        addr: Addr,
+        /// When.
+        at: SimTime,
+    },
+    /// The array's storage is back: boot its nodes and tell the operator.
+    StorageBack {
+        /// The array (failure domain).
+        array: String,
+        /// The fault that took it away.
+        fault: u32,
+        /// The nodes to boot.
+        nodes: Vec<Addr>,
+        /// When.
+        at: SimTime,
+    },
+    /// Space is freed on a full disk.
+    FreeSpace {
+        /// The volume's device name.
+        device: String,
+        /// When.
+        at: SimTime,
+    },
+}
+
+/// Applies planned faults to one run's cluster.
+pub struct Injector<'a> {
+    /// The cluster.
+    pub cluster: &'a Cluster<Node>,
+    /// The ghost ledger (resets forfeit unsynced versions).
+    pub ledger: &'a LedgerHandle,
+    /// Every volume, databases first, then handsets in order.
+    pub volumes: &'a [Volume],
+    /// The number of handsets.
+    pub handsets: u32,
+    /// The operator, told when storage comes back.
+    pub operator: Addr,
+}
+
+impl Injector<'_> {
+    fn lineage(&self) -> &Lineage {
+        self.cluster.lineage()
+    }
+
+    fn now(&self) -> SimTime {
+        self.cluster.clock().now()
+    }
+
+    fn emit(&self, node: &str, kind: &'static str, fields: Vec<(&'static str, sim::trace::Value)>) {
+        self.cluster.tracer().emit(self.now(), node, kind, fields);
+    }
+
+    /// The volume a node uses, by node name.
+    fn volume_of(&self, node: &str) -> Option<&Volume> {
+        self.volumes.iter().find(|v| v.node_name == node)
+    }
+
+    /// The volume with device name `device`.
+    pub fn volume(&self, device: &str) -> Option<&Volume> {
+        self.volumes.iter().find(|v| v.device == device)
+    }
+
+    /// The handset index of node `addr`, if it is a handset.
+    fn user_of(&self, addr: Addr) -> Option<u32> {
+        addr.0.checked_sub(4).filter(|u| *u < self.handsets)
+    }
+
+    /// Applies `f` now, and returns what it sets in motion.
+    pub fn apply(&self, f: &PlannedFault<Fault>) -> Vec<FollowUp> {
+        let target = f.target.as_str();
+        let is_array = [topology::ARRAY_A, topology::ARRAY_B].contains(&target);
+        let node = self.cluster.addr_of(target);
+        if node.is_none() && !is_array {
+            self.emit(
+                target,
+                kind::FAULT_SKIPPED,
+                fields!["fault" => f.id, "why" => "no such target"],
+            );
+            return Vec::new();
+        }
+        self.emit(
+            target,
+            kind::FAULT_FIRED,
+            fields!["fault" => f.id, "fault_kind" => f.kind.name()],
+        );
+        let later = |ms: u64| self.now().after(Duration::from_millis(ms));
+        match (&f.kind, node) {
+            (Fault::BotchedUpgrade { downtime_ms, .. }, _) if is_array => {
+                let nodes = self.destroy_domain(target, f.id);
+                vec![FollowUp::StorageBack {
+                    array: target.to_string(),
+                    fault: f.id,
+                    nodes,
+                    at: later(*downtime_ms),
+                }]
+            }
+            (Fault::BatteryPull { down_for_ms } | Fault::NodeCrash { down_for_ms }, Some(addr)) => {
+                self.power_loss(
+                    addr,
+                    target,
+                    f.id,
+                    CrashMode::DropUnsynced,
+                    later(*down_for_ms),
+                )
+            }
+            (Fault::TornWrite { down_for_ms }, Some(addr)) => {
+                let mode = CrashMode::Tear {
+                    seed: f.resolve_seed,
+                };
+                self.power_loss(addr, target, f.id, mode, later(*down_for_ms))
+            }
+            (Fault::FactoryReset, Some(addr)) if self.user_of(addr).is_some() => {
+                self.replace_handset(addr, target, f.id, EndCause::Wiped, "factory reset");
+                Vec::new()
+            }
+            (Fault::DeviceLoss { down_for_ms }, Some(addr)) => {
+                self.lose_volume(addr, target, f.id, later(*down_for_ms))
+            }
+            (Fault::DiskFull { for_ms }, Some(_)) => {
+                self.disk_fault(f, target).map_or_else(Vec::new, |device| {
+                    vec![FollowUp::FreeSpace {
+                        device,
+                        at: later(*for_ms),
+                    }]
+                })
+            }
+            (
+                Fault::BitRot
+                | Fault::LatentSectorError
+                | Fault::LostWrite
+                | Fault::MisdirectedWrite
+                | Fault::SyncFailure,
+                Some(_),
+            ) => {
+                self.disk_fault(f, target);
+                Vec::new()
+            }
+            _ => {
+                self.emit(
+                    target,
+                    kind::FAULT_SKIPPED,
+                    fields!["fault" => f.id, "why" => "kind does not apply to target"],
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// Power loss of a node; it reboots at `back`.
+    fn power_loss(
+        &self,
+        addr: Addr,
+        node: &str,
+        fault: u32,
+        mode: CrashMode,
+        back: SimTime,
+    ) -> Vec<FollowUp> {
+        if !self.cluster.is_up(addr) {
+            self.emit(
+                node,
+                kind::FAULT_SKIPPED,
+                fields!["fault" => fault, "why" => "already down"],
+            );
+            return Vec::new();
+        }
+        let stake = self.cluster.with_machine(addr, Node::at_stake).unwrap_or(0);
+        self.lineage().set_blame(node, Some(fault));
+        let lost = self.cluster.crash(addr, mode, Some(fault));
+        if stake > 0 || lost.torn > 0 {
+            self.lineage().mark_effective(
+                self.now(),
+                node,
+                fault,
+                "aborted a sync, dropped or tore acknowledged writes",
+            );
+        }
+        vec![FollowUp::Reboot { addr, at: back }]
+    }
+
+    /// A handset's flash is wiped or replaced by its user: saved versions
+    /// it never synced are forfeited; it boots blank and restores.
+    fn replace_handset(&self, addr: Addr, node: &str, fault: u32, cause: EndCause, why: &str) {
+        let Some(user) = self.user_of(addr) else {
+            return;
+        };
+        let now = self.now();
+        let forfeited = self.ledger.forfeit_unsynced(user, now);
+        if forfeited > 0 {
+            self.emit(node, "ack.forfeited", fields!["versions" => forfeited]);
+        }
+        self.lineage().set_blame(node, Some(fault));
+        self.cluster
+            .crash(addr, CrashMode::DropUnsynced, Some(fault));
+        let flash = &self
+            .volumes
+            .iter()
+            .find(|v| v.node == addr)
+            .expect("handsets have flash");
+        lock_disk(&flash.disk).replace_blank();
+        self.emit(
+            &flash.device,
+            kind::DISK_REPLACED,
+            fields!["device" => &flash.device, "fault" => fault, "why" => why],
+        );
+        let ended =
+            self.lineage()
+                .store_ended(now, &flash.device, &flash.device, cause, Some(fault));
+        if !ended.is_empty() {
+            self.lineage()
+                .mark_effective(now, node, fault, "wiped copies");
+        }
+        self.cluster.boot(addr, Boot::Clean, false);
+    }
+
+    /// Every volume of the failure domain is destroyed; its nodes go down.
+    fn destroy_domain(&self, domain: &str, fault: u32) -> Vec<Addr> {
+        let mut nodes = Vec::new();
+        for v in self.volumes.iter().filter(|v| v.domain == domain) {
+            self.lineage().set_blame(&v.node_name, Some(fault));
+            self.cluster
+                .crash(v.node, CrashMode::DropUnsynced, Some(fault));
+            self.cluster.lose_device(&v.device, &v.disk, Some(fault));
+            nodes.push(v.node);
+        }
+        nodes
+    }
+
+    /// One volume is lost: a handset is replaced (its user forfeits what
+    /// never synced); a database node comes back blank at `back`.
+    fn lose_volume(&self, addr: Addr, node: &str, fault: u32, back: SimTime) -> Vec<FollowUp> {
+        if self.user_of(addr).is_some() {
+            self.replace_handset(
+                addr,
+                node,
+                fault,
+                EndCause::DeviceLost,
+                "device lost: handset replaced",
+            );
+            return Vec::new();
+        }
+        let Some(v) = self.volume_of(node) else {
+            self.emit(
+                node,
+                kind::FAULT_SKIPPED,
+                fields!["fault" => fault, "why" => "node has no volume"],
+            );
+            return Vec::new();
+        };
+        self.lineage().set_blame(node, Some(fault));
+        self.cluster
+            .crash(addr, CrashMode::DropUnsynced, Some(fault));
+        self.cluster.lose_device(&v.device, &v.disk, Some(fault));
+        vec![FollowUp::StorageBack {
+            array: v.domain.clone(),
+            fault,
+            nodes: vec![addr],
+            at: back,
+        }]
+    }
+
+    /// A disk fault on the target node's volume, resolved now from the
+    /// fault's resolve seed. Returns the device it landed on.
+    fn disk_fault(&self, f: &PlannedFault<Fault>, node: &str) -> Option<String> {
+        let Some(v) = self.volume_of(node) else {
+            self.emit(
+                node,
+                kind::FAULT_SKIPPED,
+                fields!["fault" => f.id, "why" => "node has no volume"],
+            );
+            return None;
+        };
+        let mut rng = sim::rng::from_seed(f.resolve_seed);
+        // Faults land on sectors that hold data the node serves, so that
+        // they are effective; a node that is down falls back to any
+        // written sector.
+        let serving = self
+            .cluster
+            .with_machine(v.node, Node::live_sectors)
+            .unwrap_or_default();
+        let mut disk = lock_disk(&v.disk);
+        let live = if serving.is_empty() {
+            disk.live_sectors()
+        } else {
+            serving
+        };
+        let mut resolution = fields!["fault" => f.id, "device" => &v.device];
+        let fault = match f.kind {
+            Fault::BitRot | Fault::LatentSectorError => {
+                if live.is_empty() {
+                    drop(disk);
+                    self.emit(
+                        node,
+                        kind::FAULT_SKIPPED,
+                        fields!["fault" => f.id, "why" => "no live sector"],
+                    );
+                    return None;
+                }
+                let sector = live[rng.random_range(0..live.len())];
+                resolution.push(("sector", sector.into()));
+                if f.kind == Fault::BitRot {
+                    DiskFault::BitRot {
+                        sector,
+                        seed: rng.random(),
+                    }
+                } else {
+                    DiskFault::LatentSectorError { sector }
+                }
+            }
+            Fault::LostWrite => DiskFault::LostWrite,
+            Fault::SyncFailure => DiskFault::SyncFailure,
+            Fault::MisdirectedWrite => {
+                let offset: i64 =
+                    if rng.random_bool(0.5) { 1 } else { -1 } * rng.random_range(1..=4);
+                resolution.push(("offset", (offset.unsigned_abs()).into()));
+                resolution.push((
+                    "direction",
+                    if offset > 0 { "forward" } else { "back" }.into(),
+                ));
+                DiskFault::MisdirectedWrite { offset }
+            }
+            Fault::DiskFull { .. } => {
+                let free: u64 = rng.random_range(0..4);
+                resolution.push(("free_sectors", free.into()));
+                DiskFault::DiskFull { free_sectors: free }
+            }
+            _ => unreachable!("only disk faults come here"),
+        };
+        let effect = disk.inject(fault);
+        drop(disk);
+        self.emit(node, kind::FAULT_RESOLVED, resolution);
+        self.lineage().set_blame(node, Some(f.id));
+        self.cluster
+            .trace_disk_effect(self.now(), &v.device, &effect, Some(f.id));
+        Some(v.device.clone())
+    }
+
+    /// Space is freed on a full disk.
+    pub fn free_space(&self, device: &str) {
+        if let Some(v) = self.volume(device) {
+            lock_disk(&v.disk).inject(DiskFault::DiskFull {
+                free_sectors: u64::MAX,
+            });
+            self.emit(device, "disk.space-freed", vec![]);
+        }
+    }
+
+    /// Storage of `array` is back: its nodes boot and the operator checks.
+    pub fn storage_back(&self, array: &str, fault: u32, nodes: &[Addr]) {
+        self.emit(array, "storage.back", fields!["fault" => fault]);
+        for addr in nodes {
+            self.cluster.boot(*addr, Boot::Crash, false);
+        }
+        self.cluster.input(
+            self.operator,
+            Input::StorageBack {
+                array: array.to_string(),
+            },
+        );
+    }
+}

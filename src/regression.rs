@@ -1,0 +1,478 @@
+//! Regression cases: a shrunk failing run, saved with everything it is made
+//! of, so that it keeps stating the same faults on the same targets when
+//! the code or a dependency changes.
+//!
+//! A regression file (`scenarios/regressions/NAME.toml`) is its own format,
+//! not a scenario file: top-level `design`, `seed`, `from`, `faults` (the
+//! explicit plan, one inline table per fault), then `[expect]`,
+//! `[[workload]]` (the explicit edits of each handset) and `[scenario]`, a
+//! full scenario document (topology, run, workload rates, system, faults,
+//! design) read with [`Scenario::from_str`]. The plan and workload in the
+//! file are what runs; the scenario's own fault and edit rates are kept for
+//! reference only. The seed still drives madsim's draws (scheduling,
+//! latency), which may shift between versions; the case does not depend on
+//! the seed reproducing its old trace, only on its expectation.
+//!
+//! The expectation ([`Expect`]): on `design`, the run has the verdict
+//! `verdict` on `record`; on each design in `keeps`, the promise holds; and
+//! with any one fault removed, the verdict on `record` is gone.
+//! [`Regression::check`] runs exactly that, and `cargo test` runs it for
+//! every file in [`DIR`].
+
+use crate::checker::VERDICT_KINDS;
+use crate::runner::Case;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::shrink::{run_candidate, Candidate, Shrunk, Target};
+use models::design::Design;
+use models::fault::Fault;
+use models::workload::{HandsetWorkload, Workload};
+use serde::{Deserialize, Serialize};
+use sim::plan::{Plan, PlannedFault};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Where regression files live, relative to the workspace root.
+pub const DIR: &str = "scenarios/regressions";
+
+/// What a regression case must show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The verdict kind the run must have on `record` under the case's design.
+    pub verdict: String,
+    /// The record (`u0/contact-1`), or the handset for `liveness`.
+    pub record: String,
+    /// Design presets on which the case must keep the promise.
+    #[serde(default)]
+    pub keeps: Vec<String>,
+}
+
+impl Expect {
+    /// The verdict as a shrink target.
+    pub fn target(&self) -> Target {
+        Target {
+            kind: self.verdict.clone(),
+            subject: self.record.clone(),
+        }
+    }
+}
+
+/// The file as written.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    design: String,
+    seed: u64,
+    #[serde(default)]
+    from: String,
+    faults: Vec<PlannedFault<Fault>>,
+    expect: Expect,
+    #[serde(default)]
+    workload: Vec<HandsetWorkload>,
+    scenario: toml::Table,
+}
+
+/// A loaded regression case.
+#[derive(Clone, Debug)]
+pub struct Regression {
+    /// Where it was read from (or will be written to).
+    pub path: String,
+    /// The design preset it fails on.
+    pub design: String,
+    /// The seed of madsim's draws.
+    pub seed: u64,
+    /// Where it came from, in words (the shrink that made it).
+    pub from: String,
+    /// The explicit plan.
+    pub plan: Plan<Fault>,
+    /// The explicit workload.
+    pub workload: Workload,
+    /// What it must show.
+    pub expect: Expect,
+    /// The embedded scenario (overrides applied).
+    pub scenario: Scenario,
+}
+
+/// Why a regression file could not be used. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum RegressionError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a well-formed regression file.
+    #[error("{path}: {message}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// Its `[scenario]` table is not a valid scenario.
+    #[error("{path}: in [scenario] (line numbers count from its first key): {source}")]
+    Scenario {
+        /// The file.
+        path: String,
+        /// The scenario error.
+        source: ScenarioError,
+    },
+    /// The file could not be written.
+    #[error("{path}: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Whether `spec` names a regression file rather than a scenario: a file
+/// whose TOML has top-level `faults` and `scenario` keys (a scenario file
+/// refuses both).
+pub fn is_regression_file(spec: &str) -> bool {
+    let path = Path::new(spec);
+    if !path.is_file() {
+        return false;
+    }
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("scenario") && t.contains_key("faults"))
+}
+
+/// The regression files in `dir`, sorted by name.
+pub fn files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+impl Regression {
+    /// Reads the regression file `path` and applies `overrides` to its
+    /// scenario.
+    pub fn load(path: &str, overrides: &[String]) -> Result<Self, RegressionError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RegressionError::Read {
+            path: path.to_string(),
+            source,
+        })?;
+        Self::parse(path, &text, overrides)
+    }
+
+    /// Parses `text` as the regression file `path`.
+    pub fn parse(path: &str, text: &str, overrides: &[String]) -> Result<Self, RegressionError> {
+        let bad = |message: String| RegressionError::Malformed {
+            path: path.to_string(),
+            message,
+        };
+        let file: FileToml = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let msg = e.message().trim().to_string();
+            bad(match line {
+                Some(l) => format!("line {l}: {msg}"),
+                None => msg,
+            })
+        })?;
+        let scenario_text = toml::to_string(&file.scenario)
+            .map_err(|e| bad(format!("[scenario]: {e}")))?;
+        let scenario = Scenario::from_str(&format!("{path} [scenario]"), &scenario_text, overrides)
+            .map_err(|source| RegressionError::Scenario {
+                path: path.to_string(),
+                source,
+            })?;
+        if Design::preset(&file.design).is_none() {
+            return Err(bad(format!(
+                "key `design`: unknown design {:?}, expected one of {}",
+                file.design,
+                Design::PRESETS.join(", ")
+            )));
+        }
+        for k in &file.expect.keeps {
+            if Design::preset(k).is_none() {
+                return Err(bad(format!(
+                    "key `expect.keeps`: unknown design {k:?}, expected one of {}",
+                    Design::PRESETS.join(", ")
+                )));
+            }
+        }
+        if !VERDICT_KINDS.contains(&file.expect.verdict.as_str()) {
+            return Err(bad(format!(
+                "key `expect.verdict`: unknown verdict {:?}, expected one of {}",
+                file.expect.verdict,
+                VERDICT_KINDS.join(", ")
+            )));
+        }
+        let handsets = scenario.topology.handsets;
+        let subject_handset = file.expect.target().handset().ok_or_else(|| {
+            bad(format!(
+                "key `expect.record`: {:?} is neither a record (u0/contact-1) nor a handset (handset-0)",
+                file.expect.record
+            ))
+        })?;
+        if subject_handset >= handsets {
+            return Err(bad(format!(
+                "key `expect.record`: {} belongs to handset-{subject_handset}, but the topology has {handsets} handsets",
+                file.expect.record
+            )));
+        }
+        let mut ids = BTreeSet::new();
+        for (i, f) in file.faults.iter().enumerate() {
+            if !ids.insert(f.id) {
+                return Err(bad(format!("key `faults.{i}.id`: fault id {} appears twice", f.id)));
+            }
+            if let Some(h) = crate::explain::handset_of(&f.target) {
+                if h >= handsets {
+                    return Err(bad(format!(
+                        "key `faults.{i}.target`: handset-{h} is outside the topology ({handsets} handsets)"
+                    )));
+                }
+            }
+        }
+        for (i, hw) in file.workload.iter().enumerate() {
+            if hw.handset >= handsets {
+                return Err(bad(format!(
+                    "key `workload.{i}.handset`: handset {} is outside the topology ({handsets} handsets)",
+                    hw.handset
+                )));
+            }
+        }
+        Ok(Regression {
+            path: path.to_string(),
+            design: file.design,
+            seed: file.seed,
+            from: file.from,
+            plan: Plan::new(file.faults),
+            workload: Workload {
+                handsets: file.workload,
+            },
+            expect: file.expect,
+            scenario,
+        })
+    }
+
+    /// The case this regression runs under `design` (default: its own).
+    pub fn case(&self, design: Option<&str>) -> Result<Case, RegressionError> {
+        let name = design.unwrap_or(&self.design);
+        let knobs = self
+            .scenario
+            .design(Some(name))
+            .map_err(|e| RegressionError::Malformed {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Case {
+            spec: self.path.clone(),
+            scenario: self.scenario.clone(),
+            design_arg: Some(name.to_string()),
+            design: knobs,
+            overrides: Vec::new(),
+            plan: Some((self.path.clone(), self.plan.clone())),
+            workload: Some(self.workload.clone()),
+        })
+    }
+
+    /// The candidate (topology, plan, workload) the file states.
+    pub fn candidate(&self) -> Candidate {
+        Candidate {
+            handsets: self.scenario.topology.handsets,
+            plan: self.plan.clone(),
+            workload: self.workload.clone(),
+        }
+    }
+
+    /// The command that replays this case.
+    pub fn replay_command(&self) -> String {
+        format!("cargo run --release -- replay {}", self.path)
+    }
+
+    /// The regression of a shrink: `shrunk` saved as `path`, its seed and
+    /// design, expecting its target verdict and the promise kept on each
+    /// design of `keeps`. `from` says where it came from.
+    pub fn of_shrunk(path: &str, shrunk: &Shrunk, design: &str, from: String, keeps: Vec<String>) -> Self {
+        Regression {
+            path: path.to_string(),
+            design: design.to_string(),
+            seed: shrunk.seed,
+            from,
+            plan: shrunk.shrunk.plan.clone(),
+            workload: shrunk.shrunk.workload.clone(),
+            expect: Expect {
+                verdict: shrunk.target.kind.clone(),
+                record: shrunk.target.subject.clone(),
+                keeps,
+            },
+            scenario: shrunk.case.scenario.clone(),
+        }
+    }
+
+    /// The file's text: comments saying how to replay it, then the keys.
+    pub fn to_toml(&self) -> Result<String, RegressionError> {
+        let err = |e: String| RegressionError::Write {
+            path: self.path.clone(),
+            message: e,
+        };
+        let mut s = String::new();
+        s.push_str(&format!(
+            "# lastcopy regression case, written by `lastcopy shrink --save`.\n\
+             # Replay: {}\n\
+             # `cargo test` checks the expectation (tests/regressions.rs): the verdict\n\
+             # below on `design`; the promise kept on each design of `expect.keeps`; and\n\
+             # the verdict gone when any one fault is removed. The faults and workload\n\
+             # below are what runs; the scenario's own rates are kept for reference.\n\n",
+            self.replay_command()
+        ));
+        s.push_str(&format!("design = {}\n", inline_value(&self.design).map_err(err)?));
+        s.push_str(&format!("seed = {}\n", self.seed));
+        s.push_str(&format!("from = {}\n\n", inline_value(&self.from).map_err(err)?));
+        s.push_str("# The faults, in firing order; `at` is in simulated milliseconds.\nfaults = [\n");
+        for f in &self.plan.faults {
+            s.push_str(&format!(
+                "  {},  # {} {} {}\n",
+                inline_value(f).map_err(err)?,
+                f.at,
+                f.target,
+                f.kind.name()
+            ));
+        }
+        s.push_str("]\n\n[expect]\n");
+        s.push_str(&format!("verdict = {}\n", inline_value(&self.expect.verdict).map_err(err)?));
+        s.push_str(&format!("record = {}\n", inline_value(&self.expect.record).map_err(err)?));
+        s.push_str(&format!("keeps = {}\n", inline_value(&self.expect.keeps).map_err(err)?));
+        for hw in &self.workload.handsets {
+            s.push_str(&format!("\n[[workload]]\nhandset = {}\nedits = [\n", hw.handset));
+            for e in &hw.edits {
+                s.push_str(&format!("  {},  # {}\n", inline_value(e).map_err(err)?, e.at));
+            }
+            s.push_str("]\n");
+        }
+        let mut scenario = toml::Table::try_from(&self.scenario).map_err(|e| err(e.to_string()))?;
+        scenario.remove("expect");
+        scenario.remove("test");
+        let mut outer = toml::Table::new();
+        outer.insert("scenario".into(), toml::Value::Table(scenario));
+        s.push('\n');
+        s.push_str(&toml::to_string(&outer).map_err(|e| err(e.to_string()))?);
+        Ok(s)
+    }
+
+    /// Writes the file to `dest` (its `path` as seen from the workspace
+    /// root), refusing to replace one unless `force`. What is written is
+    /// read back first and must be the same case.
+    pub fn save(&self, dest: &Path, force: bool) -> Result<(), RegressionError> {
+        let err = |message: String| RegressionError::Write {
+            path: self.path.clone(),
+            message,
+        };
+        let text = self.to_toml()?;
+        let back = Regression::parse(&self.path, &text, &[])?;
+        if back.plan != self.plan || back.workload != self.workload || back.expect != self.expect {
+            return Err(err("the file would not read back as the same case".into()));
+        }
+        if dest.exists() && !force {
+            return Err(err("already exists (pass --force to replace it)".into()));
+        }
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        }
+        std::fs::write(dest, text).map_err(|e| err(e.to_string()))
+    }
+
+    /// Checks the expectation: the verdict on its design, the promise on
+    /// each design of `keeps`, and the verdict gone with any one fault
+    /// removed. Returns one line per check that passed, or every failed
+    /// check, each naming the file.
+    pub fn check(&self) -> Result<Vec<String>, Vec<String>> {
+        let target = self.expect.target();
+        let mut ok = Vec::new();
+        let mut failed = Vec::new();
+        let path = &self.path;
+        let case = match self.case(None) {
+            Ok(c) => c,
+            Err(e) => return Err(vec![e.to_string()]),
+        };
+        let cand = self.candidate();
+        let run = run_candidate(&case, &cand, self.seed);
+        if target.holds(&run.outcome.verdicts) {
+            ok.push(format!("{path}: `{target}` on {}", self.design));
+        } else {
+            failed.push(format!(
+                "{path}: expected `{target}` on {}, got: {}",
+                self.design,
+                verdict_list(&run.outcome.verdicts)
+            ));
+        }
+        for d in &self.expect.keeps {
+            let case = match self.case(Some(d)) {
+                Ok(c) => c,
+                Err(e) => return Err(vec![e.to_string()]),
+            };
+            let run = run_candidate(&case, &cand, self.seed);
+            if run.outcome.kept_promise() {
+                ok.push(format!("{path}: promise kept on {d}"));
+            } else {
+                failed.push(format!(
+                    "{path}: expected the promise kept on {d}, got: {}",
+                    verdict_list(&run.outcome.verdicts)
+                ));
+            }
+        }
+        for f in &self.plan.faults {
+            let without = Candidate {
+                plan: self.plan.without(f.id),
+                ..cand.clone()
+            };
+            let run = run_candidate(&case, &without, self.seed);
+            if target.holds(&run.outcome.verdicts) {
+                failed.push(format!(
+                    "{path}: `{target}` still happens without fault {} ({} {}): the case is not 1-minimal",
+                    f.id,
+                    f.target,
+                    f.kind.name()
+                ));
+            } else {
+                ok.push(format!(
+                    "{path}: without fault {} ({} {}): no `{target}`{}",
+                    f.id,
+                    f.target,
+                    f.kind.name(),
+                    if run.outcome.kept_promise() {
+                        ", promise kept".to_string()
+                    } else {
+                        format!(" (other verdicts: {})", verdict_list(&run.outcome.verdicts))
+                    }
+                ));
+            }
+        }
+        if failed.is_empty() {
+            Ok(ok)
+        } else {
+            Err(failed)
+        }
+    }
+}
+
+fn verdict_list(v: &[sim::outcome::Verdict]) -> String {
+    if v.is_empty() {
+        return "promise kept".into();
+    }
+    v.iter()
+        .map(|v| format!("{} {}", v.kind, v.subject))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One value as inline TOML: `{ a = 1, b = "x" }`.
+fn inline_value<T: Serialize>(v: &T) -> Result<String, String> {
+    let mut out = String::new();
+    v.serialize(toml::ser::ValueSerializer::new(&mut out))
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}

@@ -1,0 +1,32 @@
+//! Every catalogue scenario states, per design, whether it must keep the
+//! promise or is expected to break it; `cargo test` checks each statement
+//! over the scenario's `[test] seeds` (times `LASTCOPY_SWEEP`).
+
+mod common;
+
+use lastcopy::runner::Summary;
+use lastcopy::scenario::{Expectation, Scenario, CATALOGUE};
+
+#[test]
+fn every_catalogue_expectation_holds() {
+    let mut failures = Vec::new();
+    for (name, _) in CATALOGUE {
+        let scenario = Scenario::load(name, &[]).expect("catalogue scenarios load");
+        let seeds = common::sweep(u64::from(scenario.test.seeds));
+        for (design, expectation) in &scenario.expect {
+            let case = common::case(name, design, &[]);
+            let outcomes = case.sweep(0..seeds, common::jobs());
+            let s = Summary::of(&outcomes);
+            let holds = match expectation {
+                Expectation::Keeps => s.failed == 0,
+                Expectation::Breaks { min_share } => s.failed as f64 >= min_share * seeds as f64,
+            };
+            if !holds {
+                let first = outcomes.iter().find(|o| o.kept_promise() == matches!(expectation, Expectation::Keeps));
+                let replay = first.map(|o| case.replay_command(o.seed)).unwrap_or_default();
+                failures.push(format!("{name} / {design}: expected {expectation:?}, got {s}; e.g. {replay}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
