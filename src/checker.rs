@@ -255,7 +255,12 @@ mod tests {
         l
     }
 
-    fn run(ledger: &LedgerHandle, handset: Option<Row>, server: Option<Row>, converged: bool) -> RunOutput {
+    fn run(
+        ledger: &LedgerHandle,
+        handset: Option<Row>,
+        server: Option<Row>,
+        converged: bool,
+    ) -> RunOutput {
         let view = |row: Option<Row>| Some(row.into_iter().map(|r| (r.record, r)).collect());
         let final_state = FinalState {
             handsets: [(0, view(handset))].into_iter().collect(),
@@ -293,7 +298,10 @@ mod tests {
     #[test]
     fn an_older_version_served_is_rolled_back() {
         let old = Row::new(R, v(1), None);
-        assert_eq!(kinds(&run(&ledger(), Some(old.clone()), Some(old), true)), ["rolled-back"]);
+        assert_eq!(
+            kinds(&run(&ledger(), Some(old.clone()), Some(old), true)),
+            ["rolled-back"]
+        );
     }
 
     #[test]
@@ -301,7 +309,10 @@ mod tests {
         let mut bad = Row::new(R, v(2), Some(v(1)));
         bad.content[3] ^= 0x40;
         let good = Row::new(R, v(2), Some(v(1)));
-        assert_eq!(kinds(&run(&ledger(), Some(good), Some(bad), true)), ["corrupted"]);
+        assert_eq!(
+            kinds(&run(&ledger(), Some(good), Some(bad), true)),
+            ["corrupted"]
+        );
     }
 
     #[test]

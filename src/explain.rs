@@ -13,6 +13,7 @@
 //! iteration, so the same run always explains the same way.
 
 use crate::world::RunOutput;
+use models::fault::FAULT_TABLE;
 use models::record::{RecordId, Row, VersionId};
 use serde::Serialize;
 use sim::outcome::Verdict;
@@ -46,9 +47,10 @@ impl Filter {
     /// matches the node filter, and its `record` (if the record filter is
     /// set) is that record.
     pub fn event_matches(&self, e: &Event) -> bool {
-        let node_ok = self.node.as_deref().is_none_or(|n| {
-            concerns(&e.node, n) || e.str("store").is_some_and(|s| concerns(s, n))
-        });
+        let node_ok = self
+            .node
+            .as_deref()
+            .is_none_or(|n| concerns(&e.node, n) || e.str("store").is_some_and(|s| concerns(s, n)));
         let record_ok = self
             .record
             .as_deref()
@@ -111,7 +113,11 @@ impl FiredFault {
 /// The faults that fired in `trace`, by plan id.
 pub fn fired_faults(trace: &Trace) -> BTreeMap<u32, FiredFault> {
     let mut out = BTreeMap::new();
-    for e in trace.events().iter().filter(|e| e.kind == kind::FAULT_FIRED) {
+    for e in trace
+        .events()
+        .iter()
+        .filter(|e| e.kind == kind::FAULT_FIRED)
+    {
         let Some(id) = e.field("fault").and_then(|v| v.as_u64()) else {
             continue;
         };
@@ -251,7 +257,9 @@ pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
         })
         .collect();
     for e in &events {
-        let Some(store) = e.str("store") else { continue };
+        let Some(store) = e.str("store") else {
+            continue;
+        };
         l.stores.insert(store.to_string());
         l.nodes.insert(e.node.clone());
         l.handsets.extend(handset_of(store));
@@ -362,9 +370,8 @@ fn explain_record(
     let owner = id.map(|r| format!("handset-{}", r.owner));
     let lin = lineage(output, record);
     let server_side = lin.stores.iter().any(|s| handset_of(s).is_none());
-    let relevant_fault = |f: u32| {
-        lin.faults.contains(&f) || fired.get(&f).map(|x| &x.target) == owner.as_ref()
-    };
+    let relevant_fault =
+        |f: u32| lin.faults.contains(&f) || fired.get(&f).map(|x| &x.target) == owner.as_ref();
     let is_owner = |node: &str| owner.as_deref() == Some(node);
 
     // (time, class, index, line): class orders ledger lines around trace
@@ -535,14 +542,18 @@ fn explain_record(
             }
         }
     }
-    lines.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    lines.sort_by_key(|a| (a.0, a.1, a.2));
     let last_copy = last_copy_sentence(output, fired, &lin, id);
     let mut blamed: Vec<&FiredFault> = lin.faults.iter().filter_map(|f| fired.get(f)).collect();
     blamed.sort_by_key(|f| (f.at, f.id));
     let faults = if blamed.is_empty() {
         "none".to_string()
     } else {
-        blamed.iter().map(|f| f.phrase()).collect::<Vec<_>>().join(", ")
+        blamed
+            .iter()
+            .map(|f| f.phrase())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     RecordExplanation {
         faults,
@@ -597,9 +608,7 @@ fn cause_words(cause: &str, by_refetch: bool) -> String {
     match cause {
         "wiped" => "wiped".into(),
         "device-lost" => "destroyed".into(),
-        "overwritten" if by_refetch => {
-            "led a cache re-fetch from the server to overwrite".into()
-        }
+        "overwritten" if by_refetch => "led a cache re-fetch from the server to overwrite".into(),
         "overwritten" => "led the store to overwrite".into(),
         "corrupted" => "corrupted".into(),
         "unreadable" => "made unreadable".into(),
@@ -607,24 +616,32 @@ fn cause_words(cause: &str, by_refetch: bool) -> String {
     }
 }
 
-/// Words for a fault kind name: `factory-reset` is `reset`.
-pub fn fault_words(kind: &str) -> &str {
+/// Words for a fault kind name: `factory-reset` is `reset`, `bit-rot` is
+/// `bit rot`.
+pub fn fault_words(kind: &str) -> String {
     match kind {
-        "battery-pull" => "battery pull",
-        "factory-reset" => "reset",
-        "botched-upgrade" => "botched upgrade",
-        "node-crash" => "crash",
-        other => other,
+        "factory-reset" => "reset".into(),
+        "node-crash" => "crash".into(),
+        other => other.replace('-', " "),
     }
 }
 
+/// What a fault kind does, in a few words: this module's own words for
+/// the sidekick-2009 kinds, else the fault table's.
 fn fault_effect(kind: &str) -> &'static str {
     match kind {
         "battery-pull" => "the handset lost power and its unsynced writes",
-        "factory-reset" => "the user wiped the handset, which boots blank and restores from the server",
+        "factory-reset" => {
+            "the user wiped the handset, which boots blank and restores from the server"
+        }
         "botched-upgrade" => "every volume on the array destroyed, its databases down",
         "node-crash" => "the node lost power and its unsynced writes",
-        _ => "see the fault table",
+        other => FAULT_TABLE
+            .iter()
+            .find(|(name, ..)| *name == other)
+            .map_or("a fault the fault table does not name", |(.., effect)| {
+                *effect
+            }),
     }
 }
 
@@ -646,7 +663,12 @@ fn recovery_words(kind: &str) -> &str {
 /// `3d 04:12`: day, hour and minute.
 pub fn short_time(t: SimTime) -> String {
     let s = t.as_millis() / 1000;
-    format!("{}d {:02}:{:02}", s / 86_400, (s / 3600) % 24, (s / 60) % 60)
+    format!(
+        "{}d {:02}:{:02}",
+        s / 86_400,
+        (s / 3600) % 24,
+        (s / 60) % 60
+    )
 }
 
 fn last_copy_sentence(
@@ -669,7 +691,10 @@ fn last_copy_sentence(
         let whr = format!("on {} at {}", end.store, short_time(end.at));
         return match end.fault.and_then(|f| fired.get(&f)) {
             Some(f) => format!("{} {how} {what} ({whr})", f.phrase()),
-            None => format!("{what} ended {whr}: {}, with no planned fault to blame", end.cause),
+            None => format!(
+                "{what} ended {whr}: {}, with no planned fault to blame",
+                end.cause
+            ),
         };
     }
     // No copy of an acknowledged version ended: it never had one, or one is
@@ -689,7 +714,10 @@ fn last_copy_sentence(
         if made.contains(&v.to_string()) {
             continue;
         }
-        let saved = output.ledger.get(r, *v).and_then(|e| e.saved_at.or(e.synced_at));
+        let saved = output
+            .ledger
+            .get(r, *v)
+            .and_then(|e| e.saved_at.or(e.synced_at));
         let owner = format!("handset-{}", r.owner);
         let first_fault = saved.and_then(|t| {
             fired
@@ -703,7 +731,21 @@ fn last_copy_sentence(
                 f.phrase(),
                 saved.map(short_time).unwrap_or_default()
             ),
-            None => format!("{record} {v} was acknowledged but no durable copy of it was ever made"),
+            None => {
+                let on_owner: Vec<String> = fired
+                    .values()
+                    .filter(|f| f.target == owner)
+                    .map(FiredFault::phrase)
+                    .collect();
+                let mut text = format!(
+                    "{record} {v} was acknowledged at {} but no durable copy of it was ever made",
+                    saved.map(short_time).unwrap_or_default()
+                );
+                if !on_owner.is_empty() {
+                    text.push_str(&format!("; faults on {owner}: {}", on_owner.join(", ")));
+                }
+                text
+            }
         };
     }
     format!("every acknowledged version of {record} still has a copy; see the verdict")
@@ -727,7 +769,11 @@ fn at_check(output: &RunOutput, id: Option<RecordId>) -> String {
         None | Some(None) => format!("{name} is not serving"),
         Some(Some(m)) => match m.get(&r) {
             None => format!("{name} serves no version of it"),
-            Some(row) => format!("{name} serves {}{}", row.version, stale(output, r, row.version, &latest)),
+            Some(row) => format!(
+                "{name} serves {}{}",
+                row.version,
+                stale(output, r, row.version, &latest)
+            ),
         },
     };
     format!(

@@ -9,10 +9,11 @@
 pub mod baseline;
 pub mod checker;
 pub mod duration;
-pub mod inject;
 pub mod explain;
+pub mod inject;
 pub mod planner;
 pub mod regression;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod shard;

@@ -31,6 +31,8 @@ enum Command {
     Merge(cmd::merge::Args),
     /// Shrink a failing seed to the few faults that matter; `--save NAME` keeps it as a regression.
     Shrink(cmd::shrink::Args),
+    /// Run scenarios × designs over seeds and write a report directory (Markdown, SVG charts, JSON).
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::List => cmd::list::execute(),
         Command::Merge(args) => cmd::merge::execute(args),
         Command::Shrink(args) => cmd::shrink::execute(args),
+        Command::Report(args) => cmd::report::execute(args),
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");

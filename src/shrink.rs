@@ -62,13 +62,12 @@ impl Target {
     /// The target with its handset renumbered by `map` (old index to new),
     /// or `None` if its handset is not kept.
     pub fn renumbered(&self, map: &BTreeMap<u32, u32>) -> Option<Target> {
-        let subject = if let Ok(mut r) = self.subject.parse::<RecordId>() {
-            r.owner = *map.get(&r.owner)?;
-            r.to_string()
-        } else if let Some(h) = explain::handset_of(&self.subject) {
-            format!("handset-{}", map.get(&h)?)
-        } else {
-            self.subject.clone()
+        let subject = match self.subject.parse::<RecordId>() {
+            Ok(mut r) => {
+                r.owner = *map.get(&r.owner)?;
+                r.to_string()
+            }
+            Err(_) => renumbered_name(&self.subject, map)?,
         };
         Some(Target {
             kind: self.kind.clone(),
@@ -123,18 +122,19 @@ impl Candidate {
     /// increasing old order; faults on other handsets are dropped. Returns
     /// the candidate and the map from old index to new.
     pub fn restrict(&self, keep: &BTreeSet<u32>) -> (Candidate, BTreeMap<u32, u32>) {
-        let map: BTreeMap<u32, u32> = keep.iter().enumerate().map(|(i, h)| (*h, i as u32)).collect();
+        let map: BTreeMap<u32, u32> = keep
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (*h, i as u32))
+            .collect();
         let plan = Plan::new(
             self.plan
                 .faults
                 .iter()
-                .filter_map(|f| match explain::handset_of(&f.target) {
-                    None => Some(f.clone()),
-                    Some(h) => map.get(&h).map(|n| {
-                        let mut f = f.clone();
-                        f.target = format!("handset-{n}");
-                        f
-                    }),
+                .filter_map(|f| {
+                    let mut f = f.clone();
+                    f.target = renumbered_name(&f.target, &map)?;
+                    Some(f)
                 })
                 .collect(),
         );
@@ -147,7 +147,9 @@ impl Candidate {
                 let edits = hw
                     .edits
                     .iter()
-                    .filter(|e| map.contains_key(&e.record.owner) && map.contains_key(&e.version.writer))
+                    .filter(|e| {
+                        map.contains_key(&e.record.owner) && map.contains_key(&e.version.writer)
+                    })
                     .map(|e| {
                         let mut e = *e;
                         e.record.owner = map[&e.record.owner];
@@ -640,7 +642,12 @@ pub fn shrink(
             if oracle.holds(&c, &target) {
                 let id = f.id;
                 current = c;
-                report("1-minimal", &current, oracle.runs, format!("dropped fault {id}"));
+                report(
+                    "1-minimal",
+                    &current,
+                    oracle.runs,
+                    format!("dropped fault {id}"),
+                );
                 continue 'outer;
             }
         }
@@ -670,6 +677,17 @@ pub fn shrink(
         runs: oracle.runs,
         minimal: !oracle.exhausted,
     })
+}
+
+/// `name` with its handset index renumbered by `map` (`handset-7/flash`
+/// to `handset-0/flash`); names of no handset are kept as they are, and
+/// names of a handset `map` drops are `None`.
+fn renumbered_name(name: &str, map: &BTreeMap<u32, u32>) -> Option<String> {
+    let Some(h) = explain::handset_of(name) else {
+        return Some(name.to_string());
+    };
+    let rest = &name["handset-".len() + h.to_string().len()..];
+    map.get(&h).map(|n| format!("handset-{n}{rest}"))
 }
 
 fn with_faults(c: &Candidate, ids: &[u32]) -> Candidate {

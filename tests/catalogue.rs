@@ -22,9 +22,15 @@ fn every_catalogue_expectation_holds() {
                 Expectation::Breaks { min_share } => s.failed as f64 >= min_share * seeds as f64,
             };
             if !holds {
-                let first = outcomes.iter().find(|o| o.kept_promise() == matches!(expectation, Expectation::Keeps));
-                let replay = first.map(|o| case.replay_command(o.seed)).unwrap_or_default();
-                failures.push(format!("{name} / {design}: expected {expectation:?}, got {s}; e.g. {replay}"));
+                let first = outcomes
+                    .iter()
+                    .find(|o| o.kept_promise() == matches!(expectation, Expectation::Keeps));
+                let replay = first
+                    .map(|o| case.replay_command(o.seed))
+                    .unwrap_or_default();
+                failures.push(format!(
+                    "{name} / {design}: expected {expectation:?}, got {s}; e.g. {replay}"
+                ));
             }
         }
     }

@@ -43,17 +43,25 @@ fn a_replay_names_the_fault_the_device_and_the_sector() {
         .iter()
         .filter(|e| e.kind == kind::FAULT_RESOLVED && e.field("sector").is_some())
         .collect();
-    assert!(!resolved.is_empty(), "no storage fault was resolved to a sector");
+    assert!(
+        !resolved.is_empty(),
+        "no storage fault was resolved to a sector"
+    );
     for e in resolved {
         let fault = e.field("fault").and_then(|v| v.as_u64()).expect("fault id");
         let device = e.str("device").expect("device");
-        assert!(device.ends_with("/flash") || device.starts_with("array-"), "{e}");
-        let fired = events
-            .iter()
-            .any(|f| f.kind == kind::FAULT_FIRED && f.field("fault").and_then(|v| v.as_u64()) == Some(fault));
+        assert!(
+            device.ends_with("/flash") || device.starts_with("array-"),
+            "{e}"
+        );
+        let fired = events.iter().any(|f| {
+            f.kind == kind::FAULT_FIRED && f.field("fault").and_then(|v| v.as_u64()) == Some(fault)
+        });
         assert!(fired, "fault {fault} resolved but never fired");
         let on_disk = events.iter().any(|d| {
-            d.kind == kind::DISK_FAULT && d.str("sectors").is_some() && d.field("fault").and_then(|v| v.as_u64()) == Some(fault)
+            d.kind == kind::DISK_FAULT
+                && d.str("sectors").is_some()
+                && d.field("fault").and_then(|v| v.as_u64()) == Some(fault)
         });
         assert!(on_disk, "the disk did not report fault {fault}");
     }

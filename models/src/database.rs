@@ -46,13 +46,27 @@ pub enum Role {
     Backup,
 }
 
+/// One entry of a database's log.
 #[derive(Debug, Serialize, Deserialize)]
 enum Entry {
+    /// The database's epoch (and whether it formatted itself after a loss).
     Epoch { epoch: u64, rebuilt: bool },
+    /// A committed row: live at once.
     Commit { row: Row, seq: u64 },
+    /// Whether commits are stopped (quiesced by the operator).
     ReadOnly(bool),
-    Clear,
-    Seal,
+    /// A row of image `image` (a restore, a backup image): staged, live
+    /// only once the image is sealed.
+    Stage { image: u64, row: Row, seq: u64 },
+    /// Image `image` is complete with `rows` rows: it replaces every row,
+    /// under `epoch`, with commits stopped or not. An image whose staged
+    /// rows do not number `rows` (torn, lost or misdirected) never goes live.
+    Seal {
+        image: u64,
+        rows: u64,
+        epoch: u64,
+        read_only: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +97,7 @@ impl Replayed {
             next_seq: 1,
             ..Replayed::default()
         };
-        let mut staging: Option<(Rows, BTreeMap<RecordId, u64>)> = None;
+        let mut staged: BTreeMap<u64, (Rows, BTreeMap<RecordId, u64>, u64)> = BTreeMap::new();
         for (bytes, &sector) in opened.entries.iter().zip(&opened.positions) {
             let Ok(entry) = postcard::from_bytes::<Entry>(bytes) else {
                 continue;
@@ -91,23 +105,40 @@ impl Replayed {
             match entry {
                 Entry::Epoch { epoch, rebuilt } => (r.epoch, r.rebuilt) = (epoch, rebuilt),
                 Entry::ReadOnly(on) => r.read_only = on,
-                Entry::Commit { row, .. } if verify && !row.verifies() => {}
+                Entry::Commit { row, seq } | Entry::Stage { row, seq, .. }
+                    if verify && !row.verifies() =>
+                {
+                    r.next_seq = r.next_seq.max(seq + 1);
+                }
                 Entry::Commit { row, seq } => {
                     r.next_seq = r.next_seq.max(seq + 1);
-                    let (users, sectors) = match staging.as_mut() {
-                        Some((u, s)) => (u, s),
-                        None => (&mut r.users, &mut r.sectors),
-                    };
+                    r.sectors.insert(row.record, sector);
+                    r.users
+                        .entry(row.record.owner)
+                        .or_default()
+                        .insert(row.record, (row, seq));
+                }
+                Entry::Stage { image, row, seq } => {
+                    r.next_seq = r.next_seq.max(seq + 1);
+                    let (users, sectors, count) = staged.entry(image).or_default();
                     sectors.insert(row.record, sector);
                     users
                         .entry(row.record.owner)
                         .or_default()
                         .insert(row.record, (row, seq));
+                    *count += 1;
                 }
-                Entry::Clear => staging = Some(Default::default()),
-                Entry::Seal => {
-                    if let Some((users, sectors)) = staging.take() {
+                Entry::Seal {
+                    image,
+                    rows,
+                    epoch,
+                    read_only,
+                } => {
+                    r.next_seq = r.next_seq.max(image + 1);
+                    let (users, sectors, count) = staged.remove(&image).unwrap_or_default();
+                    if count == rows {
                         (r.users, r.sectors) = (users, sectors);
+                        (r.epoch, r.rebuilt, r.read_only) = (epoch, false, read_only);
                     }
                 }
             }
@@ -187,8 +218,23 @@ impl Database {
         log.append(&mut lock_disk(&self.disk), &bytes)
     }
 
-    fn sync(&mut self) -> Result<(), DiskError> {
-        lock_disk(&self.disk).sync()
+    /// Syncs the volume. A failed sync took the unsynced writes with it,
+    /// so the database reloads from its volume before returning the error.
+    fn sync(&mut self, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+        let synced = lock_disk(&self.disk).sync();
+        if synced.is_err() {
+            self.reload(io);
+        }
+        synced
+    }
+
+    /// Rebuilds the database from its volume after a failed write.
+    fn reload(&mut self, io: &mut Io<'_, Msg>) {
+        io.trace(
+            "store.reload",
+            fields!["why" => "volume write or sync failed"],
+        );
+        self.load(io);
     }
 
     /// Reads the volume back and replays it.
@@ -271,7 +317,7 @@ impl Database {
             self.next_seq += 1;
             rewritten.push(row);
         }
-        let repaired = self.sync().is_ok();
+        let repaired = self.sync(io).is_ok();
         for row in &rewritten {
             let (rs, vs) = (row.record.to_string(), row.version.to_string());
             io.copy_ended(&self.store, &rs, &vs, EndCause::Corrupted);
@@ -304,7 +350,7 @@ impl Database {
                     epoch: self.epoch,
                     rebuilt: lost,
                 };
-                if self.append(&entry).and_then(|_| self.sync()).is_err() {
+                if self.append(&entry).is_err() || self.sync(io).is_err() {
                     panic!("{}: cannot format a blank volume", self.store);
                 }
                 if lost {
@@ -337,10 +383,7 @@ impl Database {
             }
             Msg::BackupImage { epoch, rows } => self.store_image(epoch, rows, io),
             Msg::Quiesce { req, on } => {
-                let done = self
-                    .append(&Entry::ReadOnly(on))
-                    .and_then(|_| self.sync())
-                    .is_ok();
+                let done = self.append(&Entry::ReadOnly(on)).is_ok() && self.sync(io).is_ok();
                 if done {
                     self.read_only = on;
                     io.trace("db.quiesce", fields!["on" => on]);
@@ -427,7 +470,7 @@ impl Database {
                     fresh.push((row.clone(), seq, sector));
                 }
             }
-            if !fresh.is_empty() && self.sync().is_err() {
+            if !fresh.is_empty() && self.sync(io).is_err() {
                 return SyncResult::Unavailable;
             }
         }
@@ -487,40 +530,31 @@ impl Database {
         io.copy_created(&self.store, &rs, &vs);
     }
 
-    /// Replaces every row with `rows` durably (a sealed, staged write), then
-    /// updates the lineage: old copies overwritten, new ones created.
+    /// Replaces every row with `rows` durably, as one staged image sealed
+    /// under `epoch`; then updates the lineage: old copies overwritten, new
+    /// ones created. On error the database is reloaded from its volume.
     fn replace_all(
         &mut self,
         rows: Vec<Row>,
-        tail: &[Entry],
+        epoch: u64,
+        read_only: bool,
         io: &mut Io<'_, Msg>,
     ) -> Result<(), DiskError> {
-        self.append(&Entry::Clear)?;
-        let mut next = Rows::new();
-        let mut sectors = BTreeMap::new();
-        for (i, row) in rows.into_iter().enumerate() {
-            let seq = i as u64 + 1;
-            let sector = self.append(&Entry::Commit {
-                row: row.clone(),
-                seq,
-            })?;
-            sectors.insert(row.record, sector);
-            next.entry(row.record.owner)
-                .or_default()
-                .insert(row.record, (row, seq));
-        }
-        for e in tail {
-            self.append(e)?;
-        }
-        self.append(&Entry::Seal)?;
-        self.sync()?;
+        let written = self.write_image(&rows, epoch, read_only);
+        let (next, sectors) = match written.and_then(|staged| self.sync(io).map(|_| staged)) {
+            Ok(staged) => staged,
+            Err(e) => {
+                self.reload(io);
+                return Err(e);
+            }
+        };
         for row in self.all_rows() {
-            let (rs, vs) = (row.record.to_string(), row.version.to_string());
             let kept = next
                 .get(&row.record.owner)
                 .and_then(|m| m.get(&row.record))
                 .is_some_and(|(r, _)| r.version == row.version);
             if !kept {
+                let (rs, vs) = (row.record.to_string(), row.version.to_string());
                 io.copy_ended(&self.store, &rs, &vs, EndCause::Overwritten);
             }
         }
@@ -533,26 +567,47 @@ impl Database {
                 );
             }
         }
-        self.next_seq = next.values().map(|m| m.len() as u64).sum::<u64>() + 1;
-        self.users = next;
-        self.sectors = sectors;
+        (self.users, self.sectors) = (next, sectors);
+        (self.epoch, self.rebuilt, self.read_only) = (epoch, false, read_only);
         Ok(())
+    }
+
+    /// Appends a staged image and its seal (not yet synced).
+    fn write_image(
+        &mut self,
+        rows: &[Row],
+        epoch: u64,
+        read_only: bool,
+    ) -> Result<(Rows, BTreeMap<RecordId, u64>), DiskError> {
+        let image = self.next_seq + rows.len() as u64;
+        let mut next = Rows::new();
+        let mut sectors = BTreeMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            let seq = self.next_seq + i as u64;
+            let sector = self.append(&Entry::Stage {
+                image,
+                row: row.clone(),
+                seq,
+            })?;
+            sectors.insert(row.record, sector);
+            next.entry(row.record.owner)
+                .or_default()
+                .insert(row.record, (row.clone(), seq));
+        }
+        self.append(&Entry::Seal {
+            image,
+            rows: rows.len() as u64,
+            epoch,
+            read_only,
+        })?;
+        self.next_seq = image + 1;
+        Ok((next, sectors))
     }
 
     fn store_image(&mut self, epoch: u64, rows: Vec<Row>, io: &mut Io<'_, Msg>) {
         let n = rows.len();
-        match self.replace_all(
-            rows,
-            &[Entry::Epoch {
-                epoch,
-                rebuilt: false,
-            }],
-            io,
-        ) {
-            Ok(()) => {
-                self.epoch = epoch;
-                io.trace("backup.stored", fields!["rows" => n]);
-            }
+        match self.replace_all(rows, epoch, false, io) {
+            Ok(()) => io.trace("backup.stored", fields!["rows" => n]),
             Err(e) => io.trace("backup.failed", fields!["error" => e.to_string()]),
         }
     }
@@ -564,15 +619,7 @@ impl Database {
         io: &mut Io<'_, Msg>,
     ) -> Result<(), DiskError> {
         let n = rows.len();
-        let tail = [
-            Entry::Epoch {
-                epoch,
-                rebuilt: false,
-            },
-            Entry::ReadOnly(false),
-        ];
-        self.replace_all(rows, &tail, io)?;
-        (self.epoch, self.rebuilt, self.read_only) = (epoch, false, false);
+        self.replace_all(rows, epoch, false, io)?;
         self.state = State::Serving;
         io.trace("db.restored", fields!["epoch" => epoch, "rows" => n]);
         Ok(())

@@ -47,8 +47,35 @@ enum Phase {
     Quiescing,
     Snapshotting,
     CheckingPrimary,
-    FetchingBackup,
-    Restoring { source: &'static str },
+    /// Asking the backup for its image; remembers whether the primary
+    /// waits for a restore (then it is restored even with nothing).
+    FetchingBackup {
+        primary_awaiting: bool,
+    },
+    /// Restoring the primary from `rows`, which came from `source`.
+    Restoring {
+        source: Source,
+    },
+    /// Letting an intact primary commit again after a snapshot upgrade.
+    Resuming,
+}
+
+/// Where the rows of a restore came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Snapshot,
+    Backup,
+    Nothing,
+}
+
+impl Source {
+    fn trace_kind(self) -> &'static str {
+        match self {
+            Source::Snapshot => "recover.snapshot",
+            Source::Backup => "recover.backup",
+            Source::Nothing => "operator.rebuilt-empty",
+        }
+    }
 }
 
 /// The operator's state machine.
@@ -57,6 +84,11 @@ pub struct Operator {
     design: Design,
     snapshot_disk: DiskHandle,
     snapshot: Option<Vec<Row>>,
+    /// The rows the restore in progress writes.
+    restore_rows: Vec<Row>,
+    /// Whether this operator stopped the primary's commits (and so must
+    /// resume them if no restore does).
+    quiesced: bool,
     phase: Phase,
     req: u64,
 }
@@ -69,6 +101,8 @@ impl Operator {
             design,
             snapshot_disk,
             snapshot: None,
+            restore_rows: Vec::new(),
+            quiesced: false,
             phase: Phase::Idle,
             req: 0,
         }
@@ -90,15 +124,13 @@ impl Operator {
             Phase::Quiescing => self.ask(p, |req| Msg::Quiesce { req, on: true }, io),
             Phase::Snapshotting => self.ask(p, |req| Msg::Dump { req }, io),
             Phase::CheckingPrimary => self.ask(p, |req| Msg::Status { req }, io),
-            Phase::FetchingBackup => self.ask(b, |req| Msg::Dump { req }, io),
-            Phase::Restoring { source } => {
-                let rows = match source {
-                    "nothing" => Vec::new(),
-                    _ => self.snapshot.clone().unwrap_or_default(),
-                };
+            Phase::FetchingBackup { .. } => self.ask(b, |req| Msg::Dump { req }, io),
+            Phase::Restoring { .. } => {
+                let rows = self.restore_rows.clone();
                 let epoch = io.now().as_millis() + 1;
                 self.ask(p, |req| Msg::Restore { req, epoch, rows }, io);
             }
+            Phase::Resuming => self.ask(p, |req| Msg::Quiesce { req, on: false }, io),
         }
     }
 
@@ -138,62 +170,80 @@ impl Operator {
         if req != self.req || !done {
             return;
         }
-        match self.phase {
-            Phase::Quiescing => self.phase = Phase::Snapshotting,
-            Phase::Snapshotting => {
-                if let Some(rows) = rows {
-                    if self.write_snapshot(&rows, io) {
-                        self.phase = Phase::Idle;
-                    }
-                }
+        self.phase = match self.phase.clone() {
+            Phase::Quiescing => {
+                self.quiesced = true;
+                Phase::Snapshotting
             }
-            Phase::CheckingPrimary => {
-                let lost = matches!(
-                    health,
-                    DbHealth::AwaitingRestore | DbHealth::Serving { rebuilt: true, .. }
-                );
-                self.phase = match (lost, &self.snapshot) {
-                    (false, _) => {
-                        io.trace("operator.primary-intact", vec![]);
-                        Phase::Idle
-                    }
-                    (true, Some(_)) => Phase::Restoring { source: "snapshot" },
-                    (true, None) => Phase::FetchingBackup,
-                };
-            }
-            Phase::FetchingBackup => {
-                let usable = rows.filter(|r| !r.is_empty()).map(|r| self.verified(r, io));
-                match usable {
-                    Some(rows) => {
-                        self.snapshot = Some(rows);
-                        self.phase = Phase::Restoring { source: "backup" };
-                    }
+            Phase::Snapshotting => match rows {
+                Some(rows) if self.write_snapshot(&rows, io) => Phase::Idle,
+                _ => Phase::Snapshotting,
+            },
+            Phase::CheckingPrimary => self.after_check(health, io),
+            Phase::FetchingBackup { primary_awaiting } => {
+                match rows.filter(|r| !r.is_empty()).map(|r| self.verified(r, io)) {
+                    Some(rows) => self.restore_from(Source::Backup, rows),
                     None => {
                         io.trace(
                             "operator.restore-failed",
                             fields!["why" => "no backup image survives"],
                         );
-                        self.phase = if matches!(health, DbHealth::AwaitingRestore) {
-                            Phase::Restoring { source: "nothing" }
+                        if primary_awaiting {
+                            self.restore_from(Source::Nothing, Vec::new())
                         } else {
-                            Phase::Idle
-                        };
+                            self.resume_or_idle()
+                        }
                     }
                 }
             }
             Phase::Restoring { source } => {
-                let kind = match source {
-                    "snapshot" => "recover.snapshot",
-                    "backup" => "recover.backup",
-                    _ => "operator.rebuilt-empty",
-                };
-                let rows = self.snapshot.take().map_or(0, |r| r.len());
-                io.trace(kind, fields!["rows" => rows]);
-                self.phase = Phase::Idle;
+                let rows = std::mem::take(&mut self.restore_rows).len();
+                io.trace(source.trace_kind(), fields!["rows" => rows]);
+                // A restore clears the read-only flag: the primary commits again.
+                self.quiesced = false;
+                self.snapshot = None;
+                Phase::Idle
             }
-            Phase::Idle => {}
-        }
+            Phase::Resuming => {
+                self.quiesced = false;
+                self.snapshot = None;
+                Phase::Idle
+            }
+            Phase::Idle => Phase::Idle,
+        };
         self.step(io);
+    }
+
+    /// What to do once the primary said how it is after its storage came back.
+    fn after_check(&mut self, health: DbHealth, io: &mut Io<'_, Msg>) -> Phase {
+        let awaiting = matches!(health, DbHealth::AwaitingRestore);
+        let lost = awaiting || matches!(health, DbHealth::Serving { rebuilt: true, .. });
+        if !lost {
+            io.trace("operator.primary-intact", vec![]);
+            return self.resume_or_idle();
+        }
+        match self.snapshot.clone() {
+            Some(rows) => self.restore_from(Source::Snapshot, rows),
+            None => Phase::FetchingBackup {
+                primary_awaiting: awaiting,
+            },
+        }
+    }
+
+    fn restore_from(&mut self, source: Source, rows: Vec<Row>) -> Phase {
+        self.restore_rows = rows;
+        Phase::Restoring { source }
+    }
+
+    /// An intact primary that this operator quiesced commits again, and the
+    /// snapshot taken for the upgrade is dropped (it would only go stale).
+    fn resume_or_idle(&mut self) -> Phase {
+        self.snapshot = None;
+        if self.quiesced {
+            Phase::Resuming
+        } else {
+            Phase::Idle
+        }
     }
 
     /// With verified restore, drops rows whose checksum fails (and says so).

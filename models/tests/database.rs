@@ -473,7 +473,6 @@ fn a_crash_before_the_seal_of_a_backup_image_keeps_the_previous_image() {
 /// store that reads past holes, where a torn crash can keep a later entry of
 /// the image and drop its `Clear`, so unsealed rows go live.)
 #[test]
-#[ignore = "bug: a torn crash makes rows of an unsealed image live (models/src/database.rs Replayed::of, staged rows written as plain Commit entries)"]
 fn a_torn_backup_image_keeps_the_previous_image() {
     let mut db = Db::backup(Design::fragile_2009());
     let old = row(rec(0, 1), 1);
@@ -513,7 +512,6 @@ fn a_torn_backup_image_keeps_the_previous_image() {
 /// it, and the next boot's replay stages them with the aborted restore and
 /// throws them away: a version reported committed is lost.
 #[test]
-#[ignore = "bug: commits after an unsealed Clear are staged and dropped on replay (models/src/database.rs Database::replay)"]
 fn a_commit_after_a_failed_restore_survives_a_crash() {
     let mut db = Db::primary(Design::hardened());
     db.push(vec![row(rec(0, 1), 1)]);
@@ -555,7 +553,6 @@ fn a_commit_after_a_failed_volume_sync_survives_a_crash() {
 /// so the next boot's scan stops in the gap and never sees the commits made
 /// after it.
 #[test]
-#[ignore = "bug: the database does not reposition its log after a failed volume sync (models/src/database.rs Database::sync / replace_all)"]
 fn a_commit_after_a_failed_sync_of_a_large_restore_survives_a_crash() {
     let mut db = Db::primary(Design::fragile_2009());
     lock_disk(&db.disk).inject(DiskFault::SyncFailure);

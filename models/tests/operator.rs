@@ -207,7 +207,6 @@ fn with_verified_restore_rows_whose_checksum_fails_are_dropped() {
 /// decides on the health in the *backup's* answer, which is never
 /// `AwaitingRestore`: the primary waits for good.
 #[test]
-#[ignore = "bug: the no-image branch tests the backup's health, not the primary's (models/src/operator.rs Operator::on_message, Phase::FetchingBackup)"]
 fn a_primary_awaiting_restore_with_no_backup_image_is_restored_empty() {
     let mut o = Ops::new(Design::hardened());
     let (_, req, _) = request(&o.storage_back(ARRAY));
@@ -262,7 +261,6 @@ fn an_unanswered_request_is_retried_and_a_stale_answer_ignored() {
 /// upgrade; if the primary comes through intact it is left read-only for
 /// good: nothing resumes it, and no handset edit is ever committed again.
 #[test]
-#[ignore = "bug: an intact primary stays quiesced after a snapshot upgrade (models/src/operator.rs Operator::on_message, Phase::CheckingPrimary)"]
 fn an_intact_primary_is_resumed_after_a_snapshot_upgrade() {
     let mut o = snapshotted(rows_ab());
     let (_, req, _) = request(&o.storage_back(ARRAY));

@@ -5,15 +5,15 @@
 //! `3d 04:12:05.250` so that a trace line says when an event happened in
 //! terms a reader can count in.
 
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// A point in simulated time: milliseconds since the start of the run.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(transparent)]
+/// It serializes as its display form (`1d 01:00:00.000`), which plan files
+/// can be edited in; it deserializes from that form or from milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);
 
 impl SimTime {
@@ -62,6 +62,67 @@ impl fmt::Display for SimTime {
     }
 }
 
+impl FromStr for SimTime {
+    type Err = String;
+
+    /// Parses `Dd HH:MM:SS.mmm` (as printed), `HH:MM:SS`, or plain milliseconds.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("not a simulated time: {s:?} (expected e.g. \"1d 01:00:00.000\")");
+        let s = s.trim();
+        if let Ok(ms) = s.parse::<u64>() {
+            return Ok(SimTime(ms));
+        }
+        let (days, clock) = match s.split_once('d') {
+            Some((d, rest)) => (d.trim().parse::<u64>().map_err(|_| bad())?, rest.trim()),
+            None => (0, s),
+        };
+        let (hms, ms) = match clock.split_once('.') {
+            Some((hms, ms)) if ms.len() == 3 => (hms, ms.parse::<u64>().map_err(|_| bad())?),
+            Some(_) => return Err(bad()),
+            None => (clock, 0),
+        };
+        let parts: Vec<u64> = hms
+            .split(':')
+            .map(|p| p.parse::<u64>().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        let [h, m, sec] = parts[..] else {
+            return Err(bad());
+        };
+        if h >= 24 || m >= 60 || sec >= 60 {
+            return Err(bad());
+        }
+        Ok(SimTime((((days * 24 + h) * 60 + m) * 60 + sec) * 1000 + ms))
+    }
+}
+
+impl Serialize for SimTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SimTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = SimTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a simulated time such as \"1d 01:00:00.000\", or milliseconds")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<SimTime, E> {
+                Ok(SimTime(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SimTime, E> {
+                u64::try_from(v).map(SimTime).map_err(E::custom)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SimTime, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +132,18 @@ mod tests {
         let t = SimTime::from_millis(((3 * 24 + 4) * 3600 + 12 * 60 + 5) * 1000 + 250);
         assert_eq!(t.to_string(), "3d 04:12:05.250");
         assert_eq!(SimTime::ZERO.to_string(), "0d 00:00:00.000");
+    }
+
+    #[test]
+    fn parses_what_it_prints() {
+        for ms in [0, 1, 59_999, 86_399_999, 3 * 86_400_000 + 12_345] {
+            let t = SimTime(ms);
+            assert_eq!(t.to_string().parse::<SimTime>().unwrap(), t);
+        }
+        assert_eq!("01:00:00".parse::<SimTime>().unwrap(), SimTime(3_600_000));
+        assert_eq!("1500".parse::<SimTime>().unwrap(), SimTime(1500));
+        assert!("1d 25:00:00".parse::<SimTime>().is_err());
+        assert!("soon".parse::<SimTime>().is_err());
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod list;
 pub mod merge;
 pub mod plan;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod shrink;

@@ -74,7 +74,11 @@ fn print_result(case: &Case, s: &Shrunk) -> Result<(), String> {
         s.original.edits(),
         s.shrunk.edits(),
         s.runs,
-        if s.minimal { "; 1-minimal" } else { "; run budget ran out" }
+        if s.minimal {
+            "; 1-minimal"
+        } else {
+            "; run budget ran out"
+        }
     );
     if s.target != s.original_target {
         println!(

@@ -1,0 +1,196 @@
+//! `lastcopy report`: scenarios × designs over a range of seeds, written as
+//! a report directory (`report.md`, SVG charts, `results.json`) for design
+//! reviews. Everything is checked before a seed runs; the directory is
+//! written atomically and replaced only with `--force`. Exit 0 when the
+//! report is written (whether or not designs broke the promise: that is
+//! what the report says), 2 on bad input, with the directory as it was.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lastcopy::report::{self, Config, Progress};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `lastcopy report`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Catalogue names or paths of scenario files.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+    /// Design presets to compare, comma separated (default: every preset).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub designs: Vec<String>,
+    /// Seeds A..B (B excluded) in every scenario and design.
+    #[arg(long, value_name = "A..B", default_value = "0..20")]
+    pub seeds: String,
+    /// The report directory to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace DIR if it exists (only a previous report, or an empty directory).
+    #[arg(long)]
+    pub force: bool,
+    /// Leave out the provenance line (date, version, commit), so the same
+    /// arguments give byte-identical files.
+    #[arg(long)]
+    pub no_provenance: bool,
+    /// Override a scenario key in every scenario: `--set topology.handsets=5`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Seeds run in parallel (default: available cores). The report is the same for any value.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// The most simulation runs to spend shrinking each broken cell's seed.
+    #[arg(long, default_value_t = 500)]
+    pub shrink_runs: usize,
+}
+
+/// Runs the matrix and writes the report.
+pub fn execute(args: Args) -> Result<ExitCode, String> {
+    let seeds = super::run::parse_range(&args.seeds)?;
+    let jobs = match args.jobs {
+        Some(0) => return Err("--jobs must be at least 1".into()),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let designs = if args.designs.is_empty() {
+        models::design::Design::PRESETS.map(String::from).to_vec()
+    } else {
+        args.designs.clone()
+    };
+    let config = Config {
+        specs: args.scenarios.clone(),
+        designs,
+        seeds,
+        overrides: args.set.clone(),
+        jobs,
+        shrink_runs: args.shrink_runs,
+        command: command(&args),
+    };
+    let cases = report::cases(&config).map_err(|e| e.to_string())?;
+    report::check_out(&args.out, args.force).map_err(|e| e.to_string())?;
+
+    let total = (cases.len() as u64) * (config.seeds.end - config.seeds.start);
+    let bar = progress_bar(total);
+    let on = |p: Progress<'_>| match p {
+        Progress::Seed => bar.inc(1),
+        Progress::Representative {
+            scenario,
+            design,
+            seed,
+        } => bar.set_message(format!("explaining and shrinking {scenario} / {design} seed {seed}")),
+    };
+    let cells = report::run(cases, &config, &on);
+    bar.finish_and_clear();
+
+    let provenance = (!args.no_provenance).then(provenance);
+    let files = report::render(&cells, &config, provenance.as_deref());
+    report::write_dir(&args.out, &files, args.force).map_err(|e| e.to_string())?;
+    println!(
+        "wrote {} ({} files: report.md, results.json, {} charts)",
+        args.out.display(),
+        files.len(),
+        files.keys().filter(|k| k.ends_with(".svg")).count()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bar on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(total: u64) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds, {elapsed} {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The command that regenerates the report, as the report shows it.
+fn command(args: &Args) -> String {
+    let mut c = format!("cargo run --release -- report {}", args.scenarios.join(" "));
+    if !args.designs.is_empty() {
+        c.push_str(&format!(" --designs {}", args.designs.join(",")));
+    }
+    c.push_str(&format!(" --seeds {}", args.seeds));
+    for o in &args.set {
+        c.push_str(&format!(" --set '{}'", o.replace('\'', "'\\''")));
+    }
+    if args.shrink_runs != 500 {
+        c.push_str(&format!(" --shrink-runs {}", args.shrink_runs));
+    }
+    c.push_str(&format!(" --out {}", args.out.display()));
+    c
+}
+
+/// The provenance line: when, by which version, at which commit.
+fn provenance() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!(
+        "_Generated {y:04}-{m:02}-{d:02} {:02}:{:02} UTC by lastcopy {} at commit {}._",
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        env!("CARGO_PKG_VERSION"),
+        commit()
+    )
+}
+
+/// `git rev-parse --short HEAD` of the source tree, `-dirty` if it has
+/// uncommitted changes, or `unknown`.
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(head) if !head.is_empty() => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{head}-dirty")
+            } else {
+                head
+            }
+        }
+        _ => "unknown".into(),
+    }
+}
+
+/// Year, month, day of the day `z` days after 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn days_become_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_416), (2025, 11, 24));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

@@ -1,0 +1,657 @@
+//! Scenario reports for design reviews: a matrix of scenarios and designs
+//! over a range of seeds, written as one directory a reviewer can read
+//! (`report.md`), look at (SVG charts) and re-plot (`results.json`).
+//!
+//! The work is split so that only the command line touches the outside
+//! world: [`cases`] checks the arguments and loads every case, [`run`]
+//! sweeps the seeds (in parallel, results in seed order) and reruns one
+//! representative failing seed per broken cell to explain, shrink and draw
+//! it, [`render`] turns that into the files' bytes (a pure function: the
+//! same matrix gives the same bytes, the provenance line aside), and
+//! [`write_dir`] puts them in place atomically.
+
+pub mod markdown;
+pub mod stats;
+pub mod svg;
+pub mod timeline;
+
+use crate::explain::{self, Filter};
+use crate::runner::{Case, SeedRun};
+use crate::scenario::Scenario;
+use crate::shrink::{self, Options};
+use serde::Serialize;
+use stats::SeedStats;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use timeline::Timeline;
+
+/// Why a report could not be made. Every one leaves the output directory
+/// as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A scenario could not be loaded or a design is unknown.
+    #[error("{0}")]
+    Scenario(#[from] crate::scenario::ScenarioError),
+    /// Nothing to run.
+    #[error("{0}")]
+    Arguments(String),
+    /// The output directory exists and `--force` was not given.
+    #[error("--out {0}: already exists; pass --force to replace it")]
+    Exists(String),
+    /// The output directory cannot be written or replaced.
+    #[error("--out {0}: {1}")]
+    Unwritable(String, String),
+}
+
+/// What to run and how to describe it.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Scenarios as given (catalogue names or paths).
+    pub specs: Vec<String>,
+    /// Design presets, in the order given.
+    pub designs: Vec<String>,
+    /// Seeds to sweep in every cell.
+    pub seeds: Range<u64>,
+    /// `--set` overrides applied to every scenario.
+    pub overrides: Vec<String>,
+    /// Worker threads.
+    pub jobs: usize,
+    /// The most simulation runs the shrinker may spend per broken cell.
+    pub shrink_runs: usize,
+    /// The command that regenerates the report, as the report shows it.
+    pub command: String,
+}
+
+/// Loads one case per scenario and design, scenario-major, refusing an
+/// empty seed range, no scenario or design, a duplicate, a scenario that
+/// does not load and a design that is not a preset.
+pub fn cases(config: &Config) -> Result<Vec<(String, Case)>, ReportError> {
+    if config.seeds.is_empty() {
+        return Err(ReportError::Arguments(format!(
+            "--seeds {}..{}: the range is empty (A..B excludes B)",
+            config.seeds.start, config.seeds.end
+        )));
+    }
+    if config.specs.is_empty() {
+        return Err(ReportError::Arguments("name at least one scenario".into()));
+    }
+    if config.designs.is_empty() {
+        return Err(ReportError::Arguments(format!(
+            "--designs: name at least one design; presets: {}",
+            models::design::Design::PRESETS.join(", ")
+        )));
+    }
+    for (i, d) in config.designs.iter().enumerate() {
+        if config.designs[..i].contains(d) {
+            return Err(ReportError::Arguments(format!(
+                "--designs: `{d}` is named twice"
+            )));
+        }
+    }
+    let mut out = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for spec in &config.specs {
+        let scenario = Scenario::load(spec, &config.overrides)?;
+        if names.contains(&scenario.name) {
+            return Err(ReportError::Arguments(format!(
+                "{spec}: a scenario named `{}` is already in the report",
+                scenario.name
+            )));
+        }
+        names.push(scenario.name.clone());
+        for d in &config.designs {
+            let design = scenario.design(Some(d))?;
+            out.push((
+                d.clone(),
+                Case {
+                    spec: spec.clone(),
+                    scenario: scenario.clone(),
+                    design_arg: Some(d.clone()),
+                    design,
+                    overrides: config.overrides.clone(),
+                    plan: None,
+                    workload: None,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// One scenario under one design over the seeds.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// The design preset as given.
+    pub design: String,
+    /// The case that ran.
+    pub case: Case,
+    /// Per seed, in seed order.
+    pub seeds: Vec<SeedStats>,
+    /// The representative failing seed, if any seed broke the promise.
+    pub representative: Option<Representative>,
+}
+
+impl Cell {
+    /// The scenario's name.
+    pub fn scenario(&self) -> &str {
+        &self.case.scenario.name
+    }
+}
+
+/// One failing seed of a cell, told in full.
+#[derive(Clone, Debug)]
+pub struct Representative {
+    /// The seed.
+    pub seed: u64,
+    /// Its failing verdicts by kind (`lost 64, liveness 8`).
+    pub verdicts: String,
+    /// The command that replays it.
+    pub replay: String,
+    /// The record its story follows and that record's verdict, if any
+    /// record failed (a liveness-only failure has none).
+    pub record: Option<(String, String)>,
+    /// The explanation of that record.
+    pub explanation: String,
+    /// The shrunk case, or why it could not be shrunk.
+    pub shrunk: Result<ShrinkSummary, String>,
+    /// The record's timeline.
+    pub timeline: Option<Timeline>,
+}
+
+/// What the shrinker made of a representative seed.
+#[derive(Clone, Debug)]
+pub struct ShrinkSummary {
+    /// Faults, handsets and edits before.
+    pub before: (usize, u32, usize),
+    /// Faults, handsets and edits after.
+    pub after: (usize, u32, usize),
+    /// Simulation runs spent.
+    pub runs: usize,
+    /// Whether the plan is 1-minimal (else the run budget ran out).
+    pub minimal: bool,
+    /// The shrunk plan as TOML (`lastcopy plan` form).
+    pub plan: String,
+    /// The command that shrinks the seed again (and saves it with `--save`).
+    pub command: String,
+}
+
+/// What a sweep reports as it goes.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// One seed of one cell finished.
+    Seed,
+    /// A broken cell's representative seed is being explained and shrunk.
+    Representative {
+        /// The scenario.
+        scenario: &'a str,
+        /// The design.
+        design: &'a str,
+        /// The seed.
+        seed: u64,
+    },
+}
+
+/// Runs `f` over `items` on `jobs` worker threads, each item on a fresh
+/// thread of its own (as [`Case::sweep`] runs seeds); results in item order.
+fn pool<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(items.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else {
+                    break;
+                };
+                let r = std::thread::scope(|inner| {
+                    inner
+                        .spawn(|| f(item))
+                        .join()
+                        .expect("a seed's thread never panics: machine panics are caught")
+                });
+                results.lock().expect("results lock")[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
+}
+
+/// Sweeps every cell over `config.seeds`, then tells one representative
+/// failing seed of each broken cell in full.
+pub fn run(
+    cases: Vec<(String, Case)>,
+    config: &Config,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Vec<Cell> {
+    let items: Vec<(usize, u64)> = (0..cases.len())
+        .flat_map(|c| config.seeds.clone().map(move |s| (c, s)))
+        .collect();
+    let stats = pool(&items, config.jobs, |&(c, seed)| {
+        let s = SeedStats::of(&cases[c].1.run_seed(seed));
+        progress(Progress::Seed);
+        s
+    });
+    let mut cells: Vec<Cell> = cases
+        .into_iter()
+        .map(|(design, case)| Cell {
+            design,
+            case,
+            seeds: Vec::new(),
+            representative: None,
+        })
+        .collect();
+    for ((c, _), s) in items.iter().zip(stats) {
+        cells[*c].seeds.push(s);
+    }
+    let broken: Vec<(usize, u64)> = cells
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| representative_seed(&c.seeds).map(|s| (i, s)))
+        .collect();
+    let reps = pool(&broken, config.jobs, |&(c, seed)| {
+        let cell = &cells[c];
+        progress(Progress::Representative {
+            scenario: cell.scenario(),
+            design: &cell.design,
+            seed,
+        });
+        represent(&cell.case, seed, config.shrink_runs)
+    });
+    for ((c, _), r) in broken.iter().zip(reps) {
+        cells[*c].representative = Some(r);
+    }
+    cells
+}
+
+/// The representative failing seed: the failing seed whose number of
+/// failing verdicts is the median of the failing seeds' (the lower seed on
+/// ties), so the story told is a typical one.
+pub fn representative_seed(seeds: &[SeedStats]) -> Option<u64> {
+    let mut failing: Vec<(usize, u64)> = seeds
+        .iter()
+        .filter(|s| !s.outcome.kept_promise())
+        .map(|s| (s.outcome.verdicts.len(), s.outcome.seed))
+        .collect();
+    failing.sort_unstable();
+    failing.get(failing.len().checked_sub(1)? / 2).map(|f| f.1)
+}
+
+/// The failing verdicts of a seed by kind: `lost 64, liveness 8`.
+pub fn verdict_summary(o: &sim::outcome::SeedOutcome) -> String {
+    let mut kinds: Vec<&str> = crate::checker::VERDICT_KINDS.to_vec();
+    for v in &o.verdicts {
+        if !kinds.contains(&v.kind.as_str()) {
+            kinds.push(&v.kind);
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|k| (k, o.verdict_count(k)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reruns `seed` of `case`, picks the record its story follows (a lost
+/// record whose last copy was on the server side, else the shrinker's
+/// pick), explains it, draws its timeline and shrinks the seed.
+fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
+    let run: SeedRun = case.run_seed(seed);
+    let verdicts = &run.outcome.verdicts;
+    let lost: Vec<&str> = verdicts
+        .iter()
+        .filter(|v| v.kind == "lost")
+        .map(|v| v.subject.as_str())
+        .collect();
+    let chosen = lost
+        .iter()
+        .find(|r| explain::lineage(&run.output, r).last_copy_on_server_side())
+        .or(lost.first())
+        .copied();
+    let target = shrink::pick_target(&run, chosen);
+    let record = target
+        .as_ref()
+        .ok()
+        .filter(|t| explain::RECORD_VERDICTS.contains(&t.kind.as_str()))
+        .map(|t| (t.subject.clone(), t.kind.clone()));
+    let explanation = match &record {
+        Some((r, _)) => explain::explain(
+            &run.output,
+            verdicts,
+            &Filter {
+                node: None,
+                record: Some(r.clone()),
+            },
+        )
+        .to_string(),
+        None => verdicts
+            .iter()
+            .map(|v| format!("{} {}: {}\n", v.kind, v.subject, v.detail))
+            .collect(),
+    };
+    let timeline = record
+        .as_ref()
+        .map(|(r, k)| Timeline::of(&run, &case.design, r, k));
+    let replay = case.replay_command(seed);
+    let shrunk = match &target {
+        Err(e) => Err(e.to_string()),
+        Ok(t) => {
+            let opts = Options {
+                record: Some(t.subject.clone()),
+                max_runs: shrink_runs,
+                ..Options::default()
+            };
+            let command = format!(
+                "{} --record {}",
+                replay.replacen(" -- replay ", " -- shrink ", 1),
+                t.subject
+            );
+            shrink::shrink(case, seed, &opts, &mut |_| {})
+                .map_err(|e| e.to_string())
+                .and_then(|s| {
+                    Ok(ShrinkSummary {
+                        before: (
+                            s.original.plan.faults.len(),
+                            s.original.handsets,
+                            s.original.edits(),
+                        ),
+                        after: (s.shrunk.plan.faults.len(), s.shrunk.handsets, s.shrunk.edits()),
+                        runs: s.runs,
+                        minimal: s.minimal,
+                        plan: toml::to_string(&s.shrunk.plan).map_err(|e| e.to_string())?,
+                        command,
+                    })
+                })
+        }
+    };
+    Representative {
+        seed,
+        verdicts: verdict_summary(&run.outcome),
+        replay,
+        record,
+        explanation,
+        shrunk,
+        timeline,
+    }
+}
+
+/// A name safe in a file name: letters, digits, `.`, `-` and `_` kept,
+/// anything else `_`.
+pub fn file_word(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The file name of a scenario's exposure chart.
+pub fn exposure_file(scenario: &str) -> String {
+    format!("exposure-{}.svg", file_word(scenario))
+}
+
+/// The file name of a broken cell's timeline chart.
+pub fn timeline_file(scenario: &str, design: &str) -> String {
+    format!("timeline-{}-{}.svg", file_word(scenario), file_word(design))
+}
+
+/// The file name of the loss-rate chart.
+pub const LOSS_RATE_FILE: &str = "loss-rate.svg";
+
+/// One line of `results.json`: a seed's stats and the cell's design as given.
+#[derive(Serialize)]
+struct ResultLine<'a> {
+    /// The design preset the cell was asked for (`outcome.design` is the
+    /// name of the knobs that ran, `custom` if a scenario changed them).
+    design_preset: &'a str,
+    #[serde(flatten)]
+    stats: &'a SeedStats,
+}
+
+/// `results.json`: the setup, then one line per seed of every cell,
+/// scenario-major, in seed order.
+pub fn results_json(cells: &[Cell], config: &Config) -> String {
+    let mut scenarios: Vec<&str> = Vec::new();
+    for c in cells {
+        if !scenarios.contains(&c.scenario()) {
+            scenarios.push(c.scenario());
+        }
+    }
+    let mut out = String::from("{\n");
+    out.push_str(&format!(
+        "\"lastcopy\": {},\n\"scenarios\": {},\n\"designs\": {},\n\"seeds\": {},\n\"overrides\": {},\n\"exposure_bucket_ms\": {},\n\"seed_results\": [\n",
+        j(&env!("CARGO_PKG_VERSION")),
+        j(&scenarios),
+        j(&config.designs),
+        j(&format!("{}..{}", config.seeds.start, config.seeds.end)),
+        j(&config.overrides),
+        stats::HOUR_MS,
+    ));
+    let lines: Vec<String> = cells
+        .iter()
+        .flat_map(|c| {
+            c.seeds.iter().map(|s| {
+                j(&ResultLine {
+                    design_preset: &c.design,
+                    stats: s,
+                })
+            })
+        })
+        .collect();
+    out.push_str(&lines.join(",\n"));
+    out.push_str("\n]\n}\n");
+    out
+}
+
+/// Compact JSON of `v`.
+fn j<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("report values always serialize")
+}
+
+/// Every file of the report, by name: `report.md`, `results.json` and the
+/// charts. `provenance` is the one line that may differ between two runs
+/// of the same arguments (date, version, commit); `None` leaves it out.
+pub fn render(cells: &[Cell], config: &Config, provenance: Option<&str>) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let designs = &config.designs;
+    let index = |d: &str| designs.iter().position(|x| x == d).unwrap_or(0);
+    let bars: Vec<svg::Bar> = cells
+        .iter()
+        .map(|c| svg::Bar {
+            scenario: c.scenario().to_string(),
+            design: c.design.clone(),
+            design_index: index(&c.design),
+            broke: c.seeds.iter().filter(|s| !s.outcome.kept_promise()).count() as u64,
+            seeds: c.seeds.len() as u64,
+        })
+        .collect();
+    files.insert(LOSS_RATE_FILE.to_string(), svg::loss_rate(&bars, designs));
+    for (scenario, group) in by_scenario(cells) {
+        let series: Vec<svg::Series> = group
+            .iter()
+            .map(|c| svg::Series {
+                design: c.design.clone(),
+                design_index: index(&c.design),
+                per_hour: exposure_per_hour(&c.seeds),
+            })
+            .collect();
+        let heal_ms = group
+            .first()
+            .map_or(0, |c| c.case.scenario.run.duration.as_millis() as u64);
+        files.insert(
+            exposure_file(scenario),
+            svg::exposure(scenario, &series, designs, heal_ms),
+        );
+        for c in &group {
+            if let Some(t) = c.representative.as_ref().and_then(|r| r.timeline.as_ref()) {
+                files.insert(
+                    timeline_file(scenario, &c.design),
+                    svg::timeline(t, scenario, &c.design),
+                );
+            }
+        }
+    }
+    files.insert("results.json".into(), results_json(cells, config));
+    files.insert(
+        "report.md".into(),
+        markdown::render(cells, config, provenance),
+    );
+    files
+}
+
+/// The cells grouped by scenario, in report order.
+pub fn by_scenario(cells: &[Cell]) -> Vec<(&str, Vec<&Cell>)> {
+    let mut out: Vec<(&str, Vec<&Cell>)> = Vec::new();
+    for c in cells {
+        match out.iter_mut().find(|(s, _)| *s == c.scenario()) {
+            Some((_, v)) => v.push(c),
+            None => out.push((c.scenario(), vec![c])),
+        }
+    }
+    out
+}
+
+/// Per simulated hour: records exposed, on average over `seeds` (a seed
+/// whose run ended earlier counts as none exposed).
+pub fn exposure_per_hour(seeds: &[SeedStats]) -> Vec<f64> {
+    let hours = seeds
+        .iter()
+        .map(|s| s.exposure_by_hour_record_ms.len())
+        .max()
+        .unwrap_or(0);
+    (0..hours)
+        .map(|h| {
+            let sum: u64 = seeds
+                .iter()
+                .filter_map(|s| s.exposure_by_hour_record_ms.get(h))
+                .sum();
+            sum as f64 / stats::HOUR_MS as f64 / seeds.len().max(1) as f64
+        })
+        .collect()
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Where the report goes: the directory, its parent, and the names of the
+/// temporary and old directories beside it.
+struct Paths {
+    out: PathBuf,
+    tmp: PathBuf,
+    old: PathBuf,
+}
+
+fn paths(out: &Path) -> Result<Paths, ReportError> {
+    let bad = |why: &str| ReportError::Unwritable(display(out), why.into());
+    let name = out
+        .file_name()
+        .ok_or_else(|| bad("must name a directory (not `.`, `..` or `/`)"))?
+        .to_string_lossy()
+        .to_string();
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(bad(&format!("no such directory: {}", display(&parent))));
+    }
+    let pid = std::process::id();
+    Ok(Paths {
+        out: out.to_path_buf(),
+        tmp: parent.join(format!(".{name}.report-tmp-{pid}")),
+        old: parent.join(format!(".{name}.report-old-{pid}")),
+    })
+}
+
+/// Checks, before anything runs, that `out` can be written: it does not
+/// exist (or `force` is given and it is a directory holding a report, or
+/// empty), and a directory can be made beside it.
+pub fn check_out(out: &Path, force: bool) -> Result<(), ReportError> {
+    let p = paths(out)?;
+    check_existing(out, force)?;
+    std::fs::create_dir(&p.tmp)
+        .and_then(|()| std::fs::remove_dir(&p.tmp))
+        .map_err(|e| ReportError::Unwritable(display(out), format!("cannot write beside it: {e}")))
+}
+
+fn check_existing(out: &Path, force: bool) -> Result<(), ReportError> {
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return Ok(());
+    };
+    if !force {
+        return Err(ReportError::Exists(display(out)));
+    }
+    if !meta.is_dir() {
+        return Err(ReportError::Unwritable(
+            display(out),
+            "exists and is not a directory; --force replaces only a report directory".into(),
+        ));
+    }
+    let is_report = out.join("report.md").is_file()
+        || std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
+    if !is_report {
+        return Err(ReportError::Unwritable(
+            display(out),
+            "holds no report.md and is not empty; --force replaces only a report directory".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `files` as the directory `out`, atomically: into a temporary
+/// directory beside it, then renamed into place. An existing `out` is
+/// replaced only with `force` (moved aside, the new one renamed in, the old
+/// one removed); on any error the temporary directory is removed and `out`
+/// is as it was.
+pub fn write_dir(out: &Path, files: &BTreeMap<String, String>, force: bool) -> Result<(), ReportError> {
+    let p = paths(out)?;
+    check_existing(out, force)?;
+    let fail = |e: std::io::Error| ReportError::Unwritable(display(out), e.to_string());
+    let _ = std::fs::remove_dir_all(&p.tmp);
+    let fill = || -> std::io::Result<()> {
+        std::fs::create_dir(&p.tmp)?;
+        for (name, text) in files {
+            let mut f = std::fs::File::create(p.tmp.join(name))?;
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            f.sync_all()?;
+        }
+        Ok(())
+    };
+    if let Err(e) = fill() {
+        let _ = std::fs::remove_dir_all(&p.tmp);
+        return Err(fail(e));
+    }
+    let replacing = std::fs::symlink_metadata(&p.out).is_ok();
+    if replacing {
+        let _ = std::fs::remove_dir_all(&p.old);
+        if let Err(e) = std::fs::rename(&p.out, &p.old) {
+            let _ = std::fs::remove_dir_all(&p.tmp);
+            return Err(fail(e));
+        }
+    }
+    if let Err(e) = std::fs::rename(&p.tmp, &p.out) {
+        if replacing {
+            let _ = std::fs::rename(&p.old, &p.out);
+        }
+        let _ = std::fs::remove_dir_all(&p.tmp);
+        return Err(fail(e));
+    }
+    if replacing {
+        std::fs::remove_dir_all(&p.old).map_err(fail)?;
+    }
+    Ok(())
+}
