@@ -184,7 +184,7 @@ impl Loop {
             }
         }
         for (to, msg) in out.sends {
-            let bytes = postcard::to_allocvec(&msg).expect("messages always encode");
+            let bytes = sim::host::encode(&msg);
             let at = self.now_ns + self.rng.random_range(LATENCY_NS);
             self.push(
                 at,
@@ -209,7 +209,7 @@ impl Loop {
     fn handle(&mut self, event: Event) {
         match event {
             Event::Deliver { to, from, bytes } => {
-                let Ok(msg) = postcard::from_bytes::<Msg>(&bytes) else {
+                let Some(msg) = sim::host::decode::<Msg>(&bytes) else {
                     return;
                 };
                 self.messages += 1;

@@ -21,7 +21,7 @@
 
 use crate::checker::VERDICT_KINDS;
 use crate::runner::Case;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Origin, Scenario, ScenarioError};
 use crate::shrink::{run_candidate, Candidate, Shrunk, Target};
 use models::design::Design;
 use models::fault::Fault;
@@ -113,12 +113,15 @@ pub enum RegressionError {
         message: String,
     },
     /// Its `[scenario]` table is not a valid scenario.
-    #[error("{path}: in [scenario] (line numbers count from its first key): {source}")]
+    #[error("{path}: {message}")]
     Scenario {
         /// The file.
         path: String,
+        /// What is wrong, naming the key as `scenario.KEY`.
+        message: String,
         /// The scenario error.
-        source: ScenarioError,
+        #[source]
+        source: Box<ScenarioError>,
     },
     /// The file could not be written.
     #[error("{path}: {message}")]
@@ -192,7 +195,8 @@ impl Regression {
         let scenario = Scenario::from_str(&format!("{path} [scenario]"), &scenario_text, overrides)
             .map_err(|source| RegressionError::Scenario {
                 path: path.to_string(),
-                source,
+                message: scenario_message(&source),
+                source: Box::new(source),
             })?;
         if Design::preset(&file.design).is_none() {
             return Err(bad(format!(
@@ -485,6 +489,24 @@ impl Regression {
         } else {
             Err(failed)
         }
+    }
+}
+
+/// A scenario error inside a regression file, naming its key as the file
+/// has it (`scenario.run.duration`); the embedded table is re-read from its
+/// parsed form, so its line numbers would not match the file.
+fn scenario_message(e: &ScenarioError) -> String {
+    match e {
+        ScenarioError::Invalid {
+            origin: Origin::File { .. },
+            key,
+            message,
+        } => format!("key `scenario.{key}`: {message}"),
+        ScenarioError::Syntax {
+            origin: Origin::File { .. },
+            message,
+        } => format!("[scenario]: not valid TOML: {message}"),
+        other => other.to_string(),
     }
 }
 

@@ -12,7 +12,6 @@ use models::workload::Workload;
 use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -119,11 +118,11 @@ impl Case {
         }
     }
 
-    /// Runs every seed in `seeds` on `jobs` worker threads, each seed on a
-    /// fresh thread of its own, and returns the outcomes in seed order:
-    /// the same for any number of jobs.
-    pub fn sweep(&self, seeds: Range<u64>, jobs: usize) -> Vec<SeedOutcome> {
-        let list: Vec<u64> = seeds.collect();
+    /// Runs every seed in `seeds` (a range, or any list) on `jobs` worker
+    /// threads, each seed on a fresh thread of its own, and returns the
+    /// outcomes in the order of `seeds`: the same for any number of jobs.
+    pub fn sweep(&self, seeds: impl IntoIterator<Item = u64>, jobs: usize) -> Vec<SeedOutcome> {
+        let list: Vec<u64> = seeds.into_iter().collect();
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<SeedOutcome>>> = Mutex::new(vec![None; list.len()]);
         std::thread::scope(|s| {

@@ -23,8 +23,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// The environment variable a Kubernetes Indexed Job sets to the pod's index.
 pub const INDEX_ENV: &str = "JOB_COMPLETION_INDEX";
@@ -162,37 +160,6 @@ pub struct ResultLine {
     pub outcome: SeedOutcome,
     /// Which run and shard it came from.
     pub run: RunInfo,
-}
-
-/// Runs `seeds` (any list, in order) of `case` on `jobs` worker threads, each
-/// seed on a fresh thread of its own, as [`Case::sweep`] does for a range,
-/// and returns the outcomes in the order of `seeds`.
-pub fn sweep_seeds(case: &Case, seeds: &[u64], jobs: usize) -> Vec<SeedOutcome> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<SeedOutcome>>> = Mutex::new(vec![None; seeds.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(seeds.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&seed) = seeds.get(i) else {
-                    break;
-                };
-                let outcome = std::thread::scope(|inner| {
-                    inner
-                        .spawn(|| case.run_seed(seed).outcome)
-                        .join()
-                        .expect("a seed's thread never panics: machine panics are caught")
-                });
-                results.lock().expect("results lock")[i] = Some(outcome);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("results lock")
-        .into_iter()
-        .map(|o| o.expect("every seed ran"))
-        .collect()
 }
 
 /// The results file's text: one JSON line per outcome.

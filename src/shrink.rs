@@ -204,7 +204,7 @@ impl Default for Options {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     /// The phase (`start`, `lineage`, `faults`, `targets`, `workload`,
-    /// `1-minimal`).
+    /// `1-minimal`, `done`).
     pub phase: &'static str,
     /// Faults in the current plan.
     pub faults: usize,

@@ -121,7 +121,7 @@ fn malformed_regression_files_are_errors_naming_the_file_and_key() {
         ),
         (
             good.replacen("[scenario.run]", "[scenario.rn]", 1),
-            "[scenario]",
+            "key `scenario.",
         ),
         (good.replacen("faults = [", "faults = [[", 1), "line"),
     ];

@@ -285,23 +285,28 @@ impl Database {
         opened
     }
 
-    /// Reads the volume back and rewrites every row whose durable copy is
-    /// gone or spoiled, from the verified copy in memory.
+    /// Reads back the entry of every live row and rewrites, from the
+    /// verified copy in memory, each one whose entry is gone or spoiled.
     fn scrub(&mut self, io: &mut Io<'_, Msg>) {
-        let (_, opened, on_disk) = self.read_volume();
-        let missing: Vec<Row> = self
-            .all_rows()
-            .into_iter()
-            .filter(|row| row.verifies())
-            .filter(|row| {
-                let disk_row = on_disk
-                    .users
-                    .get(&row.record.owner)
-                    .and_then(|m| m.get(&row.record));
-                disk_row.map(|(r, _)| r.version) != Some(row.version)
-            })
-            .collect();
-        if missing.is_empty() && opened.damaged.is_empty() {
+        let missing: Vec<Row> = {
+            let disk = lock_disk(&self.disk);
+            self.all_rows()
+                .into_iter()
+                .filter(|row| row.verifies())
+                .filter(|row| {
+                    let on_disk = self
+                        .sectors
+                        .get(&row.record)
+                        .and_then(|&sector| LogStore::read_entry(&disk, sector))
+                        .and_then(|bytes| postcard::from_bytes::<Entry>(&bytes).ok());
+                    !matches!(
+                        on_disk,
+                        Some(Entry::Commit { row: r, .. } | Entry::Stage { row: r, .. }) if r == *row
+                    )
+                })
+                .collect()
+        };
+        if missing.is_empty() {
             return;
         }
         let mut rewritten = Vec::new();
@@ -327,7 +332,7 @@ impl Database {
         }
         io.trace(
             "store.scrub",
-            fields!["rows" => rewritten.len(), "damaged" => opened.damaged.len(), "repaired" => repaired],
+            fields!["rows" => rewritten.len(), "repaired" => repaired],
         );
     }
 

@@ -295,18 +295,26 @@ impl Handset {
         self.load(io);
     }
 
-    /// Reads flash back and rewrites every row whose durable copy is gone
-    /// or spoiled, from the verified copy in memory.
+    /// Reads back the entry of every durable row and rewrites, from the
+    /// verified copy in memory, each one whose entry is gone or spoiled.
     fn scrub(&mut self, io: &mut Io<'_, Msg>) {
-        let (_, opened, stored) = self.read_flash();
-        let missing: Vec<Local> = self
-            .rows
-            .iter()
-            .filter(|(r, l)| self.durable.get(r) == Some(&l.row.version) && l.row.verifies())
-            .filter(|(r, l)| stored.rows.get(r).map(|s| s.row.version) != Some(l.row.version))
-            .map(|(_, l)| l.clone())
-            .collect();
-        if missing.is_empty() && opened.damaged.is_empty() {
+        let missing: Vec<Local> = {
+            let disk = lock_disk(&self.disk);
+            self.rows
+                .iter()
+                .filter(|(r, l)| self.durable.get(r) == Some(&l.row.version) && l.row.verifies())
+                .filter(|(r, l)| {
+                    let on_disk = self
+                        .sectors
+                        .get(r)
+                        .and_then(|&sector| LogStore::read_entry(&disk, sector))
+                        .and_then(|bytes| postcard::from_bytes::<Entry>(&bytes).ok());
+                    !matches!(on_disk, Some(Entry::Put { row, .. }) if row == l.row)
+                })
+                .map(|(_, l)| l.clone())
+                .collect()
+        };
+        if missing.is_empty() {
             return;
         }
         for l in &missing {
@@ -326,7 +334,7 @@ impl Handset {
         let repaired = self.flush(io).is_ok();
         io.trace(
             "store.scrub",
-            fields!["rows" => missing.len(), "damaged" => opened.damaged.len(), "repaired" => repaired],
+            fields!["rows" => missing.len(), "repaired" => repaired],
         );
     }
 

@@ -109,6 +109,15 @@ impl LogStore {
         Ok(self.next_sector - 1)
     }
 
+    /// The payload of the entry in `sector`, if that sector holds a valid
+    /// entry appended there; `None` if it holds anything else or cannot be
+    /// read. Reads one sector: what a scrub of live entries needs.
+    pub fn read_entry(disk: &Disk, sector: u64) -> Option<Vec<u8>> {
+        let mut buf = Vec::with_capacity(disk.config().sector_size);
+        disk.read_into(sector, 1, &mut buf).ok()?;
+        decode(&buf, sector).map(<[u8]>::to_vec)
+    }
+
     /// The first sector after the log's last entry.
     pub fn end_sector(&self) -> u64 {
         self.next_sector

@@ -39,6 +39,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::Duration;
 
@@ -63,6 +64,17 @@ pub fn disk_handle(disk: Disk) -> DiskHandle {
 /// taken anyway, never poisoned for good.
 pub fn lock_disk(disk: &DiskHandle) -> MutexGuard<'_, Disk> {
     disk.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Encodes a message as the engine sends it over the simulated network.
+pub fn encode<M: Serialize>(msg: &M) -> Vec<u8> {
+    postcard::to_allocvec(msg).expect("messages always encode")
+}
+
+/// Decodes a message the engine received; `None` if the bytes were garbled
+/// (the message is then dropped, as a checksum would drop it).
+pub fn decode<M: DeserializeOwned>(bytes: &[u8]) -> Option<M> {
+    postcard::from_bytes(bytes).ok()
 }
 
 /// The address of a node in a cluster: its index, stable for the whole run.
@@ -312,7 +324,7 @@ struct Shared<M: Machine> {
     lineage: Lineage,
     slots: Mutex<Vec<Arc<Slot<M>>>>,
     panics: mpsc::UnboundedSender<Addr>,
-    messages: Mutex<u64>,
+    messages: AtomicU64,
 }
 
 /// A set of hosts running machines of type `M` on one madsim runtime.
@@ -370,7 +382,7 @@ impl<M: Machine> Cluster<M> {
                 lineage,
                 slots: Mutex::new(Vec::new()),
                 panics: tx,
-                messages: Mutex::new(0),
+                messages: AtomicU64::new(0),
             }),
         };
         let supervisor = cluster.clone();
@@ -399,7 +411,7 @@ impl<M: Machine> Cluster<M> {
 
     /// How many messages were delivered to machines so far.
     pub fn messages_delivered(&self) -> u64 {
-        *self.shared.messages.lock().expect("counter lock")
+        self.shared.messages.load(Ordering::Relaxed)
     }
 
     fn now(&self) -> SimTime {
@@ -813,7 +825,7 @@ impl<M: Machine> Cluster<M> {
         slot.state().boot_panics = 0;
         loop {
             for (to, msg) in sends.drain(..) {
-                let bytes = postcard::to_allocvec(&msg).expect("messages always encode");
+                let bytes = encode(&msg);
                 // A send to a node that is down or cut off is simply lost.
                 let _ = ep.send_to_raw(to.socket(), TAG, Box::new(bytes)).await;
             }
@@ -842,10 +854,10 @@ impl<M: Machine> Cluster<M> {
             let ok = match inbound {
                 None => return futures::future::pending().await,
                 Some(Inbound::Net(from, bytes)) => {
-                    let Ok(msg) = postcard::from_bytes::<M::Msg>(&bytes) else {
+                    let Some(msg) = decode::<M::Msg>(&bytes) else {
                         continue; // garbled in transit: dropped, as a checksum would.
                     };
-                    *self.shared.messages.lock().expect("counter lock") += 1;
+                    self.shared.messages.fetch_add(1, Ordering::Relaxed);
                     self.step(&slot, &mut timers, &mut sends, |m, io| {
                         m.on_message(from, msg, io)
                     })

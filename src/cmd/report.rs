@@ -77,7 +77,9 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
             scenario,
             design,
             seed,
-        } => bar.set_message(format!("explaining and shrinking {scenario} / {design} seed {seed}")),
+        } => bar.set_message(format!(
+            "explaining and shrinking {scenario} / {design} seed {seed}"
+        )),
     };
     let cells = report::run(cases, &config, &on);
     bar.finish_and_clear();
@@ -102,9 +104,7 @@ fn progress_bar(total: u64) -> ProgressBar {
         ProgressDrawTarget::hidden()
     };
     let bar = ProgressBar::with_draw_target(Some(total), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds, {elapsed} {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds, {elapsed} {msg}") {
         bar.set_style(style);
     }
     bar

@@ -63,7 +63,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     let outcomes = if shard == Shard::ALL {
         case.sweep(range.clone(), jobs)
     } else {
-        shard::sweep_seeds(&case, &shard.seeds(range.clone()), jobs)
+        case.sweep(shard.seeds(range.clone()), jobs)
     };
     if let Some(path) = &args.results {
         let text = shard::render(&outcomes, &RunInfo::new(&case, &range, shard));

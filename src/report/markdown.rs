@@ -89,12 +89,23 @@ fn setup(md: &mut String, scenarios: &[(&str, Vec<&Cell>)], config: &Config) {
             "- Scenario `{name}` (`{}`): {} handsets; {} of workload and faults, then a heal phase of at most {}. {}",
             c.case.spec,
             s.topology.handsets,
-            humantime::format_duration(s.run.duration),
-            humantime::format_duration(s.run.heal_bound),
+            span(s.run.duration),
+            span(s.run.heal_bound),
             s.description.trim()
         );
     }
     md.push('\n');
+}
+
+/// `3 days`, `1 day`, `12 h`, or humantime's form for anything else.
+fn span(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match (s % 86_400, s % 3600, d.subsec_millis()) {
+        (0, _, 0) if s == 86_400 => "1 day".into(),
+        (0, _, 0) => format!("{} days", s / 86_400),
+        (_, 0, 0) => format!("{} h", s / 3600),
+        _ => humantime::format_duration(d).to_string(),
+    }
 }
 
 /// `12.3 h`.
@@ -119,7 +130,10 @@ fn results(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
             };
             let not_converged = t.liveness_seeds;
             let recovery = if not_converged > 0 {
-                format!("{recovery} ({not_converged} of {} never converged)", t.seeds)
+                format!(
+                    "{recovery} ({not_converged} of {} never converged)",
+                    t.seeds
+                )
             } else {
                 recovery
             };
@@ -134,10 +148,7 @@ fn results(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
             let liveness = if t.liveness_seeds == 0 {
                 "0".to_string()
             } else {
-                format!(
-                    "{} seeds ({} handsets apart)",
-                    t.liveness_seeds, t.liveness
-                )
+                format!("{} seeds ({} handsets)", t.liveness_seeds, t.liveness)
             };
             let _ = writeln!(
                 md,
@@ -318,11 +329,7 @@ fn representatives(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
             let _ = writeln!(md, "Failing verdicts: {}.\n", r.verdicts);
             let _ = writeln!(md, "- Replay: `{}`", r.replay);
             if let Some((record, verdict)) = &r.record {
-                let _ = writeln!(
-                    md,
-                    "- Explain: `{} --explain --record {record}`",
-                    r.replay
-                );
+                let _ = writeln!(md, "- Explain: `{} --explain --record {record}`", r.replay);
                 let _ = writeln!(md, "- Story of `{record}` ({verdict}), below");
             }
             match &r.shrunk {

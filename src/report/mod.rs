@@ -271,13 +271,23 @@ pub fn run(
     cells
 }
 
-/// The representative failing seed: the failing seed whose number of
-/// failing verdicts is the median of the failing seeds' (the lower seed on
-/// ties), so the story told is a typical one.
+/// The representative failing seed: among the failing seeds in which a
+/// record failed (else among all failing seeds), the one whose number of
+/// failing verdicts is the median (the lower seed on ties), so the story
+/// told is a typical one and, where there is one, about a record.
 pub fn representative_seed(seeds: &[SeedStats]) -> Option<u64> {
-    let mut failing: Vec<(usize, u64)> = seeds
+    let failing = seeds.iter().filter(|s| !s.outcome.kept_promise());
+    let with_record: Vec<&SeedStats> = failing
+        .clone()
+        .filter(|s| !s.failing_records.is_empty())
+        .collect();
+    let pool: Vec<&SeedStats> = if with_record.is_empty() {
+        failing.collect()
+    } else {
+        with_record
+    };
+    let mut failing: Vec<(usize, u64)> = pool
         .iter()
-        .filter(|s| !s.outcome.kept_promise())
         .map(|s| (s.outcome.verdicts.len(), s.outcome.seed))
         .collect();
     failing.sort_unstable();
@@ -364,7 +374,11 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
                             s.original.handsets,
                             s.original.edits(),
                         ),
-                        after: (s.shrunk.plan.faults.len(), s.shrunk.handsets, s.shrunk.edits()),
+                        after: (
+                            s.shrunk.plan.faults.len(),
+                            s.shrunk.handsets,
+                            s.shrunk.edits(),
+                        ),
                         runs: s.runs,
                         minimal: s.minimal,
                         plan: toml::to_string(&s.shrunk.plan).map_err(|e| e.to_string())?,
@@ -464,7 +478,11 @@ fn j<T: Serialize + ?Sized>(v: &T) -> String {
 /// Every file of the report, by name: `report.md`, `results.json` and the
 /// charts. `provenance` is the one line that may differ between two runs
 /// of the same arguments (date, version, commit); `None` leaves it out.
-pub fn render(cells: &[Cell], config: &Config, provenance: Option<&str>) -> BTreeMap<String, String> {
+pub fn render(
+    cells: &[Cell],
+    config: &Config,
+    provenance: Option<&str>,
+) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let designs = &config.designs;
     let index = |d: &str| designs.iter().position(|x| x == d).unwrap_or(0);
@@ -617,7 +635,11 @@ fn check_existing(out: &Path, force: bool) -> Result<(), ReportError> {
 /// replaced only with `force` (moved aside, the new one renamed in, the old
 /// one removed); on any error the temporary directory is removed and `out`
 /// is as it was.
-pub fn write_dir(out: &Path, files: &BTreeMap<String, String>, force: bool) -> Result<(), ReportError> {
+pub fn write_dir(
+    out: &Path,
+    files: &BTreeMap<String, String>,
+    force: bool,
+) -> Result<(), ReportError> {
     let p = paths(out)?;
     check_existing(out, force)?;
     let fail = |e: std::io::Error| ReportError::Unwritable(display(out), e.to_string());

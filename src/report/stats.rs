@@ -53,15 +53,20 @@ pub struct FailingRecord {
     /// The kinds of the effective faults that ended a copy of it, sorted;
     /// empty if no planned fault did.
     pub fault_kinds: Vec<String>,
+    /// Whether any durable copy of any version of it was ever made.
+    pub had_copies: bool,
 }
 
 impl FailingRecord {
-    /// The fault class: its fault kinds joined by ` + `, or `no planned fault`.
+    /// The fault class: its fault kinds joined by ` + `; `never durable`
+    /// if no copy of the record was ever made, else `no planned fault`.
     pub fn class(&self) -> String {
-        if self.fault_kinds.is_empty() {
-            "no planned fault".into()
-        } else {
+        if !self.fault_kinds.is_empty() {
             self.fault_kinds.join(" + ")
+        } else if !self.had_copies {
+            "never durable (no copy to end)".into()
+        } else {
+            "no planned fault".into()
         }
     }
 }
@@ -81,8 +86,10 @@ impl SeedStats {
             .filter(|e| e.kind == kind::FAULT_EFFECTIVE)
             .map(|e| e.at)
             .max();
-        let converged_at = match (phase_at(trace, "heal"), run.output.final_state.converged_after)
-        {
+        let converged_at = match (
+            phase_at(trace, "heal"),
+            run.output.final_state.converged_after,
+        ) {
             (Some(heal), Some(after)) => Some(heal.after(after)),
             _ => None,
         };
@@ -138,6 +145,7 @@ fn failing_records(run: &SeedRun) -> Vec<FailingRecord> {
                 record: v.subject.clone(),
                 verdict: v.kind.clone(),
                 fault_kinds: fault_kinds.into_iter().map(String::from).collect(),
+                had_copies: !lineage.stores.is_empty(),
             }
         })
         .collect()
@@ -397,6 +405,73 @@ pub fn coverage(seeds: &[SeedStats]) -> BTreeMap<String, [u64; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use models::ledger::LedgerHandle;
+    use models::record::RecordKind;
+    use sim::trace::Value;
+
+    const R: RecordId = RecordId {
+        owner: 0,
+        kind: RecordKind::Contact,
+        n: 0,
+    };
+
+    fn v(seq: u32) -> VersionId {
+        VersionId { writer: 0, seq }
+    }
+
+    fn copy(at: u64, created: bool, store: &str, version: u32) -> Event {
+        Event {
+            at: SimTime(at),
+            node: store.to_string(),
+            kind: if created {
+                kind::COPY_CREATED
+            } else {
+                kind::COPY_ENDED
+            },
+            fields: vec![
+                ("store", Value::from(store)),
+                ("record", Value::from(R.to_string())),
+                ("version", Value::from(v(version).to_string())),
+            ],
+        }
+    }
+
+    #[test]
+    fn exposure_counts_time_with_exactly_one_copy_of_the_latest_acknowledged_version() {
+        let l = LedgerHandle::new();
+        l.written(R, v(1), None, 0, SimTime(0));
+        l.saved(R, v(1), SimTime(5));
+        l.written(R, v(2), Some(v(1)), 0, SimTime(200));
+        l.saved(R, v(2), SimTime(300));
+        let mut t = Trace::new();
+        for e in [
+            copy(0, true, "flash", 1),      // not acknowledged until 5
+            copy(20, true, "primary", 1),   // two copies from 20
+            copy(100, false, "primary", 1), // one copy from 100
+            copy(210, true, "flash", 2),    // v2 descends from v1: two again
+            copy(250, false, "flash", 1),   // one (v2 on flash) from 250
+            copy(400, true, "primary", 2),  // v2 acknowledged at 300: two from 400
+            copy(500, false, "flash", 2),   // one from 500 to the end
+        ] {
+            t.push(e);
+        }
+        let (total, _) = exposure(&t, &l.snapshot(), SimTime(600));
+        assert_eq!(total, (20 - 5) + (210 - 100) + (400 - 250) + (600 - 500));
+    }
+
+    #[test]
+    fn a_forfeited_or_lost_version_is_not_exposed() {
+        let l = LedgerHandle::new();
+        l.written(R, v(1), None, 0, SimTime(0));
+        l.saved(R, v(1), SimTime(0));
+        l.forfeit_unsynced(0, SimTime(50));
+        let mut t = Trace::new();
+        t.push(copy(10, true, "flash", 1));
+        t.push(copy(80, false, "flash", 1));
+        let (total, by_hour) = exposure(&t, &l.snapshot(), SimTime(100));
+        assert_eq!(total, 40, "from its copy to its forfeit");
+        assert_eq!(by_hour, [40]);
+    }
 
     #[test]
     fn spans_are_split_at_hour_boundaries() {

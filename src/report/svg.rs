@@ -149,7 +149,13 @@ pub fn loss_rate(bars: &[Bar], designs: &[String]) -> String {
     for pct in [0.0, 25.0, 50.0, 75.0, 100.0] {
         axis = axis
             .add(line(left, y(pct), width - 20.0, y(pct), "#dddddd"))
-            .add(text(left - 6.0, y(pct) + 4.0, "end", 11, &format!("{pct:.0}%")));
+            .add(text(
+                left - 6.0,
+                y(pct) + 4.0,
+                "end",
+                11,
+                &format!("{pct:.0}%"),
+            ));
     }
     doc = doc.add(axis);
     let mut marks = Group::new().set("class", "bars");
@@ -233,7 +239,12 @@ pub struct Series {
 /// `circle.point` per simulated hour (the mean number of records with
 /// exactly one surviving copy in that hour), joined by a line.
 pub fn exposure(scenario: &str, series: &[Series], designs: &[String], heal_at_ms: u64) -> String {
-    let hours = series.iter().map(|s| s.per_hour.len()).max().unwrap_or(0).max(1);
+    let hours = series
+        .iter()
+        .map(|s| s.per_hour.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let max = series
         .iter()
         .flat_map(|s| s.per_hour.iter().copied())
@@ -269,8 +280,20 @@ pub fn exposure(scenario: &str, series: &[Series], designs: &[String], heal_at_m
     let mut t = 0;
     while t <= span {
         axis = axis
-            .add(line(x(t as f64), top + plot_h, x(t as f64), top + plot_h + 4.0, "#333333"))
-            .add(text(x(t as f64), top + plot_h + 18.0, "middle", 11, &time_label(t)));
+            .add(line(
+                x(t as f64),
+                top + plot_h,
+                x(t as f64),
+                top + plot_h + 4.0,
+                "#333333",
+            ))
+            .add(text(
+                x(t as f64),
+                top + plot_h + 18.0,
+                "middle",
+                11,
+                &time_label(t),
+            ));
         t += step;
     }
     if heal_at_ms > 0 && heal_at_ms <= span {
@@ -363,7 +386,13 @@ pub fn timeline(t: &Timeline, scenario: &str, design: &str) -> String {
     while tick <= span {
         axis = axis
             .add(line(x(tick), top, x(tick), bottom, "#eeeeee"))
-            .add(text(x(tick), bottom + 16.0, "middle", 11, &time_label(tick)));
+            .add(text(
+                x(tick),
+                bottom + 16.0,
+                "middle",
+                11,
+                &time_label(tick),
+            ));
         tick += step;
     }
     if let Some(h) = t.heal_at {
@@ -379,7 +408,13 @@ pub fn timeline(t: &Timeline, scenario: &str, design: &str) -> String {
         let mut g = Group::new()
             .set("class", "lane")
             .set("data-store", lane.store.as_str())
-            .add(line(left, ly + lane_h, left + plot_w, ly + lane_h, "#cccccc"))
+            .add(line(
+                left,
+                ly + lane_h,
+                left + plot_w,
+                ly + lane_h,
+                "#cccccc",
+            ))
             .add(text(left - 8.0, mid - 2.0, "end", 12, &lane.role))
             .add(text(left - 8.0, mid + 11.0, "end", 10, &lane.store));
         for c in &lane.copies {
@@ -413,6 +448,15 @@ pub fn timeline(t: &Timeline, scenario: &str, design: &str) -> String {
                         c_time(c.from.as_millis())
                     ))),
             );
+            if x1 - x0 >= 40.0 {
+                g = g.add(text((x0 + x1) / 2.0, mid + 4.0, "middle", 10, &c.version));
+            }
+        }
+        if lane.copies.is_empty() {
+            g = g.add(
+                text(left + 8.0, mid + 4.0, "start", 11, "never held a copy")
+                    .set("fill", "#888888"),
+            );
         }
         for f in &lane.faults {
             g = g.add(
@@ -438,11 +482,37 @@ pub fn timeline(t: &Timeline, scenario: &str, design: &str) -> String {
     let ky = bottom + 40.0;
     let key = Group::new()
         .set("class", "legend")
-        .add(Rectangle::new().set("x", n(left)).set("y", n(ky - 10.0)).set("width", 14).set("height", 12).set("fill", "#a9cce3"))
-        .add(text(left + 20.0, ky, "start", 11, "copy (superseded or kept)"))
-        .add(Rectangle::new().set("x", n(left + 190.0)).set("y", n(ky - 10.0)).set("width", 14).set("height", 12).set("fill", "#e6b0aa"))
+        .add(
+            Rectangle::new()
+                .set("x", n(left))
+                .set("y", n(ky - 10.0))
+                .set("width", 14)
+                .set("height", 12)
+                .set("fill", "#a9cce3"),
+        )
+        .add(text(
+            left + 20.0,
+            ky,
+            "start",
+            11,
+            "copy (superseded or kept)",
+        ))
+        .add(
+            Rectangle::new()
+                .set("x", n(left + 190.0))
+                .set("y", n(ky - 10.0))
+                .set("width", 14)
+                .set("height", 12)
+                .set("fill", "#e6b0aa"),
+        )
         .add(text(left + 210.0, ky, "start", 11, "copy ended by a fault"))
-        .add(Circle::new().set("cx", n(left + 375.0)).set("cy", n(ky - 4.0)).set("r", 5).set("fill", "#922b21"))
+        .add(
+            Circle::new()
+                .set("cx", n(left + 375.0))
+                .set("cy", n(ky - 4.0))
+                .set("r", 5)
+                .set("fill", "#922b21"),
+        )
         .add(text(left + 385.0, ky, "start", 11, "fault fired"));
     doc = doc.add(key);
     finish(doc)

@@ -106,7 +106,11 @@ impl Timeline {
             topology::backup_volume(design),
             &[backup_array, topology::DB_BACKUP],
         );
-        canonical("snapshot", topology::SNAPSHOTS.into(), &[topology::OPERATOR]);
+        canonical(
+            "snapshot",
+            topology::SNAPSHOTS.into(),
+            &[topology::OPERATOR],
+        );
 
         let fired = crate::explain::fired_faults(trace);
         let mut blamed: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
