@@ -292,7 +292,7 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
         Box::new(move || Node::Server(Server::new(primary))),
     );
     {
-        let (d, dk) = (design.clone(), disk(scenario));
+        let (d, dk, engine) = (design.clone(), disk(scenario), scenario.engine);
         let role = Role::Primary {
             backup,
             interval: scenario.system.backup_interval,
@@ -308,12 +308,13 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
                     d.clone(),
                     vol.clone(),
                     dk.clone(),
+                    engine,
                 ))
             }),
         );
     }
     {
-        let (d, dk) = (design.clone(), disk(scenario));
+        let (d, dk, engine) = (design.clone(), disk(scenario), scenario.engine);
         let vol = topology::backup_volume(design);
         ev.add(
             topology::DB_BACKUP.to_string(),
@@ -324,6 +325,7 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
                     d.clone(),
                     vol.clone(),
                     dk.clone(),
+                    engine,
                 ))
             }),
         );

@@ -19,6 +19,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use models::design::{BlankBoot, Design, HandsetStore, SavedAck};
+use models::engine::EngineKind;
 use serde::{Deserialize, Serialize};
 use toml_edit::{Document, DocumentMut, Item, Value};
 
@@ -56,6 +57,10 @@ pub struct Scenario {
     pub name: String,
     /// One paragraph saying what the scenario reproduces and why.
     pub description: String,
+    /// The engine of the primary and backup databases: `"log"` (the
+    /// project's own log store, the default) or `"redb"`.
+    #[serde(default)]
+    pub engine: EngineKind,
     /// How many of each simulated machine there are.
     pub topology: Topology,
     /// How long the two phases of a run last.

@@ -116,10 +116,16 @@ pub fn run(
     ))
 }
 
+/// Every simulated device's size in bytes: 256 MiB. Disks are sparse, so
+/// size costs nothing until written; a bound keeps a corrupted length field
+/// (say, redb's) from asking for more memory than a run can have.
+const DEVICE_BYTES: u64 = 256 << 20;
+
 fn disk(scenario: &Scenario) -> DiskHandle {
+    let sector_size = scenario.system.sector_size;
     disk_handle(Disk::new(DiskConfig {
-        sector_size: scenario.system.sector_size,
-        sectors: 1 << 24,
+        sector_size,
+        sectors: DEVICE_BYTES / sector_size as u64,
     }))
 }
 
@@ -188,7 +194,7 @@ async fn simulate(
         Node::Server(Server::new(primary))
     });
     {
-        let (d, dk) = (design.clone(), primary_disk.clone());
+        let (d, dk, engine) = (design.clone(), primary_disk.clone(), scenario.engine);
         let role = Role::Primary {
             backup,
             interval: scenario.system.backup_interval,
@@ -204,12 +210,13 @@ async fn simulate(
                     d.clone(),
                     vol.clone(),
                     dk.clone(),
+                    engine,
                 ))
             },
         );
     }
     {
-        let (d, dk) = (design.clone(), backup_disk.clone());
+        let (d, dk, engine) = (design.clone(), backup_disk.clone(), scenario.engine);
         let vol = topology::backup_volume(&design);
         cluster.add(
             topology::DB_BACKUP,
@@ -220,6 +227,7 @@ async fn simulate(
                     d.clone(),
                     vol.clone(),
                     dk.clone(),
+                    engine,
                 ))
             },
         );

@@ -328,7 +328,8 @@ fn bad_arguments_exit_2_and_leave_the_directory_as_it_was() {
     let file = dir.join("a-file");
     std::fs::write(&file, "not a directory").expect("write");
     let under_file = file.join("r");
-    let cases: [(&[&str], &str); 6] = [
+    let missing = dir.join("missing/r");
+    let cases: [(&[&str], &str); 7] = [
         (
             &[
                 "report",
@@ -360,6 +361,10 @@ fn bad_arguments_exit_2_and_leave_the_directory_as_it_was() {
                 "--out",
                 under_file.to_str().expect("utf-8"),
             ],
+            "a-file is not a directory",
+        ),
+        (
+            &["report", SMALL, "--out", missing.to_str().expect("utf-8")],
             "no such directory",
         ),
         (&["report", SMALL, "--out", "."], "must name a directory"),
@@ -384,4 +389,28 @@ fn bad_arguments_exit_2_and_leave_the_directory_as_it_was() {
             "{args:?}: nothing beside it"
         );
     }
+}
+
+#[test]
+fn the_readme_quotes_the_checked_in_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let report = std::fs::read_to_string(root.join("reports/sidekick-2009/report.md"))
+        .expect("reports/sidekick-2009/report.md is checked in");
+    let section = readme
+        .split_once("\n## Reports\n")
+        .expect("README has a Reports section")
+        .1;
+    let regenerate = report
+        .lines()
+        .find_map(|l| l.strip_prefix("- Regenerate: `"))
+        .and_then(|l| l.strip_suffix('`'))
+        .expect("the report says how to regenerate it");
+    assert!(section.contains(regenerate), "README shows `{regenerate}`");
+    let table: Vec<&str> = section.lines().filter(|l| l.starts_with('|')).collect();
+    assert!(table.len() >= 4, "README quotes the main table");
+    assert!(
+        report.contains(&table.join("\n")),
+        "README's table is the checked-in report's: regenerate both"
+    );
 }

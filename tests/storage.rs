@@ -66,3 +66,29 @@ fn a_replay_names_the_fault_the_device_and_the_sector() {
         assert!(on_disk, "the disk did not report fault {fault}");
     }
 }
+
+#[test]
+fn on_redb_hardened_keeps_the_promise_and_the_2009_design_breaks_it() {
+    let seeds = common::sweep(4);
+    for scenario in STORAGE_SCENARIOS {
+        let hardened = common::case(scenario, "hardened", &["engine=redb"]);
+        for o in hardened.sweep(0..seeds, common::jobs()) {
+            assert!(
+                o.kept_promise(),
+                "{scenario} on redb, seed {}: {:?}; replay: {}",
+                o.seed,
+                o.verdicts,
+                hardened.replay_command(o.seed)
+            );
+        }
+    }
+    for scenario in ["disk-rot", "lying-disk"] {
+        let fragile = common::case(scenario, "fragile-2009", &["engine=redb"]);
+        let broke = fragile
+            .sweep(0..seeds * 2, common::jobs())
+            .iter()
+            .filter(|o| !o.kept_promise())
+            .count();
+        assert!(broke > 0, "{scenario} on redb never broke fragile-2009");
+    }
+}

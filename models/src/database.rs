@@ -1,24 +1,24 @@
-//! The primary and backup databases: the project's own log engine on a
-//! volume of a storage array.
+//! The primary and backup databases, on a volume of a storage array, kept by
+//! an engine ([`crate::engine`]: the project's log store, or redb).
 //!
 //! The primary commits pushed versions durably (append, then sync) before
 //! it reports them committed, answers pulls, and sends the backup a full
-//! image every `backup_interval`. The backup keeps the last image it sealed.
-//! Restores and images are staged: they replace the contents only once a
-//! seal entry is durable, so a crash in the middle leaves the old contents.
+//! image every `backup_interval`. The backup keeps the last image it stored.
+//! Restores and images replace the contents all or nothing, so a crash in
+//! the middle leaves the old contents.
 //!
 //! On a blank volume (after its array was destroyed) a database either
 //! formats itself and serves the empty result under a new epoch (the 2009
 //! way) or waits for the operator to restore it, as the design says.
 
 use crate::design::{BlankBoot, Design};
-use crate::logstore::{LogStore, Opened};
+use crate::engine::log::LogEngine;
+use crate::engine::redb::RedbEngine;
+use crate::engine::{Engine, EngineError, EngineKind, Loaded, Meta, Rows};
 use crate::msg::{DbHealth, Msg, SyncResult};
 use crate::record::{RecordId, Row, VersionId};
-use serde::{Deserialize, Serialize};
-use sim::disk::DiskError;
 use sim::fields;
-use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io};
+use sim::host::{Addr, Boot, DiskHandle, Io};
 use sim::lineage::EndCause;
 use sim::time::SimTime;
 use std::collections::BTreeMap;
@@ -46,105 +46,10 @@ pub enum Role {
     Backup,
 }
 
-/// One entry of a database's log.
-#[derive(Debug, Serialize, Deserialize)]
-enum Entry {
-    /// The database's epoch (and whether it formatted itself after a loss).
-    Epoch { epoch: u64, rebuilt: bool },
-    /// A committed row: live at once.
-    Commit { row: Row, seq: u64 },
-    /// Whether commits are stopped (quiesced by the operator).
-    ReadOnly(bool),
-    /// A row of image `image` (a restore, a backup image): staged, live
-    /// only once the image is sealed.
-    Stage { image: u64, row: Row, seq: u64 },
-    /// Image `image` is complete with `rows` rows: it replaces every row,
-    /// under `epoch`, with commits stopped or not. An image whose staged
-    /// rows do not number `rows` (torn, lost or misdirected) never goes live.
-    Seal {
-        image: u64,
-        rows: u64,
-        epoch: u64,
-        read_only: bool,
-    },
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Serving,
     AwaitingRestore,
-}
-
-type Rows = BTreeMap<u32, BTreeMap<RecordId, (Row, u64)>>;
-
-/// What a volume holds, replayed: staged images (a restore, a backup image)
-/// count only once sealed.
-#[derive(Default)]
-struct Replayed {
-    users: Rows,
-    sectors: BTreeMap<RecordId, u64>,
-    epoch: u64,
-    rebuilt: bool,
-    read_only: bool,
-    next_seq: u64,
-}
-
-impl Replayed {
-    /// Replays log entries in order; with `verify`, rows whose end-to-end
-    /// checksum fails are left out.
-    fn of(opened: &Opened, verify: bool) -> Self {
-        let mut r = Replayed {
-            next_seq: 1,
-            ..Replayed::default()
-        };
-        let mut staged: BTreeMap<u64, (Rows, BTreeMap<RecordId, u64>, u64)> = BTreeMap::new();
-        for (bytes, &sector) in opened.entries.iter().zip(&opened.positions) {
-            let Ok(entry) = postcard::from_bytes::<Entry>(bytes) else {
-                continue;
-            };
-            match entry {
-                Entry::Epoch { epoch, rebuilt } => (r.epoch, r.rebuilt) = (epoch, rebuilt),
-                Entry::ReadOnly(on) => r.read_only = on,
-                Entry::Commit { row, seq } | Entry::Stage { row, seq, .. }
-                    if verify && !row.verifies() =>
-                {
-                    r.next_seq = r.next_seq.max(seq + 1);
-                }
-                Entry::Commit { row, seq } => {
-                    r.next_seq = r.next_seq.max(seq + 1);
-                    r.sectors.insert(row.record, sector);
-                    r.users
-                        .entry(row.record.owner)
-                        .or_default()
-                        .insert(row.record, (row, seq));
-                }
-                Entry::Stage { image, row, seq } => {
-                    r.next_seq = r.next_seq.max(seq + 1);
-                    let (users, sectors, count) = staged.entry(image).or_default();
-                    sectors.insert(row.record, sector);
-                    users
-                        .entry(row.record.owner)
-                        .or_default()
-                        .insert(row.record, (row, seq));
-                    *count += 1;
-                }
-                Entry::Seal {
-                    image,
-                    rows,
-                    epoch,
-                    read_only,
-                } => {
-                    r.next_seq = r.next_seq.max(image + 1);
-                    let (users, sectors, count) = staged.remove(&image).unwrap_or_default();
-                    if count == rows {
-                        (r.users, r.sectors) = (users, sectors);
-                        (r.epoch, r.rebuilt, r.read_only) = (epoch, false, read_only);
-                    }
-                }
-            }
-        }
-        r
-    }
 }
 
 /// A database's state machine.
@@ -152,8 +57,7 @@ pub struct Database {
     role: Role,
     design: Design,
     store: String,
-    disk: DiskHandle,
-    log: Option<LogStore>,
+    engine: Box<dyn Engine>,
     state: State,
     epoch: u64,
     rebuilt: bool,
@@ -165,14 +69,23 @@ pub struct Database {
 }
 
 impl Database {
-    /// A database on `disk`, named `store` in the trace.
-    pub fn new(role: Role, design: Design, store: String, disk: DiskHandle) -> Self {
+    /// A database kept by `engine` on `disk`, named `store` in the trace.
+    pub fn new(
+        role: Role,
+        design: Design,
+        store: String,
+        disk: DiskHandle,
+        engine: EngineKind,
+    ) -> Self {
+        let engine: Box<dyn Engine> = match engine {
+            EngineKind::Log => Box::new(LogEngine::new(disk)),
+            EngineKind::Redb => Box::new(RedbEngine::new(disk)),
+        };
         Database {
             role,
             design,
             store,
-            disk,
-            log: None,
+            engine,
             state: State::Serving,
             epoch: 0,
             rebuilt: false,
@@ -212,52 +125,33 @@ impl Database {
             .collect()
     }
 
-    fn append(&mut self, entry: &Entry) -> Result<u64, DiskError> {
-        let bytes = postcard::to_allocvec(entry).expect("entries always encode");
-        let log = self.log.as_mut().expect("opened at boot");
-        log.append(&mut lock_disk(&self.disk), &bytes)
-    }
-
-    /// Syncs the volume. A failed sync took the unsynced writes with it,
-    /// so the database reloads from its volume before returning the error.
-    fn sync(&mut self, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
-        let synced = lock_disk(&self.disk).sync();
-        if synced.is_err() {
-            self.reload(io);
+    fn meta(&self) -> Meta {
+        Meta {
+            epoch: self.epoch,
+            rebuilt: self.rebuilt,
+            read_only: self.read_only,
         }
-        synced
     }
 
-    /// Rebuilds the database from its volume after a failed write.
-    fn reload(&mut self, io: &mut Io<'_, Msg>) {
-        io.trace(
-            "store.reload",
-            fields!["why" => "volume write or sync failed"],
-        );
+    /// A write failed: the database reloads from its volume.
+    fn reload(&mut self, io: &mut Io<'_, Msg>, error: &EngineError) {
+        io.trace("store.reload", fields!["why" => error.to_string()]);
         self.load(io);
     }
 
-    /// Reads the volume back and replays it.
-    fn read_volume(&self) -> (LogStore, Opened, Replayed) {
-        let disk = lock_disk(&self.disk);
-        let (log, opened) = match LogStore::open(&disk) {
-            Ok(x) => x,
-            Err(e) => panic!("{}: volume not readable: {e}", self.store),
-        };
-        let replayed = Replayed::of(&opened, self.design.verify_reads);
-        (log, opened, replayed)
-    }
-
     /// Rebuilds the database from its volume. Copies the lineage holds on
-    /// this store that the volume no longer has ended on the media.
-    fn load(&mut self, io: &mut Io<'_, Msg>) -> Opened {
-        let (log, opened, r) = self.read_volume();
-        self.log = Some(log);
-        if !opened.damaged.is_empty() {
-            let sectors: Vec<String> = opened.damaged.iter().map(u64::to_string).collect();
+    /// this store that the volume no longer has ended on the media. A store
+    /// the engine cannot open is treated as failed: it comes back blank.
+    fn load(&mut self, io: &mut Io<'_, Msg>) -> Loaded {
+        let loaded = match self.engine.load(self.design.verify_reads) {
+            Ok(loaded) => loaded,
+            Err(e) => self.rebuild_failed_store(&e, io),
+        };
+        if !loaded.damaged.is_empty() {
+            let sectors: Vec<String> = loaded.damaged.iter().map(u64::to_string).collect();
             io.trace("store.damage", fields!["sectors" => sectors.join(",")]);
         }
-        let cause = if opened.damaged.is_empty() {
+        let cause = if loaded.damaged.is_empty() {
             EndCause::Lost
         } else {
             EndCause::Corrupted
@@ -266,15 +160,19 @@ impl Database {
             let kept = record
                 .parse::<RecordId>()
                 .ok()
-                .and_then(|rec| r.users.get(&rec.owner).and_then(|m| m.get(&rec)))
+                .and_then(|rec| loaded.rows.get(&rec.owner).and_then(|m| m.get(&rec)))
                 .is_some_and(|(row, _)| row.version.to_string() == version);
             if !kept {
                 io.copy_ended(&self.store, &record, &version, cause);
             }
         }
-        (self.users, self.sectors) = (r.users, r.sectors);
-        (self.epoch, self.rebuilt) = (r.epoch, r.rebuilt);
-        (self.read_only, self.next_seq) = (r.read_only, r.next_seq);
+        (self.users, self.sectors) = (loaded.rows.clone(), loaded.sectors.clone());
+        (self.epoch, self.rebuilt, self.read_only) = (
+            loaded.meta.epoch,
+            loaded.meta.rebuilt,
+            loaded.meta.read_only,
+        );
+        self.next_seq = loaded.next_seq;
         for row in self.all_rows() {
             io.copy_created(
                 &self.store,
@@ -282,57 +180,89 @@ impl Database {
                 &row.version.to_string(),
             );
         }
-        opened
+        loaded
     }
 
-    /// Reads back the entry of every live row and rewrites, from the
-    /// verified copy in memory, each one whose entry is gone or spoiled.
-    fn scrub(&mut self, io: &mut Io<'_, Msg>) {
-        let missing: Vec<Row> = {
-            let disk = lock_disk(&self.disk);
-            self.all_rows()
-                .into_iter()
-                .filter(|row| row.verifies())
-                .filter(|row| {
-                    let on_disk = self
-                        .sectors
-                        .get(&row.record)
-                        .and_then(|&sector| LogStore::read_entry(&disk, sector))
-                        .and_then(|bytes| postcard::from_bytes::<Entry>(&bytes).ok());
-                    !matches!(
-                        on_disk,
-                        Some(Entry::Commit { row: r, .. } | Entry::Stage { row: r, .. }) if r == *row
-                    )
-                })
-                .collect()
+    /// The engine cannot open its store: the store is failed. It is
+    /// formatted anew (empty, under a new epoch, marked rebuilt), so that the
+    /// design's recovery takes over: handsets that re-upload, an operator
+    /// who restores. If even that fails, the node crashes and retries.
+    fn rebuild_failed_store(&mut self, error: &EngineError, io: &mut Io<'_, Msg>) -> Loaded {
+        io.trace("store.failed", fields!["error" => error.to_string()]);
+        let primary = matches!(self.role, Role::Primary { .. });
+        let meta = Meta {
+            epoch: if primary { io.now().as_millis() + 1 } else { 0 },
+            rebuilt: primary,
+            read_only: false,
         };
+        if let Err(e) = self.engine.format(meta) {
+            panic!(
+                "{}: store failed ({error}) and cannot be formatted: {e}",
+                self.store
+            );
+        }
+        io.trace(
+            "db.rebuilt",
+            fields!["epoch" => meta.epoch, "why" => "store failed"],
+        );
+        Loaded {
+            meta,
+            next_seq: 1,
+            damaged: vec![0],
+            ..Loaded::default()
+        }
+    }
+
+    /// Reads back every live row and rewrites, from the verified copy in
+    /// memory, each one whose durable copy is gone or spoiled.
+    fn scrub(&mut self, io: &mut Io<'_, Msg>) {
+        let live: Vec<(Row, Option<u64>)> = self
+            .all_rows()
+            .into_iter()
+            .filter(Row::verifies)
+            .map(|row| {
+                let sector = self.sectors.get(&row.record).copied();
+                (row, sector)
+            })
+            .collect();
+        let spoiled = self.engine.spoiled(&live);
+        let missing: Vec<(Row, u64)> = live
+            .into_iter()
+            .zip(spoiled)
+            .filter(|(_, bad)| *bad)
+            .enumerate()
+            .map(|(i, ((row, _), _))| (row, self.next_seq + i as u64))
+            .collect();
         if missing.is_empty() {
             return;
         }
-        let mut rewritten = Vec::new();
-        for row in missing {
-            let seq = self.next_seq;
-            let Ok(sector) = self.append(&Entry::Commit {
-                row: row.clone(),
-                seq,
-            }) else {
-                break;
-            };
-            self.sectors.insert(row.record, sector);
-            self.next_seq += 1;
-            rewritten.push(row);
-        }
-        let repaired = self.sync(io).is_ok();
-        for row in &rewritten {
+        for (row, _) in &missing {
             let (rs, vs) = (row.record.to_string(), row.version.to_string());
             io.copy_ended(&self.store, &rs, &vs, EndCause::Corrupted);
-            if repaired {
-                io.copy_created(&self.store, &rs, &vs);
-            }
         }
+        let repaired = match self.engine.commit(&missing) {
+            Ok(sectors) => {
+                self.next_seq += missing.len() as u64;
+                for ((row, _), sector) in missing.iter().zip(sectors) {
+                    if let Some(s) = sector {
+                        self.sectors.insert(row.record, s);
+                    }
+                    io.copy_created(
+                        &self.store,
+                        &row.record.to_string(),
+                        &row.version.to_string(),
+                    );
+                }
+                true
+            }
+            Err(e) => {
+                self.reload(io, &e);
+                false
+            }
+        };
         io.trace(
             "store.scrub",
-            fields!["rows" => rewritten.len(), "repaired" => repaired],
+            fields!["rows" => missing.len(), "repaired" => repaired],
         );
     }
 
@@ -351,12 +281,8 @@ impl Database {
             } else {
                 self.epoch = io.now().as_millis() + 1;
                 self.rebuilt = lost;
-                let entry = Entry::Epoch {
-                    epoch: self.epoch,
-                    rebuilt: lost,
-                };
-                if self.append(&entry).is_err() || self.sync(io).is_err() {
-                    panic!("{}: cannot format a blank volume", self.store);
+                if let Err(e) = self.engine.format(self.meta()) {
+                    panic!("{}: cannot format a blank volume: {e}", self.store);
                 }
                 if lost {
                     io.trace("db.rebuilt", fields!["epoch" => self.epoch]);
@@ -388,11 +314,21 @@ impl Database {
             }
             Msg::BackupImage { epoch, rows } => self.store_image(epoch, rows, io),
             Msg::Quiesce { req, on } => {
-                let done = self.append(&Entry::ReadOnly(on)).is_ok() && self.sync(io).is_ok();
-                if done {
-                    self.read_only = on;
-                    io.trace("db.quiesce", fields!["on" => on]);
-                }
+                let meta = Meta {
+                    read_only: on,
+                    ..self.meta()
+                };
+                let done = match self.engine.set_meta(meta) {
+                    Ok(()) => {
+                        self.read_only = on;
+                        io.trace("db.quiesce", fields!["on" => on]);
+                        true
+                    }
+                    Err(e) => {
+                        self.reload(io, &e);
+                        false
+                    }
+                };
                 self.reply(from, req, None, done, io);
             }
             Msg::Dump { req } => {
@@ -451,7 +387,7 @@ impl Database {
         if self.state != State::Serving {
             return SyncResult::Unavailable;
         }
-        let mut fresh = Vec::new();
+        let mut fresh: Vec<(Row, u64)> = Vec::new();
         if !self.read_only {
             let verify = self.design.verify_reads;
             for row in push
@@ -459,29 +395,25 @@ impl Database {
                 .filter(|r| r.record.owner == user && (!verify || r.verifies()))
             {
                 let newer = self.current(row.record).is_none_or(|v| row.version > v);
-                if newer
-                    && !fresh.iter().any(|(r, _, _): &(Row, u64, u64)| {
-                        r.record == row.record && r.version >= row.version
-                    })
-                {
-                    let seq = self.next_seq + fresh.len() as u64;
-                    let entry = Entry::Commit {
-                        row: row.clone(),
-                        seq,
-                    };
-                    let Ok(sector) = self.append(&entry) else {
-                        return SyncResult::Unavailable;
-                    };
-                    fresh.push((row.clone(), seq, sector));
+                let pushed_newer = fresh
+                    .iter()
+                    .any(|(r, _)| r.record == row.record && r.version >= row.version);
+                if newer && !pushed_newer {
+                    fresh.push((row.clone(), self.next_seq + fresh.len() as u64));
                 }
             }
-            if !fresh.is_empty() && self.sync(io).is_err() {
+        }
+        match self.engine.commit(&fresh) {
+            Ok(sectors) => {
+                for ((row, seq), sector) in fresh.into_iter().zip(sectors) {
+                    self.next_seq = self.next_seq.max(seq + 1);
+                    self.install(row, seq, sector, io);
+                }
+            }
+            Err(e) => {
+                self.reload(io, &e);
                 return SyncResult::Unavailable;
             }
-        }
-        for (row, seq, sector) in fresh {
-            self.next_seq = self.next_seq.max(seq + 1);
-            self.install(row, seq, sector, io);
         }
         let committed: Vec<(RecordId, VersionId)> = push
             .iter()
@@ -516,9 +448,12 @@ impl Database {
     }
 
     /// Makes a durable row live and records the copy it creates and supersedes.
-    fn install(&mut self, row: Row, seq: u64, sector: u64, io: &mut Io<'_, Msg>) {
+    fn install(&mut self, row: Row, seq: u64, sector: Option<u64>, io: &mut Io<'_, Msg>) {
         let (rs, vs) = (row.record.to_string(), row.version.to_string());
-        self.sectors.insert(row.record, sector);
+        match sector {
+            Some(s) => self.sectors.insert(row.record, s),
+            None => self.sectors.remove(&row.record),
+        };
         let old = self
             .users
             .entry(row.record.owner)
@@ -535,24 +470,44 @@ impl Database {
         io.copy_created(&self.store, &rs, &vs);
     }
 
-    /// Replaces every row with `rows` durably, as one staged image sealed
-    /// under `epoch`; then updates the lineage: old copies overwritten, new
-    /// ones created. On error the database is reloaded from its volume.
+    /// Replaces every row with `rows` durably, all or nothing, under
+    /// `epoch`; then updates the lineage: old copies overwritten, new ones
+    /// created. On error the database is reloaded from its volume.
     fn replace_all(
         &mut self,
         rows: Vec<Row>,
         epoch: u64,
         read_only: bool,
         io: &mut Io<'_, Msg>,
-    ) -> Result<(), DiskError> {
-        let written = self.write_image(&rows, epoch, read_only);
-        let (next, sectors) = match written.and_then(|staged| self.sync(io).map(|_| staged)) {
-            Ok(staged) => staged,
+    ) -> Result<(), EngineError> {
+        let seqs: Vec<(Row, u64)> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| (row, self.next_seq + i as u64))
+            .collect();
+        let meta = Meta {
+            epoch,
+            rebuilt: false,
+            read_only,
+        };
+        let sectors = match self.engine.replace_all(&seqs, meta) {
+            Ok(sectors) => sectors,
             Err(e) => {
-                self.reload(io);
+                self.reload(io, &e);
                 return Err(e);
             }
         };
+        let mut next = Rows::new();
+        let mut where_ = BTreeMap::new();
+        for ((row, seq), sector) in seqs.into_iter().zip(sectors) {
+            if let Some(s) = sector {
+                where_.insert(row.record, s);
+            }
+            self.next_seq = self.next_seq.max(seq + 1);
+            next.entry(row.record.owner)
+                .or_default()
+                .insert(row.record, (row, seq));
+        }
         for row in self.all_rows() {
             let kept = next
                 .get(&row.record.owner)
@@ -572,41 +527,9 @@ impl Database {
                 );
             }
         }
-        (self.users, self.sectors) = (next, sectors);
+        (self.users, self.sectors) = (next, where_);
         (self.epoch, self.rebuilt, self.read_only) = (epoch, false, read_only);
         Ok(())
-    }
-
-    /// Appends a staged image and its seal (not yet synced).
-    fn write_image(
-        &mut self,
-        rows: &[Row],
-        epoch: u64,
-        read_only: bool,
-    ) -> Result<(Rows, BTreeMap<RecordId, u64>), DiskError> {
-        let image = self.next_seq + rows.len() as u64;
-        let mut next = Rows::new();
-        let mut sectors = BTreeMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            let seq = self.next_seq + i as u64;
-            let sector = self.append(&Entry::Stage {
-                image,
-                row: row.clone(),
-                seq,
-            })?;
-            sectors.insert(row.record, sector);
-            next.entry(row.record.owner)
-                .or_default()
-                .insert(row.record, (row.clone(), seq));
-        }
-        self.append(&Entry::Seal {
-            image,
-            rows: rows.len() as u64,
-            epoch,
-            read_only,
-        })?;
-        self.next_seq = image + 1;
-        Ok((next, sectors))
     }
 
     fn store_image(&mut self, epoch: u64, rows: Vec<Row>, io: &mut Io<'_, Msg>) {
@@ -622,7 +545,7 @@ impl Database {
         epoch: u64,
         rows: Vec<Row>,
         io: &mut Io<'_, Msg>,
-    ) -> Result<(), DiskError> {
+    ) -> Result<(), EngineError> {
         let n = rows.len();
         self.replace_all(rows, epoch, false, io)?;
         self.state = State::Serving;

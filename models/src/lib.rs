@@ -12,6 +12,7 @@
 
 pub mod database;
 pub mod design;
+pub mod engine;
 pub mod fault;
 pub mod handset;
 pub mod ledger;

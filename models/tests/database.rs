@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use models::database::{Database, Role};
 use models::design::Design;
+use models::engine::EngineKind;
 use models::handset::{Handset, HandsetConfig};
 use models::ledger::LedgerHandle;
 use models::msg::{DbHealth, Msg, SyncResult};
@@ -54,7 +55,13 @@ impl Db {
 
     fn first_boot(role: Role, design: Design) -> Self {
         let disk = blank_disk();
-        let db = Database::new(role.clone(), design.clone(), "vol".into(), disk.clone());
+        let db = Database::new(
+            role.clone(),
+            design.clone(),
+            "vol".into(),
+            disk.clone(),
+            EngineKind::Log,
+        );
         let mut d = Db {
             env: Env::new(),
             role,
@@ -154,6 +161,7 @@ impl Db {
             self.design.clone(),
             "vol".into(),
             self.disk.clone(),
+            EngineKind::Log,
         );
         self.step(|db, io| db.boot(boot, io));
     }

@@ -531,6 +531,9 @@ impl<M: Machine> Cluster<M> {
             lock_disk(d).fence();
         }
         let now = self.now();
+        // The machine goes while its disks are fenced: whatever its drop
+        // tries to write (an engine's clean close) fails, as after a power cut.
+        self.drop_machine(&slot);
         for (name, d) in &slot.disks {
             let mut disk = lock_disk(d);
             let report = disk.crash(mode.clone());
@@ -585,6 +588,9 @@ impl<M: Machine> Cluster<M> {
         if !slot.state().up {
             return;
         }
+        // The machine goes first, so that an engine closes cleanly; then the
+        // disks are synced.
+        self.drop_machine(&slot);
         for (_, d) in &slot.disks {
             // A failed sync at shutdown is a disk fault already in the trace.
             let _ = lock_disk(d).shutdown();
@@ -713,6 +719,26 @@ impl<M: Machine> Cluster<M> {
             .emit(at, device, kind::DISK_FAULT, fields);
     }
 
+    /// Drops the node's machine with panics caught: an engine that panics
+    /// while closing is a finding, never a crash of the harness.
+    fn drop_machine(&self, slot: &Slot<M>) {
+        let Some(machine) = slot.state().machine.take() else {
+            return;
+        };
+        QUIET_PANICS.with(|q| q.set(true));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(move || drop(machine)));
+        QUIET_PANICS.with(|q| q.set(false));
+        if let Err(p) = result {
+            let message = format!("while closing: {}", panic_message(p.as_ref()));
+            self.shared.tracer.emit(
+                self.now(),
+                &slot.name,
+                kind::NODE_PANIC,
+                crate::fields!["message" => message],
+            );
+        }
+    }
+
     fn handle_panic(&self, addr: Addr) {
         let slot = self.slot(addr);
         self.crash(addr, CrashMode::DropUnsynced, None);
@@ -771,8 +797,11 @@ impl<M: Machine> Cluster<M> {
                 true
             }
             Err(p) => {
-                st.machine = None;
                 drop(st);
+                for (_, d) in &slot.disks {
+                    lock_disk(d).fence();
+                }
+                self.drop_machine(slot);
                 self.shared.tracer.emit(
                     now,
                     &slot.name,

@@ -110,7 +110,7 @@ fn progress_bar(total: u64) -> ProgressBar {
     bar
 }
 
-/// The command that regenerates the report, as the report shows it.
+/// The command that regenerates the report in place, as the report shows it.
 fn command(args: &Args) -> String {
     let mut c = format!("cargo run --release -- report {}", args.scenarios.join(" "));
     if !args.designs.is_empty() {
@@ -123,7 +123,7 @@ fn command(args: &Args) -> String {
     if args.shrink_runs != 500 {
         c.push_str(&format!(" --shrink-runs {}", args.shrink_runs));
     }
-    c.push_str(&format!(" --out {}", args.out.display()));
+    c.push_str(&format!(" --out {} --force", args.out.display()));
     c
 }
 

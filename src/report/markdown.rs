@@ -132,7 +132,7 @@ fn results(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
             let recovery = if not_converged > 0 {
                 format!(
                     "{recovery} ({not_converged} of {} never converged)",
-                    t.seeds
+                    t.summary.seeds
                 )
             } else {
                 recovery
@@ -148,21 +148,24 @@ fn results(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
             let liveness = if t.liveness_seeds == 0 {
                 "0".to_string()
             } else {
-                format!("{} seeds ({} handsets)", t.liveness_seeds, t.liveness)
+                format!(
+                    "{} seeds ({} handsets)",
+                    t.liveness_seeds, t.summary.liveness
+                )
             };
             let _ = writeln!(
                 md,
                 "| `{}` | {:.0}% ({}/{}) | {:.1} / {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.design,
                 t.broke_percent(),
-                t.broke,
-                t.seeds,
-                t.lost_mean,
+                t.summary.failed,
+                t.summary.seeds,
+                t.lost_mean(),
                 t.lost_worst,
-                t.rolled_back,
-                t.corrupted,
+                t.summary.rolled_back,
+                t.summary.corrupted,
                 t.other,
-                t.forfeited,
+                t.summary.forfeited,
                 liveness,
                 recovery,
                 exposure

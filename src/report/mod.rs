@@ -584,6 +584,9 @@ fn paths(out: &Path) -> Result<Paths, ReportError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if parent.exists() && !parent.is_dir() {
+        return Err(bad(&format!("{} is not a directory", display(&parent))));
+    }
     if !parent.is_dir() {
         return Err(bad(&format!("no such directory: {}", display(&parent))));
     }

@@ -5,8 +5,9 @@
 //! plan) and is a pure function of it: no clock, no hash-map iteration, so
 //! the same run always measures the same.
 
+use crate::checker::VERDICT_KINDS;
 use crate::explain::{self, RECORD_VERDICTS};
-use crate::runner::SeedRun;
+use crate::runner::{SeedRun, Summary};
 use models::ledger::Ledger;
 use models::record::{RecordId, VersionId};
 use serde::Serialize;
@@ -299,26 +300,15 @@ fn add_span(by_hour: &mut [u64], from: u64, to: u64) {
 /// The totals of one cell: a scenario under a design over the seeds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellTotals {
-    /// Seeds run.
-    pub seeds: u64,
-    /// Seeds that broke the promise.
-    pub broke: u64,
-    /// Records lost: mean per seed.
-    pub lost_mean: f64,
+    /// The totals `run` prints: seeds, failed, lost, rolled back,
+    /// corrupted, liveness verdicts, forfeited.
+    pub summary: Summary,
     /// Records lost: the most in one seed.
     pub lost_worst: u64,
-    /// Rolled-back records, over all seeds.
-    pub rolled_back: u64,
-    /// Corrupted records, over all seeds.
-    pub corrupted: u64,
-    /// Failing verdicts of other kinds, over all seeds.
+    /// Failing verdicts of kinds the checker's list does not name, over all seeds.
     pub other: u64,
-    /// Versions forfeited by users' own resets, over all seeds.
-    pub forfeited: u64,
     /// Seeds with liveness verdicts (did not converge).
     pub liveness_seeds: u64,
-    /// Liveness verdicts (handsets apart), over all seeds.
-    pub liveness: u64,
     /// Recovery times (ms) of the seeds that converged after an effective fault.
     pub recovery_ms: Vec<u64>,
     /// Exposure per seed, in record-milliseconds.
@@ -328,42 +318,34 @@ pub struct CellTotals {
 impl CellTotals {
     /// Totals over `seeds`.
     pub fn of(seeds: &[SeedStats]) -> Self {
-        let mut t = CellTotals::default();
-        let mut lost_sum = 0u64;
+        let outcomes: Vec<SeedOutcome> = seeds.iter().map(|s| s.outcome.clone()).collect();
+        let mut t = CellTotals {
+            summary: Summary::of(&outcomes),
+            ..CellTotals::default()
+        };
         for s in seeds {
             let o = &s.outcome;
-            t.seeds += 1;
-            t.broke += u64::from(!o.kept_promise());
-            let lost = o.verdict_count("lost");
-            lost_sum += lost;
-            t.lost_worst = t.lost_worst.max(lost);
-            t.rolled_back += o.verdict_count("rolled-back");
-            t.corrupted += o.verdict_count("corrupted");
+            t.lost_worst = t.lost_worst.max(o.verdict_count("lost"));
             t.other += o
                 .verdicts
                 .iter()
-                .filter(|v| !crate::checker::VERDICT_KINDS.contains(&v.kind.as_str()))
+                .filter(|v| !VERDICT_KINDS.contains(&v.kind.as_str()))
                 .count() as u64;
-            t.forfeited += o.count("forfeited");
-            let live = o.verdict_count("liveness");
-            t.liveness += live;
-            t.liveness_seeds += u64::from(live > 0);
+            t.liveness_seeds += u64::from(o.verdict_count("liveness") > 0);
             t.recovery_ms.extend(s.recovery_ms);
             t.exposure_ms.push(s.exposure_record_ms);
-        }
-        if t.seeds > 0 {
-            t.lost_mean = lost_sum as f64 / t.seeds as f64;
         }
         t
     }
 
+    /// Records lost: mean per seed.
+    pub fn lost_mean(&self) -> f64 {
+        self.summary.lost as f64 / self.summary.seeds.max(1) as f64
+    }
+
     /// The share of seeds that broke the promise, in percent.
     pub fn broke_percent(&self) -> f64 {
-        if self.seeds == 0 {
-            0.0
-        } else {
-            100.0 * self.broke as f64 / self.seeds as f64
-        }
+        100.0 * self.summary.failed as f64 / self.summary.seeds.max(1) as f64
     }
 }
 

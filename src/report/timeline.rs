@@ -77,7 +77,7 @@ impl Timeline {
     /// which ran under `design`.
     pub fn of(run: &SeedRun, design: &Design, record: &str, verdict: &str) -> Self {
         let trace = &run.output.trace;
-        let owner = explain_owner(record);
+        let owner = owner_of(record);
         let backup_array = topology::backup_array(design);
         let mut lanes: Vec<(Lane, BTreeSet<String>)> = Vec::new();
         let mut canonical = |role: &str, store: String, nodes: &[&str]| {
@@ -200,7 +200,7 @@ impl Timeline {
     }
 }
 
-fn explain_owner(record: &str) -> Option<u32> {
+fn owner_of(record: &str) -> Option<u32> {
     record
         .parse::<models::record::RecordId>()
         .ok()
