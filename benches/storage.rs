@@ -1,0 +1,72 @@
+//! Storage: how fast the disk model takes writes and syncs, and what one seed
+//! of each storage scenario costs on each engine (the log store and redb).
+//!
+//! - `disk/write+sync`: one 100-byte write then a sync, on a 4 KiB-sector
+//!   disk (elements: write+sync pairs).
+//! - `seed/SCENARIO/ENGINE`: one seed of the scenario under `hardened`, the
+//!   full pipeline `run` uses, a new seed each iteration.
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use lastcopy::runner::Case;
+use lastcopy::scenario::Scenario;
+use sim::disk::{Disk, DiskConfig};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn disk_model(c: &mut Criterion) {
+    let mut group = c.benchmark_group("disk");
+    const PAIRS: u64 = 10_000;
+    group.throughput(Throughput::Elements(PAIRS));
+    group.bench_function("write+sync", |b| {
+        b.iter(|| {
+            let mut disk = Disk::new(DiskConfig {
+                sector_size: 4096,
+                sectors: 1 << 16,
+            });
+            for i in 0..PAIRS {
+                disk.write(i % (1 << 16), &[i as u8; 100]).expect("writes");
+                disk.sync().expect("syncs");
+            }
+            black_box(disk.stats())
+        })
+    });
+    group.finish();
+}
+
+fn case(scenario: &str, engine: &str) -> Case {
+    let overrides = vec![format!("engine={engine}")];
+    let loaded = Scenario::load(scenario, &overrides).expect("catalogue scenario loads");
+    let design = loaded.design(Some("hardened")).expect("preset");
+    Case {
+        spec: scenario.into(),
+        scenario: loaded,
+        design_arg: Some("hardened".into()),
+        design,
+        overrides,
+        plan: None,
+        workload: None,
+    }
+}
+
+fn storage_seeds(c: &mut Criterion) {
+    let mut group = c.benchmark_group("seed");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    for scenario in ["disk-rot", "torn-writes", "lying-disk"] {
+        for engine in ["log", "redb"] {
+            let case = case(scenario, engine);
+            let mut seed = 0;
+            group.bench_function(format!("{scenario}/{engine}"), |b| {
+                b.iter(|| {
+                    seed += 1;
+                    black_box(case.run_seed(seed).outcome.verdicts.len())
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, disk_model, storage_seeds);
+criterion_main!(benches);
