@@ -73,11 +73,12 @@ fn every_fault_kind_fires_effectively_and_hardened_uses_every_recovery_path() {
             "{kind} never effective: {effective:?}"
         );
     }
-    // The verified snapshot leaves the restored server nothing to miss, so
-    // re-upload is exercised where the operator must fall back on the
-    // (older, independent) backup: the same design with its snapshot off.
-    let paths = |overrides: &[&str]| {
-        let case = case("sidekick-2009", "hardened", overrides);
+    // On sidekick-2009 the verified snapshot leaves the restored server
+    // nothing to miss; re-upload is what repairs a server whose storage lied
+    // (lying-disk), and what fills in when the operator must fall back on the
+    // older, independent backup (the same design with its snapshot off).
+    let paths = |scenario: &str, overrides: &[&str]| {
+        let case = case(scenario, "hardened", overrides);
         let mut paths: BTreeMap<&str, u64> = BTreeMap::new();
         for seed in 0..n {
             for e in case.run_seed(seed).output.trace.events() {
@@ -88,14 +89,19 @@ fn every_fault_kind_fires_effectively_and_hardened_uses_every_recovery_path() {
         }
         paths
     };
-    let hardened = paths(&[]);
+    let hardened = paths("sidekick-2009", &[]);
     for k in ["recover.restore", "recover.snapshot"] {
         assert!(
             hardened.get(k).copied().unwrap_or(0) > 0,
             "hardened never used {k}: {hardened:?}"
         );
     }
-    let fallback = paths(&["design.upgrade_snapshot=false"]);
+    let lying = paths("lying-disk", &[]);
+    assert!(
+        lying.get("recover.reupload").copied().unwrap_or(0) > 0,
+        "hardened never re-uploaded on lying-disk: {lying:?}"
+    );
+    let fallback = paths("sidekick-2009", &["design.upgrade_snapshot=false"]);
     for k in ["recover.backup", "recover.reupload"] {
         assert!(
             fallback.get(k).copied().unwrap_or(0) > 0,

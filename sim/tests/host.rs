@@ -174,3 +174,66 @@ fn a_panic_is_a_finding_and_a_node_that_always_panics_gives_up() {
         assert_eq!(count(kind::NODE_PANIC), limit + 1);
     });
 }
+
+/// Counts the messages it receives; sends one to an address on each input.
+struct Pinger {
+    received: Arc<Mutex<u32>>,
+}
+
+impl Machine for Pinger {
+    type Msg = u8;
+    type Input = Addr;
+
+    fn boot(&mut self, _boot: Boot, _io: &mut Io<'_, u8>) {}
+
+    fn on_message(&mut self, _from: Addr, _msg: u8, _io: &mut Io<'_, u8>) {
+        *self.received.lock().unwrap() += 1;
+    }
+
+    fn on_timer(&mut self, _key: u64, _io: &mut Io<'_, u8>) {}
+
+    fn on_input(&mut self, to: Addr, io: &mut Io<'_, u8>) {
+        io.send(to, 1);
+    }
+}
+
+#[test]
+fn partitions_and_isolation_drop_messages_until_healed() {
+    sim(|| async {
+        let tracer = Tracer::new();
+        let cluster: Cluster<Pinger> =
+            Cluster::new(Clock::start(), tracer.clone(), Lineage::new(tracer.clone()));
+        let got = Arc::new(Mutex::new(0));
+        let g = got.clone();
+        let a = cluster.add("a", vec![], || Pinger {
+            received: Arc::new(Mutex::new(0)),
+        });
+        let b = cluster.add("b", vec![], move || Pinger {
+            received: g.clone(),
+        });
+        settle().await;
+        let ping = |n: u32| {
+            let (cluster, got) = (cluster.clone(), got.clone());
+            async move {
+                let before = *got.lock().unwrap();
+                assert!(cluster.input(a, b));
+                madsim::time::sleep(Duration::from_secs(1)).await;
+                assert_eq!(*got.lock().unwrap() - before, n);
+            }
+        };
+        ping(1).await;
+        cluster.partition(a, b);
+        ping(0).await;
+        cluster.heal_network(a);
+        ping(1).await;
+        cluster.isolate(b);
+        ping(0).await;
+        cluster.heal_network(b);
+        ping(1).await;
+        let kinds: Vec<&str> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == kind::NET_PARTITION).count(),
+            2
+        );
+    });
+}
