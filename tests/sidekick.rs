@@ -14,7 +14,7 @@ fn outcomes(design: &str, overrides: &[&str], seeds: u64) -> Vec<SeedOutcome> {
 
 #[test]
 fn fragile_2009_breaks_the_promise_and_the_upgrade_is_why() {
-    let n = sweep(4);
+    let n = sweep(12);
     let with = outcomes("fragile-2009", &[], n);
     let s = Summary::of(&with);
     assert!(
@@ -32,7 +32,7 @@ fn fragile_2009_breaks_the_promise_and_the_upgrade_is_why() {
 
 #[test]
 fn hardened_keeps_the_promise_and_acknowledges_what_it_syncs() {
-    let n = sweep(4);
+    let n = sweep(12);
     let all = outcomes("hardened", &[], n);
     for o in &all {
         assert!(
