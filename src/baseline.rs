@@ -18,20 +18,14 @@
 //! harness uses, so the models do the same work per step in both.
 
 use crate::scenario::Scenario;
-use crate::topology;
-use models::database::{Database, Role};
+use crate::system;
 use models::design::Design;
-use models::handset::{Handset, HandsetConfig};
-use models::ledger::LedgerHandle;
 use models::msg::{Input, Msg};
 use models::node::Node;
-use models::operator::{Operator, OperatorConfig};
 use models::record::{RecordId, Row, VersionId};
-use models::server::Server;
 use models::workload::Workload;
 use rand::RngExt;
-use sim::disk::{Disk, DiskConfig};
-use sim::host::{disk_handle, lock_disk, Addr, Boot, DiskHandle, Io, Machine};
+use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io, Machine};
 use sim::lineage::Lineage;
 use sim::rng::Rng;
 use sim::time::SimTime;
@@ -103,7 +97,7 @@ impl Ord for Scheduled {
     }
 }
 
-type Factory = Box<dyn Fn() -> Node>;
+type Factory = Box<dyn Fn() -> Node + Send + Sync>;
 
 struct Host {
     name: String,
@@ -239,22 +233,11 @@ impl Loop {
                     version,
                     creates,
                 };
-                self.step(handset_addr(handset), |m, io| m.on_input(input, io));
+                self.step(system::handset_addr(handset), |m, io| m.on_input(input, io));
             }
             Event::Check => {}
         }
     }
-}
-
-fn handset_addr(i: u32) -> Addr {
-    Addr(4 + i)
-}
-
-fn disk(scenario: &Scenario) -> DiskHandle {
-    disk_handle(Disk::new(DiskConfig {
-        sector_size: scenario.system.sector_size,
-        sectors: 1 << 24,
-    }))
 }
 
 /// Runs `workload` on the system `scenario` and `design` describe, with no
@@ -262,16 +245,8 @@ fn disk(scenario: &Scenario) -> DiskHandle {
 pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64) -> BaselineOutput {
     let tracer = Tracer::new();
     let lineage = Lineage::new(tracer.clone());
-    let ledger = LedgerHandle::new();
-    {
-        let ledger = ledger.clone();
-        lineage.set_promised(
-            move |r, v| match (r.parse::<RecordId>(), v.parse::<VersionId>()) {
-                (Ok(r), Ok(v)) => ledger.is_promised(r, v),
-                _ => false,
-            },
-        );
-    }
+    let system = system::build(scenario, design);
+    system::watch_promises(&lineage, &system.ledger);
     let mut ev = Loop {
         now_ns: 0,
         seq: 0,
@@ -284,83 +259,9 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
         events: 0,
     };
     let handsets = scenario.topology.handsets;
-    let (primary, backup) = (Addr(1), Addr(2));
-
-    ev.add(
-        topology::SERVER.to_string(),
-        vec![],
-        Box::new(move || Node::Server(Server::new(primary))),
-    );
-    {
-        let (d, dk, engine) = (design.clone(), disk(scenario), scenario.engine);
-        let role = Role::Primary {
-            backup,
-            interval: scenario.system.backup_interval,
-            offset: scenario.system.backup_offset,
-        };
-        let vol = topology::primary_volume();
-        ev.add(
-            topology::DB_PRIMARY.to_string(),
-            vec![dk.clone()],
-            Box::new(move || {
-                Node::Database(Database::new(
-                    role.clone(),
-                    d.clone(),
-                    vol.clone(),
-                    dk.clone(),
-                    engine,
-                ))
-            }),
-        );
-    }
-    {
-        let (d, dk, engine) = (design.clone(), disk(scenario), scenario.engine);
-        let vol = topology::backup_volume(design);
-        ev.add(
-            topology::DB_BACKUP.to_string(),
-            vec![dk.clone()],
-            Box::new(move || {
-                Node::Database(Database::new(
-                    Role::Backup,
-                    d.clone(),
-                    vol.clone(),
-                    dk.clone(),
-                    engine,
-                ))
-            }),
-        );
-    }
-    {
-        let (d, sd) = (design.clone(), disk(scenario));
-        let cfg = OperatorConfig {
-            primary,
-            backup,
-            primary_array: topology::ARRAY_A.to_string(),
-            snapshot_store: topology::SNAPSHOTS.to_string(),
-        };
-        ev.add(
-            topology::OPERATOR.to_string(),
-            vec![sd.clone()],
-            Box::new(move || Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone()))),
-        );
-    }
-    for i in 0..handsets {
-        let cfg = HandsetConfig {
-            user: i,
-            server: Addr(0),
-            store: topology::flash(i),
-            sync_interval: scenario.workload.sync_interval,
-            sync_after_edit: scenario.workload.sync_after_edit,
-        };
-        let (d, dk, l) = (design.clone(), disk(scenario), ledger.clone());
-        let addr = ev.add(
-            topology::handset(i),
-            vec![dk.clone()],
-            Box::new(move || {
-                Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone()))
-            }),
-        );
-        debug_assert_eq!(addr, handset_addr(i));
+    for spec in system.nodes {
+        let disks = spec.disks.into_iter().map(|(_, d)| d).collect();
+        ev.add(spec.name, disks, spec.factory);
     }
     for a in 0..ev.hosts.len() as u32 {
         ev.boot(Addr(a), Boot::First);
@@ -407,7 +308,7 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
         ev.now_ns = s.at_ns;
         ev.events += 1;
         if matches!(s.event, Event::Check) {
-            if is_converged(&ev.hosts, handsets, primary) {
+            if is_converged(&ev.hosts, handsets, system::PRIMARY) {
                 converged = true;
                 break;
             }
@@ -433,7 +334,7 @@ fn is_converged(hosts: &[Host], handsets: u32, primary: Addr) -> bool {
         m.into_iter().map(|(r, row)| (r, row.version)).collect()
     };
     (0..handsets).all(|u| {
-        let h = match &hosts[handset_addr(u).0 as usize].machine {
+        let h = match &hosts[system::handset_addr(u).0 as usize].machine {
             Node::Handset(h) => Some(versions(h.view())),
             _ => None,
         };

@@ -18,5 +18,6 @@ pub mod runner;
 pub mod scenario;
 pub mod shard;
 pub mod shrink;
+pub mod system;
 pub mod topology;
 pub mod world;

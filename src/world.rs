@@ -8,23 +8,18 @@
 //! nothing itself. What it hands on is the trace, the ledger and the final
 //! state: what each place serves.
 
-use crate::inject::{FollowUp, Injector, Volume};
+use crate::inject::{FollowUp, Injector};
 use crate::scenario::Scenario;
-use crate::topology;
-use models::database::{Database, Role};
+use crate::system::{self, System};
 use models::design::Design;
 use models::fault::Fault;
-use models::handset::{Handset, HandsetConfig};
-use models::ledger::{Ledger, LedgerHandle};
+use models::ledger::Ledger;
 use models::msg::Input;
 use models::node::Node;
-use models::operator::{Operator, OperatorConfig};
 use models::record::{RecordId, Row, VersionId};
-use models::server::Server;
 use models::workload::{Workload, WorkloadConfig};
-use sim::disk::{Disk, DiskConfig};
 use sim::fields;
-use sim::host::{disk_handle, Addr, Boot, Clock, Cluster, DiskHandle};
+use sim::host::{Addr, Boot, Clock, Cluster};
 use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
@@ -116,19 +111,6 @@ pub fn run(
     ))
 }
 
-/// Every simulated device's size in bytes: 256 MiB. Disks are sparse, so
-/// size costs nothing until written; a bound keeps a corrupted length field
-/// (say, redb's) from asking for more memory than a run can have.
-const DEVICE_BYTES: u64 = 256 << 20;
-
-fn disk(scenario: &Scenario) -> DiskHandle {
-    let sector_size = scenario.system.sector_size;
-    disk_handle(Disk::new(DiskConfig {
-        sector_size,
-        sectors: DEVICE_BYTES / sector_size as u64,
-    }))
-}
-
 async fn simulate(
     scenario: Scenario,
     design: Design,
@@ -137,135 +119,20 @@ async fn simulate(
 ) -> RunOutput {
     let tracer = Tracer::new();
     let lineage = Lineage::new(tracer.clone());
-    let ledger = LedgerHandle::new();
-    {
-        let ledger = ledger.clone();
-        lineage.set_promised(
-            move |r, v| match (r.parse::<RecordId>(), v.parse::<VersionId>()) {
-                (Ok(r), Ok(v)) => ledger.is_promised(r, v),
-                _ => false,
-            },
-        );
-    }
+    let System {
+        nodes,
+        volumes,
+        ledger,
+    } = system::build(&scenario, &design);
+    system::watch_promises(&lineage, &ledger);
     let clock = Clock::start();
     let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
     let handsets = scenario.topology.handsets;
-    let (server, primary, backup, operator) = (Addr(0), Addr(1), Addr(2), Addr(3));
-    let handset_addr = |i: u32| Addr(4 + i);
-
-    let primary_disk = disk(&scenario);
-    let backup_disk = disk(&scenario);
-    let snapshot_disk = disk(&scenario);
-    let volume = |device: String, domain: &str, disk: &DiskHandle, node: Addr, name: &str| Volume {
-        device,
-        domain: domain.to_string(),
-        disk: disk.clone(),
-        node,
-        node_name: name.to_string(),
-    };
-    let mut volumes = vec![
-        volume(
-            topology::primary_volume(),
-            topology::ARRAY_A,
-            &primary_disk,
-            primary,
-            topology::DB_PRIMARY,
-        ),
-        volume(
-            topology::backup_volume(&design),
-            topology::backup_array(&design),
-            &backup_disk,
-            backup,
-            topology::DB_BACKUP,
-        ),
-    ];
-    for i in 0..handsets {
-        let name = topology::handset(i);
-        volumes.push(volume(
-            topology::flash(i),
-            &name,
-            &disk(&scenario),
-            handset_addr(i),
-            &name,
-        ));
-    }
-
-    cluster.add(topology::SERVER, vec![], move || {
-        Node::Server(Server::new(primary))
-    });
-    {
-        let (d, dk, engine) = (design.clone(), primary_disk.clone(), scenario.engine);
-        let role = Role::Primary {
-            backup,
-            interval: scenario.system.backup_interval,
-            offset: scenario.system.backup_offset,
-        };
-        let vol = topology::primary_volume();
-        cluster.add(
-            topology::DB_PRIMARY,
-            vec![(vol.clone(), dk.clone())],
-            move || {
-                Node::Database(Database::new(
-                    role.clone(),
-                    d.clone(),
-                    vol.clone(),
-                    dk.clone(),
-                    engine,
-                ))
-            },
-        );
-    }
-    {
-        let (d, dk, engine) = (design.clone(), backup_disk.clone(), scenario.engine);
-        let vol = topology::backup_volume(&design);
-        cluster.add(
-            topology::DB_BACKUP,
-            vec![(vol.clone(), dk.clone())],
-            move || {
-                Node::Database(Database::new(
-                    Role::Backup,
-                    d.clone(),
-                    vol.clone(),
-                    dk.clone(),
-                    engine,
-                ))
-            },
-        );
-    }
-    {
-        let d = design.clone();
-        let cfg = OperatorConfig {
-            primary,
-            backup,
-            primary_array: topology::ARRAY_A.to_string(),
-            snapshot_store: topology::SNAPSHOTS.to_string(),
-        };
-        let sd = snapshot_disk.clone();
-        cluster.add(
-            topology::OPERATOR,
-            vec![(topology::SNAPSHOTS.to_string(), sd.clone())],
-            move || Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone())),
-        );
-    }
-    for i in 0..handsets {
-        let cfg = HandsetConfig {
-            user: i,
-            server,
-            store: topology::flash(i),
-            sync_interval: scenario.workload.sync_interval,
-            sync_after_edit: scenario.workload.sync_after_edit,
-        };
-        let (d, dk, l) = (
-            design.clone(),
-            volumes[2 + i as usize].disk.clone(),
-            ledger.clone(),
-        );
-        let addr = cluster.add(
-            &topology::handset(i),
-            vec![(cfg.store.clone(), dk.clone())],
-            move || Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone())),
-        );
-        debug_assert_eq!(addr, handset_addr(i));
+    let (primary, operator, handset_addr) =
+        (system::PRIMARY, system::OPERATOR, system::handset_addr);
+    for spec in nodes {
+        let addr = cluster.add(&spec.name, spec.disks, spec.factory);
+        debug_assert_eq!(cluster.name_of(addr), spec.name);
     }
 
     // The timeline: edits, faults and what they set in motion.

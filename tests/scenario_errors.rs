@@ -82,7 +82,7 @@ fn the_catalogue_scenario_loads_with_its_documented_values() {
         Some(&Expectation::Breaks { min_share: 0.9 })
     );
     assert_eq!(s.expect.get("hardened"), Some(&Expectation::Keeps));
-    assert_eq!(s.test.seeds, 6);
+    assert_eq!(s.test.seeds, 10);
 }
 
 #[test]

@@ -16,6 +16,7 @@ use crate::engine::log::LogEngine;
 use crate::engine::redb::RedbEngine;
 use crate::engine::{Engine, EngineError, EngineKind, Loaded, Meta, Rows};
 use crate::msg::{DbHealth, Msg, SyncResult};
+use crate::readback;
 use crate::record::{RecordId, Row, VersionId};
 use sim::fields;
 use sim::host::{Addr, Boot, DiskHandle, Io};
@@ -147,25 +148,10 @@ impl Database {
             Ok(loaded) => loaded,
             Err(e) => self.rebuild_failed_store(&e, io),
         };
-        if !loaded.damaged.is_empty() {
-            let sectors: Vec<String> = loaded.damaged.iter().map(u64::to_string).collect();
-            io.trace("store.damage", fields!["sectors" => sectors.join(",")]);
-        }
-        let cause = if loaded.damaged.is_empty() {
-            EndCause::Lost
-        } else {
-            EndCause::Corrupted
-        };
-        for (record, version) in io.lineage().on_store(&self.store) {
-            let kept = record
-                .parse::<RecordId>()
-                .ok()
-                .and_then(|rec| loaded.rows.get(&rec.owner).and_then(|m| m.get(&rec)))
-                .is_some_and(|(row, _)| row.version.to_string() == version);
-            if !kept {
-                io.copy_ended(&self.store, &record, &version, cause);
-            }
-        }
+        readback::settle(io, &self.store, &loaded.damaged, |r, v| {
+            let row = loaded.rows.get(&r.owner).and_then(|m| m.get(&r));
+            row.is_some_and(|(row, _)| row.version == v)
+        });
         (self.users, self.sectors) = (loaded.rows.clone(), loaded.sectors.clone());
         (self.epoch, self.rebuilt, self.read_only) = (
             loaded.meta.epoch,

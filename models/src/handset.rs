@@ -16,6 +16,7 @@ use crate::design::{Design, HandsetStore, SavedAck};
 use crate::ledger::LedgerHandle;
 use crate::logstore::{LogStore, Opened};
 use crate::msg::{Msg, SyncResult};
+use crate::readback;
 use crate::record::{RecordId, Row, VersionId};
 use serde::{Deserialize, Serialize};
 use sim::disk::DiskError;
@@ -258,25 +259,9 @@ impl Handset {
     fn load(&mut self, io: &mut Io<'_, Msg>) -> Opened {
         let (log, opened, stored) = self.read_flash();
         self.log = Some(log);
-        if !opened.damaged.is_empty() {
-            let sectors: Vec<String> = opened.damaged.iter().map(u64::to_string).collect();
-            io.trace("store.damage", fields!["sectors" => sectors.join(",")]);
-        }
-        let cause = if opened.damaged.is_empty() {
-            EndCause::Lost
-        } else {
-            EndCause::Corrupted
-        };
-        for (record, version) in io.lineage().on_store(&self.cfg.store) {
-            let kept = record
-                .parse::<RecordId>()
-                .ok()
-                .and_then(|r| stored.rows.get(&r))
-                .is_some_and(|l| l.row.version.to_string() == version);
-            if !kept {
-                io.copy_ended(&self.cfg.store, &record, &version, cause);
-            }
-        }
+        readback::settle(io, &self.cfg.store, &opened.damaged, |r, v| {
+            stored.rows.get(&r).is_some_and(|l| l.row.version == v)
+        });
         (self.rows, self.sectors) = (stored.rows, stored.sectors);
         (self.epoch, self.cursor) = (stored.epoch, stored.cursor);
         self.durable.clear();

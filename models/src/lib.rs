@@ -20,6 +20,7 @@ pub mod logstore;
 pub mod msg;
 pub mod node;
 pub mod operator;
+pub mod readback;
 pub mod record;
 pub mod server;
 pub mod workload;

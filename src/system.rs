@@ -1,0 +1,191 @@
+//! The system a scenario and a design describe: every node with its disks
+//! and the factory that rebuilds its machine at each boot, every volume and
+//! the failure domain it lives in, and the ghost ledger the users write.
+//!
+//! The world runs these nodes on madsim; the baseline event loop runs the
+//! very same ones. Nodes come in a fixed order, which is their address:
+//! the sync server, the primary, the backup, the operator, then handsets.
+
+use crate::inject::Volume;
+use crate::scenario::Scenario;
+use crate::topology;
+use models::database::{Database, Role};
+use models::design::Design;
+use models::handset::{Handset, HandsetConfig};
+use models::ledger::LedgerHandle;
+use models::node::Node;
+use models::operator::{Operator, OperatorConfig};
+use models::record::{RecordId, VersionId};
+use models::server::Server;
+use sim::disk::{Disk, DiskConfig};
+use sim::host::{disk_handle, Addr, DiskHandle};
+use sim::lineage::Lineage;
+
+/// The sync server's address.
+pub const SERVER: Addr = Addr(0);
+/// The primary database's address.
+pub const PRIMARY: Addr = Addr(1);
+/// The backup database's address.
+pub const BACKUP: Addr = Addr(2);
+/// The operator's address.
+pub const OPERATOR: Addr = Addr(3);
+
+/// Handset `i`'s address.
+pub fn handset_addr(i: u32) -> Addr {
+    Addr(4 + i)
+}
+
+/// Every simulated device's size in bytes: 256 MiB. Disks are sparse, so
+/// size costs nothing until written; a bound keeps a corrupted length field
+/// (say, redb's) from asking for more memory than a run can have.
+const DEVICE_BYTES: u64 = 256 << 20;
+
+/// One node: its name, its disks (device name and handle) and the factory
+/// that makes its machine at each boot.
+pub struct NodeSpec {
+    /// The node's name (`handset-3`, `db-primary`).
+    pub name: String,
+    /// Its disks: (device name, handle).
+    pub disks: Vec<(String, DiskHandle)>,
+    /// Makes the node's machine; called at every boot.
+    pub factory: Box<dyn Fn() -> Node + Send + Sync>,
+}
+
+/// The whole system of one run.
+pub struct System {
+    /// Every node, in address order.
+    pub nodes: Vec<NodeSpec>,
+    /// Every volume faults can hit: databases first, then handsets in order.
+    pub volumes: Vec<Volume>,
+    /// What the users were told.
+    pub ledger: LedgerHandle,
+}
+
+fn disk(scenario: &Scenario) -> DiskHandle {
+    let sector_size = scenario.system.sector_size;
+    disk_handle(Disk::new(DiskConfig {
+        sector_size,
+        sectors: DEVICE_BYTES / sector_size as u64,
+    }))
+}
+
+fn volume(device: String, domain: &str, disk: &DiskHandle, node: Addr, name: &str) -> Volume {
+    Volume {
+        device,
+        domain: domain.to_string(),
+        disk: disk.clone(),
+        node,
+        node_name: name.to_string(),
+    }
+}
+
+/// Builds the system `scenario` and `design` describe, on blank disks.
+pub fn build(scenario: &Scenario, design: &Design) -> System {
+    let ledger = LedgerHandle::new();
+    let engine = scenario.engine;
+    let mut nodes = Vec::new();
+    let mut volumes = Vec::new();
+    nodes.push(NodeSpec {
+        name: topology::SERVER.into(),
+        disks: vec![],
+        factory: Box::new(|| Node::Server(Server::new(PRIMARY))),
+    });
+    let databases = [
+        (
+            topology::DB_PRIMARY,
+            PRIMARY,
+            topology::primary_volume(),
+            topology::ARRAY_A,
+            Role::Primary {
+                backup: BACKUP,
+                interval: scenario.system.backup_interval,
+                offset: scenario.system.backup_offset,
+            },
+        ),
+        (
+            topology::DB_BACKUP,
+            BACKUP,
+            topology::backup_volume(design),
+            topology::backup_array(design),
+            Role::Backup,
+        ),
+    ];
+    for (name, addr, device, array, role) in databases {
+        let (d, dk) = (design.clone(), disk(scenario));
+        volumes.push(volume(device.clone(), array, &dk, addr, name));
+        let store = device.clone();
+        nodes.push(NodeSpec {
+            name: name.into(),
+            disks: vec![(device, dk.clone())],
+            factory: Box::new(move || {
+                Node::Database(Database::new(
+                    role.clone(),
+                    d.clone(),
+                    store.clone(),
+                    dk.clone(),
+                    engine,
+                ))
+            }),
+        });
+    }
+    let cfg = OperatorConfig {
+        primary: PRIMARY,
+        backup: BACKUP,
+        primary_array: topology::ARRAY_A.to_string(),
+        snapshot_store: topology::SNAPSHOTS.to_string(),
+    };
+    let (d, sd) = (design.clone(), disk(scenario));
+    nodes.push(NodeSpec {
+        name: topology::OPERATOR.into(),
+        disks: vec![(topology::SNAPSHOTS.to_string(), sd.clone())],
+        factory: Box::new(move || {
+            Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone()))
+        }),
+    });
+    for i in 0..scenario.topology.handsets {
+        let cfg = HandsetConfig {
+            user: i,
+            server: SERVER,
+            store: topology::flash(i),
+            sync_interval: scenario.workload.sync_interval,
+            sync_after_edit: scenario.workload.sync_after_edit,
+        };
+        let (name, d, dk, l) = (
+            topology::handset(i),
+            design.clone(),
+            disk(scenario),
+            ledger.clone(),
+        );
+        volumes.push(volume(
+            cfg.store.clone(),
+            &name,
+            &dk,
+            handset_addr(i),
+            &name,
+        ));
+        nodes.push(NodeSpec {
+            name,
+            disks: vec![(cfg.store.clone(), dk.clone())],
+            factory: Box::new(move || {
+                Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone()))
+            }),
+        });
+    }
+    System {
+        nodes,
+        volumes,
+        ledger,
+    }
+}
+
+/// Tells `lineage` which copies hold acknowledged data: the ledger's
+/// promised versions (so it can mark the faults that end them effective).
+pub fn watch_promises(lineage: &Lineage, ledger: &LedgerHandle) {
+    let ledger = ledger.clone();
+    lineage.set_promised(
+        move |r, v| match (r.parse::<RecordId>(), v.parse::<VersionId>()) {
+            (Ok(r), Ok(v)) => ledger.is_promised(r, v),
+            _ => false,
+        },
+    );
+}
