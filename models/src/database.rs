@@ -11,7 +11,7 @@
 //! formats itself and serves the empty result under a new epoch (the 2009
 //! way) or waits for the operator to restore it, as the design says.
 
-use crate::design::{BlankBoot, Design};
+use crate::design::{BlankBoot, Design, SCRUB_INTERVAL};
 use crate::engine::log::LogEngine;
 use crate::engine::redb::RedbEngine;
 use crate::engine::{Engine, EngineError, EngineKind, Loaded, Meta, Rows};
@@ -28,8 +28,6 @@ use xxhash_rust::xxh3::Xxh3;
 
 const TIMER_BACKUP: u64 = 1;
 const TIMER_SCRUB: u64 = 2;
-/// How often a scrubbing database reads its volume back.
-pub const SCRUB_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Which database this is.
 #[derive(Clone, Debug)]

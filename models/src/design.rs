@@ -6,6 +6,10 @@
 //! knob lets a design see, veto or delay the fault plan.
 
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How often a store with [`Design::scrub`] reads itself back.
+pub const SCRUB_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// When a handset tells its user that an edit is `saved`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@
 //! itself with it (as 2009 handsets did); an `authoritative` store keeps what
 //! is durable and, with digest sync, re-uploads what the server lacks.
 
-use crate::design::{Design, HandsetStore, SavedAck};
+use crate::design::{Design, HandsetStore, SavedAck, SCRUB_INTERVAL};
 use crate::ledger::LedgerHandle;
 use crate::logstore::{LogStore, Opened};
 use crate::msg::{Msg, SyncResult};
@@ -30,8 +30,6 @@ use xxhash_rust::xxh3::Xxh3;
 const TIMER_SYNC: u64 = 1;
 const TIMER_TIMEOUT: u64 = 2;
 const TIMER_SCRUB: u64 = 3;
-/// How often a scrubbing store reads itself back.
-pub const SCRUB_INTERVAL: Duration = Duration::from_secs(3600);
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 const RETRY_AFTER: Duration = Duration::from_secs(300);
 
