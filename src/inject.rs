@@ -107,7 +107,7 @@ impl Injector<'_> {
 
     /// The handset index of node `addr`, if it is a handset.
     fn user_of(&self, addr: Addr) -> Option<u32> {
-        addr.0.checked_sub(4).filter(|u| *u < self.handsets)
+        crate::system::handset_of(addr, self.handsets)
     }
 
     /// Applies `f` now, and returns what it sets in motion.

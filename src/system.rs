@@ -30,9 +30,17 @@ pub const BACKUP: Addr = Addr(2);
 /// The operator's address.
 pub const OPERATOR: Addr = Addr(3);
 
+/// The address of the first handset; handset `i` is at `FIRST_HANDSET + i`.
+const FIRST_HANDSET: u32 = 4;
+
 /// Handset `i`'s address.
 pub fn handset_addr(i: u32) -> Addr {
-    Addr(4 + i)
+    Addr(FIRST_HANDSET + i)
+}
+
+/// The handset index at `addr`, if `addr` is one of `handsets` handsets.
+pub fn handset_of(addr: Addr, handsets: u32) -> Option<u32> {
+    addr.0.checked_sub(FIRST_HANDSET).filter(|u| *u < handsets)
 }
 
 /// Every simulated device's size in bytes: 256 MiB. Disks are sparse, so
