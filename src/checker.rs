@@ -21,6 +21,24 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Verdict kinds, most severe first.
 pub const VERDICT_KINDS: [&str; 4] = ["corrupted", "lost", "rolled-back", "liveness"];
 
+/// The failing verdicts of a seed by kind, most severe first:
+/// `lost 64, liveness 8`.
+pub fn verdict_summary(o: &sim::outcome::SeedOutcome) -> String {
+    let mut kinds: Vec<&str> = VERDICT_KINDS.to_vec();
+    for v in &o.verdicts {
+        if !kinds.contains(&v.kind.as_str()) {
+            kinds.push(&v.kind);
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|k| (k, o.verdict_count(k)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What the checker found in one run.
 #[derive(Clone, Debug, Default)]
 pub struct Judgement {

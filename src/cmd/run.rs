@@ -4,7 +4,7 @@
 //! `--results FILE` it also writes each seed's outcome, for `lastcopy merge`.
 
 use super::case::CaseArgs;
-use lastcopy::checker::VERDICT_KINDS;
+use lastcopy::checker::verdict_summary;
 use lastcopy::runner::{Case, Summary};
 use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
 use sim::outcome::SeedOutcome;
@@ -77,16 +77,10 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
 /// summary; returns the exit code: 0 if every seed kept the promise, else 1.
 pub fn report(case: &Case, outcomes: &[SeedOutcome]) -> ExitCode {
     for o in outcomes.iter().filter(|o| !o.kept_promise()) {
-        let kinds: Vec<String> = VERDICT_KINDS
-            .iter()
-            .map(|k| (k, o.verdict_count(k)))
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
         println!(
             "seed {}: broke the promise ({}); replay: {}",
             o.seed,
-            kinds.join(", "),
+            verdict_summary(o),
             case.replay_command(o.seed)
         );
     }

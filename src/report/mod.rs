@@ -294,23 +294,6 @@ pub fn representative_seed(seeds: &[SeedStats]) -> Option<u64> {
     failing.get(failing.len().checked_sub(1)? / 2).map(|f| f.1)
 }
 
-/// The failing verdicts of a seed by kind: `lost 64, liveness 8`.
-pub fn verdict_summary(o: &sim::outcome::SeedOutcome) -> String {
-    let mut kinds: Vec<&str> = crate::checker::VERDICT_KINDS.to_vec();
-    for v in &o.verdicts {
-        if !kinds.contains(&v.kind.as_str()) {
-            kinds.push(&v.kind);
-        }
-    }
-    kinds
-        .into_iter()
-        .map(|k| (k, o.verdict_count(k)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Reruns `seed` of `case`, picks the record its story follows (a lost
 /// record whose last copy was on the server side, else the shrinker's
 /// pick), explains it, draws its timeline and shrinks the seed.
@@ -389,7 +372,7 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
     };
     Representative {
         seed,
-        verdicts: verdict_summary(&run.outcome),
+        verdicts: crate::checker::verdict_summary(&run.outcome),
         replay,
         record,
         explanation,
