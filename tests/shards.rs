@@ -224,3 +224,80 @@ fn shards_with_no_seeds_merge_fine() {
     );
     assert_eq!(merged.status.code(), whole.status.code());
 }
+
+/// Every file of a report directory, by name.
+fn report_files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("the report directory exists")
+        .map(|e| {
+            let e = e.expect("dir entry");
+            let name = e.file_name().to_string_lossy().to_string();
+            (name, std::fs::read(e.path()).expect("readable"))
+        })
+        .collect()
+}
+
+#[test]
+fn report_shards_merged_write_the_unsharded_report() {
+    let d = dir("report");
+    let common = [
+        "tests/data/report-small.toml",
+        "--designs",
+        "fragile-2009,hardened",
+        "--seeds",
+        "0..5",
+        "--shrink-runs",
+        "40",
+    ];
+    let whole = d.join("whole").display().to_string();
+    let mut args = vec!["report"];
+    args.extend_from_slice(&common);
+    args.extend_from_slice(&["--out", &whole, "--no-provenance"]);
+    let out = lastcopy(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let shards: Vec<String> = (0..3)
+        .map(|k| {
+            let file = d.join(format!("report-{k}.jsonl")).display().to_string();
+            let shard = format!("{k}/3");
+            let mut args = vec!["report"];
+            args.extend_from_slice(&common);
+            args.extend_from_slice(&["--shard", &shard, "--results", &file]);
+            let out = lastcopy(&args, &[]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            file
+        })
+        .collect();
+    let merged = d.join("merged").display().to_string();
+    let mut args = vec!["merge", &shards[2], &shards[0], &shards[1]];
+    args.extend_from_slice(&["--out", &merged, "--no-provenance"]);
+    let out = lastcopy(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let (a, b) = (
+        report_files(std::path::Path::new(&whole)),
+        report_files(std::path::Path::new(&merged)),
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        let other = b.get(name).expect("same files");
+        // The regenerating command names its own --out; all else is equal.
+        let fix = |s: &[u8], from: &str| text(s).replace(from, "OUT");
+        assert_eq!(
+            fix(bytes, &whole),
+            fix(other, &merged),
+            "{name} differs between the unsharded and the merged report"
+        );
+    }
+
+    let missing = lastcopy(&["merge", &shards[0], &shards[1], "--out", &merged], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("missing shard 2/3"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let no_out = lastcopy(&["merge", &shards[0], &shards[1], &shards[2]], &[]);
+    assert_eq!(no_out.status.code(), Some(2));
+    assert!(text(&no_out.stderr).contains("--out"));
+}

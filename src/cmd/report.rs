@@ -4,9 +4,15 @@
 //! written atomically and replaced only with `--force`. Exit 0 when the
 //! report is written (whether or not designs broke the promise: that is
 //! what the report says), 2 on bad input, with the directory as it was.
+//!
+//! With `--shard K/N --results FILE` it runs only its share of every cell's
+//! seeds and writes their stats to FILE; `lastcopy merge` turns the shards'
+//! files into the report one unsharded run writes.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lastcopy::report::{self, Config, Progress};
+use lastcopy::report::sharded::{self, ReportRun};
+use lastcopy::report::{self, Cell, Config, Progress};
+use lastcopy::shard::{self, Shard, INDEX_ENV};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,8 +30,16 @@ pub struct Args {
     #[arg(long, value_name = "A..B", default_value = "0..20")]
     pub seeds: String,
     /// The report directory to write.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "shard")]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N of every cell's seeds (`auto/N` takes K from
+    /// JOB_COMPLETION_INDEX) and write their stats to `--results` instead
+    /// of a report; `lastcopy merge` makes the report from every shard.
+    #[arg(long, value_name = "K/N", requires = "results", conflicts_with = "out")]
+    pub shard: Option<String>,
+    /// With `--shard`: the file to write this shard's stats to.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub results: Option<String>,
     /// Replace DIR if it exists (only a previous report, or an empty directory).
     #[arg(long)]
     pub force: bool,
@@ -57,21 +71,63 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     } else {
         args.designs.clone()
     };
-    let config = Config {
+    let base = command(&args);
+    let mut config = Config {
         specs: args.scenarios.clone(),
         designs,
         seeds,
         overrides: args.set.clone(),
         jobs,
         shrink_runs: args.shrink_runs,
-        command: command(&args),
+        command: base.clone(),
     };
     let cases = report::cases(&config).map_err(|e| e.to_string())?;
-    report::check_out(&args.out, args.force).map_err(|e| e.to_string())?;
+    let Some(out) = &args.out else {
+        return run_shard(&args, cases, &config, &base);
+    };
+    config.command = format!("{base} --out {} --force", out.display());
+    report::check_out(out, args.force).map_err(|e| e.to_string())?;
 
     let total = (cases.len() as u64) * (config.seeds.end - config.seeds.start);
     let bar = progress_bar(total);
-    let on = |p: Progress<'_>| match p {
+    let on = |p: Progress<'_>| show(&bar, p);
+    let cells = report::run(cases, &config, &on);
+    bar.finish_and_clear();
+    write(&cells, &config, out, args.force, !args.no_provenance)
+}
+
+/// Runs one shard of every cell's seeds and writes their stats.
+fn run_shard(
+    args: &Args,
+    cases: Vec<(String, lastcopy::runner::Case)>,
+    config: &Config,
+    base: &str,
+) -> Result<ExitCode, String> {
+    let spec = args.shard.as_deref().expect("clap: no --out means --shard");
+    let path = args
+        .results
+        .as_deref()
+        .expect("clap: --shard requires --results");
+    let shard = Shard::parse(spec, std::env::var(INDEX_ENV).ok().as_deref())?;
+    let seeds = shard.seeds(config.seeds.clone());
+    let bar = progress_bar((cases.len() * seeds.len()) as u64);
+    let on = |p: Progress<'_>| show(&bar, p);
+    let cells = report::sweep(cases, &seeds, config.jobs, &on);
+    bar.finish_and_clear();
+    let text = sharded::render(&cells, &ReportRun::new(config, base, shard));
+    shard::write_atomic(std::path::Path::new(path), &text)
+        .map_err(|e| format!("--results {path}: {e}"))?;
+    println!(
+        "wrote {path} (shard {shard}: {} seeds of {} cells); merge every shard with `lastcopy merge FILE... --out DIR`",
+        seeds.len(),
+        cells.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Shows a sweep's progress on `bar`.
+pub fn show(bar: &ProgressBar, p: Progress<'_>) {
+    match p {
         Progress::Seed => bar.inc(1),
         Progress::Representative {
             scenario,
@@ -80,16 +136,23 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         } => bar.set_message(format!(
             "explaining and shrinking {scenario} / {design} seed {seed}"
         )),
-    };
-    let cells = report::run(cases, &config, &on);
-    bar.finish_and_clear();
+    }
+}
 
-    let provenance = (!args.no_provenance).then(provenance);
-    let files = report::render(&cells, &config, provenance.as_deref());
-    report::write_dir(&args.out, &files, args.force).map_err(|e| e.to_string())?;
+/// Renders `cells` and writes the report directory `out`.
+pub fn write(
+    cells: &[Cell],
+    config: &Config,
+    out: &std::path::Path,
+    force: bool,
+    with_provenance: bool,
+) -> Result<ExitCode, String> {
+    let provenance = with_provenance.then(provenance);
+    let files = report::render(cells, config, provenance.as_deref());
+    report::write_dir(out, &files, force).map_err(|e| e.to_string())?;
     println!(
         "wrote {} ({} files: report.md, results.json, {} charts)",
-        args.out.display(),
+        out.display(),
         files.len(),
         files.keys().filter(|k| k.ends_with(".svg")).count()
     );
@@ -97,7 +160,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
 }
 
 /// A bar on stderr when it is a terminal; hidden otherwise.
-fn progress_bar(total: u64) -> ProgressBar {
+pub fn progress_bar(total: u64) -> ProgressBar {
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
@@ -110,7 +173,8 @@ fn progress_bar(total: u64) -> ProgressBar {
     bar
 }
 
-/// The command that regenerates the report in place, as the report shows it.
+/// The command that regenerates the report, as the report shows it, less
+/// its `--out DIR --force` (which the caller adds).
 fn command(args: &Args) -> String {
     let mut c = format!("cargo run --release -- report {}", args.scenarios.join(" "));
     if !args.designs.is_empty() {
@@ -123,7 +187,6 @@ fn command(args: &Args) -> String {
     if args.shrink_runs != 500 {
         c.push_str(&format!(" --shrink-runs {}", args.shrink_runs));
     }
-    c.push_str(&format!(" --out {} --force", args.out.display()));
     c
 }
 

@@ -11,6 +11,7 @@
 //! [`write_dir`] puts them in place atomically.
 
 pub mod markdown;
+pub mod sharded;
 pub mod stats;
 pub mod svg;
 pub mod timeline;
@@ -231,10 +232,24 @@ pub fn run(
     config: &Config,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Vec<Cell> {
+    let seeds: Vec<u64> = config.seeds.clone().collect();
+    let mut cells = sweep(cases, &seeds, config.jobs, progress);
+    represent_broken(&mut cells, config, progress);
+    cells
+}
+
+/// Runs `seeds` of every case (in parallel, results in seed order): the
+/// cells without their representatives.
+pub fn sweep(
+    cases: Vec<(String, Case)>,
+    seeds: &[u64],
+    jobs: usize,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Vec<Cell> {
     let items: Vec<(usize, u64)> = (0..cases.len())
-        .flat_map(|c| config.seeds.clone().map(move |s| (c, s)))
+        .flat_map(|c| seeds.iter().map(move |&s| (c, s)))
         .collect();
-    let stats = pool(&items, config.jobs, |&(c, seed)| {
+    let stats = pool(&items, jobs, |&(c, seed)| {
         let s = SeedStats::of(&cases[c].1.run_seed(seed));
         progress(Progress::Seed);
         s
@@ -251,6 +266,17 @@ pub fn run(
     for ((c, _), s) in items.iter().zip(stats) {
         cells[*c].seeds.push(s);
     }
+    cells
+}
+
+/// Reruns one representative failing seed of each broken cell to explain,
+/// shrink and draw it. Deterministic: the same seeds give the same stories,
+/// whether they ran here or in shards elsewhere.
+pub fn represent_broken(
+    cells: &mut [Cell],
+    config: &Config,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) {
     let broken: Vec<(usize, u64)> = cells
         .iter()
         .enumerate()
@@ -268,7 +294,6 @@ pub fn run(
     for ((c, _), r) in broken.iter().zip(reps) {
         cells[*c].representative = Some(r);
     }
-    cells
 }
 
 /// The representative failing seed: among the failing seeds in which a

@@ -10,7 +10,7 @@ use crate::explain::{self, RECORD_VERDICTS};
 use crate::runner::{SeedRun, Summary};
 use models::ledger::Ledger;
 use models::record::{RecordId, VersionId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim::outcome::SeedOutcome;
 use sim::time::SimTime;
 use sim::trace::{kind, Event, Trace};
@@ -21,7 +21,7 @@ pub const HOUR_MS: u64 = 3_600_000;
 
 /// One seed's outcome and what the report measures beside it; a line of
 /// `results.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedStats {
     /// The engine's outcome, as `run --results` writes it.
     pub outcome: SeedOutcome,
@@ -45,7 +45,7 @@ pub struct SeedStats {
 }
 
 /// A record with a failing verdict and the fault kinds that touched it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailingRecord {
     /// The record (`u17/contact-3`).
     pub record: String,
