@@ -128,6 +128,12 @@ impl Injector<'_> {
             kind::FAULT_FIRED,
             fields!["fault" => f.id, "fault_kind" => f.kind.name()],
         );
+        // A user's own wipe forfeits what never synced: only synced
+        // versions count towards its near misses.
+        let forfeits = matches!(f.kind, Fault::FactoryReset)
+            || (matches!(f.kind, Fault::DeviceLoss { .. })
+                && node.is_some_and(|a| self.user_of(a).is_some()));
+        self.near_miss(f.id, target, is_array, forfeits);
         let later = |ms: u64| self.now().after(Duration::from_millis(ms));
         match (&f.kind, node) {
             (Fault::BotchedUpgrade { downtime_ms, .. }, _) if is_array => {
@@ -188,6 +194,52 @@ impl Injector<'_> {
                 );
                 Vec::new()
             }
+        }
+    }
+
+    /// Traces a near miss if the stores `target` holds (an array's volumes,
+    /// or a node's) hold every live copy of some record's latest
+    /// acknowledged version as the fault strikes (only synced versions if
+    /// the fault `forfeits` the rest).
+    fn near_miss(&self, fault: u32, target: &str, is_array: bool, forfeits: bool) {
+        let stores: Vec<&str> = self
+            .volumes
+            .iter()
+            .filter(|v| {
+                if is_array {
+                    v.domain == target
+                } else {
+                    v.node_name == target
+                }
+            })
+            .map(|v| v.device.as_str())
+            .collect();
+        if stores.is_empty() {
+            return;
+        }
+        let last: Vec<(String, String)> = self
+            .lineage()
+            .only_on(&stores)
+            .into_iter()
+            .filter(|(r, v)| match (r.parse(), v.parse()) {
+                (Ok(r), Ok(v)) => {
+                    self.ledger.is_latest_promised(r, v)
+                        && (!forfeits || self.ledger.is_synced(r, v))
+                }
+                _ => false,
+            })
+            .collect();
+        if let Some((record, version)) = last.first() {
+            self.emit(
+                target,
+                kind::FAULT_NEAR_MISS,
+                fields![
+                    "fault" => fault,
+                    "record" => record.as_str(),
+                    "version" => version.as_str(),
+                    "records" => last.len()
+                ],
+            );
         }
     }
 

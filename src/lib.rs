@@ -8,6 +8,7 @@
 
 pub mod baseline;
 pub mod checker;
+pub mod coverage;
 pub mod duration;
 pub mod explain;
 pub mod inject;

@@ -11,7 +11,8 @@ use models::fault::Fault;
 use models::workload::Workload;
 use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
-use std::collections::BTreeMap;
+use sim::trace::kind;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -89,6 +90,13 @@ impl Case {
             seed,
         );
         let judgement = checker::judge(&output);
+        let near_misses: BTreeSet<u64> = output
+            .trace
+            .events()
+            .iter()
+            .filter(|e| e.kind == kind::FAULT_NEAR_MISS)
+            .filter_map(|e| e.field("fault").and_then(sim::trace::Value::as_u64))
+            .collect();
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
         for f in &plan.faults {
             let c = faults.entry(f.kind.name().to_string()).or_default();
@@ -97,6 +105,9 @@ impl Case {
             }
             if output.effective.contains(&f.id) {
                 c.effective += 1;
+            }
+            if near_misses.contains(&u64::from(f.id)) {
+                c.near_miss += 1;
             }
         }
         let outcome = SeedOutcome {

@@ -318,3 +318,35 @@ fn shell_words_undoes_the_replay_lines_quoting() {
         ["a", "b c", "it's", "d=e"]
     );
 }
+
+#[test]
+fn coverage_counts_each_fault_class_and_its_near_misses() {
+    let run = lastcopy(&small(&[
+        "run",
+        "sidekick-2009",
+        "--design",
+        "hardened",
+        "--seeds",
+        "0..4",
+        "--coverage",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    assert!(out.contains("coverage over 4 seeds"), "{out}");
+    let pull = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("battery-pull"))
+        .unwrap_or_else(|| panic!("a battery-pull line: {out}"));
+    assert_eq!(pull.split_whitespace().count(), 7, "{pull}");
+    // Storage faults are not in sidekick-2009's plan: listed as never fired.
+    let never = out
+        .lines()
+        .find(|l| l.starts_with("never fired:"))
+        .expect("the never-fired line");
+    assert!(
+        never.contains("bit-rot") && never.contains("device-loss"),
+        "{never}"
+    );
+    assert!(!never.contains("battery-pull"), "{never}");
+    assert!(run.last_line().starts_with("near miss"), "{out}");
+}

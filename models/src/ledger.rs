@@ -186,6 +186,19 @@ impl LedgerHandle {
             .is_some_and(Entry::is_promised)
     }
 
+    /// Whether `version` is one of the latest promised versions of `record`
+    /// right now (promised, and no other promised version descends from it).
+    pub fn is_latest_promised(&self, record: RecordId, version: VersionId) -> bool {
+        self.lock().latest_promised(record).contains(&version)
+    }
+
+    /// Whether the user was told `synced` for `version` of `record`.
+    pub fn is_synced(&self, record: RecordId, version: VersionId) -> bool {
+        self.lock()
+            .get(record, version)
+            .is_some_and(|e| e.synced_at.is_some())
+    }
+
     /// A copy of the ledger as it stands.
     pub fn snapshot(&self) -> Ledger {
         self.lock().clone()

@@ -268,6 +268,22 @@ impl Lineage {
             .unwrap_or(0)
     }
 
+    /// The (record, version) pairs live on `stores` and nowhere else: every
+    /// live copy of each is on one of `stores`. In (record, version) order.
+    pub fn only_on(&self, stores: &[&str]) -> Vec<(String, String)> {
+        let r = self.inner.lock().expect("lineage lock");
+        let mut here: BTreeMap<&(String, String), u32> = BTreeMap::new();
+        for s in stores.iter().collect::<BTreeSet<_>>() {
+            for key in r.by_store.get(*s).into_iter().flatten() {
+                *here.entry(key).or_default() += 1;
+            }
+        }
+        here.into_iter()
+            .filter(|(key, n)| r.count.get(*key) == Some(n))
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
     /// The (record, version) pairs live on `store`.
     pub fn on_store(&self, store: &str) -> Vec<(String, String)> {
         let r = self.inner.lock().expect("lineage lock");

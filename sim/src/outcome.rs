@@ -50,6 +50,11 @@ pub struct FaultCount {
     /// Times it was effective (ended, corrupted or made unreadable a copy of
     /// acknowledged data, failed an acknowledged write, or aborted a sync).
     pub effective: u64,
+    /// Times it struck while the stores it hit held every live copy of some
+    /// record's latest acknowledged version (a near miss: the record was
+    /// down to its last copies, there).
+    #[serde(default)]
+    pub near_miss: u64,
 }
 
 impl SeedOutcome {

@@ -33,6 +33,11 @@ pub mod kind {
     /// unreadable a copy, made an acknowledged write fail or aborted a sync.
     /// Fields: `fault`, `why`.
     pub const FAULT_EFFECTIVE: &str = "fault.effective";
+    /// A planned fault struck stores that held every live copy of some
+    /// record's latest acknowledged version: a near miss, whether or not
+    /// the design then saved it. Fields: `fault`, `record`, `version`,
+    /// `records` (how many such records).
+    pub const FAULT_NEAR_MISS: &str = "fault.near-miss";
     /// A node booted. Fields: `boot` (`crash` or `clean` or `blank`).
     pub const NODE_BOOT: &str = "node.boot";
     /// A node lost power: its disks were fenced, unsynced writes dropped, the node killed.

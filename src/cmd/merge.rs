@@ -37,6 +37,10 @@ pub struct Args {
     /// Representative seeds rerun in parallel (default: available cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// For a run's shards: print the fault-class coverage after the summary,
+    /// as `run --coverage` does.
+    #[arg(long, conflicts_with = "out")]
+    pub coverage: bool,
 }
 
 /// Merges the files and prints what one unsharded run prints. Exit 0 if
@@ -80,7 +84,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
             case.design.name()
         ));
     }
-    Ok(super::run::report(&case, &merged.outcomes))
+    Ok(super::run::report(&case, &merged.outcomes, args.coverage))
 }
 
 /// Merges the shards of a report and writes the report.

@@ -5,6 +5,7 @@
 
 use super::case::CaseArgs;
 use lastcopy::checker::verdict_summary;
+use lastcopy::coverage::Coverage;
 use lastcopy::runner::{Case, Summary};
 use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
 use sim::outcome::SeedOutcome;
@@ -36,6 +37,11 @@ pub struct Args {
     /// belongs to) to FILE, atomically, for `lastcopy merge`.
     #[arg(long, value_name = "FILE")]
     pub results: Option<String>,
+    /// After the summary, print per fault class how often it fired, was
+    /// effective and struck a record's last copies (a near miss), and the
+    /// classes that never fired.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// Runs the sweep. Exit 0 if every seed kept the promise, 1 if any broke it.
@@ -70,12 +76,13 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         shard::write_atomic(Path::new(path), &text)
             .map_err(|e| format!("--results {path}: {e}"))?;
     }
-    Ok(report(&case, &outcomes))
+    Ok(report(&case, &outcomes, args.coverage))
 }
 
 /// Prints one line per seed of `outcomes` that broke the promise, then the
-/// summary; returns the exit code: 0 if every seed kept the promise, else 1.
-pub fn report(case: &Case, outcomes: &[SeedOutcome]) -> ExitCode {
+/// summary (and the fault-class coverage, if asked); returns the exit code:
+/// 0 if every seed kept the promise, else 1.
+pub fn report(case: &Case, outcomes: &[SeedOutcome], coverage: bool) -> ExitCode {
     for o in outcomes.iter().filter(|o| !o.kept_promise()) {
         println!(
             "seed {}: broke the promise ({}); replay: {}",
@@ -86,6 +93,9 @@ pub fn report(case: &Case, outcomes: &[SeedOutcome]) -> ExitCode {
     }
     let summary = Summary::of(outcomes);
     println!("{summary}");
+    if coverage {
+        println!("{}", Coverage::of(outcomes));
+    }
     if summary.failed > 0 {
         ExitCode::from(1)
     } else {

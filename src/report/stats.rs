@@ -6,6 +6,7 @@
 //! the same run always measures the same.
 
 use crate::checker::VERDICT_KINDS;
+use crate::coverage::Coverage;
 use crate::explain::{self, RECORD_VERDICTS};
 use crate::runner::{SeedRun, Summary};
 use models::ledger::Ledger;
@@ -371,17 +372,17 @@ pub fn by_fault_class(seeds: &[SeedStats]) -> BTreeMap<String, (u64, BTreeSet<u6
 /// Per fault kind over `seeds`: faults fired, faults effective, seeds in
 /// which one fired, seeds in which one was effective.
 pub fn coverage(seeds: &[SeedStats]) -> BTreeMap<String, [u64; 4]> {
-    let mut out: BTreeMap<String, [u64; 4]> = BTreeMap::new();
-    for s in seeds {
-        for (k, c) in &s.outcome.faults {
-            let e = out.entry(k.clone()).or_default();
-            e[0] += c.fired;
-            e[1] += c.effective;
-            e[2] += u64::from(c.fired > 0);
-            e[3] += u64::from(c.effective > 0);
-        }
-    }
-    out
+    let outcomes: Vec<SeedOutcome> = seeds.iter().map(|s| s.outcome.clone()).collect();
+    let names: BTreeSet<&String> = outcomes.iter().flat_map(|o| o.faults.keys()).collect();
+    Coverage::of(&outcomes)
+        .classes
+        .into_iter()
+        .filter(|c| names.contains(&c.class))
+        .map(|c| {
+            let counts = [c.fired, c.effective, c.seeds_fired, c.seeds_effective];
+            (c.class, counts)
+        })
+        .collect()
 }
 
 #[cfg(test)]

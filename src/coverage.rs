@@ -1,0 +1,196 @@
+//! Fault-class coverage of a sweep: for every class of the fault table, how
+//! often it fired, how often it was effective, and how often it struck while
+//! a record was down to its last copies on what it hit (a near miss), with
+//! the seeds each happened in; and the classes that never fired.
+//!
+//! It reads only the seeds' outcomes, so it is the same for one run and for
+//! the merged shards of one.
+
+use models::fault::FAULT_TABLE;
+use sim::outcome::SeedOutcome;
+use std::fmt;
+
+/// One fault class over a sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClassCoverage {
+    /// The class (a fault kind's name).
+    pub class: String,
+    /// Faults of the class that fired.
+    pub fired: u64,
+    /// Faults of the class that were effective.
+    pub effective: u64,
+    /// Faults of the class that struck a record's last copies.
+    pub near_miss: u64,
+    /// Seeds in which one fired.
+    pub seeds_fired: u64,
+    /// Seeds in which one was effective.
+    pub seeds_effective: u64,
+    /// Seeds in which one was a near miss.
+    pub seeds_near_miss: u64,
+}
+
+/// Every fault class over a sweep, in fault-table order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Seeds in the sweep.
+    pub seeds: u64,
+    /// Seeds in which any fault was a near miss.
+    pub seeds_near_miss: u64,
+    /// Per class: every class of the fault table, then any other kind the
+    /// outcomes name.
+    pub classes: Vec<ClassCoverage>,
+}
+
+impl Coverage {
+    /// The coverage of `outcomes`.
+    pub fn of(outcomes: &[SeedOutcome]) -> Self {
+        let mut classes: Vec<ClassCoverage> = FAULT_TABLE
+            .iter()
+            .map(|(name, ..)| ClassCoverage {
+                class: name.to_string(),
+                ..ClassCoverage::default()
+            })
+            .collect();
+        let mut seeds_near_miss = 0;
+        for o in outcomes {
+            for (kind, c) in &o.faults {
+                let i = match classes.iter().position(|x| &x.class == kind) {
+                    Some(i) => i,
+                    None => {
+                        classes.push(ClassCoverage {
+                            class: kind.clone(),
+                            ..ClassCoverage::default()
+                        });
+                        classes.len() - 1
+                    }
+                };
+                let e = &mut classes[i];
+                e.fired += c.fired;
+                e.effective += c.effective;
+                e.near_miss += c.near_miss;
+                e.seeds_fired += u64::from(c.fired > 0);
+                e.seeds_effective += u64::from(c.effective > 0);
+                e.seeds_near_miss += u64::from(c.near_miss > 0);
+            }
+            seeds_near_miss += u64::from(o.faults.values().any(|c| c.near_miss > 0));
+        }
+        Coverage {
+            seeds: outcomes.len() as u64,
+            seeds_near_miss,
+            classes,
+        }
+    }
+
+    /// The class `name`, if the table or the outcomes have it.
+    pub fn class(&self, name: &str) -> Option<&ClassCoverage> {
+        self.classes.iter().find(|c| c.class == name)
+    }
+
+    /// The classes that never fired, in table order.
+    pub fn never_fired(&self) -> Vec<&str> {
+        self.classes
+            .iter()
+            .filter(|c| c.fired == 0)
+            .map(|c| c.class.as_str())
+            .collect()
+    }
+}
+
+impl fmt::Display for Coverage {
+    /// A table, one line per class that fired, then the classes that never
+    /// fired and the share of seeds with a near miss.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "coverage over {} seeds (faults, and in how many seeds):",
+            self.seeds
+        )?;
+        writeln!(
+            f,
+            "  {:<22} {:>14} {:>14} {:>14}",
+            "class", "fired", "effective", "near miss"
+        )?;
+        for c in self.classes.iter().filter(|c| c.fired > 0) {
+            let cell = |n: u64, s: u64| format!("{n} ({s})");
+            writeln!(
+                f,
+                "  {:<22} {:>14} {:>14} {:>14}",
+                c.class,
+                cell(c.fired, c.seeds_fired),
+                cell(c.effective, c.seeds_effective),
+                cell(c.near_miss, c.seeds_near_miss)
+            )?;
+        }
+        let never = self.never_fired();
+        if never.is_empty() {
+            writeln!(f, "never fired: none")?;
+        } else {
+            writeln!(f, "never fired: {}", never.join(", "))?;
+        }
+        let pct = if self.seeds == 0 {
+            0.0
+        } else {
+            100.0 * self.seeds_near_miss as f64 / self.seeds as f64
+        };
+        write!(
+            f,
+            "near miss (a record down to its last copies where a fault struck) in {} of {} seeds ({pct:.0}%)",
+            self.seeds_near_miss, self.seeds
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::outcome::FaultCount;
+
+    fn outcome(seed: u64, faults: &[(&str, u64, u64, u64)]) -> SeedOutcome {
+        SeedOutcome {
+            scenario: "s".into(),
+            design: "d".into(),
+            overrides: vec![],
+            seed,
+            plan_hash: String::new(),
+            trace_hash: String::new(),
+            verdicts: vec![],
+            counts: Default::default(),
+            faults: faults
+                .iter()
+                .map(|&(k, fired, effective, near_miss)| {
+                    let c = FaultCount {
+                        fired,
+                        effective,
+                        near_miss,
+                    };
+                    (k.to_string(), c)
+                })
+                .collect(),
+            findings: Default::default(),
+        }
+    }
+
+    #[test]
+    fn counts_faults_and_seeds_per_class_and_lists_silent_classes() {
+        let c = Coverage::of(&[
+            outcome(0, &[("battery-pull", 3, 1, 1), ("bit-rot", 0, 0, 0)]),
+            outcome(1, &[("battery-pull", 2, 0, 0)]),
+        ]);
+        let pull = c.class("battery-pull").unwrap();
+        assert_eq!(
+            (pull.fired, pull.effective, pull.near_miss),
+            (5, 1, 1),
+            "faults summed"
+        );
+        assert_eq!(
+            (pull.seeds_fired, pull.seeds_effective, pull.seeds_near_miss),
+            (2, 1, 1)
+        );
+        assert_eq!(c.seeds_near_miss, 1);
+        assert!(c.never_fired().contains(&"bit-rot"));
+        assert!(!c.never_fired().contains(&"battery-pull"));
+        let text = c.to_string();
+        assert!(text.contains("battery-pull"), "{text}");
+        assert!(text.contains("in 1 of 2 seeds (50%)"), "{text}");
+    }
+}
