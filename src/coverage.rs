@@ -167,6 +167,7 @@ mod tests {
                 })
                 .collect(),
             findings: Default::default(),
+            drawn: vec![],
         }
     }
 

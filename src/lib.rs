@@ -19,6 +19,7 @@ pub mod runner;
 pub mod scenario;
 pub mod shard;
 pub mod shrink;
+pub mod swarm;
 pub mod system;
 pub mod topology;
 pub mod world;

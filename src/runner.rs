@@ -121,6 +121,7 @@ impl Case {
             counts: judgement.counts,
             faults,
             findings: judgement.findings,
+            drawn: Vec::new(),
         };
         SeedRun {
             outcome,
@@ -133,33 +134,44 @@ impl Case {
     /// threads, each seed on a fresh thread of its own, and returns the
     /// outcomes in the order of `seeds`: the same for any number of jobs.
     pub fn sweep(&self, seeds: impl IntoIterator<Item = u64>, jobs: usize) -> Vec<SeedOutcome> {
-        let list: Vec<u64> = seeds.into_iter().collect();
-        let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<SeedOutcome>>> = Mutex::new(vec![None; list.len()]);
-        std::thread::scope(|s| {
-            for _ in 0..jobs.max(1).min(list.len().max(1)) {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&seed) = list.get(i) else {
-                        break;
-                    };
-                    let outcome = std::thread::scope(|inner| {
-                        inner
-                            .spawn(|| self.run_seed(seed).outcome)
-                            .join()
-                            .expect("a seed's thread never panics: machine panics are caught")
-                    });
-                    results.lock().expect("results lock")[i] = Some(outcome);
-                });
-            }
-        });
-        results
-            .into_inner()
-            .expect("results lock")
-            .into_iter()
-            .map(|o| o.expect("every seed ran"))
-            .collect()
+        sweep_with(seeds, jobs, |seed| self.run_seed(seed).outcome)
     }
+}
+
+/// Runs `run` for every seed in `seeds` on `jobs` worker threads, each seed
+/// on a fresh thread of its own, and returns the outcomes in the order of
+/// `seeds`: the same for any number of jobs.
+pub fn sweep_with(
+    seeds: impl IntoIterator<Item = u64>,
+    jobs: usize,
+    run: impl Fn(u64) -> SeedOutcome + Sync,
+) -> Vec<SeedOutcome> {
+    let list: Vec<u64> = seeds.into_iter().collect();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<SeedOutcome>>> = Mutex::new(vec![None; list.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(list.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&seed) = list.get(i) else {
+                    break;
+                };
+                let outcome = std::thread::scope(|inner| {
+                    inner
+                        .spawn(|| run(seed))
+                        .join()
+                        .expect("a seed's thread never panics: machine panics are caught")
+                });
+                results.lock().expect("results lock")[i] = Some(outcome);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|o| o.expect("every seed ran"))
+        .collect()
 }
 
 fn shell_word(s: &str) -> String {

@@ -350,3 +350,43 @@ fn coverage_counts_each_fault_class_and_its_near_misses() {
     assert!(!never.contains("battery-pull"), "{never}");
     assert!(run.last_line().starts_with("near miss"), "{out}");
 }
+
+#[test]
+fn a_swarm_failure_prints_what_its_seed_drew_and_a_replay_that_reproduces_it_exactly() {
+    let dir = temp_dir("swarm");
+    let results = dir.join("swarm.jsonl").display().to_string();
+    let mut args = small(&["run", "sidekick-2009", "--seeds", "0..4", "--swarm"]);
+    args.extend(["--results".to_string(), results.clone()]);
+    let run = lastcopy(&args);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("seed "))
+        .expect("a failing seed");
+    let (_, drew) = line.split_once("; drew ").expect("the drawn configuration");
+    let (drew, _) = drew.split_once("; replay: ").expect("then the replay");
+    assert!(drew.contains("topology.handsets="), "{drew}");
+    let seed: u64 = line["seed ".len()..line.find(':').unwrap()]
+        .parse()
+        .unwrap();
+    let outcome: serde_json::Value = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["seed"] == seed)
+        .expect("the seed's results line");
+    let drawn: Vec<&str> = outcome["drawn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(drew, drawn.join(" "));
+    // No swarm flag at replay: the drawn overrides say it all.
+    let replay_args = replay_args(line);
+    assert!(!replay_args.contains(&"--swarm".to_string()));
+    let replay = lastcopy(&replay_args);
+    assert_eq!(replay.code, 1, "{}", replay.stderr);
+    assert_eq!(trace_hash(&replay), outcome["trace_hash"].as_str().unwrap());
+}

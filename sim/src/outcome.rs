@@ -40,6 +40,10 @@ pub struct SeedOutcome {
     pub faults: BTreeMap<String, FaultCount>,
     /// Findings reported beside the verdicts, such as caught panics.
     pub findings: BTreeMap<String, u64>,
+    /// Overrides this seed drew for itself (swarm testing), applied after
+    /// `overrides`; empty for an ordinary run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drawn: Vec<String>,
 }
 
 /// How often one fault kind fired and took effect in a seed.

@@ -6,8 +6,9 @@
 use super::case::CaseArgs;
 use lastcopy::checker::verdict_summary;
 use lastcopy::coverage::Coverage;
-use lastcopy::runner::{Case, Summary};
+use lastcopy::runner::{sweep_with, Case, Summary};
 use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
+use lastcopy::swarm;
 use sim::outcome::SeedOutcome;
 use std::ops::Range;
 use std::path::Path;
@@ -42,6 +43,14 @@ pub struct Args {
     /// classes that never fired.
     #[arg(long)]
     pub coverage: bool,
+    /// Swarm testing: each seed draws its own fault mix, rates and handset
+    /// count from the scenario's (see `lastcopy::swarm`); a failure prints
+    /// what its seed drew, and its replay command sets exactly that.
+    #[arg(long, conflicts_with = "plan")]
+    pub swarm: bool,
+    /// With `--swarm`: let storage faults fall outside the fault atlas.
+    #[arg(long, requires = "swarm")]
+    pub unbounded: bool,
 }
 
 /// Runs the sweep. Exit 0 if every seed kept the promise, 1 if any broke it.
@@ -66,10 +75,11 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     if let Some(path) = &args.results {
         check_writable(Path::new(path)).map_err(|e| format!("--results {path}: {e}"))?;
     }
-    let outcomes = if shard == Shard::ALL {
-        case.sweep(range.clone(), jobs)
+    let seeds = shard.seeds(range.clone());
+    let outcomes = if args.swarm {
+        swarm_sweep(&case, seeds, jobs, args.unbounded)?
     } else {
-        case.sweep(shard.seeds(range.clone()), jobs)
+        case.sweep(seeds, jobs)
     };
     if let Some(path) = &args.results {
         let text = shard::render(&outcomes, &RunInfo::new(&case, &range, shard));
@@ -79,16 +89,52 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     Ok(report(&case, &outcomes, args.coverage))
 }
 
+/// Runs every seed under the configuration it draws (swarm testing).
+fn swarm_sweep(
+    case: &Case,
+    seeds: Vec<u64>,
+    jobs: usize,
+    unbounded: bool,
+) -> Result<Vec<SeedOutcome>, String> {
+    // Every drawn configuration is checked before any seed runs.
+    let mut cases = std::collections::BTreeMap::new();
+    for &seed in &seeds {
+        let drawn = swarm::draw(&case.scenario, seed, unbounded);
+        let seed_case = swarm::case_with(case, &drawn)
+            .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.join(" ")))?;
+        cases.insert(seed, (drawn, seed_case));
+    }
+    Ok(sweep_with(seeds, jobs, |seed| {
+        let (drawn, seed_case) = &cases[&seed];
+        let mut outcome = seed_case.run_seed(seed).outcome;
+        outcome.overrides.clone_from(&case.overrides);
+        outcome.drawn.clone_from(drawn);
+        outcome
+    }))
+}
+
 /// Prints one line per seed of `outcomes` that broke the promise, then the
 /// summary (and the fault-class coverage, if asked); returns the exit code:
 /// 0 if every seed kept the promise, else 1.
 pub fn report(case: &Case, outcomes: &[SeedOutcome], coverage: bool) -> ExitCode {
     for o in outcomes.iter().filter(|o| !o.kept_promise()) {
+        let replay = if o.drawn.is_empty() {
+            case.replay_command(o.seed)
+        } else {
+            swarm::case_with(case, &o.drawn).map_or_else(
+                |e| format!("(its drawn configuration no longer loads: {e})"),
+                |c| c.replay_command(o.seed),
+            )
+        };
+        let drawn = if o.drawn.is_empty() {
+            String::new()
+        } else {
+            format!("; drew {}", o.drawn.join(" "))
+        };
         println!(
-            "seed {}: broke the promise ({}); replay: {}",
+            "seed {}: broke the promise ({}){drawn}; replay: {replay}",
             o.seed,
             verdict_summary(o),
-            case.replay_command(o.seed)
         );
     }
     let summary = Summary::of(outcomes);

@@ -1,0 +1,148 @@
+//! Swarm testing: each seed draws its own configuration (which fault classes
+//! are on, at what rates, how many handsets) from the scenario's, so that a
+//! sweep explores mixes no one wrote down (Groce et al., "Swarm Testing",
+//! ISSTA 2012; FoundationDB's buggify does the same per run).
+//!
+//! A drawn configuration is a list of `--set` overrides, a pure function of
+//! (seed, scenario): replaying a swarm seed is replaying the scenario with
+//! those overrides, so every failure's replay command names them and needs
+//! no swarm flag. What is drawn:
+//! - every fault rate or probability of `[faults]` (at any depth) that the
+//!   scenario sets above zero is switched off with probability 1/2, else
+//!   scaled by a factor drawn log-uniformly from 1/4 to 4 (probabilities
+//!   capped at 1); at least one stays on. Rates the scenario leaves at zero
+//!   stay at zero: the scenario bounds which classes a swarm may mix.
+//! - the number of handsets, uniformly from a quarter of the scenario's
+//!   (at least 1) up to the scenario's.
+//! - with `unbounded`, the storage atlas is switched off
+//!   (`faults.storage.unbounded = true`); otherwise it bounds the drawn
+//!   storage faults as it bounds the scenario's.
+
+use crate::runner::Case;
+use crate::scenario::Scenario;
+use rand::RngExt;
+use sim::rng::{Seeds, Stream};
+
+/// Which keys are rates or probabilities a swarm may draw.
+fn is_rate(key: &str) -> bool {
+    key.ends_with("_per_day")
+        || key.ends_with("_per_handset_day")
+        || key.ends_with("_per_volume_day")
+        || key.ends_with("_probability")
+}
+
+/// Every numeric rate or probability under `table`, with its dotted key and
+/// value, in document order (depth first).
+fn rates(prefix: &str, table: &toml::Table, out: &mut Vec<(String, f64)>) {
+    for (k, v) in table {
+        let key = format!("{prefix}.{k}");
+        match v {
+            toml::Value::Table(t) => rates(&key, t, out),
+            toml::Value::Float(f) if is_rate(k) => out.push((key, *f)),
+            toml::Value::Integer(i) if is_rate(k) => out.push((key, *i as f64)),
+            _ => {}
+        }
+    }
+}
+
+/// The configuration seed `seed` draws from `scenario`, as `--set`
+/// overrides in a fixed order.
+pub fn draw(scenario: &Scenario, seed: u64, unbounded: bool) -> Vec<String> {
+    let mut rng = Seeds::new(seed).stream(Stream::Swarm);
+    let faults = toml::Table::try_from(&scenario.faults).expect("faults serialize to a table");
+    let mut found = Vec::new();
+    rates("faults", &faults, &mut found);
+    let on: Vec<(String, f64)> = found.into_iter().filter(|(_, v)| *v > 0.0).collect();
+    let mut drawn: Vec<(String, Option<f64>)> = on
+        .iter()
+        .map(|(key, v)| {
+            let keep = rng.random_bool(0.5);
+            let factor = 4f64.powf(rng.random_range(-1.0..=1.0));
+            (key.clone(), keep.then_some(v * factor))
+        })
+        .collect();
+    if !on.is_empty() && drawn.iter().all(|(_, v)| v.is_none()) {
+        let i = rng.random_range(0..on.len());
+        drawn[i].1 = Some(on[i].1);
+    }
+    let mut out: Vec<String> = drawn
+        .into_iter()
+        .map(|(key, v)| {
+            let v = v.unwrap_or(0.0);
+            let v = if key.ends_with("_probability") {
+                v.min(1.0)
+            } else {
+                v
+            };
+            format!("{key}={}", round(v))
+        })
+        .collect();
+    let n = scenario.topology.handsets;
+    let handsets = rng.random_range((n / 4).max(1)..=n);
+    out.push(format!("topology.handsets={handsets}"));
+    if unbounded {
+        out.push("faults.storage.unbounded=true".into());
+    }
+    out
+}
+
+/// `v` to 4 significant digits, so that drawn overrides read well and
+/// parse back to the same value.
+fn round(v: f64) -> f64 {
+    if v == 0.0 {
+        return 0.0;
+    }
+    let digits = 3 - v.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits);
+    (v * scale).round() / scale
+}
+
+/// `base` with the `drawn` overrides after its own: the case one swarm
+/// seed runs, and replays.
+pub fn case_with(base: &Case, drawn: &[String]) -> Result<Case, String> {
+    let overrides: Vec<String> = base.overrides.iter().chain(drawn).cloned().collect();
+    let scenario = Scenario::load(&base.spec, &overrides).map_err(|e| e.to_string())?;
+    let design = scenario
+        .design(base.design_arg.as_deref())
+        .map_err(|e| e.to_string())?;
+    Ok(Case {
+        scenario,
+        design,
+        overrides,
+        ..base.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_are_per_seed_within_the_scenario() {
+        let s = Scenario::load("sidekick-2009", &[]).unwrap();
+        let a = draw(&s, 7, false);
+        assert_eq!(a, draw(&s, 7, false), "a pure function of the seed");
+        assert_ne!(a, draw(&s, 8, false));
+        assert!(a.iter().any(|o| o.starts_with("topology.handsets=")));
+        assert!(!a.iter().any(|o| o.contains("storage")), "{a:?}");
+        assert!(draw(&s, 7, true).contains(&"faults.storage.unbounded=true".to_string()));
+        for seed in 0..50 {
+            let d = draw(&s, seed, false);
+            // Every drawn configuration loads, and at least one class stays on.
+            Scenario::load("sidekick-2009", &d).unwrap();
+            assert!(
+                d.iter()
+                    .filter(|o| o.starts_with("faults."))
+                    .any(|o| !o.ends_with("=0")),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rounding_keeps_four_digits() {
+        assert_eq!(round(0.123456), 0.1235);
+        assert_eq!(round(12.3456), 12.35);
+        assert_eq!(round(0.0), 0.0);
+    }
+}
