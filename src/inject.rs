@@ -68,6 +68,17 @@ pub enum FollowUp {
     },
 }
 
+impl FollowUp {
+    /// When the follow-up is due.
+    pub fn at(&self) -> SimTime {
+        match self {
+            FollowUp::Reboot { at, .. }
+            | FollowUp::StorageBack { at, .. }
+            | FollowUp::FreeSpace { at, .. } => *at,
+        }
+    }
+}
+
 /// Applies planned faults to one run's cluster.
 pub struct Injector<'a> {
     /// The cluster.
@@ -145,15 +156,18 @@ impl Injector<'_> {
                     at: later(*downtime_ms),
                 }]
             }
-            (Fault::BatteryPull { down_for_ms } | Fault::NodeCrash { down_for_ms }, Some(addr)) => {
-                self.power_loss(
-                    addr,
-                    target,
-                    f.id,
-                    CrashMode::DropUnsynced,
-                    later(*down_for_ms),
-                )
-            }
+            (
+                Fault::BatteryPull { down_for_ms }
+                | Fault::NodeCrash { down_for_ms }
+                | Fault::MidSyncPull { down_for_ms, .. },
+                Some(addr),
+            ) => self.power_loss(
+                addr,
+                target,
+                f.id,
+                CrashMode::DropUnsynced,
+                later(*down_for_ms),
+            ),
             (Fault::TornWrite { down_for_ms }, Some(addr)) => {
                 let mode = CrashMode::Tear {
                     seed: f.resolve_seed,
@@ -240,6 +254,20 @@ impl Injector<'_> {
                     "records" => last.len()
                 ],
             );
+        }
+    }
+
+    /// Carries out what a fault set in motion, now.
+    pub fn carry_out(&self, next: FollowUp) {
+        match next {
+            FollowUp::Reboot { addr, .. } => self.cluster.boot(addr, Boot::Crash, false),
+            FollowUp::StorageBack {
+                array,
+                fault,
+                nodes,
+                ..
+            } => self.storage_back(&array, fault, &nodes),
+            FollowUp::FreeSpace { device, .. } => self.free_space(&device),
         }
     }
 

@@ -22,4 +22,5 @@ pub mod shrink;
 pub mod swarm;
 pub mod system;
 pub mod topology;
+pub mod trigger;
 pub mod world;

@@ -7,7 +7,7 @@
 
 use crate::scenario::Scenario;
 use crate::topology;
-use models::fault::Fault;
+use models::fault::{Fault, SyncStep};
 use rand::RngExt;
 use sim::plan::{Plan, PlannedFault};
 use sim::rng::{Rng, Seeds, Stream};
@@ -93,6 +93,24 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
                     rng.random(),
                 ));
             }
+        }
+    }
+    for h in 0..scenario.topology.handsets {
+        let mut rng = seeds.stream(Stream::MidSyncFor(h));
+        let window_ms = f.mid_sync_pull_window.as_millis() as u64;
+        for at in poisson(
+            &mut rng,
+            f.mid_sync_pull_per_handset_day,
+            Duration::ZERO,
+            run,
+        ) {
+            let step = SyncStep::ALL[rng.random_range(0..SyncStep::ALL.len())];
+            let fault = Fault::MidSyncPull {
+                step,
+                down_for_ms: pull,
+                window_ms,
+            };
+            out.push((at, topology::handset(h), fault, rng.random()));
         }
     }
     out.extend(storage_faults(scenario, &seeds));

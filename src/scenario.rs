@@ -35,8 +35,13 @@ macro_rules! catalogue {
 /// The scenarios compiled into the binary, as `(name, TOML text)`, in the
 /// order `lastcopy list` shows them. Adding `scenarios/N.toml` to the
 /// catalogue is adding `"N"` to this list; its `name` key must be `N`.
-pub const CATALOGUE: &[(&str, &str)] =
-    catalogue!["sidekick-2009", "disk-rot", "torn-writes", "lying-disk"];
+pub const CATALOGUE: &[(&str, &str)] = catalogue![
+    "sidekick-2009",
+    "battery-pulls",
+    "disk-rot",
+    "torn-writes",
+    "lying-disk"
+];
 
 /// The storage arrays an upgrade may target.
 pub const STORAGE_ARRAYS: [&str; 2] = ["array-a", "array-b"];
@@ -173,6 +178,14 @@ pub struct Faults {
     /// How long a handset stays off after a battery pull (default 5m).
     #[serde(with = "as_text")]
     pub battery_pull_down_for: Duration,
+    /// Mean battery pulls per handset per simulated day that strike at a
+    /// step of a sync exchange (>= 0; default 0): each is armed at a time
+    /// drawn from this rate and strikes at a step drawn uniformly.
+    pub mid_sync_pull_per_handset_day: f64,
+    /// How long an armed mid-sync pull waits for its step before it is
+    /// skipped (> 0; default 6h).
+    #[serde(with = "as_text")]
+    pub mid_sync_pull_window: Duration,
     /// Mean factory resets (local store wiped, refetched from the server) per
     /// handset per simulated day (>= 0; default 0).
     pub reset_per_handset_day: f64,
@@ -201,6 +214,8 @@ impl Default for Faults {
         Faults {
             battery_pull_per_handset_day: 0.0,
             battery_pull_down_for: Duration::from_secs(5 * 60),
+            mid_sync_pull_per_handset_day: 0.0,
+            mid_sync_pull_window: Duration::from_secs(6 * 3600),
             reset_per_handset_day: 0.0,
             server_crash_per_day: 0.0,
             db_crash_per_day: 0.0,
@@ -1208,6 +1223,12 @@ impl Faults {
             self.battery_pull_per_handset_day,
             per_handset_day,
         )?;
+        rate(
+            at("mid_sync_pull_per_handset_day"),
+            self.mid_sync_pull_per_handset_day,
+            per_handset_day,
+        )?;
+        positive(at("mid_sync_pull_window"), self.mid_sync_pull_window)?;
         rate(
             at("reset_per_handset_day"),
             self.reset_per_handset_day,

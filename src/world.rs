@@ -11,6 +11,7 @@
 use crate::inject::{FollowUp, Injector};
 use crate::scenario::Scenario;
 use crate::system::{self, System};
+use crate::trigger::{Context, Triggers};
 use models::design::Design;
 use models::fault::Fault;
 use models::ledger::Ledger;
@@ -69,6 +70,10 @@ enum Action {
         creates: bool,
     },
     Fault(usize),
+    /// Arm a triggered fault (by plan index): it strikes when its step comes.
+    Arm(usize),
+    /// A triggered fault's window is over (by plan id).
+    Expire(u32),
     Notice {
         array: String,
         at_ms: u64,
@@ -165,7 +170,14 @@ async fn simulate(
                 },
             );
         }
-        push(&mut queue, f.at, Action::Fault(i));
+        match f.kind {
+            Fault::MidSyncPull { window_ms, .. } => {
+                push(&mut queue, f.at, Action::Arm(i));
+                let end = f.at.after(Duration::from_millis(window_ms));
+                push(&mut queue, end, Action::Expire(f.id));
+            }
+            _ => push(&mut queue, f.at, Action::Fault(i)),
+        }
     }
 
     let injector = Injector {
@@ -175,6 +187,14 @@ async fn simulate(
         handsets,
         operator,
     };
+    let triggers = Triggers::new(Context {
+        cluster: cluster.clone(),
+        ledger: ledger.clone(),
+        volumes: volumes.clone(),
+        handsets,
+        operator,
+    });
+    cluster.watch_steps(Some(triggers.watch()));
     let mut fired = Vec::new();
     let mut edits_skipped = 0u64;
     let end = SimTime::from(scenario.run.duration);
@@ -209,16 +229,13 @@ async fn simulate(
             Action::Notice { array, at_ms } => {
                 cluster.input(operator, Input::UpgradeNotice { array, at_ms });
             }
-            Action::Then(next) => follow_up(&injector, next),
+            Action::Then(next) => injector.carry_out(next),
+            Action::Arm(i) => triggers.arm(&plan.faults[i]),
+            Action::Expire(id) => triggers.expire(id),
             Action::Fault(i) => {
                 fired.push(plan.faults[i].id);
                 for next in injector.apply(&plan.faults[i]) {
-                    let at = match &next {
-                        FollowUp::Reboot { at, .. }
-                        | FollowUp::StorageBack { at, .. }
-                        | FollowUp::FreeSpace { at, .. } => *at,
-                    };
-                    push(&mut queue, at, Action::Then(next));
+                    push(&mut queue, next.at(), Action::Then(next));
                 }
             }
         }
@@ -234,9 +251,11 @@ async fn simulate(
         kind::PHASE,
         fields!["phase" => "heal"],
     );
+    triggers.close();
+    cluster.watch_steps(None);
     for (_, action) in std::mem::take(&mut queue) {
         if let Action::Then(next) = action {
-            follow_up(&injector, next);
+            injector.carry_out(next);
         }
     }
     for addr in cluster.addrs() {
@@ -281,6 +300,7 @@ async fn simulate(
         });
         final_state.server.insert(u, s.flatten());
     }
+    fired.extend(triggers.fired());
     let mut effective: Vec<u32> = lineage.effective().into_iter().collect();
     effective.sort_unstable();
     RunOutput {
@@ -291,20 +311,6 @@ async fn simulate(
         effective,
         messages: cluster.messages_delivered(),
         edits_skipped,
-    }
-}
-
-/// Carries out what a fault set in motion.
-fn follow_up(injector: &Injector<'_>, next: FollowUp) {
-    match next {
-        FollowUp::Reboot { addr, .. } => injector.cluster.boot(addr, Boot::Crash, false),
-        FollowUp::StorageBack {
-            array,
-            fault,
-            nodes,
-            ..
-        } => injector.storage_back(&array, fault, &nodes),
-        FollowUp::FreeSpace { device, .. } => injector.free_space(&device),
     }
 }
 

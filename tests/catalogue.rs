@@ -1,21 +1,29 @@
 //! Every catalogue scenario states, per design, whether it must keep the
 //! promise or is expected to break it; `cargo test` checks each statement
-//! over the scenario's `[test] seeds` (times `LASTCOPY_SWEEP`).
+//! over the scenario's `[test] seeds` (times `LASTCOPY_SWEEP`), and that
+//! every kind of the fault table takes effect somewhere in those sweeps.
 
 mod common;
 
 use lastcopy::runner::Summary;
 use lastcopy::scenario::{Expectation, Scenario, CATALOGUE};
+use std::collections::BTreeMap;
 
 #[test]
-fn every_catalogue_expectation_holds() {
+fn every_catalogue_expectation_holds_and_every_fault_kind_takes_effect() {
     let mut failures = Vec::new();
+    let mut effective: BTreeMap<String, u64> = BTreeMap::new();
     for (name, _) in CATALOGUE {
         let scenario = Scenario::load(name, &[]).expect("catalogue scenarios load");
         let seeds = common::sweep(u64::from(scenario.test.seeds));
         for (design, expectation) in &scenario.expect {
             let case = common::case(name, design, &[]);
             let outcomes = case.sweep(0..seeds, common::jobs());
+            for o in &outcomes {
+                for (k, c) in &o.faults {
+                    *effective.entry(k.clone()).or_default() += c.effective;
+                }
+            }
             let s = Summary::of(&outcomes);
             let holds = match expectation {
                 Expectation::Keeps => s.failed == 0,
@@ -32,6 +40,13 @@ fn every_catalogue_expectation_holds() {
                     "{name} / {design}: expected {expectation:?}, got {s}; e.g. {replay}"
                 ));
             }
+        }
+    }
+    for (kind, ..) in models::fault::FAULT_TABLE {
+        if effective.get(*kind).copied().unwrap_or(0) == 0 {
+            failures.push(format!(
+                "fault kind {kind} never took effect in the catalogue's sweeps"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -62,6 +62,44 @@ pub enum Fault {
         /// How long the node stays down, in simulated milliseconds.
         down_for_ms: u64,
     },
+    /// A battery pull that strikes at one step of a sync exchange: armed at
+    /// the planned time, it fires the first time in `window_ms` that the
+    /// handset reaches `step` (else it is skipped, `fault.skipped`), with
+    /// the effect of a battery pull.
+    MidSyncPull {
+        /// The step it strikes at.
+        step: SyncStep,
+        /// How long the handset stays off, in simulated milliseconds.
+        down_for_ms: u64,
+        /// How long after the planned time the pull waits for the step.
+        window_ms: u64,
+    },
+}
+
+/// A step of a handset's sync exchange, at which a [`Fault::MidSyncPull`]
+/// strikes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncStep {
+    /// The handset has made its request (its push flushed to flash) and is
+    /// about to send it: the request never leaves.
+    BeforeSend,
+    /// The primary has just committed the handset's push, and its answer is
+    /// on the way: the handset is off when it arrives and never hears it.
+    AfterCommit,
+    /// The handset asked for its whole state (a restore after a reset or
+    /// replacement, or a cache re-fetch) and the request has left: the
+    /// handset is off when the rows arrive.
+    MidRestore,
+}
+
+impl SyncStep {
+    /// Every step, in a fixed order (the planner draws from it).
+    pub const ALL: [SyncStep; 3] = [
+        SyncStep::BeforeSend,
+        SyncStep::AfterCommit,
+        SyncStep::MidRestore,
+    ];
 }
 
 impl Fault {
@@ -80,6 +118,7 @@ impl Fault {
             Fault::SyncFailure => "sync-failure",
             Fault::DiskFull { .. } => "disk-full",
             Fault::DeviceLoss { .. } => "device-loss",
+            Fault::MidSyncPull { .. } => "mid-sync-pull",
         }
     }
 
@@ -108,6 +147,11 @@ pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
         "battery-pull",
         "faults.battery_pull_per_handset_day, faults.aftermath.battery_pull_probability",
         "handset loses power: unsynced flash writes dropped, crash boot after battery_pull_down_for",
+    ),
+    (
+        "mid-sync-pull",
+        "faults.mid_sync_pull_per_handset_day, faults.mid_sync_pull_window",
+        "handset loses power at a step of a sync exchange (before its request leaves; after the primary committed its push, before it hears; while its restore is on the way), the first time the step comes within the window; skipped if none comes",
     ),
     (
         "factory-reset",

@@ -21,6 +21,10 @@
 //!   the harness itself never crashes.
 //! - Partitions and offline periods use madsim's network clogging, never
 //!   pause/resume.
+//! - A **step watch** ([`Cluster::watch_steps`]) sees every step's trace
+//!   events and messages before the messages leave, and may crash the node
+//!   right there (a fault triggered by what the node just did): then the
+//!   step's messages never leave.
 //!
 //! Everything runs on the simulation's one thread; the mutexes here are never
 //! contended and exist only to satisfy madsim's `Send` bounds.
@@ -303,6 +307,23 @@ struct SlotState<M: Machine> {
 
 type Factory<M> = Box<dyn Fn() -> M + Send + Sync>;
 
+/// What a step watch is shown of one machine step: the node, the trace
+/// events the step wrote (its own and its lineage's) and the messages it is
+/// about to send.
+pub struct StepSeen<'a, Msg> {
+    /// The node's name.
+    pub node: &'a str,
+    /// The node's address.
+    pub addr: Addr,
+    /// The events the step wrote, in order.
+    pub events: &'a [crate::trace::Event],
+    /// The messages the step sends, in order, not yet sent.
+    pub sends: &'a [(Addr, Msg)],
+}
+
+/// A step watch: called after every machine step, outside every lock.
+pub type StepWatch<Msg> = Arc<dyn Fn(StepSeen<'_, Msg>) + Send + Sync>;
+
 struct Slot<M: Machine> {
     name: String,
     addr: Addr,
@@ -325,6 +346,7 @@ struct Shared<M: Machine> {
     slots: Mutex<Vec<Arc<Slot<M>>>>,
     panics: mpsc::UnboundedSender<Addr>,
     messages: AtomicU64,
+    watch: Mutex<Option<StepWatch<M::Msg>>>,
 }
 
 /// A set of hosts running machines of type `M` on one madsim runtime.
@@ -383,6 +405,7 @@ impl<M: Machine> Cluster<M> {
                 slots: Mutex::new(Vec::new()),
                 panics: tx,
                 messages: AtomicU64::new(0),
+                watch: Mutex::new(None),
             }),
         };
         let supervisor = cluster.clone();
@@ -392,6 +415,17 @@ impl<M: Machine> Cluster<M> {
             }
         });
         cluster
+    }
+
+    /// From now on, `watch` sees every machine step (see [`StepSeen`]);
+    /// `None` stops watching. If the watch crashes the node it is shown, the
+    /// step's messages are never sent.
+    pub fn watch_steps(&self, watch: Option<StepWatch<M::Msg>>) {
+        *self
+            .shared
+            .watch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = watch;
     }
 
     /// The clock of this cluster.
@@ -757,8 +791,9 @@ impl<M: Machine> Cluster<M> {
         });
     }
 
-    /// Runs one machine step with panics caught. Returns false if it panicked
-    /// (the panic is in the trace and the supervisor has been told).
+    /// Runs one machine step with panics caught, then shows it to the step
+    /// watch. Returns false if it panicked (the panic is in the trace and
+    /// the supervisor has been told) or the watch crashed the node.
     fn step(
         &self,
         slot: &Slot<M>,
@@ -767,6 +802,7 @@ impl<M: Machine> Cluster<M> {
         f: impl FnOnce(&mut M, &mut Io<'_, M::Msg>),
     ) -> bool {
         let now = self.now();
+        let first_event = self.shared.tracer.len();
         let mut st = slot.state();
         let Some(machine) = st.machine.as_mut() else {
             return true;
@@ -787,6 +823,29 @@ impl<M: Machine> Cluster<M> {
         match result {
             Ok(()) => {
                 let out = io.into_outputs();
+                drop(st);
+                let watch = self
+                    .shared
+                    .watch
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                if let Some(watch) = watch {
+                    let events = self
+                        .shared
+                        .tracer
+                        .with(|t| t.events().get(first_event..).unwrap_or_default().to_vec());
+                    watch(StepSeen {
+                        node: &slot.name,
+                        addr: slot.addr,
+                        events: &events,
+                        sends: &out.sends,
+                    });
+                    if !slot.state().up {
+                        // Crashed by the watch: nothing of the step leaves.
+                        return false;
+                    }
+                }
                 sends.extend(out.sends);
                 for (key, at) in out.timers {
                     match at {
@@ -848,7 +907,13 @@ impl<M: Machine> Cluster<M> {
         let mut timers: BTreeMap<u64, SimTime> = BTreeMap::new();
         let mut sends = Vec::new();
         if !self.step(&slot, &mut timers, &mut sends, |m, io| m.boot(boot, io)) {
-            slot.state().boot_panics += 1;
+            {
+                let mut st = slot.state();
+                if st.up {
+                    // A panic (a crash by the step watch leaves it down instead).
+                    st.boot_panics += 1;
+                }
+            }
             return futures::future::pending().await;
         }
         slot.state().boot_panics = 0;

@@ -28,6 +28,9 @@ pub enum Stream {
     Workload(u32),
     /// Drawing a swarm configuration (fault mix, rates, topology) from the seed.
     Swarm,
+    /// Materializing the battery pulls that strike one handset at a step of
+    /// a sync exchange, by handset index.
+    MidSyncFor(u32),
 }
 
 impl Stream {
@@ -41,6 +44,7 @@ impl Stream {
             Stream::PlanFor(i) => (2 << 32) | u64::from(i),
             Stream::StorageFor(i) => (3 << 32) | u64::from(i),
             Stream::StorageDb(i) => (4 << 32) | u64::from(i),
+            Stream::MidSyncFor(i) => (5 << 32) | u64::from(i),
         }
     }
 }

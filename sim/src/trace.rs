@@ -307,6 +307,16 @@ impl Tracer {
         self.inner.lock().expect("trace lock").push(event);
     }
 
+    /// How many events the trace holds so far.
+    pub fn len(&self) -> usize {
+        self.inner.lock().expect("trace lock").events.len()
+    }
+
+    /// Whether the trace holds no event yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// A copy of the trace as it stands.
     pub fn snapshot(&self) -> Trace {
         self.inner.lock().expect("trace lock").clone()
