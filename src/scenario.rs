@@ -38,6 +38,7 @@ macro_rules! catalogue {
 pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "sidekick-2009",
     "battery-pulls",
+    "resets-during-outage",
     "disk-rot",
     "torn-writes",
     "lying-disk"
