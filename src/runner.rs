@@ -69,7 +69,10 @@ impl Case {
             "cargo run --release -- replay {} --seed {seed}",
             shell_word(&self.spec)
         );
-        cmd.push_str(&format!(" --design {}", self.design.name()));
+        // The preset, not the knobs' name: `--set design.*` overrides below
+        // make a `custom` design from it again.
+        let preset = self.scenario.preset_name(self.design_arg.as_deref());
+        cmd.push_str(&format!(" --design {preset}"));
         for o in &self.overrides {
             cmd.push_str(&format!(" --set {}", shell_word(o)));
         }

@@ -655,7 +655,10 @@ impl Scenario {
         }
     }
 
-    fn preset_name<'a>(&'a self, cli_design: Option<&'a str>) -> &'a str {
+    /// The preset a run starts from: `cli_design` if given, else the
+    /// scenario's `[design] preset`, else `hardened`. The scenario's
+    /// `[design]` knobs (and `--set design.*`) apply on top of it.
+    pub fn preset_name<'a>(&'a self, cli_design: Option<&'a str>) -> &'a str {
         cli_design
             .or(self.design.preset.as_deref())
             .unwrap_or("hardened")
