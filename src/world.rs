@@ -127,6 +127,7 @@ async fn simulate(
     system::watch_promises(&lineage, &ledger);
     let clock = Clock::start();
     let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
+    cluster.set_sealed_frames(design.wire_checksum);
     let handsets = scenario.topology.handsets;
     let (primary, operator, handset_addr) =
         (system::PRIMARY, system::OPERATOR, system::handset_addr);
@@ -216,7 +217,8 @@ async fn simulate(
                     let at = match &next {
                         FollowUp::Reboot { at, .. }
                         | FollowUp::StorageBack { at, .. }
-                        | FollowUp::FreeSpace { at, .. } => *at,
+                        | FollowUp::FreeSpace { at, .. }
+                        | FollowUp::NetEnd { at, .. } => *at,
                     };
                     push(&mut queue, at, Action::Then(next));
                 }
@@ -226,7 +228,8 @@ async fn simulate(
     clock.sleep_until(end).await;
 
     // Heal: no new faults; what faults set in motion completes at once
-    // (arrays come back, full disks get space); every node shuts down
+    // (arrays come back, full disks get space, network faults end and
+    // frames held in transit are dropped); every node shuts down
     // cleanly and boots from its own disk.
     tracer.emit(
         clock.now(),
@@ -239,6 +242,7 @@ async fn simulate(
             follow_up(&injector, next);
         }
     }
+    cluster.heal_net_faults();
     for addr in cluster.addrs() {
         cluster.heal_network(addr);
         cluster.shutdown(addr);
@@ -305,6 +309,7 @@ fn follow_up(injector: &Injector<'_>, next: FollowUp) {
             ..
         } => injector.storage_back(&array, fault, &nodes),
         FollowUp::FreeSpace { device, .. } => injector.free_space(&device),
+        FollowUp::NetEnd { fault, .. } => injector.cluster.end_net_fault(fault),
     }
 }
 
