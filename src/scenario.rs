@@ -539,6 +539,8 @@ pub struct DesignOverrides {
     pub wire_checksum: Option<bool>,
     /// Overrides [`Design::idempotent_commit`].
     pub idempotent_commit: Option<bool>,
+    /// Overrides [`Design::offline_refresh`].
+    pub offline_refresh: Option<bool>,
 }
 
 impl DesignOverrides {
@@ -556,6 +558,7 @@ impl DesignOverrides {
         set(&mut design.scrub, self.scrub);
         set(&mut design.wire_checksum, self.wire_checksum);
         set(&mut design.idempotent_commit, self.idempotent_commit);
+        set(&mut design.offline_refresh, self.offline_refresh);
     }
 }
 

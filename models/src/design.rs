@@ -88,6 +88,13 @@ pub struct Design {
     /// ones, changes nothing. Without it (last arrival wins) a duplicated or
     /// delayed stale push overwrites a newer committed version.
     pub idempotent_commit: bool,
+    /// A handset that has not synced for longer than
+    /// [`crate::handset::SESSION_TTL`] (12 h; offline, or cut off) treats
+    /// its session as expired and refreshes from the server, the 2009 slow
+    /// sync: it pushes nothing and replaces its store with the server's
+    /// state, so edits made offline are dropped. Without it the handset
+    /// simply resumes: it pushes what the server has not confirmed.
+    pub offline_refresh: bool,
 }
 
 impl Design {
@@ -97,7 +104,8 @@ impl Design {
     /// The 2009-style design: saved on local write, handsets are a cache of
     /// the server, nightly backup on the primary's own array, upgrades in
     /// place with no independent snapshot, frames sent without a checksum,
-    /// and pushes applied as they arrive (last arrival wins).
+    /// pushes applied as they arrive (last arrival wins), and a handset
+    /// long out of touch refreshing from the server (server wins).
     pub fn fragile_2009() -> Self {
         Design {
             saved_ack: SavedAck::OnWrite,
@@ -112,6 +120,7 @@ impl Design {
             scrub: false,
             wire_checksum: false,
             idempotent_commit: false,
+            offline_refresh: true,
         }
     }
 
@@ -134,6 +143,7 @@ impl Design {
             scrub: true,
             wire_checksum: true,
             idempotent_commit: true,
+            offline_refresh: false,
         }
     }
 
