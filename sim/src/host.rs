@@ -889,10 +889,9 @@ impl<M: Machine> Cluster<M> {
                     Some(kind::NET_DELAYED),
                     crate::fields!["delay_ms" => delay.as_millis() as u64],
                 ),
-                Effect::Corrupted { bytes, .. } => (
-                    Some(kind::NET_CORRUPTED),
-                    crate::fields!["bytes" => *bytes],
-                ),
+                Effect::Corrupted { bytes, .. } => {
+                    (Some(kind::NET_CORRUPTED), crate::fields!["bytes" => *bytes])
+                }
             };
             if let Some(kind) = kind {
                 fields.push(("to", peer.as_str().into()));
