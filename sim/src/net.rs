@@ -72,7 +72,8 @@ pub struct Impairment {
     pub delay: f64,
     /// The longest delay.
     pub delay_for: Duration,
-    /// Chance that a frame has one to three of its bytes garbled.
+    /// Chance that a frame has one to three of its bytes garbled (a garbled
+    /// frame always differs from the one sent).
     pub corrupt: f64,
 }
 
@@ -324,9 +325,12 @@ impl Rule {
                 after += delay;
             }
             if imp.corrupt > 0.0 && !frame.is_empty() && rng.random_bool(imp.corrupt) {
-                let n = rng.random_range(1..=3usize);
-                for _ in 0..n {
-                    let i = rng.random_range(0..frame.len());
+                // One to three distinct bytes, each changed: a garbled frame
+                // always differs from the one sent.
+                let n = rng.random_range(1..=3usize).min(frame.len());
+                let start = rng.random_range(0..frame.len());
+                for k in 0..n {
+                    let i = (start + k) % frame.len();
                     frame[i] ^= rng.random_range(1..=255u8);
                 }
                 effects.push(Effect::Corrupted { fault, bytes: n });
