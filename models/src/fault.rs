@@ -64,7 +64,7 @@ pub enum Fault {
     },
     /// Network partition for `for_ms`: every message on the target's links
     /// is dropped, both directions (nothing is held). For `handset-N` the
-    /// link is the handset's to the sync server; for `server`, the server's
+    /// link is the handset's to the sync server; for `sync-server`, the server's
     /// links to the primary and backup databases.
     Partition {
         /// How long the links stay cut, in simulated milliseconds.
