@@ -19,8 +19,8 @@
 //!   reboots after [`PANIC_REBOOT_DELAY`]. A node that panics on
 //!   [`MAX_BOOT_PANICS`] boots in a row stays down ([`kind::NODE_GAVE_UP`]);
 //!   the harness itself never crashes.
-//! - Partitions and offline periods use madsim's network clogging, never
-//!   pause/resume; the project's own network faults ([`crate::net`]:
+//! - [`Cluster::partition`] and [`Cluster::isolate`] use madsim's network
+//!   clogging, never pause/resume; the project's own network faults ([`crate::net`]:
 //!   partitions, loss, duplication, reordering, long delays, corruption in
 //!   transit) act on every encoded frame a node sends, and every effect goes
 //!   into the trace. Frames a fault holds in transit are delivered later by
@@ -359,7 +359,8 @@ struct Shared<M: Machine> {
     tracer: Tracer,
     lineage: Lineage,
     slots: Mutex<Vec<Arc<Slot<M>>>>,
-    panics: mpsc::UnboundedSender<Control>,
+    /// Tells the supervisor of panics and of frames held in transit.
+    control: mpsc::UnboundedSender<Control>,
     messages: AtomicU64,
     net: Mutex<NetFaults>,
     /// Bumped when every network fault is healed: frames still held in
@@ -422,7 +423,7 @@ impl<M: Machine> Cluster<M> {
                 tracer,
                 lineage,
                 slots: Mutex::new(Vec::new()),
-                panics: tx,
+                control: tx,
                 messages: AtomicU64::new(0),
                 net: Mutex::new(NetFaults::new()),
                 net_generation: AtomicU64::new(0),
@@ -912,7 +913,7 @@ impl<M: Machine> Cluster<M> {
             if after.is_zero() {
                 now_frames.push(frame);
             } else {
-                let _ = self.shared.panics.unbounded_send(Control::Hold {
+                let _ = self.shared.control.unbounded_send(Control::Hold {
                     after,
                     from: slot.addr,
                     to,
@@ -1040,7 +1041,10 @@ impl<M: Machine> Cluster<M> {
                     kind::NODE_PANIC,
                     crate::fields!["message" => panic_message(p.as_ref())],
                 );
-                let _ = self.shared.panics.unbounded_send(Control::Panic(slot.addr));
+                let _ = self
+                    .shared
+                    .control
+                    .unbounded_send(Control::Panic(slot.addr));
                 false
             }
         }
