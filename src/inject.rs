@@ -1,7 +1,8 @@
 //! The fault injector: applies one planned fault to the running system.
 //!
-//! Each fault kind of `models::fault` maps to engine actions on hosts and
-//! disks: power loss, wipes, device replacement, disk faults. What is left
+//! Each fault kind of `models::fault` maps to engine actions on hosts,
+//! disks and the network: power loss, wipes, device replacement, disk
+//! faults, and network faults (`sim::net`) on the links of the target. What is left
 //! open by the plan (which live sector, how far a write is misdirected) is
 //! resolved here from the fault's own resolve seed, and the resolution goes
 //! into the trace (`fault.resolved`). The injector never looks at what a
@@ -18,6 +19,7 @@ use sim::disk::{CrashMode, DiskFault};
 use sim::fields;
 use sim::host::{lock_disk, Addr, Boot, Cluster, DiskHandle};
 use sim::lineage::{EndCause, Lineage};
+use sim::net::{Impairment, Links};
 use sim::plan::PlannedFault;
 use sim::time::SimTime;
 use sim::trace::kind;
@@ -66,6 +68,13 @@ pub enum FollowUp {
         /// When.
         at: SimTime,
     },
+    /// A network fault (partition, offline period, bad-network window) ends.
+    NetEnd {
+        /// The fault's plan id.
+        fault: u32,
+        /// When.
+        at: SimTime,
+    },
 }
 
 impl FollowUp {
@@ -74,7 +83,8 @@ impl FollowUp {
         match self {
             FollowUp::Reboot { at, .. }
             | FollowUp::StorageBack { at, .. }
-            | FollowUp::FreeSpace { at, .. } => *at,
+            | FollowUp::FreeSpace { at, .. }
+            | FollowUp::NetEnd { at, .. } => *at,
         }
     }
 }
@@ -200,6 +210,7 @@ impl Injector<'_> {
                 self.disk_fault(f, target);
                 Vec::new()
             }
+            (kind, Some(addr)) if kind.is_network() => self.network_fault(f, addr),
             _ => {
                 self.emit(
                     target,
@@ -268,7 +279,123 @@ impl Injector<'_> {
                 ..
             } => self.storage_back(&array, fault, &nodes),
             FollowUp::FreeSpace { device, .. } => self.free_space(&device),
+            FollowUp::NetEnd { fault, .. } => self.cluster.end_net_fault(fault),
         }
+    }
+
+    /// Puts a network fault in force on the target's links until its end:
+    /// a handset's link to the server (every link of it when offline), or
+    /// the server's links to the databases. The link set is resolved now
+    /// and traced; the fault's resolve seed drives every per-message draw.
+    fn network_fault(&self, f: &PlannedFault<Fault>, addr: Addr) -> Vec<FollowUp> {
+        let node = f.target.as_str();
+        let addr_of = |name: &str| self.cluster.addr_of(name);
+        let (Some(server), Some(primary), Some(backup)) = (
+            addr_of(topology::SERVER),
+            addr_of(topology::DB_PRIMARY),
+            addr_of(topology::DB_BACKUP),
+        ) else {
+            return Vec::new();
+        };
+        let handset = self.user_of(addr).is_some();
+        let (links, class, peers) = match (&f.kind, handset) {
+            (Fault::Offline { .. }, true) => {
+                let others: Vec<Addr> = self
+                    .cluster
+                    .addrs()
+                    .into_iter()
+                    .filter(|a| *a != addr)
+                    .collect();
+                (Links::between(vec![addr], others), "every link", vec![])
+            }
+            (Fault::Offline { .. }, false) => (Links::between(vec![], vec![]), "", vec![]),
+            (_, true) => (
+                Links::between(vec![addr], vec![server]),
+                "handset-server",
+                vec![server],
+            ),
+            (_, false) if addr == server => (
+                Links::between(vec![server], vec![primary, backup]),
+                "server-database",
+                vec![primary, backup],
+            ),
+            _ => (Links::between(vec![], vec![]), "", vec![]),
+        };
+        if class.is_empty() {
+            self.emit(
+                node,
+                kind::FAULT_SKIPPED,
+                fields!["fault" => f.id, "why" => "kind does not apply to target"],
+            );
+            return Vec::new();
+        }
+        let share = |per_mille: u32| f64::from(per_mille.min(1000)) / 1000.0;
+        let ms = Duration::from_millis;
+        let (imp, for_ms) = match f.kind {
+            Fault::Partition { for_ms } | Fault::Offline { for_ms } => (Impairment::cut(), for_ms),
+            Fault::PacketLoss { for_ms, per_mille } => (
+                Impairment {
+                    loss: share(per_mille),
+                    ..Impairment::default()
+                },
+                for_ms,
+            ),
+            Fault::Duplication {
+                for_ms,
+                per_mille,
+                lag_ms,
+            } => (
+                Impairment {
+                    duplicate: share(per_mille),
+                    hold_for: ms(lag_ms),
+                    ..Impairment::default()
+                },
+                for_ms,
+            ),
+            Fault::Reordering {
+                for_ms,
+                per_mille,
+                hold_ms,
+            } => (
+                Impairment {
+                    reorder: share(per_mille),
+                    hold_for: ms(hold_ms),
+                    ..Impairment::default()
+                },
+                for_ms,
+            ),
+            Fault::LongDelay {
+                for_ms,
+                per_mille,
+                delay_ms,
+            } => (
+                Impairment {
+                    delay: share(per_mille),
+                    delay_for: ms(delay_ms),
+                    ..Impairment::default()
+                },
+                for_ms,
+            ),
+            Fault::TransitCorruption { for_ms, per_mille } => (
+                Impairment {
+                    corrupt: share(per_mille),
+                    ..Impairment::default()
+                },
+                for_ms,
+            ),
+            _ => unreachable!("only network faults come here"),
+        };
+        let mut resolution = fields!["fault" => f.id, "links" => class];
+        if !peers.is_empty() {
+            let names: Vec<String> = peers.iter().map(|a| self.cluster.name_of(*a)).collect();
+            resolution.push(("peers", names.join(",").into()));
+        }
+        self.emit(node, kind::FAULT_RESOLVED, resolution);
+        self.cluster.net_fault(f.id, links, imp, f.resolve_seed);
+        vec![FollowUp::NetEnd {
+            fault: f.id,
+            at: self.now().after(ms(for_ms)),
+        }]
     }
 
     /// Power loss of a node; it reboots at `back`.

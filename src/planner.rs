@@ -114,6 +114,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
         }
     }
     out.extend(storage_faults(scenario, &seeds));
+    out.extend(network_faults(scenario, &seeds));
     let faults = out
         .into_iter()
         .filter(|(at, ..)| at.as_duration() < run)
@@ -190,6 +191,74 @@ fn storage_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, F
             false
         })
         .collect()
+}
+
+/// Network faults: a handset's offline periods and the partitions and
+/// bad-network windows of its link to the server come from that handset's
+/// own stream; those of the server-database links from their own stream.
+/// Within a stream the draw order is fixed: offline periods (handsets only),
+/// then each per-link kind in [`crate::scenario::NetworkFaults::rates`] order.
+fn network_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fault, u64)> {
+    let n = &scenario.faults.network;
+    let run = scenario.run.duration;
+    let ms = |d: Duration| d.as_millis() as u64;
+    let per_mille = |share: f64| (share * 1000.0).round() as u32;
+    let window = ms(n.window);
+    let kind = |name: &str| match name {
+        "partition" => Fault::Partition {
+            for_ms: ms(n.partition_for),
+        },
+        "packet-loss" => Fault::PacketLoss {
+            for_ms: window,
+            per_mille: per_mille(n.loss_share),
+        },
+        "duplication" => Fault::Duplication {
+            for_ms: window,
+            per_mille: per_mille(n.duplicate_share),
+            lag_ms: ms(n.hold_for),
+        },
+        "reordering" => Fault::Reordering {
+            for_ms: window,
+            per_mille: per_mille(n.reorder_share),
+            hold_ms: ms(n.hold_for),
+        },
+        "long-delay" => Fault::LongDelay {
+            for_ms: window,
+            per_mille: per_mille(n.delay_share),
+            delay_ms: ms(n.delay_for),
+        },
+        _ => Fault::TransitCorruption {
+            for_ms: window,
+            per_mille: per_mille(n.corrupt_share),
+        },
+    };
+    let targets = |t: &str| n.targets.iter().any(|x| x == t);
+    let mut out = Vec::new();
+    let links = |rng: &mut Rng, target: &str, out: &mut Vec<_>| {
+        for (name, rate) in n.rates() {
+            for at in poisson(rng, rate, Duration::ZERO, run) {
+                out.push((at, target.to_string(), kind(name), rng.random()));
+            }
+        }
+    };
+    for h in 0..scenario.topology.handsets {
+        let mut rng = seeds.stream(Stream::NetFor(h));
+        let name = topology::handset(h);
+        for at in poisson(&mut rng, n.offline_per_handset_day, Duration::ZERO, run) {
+            let fault = Fault::Offline {
+                for_ms: ms(n.offline_for),
+            };
+            out.push((at, name.clone(), fault, rng.random()));
+        }
+        if targets("handset-server") {
+            links(&mut rng, &name, &mut out);
+        }
+    }
+    if targets("server-database") {
+        let mut rng = seeds.stream(Stream::NetServer);
+        links(&mut rng, topology::SERVER, &mut out);
+    }
+    out
 }
 
 /// Times of a Poisson process with `per_day` events a day in [from, to).

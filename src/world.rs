@@ -132,6 +132,7 @@ async fn simulate(
     system::watch_promises(&lineage, &ledger);
     let clock = Clock::start();
     let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
+    cluster.set_sealed_frames(design.wire_checksum);
     let handsets = scenario.topology.handsets;
     let (primary, operator, handset_addr) =
         (system::PRIMARY, system::OPERATOR, system::handset_addr);
@@ -243,7 +244,8 @@ async fn simulate(
     clock.sleep_until(end).await;
 
     // Heal: no new faults; what faults set in motion completes at once
-    // (arrays come back, full disks get space); every node shuts down
+    // (arrays come back, full disks get space, network faults end and
+    // frames held in transit are dropped); every node shuts down
     // cleanly and boots from its own disk.
     tracer.emit(
         clock.now(),
@@ -258,6 +260,7 @@ async fn simulate(
             injector.carry_out(next);
         }
     }
+    cluster.heal_net_faults();
     for addr in cluster.addrs() {
         cluster.heal_network(addr);
         cluster.shutdown(addr);

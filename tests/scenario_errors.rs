@@ -416,3 +416,83 @@ fn an_override_inside_a_bad_table_is_named() {
     );
     assert!(message.contains("min_share"), "{message}");
 }
+
+#[test]
+fn network_fault_keys_name_file_line_and_key() {
+    let partitions = CATALOGUE
+        .iter()
+        .find(|(name, _)| *name == "partitions")
+        .map(|(_, text)| *text)
+        .expect("partitions is in the catalogue");
+    let cases = [
+        (
+            "targets",
+            "targets = [\"handset-server\", \"satellite\"]",
+            "faults.network.targets[1]",
+            "must be one of handset-server, server-database, got `satellite`",
+        ),
+        (
+            "partition_per_link_day",
+            "partition_per_link_day = -2",
+            "faults.network.partition_per_link_day",
+            "must be a rate >= 0 (mean events per link per day), got -2",
+        ),
+        (
+            "offline_per_handset_day",
+            "offline_per_handset_day = -1",
+            "faults.network.offline_per_handset_day",
+            "must be a rate >= 0 (mean events per handset per day), got -1",
+        ),
+        (
+            "corrupt_share",
+            "corrupt_share = 2",
+            "faults.network.corrupt_share",
+            "must be a probability from 0 to 1, got 2",
+        ),
+        (
+            "delay_for",
+            "delay_for = \"0s\"",
+            "faults.network.delay_for",
+            "must be longer than 0",
+        ),
+        (
+            "window",
+            "windo = \"1h\"",
+            "faults.network.windo",
+            "unknown",
+        ),
+    ];
+    for (line_start, new_line, key, detail) in cases {
+        let mut found = None;
+        let text: Vec<&str> = partitions
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                if found.is_none() && line.starts_with(line_start) {
+                    found = Some(i + 1);
+                    new_line
+                } else {
+                    line
+                }
+            })
+            .collect();
+        let line = found.unwrap_or_else(|| panic!("no line starts with {line_start:?}"));
+        let message = error(&(text.join("\n") + "\n"), &[]);
+        let head = format!("bad.toml:{line}: key `{key}`:");
+        assert!(
+            message.starts_with(&head),
+            "{message:?} should start with {head:?}"
+        );
+        assert!(
+            message.contains(detail),
+            "{message:?} should contain {detail:?}"
+        );
+    }
+    let message = error(flagship(), &["faults.network.loss_share=7"]);
+    assert!(
+        message.contains("faults.network.loss_share") && message.contains("probability"),
+        "{message}"
+    );
+    let message = error(flagship(), &["design.wire_checksum=maybe"]);
+    assert!(message.contains("design.wire_checksum"), "{message}");
+}

@@ -378,7 +378,16 @@ impl Database {
                 .iter()
                 .filter(|r| r.record.owner == user && (!verify || r.verifies()))
             {
-                let newer = self.current(row.record).is_none_or(|v| row.version > v);
+                // Idempotent commits take only newer versions; the 2009
+                // way applies whatever arrives unless it is the very
+                // version held (last arrival wins).
+                let newer = self.current(row.record).is_none_or(|v| {
+                    if self.design.idempotent_commit {
+                        row.version > v
+                    } else {
+                        row.version != v
+                    }
+                });
                 let pushed_newer = fresh
                     .iter()
                     .any(|(r, _)| r.record == row.record && r.version >= row.version);
@@ -434,6 +443,7 @@ impl Database {
     /// Makes a durable row live and records the copy it creates and supersedes.
     fn install(&mut self, row: Row, seq: u64, sector: Option<u64>, io: &mut Io<'_, Msg>) {
         let (rs, vs) = (row.record.to_string(), row.version.to_string());
+        let version = row.version;
         match sector {
             Some(s) => self.sectors.insert(row.record, s),
             None => self.sectors.remove(&row.record),
@@ -444,12 +454,13 @@ impl Database {
             .or_default()
             .insert(row.record, (row, seq));
         if let Some((old, _)) = old {
-            io.copy_ended(
-                &self.store,
-                &rs,
-                &old.version.to_string(),
-                EndCause::Superseded,
-            );
+            // Only a stale push applied by arrival replaces a newer version.
+            let cause = if version > old.version {
+                EndCause::Superseded
+            } else {
+                EndCause::Overwritten
+            };
+            io.copy_ended(&self.store, &rs, &old.version.to_string(), cause);
         }
         io.copy_created(&self.store, &rs, &vs);
     }

@@ -77,6 +77,24 @@ pub struct Design {
     /// rewrite, from their verified in-memory copy, every row whose durable
     /// copy is gone, corrupt or unreadable.
     pub scrub: bool,
+    /// Every message frame is sealed with an end-to-end checksum when it is
+    /// sent and checked when it arrives: a frame garbled in transit is
+    /// dropped (and retried as a lost message would be), never acted on.
+    /// Without it, a garbled frame that still decodes is acted on: a wrong
+    /// row stored, a wrong `committed` ack believed.
+    pub wire_checksum: bool,
+    /// The primary commits a pushed version only if it is newer than the
+    /// version it holds, so a push that arrives twice, or late after newer
+    /// ones, changes nothing. Without it (last arrival wins) a duplicated or
+    /// delayed stale push overwrites a newer committed version.
+    pub idempotent_commit: bool,
+    /// A handset that has not synced for longer than
+    /// [`crate::handset::SESSION_TTL`] (12 h; offline, or cut off) treats
+    /// its session as expired and refreshes from the server, the 2009 slow
+    /// sync: it pushes nothing and replaces its store with the server's
+    /// state, so edits made offline are dropped. Without it the handset
+    /// simply resumes: it pushes what the server has not confirmed.
+    pub offline_refresh: bool,
 }
 
 impl Design {
@@ -85,7 +103,9 @@ impl Design {
 
     /// The 2009-style design: saved on local write, handsets are a cache of
     /// the server, nightly backup on the primary's own array, upgrades in
-    /// place with no independent snapshot.
+    /// place with no independent snapshot, frames sent without a checksum,
+    /// pushes applied as they arrive (last arrival wins), and a handset
+    /// long out of touch refreshing from the server (server wins).
     pub fn fragile_2009() -> Self {
         Design {
             saved_ack: SavedAck::OnWrite,
@@ -98,13 +118,17 @@ impl Design {
             verified_restore: false,
             verify_reads: false,
             scrub: false,
+            wire_checksum: false,
+            idempotent_commit: false,
+            offline_refresh: true,
         }
     }
 
     /// The hardened design: saved only when durable, handsets keep and
     /// re-upload their own records (digest sync, epoch-aware cursors),
     /// backups on an independent array, upgrades behind a verified snapshot,
-    /// checksums verified on every read, stores scrubbed and repaired.
+    /// checksums verified on every read, stores scrubbed and repaired,
+    /// frames sealed end to end, and commits idempotent (newer versions only).
     pub fn hardened() -> Self {
         Design {
             saved_ack: SavedAck::AfterSync,
@@ -117,6 +141,9 @@ impl Design {
             verified_restore: true,
             verify_reads: true,
             scrub: true,
+            wire_checksum: true,
+            idempotent_commit: true,
+            offline_refresh: false,
         }
     }
 

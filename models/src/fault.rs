@@ -62,6 +62,73 @@ pub enum Fault {
         /// How long the node stays down, in simulated milliseconds.
         down_for_ms: u64,
     },
+    /// Network partition for `for_ms`: every message on the target's links
+    /// is dropped, both directions (nothing is held). For `handset-N` the
+    /// link is the handset's to the sync server; for `sync-server`, the server's
+    /// links to the primary and backup databases.
+    Partition {
+        /// How long the links stay cut, in simulated milliseconds.
+        for_ms: u64,
+    },
+    /// The handset is off the network for `for_ms` (days, typically): every
+    /// link of it cut, while its user keeps editing.
+    Offline {
+        /// How long it stays off the network, in simulated milliseconds.
+        for_ms: u64,
+    },
+    /// A lossy window of `for_ms` on the target's links (as for
+    /// [`Fault::Partition`]): each message is dropped with a chance of
+    /// `per_mille` in 1000.
+    PacketLoss {
+        /// How long the window lasts, in simulated milliseconds.
+        for_ms: u64,
+        /// The chance, in 1000, that a message is dropped.
+        per_mille: u32,
+    },
+    /// A window of `for_ms` on the target's links in which each message is
+    /// delivered twice with a chance of `per_mille` in 1000, the copy up to
+    /// `lag_ms` after the original (so a stale copy may follow newer messages).
+    Duplication {
+        /// How long the window lasts, in simulated milliseconds.
+        for_ms: u64,
+        /// The chance, in 1000, that a message is duplicated.
+        per_mille: u32,
+        /// The longest the copy trails, in simulated milliseconds.
+        lag_ms: u64,
+    },
+    /// A window of `for_ms` on the target's links in which each message is
+    /// held up to `hold_ms` with a chance of `per_mille` in 1000, so that
+    /// messages sent after it overtake it.
+    Reordering {
+        /// How long the window lasts, in simulated milliseconds.
+        for_ms: u64,
+        /// The chance, in 1000, that a message is held.
+        per_mille: u32,
+        /// The longest a message is held, in simulated milliseconds.
+        hold_ms: u64,
+    },
+    /// A window of `for_ms` on the target's links in which each message is
+    /// delayed by `delay_ms / 2` to `delay_ms` (hours) with a chance of
+    /// `per_mille` in 1000.
+    LongDelay {
+        /// How long the window lasts, in simulated milliseconds.
+        for_ms: u64,
+        /// The chance, in 1000, that a message is delayed.
+        per_mille: u32,
+        /// The longest delay, in simulated milliseconds.
+        delay_ms: u64,
+    },
+    /// A window of `for_ms` on the target's links in which each message has
+    /// one to three bytes of its encoded frame garbled with a chance of
+    /// `per_mille` in 1000. A garbled frame may fail to decode (dropped),
+    /// fail its frame checksum if the design seals frames (dropped), or
+    /// decode into a wrong message that is acted on.
+    TransitCorruption {
+        /// How long the window lasts, in simulated milliseconds.
+        for_ms: u64,
+        /// The chance, in 1000, that a message is garbled.
+        per_mille: u32,
+    },
     /// A battery pull that strikes at one step of a sync exchange: armed at
     /// the planned time, it fires the first time in `window_ms` that the
     /// handset reaches `step` (else it is skipped, `fault.skipped`), with
@@ -119,7 +186,19 @@ impl Fault {
             Fault::DiskFull { .. } => "disk-full",
             Fault::DeviceLoss { .. } => "device-loss",
             Fault::MidSyncPull { .. } => "mid-sync-pull",
+            Fault::Partition { .. } => "partition",
+            Fault::Offline { .. } => "offline",
+            Fault::PacketLoss { .. } => "packet-loss",
+            Fault::Duplication { .. } => "duplication",
+            Fault::Reordering { .. } => "reordering",
+            Fault::LongDelay { .. } => "long-delay",
+            Fault::TransitCorruption { .. } => "transit-corruption",
         }
+    }
+
+    /// Whether this is a network fault (one of [`NETWORK_FAULTS`]).
+    pub fn is_network(&self) -> bool {
+        NETWORK_FAULTS.contains(&self.name())
     }
 
     /// Whether this is a storage fault (one of the disk fault table's), which
@@ -139,6 +218,17 @@ pub const STORAGE_FAULTS: [&str; 8] = [
     "sync-failure",
     "disk-full",
     "device-loss",
+];
+
+/// The names of the network faults, in table order.
+pub const NETWORK_FAULTS: [&str; 7] = [
+    "partition",
+    "offline",
+    "packet-loss",
+    "duplication",
+    "reordering",
+    "long-delay",
+    "transit-corruption",
 ];
 
 /// The fault table: name, the scenario knob that sets it, and its effect.
@@ -207,5 +297,40 @@ pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
         "device-loss",
         "faults.storage.device_loss_per_day",
         "the volume is replaced blank; its node reboots (a handset is replaced)",
+    ),
+    (
+        "partition",
+        "faults.network.partition_per_link_day, faults.network.partition_for",
+        "a handset's link to the server, or the server's links to the databases, cut: every message dropped",
+    ),
+    (
+        "offline",
+        "faults.network.offline_per_handset_day, faults.network.offline_for",
+        "the handset is off the network for days while its user keeps editing",
+    ),
+    (
+        "packet-loss",
+        "faults.network.packet_loss_per_link_day, faults.network.loss_share",
+        "for a window, messages on the link dropped at random",
+    ),
+    (
+        "duplication",
+        "faults.network.duplication_per_link_day, faults.network.duplicate_share",
+        "for a window, messages on the link delivered twice, the copy trailing by up to hold_for",
+    ),
+    (
+        "reordering",
+        "faults.network.reordering_per_link_day, faults.network.reorder_share",
+        "for a window, messages on the link held up to hold_for, so later messages overtake them",
+    ),
+    (
+        "long-delay",
+        "faults.network.long_delay_per_link_day, faults.network.delay_share",
+        "for a window, messages on the link delayed by hours (up to delay_for)",
+    ),
+    (
+        "transit-corruption",
+        "faults.network.transit_corruption_per_link_day, faults.network.corrupt_share",
+        "for a window, bytes of messages on the link garbled in transit; a frame that still decodes is acted on unless sealed",
     ),
 ];

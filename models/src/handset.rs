@@ -23,6 +23,7 @@ use sim::disk::DiskError;
 use sim::fields;
 use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io};
 use sim::lineage::EndCause;
+use sim::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use xxhash_rust::xxh3::Xxh3;
@@ -32,6 +33,9 @@ const TIMER_TIMEOUT: u64 = 2;
 const TIMER_SCRUB: u64 = 3;
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 const RETRY_AFTER: Duration = Duration::from_secs(300);
+/// How long a handset may go without a successful sync before a design with
+/// [`Design::offline_refresh`] treats its sync session as expired.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 
 /// A handset's fixed settings.
 #[derive(Clone, Debug)]
@@ -130,6 +134,8 @@ pub struct Handset {
     restoring: bool,
     in_flight: Option<u64>,
     next_req: u64,
+    /// When the last sync exchange succeeded (or the handset booted).
+    last_ok: SimTime,
 }
 
 impl Handset {
@@ -152,6 +158,7 @@ impl Handset {
             restoring: false,
             in_flight: None,
             next_req: 1,
+            last_ok: SimTime::ZERO,
         }
     }
 
@@ -324,6 +331,7 @@ impl Handset {
     /// Boot: rebuild the store from flash and decide what the next sync asks.
     pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
         let opened = self.load(io);
+        self.last_ok = io.now();
         if self.design.scrub {
             io.set_timer(TIMER_SCRUB, SCRUB_INTERVAL);
         }
@@ -415,10 +423,21 @@ impl Handset {
             io.trace("sync.aborted", fields!["why" => "flash sync failed"]);
             return;
         }
+        let offline = io.now().since(self.last_ok);
+        let refresh = self.design.offline_refresh && offline > SESSION_TTL;
+        if refresh {
+            // The 2009 slow sync: the session expired, the server wins.
+            io.trace(
+                "sync.refresh",
+                fields!["offline_ms" => offline.as_millis() as u64],
+            );
+            self.need_full = true;
+            self.overwrite_on_reply = true;
+        }
         let push: Vec<Row> = self
             .rows
             .values()
-            .filter(|l| !l.synced)
+            .filter(|l| !l.synced && !refresh)
             .map(|l| l.row.clone())
             .collect();
         let req = self.next_req;
@@ -462,6 +481,7 @@ impl Handset {
                 rows,
                 full,
             } => {
+                self.last_ok = io.now();
                 if let Err(e) = self.apply_reply(epoch, cursor, committed, rows, full, io) {
                     io.trace("sync.aborted", fields!["why" => e.to_string()]);
                 }

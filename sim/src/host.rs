@@ -19,8 +19,12 @@
 //!   reboots after [`PANIC_REBOOT_DELAY`]. A node that panics on
 //!   [`MAX_BOOT_PANICS`] boots in a row stays down ([`kind::NODE_GAVE_UP`]);
 //!   the harness itself never crashes.
-//! - Partitions and offline periods use madsim's network clogging, never
-//!   pause/resume.
+//! - [`Cluster::partition`] and [`Cluster::isolate`] use madsim's network
+//!   clogging, never pause/resume; the project's own network faults ([`crate::net`]:
+//!   partitions, loss, duplication, reordering, long delays, corruption in
+//!   transit) act on every encoded frame a node sends, and every effect goes
+//!   into the trace. Frames a fault holds in transit are delivered later by
+//!   the cluster's supervisor, so they outlive a crash of their sender.
 //! - A **step watch** ([`Cluster::watch_steps`]) sees every step's trace
 //!   events and messages before the messages leave, and may crash the node
 //!   right there (a fault triggered by what the node just did): then the
@@ -31,6 +35,7 @@
 
 use crate::disk::{CrashMode, Disk, FaultEffect};
 use crate::lineage::{CopyOf, EndCause, Lineage};
+use crate::net::{Counts, Effect, Impairment, Links, NetFaults};
 use crate::time::SimTime;
 use crate::trace::{kind, Tracer, Value};
 use futures::channel::mpsc;
@@ -43,7 +48,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::Duration;
 
@@ -79,6 +84,22 @@ pub fn encode<M: Serialize>(msg: &M) -> Vec<u8> {
 /// (the message is then dropped, as a checksum would drop it).
 pub fn decode<M: DeserializeOwned>(bytes: &[u8]) -> Option<M> {
     postcard::from_bytes(bytes).ok()
+}
+
+/// Seals an encoded frame with an end-to-end checksum (8 bytes appended).
+pub fn seal(mut frame: Vec<u8>) -> Vec<u8> {
+    let sum = xxhash_rust::xxh3::xxh3_64(&frame);
+    frame.extend_from_slice(&sum.to_le_bytes());
+    frame
+}
+
+/// The payload of a sealed frame, or `None` if its checksum fails (the
+/// frame was garbled in transit).
+pub fn unseal(frame: &[u8]) -> Option<&[u8]> {
+    let split = frame.len().checked_sub(8)?;
+    let (payload, sum) = frame.split_at(split);
+    let sum = u64::from_le_bytes(sum.try_into().ok()?);
+    (xxhash_rust::xxh3::xxh3_64(payload) == sum).then_some(payload)
 }
 
 /// The address of a node in a cluster: its index, stable for the whole run.
@@ -339,14 +360,35 @@ impl<M: Machine> Slot<M> {
     }
 }
 
+/// What the cluster's supervisor is asked to do.
+enum Control {
+    /// A machine panicked: crash the node and reboot it later.
+    Panic(Addr),
+    /// A frame held in transit: deliver it after `after`, unless the network
+    /// faults were healed (their generation changed) meanwhile.
+    Hold {
+        after: Duration,
+        from: Addr,
+        to: Addr,
+        frame: Vec<u8>,
+        generation: u64,
+    },
+}
+
 struct Shared<M: Machine> {
     clock: Clock,
     tracer: Tracer,
     lineage: Lineage,
     slots: Mutex<Vec<Arc<Slot<M>>>>,
-    panics: mpsc::UnboundedSender<Addr>,
+    /// Tells the supervisor of panics and of frames held in transit.
+    control: mpsc::UnboundedSender<Control>,
     messages: AtomicU64,
     watch: Mutex<Option<StepWatch<M::Msg>>>,
+    net: Mutex<NetFaults>,
+    /// Bumped when every network fault is healed: frames still held in
+    /// transit from before are dropped.
+    net_generation: AtomicU64,
+    sealed: AtomicBool,
 }
 
 /// A set of hosts running machines of type `M` on one madsim runtime.
@@ -396,22 +438,40 @@ impl<M: Machine> Cluster<M> {
     /// it spawns the supervisor that reboots nodes whose machines panicked.
     pub fn new(clock: Clock, tracer: Tracer, lineage: Lineage) -> Self {
         install_quiet_panic_hook();
-        let (tx, mut rx) = mpsc::unbounded::<Addr>();
+        let (tx, mut rx) = mpsc::unbounded::<Control>();
         let cluster = Cluster {
             shared: Arc::new(Shared {
                 clock,
                 tracer,
                 lineage,
                 slots: Mutex::new(Vec::new()),
-                panics: tx,
+                control: tx,
                 messages: AtomicU64::new(0),
                 watch: Mutex::new(None),
+                net: Mutex::new(NetFaults::new()),
+                net_generation: AtomicU64::new(0),
+                sealed: AtomicBool::new(false),
             }),
         };
         let supervisor = cluster.clone();
         madsim::task::spawn(async move {
-            while let Some(addr) = rx.next().await {
-                supervisor.handle_panic(addr);
+            while let Some(control) = rx.next().await {
+                match control {
+                    Control::Panic(addr) => supervisor.handle_panic(addr),
+                    Control::Hold {
+                        after,
+                        from,
+                        to,
+                        frame,
+                        generation,
+                    } => {
+                        let courier = supervisor.clone();
+                        madsim::task::spawn(async move {
+                            madsim::time::sleep(after).await;
+                            courier.deliver_held(from, to, frame, generation);
+                        });
+                    }
+                }
             }
         });
         cluster
@@ -687,12 +747,17 @@ impl<M: Machine> Cluster<M> {
         );
     }
 
-    /// Lifts every partition and isolation involving the node.
+    /// Lifts every partition and isolation involving the node, and every
+    /// network fault ([`Cluster::net_fault`]) on a link of the node.
     pub fn heal_network(&self, addr: Addr) {
         let slot = self.slot(addr);
         let id = self.node_id(&slot);
         let net = NetSim::current();
         net.unclog_node(id);
+        let lifted = self.net().clear_node(addr);
+        for (fault, c) in lifted {
+            self.trace_net_end(fault, c, "healed");
+        }
         for other in self.slots() {
             let oid = self.node_id(&other);
             if oid != id {
@@ -771,6 +836,174 @@ impl<M: Machine> Cluster<M> {
                 crate::fields!["message" => message],
             );
         }
+    }
+
+    /// Seals every frame sent from now on with an end-to-end checksum (or
+    /// stops sealing): a sealed frame garbled in transit is dropped on
+    /// receipt (`net.frame-rejected`), never decoded.
+    pub fn set_sealed_frames(&self, sealed: bool) {
+        self.shared.sealed.store(sealed, Ordering::Relaxed);
+    }
+
+    /// Puts a network fault in force: `imp` on every frame crossing `links`,
+    /// drawing from `seed`, under plan id `fault`, until [`Cluster::end_net_fault`]
+    /// or [`Cluster::heal_net_faults`].
+    pub fn net_fault(&self, fault: u32, links: Links, imp: Impairment, seed: u64) {
+        self.net().add(fault, links, imp, seed);
+    }
+
+    /// Lifts the network fault `fault`; traces what it did (`net.fault-ended`).
+    pub fn end_net_fault(&self, fault: u32) {
+        let counts = self.net().remove(fault);
+        if let Some(c) = counts {
+            self.trace_net_end(fault, c, "ended");
+        }
+    }
+
+    /// Lifts every network fault and drops every frame still held in
+    /// transit; traces what each fault did (`net.fault-ended`).
+    pub fn heal_net_faults(&self) {
+        self.shared.net_generation.fetch_add(1, Ordering::Relaxed);
+        let ended = self.net().clear();
+        for (fault, c) in ended {
+            self.trace_net_end(fault, c, "healed");
+        }
+    }
+
+    fn net(&self) -> MutexGuard<'_, NetFaults> {
+        self.shared
+            .net
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn trace_net_end(&self, fault: u32, c: Counts, how: &str) {
+        self.shared.tracer.emit(
+            self.now(),
+            "network",
+            kind::NET_FAULT_ENDED,
+            crate::fields![
+                "fault" => fault,
+                "how" => how,
+                "dropped" => c.dropped,
+                "duplicated" => c.duplicated,
+                "held" => c.held,
+                "delayed" => c.delayed,
+                "corrupted" => c.corrupted
+            ],
+        );
+    }
+
+    /// Passes a frame `slot` sends to `to` through the network faults:
+    /// returns the copies to send now; copies held in transit go to the
+    /// supervisor. Every effect but a partition's drop is traced; every
+    /// fault that changed a frame is marked effective.
+    fn route(&self, slot: &Slot<M>, to: Addr, frame: Vec<u8>) -> Vec<Vec<u8>> {
+        let route = {
+            let mut net = self.net();
+            if net.is_empty() {
+                return vec![frame];
+            }
+            net.route(slot.addr, to, frame)
+        };
+        let now = self.now();
+        let peer = self.slot(to).name.clone();
+        for e in &route.effects {
+            let (kind, mut fields) = match e {
+                Effect::Cut { .. } => (None, Vec::new()),
+                Effect::Dropped { .. } => (Some(kind::NET_DROPPED), Vec::new()),
+                Effect::Duplicated { lag, .. } => (
+                    Some(kind::NET_DUPLICATED),
+                    crate::fields!["lag_ms" => lag.as_millis() as u64],
+                ),
+                Effect::Held { hold, .. } => (
+                    Some(kind::NET_HELD),
+                    crate::fields!["hold_ms" => hold.as_millis() as u64],
+                ),
+                Effect::Delayed { delay, .. } => (
+                    Some(kind::NET_DELAYED),
+                    crate::fields!["delay_ms" => delay.as_millis() as u64],
+                ),
+                Effect::Corrupted { bytes, .. } => {
+                    (Some(kind::NET_CORRUPTED), crate::fields!["bytes" => *bytes])
+                }
+            };
+            if let Some(kind) = kind {
+                fields.push(("to", peer.as_str().into()));
+                fields.push(("fault", e.fault().into()));
+                self.shared.tracer.emit(now, &slot.name, kind, fields);
+            }
+            let why = match e {
+                Effect::Cut { .. } => "cut a link a message was sent on",
+                _ => "changed a message in transit",
+            };
+            self.shared
+                .lineage
+                .mark_effective(now, &slot.name, e.fault(), why);
+        }
+        let generation = self.shared.net_generation.load(Ordering::Relaxed);
+        let mut now_frames = Vec::new();
+        for (after, frame) in route.deliveries {
+            if after.is_zero() {
+                now_frames.push(frame);
+            } else {
+                let _ = self.shared.control.unbounded_send(Control::Hold {
+                    after,
+                    from: slot.addr,
+                    to,
+                    frame,
+                    generation,
+                });
+            }
+        }
+        now_frames
+    }
+
+    /// Delivers a frame held in transit, unless the faults were healed since
+    /// it was held, a partition now cuts its link, or its receiver is down.
+    fn deliver_held(&self, from: Addr, to: Addr, frame: Vec<u8>, generation: u64) {
+        if self.shared.net_generation.load(Ordering::Relaxed) != generation {
+            return;
+        }
+        if self.net().cut_by(from, to).is_some() {
+            return;
+        }
+        let slot = self.slot(to);
+        let st = slot.state();
+        if let (Some(tx), true) = (&st.inbox, st.up) {
+            let _ = tx.unbounded_send(Inbound::Net(from, frame));
+        }
+    }
+
+    /// Decodes a frame `slot` received from `from`; a sealed frame whose
+    /// checksum fails, or a frame that does not decode, is dropped and traced.
+    fn unframe<T: DeserializeOwned>(&self, slot: &Slot<M>, from: Addr, frame: &[u8]) -> Option<T> {
+        let payload = if self.shared.sealed.load(Ordering::Relaxed) {
+            let Some(p) = unseal(frame) else {
+                let peer = self.slot(from).name.clone();
+                self.shared.tracer.emit(
+                    self.now(),
+                    &slot.name,
+                    kind::NET_FRAME_REJECTED,
+                    crate::fields!["from" => peer, "why" => "checksum"],
+                );
+                return None;
+            };
+            p
+        } else {
+            frame
+        };
+        let msg = decode::<T>(payload);
+        if msg.is_none() {
+            let peer = self.slot(from).name.clone();
+            self.shared.tracer.emit(
+                self.now(),
+                &slot.name,
+                kind::NET_FRAME_REJECTED,
+                crate::fields!["from" => peer, "why" => "does not decode"],
+            );
+        }
+        msg
     }
 
     fn handle_panic(&self, addr: Addr) {
@@ -867,7 +1100,10 @@ impl<M: Machine> Cluster<M> {
                     kind::NODE_PANIC,
                     crate::fields!["message" => panic_message(p.as_ref())],
                 );
-                let _ = self.shared.panics.unbounded_send(slot.addr);
+                let _ = self
+                    .shared
+                    .control
+                    .unbounded_send(Control::Panic(slot.addr));
                 false
             }
         }
@@ -919,9 +1155,14 @@ impl<M: Machine> Cluster<M> {
         slot.state().boot_panics = 0;
         loop {
             for (to, msg) in sends.drain(..) {
-                let bytes = encode(&msg);
-                // A send to a node that is down or cut off is simply lost.
-                let _ = ep.send_to_raw(to.socket(), TAG, Box::new(bytes)).await;
+                let mut frame = encode(&msg);
+                if self.shared.sealed.load(Ordering::Relaxed) {
+                    frame = seal(frame);
+                }
+                for frame in self.route(&slot, to, frame) {
+                    // A send to a node that is down or cut off is simply lost.
+                    let _ = ep.send_to_raw(to.socket(), TAG, Box::new(frame)).await;
+                }
             }
             let next = timers
                 .iter()
@@ -948,8 +1189,8 @@ impl<M: Machine> Cluster<M> {
             let ok = match inbound {
                 None => return futures::future::pending().await,
                 Some(Inbound::Net(from, bytes)) => {
-                    let Some(msg) = decode::<M::Msg>(&bytes) else {
-                        continue; // garbled in transit: dropped, as a checksum would.
+                    let Some(msg) = self.unframe::<M::Msg>(&slot, from, &bytes) else {
+                        continue;
                     };
                     self.shared.messages.fetch_add(1, Ordering::Relaxed);
                     self.step(&slot, &mut timers, &mut sends, |m, io| {

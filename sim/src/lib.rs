@@ -4,13 +4,14 @@
 //! ([`rng`]), simulated time ([`time`]), fault plans ([`plan`]), a
 //! crash-faithful disk ([`disk`]), hosts that run state machines as madsim
 //! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
-//! ([`lineage`]), the canonical trace ([`trace`]) and the per-seed outcome
+//! ([`lineage`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
 //! ([`outcome`]).
 #![deny(missing_docs)]
 
 pub mod disk;
 pub mod host;
 pub mod lineage;
+pub mod net;
 pub mod outcome;
 pub mod plan;
 pub mod rng;

@@ -24,6 +24,11 @@ pub enum Stream {
     StorageFor(u32),
     /// Materializing storage faults on one database volume (0 primary, 1 backup).
     StorageDb(u32),
+    /// Materializing network faults on the server-database links.
+    NetServer,
+    /// Materializing network faults on one handset's link, and its offline
+    /// periods, by handset index.
+    NetFor(u32),
     /// The workload (user behaviour) of one handset, by handset index.
     Workload(u32),
     /// Drawing a swarm configuration (fault mix, rates, topology) from the seed.
@@ -45,6 +50,8 @@ impl Stream {
             Stream::StorageFor(i) => (3 << 32) | u64::from(i),
             Stream::StorageDb(i) => (4 << 32) | u64::from(i),
             Stream::MidSyncFor(i) => (5 << 32) | u64::from(i),
+            Stream::NetServer => 0x6e65_7400,
+            Stream::NetFor(i) => (0x6e << 32) | u64::from(i),
         }
     }
 }

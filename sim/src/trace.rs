@@ -56,6 +56,25 @@ pub mod kind {
     pub const NET_PARTITION: &str = "net.partition";
     /// A network partition was lifted.
     pub const NET_HEAL: &str = "net.heal";
+    /// A network fault dropped a message (loss). Fields: `fault`, `to`.
+    pub const NET_DROPPED: &str = "net.dropped";
+    /// A network fault delivered a message twice. Fields: `fault`, `to`, `lag_ms`.
+    pub const NET_DUPLICATED: &str = "net.duplicated";
+    /// A network fault held a message so later ones overtake it. Fields:
+    /// `fault`, `to`, `hold_ms`.
+    pub const NET_HELD: &str = "net.held";
+    /// A network fault delayed a message long. Fields: `fault`, `to`, `delay_ms`.
+    pub const NET_DELAYED: &str = "net.delayed";
+    /// A network fault garbled bytes of a message. Fields: `fault`, `to`, `bytes`.
+    pub const NET_CORRUPTED: &str = "net.corrupted";
+    /// A received frame was dropped: its checksum failed or it did not
+    /// decode. Fields: `from`, `why`.
+    pub const NET_FRAME_REJECTED: &str = "net.frame-rejected";
+    /// A network fault was lifted. Fields: `fault`, `how` (`ended` or
+    /// `healed`), and per effect how many frames it changed (`dropped`,
+    /// `duplicated`, `held`, `delayed`, `corrupted`; partition drops are
+    /// counted here only).
+    pub const NET_FAULT_ENDED: &str = "net.fault-ended";
     /// A durable copy of a record version now exists on a store.
     /// Fields: `store`, `record`, `version`.
     pub const COPY_CREATED: &str = "copy.created";

@@ -237,3 +237,85 @@ fn partitions_and_isolation_drop_messages_until_healed() {
         );
     });
 }
+
+#[test]
+fn network_faults_hold_duplicate_and_garble_frames_and_heal_drops_what_is_held() {
+    use lastcopy_sim::net::{Impairment, Links};
+    sim(|| async {
+        let tracer = Tracer::new();
+        let cluster: Cluster<Pinger> =
+            Cluster::new(Clock::start(), tracer.clone(), Lineage::new(tracer.clone()));
+        let got = Arc::new(Mutex::new(0));
+        let g = got.clone();
+        let a = cluster.add("a", vec![], || Pinger {
+            received: Arc::new(Mutex::new(0)),
+        });
+        let b = cluster.add("b", vec![], move || Pinger {
+            received: g.clone(),
+        });
+        settle().await;
+        let count = || *got.lock().unwrap();
+        let link = || Links::between(vec![a], vec![b]);
+        // Every frame delayed by 30 to 60 minutes: nothing at once, one later,
+        // and it still arrives after its sender crashed.
+        let delay = Impairment {
+            delay: 1.0,
+            delay_for: Duration::from_secs(3600),
+            ..Impairment::default()
+        };
+        cluster.net_fault(1, link(), delay, 7);
+        assert!(cluster.input(a, b));
+        settle().await;
+        assert_eq!(count(), 0);
+        cluster.crash(a, CrashMode::DropUnsynced, None);
+        madsim::time::sleep(Duration::from_secs(3600)).await;
+        assert_eq!(count(), 1);
+        cluster.end_net_fault(1);
+        cluster.boot(a, Boot::Clean, false);
+        settle().await;
+        // Every frame duplicated: two arrive.
+        let dup = Impairment {
+            duplicate: 1.0,
+            hold_for: Duration::from_secs(1),
+            ..Impairment::default()
+        };
+        cluster.net_fault(2, link(), dup, 7);
+        assert!(cluster.input(a, b));
+        madsim::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(count(), 3);
+        cluster.end_net_fault(2);
+        // Sealed frames garbled in transit are rejected, never delivered.
+        cluster.set_sealed_frames(true);
+        let garble = Impairment {
+            corrupt: 1.0,
+            ..Impairment::default()
+        };
+        cluster.net_fault(3, link(), garble, 7);
+        assert!(cluster.input(a, b));
+        settle().await;
+        assert_eq!(count(), 3);
+        cluster.end_net_fault(3);
+        // Held frames are dropped when every network fault is healed.
+        let delay = Impairment {
+            delay: 1.0,
+            delay_for: Duration::from_secs(60),
+            ..Impairment::default()
+        };
+        cluster.net_fault(4, link(), delay, 7);
+        assert!(cluster.input(a, b));
+        settle().await;
+        cluster.heal_net_faults();
+        madsim::time::sleep(Duration::from_secs(120)).await;
+        assert_eq!(count(), 3);
+        assert!(cluster.input(a, b));
+        settle().await;
+        assert_eq!(count(), 4);
+        let trace = tracer.snapshot();
+        let n = |k: &str| trace.events().iter().filter(|e| e.kind == k).count();
+        assert_eq!(n(kind::NET_DELAYED), 2);
+        assert_eq!(n(kind::NET_DUPLICATED), 1);
+        assert_eq!(n(kind::NET_CORRUPTED), 1);
+        assert_eq!(n(kind::NET_FRAME_REJECTED), 1);
+        assert_eq!(n(kind::NET_FAULT_ENDED), 4);
+    });
+}
