@@ -65,10 +65,11 @@ enum Event {
         life: u32,
     },
     Edit {
-        handset: u32,
+        addr: Addr,
         record: RecordId,
         version: VersionId,
         creates: bool,
+        deletes: bool,
     },
     Check,
 }
@@ -223,17 +224,19 @@ impl Loop {
                 self.step(node, |m, io| m.on_timer(key, io));
             }
             Event::Edit {
-                handset,
+                addr,
                 record,
                 version,
                 creates,
+                deletes,
             } => {
                 let input = Input::Edit {
                     record,
                     version,
                     creates,
+                    deletes,
                 };
-                self.step(system::handset_addr(handset), |m, io| m.on_input(input, io));
+                self.step(addr, |m, io| m.on_input(input, io));
             }
             Event::Check => {}
         }
@@ -267,17 +270,28 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
         ev.boot(Addr(a), Boot::First);
     }
     let end_ns = scenario.run.duration.as_nanos() as u64;
-    for hw in workload.handsets.iter().filter(|hw| hw.handset < handsets) {
+    let portals = workload
+        .portals
+        .iter()
+        .filter(|_| system::has_portals(scenario))
+        .map(|hw| (system::portal_addr(handsets, hw.handset), hw));
+    let writers = workload
+        .handsets
+        .iter()
+        .map(|hw| (system::handset_addr(hw.handset), hw))
+        .chain(portals);
+    for (addr, hw) in writers.filter(|(_, hw)| hw.handset < handsets) {
         for e in hw
             .edits
             .iter()
             .filter(|e| e.at.as_millis() * NS_PER_MS < end_ns)
         {
             let edit = Event::Edit {
-                handset: hw.handset,
+                addr,
                 record: e.record,
                 version: e.version,
                 creates: e.creates,
+                deletes: e.deletes,
             };
             ev.push(e.at.as_millis() * NS_PER_MS, edit);
         }

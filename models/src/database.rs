@@ -15,6 +15,7 @@ use crate::design::{BlankBoot, Design, SCRUB_INTERVAL};
 use crate::engine::log::LogEngine;
 use crate::engine::redb::RedbEngine;
 use crate::engine::{Engine, EngineError, EngineKind, Loaded, Meta, Rows};
+use crate::merge;
 use crate::msg::{DbHealth, Msg, SyncResult};
 use crate::readback;
 use crate::record::{RecordId, Row, VersionId};
@@ -372,18 +373,23 @@ impl Database {
             return SyncResult::Unavailable;
         }
         let mut fresh: Vec<(Row, u64)> = Vec::new();
+        let copies = self.design.conflict_copies;
         if !self.read_only {
             let verify = self.design.verify_reads;
             for row in push
                 .iter()
                 .filter(|r| r.record.owner == user && (!verify || r.verifies()))
             {
-                let newer = self.current(row.record).is_none_or(|v| row.version > v);
-                let pushed_newer = fresh
-                    .iter()
-                    .any(|(r, _)| r.record == row.record && r.version >= row.version);
-                if newer && !pushed_newer {
-                    fresh.push((row.clone(), self.next_seq + fresh.len() as u64));
+                let staged = fresh.iter().rposition(|(r, _)| r.record == row.record);
+                let current = match staged {
+                    Some(i) => Some(&fresh[i].0),
+                    None => self.current_row(row.record),
+                };
+                if let Some(next) = merge::at_server(current, row, copies) {
+                    match staged {
+                        Some(i) => fresh[i].0 = next,
+                        None => fresh.push((next, self.next_seq + fresh.len() as u64)),
+                    }
                 }
             }
         }
@@ -401,7 +407,7 @@ impl Database {
         }
         let committed: Vec<(RecordId, VersionId)> = push
             .iter()
-            .filter(|r| self.current(r.record).is_some_and(|v| v >= r.version))
+            .filter(|r| merge::committed(self.current_row(r.record), r, copies))
             .map(|r| (r.record, r.version))
             .collect();
         let full = full || digest.is_some_and(|d| d != self.user_digest(user));
@@ -424,11 +430,11 @@ impl Database {
         }
     }
 
-    fn current(&self, record: RecordId) -> Option<VersionId> {
+    fn current_row(&self, record: RecordId) -> Option<&Row> {
         self.users
             .get(&record.owner)
             .and_then(|m| m.get(&record))
-            .map(|(row, _)| row.version)
+            .map(|(row, _)| row)
     }
 
     /// Makes a durable row live and records the copy it creates and supersedes.
@@ -553,7 +559,11 @@ impl Database {
             return;
         };
         if self.state == State::Serving {
-            let rows = self.all_rows();
+            let mut rows = self.all_rows();
+            if !self.design.keep_tombstones {
+                // The nightly export carries live records only.
+                rows.retain(|r| !r.deleted);
+            }
             io.trace("backup.sent", fields!["rows" => rows.len()]);
             io.send(
                 backup,

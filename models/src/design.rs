@@ -77,6 +77,28 @@ pub struct Design {
     /// rewrite, from their verified in-memory copy, every row whose durable
     /// copy is gone, corrupt or unreadable.
     pub scrub: bool,
+    /// Concurrent edits of one record (neither version the parent of the
+    /// other) are merged: the last writer by stamp is served and the losing
+    /// side is kept beside it as a conflict copy, never dropped; a version
+    /// whose parent is the current one always replaces it; a handset never
+    /// drops an edit the server has not committed for a concurrent server
+    /// version. Off: plain last-writer-wins by stamp, the loser silently
+    /// discarded (and still reported committed).
+    pub conflict_copies: bool,
+    /// Writers stamp versions with a hybrid logical clock (the larger of
+    /// the local clock and one past the highest stamp they have seen), so a
+    /// version always outranks what its writer saw, whatever the clock
+    /// says. Off: the writer's wall clock, which skew and resets move.
+    pub hlc: bool,
+    /// Tombstones are kept for the whole run, longer than the oldest backup
+    /// image, so a restore from a stale image cannot bring a deleted record
+    /// back. Off: a writer drops its tombstone once the server committed
+    /// it, and the nightly backup image carries live records only.
+    pub keep_tombstones: bool,
+    /// A record that a full sync reply lacks is taken as deleted elsewhere:
+    /// a handset drops its synced copy. Off: only explicit tombstones
+    /// delete; absence triggers a re-upload (with digest sync).
+    pub absence_deletes: bool,
 }
 
 impl Design {
@@ -85,7 +107,8 @@ impl Design {
 
     /// The 2009-style design: saved on local write, handsets are a cache of
     /// the server, nightly backup on the primary's own array, upgrades in
-    /// place with no independent snapshot.
+    /// place with no independent snapshot; last-writer-wins by the writer's
+    /// wall clock, tombstones purged once synced, absence taken as deletion.
     pub fn fragile_2009() -> Self {
         Design {
             saved_ack: SavedAck::OnWrite,
@@ -98,13 +121,19 @@ impl Design {
             verified_restore: false,
             verify_reads: false,
             scrub: false,
+            conflict_copies: false,
+            hlc: false,
+            keep_tombstones: false,
+            absence_deletes: true,
         }
     }
 
     /// The hardened design: saved only when durable, handsets keep and
     /// re-upload their own records (digest sync, epoch-aware cursors),
     /// backups on an independent array, upgrades behind a verified snapshot,
-    /// checksums verified on every read, stores scrubbed and repaired.
+    /// checksums verified on every read, stores scrubbed and repaired;
+    /// conflict copies, hybrid logical clocks, long-lived tombstones and
+    /// deletion only by explicit tombstone.
     pub fn hardened() -> Self {
         Design {
             saved_ack: SavedAck::AfterSync,
@@ -117,6 +146,10 @@ impl Design {
             verified_restore: true,
             verify_reads: true,
             scrub: true,
+            conflict_copies: true,
+            hlc: true,
+            keep_tombstones: true,
+            absence_deletes: false,
         }
     }
 

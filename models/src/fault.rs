@@ -62,6 +62,19 @@ pub enum Fault {
         /// How long the node stays down, in simulated milliseconds.
         down_for_ms: u64,
     },
+    /// A battery pull that also drains the handset's clock: as a battery
+    /// pull (unsynced flash writes dropped, down for `down_for_ms`, crash
+    /// boot), and the clock reads the epoch (0) from the moment of the pull.
+    ClockReset {
+        /// How long the handset stays off, in simulated milliseconds.
+        down_for_ms: u64,
+    },
+    /// The handset's clock steps by `skew_ms` (a bad network time, or the
+    /// user setting it); nothing else happens.
+    ClockSkew {
+        /// The step, in milliseconds (negative: back).
+        skew_ms: i64,
+    },
 }
 
 impl Fault {
@@ -80,6 +93,8 @@ impl Fault {
             Fault::SyncFailure => "sync-failure",
             Fault::DiskFull { .. } => "disk-full",
             Fault::DeviceLoss { .. } => "device-loss",
+            Fault::ClockReset { .. } => "clock-reset",
+            Fault::ClockSkew { .. } => "clock-skew",
         }
     }
 
@@ -163,5 +178,15 @@ pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
         "device-loss",
         "faults.storage.device_loss_per_day",
         "the volume is replaced blank; its node reboots (a handset is replaced)",
+    ),
+    (
+        "clock-reset",
+        "faults.clock_reset_per_handset_day",
+        "battery pull that drains the clock: as battery-pull, and the handset's clock reads the epoch from then on",
+    ),
+    (
+        "clock-skew",
+        "faults.clock_skew_per_handset_day, faults.clock_skew_max",
+        "the handset's clock steps by a skew drawn from [-clock_skew_max, clock_skew_max]",
     ),
 ];

@@ -28,6 +28,14 @@ pub enum Stream {
     Workload(u32),
     /// Drawing a swarm configuration (fault mix, rates, topology) from the seed.
     Swarm,
+    /// Which of one handset's planned edits delete their record, by handset
+    /// index (drawn apart from the workload stream, so schedules without
+    /// deletes are unchanged).
+    Deletes(u32),
+    /// The edits of one user's web portal, by user index.
+    Portal(u32),
+    /// Materializing clock faults (skews, resets) on one handset, by index.
+    ClockFor(u32),
 }
 
 impl Stream {
@@ -41,6 +49,9 @@ impl Stream {
             Stream::PlanFor(i) => (2 << 32) | u64::from(i),
             Stream::StorageFor(i) => (3 << 32) | u64::from(i),
             Stream::StorageDb(i) => (4 << 32) | u64::from(i),
+            Stream::Deletes(i) => (5 << 32) | u64::from(i),
+            Stream::Portal(i) => (6 << 32) | u64::from(i),
+            Stream::ClockFor(i) => (7 << 32) | u64::from(i),
         }
     }
 }
