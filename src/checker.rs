@@ -371,6 +371,7 @@ mod tests {
         let final_state = FinalState {
             handsets: [(0, view(handset))].into_iter().collect(),
             server: [(0, view(server))].into_iter().collect(),
+            portals: BTreeMap::new(),
             converged,
             converged_after: None,
         };
@@ -425,6 +426,71 @@ mod tests {
     fn places_that_never_agree_are_a_liveness_failure() {
         let row = Row::new(R, v(2), Some(v(1)));
         assert_eq!(kinds(&run(&ledger(), Some(row), None, false)), ["liveness"]);
+    }
+
+    /// The portal's versions of R (writer 1).
+    fn p(seq: u32) -> VersionId {
+        VersionId { writer: 1, seq }
+    }
+
+    /// v1 by the handset; then, concurrently, v2 on the handset and p1 on
+    /// the portal (both on top of v1); all acknowledged.
+    fn forked() -> LedgerHandle {
+        let l = LedgerHandle::new();
+        l.written(R, v(1), None, 0, SimTime(1));
+        l.written(R, v(2), Some(v(1)), 0, SimTime(2));
+        l.written(R, p(1), Some(v(1)), 0, SimTime(3));
+        for x in [v(1), v(2), p(1)] {
+            l.saved(R, x, SimTime(4));
+            l.synced(R, x, SimTime(5));
+        }
+        l
+    }
+
+    #[test]
+    fn a_concurrent_version_served_without_a_conflict_copy_is_a_lost_update() {
+        let l = forked();
+        let won = Row::new(R, p(1), Some(v(1)));
+        let out = run(&l, Some(won.clone()), Some(won.clone()), true);
+        assert_eq!(kinds(&out), ["lost-update"]);
+        assert!(judge(&out).verdicts[0].detail.contains("w0.2"));
+        // Kept as a conflict copy beside the winner, it keeps the promise.
+        let merged = won.keeping(Row::new(R, v(2), Some(v(1))));
+        assert!(kinds(&run(&l, Some(merged.clone()), Some(merged), true)).is_empty());
+        // An ancestor served instead is a roll-back, not a lost update.
+        let old = Row::new(R, v(1), None);
+        assert_eq!(kinds(&run(&l, Some(old.clone()), Some(old), true)), ["rolled-back"]);
+    }
+
+    #[test]
+    fn a_deleted_record_served_live_again_is_resurrected() {
+        let l = ledger();
+        l.written_tombstone(R, v(3), Some(v(2)), 0, SimTime(6));
+        l.saved(R, v(3), SimTime(6));
+        l.synced(R, v(3), SimTime(7));
+        let tomb = Row::make(R, v(3), Some(v(2)), 0, true);
+        let live = Row::new(R, v(2), Some(v(1)));
+        // Deleted everywhere, or purged everywhere: the promise is kept.
+        assert!(kinds(&run(&l, Some(tomb.clone()), Some(tomb.clone()), true)).is_empty());
+        assert!(kinds(&run(&l, None, None, true)).is_empty());
+        // A stale copy served again: resurrected (a deletion kept only as
+        // a conflict copy of its own ancestor does not excuse it).
+        assert_eq!(kinds(&run(&l, None, Some(live.clone()), true)), ["resurrected"]);
+        let hidden = live.clone().keeping(tomb);
+        assert_eq!(kinds(&run(&l, Some(hidden.clone()), Some(hidden), true)), ["resurrected"]);
+        // A record gone that its user never deleted is still lost.
+        assert_eq!(kinds(&run(&ledger(), None, None, true)), ["lost"]);
+    }
+
+    #[test]
+    fn a_deletion_kept_beside_a_concurrent_edit_that_won_keeps_the_promise() {
+        let l = forked();
+        l.written_tombstone(R, v(3), Some(v(2)), 0, SimTime(6));
+        l.saved(R, v(3), SimTime(6));
+        l.synced(R, v(3), SimTime(7));
+        let tomb = Row::make(R, v(3), Some(v(2)), 0, true);
+        let won = Row::new(R, p(1), Some(v(1))).keeping(tomb);
+        assert!(kinds(&run(&l, Some(won.clone()), Some(won), true)).is_empty());
     }
 
     #[test]

@@ -117,6 +117,9 @@ pub const STORAGE_FAULTS: [&str; 8] = [
     "device-loss",
 ];
 
+/// The names of the clock faults (two writers' scenarios), in table order.
+pub const CLOCK_FAULTS: [&str; 2] = ["clock-reset", "clock-skew"];
+
 /// The fault table: name, the scenario knob that sets it, and its effect.
 pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
     (
