@@ -24,7 +24,13 @@ use std::fmt;
 
 /// The verdict kinds that concern one record (every kind but `liveness`,
 /// whose subject is a handset).
-pub const RECORD_VERDICTS: [&str; 3] = ["corrupted", "lost", "rolled-back"];
+pub const RECORD_VERDICTS: [&str; 5] = [
+    "corrupted",
+    "lost",
+    "lost-update",
+    "resurrected",
+    "rolled-back",
+];
 
 /// What to print. Filters change only what is shown, never the run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
