@@ -20,7 +20,8 @@
 //!   its user never deleted.
 //! - `lost-update`: a latest acknowledged edit is covered nowhere, and some
 //!   place serves a version concurrent with it (neither its ancestor nor
-//!   its descendant): another edit won and the acknowledged one was
+//!   its descendant) whose branch since the two forked holds another
+//!   writer's edit: another writer's edit won and the acknowledged one was
 //!   discarded, not kept as a conflict copy.
 //! - `resurrected`: a latest acknowledged deletion is covered nowhere and a
 //!   place serves the record live again.
@@ -29,9 +30,13 @@
 //!   record's own history.
 //!
 //! So `rolled-back` and `lost-update` split on how the served version
-//! relates to the acknowledged one: an ancestor is a roll-back, anything
-//! concurrent a lost update. A deletion served as a different, concurrent
-//! deletion still leaves the record deleted, which keeps the promise.
+//! relates to the acknowledged one: an ancestor is a roll-back; a
+//! concurrent version that another writer's edit led to is a lost update.
+//! A fork one writer made alone (its acknowledged version undone beneath
+//! it, as a cache re-fetch or a failed flash sync does, then edited again)
+//! is a roll-back too: no second writer took part. A deletion served as a
+//! different, concurrent deletion still leaves the record deleted, which
+//! keeps the promise.
 //!
 //! A run whose handsets, portals and server never converged during heal
 //! gets `liveness` verdicts naming what is still apart. Forfeited versions
@@ -257,10 +262,13 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
             if live {
                 kinds.push(("resurrected", l));
             }
-        } else if served
-            .iter()
-            .any(|(_, r)| ledger.concurrent(record, r.version, l))
-        {
+        } else if served.iter().any(|(_, r)| {
+            ledger.concurrent(record, r.version, l)
+                && ledger
+                    .branch(record, r.version, l)
+                    .iter()
+                    .any(|b| b.writer != l.writer)
+        }) {
             kinds.push(("lost-update", l));
         } else {
             kinds.push(("rolled-back", l));
@@ -460,6 +468,28 @@ mod tests {
         // An ancestor served instead is a roll-back, not a lost update.
         let old = Row::new(R, v(1), None);
         assert_eq!(kinds(&run(&l, Some(old.clone()), Some(old), true)), ["rolled-back"]);
+    }
+
+    #[test]
+    fn a_fork_one_writer_made_alone_is_a_roll_back() {
+        // v2 acknowledged, undone beneath the writer, which then made v3 on
+        // top of v1: no second writer took part.
+        let l = forked();
+        l.written(R, v(3), Some(v(1)), 0, SimTime(6));
+        l.saved(R, v(3), SimTime(6));
+        let row = Row::new(R, v(3), Some(v(1)));
+        let out = run(&l, Some(row.clone()), Some(row), true);
+        // p1 (the portal's) and v2 are both lost; v2's loss came from the
+        // writer's own fork, p1's from another writer's edit.
+        let verdicts = judge(&out).verdicts;
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].kind, "lost-update");
+        assert!(verdicts[0].detail.contains("w1.1") && !verdicts[0].detail.contains("w0.2"));
+        let solo = ledger();
+        solo.written(R, v(3), Some(v(1)), 0, SimTime(6));
+        solo.saved(R, v(3), SimTime(6));
+        let row = Row::new(R, v(3), Some(v(1)));
+        assert_eq!(kinds(&run(&solo, Some(row.clone()), Some(row), true)), ["rolled-back"]);
     }
 
     #[test]

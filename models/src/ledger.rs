@@ -97,6 +97,22 @@ impl Ledger {
         !self.descends(record, a, b) && !self.descends(record, b, a)
     }
 
+    /// The versions on `from`'s parent chain (from itself upwards) that
+    /// `other` does not descend from: `from`'s own branch since the two
+    /// forked.
+    pub fn branch(&self, record: RecordId, from: VersionId, other: VersionId) -> Vec<VersionId> {
+        let mut out = Vec::new();
+        let mut cur = Some(from);
+        while let Some(v) = cur {
+            if self.descends(record, other, v) || out.len() > self.entries.len() {
+                break;
+            }
+            out.push(v);
+            cur = self.get(record, v).and_then(|e| e.parent);
+        }
+        out
+    }
+
     /// Whether `version` of `record` is a tombstone (a deletion).
     pub fn is_deletion(&self, record: RecordId, version: VersionId) -> bool {
         self.get(record, version).is_some_and(|e| e.deleted)
@@ -283,6 +299,9 @@ mod tests {
         assert!(led.concurrent(r, h(2), p(2)));
         assert!(!led.concurrent(r, p(2), h(1)));
         assert!(led.descends(r, p(2), h(1)));
+        assert_eq!(led.branch(r, p(2), h(2)), vec![p(2), p(1)]);
+        assert_eq!(led.branch(r, h(2), p(2)), vec![h(2)]);
+        assert!(led.branch(r, h(1), p(2)).is_empty(), "an ancestor has no branch");
         assert!(led.is_deletion(r, p(2)) && !led.is_deletion(r, p(1)));
         // Forfeits are per writer: the handset's user reset forfeits only
         // the handset's unsynced versions, never the portal's.
