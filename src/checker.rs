@@ -467,7 +467,10 @@ mod tests {
         assert!(kinds(&run(&l, Some(merged.clone()), Some(merged), true)).is_empty());
         // An ancestor served instead is a roll-back, not a lost update.
         let old = Row::new(R, v(1), None);
-        assert_eq!(kinds(&run(&l, Some(old.clone()), Some(old), true)), ["rolled-back"]);
+        assert_eq!(
+            kinds(&run(&l, Some(old.clone()), Some(old), true)),
+            ["rolled-back"]
+        );
     }
 
     #[test]
@@ -489,7 +492,10 @@ mod tests {
         solo.written(R, v(3), Some(v(1)), 0, SimTime(6));
         solo.saved(R, v(3), SimTime(6));
         let row = Row::new(R, v(3), Some(v(1)));
-        assert_eq!(kinds(&run(&solo, Some(row.clone()), Some(row), true)), ["rolled-back"]);
+        assert_eq!(
+            kinds(&run(&solo, Some(row.clone()), Some(row), true)),
+            ["rolled-back"]
+        );
     }
 
     #[test]
@@ -505,9 +511,15 @@ mod tests {
         assert!(kinds(&run(&l, None, None, true)).is_empty());
         // A stale copy served again: resurrected (a deletion kept only as
         // a conflict copy of its own ancestor does not excuse it).
-        assert_eq!(kinds(&run(&l, None, Some(live.clone()), true)), ["resurrected"]);
+        assert_eq!(
+            kinds(&run(&l, None, Some(live.clone()), true)),
+            ["resurrected"]
+        );
         let hidden = live.clone().keeping(tomb);
-        assert_eq!(kinds(&run(&l, Some(hidden.clone()), Some(hidden), true)), ["resurrected"]);
+        assert_eq!(
+            kinds(&run(&l, Some(hidden.clone()), Some(hidden), true)),
+            ["resurrected"]
+        );
         // A record gone that its user never deleted is still lost.
         assert_eq!(kinds(&run(&ledger(), None, None, true)), ["lost"]);
     }

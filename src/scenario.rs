@@ -35,8 +35,7 @@ macro_rules! catalogue {
 /// The scenarios compiled into the binary, as `(name, TOML text)`, in the
 /// order `lastcopy list` shows them. Adding `scenarios/N.toml` to the
 /// catalogue is adding `"N"` to this list; its `name` key must be `N`.
-pub const CATALOGUE: &[(&str, &str)] =
-    catalogue![
+pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "sidekick-2009",
     "disk-rot",
     "torn-writes",

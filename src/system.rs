@@ -10,10 +10,10 @@
 use crate::inject::Volume;
 use crate::scenario::Scenario;
 use crate::topology;
+use models::clock::Rtc;
 use models::database::{Database, Role};
 use models::design::Design;
 use models::handset::{Handset, HandsetConfig};
-use models::clock::Rtc;
 use models::ledger::LedgerHandle;
 use models::node::Node;
 use models::operator::{Operator, OperatorConfig};

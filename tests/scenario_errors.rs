@@ -441,8 +441,14 @@ fn assert_two_writers_error(line_start: &str, new_line: &str, key: &str, detail:
     let line = at.unwrap_or_else(|| panic!("no line starts with {line_start:?}"));
     let message = error(&(lines.join("\n") + "\n"), &[]);
     let head = format!("bad.toml:{line}: key `{key}`:");
-    assert!(message.starts_with(&head), "{message:?} should start with {head:?}");
-    assert!(message.contains(detail), "{message:?} should contain {detail:?}");
+    assert!(
+        message.starts_with(&head),
+        "{message:?} should start with {head:?}"
+    );
+    assert!(
+        message.contains(detail),
+        "{message:?} should contain {detail:?}"
+    );
 }
 
 #[test]

@@ -112,8 +112,16 @@ fn hardened_keeps_the_promise_on_two_writers() {
 
 #[test]
 fn hardened_without_conflict_copies_loses_updates() {
-    let run = first_with("hardened", &["design.conflict_copies=false"], "lost-update", 3);
-    assert!(run.is_some(), "last-writer-wins on hardened loses an update");
+    let run = first_with(
+        "hardened",
+        &["design.conflict_copies=false"],
+        "lost-update",
+        3,
+    );
+    assert!(
+        run.is_some(),
+        "last-writer-wins on hardened loses an update"
+    );
 }
 
 #[test]
@@ -121,13 +129,24 @@ fn hardened_without_a_hybrid_clock_resurrects_deleted_records() {
     // A reset clock stamps a re-uploaded deletion older than the stale
     // version the restore brought back, which then wins.
     let run = first_with("hardened", &["design.hlc=false"], "resurrected", 12);
-    assert!(run.is_some(), "wall-clock stamps on hardened resurrect a record");
+    assert!(
+        run.is_some(),
+        "wall-clock stamps on hardened resurrect a record"
+    );
 }
 
 #[test]
 fn hardened_without_long_lived_tombstones_resurrects_deleted_records() {
-    let run = first_with("hardened", &["design.keep_tombstones=false"], "resurrected", 6);
-    assert!(run.is_some(), "purged tombstones on hardened resurrect a record");
+    let run = first_with(
+        "hardened",
+        &["design.keep_tombstones=false"],
+        "resurrected",
+        6,
+    );
+    assert!(
+        run.is_some(),
+        "purged tombstones on hardened resurrect a record"
+    );
 }
 
 #[test]

@@ -301,7 +301,10 @@ mod tests {
         assert!(led.descends(r, p(2), h(1)));
         assert_eq!(led.branch(r, p(2), h(2)), vec![p(2), p(1)]);
         assert_eq!(led.branch(r, h(2), p(2)), vec![h(2)]);
-        assert!(led.branch(r, h(1), p(2)).is_empty(), "an ancestor has no branch");
+        assert!(
+            led.branch(r, h(1), p(2)).is_empty(),
+            "an ancestor has no branch"
+        );
         assert!(led.is_deletion(r, p(2)) && !led.is_deletion(r, p(1)));
         // Forfeits are per writer: the handset's user reset forfeits only
         // the handset's unsynced versions, never the portal's.

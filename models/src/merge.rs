@@ -126,10 +126,9 @@ mod tests {
         assert_eq!(at_server(Some(&base), &portal, false), Some(portal.clone()));
         assert_eq!(at_server(Some(&portal), &handset, false), None);
         assert!(committed(Some(&portal), &handset, false));
-        assert_eq!(
-            at_writer(&portal, &handset, false, false),
-            AtWriter::Reupload
-        );
+        // ... and the handset then takes the server's version over its own.
+        assert_eq!(at_writer(&portal, &handset, false, false), AtWriter::Take);
+        assert_eq!(at_writer(&base, &portal, true, false), AtWriter::Reupload);
     }
 
     #[test]

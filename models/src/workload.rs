@@ -267,7 +267,10 @@ mod tests {
         for (a, b) in plain.handsets.iter().zip(&w.handsets) {
             assert_eq!(a.edits.len(), b.edits.len());
             for (x, y) in a.edits.iter().zip(&b.edits) {
-                assert_eq!((x.at, x.record, x.version, x.creates), (y.at, y.record, y.version, y.creates));
+                assert_eq!(
+                    (x.at, x.record, x.version, x.creates),
+                    (y.at, y.record, y.version, y.creates)
+                );
                 assert!(!y.deletes || !y.creates);
             }
         }

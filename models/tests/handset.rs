@@ -96,7 +96,8 @@ impl Phone {
     }
 
     fn delete(&mut self, record: RecordId, version: VersionId) -> Outputs<Msg> {
-        self.step(|h, io| h.edit(record, version, false, true, io)).1
+        self.step(|h, io| h.edit(record, version, false, true, io))
+            .1
     }
 
     /// The row the handset holds of `record`.
@@ -462,7 +463,15 @@ fn absence_from_a_full_reply_deletes_a_synced_record_only_when_the_design_says()
         p.edit(r(2), v(2), true);
         let ask = p.sync();
         p.reply(ask.req, ok(9, 0, vec![], vec![], true)); // the server lost both
-        assert_eq!(p.shows(r(1)).is_none(), absence, "absence deletes {absence}");
-        assert_eq!(p.shows(r(2)), Some(v(2)), "an unsynced edit is never dropped");
+        assert_eq!(
+            p.shows(r(1)).is_none(),
+            absence,
+            "absence deletes {absence}"
+        );
+        assert_eq!(
+            p.shows(r(2)),
+            Some(v(2)),
+            "an unsynced edit is never dropped"
+        );
     }
 }
