@@ -3,8 +3,9 @@
 //! It builds the topology a scenario and design call for, drives the users'
 //! workload and the fault plan on simulated time, then heals: the workload
 //! stops, no new faults are injected, every node shuts down cleanly and
-//! boots from its own disk, and the world waits until every handset and the
-//! server serve the same versions, or the heal bound passes. It repairs
+//! boots from its own disk (the operator is told again of storage that came
+//! back at heal), and the world waits until every handset (and web portal)
+//! and the server serve the same versions, or the heal bound passes. It repairs
 //! nothing itself. What it hands on is the trace, the ledger and the final
 //! state: what each place serves.
 
@@ -257,8 +258,12 @@ async fn simulate(
         kind::PHASE,
         fields!["phase" => "heal"],
     );
+    let mut back_at_heal = Vec::new();
     for (_, action) in std::mem::take(&mut queue) {
         if let Action::Then(next) = action {
+            if let FollowUp::StorageBack { array, .. } = &next {
+                back_at_heal.push(array.clone());
+            }
             follow_up(&injector, next);
         }
     }
@@ -267,6 +272,16 @@ async fn simulate(
         cluster.shutdown(addr);
         lineage.set_blame(&cluster.name_of(addr), None);
         cluster.boot(addr, Boot::Clean, true);
+    }
+    // The clean reboot took the operator's memory of storage that came back
+    // just now: it is told again, so a primary that lost its volume at the
+    // end of the run is checked (and restored) as any other.
+    if !back_at_heal.is_empty() {
+        // Boots complete a moment later; the operator must be up to hear.
+        madsim::time::sleep(Duration::from_millis(100)).await;
+    }
+    for array in back_at_heal {
+        cluster.input(operator, Input::StorageBack { array });
     }
     let heal_start = clock.now();
     let deadline = heal_start.after(scenario.run.heal_bound);

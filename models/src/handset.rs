@@ -645,6 +645,19 @@ impl Handset {
             };
             match merge::at_writer(&row, &l.row, l.synced, self.design.conflict_copies) {
                 AtWriter::Take => self.take(row)?,
+                AtWriter::Same if l.row.conflicts.iter().any(|c| !row.holds(c.version)) => {
+                    // The server lost conflict copies this writer keeps:
+                    // keep the union and push it again.
+                    let merged = row
+                        .conflicts
+                        .iter()
+                        .fold(l.row.clone(), |r, c| r.keeping(c.clone()));
+                    io.trace(
+                        "recover.reupload",
+                        fields!["record" => merged.record.to_string(), "version" => merged.version.to_string()],
+                    );
+                    self.put(merged, false)?;
+                }
                 AtWriter::Same if row.conflicts != l.row.conflicts => self.take(row)?,
                 AtWriter::Same => {
                     if !l.synced {

@@ -25,7 +25,20 @@ pub fn at_server(current: Option<&Row>, pushed: &Row, conflict_copies: bool) -> 
         return Some(pushed.clone());
     };
     if cur.holds(pushed.version) {
-        return None;
+        // With conflict copies, the copies the pushed row carries are kept
+        // too (a writer may hold some that the server lost).
+        let news: Vec<&Row> = pushed
+            .conflicts
+            .iter()
+            .filter(|c| !cur.holds(c.version))
+            .collect();
+        if !conflict_copies || news.is_empty() {
+            return None;
+        }
+        return Some(
+            news.into_iter()
+                .fold(cur.clone(), |r, c| r.keeping(c.clone())),
+        );
     }
     if !conflict_copies {
         return (pushed.lww_key() > cur.lww_key()).then(|| pushed.clone());
@@ -144,6 +157,10 @@ mod tests {
         assert!(committed(Some(&merged), &concurrent, true));
         assert_eq!(at_server(Some(&merged), &concurrent, true), None);
         assert_eq!(at_server(Some(&portal), &base, true), None, "an ancestor");
+        // The same version pushed with a conflict copy the server lost
+        // brings the copy back.
+        let again = at_server(Some(&portal), &merged, true).expect("a copy to keep");
+        assert!(again.holds(concurrent.version));
         // A writer keeps an uncommitted concurrent edit, takes a merged row
         // that holds its own, and pushes again a committed one the server lost.
         assert_eq!(at_writer(&portal, &concurrent, false, true), AtWriter::Keep);
