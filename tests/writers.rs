@@ -161,3 +161,20 @@ fn hardened_taking_absence_as_deletion_loses_records_after_the_server_lost_them(
         .any(|e| e.kind == "sync.absent-deleted");
     assert!(dropped, "a handset took the server's loss as a deletion");
 }
+
+#[test]
+fn clock_faults_fire_and_a_clock_reset_takes_effect() {
+    let c = case("two-writers", "fragile-2009", &[]);
+    let mut fired = std::collections::BTreeMap::<String, (u64, u64)>::new();
+    for o in c.sweep(0..3, common::jobs()) {
+        for (k, f) in o.faults {
+            let e = fired.entry(k).or_default();
+            e.0 += f.fired;
+            e.1 += f.effective;
+        }
+    }
+    let count = |k: &str| fired.get(k).copied().unwrap_or_default();
+    assert!(count("clock-skew").0 > 0, "{fired:?}");
+    assert!(count("clock-reset").0 > 0, "{fired:?}");
+    assert!(count("clock-reset").1 > 0, "{fired:?}");
+}
