@@ -3,7 +3,10 @@
 //!
 //! The primary commits pushed versions durably (append, then sync) before
 //! it reports them committed, answers pulls, and sends the backup a full
-//! image every `backup_interval`. The backup keeps the last image it stored.
+//! image every `backup_interval` (live records only, unless the design keeps
+//! tombstones). A pushed version meets the current one by the rules of
+//! [`crate::merge`]: last-writer-wins, or conflict copies. The backup
+//! keeps the last image it stored.
 //! Restores and images replace the contents all or nothing, so a crash in
 //! the middle leaves the old contents.
 //!
