@@ -65,10 +65,11 @@ enum Event {
         life: u32,
     },
     Edit {
-        handset: u32,
+        addr: Addr,
         record: RecordId,
         version: VersionId,
         creates: bool,
+        deletes: bool,
     },
     Check,
 }
@@ -223,17 +224,19 @@ impl Loop {
                 self.step(node, |m, io| m.on_timer(key, io));
             }
             Event::Edit {
-                handset,
+                addr,
                 record,
                 version,
                 creates,
+                deletes,
             } => {
                 let input = Input::Edit {
                     record,
                     version,
                     creates,
+                    deletes,
                 };
-                self.step(system::handset_addr(handset), |m, io| m.on_input(input, io));
+                self.step(addr, |m, io| m.on_input(input, io));
             }
             Event::Check => {}
         }
@@ -267,17 +270,28 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
         ev.boot(Addr(a), Boot::First);
     }
     let end_ns = scenario.run.duration.as_nanos() as u64;
-    for hw in workload.handsets.iter().filter(|hw| hw.handset < handsets) {
+    let portals = workload
+        .portals
+        .iter()
+        .filter(|_| system::has_portals(scenario))
+        .map(|hw| (system::portal_addr(handsets, hw.handset), hw));
+    let writers = workload
+        .handsets
+        .iter()
+        .map(|hw| (system::handset_addr(hw.handset), hw))
+        .chain(portals);
+    for (addr, hw) in writers.filter(|(_, hw)| hw.handset < handsets) {
         for e in hw
             .edits
             .iter()
             .filter(|e| e.at.as_millis() * NS_PER_MS < end_ns)
         {
             let edit = Event::Edit {
-                handset: hw.handset,
+                addr,
                 record: e.record,
                 version: e.version,
                 creates: e.creates,
+                deletes: e.deletes,
             };
             ev.push(e.at.as_millis() * NS_PER_MS, edit);
         }
@@ -308,7 +322,7 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
         ev.now_ns = s.at_ns;
         ev.events += 1;
         if matches!(s.event, Event::Check) {
-            if is_converged(&ev.hosts, handsets, system::PRIMARY) {
+            if is_converged(&ev.hosts, handsets, system::has_portals(scenario)) {
                 converged = true;
                 break;
             }
@@ -329,20 +343,29 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
     }
 }
 
-fn is_converged(hosts: &[Host], handsets: u32, primary: Addr) -> bool {
+/// Whether every handset (and portal, if `portals`) serves the versions
+/// the primary serves (a tombstone and no row agree), as the world judges.
+fn is_converged(hosts: &[Host], handsets: u32, portals: bool) -> bool {
     let versions = |m: BTreeMap<RecordId, Row>| -> BTreeMap<RecordId, VersionId> {
-        m.into_iter().map(|(r, row)| (r, row.version)).collect()
+        m.into_iter()
+            .filter(|(_, row)| !row.deleted)
+            .map(|(r, row)| (r, row.version))
+            .collect()
+    };
+    let writer = |a: Addr| match &hosts[a.0 as usize].machine {
+        Node::Handset(h) => Some(versions(h.view())),
+        _ => None,
     };
     (0..handsets).all(|u| {
-        let h = match &hosts[system::handset_addr(u).0 as usize].machine {
-            Node::Handset(h) => Some(versions(h.view())),
-            _ => None,
-        };
-        let s = match &hosts[primary.0 as usize].machine {
+        let s = match &hosts[system::PRIMARY.0 as usize].machine {
             Node::Database(d) if d.serving() => Some(versions(d.view(u))),
             _ => None,
         };
-        matches!((h, s), (Some(a), Some(b)) if a == b)
+        let mut addrs = vec![system::handset_addr(u)];
+        if portals {
+            addrs.push(system::portal_addr(handsets, u));
+        }
+        s.is_some() && addrs.into_iter().all(|a| writer(a) == s)
     })
 }
 

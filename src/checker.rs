@@ -1,15 +1,47 @@
 //! The checker: judges one run against the promise.
 //!
 //! It reads only the ledger (what users were told), the final state (what
-//! each place serves) and the trace. Per record, over the places its owner
-//! can read (the handset's store, and the server), the most severe verdict
-//! applies: `corrupted` if a place serves content that is not a written
-//! version of the record; `lost` if no place serves any version of it;
-//! `rolled-back` if some latest acknowledged version is not served by any
-//! place (nor is anything descended from it). A run whose handsets and
-//! server never converged during heal gets `liveness` verdicts naming what
-//! is still apart. Forfeited versions (saved, never synced, then wiped by
-//! the user's own reset) are counted, not judged.
+//! each place serves) and the trace. A record's versions form a graph by
+//! parent (with two writers, a handset and the user's web portal, it can
+//! fork); the latest acknowledged versions are the promised ones that no
+//! other promised version descends from. A place *covers* a version if the
+//! row it serves descends from it, or keeps a conflict copy that does (for
+//! a deletion, only beside a concurrent edit that won: a deletion kept as a
+//! conflict copy of its own ancestor is a record served again).
+//!
+//! Per record, over the places its owner can read (the handset's store, the
+//! web portal if the run has one, and the server), the most severe verdict
+//! applies:
+//!
+//! - `corrupted`: a place serves content (or a conflict copy) that is not a
+//!   written version of the record.
+//! - `lost`: no place serves any version of it (not even a tombstone), and
+//!   some latest acknowledged version is not a deletion: a record gone that
+//!   its user never deleted.
+//! - `lost-update`: a latest acknowledged edit is covered nowhere, and some
+//!   place serves a version concurrent with it (neither its ancestor nor
+//!   its descendant) whose branch since the two forked holds another
+//!   writer's edit: another writer's edit won and the acknowledged one was
+//!   discarded, not kept as a conflict copy.
+//! - `resurrected`: a latest acknowledged deletion is covered nowhere and a
+//!   place serves the record live again.
+//! - `rolled-back`: a latest acknowledged version is covered nowhere and
+//!   every served version is an ancestor of it: the places went back in the
+//!   record's own history.
+//!
+//! So `rolled-back` and `lost-update` split on how the served version
+//! relates to the acknowledged one: an ancestor is a roll-back; a
+//! concurrent version that another writer's edit led to is a lost update.
+//! A fork one writer made alone (its acknowledged version undone beneath
+//! it, as a cache re-fetch or a failed flash sync does, then edited again)
+//! is a roll-back too: no second writer took part. A deletion served as a
+//! different, concurrent deletion still leaves the record deleted, which
+//! keeps the promise.
+//!
+//! A run whose handsets, portals and server never converged during heal
+//! gets `liveness` verdicts naming what is still apart. Forfeited versions
+//! (saved, never synced, then wiped by the user's own reset) are counted,
+//! not judged.
 
 use crate::world::{FinalState, RunOutput};
 use models::ledger::Ledger;
@@ -19,7 +51,14 @@ use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Verdict kinds, most severe first.
-pub const VERDICT_KINDS: [&str; 4] = ["corrupted", "lost", "rolled-back", "liveness"];
+pub const VERDICT_KINDS: [&str; 6] = [
+    "corrupted",
+    "lost",
+    "lost-update",
+    "resurrected",
+    "rolled-back",
+    "liveness",
+];
 
 /// The failing verdicts of a seed by kind, most severe first:
 /// `lost 64, liveness 8`.
@@ -131,6 +170,11 @@ fn places(fs: &FinalState) -> Vec<(String, &BTreeMap<RecordId, Row>)> {
             out.push((format!("server (user {u})"), v));
         }
     }
+    for (u, v) in &fs.portals {
+        if let Some(v) = v {
+            out.push((format!("portal-{u}"), v));
+        }
+    }
     out
 }
 
@@ -139,6 +183,7 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
     let served: Vec<(&str, &Row)> = [
         ("handset", fs.handsets.get(&owner).and_then(|v| v.as_ref())),
         ("server", fs.server.get(&owner).and_then(|v| v.as_ref())),
+        ("portal", fs.portals.get(&owner).and_then(|v| v.as_ref())),
     ]
     .into_iter()
     .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p, row)))
@@ -149,12 +194,15 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
         detail,
     };
     for (place, row) in &served {
-        if !row.is_genuine() || ledger.get(record, row.version).is_none() {
+        let unknown = std::iter::once(*row)
+            .chain(&row.conflicts)
+            .find(|r| ledger.get(record, r.version).is_none());
+        if !row.is_genuine() || unknown.is_some() {
             return Some(verdict(
                 "corrupted",
                 format!(
                     "{place} serves {} whose content is not what its writer wrote",
-                    row.version
+                    unknown.map_or(row.version, |r| r.version)
                 ),
             ));
         }
@@ -169,7 +217,11 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let deletion = |v| ledger.is_deletion(record, v);
     if served.is_empty() {
+        if latest.iter().all(|&v| deletion(v)) {
+            return None;
+        }
         return Some(verdict(
             "lost",
             format!(
@@ -178,26 +230,67 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
             ),
         ));
     }
+    // A conflict copy keeps an edit; it keeps a deletion only beside a
+    // concurrent edit that won, never beside an ancestor served live again.
+    let covers = |row: &Row, l| {
+        ledger.descends(record, row.version, l)
+            || (row
+                .conflicts
+                .iter()
+                .any(|c| ledger.descends(record, c.version, l))
+                && (!deletion(l) || ledger.concurrent(record, row.version, l)))
+    };
     let missing: Vec<_> = latest
         .iter()
         .copied()
-        .filter(|&l| {
-            !served
-                .iter()
-                .any(|(_, row)| ledger.descends(record, row.version, l))
-        })
+        .filter(|&l| !served.iter().any(|(_, row)| covers(row, l)))
         .collect();
-    if !missing.is_empty() {
-        let best: Vec<String> = served
+    let what = || {
+        served
             .iter()
-            .map(|(p, r)| format!("{p} has {}", r.version))
-            .collect();
-        return Some(verdict(
-            "rolled-back",
-            format!("acknowledged {} but {}", names(&missing), best.join(", ")),
-        ));
+            .map(|(p, r)| {
+                let dead = if r.deleted { " (deleted)" } else { "" };
+                format!("{p} has {}{dead}", r.version)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut kinds: Vec<(&str, models::record::VersionId)> = Vec::new();
+    for &l in &missing {
+        let live = served.iter().any(|(_, r)| !r.deleted);
+        if deletion(l) {
+            if live {
+                kinds.push(("resurrected", l));
+            }
+        } else if served.iter().any(|(_, r)| {
+            ledger.concurrent(record, r.version, l)
+                && ledger
+                    .branch(record, r.version, l)
+                    .iter()
+                    .any(|b| b.writer != l.writer)
+        }) {
+            kinds.push(("lost-update", l));
+        } else {
+            kinds.push(("rolled-back", l));
+        }
     }
-    None
+    let rank = |k: &str| VERDICT_KINDS.iter().position(|x| *x == k);
+    let worst = kinds.iter().map(|(k, _)| *k).min_by_key(|k| rank(k))?;
+    let versions: Vec<_> = kinds
+        .iter()
+        .filter(|(k, _)| *k == worst)
+        .map(|(_, v)| *v)
+        .collect();
+    let detail = match worst {
+        "resurrected" => format!("deletion {} acknowledged but {}", names(&versions), what()),
+        "lost-update" => format!(
+            "acknowledged {} but {}, concurrent with it, and no conflict copy kept",
+            names(&versions),
+            what()
+        ),
+        _ => format!("acknowledged {} but {}", names(&versions), what()),
+    };
+    Some(verdict(worst, detail))
 }
 
 fn liveness(fs: &FinalState) -> Vec<Verdict> {
@@ -217,12 +310,15 @@ fn liveness(fs: &FinalState) -> Vec<Verdict> {
                 detail: "server not serving at the heal bound".into(),
             }),
             (Some(h), Some(s)) => {
+                let shown = |m: &BTreeMap<RecordId, Row>, r: &RecordId| {
+                    m.get(r).filter(|x| !x.deleted).map(|x| x.version)
+                };
                 let apart: Vec<String> = h
                     .keys()
                     .chain(s.keys())
                     .collect::<BTreeSet<_>>()
                     .into_iter()
-                    .filter(|r| h.get(r).map(|x| x.version) != s.get(r).map(|x| x.version))
+                    .filter(|r| shown(h, r) != shown(s, r))
                     .map(|r| {
                         let v = |m: &BTreeMap<RecordId, Row>| {
                             m.get(r).map_or("-".into(), |x| x.version.to_string())
@@ -283,6 +379,7 @@ mod tests {
         let final_state = FinalState {
             handsets: [(0, view(handset))].into_iter().collect(),
             server: [(0, view(server))].into_iter().collect(),
+            portals: BTreeMap::new(),
             converged,
             converged_after: None,
         };
@@ -337,6 +434,105 @@ mod tests {
     fn places_that_never_agree_are_a_liveness_failure() {
         let row = Row::new(R, v(2), Some(v(1)));
         assert_eq!(kinds(&run(&ledger(), Some(row), None, false)), ["liveness"]);
+    }
+
+    /// The portal's versions of R (writer 1).
+    fn p(seq: u32) -> VersionId {
+        VersionId { writer: 1, seq }
+    }
+
+    /// v1 by the handset; then, concurrently, v2 on the handset and p1 on
+    /// the portal (both on top of v1); all acknowledged.
+    fn forked() -> LedgerHandle {
+        let l = LedgerHandle::new();
+        l.written(R, v(1), None, 0, SimTime(1));
+        l.written(R, v(2), Some(v(1)), 0, SimTime(2));
+        l.written(R, p(1), Some(v(1)), 0, SimTime(3));
+        for x in [v(1), v(2), p(1)] {
+            l.saved(R, x, SimTime(4));
+            l.synced(R, x, SimTime(5));
+        }
+        l
+    }
+
+    #[test]
+    fn a_concurrent_version_served_without_a_conflict_copy_is_a_lost_update() {
+        let l = forked();
+        let won = Row::new(R, p(1), Some(v(1)));
+        let out = run(&l, Some(won.clone()), Some(won.clone()), true);
+        assert_eq!(kinds(&out), ["lost-update"]);
+        assert!(judge(&out).verdicts[0].detail.contains("w0.2"));
+        // Kept as a conflict copy beside the winner, it keeps the promise.
+        let merged = won.keeping(Row::new(R, v(2), Some(v(1))));
+        assert!(kinds(&run(&l, Some(merged.clone()), Some(merged), true)).is_empty());
+        // An ancestor served instead is a roll-back, not a lost update.
+        let old = Row::new(R, v(1), None);
+        assert_eq!(
+            kinds(&run(&l, Some(old.clone()), Some(old), true)),
+            ["rolled-back"]
+        );
+    }
+
+    #[test]
+    fn a_fork_one_writer_made_alone_is_a_roll_back() {
+        // v2 acknowledged, undone beneath the writer, which then made v3 on
+        // top of v1: no second writer took part.
+        let l = forked();
+        l.written(R, v(3), Some(v(1)), 0, SimTime(6));
+        l.saved(R, v(3), SimTime(6));
+        let row = Row::new(R, v(3), Some(v(1)));
+        let out = run(&l, Some(row.clone()), Some(row), true);
+        // p1 (the portal's) and v2 are both lost; v2's loss came from the
+        // writer's own fork, p1's from another writer's edit.
+        let verdicts = judge(&out).verdicts;
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].kind, "lost-update");
+        assert!(verdicts[0].detail.contains("w1.1") && !verdicts[0].detail.contains("w0.2"));
+        let solo = ledger();
+        solo.written(R, v(3), Some(v(1)), 0, SimTime(6));
+        solo.saved(R, v(3), SimTime(6));
+        let row = Row::new(R, v(3), Some(v(1)));
+        assert_eq!(
+            kinds(&run(&solo, Some(row.clone()), Some(row), true)),
+            ["rolled-back"]
+        );
+    }
+
+    #[test]
+    fn a_deleted_record_served_live_again_is_resurrected() {
+        let l = ledger();
+        l.written_tombstone(R, v(3), Some(v(2)), 0, SimTime(6));
+        l.saved(R, v(3), SimTime(6));
+        l.synced(R, v(3), SimTime(7));
+        let tomb = Row::make(R, v(3), Some(v(2)), 0, true);
+        let live = Row::new(R, v(2), Some(v(1)));
+        // Deleted everywhere, or purged everywhere: the promise is kept.
+        assert!(kinds(&run(&l, Some(tomb.clone()), Some(tomb.clone()), true)).is_empty());
+        assert!(kinds(&run(&l, None, None, true)).is_empty());
+        // A stale copy served again: resurrected (a deletion kept only as
+        // a conflict copy of its own ancestor does not excuse it).
+        assert_eq!(
+            kinds(&run(&l, None, Some(live.clone()), true)),
+            ["resurrected"]
+        );
+        let hidden = live.clone().keeping(tomb);
+        assert_eq!(
+            kinds(&run(&l, Some(hidden.clone()), Some(hidden), true)),
+            ["resurrected"]
+        );
+        // A record gone that its user never deleted is still lost.
+        assert_eq!(kinds(&run(&ledger(), None, None, true)), ["lost"]);
+    }
+
+    #[test]
+    fn a_deletion_kept_beside_a_concurrent_edit_that_won_keeps_the_promise() {
+        let l = forked();
+        l.written_tombstone(R, v(3), Some(v(2)), 0, SimTime(6));
+        l.saved(R, v(3), SimTime(6));
+        l.synced(R, v(3), SimTime(7));
+        let tomb = Row::make(R, v(3), Some(v(2)), 0, true);
+        let won = Row::new(R, p(1), Some(v(1))).keeping(tomb);
+        assert!(kinds(&run(&l, Some(won.clone()), Some(won), true)).is_empty());
     }
 
     #[test]

@@ -24,7 +24,13 @@ use std::fmt;
 
 /// The verdict kinds that concern one record (every kind but `liveness`,
 /// whose subject is a handset).
-pub const RECORD_VERDICTS: [&str; 3] = ["corrupted", "lost", "rolled-back"];
+pub const RECORD_VERDICTS: [&str; 5] = [
+    "corrupted",
+    "lost",
+    "lost-update",
+    "resurrected",
+    "rolled-back",
+];
 
 /// What to print. Filters change only what is shown, never the run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -522,8 +528,17 @@ fn explain_record(
                 0,
                 Line {
                     at: entry.written_at,
-                    node: format!("handset-{}", v.writer),
-                    text: format!("the user wrote {v}"),
+                    // Another writer of a user's records is the user's portal.
+                    node: if v.writer == r.owner {
+                        format!("handset-{}", v.writer)
+                    } else {
+                        format!("portal-{}", r.owner)
+                    },
+                    text: if entry.deleted {
+                        format!("the user deleted the record ({v})")
+                    } else {
+                        format!("the user wrote {v}")
+                    },
                 },
             ));
             if let Some(t) = entry.forfeited_at {
@@ -770,14 +785,21 @@ fn at_check(output: &RunOutput, id: Option<RecordId>) -> String {
         Some(Some(m)) => match m.get(&r) {
             None => format!("{name} serves no version of it"),
             Some(row) => format!(
-                "{name} serves {}{}",
+                "{name} serves {}{}{}",
                 row.version,
+                if row.deleted { " (a tombstone)" } else { "" },
                 stale(output, r, row.version, &latest)
             ),
         },
     };
+    let portal = if fs.portals.is_empty() {
+        String::new()
+    } else {
+        let p = place(format!("portal-{}", r.owner), fs.portals.get(&r.owner));
+        format!("; {p}")
+    };
     format!(
-        "at the check: {}; {}",
+        "at the check: {}; {}{portal}",
         place(format!("handset-{}", r.owner), fs.handsets.get(&r.owner)),
         place("the server".into(), fs.server.get(&r.owner))
     )

@@ -10,6 +10,7 @@
 //! an array coming back), which the world schedules.
 
 use crate::topology;
+use models::clock::Rtc;
 use models::fault::Fault;
 use models::ledger::LedgerHandle;
 use models::msg::Input;
@@ -101,6 +102,8 @@ pub struct Injector<'a> {
     pub handsets: u32,
     /// The operator, told when storage comes back.
     pub operator: Addr,
+    /// Each handset's clock, in handset order.
+    pub clocks: &'a [Rtc],
 }
 
 impl Injector<'_> {
@@ -183,6 +186,35 @@ impl Injector<'_> {
                     seed: f.resolve_seed,
                 };
                 self.power_loss(addr, target, f.id, mode, later(*down_for_ms))
+            }
+            (Fault::ClockReset { down_for_ms }, Some(addr)) if self.user_of(addr).is_some() => {
+                let back = later(*down_for_ms);
+                let next = self.power_loss(addr, target, f.id, CrashMode::DropUnsynced, back);
+                if !next.is_empty() {
+                    self.clock_of(addr).reset(self.now());
+                    self.emit(
+                        target,
+                        kind::FAULT_RESOLVED,
+                        fields!["fault" => f.id, "clock_ms" => 0u64],
+                    );
+                }
+                next
+            }
+            (Fault::ClockSkew { skew_ms }, Some(addr)) if self.user_of(addr).is_some() => {
+                let clock = self.clock_of(addr);
+                clock.step(*skew_ms);
+                let direction = if *skew_ms < 0 { "back" } else { "forward" };
+                self.emit(
+                    target,
+                    kind::FAULT_RESOLVED,
+                    fields![
+                        "fault" => f.id,
+                        "skew_ms" => skew_ms.unsigned_abs(),
+                        "direction" => direction,
+                        "clock_ms" => clock.read(self.now())
+                    ],
+                );
+                Vec::new()
             }
             (Fault::FactoryReset, Some(addr)) if self.user_of(addr).is_some() => {
                 self.replace_handset(addr, target, f.id, EndCause::Wiped, "factory reset");
@@ -396,6 +428,12 @@ impl Injector<'_> {
             fault: f.id,
             at: self.now().after(ms(for_ms)),
         }]
+    }
+
+    /// The clock of handset node `addr`.
+    fn clock_of(&self, addr: Addr) -> &Rtc {
+        let user = self.user_of(addr).expect("a handset");
+        &self.clocks[user as usize]
     }
 
     /// Power loss of a node; it reboots at `back`.

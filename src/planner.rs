@@ -115,6 +115,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
     }
     out.extend(storage_faults(scenario, &seeds));
     out.extend(network_faults(scenario, &seeds));
+    out.extend(clock_faults(scenario, &seeds));
     let faults = out
         .into_iter()
         .filter(|(at, ..)| at.as_duration() < run)
@@ -257,6 +258,30 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, F
     if targets("server-database") {
         let mut rng = seeds.stream(Stream::NetServer);
         links(&mut rng, topology::SERVER, &mut out);
+    }
+    out
+}
+
+/// Clock faults: per handset, from its own clock stream, resets (a battery
+/// pull that drains the clock) and skews of a size drawn uniformly from
+/// `[-clock_skew_max, clock_skew_max]` (never 0).
+fn clock_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fault, u64)> {
+    let f = &scenario.faults;
+    let run = scenario.run.duration;
+    let pull = f.battery_pull_down_for.as_millis() as u64;
+    let max = f.clock_skew_max.as_millis().max(1) as i64;
+    let mut out = Vec::new();
+    for h in 0..scenario.topology.handsets {
+        let mut rng = seeds.stream(Stream::ClockFor(h));
+        let name = topology::handset(h);
+        for at in poisson(&mut rng, f.clock_reset_per_handset_day, Duration::ZERO, run) {
+            let kind = Fault::ClockReset { down_for_ms: pull };
+            out.push((at, name.clone(), kind, rng.random()));
+        }
+        for at in poisson(&mut rng, f.clock_skew_per_handset_day, Duration::ZERO, run) {
+            let skew_ms = rng.random_range(1..=max) * if rng.random_bool(0.5) { 1 } else { -1 };
+            out.push((at, name.clone(), Fault::ClockSkew { skew_ms }, rng.random()));
+        }
     }
     out
 }

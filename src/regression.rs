@@ -263,8 +263,10 @@ impl Regression {
             seed: file.seed,
             from: file.from,
             plan: Plan::new(file.faults),
+            // Regression files keep handset workloads only (no portal edits).
             workload: Workload {
                 handsets: file.workload,
+                portals: Vec::new(),
             },
             expect: file.expect,
             scenario,

@@ -204,6 +204,10 @@ pub struct Summary {
     pub liveness: u64,
     /// Versions forfeited by users' own resets.
     pub forfeited: u64,
+    /// Records with an acknowledged edit discarded for another writer's.
+    pub lost_updates: u64,
+    /// Records served again after their deletion was acknowledged.
+    pub resurrected: u64,
 }
 
 impl Summary {
@@ -218,6 +222,8 @@ impl Summary {
             s.corrupted += o.verdict_count("corrupted");
             s.liveness += o.verdict_count("liveness");
             s.forfeited += o.count("forfeited");
+            s.lost_updates += o.verdict_count("lost-update");
+            s.resurrected += o.verdict_count("resurrected");
         }
         s
     }
@@ -229,6 +235,16 @@ impl std::fmt::Display for Summary {
             f,
             "seeds: {}, failed: {}, records lost: {}, rolled back: {}, corrupted: {}, liveness: {}, forfeited: {}",
             self.seeds, self.failed, self.lost, self.rolled_back, self.corrupted, self.liveness, self.forfeited
-        )
+        )?;
+        // Two-writer verdicts are printed only when some seed has them, so
+        // single-writer scenarios keep their summary line.
+        if self.lost_updates + self.resurrected > 0 {
+            write!(
+                f,
+                ", lost updates: {}, resurrected: {}",
+                self.lost_updates, self.resurrected
+            )?;
+        }
+        Ok(())
     }
 }

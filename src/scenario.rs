@@ -42,7 +42,8 @@ pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "disk-rot",
     "torn-writes",
     "lying-disk",
-    "partitions"
+    "partitions",
+    "two-writers"
 ];
 
 /// The storage arrays an upgrade may target.
@@ -140,6 +141,14 @@ pub struct Workload {
     /// Delay from an edit to the sync it triggers.
     #[serde(with = "as_text")]
     pub sync_after_edit: Duration,
+    /// Chance (0 to 1) that an edit of an existing record (on the handset
+    /// or the portal) deletes it instead (default 0: no deletes).
+    #[serde(default)]
+    pub delete_probability: f64,
+    /// Mean edits per user per simulated day made on the user's web portal,
+    /// a second writer of the same records (>= 0; default 0: no portal).
+    #[serde(default)]
+    pub portal_edits_per_user_day: f64,
 }
 
 /// `[system]`: how the operator runs the service. Every key has a default.
@@ -212,6 +221,15 @@ pub struct Faults {
     /// Network faults on the handset-server and server-database links
     /// (default: none).
     pub network: NetworkFaults,
+    /// Mean clock resets (a battery pull that also drains the clock, which
+    /// then reads the epoch) per handset per simulated day (>= 0; default 0).
+    pub clock_reset_per_handset_day: f64,
+    /// Mean clock skews (the clock steps by up to `clock_skew_max` either
+    /// way) per handset per simulated day (>= 0; default 0).
+    pub clock_skew_per_handset_day: f64,
+    /// The largest clock skew step (> 0; default 1h).
+    #[serde(with = "as_text")]
+    pub clock_skew_max: Duration,
 }
 
 impl Default for Faults {
@@ -230,6 +248,9 @@ impl Default for Faults {
             aftermath: Aftermath::default(),
             storage: StorageFaults::default(),
             network: NetworkFaults::default(),
+            clock_reset_per_handset_day: 0.0,
+            clock_skew_per_handset_day: 0.0,
+            clock_skew_max: Duration::from_secs(3600),
         }
     }
 }
@@ -552,6 +573,14 @@ pub struct DesignOverrides {
     pub idempotent_commit: Option<bool>,
     /// Overrides [`Design::offline_refresh`].
     pub offline_refresh: Option<bool>,
+    /// Overrides [`Design::conflict_copies`].
+    pub conflict_copies: Option<bool>,
+    /// Overrides [`Design::hlc`].
+    pub hlc: Option<bool>,
+    /// Overrides [`Design::keep_tombstones`].
+    pub keep_tombstones: Option<bool>,
+    /// Overrides [`Design::absence_deletes`].
+    pub absence_deletes: Option<bool>,
 }
 
 impl DesignOverrides {
@@ -570,6 +599,10 @@ impl DesignOverrides {
         set(&mut design.wire_checksum, self.wire_checksum);
         set(&mut design.idempotent_commit, self.idempotent_commit);
         set(&mut design.offline_refresh, self.offline_refresh);
+        set(&mut design.conflict_copies, self.conflict_copies);
+        set(&mut design.hlc, self.hlc);
+        set(&mut design.keep_tombstones, self.keep_tombstones);
+        set(&mut design.absence_deletes, self.absence_deletes);
     }
 }
 
@@ -1346,6 +1379,12 @@ impl Workload {
         ensure(max >= 1, at("max_records_per_handset"), || {
             format!("must be at least 1, got {max}")
         })?;
+        probability(at("delete_probability"), self.delete_probability)?;
+        rate(
+            at("portal_edits_per_user_day"),
+            self.portal_edits_per_user_day,
+            "user per day",
+        )?;
         positive(at("sync_interval"), self.sync_interval)
     }
 }
@@ -1405,6 +1444,17 @@ impl Faults {
         }
         self.storage.validate()?;
         self.network.validate()?;
+        rate(
+            at("clock_reset_per_handset_day"),
+            self.clock_reset_per_handset_day,
+            per_handset_day,
+        )?;
+        rate(
+            at("clock_skew_per_handset_day"),
+            self.clock_skew_per_handset_day,
+            per_handset_day,
+        )?;
+        positive(at("clock_skew_max"), self.clock_skew_max)?;
         self.aftermath.validate()
     }
 }

@@ -165,7 +165,12 @@ impl Candidate {
             Candidate {
                 handsets: map.len() as u32,
                 plan,
-                workload: Workload { handsets },
+                // Renumbering keeps handset workloads only: portal writer
+                // ids follow the handset count, so portal edits are dropped.
+                workload: Workload {
+                    handsets,
+                    portals: Vec::new(),
+                },
             },
             map,
         )

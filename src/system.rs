@@ -4,11 +4,13 @@
 //!
 //! The world runs these nodes on madsim; the baseline event loop runs the
 //! very same ones. Nodes come in a fixed order, which is their address:
-//! the sync server, the primary, the backup, the operator, then handsets.
+//! the sync server, the primary, the backup, the operator, then handsets,
+//! then (when the workload has portal edits) each user's web portal.
 
 use crate::inject::Volume;
 use crate::scenario::Scenario;
 use crate::topology;
+use models::clock::Rtc;
 use models::database::{Database, Role};
 use models::design::Design;
 use models::handset::{Handset, HandsetConfig};
@@ -36,6 +38,16 @@ const FIRST_HANDSET: u32 = 4;
 /// Handset `i`'s address.
 pub fn handset_addr(i: u32) -> Addr {
     Addr(FIRST_HANDSET + i)
+}
+
+/// The address of user `u`'s web portal in a run of `handsets` handsets.
+pub fn portal_addr(handsets: u32, u: u32) -> Addr {
+    Addr(FIRST_HANDSET + handsets + u)
+}
+
+/// Whether `scenario` runs web portals (its workload has portal edits).
+pub fn has_portals(scenario: &Scenario) -> bool {
+    scenario.workload.portal_edits_per_user_day > 0.0
 }
 
 /// The handset index at `addr`, if `addr` is one of `handsets` handsets.
@@ -67,6 +79,8 @@ pub struct System {
     pub volumes: Vec<Volume>,
     /// What the users were told.
     pub ledger: LedgerHandle,
+    /// Each handset's clock, in handset order (faults move them).
+    pub clocks: Vec<Rtc>,
 }
 
 fn disk(scenario: &Scenario) -> DiskHandle {
@@ -150,13 +164,17 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone()))
         }),
     });
+    let mut clocks = Vec::new();
     for i in 0..scenario.topology.handsets {
+        let rtc = Rtc::new();
+        clocks.push(rtc.clone());
         let cfg = HandsetConfig {
             user: i,
             server: SERVER,
             store: topology::flash(i),
             sync_interval: scenario.workload.sync_interval,
             sync_after_edit: scenario.workload.sync_after_edit,
+            rtc,
         };
         let (name, d, dk, l) = (
             topology::handset(i),
@@ -179,10 +197,31 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             }),
         });
     }
+    if has_portals(scenario) {
+        for u in 0..scenario.topology.handsets {
+            let cfg = HandsetConfig {
+                user: u,
+                server: SERVER,
+                store: topology::portal_store(u),
+                sync_interval: scenario.workload.sync_interval,
+                sync_after_edit: scenario.workload.sync_after_edit,
+                rtc: Rtc::new(),
+            };
+            let (d, dk, l) = (design.clone(), disk(scenario), ledger.clone());
+            nodes.push(NodeSpec {
+                name: topology::portal(u),
+                disks: vec![(cfg.store.clone(), dk.clone())],
+                factory: Box::new(move || {
+                    Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone()))
+                }),
+            });
+        }
+    }
     System {
         nodes,
         volumes,
         ledger,
+        clocks,
     }
 }
 

@@ -30,6 +30,16 @@ pub fn flash(i: u32) -> String {
     format!("handset-{i}/flash")
 }
 
+/// The name of user `u`'s web portal session (a second writer).
+pub fn portal(u: u32) -> String {
+    format!("portal-{u}")
+}
+
+/// The store of user `u`'s web portal session.
+pub fn portal_store(u: u32) -> String {
+    format!("portal-{u}/store")
+}
+
 /// The primary's volume.
 pub fn primary_volume() -> String {
     format!("{ARRAY_A}/primary")

@@ -18,6 +18,7 @@
 
 use crate::inject::{Injector, Volume};
 use crate::topology;
+use models::clock::Rtc;
 use models::fault::{Fault, SyncStep};
 use models::ledger::LedgerHandle;
 use models::msg::{Msg, SyncResult};
@@ -44,6 +45,8 @@ pub struct Context {
     pub ledger: LedgerHandle,
     /// Every volume.
     pub volumes: Vec<Volume>,
+    /// Every handset's clock, by handset index.
+    pub clocks: Vec<Rtc>,
     /// The number of handsets.
     pub handsets: u32,
     /// The operator.
@@ -57,6 +60,7 @@ impl Context {
             cluster: &self.cluster,
             ledger: &self.ledger,
             volumes: &self.volumes,
+            clocks: &self.clocks,
             handsets: self.handsets,
             operator: self.operator,
         }

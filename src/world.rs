@@ -3,8 +3,9 @@
 //! It builds the topology a scenario and design call for, drives the users'
 //! workload and the fault plan on simulated time, then heals: the workload
 //! stops, no new faults are injected, every node shuts down cleanly and
-//! boots from its own disk, and the world waits until every handset and the
-//! server serve the same versions, or the heal bound passes. It repairs
+//! boots from its own disk (the operator is told again of storage that came
+//! back at heal), and the world waits until every handset (and web portal)
+//! and the server serve the same versions, or the heal bound passes. It repairs
 //! nothing itself. What it hands on is the trace, the ledger and the final
 //! state: what each place serves.
 
@@ -37,6 +38,9 @@ pub struct FinalState {
     /// Per user: what the server serves (None if the primary is down or
     /// awaiting a restore).
     pub server: BTreeMap<u32, Option<BTreeMap<RecordId, Row>>>,
+    /// Per user: what the user's web portal serves (empty when the run has
+    /// no portals; None if it never came back up).
+    pub portals: BTreeMap<u32, Option<BTreeMap<RecordId, Row>>>,
     /// Whether every handset and the server converged during heal.
     pub converged: bool,
     /// When heal converged, as time since heal began.
@@ -64,10 +68,11 @@ pub struct RunOutput {
 #[derive(Clone, Debug)]
 enum Action {
     Edit {
-        handset: u32,
+        addr: Addr,
         record: RecordId,
         version: VersionId,
         creates: bool,
+        deletes: bool,
     },
     Fault(usize),
     /// Arm a triggered fault (by plan index): it strikes when its step comes.
@@ -87,6 +92,8 @@ pub fn draw_workload(scenario: &Scenario, seed: u64) -> Workload {
         edits_per_day: scenario.workload.edits_per_handset_day,
         new_record_probability: scenario.workload.new_record_probability,
         max_records: scenario.workload.max_records_per_handset,
+        delete_probability: scenario.workload.delete_probability,
+        portal_edits_per_day: scenario.workload.portal_edits_per_user_day,
     };
     Workload::draw(
         &Seeds::new(seed),
@@ -128,7 +135,9 @@ async fn simulate(
         nodes,
         volumes,
         ledger,
+        clocks,
     } = system::build(&scenario, &design);
+    let portals = system::has_portals(&scenario);
     system::watch_promises(&lineage, &ledger);
     let clock = Clock::start();
     let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
@@ -148,13 +157,25 @@ async fn simulate(
         order += 1;
         queue.insert((at, order), a);
     };
-    for hw in workload.handsets.iter().filter(|hw| hw.handset < handsets) {
+    let writers = workload
+        .handsets
+        .iter()
+        .map(|hw| (handset_addr(hw.handset), hw))
+        .chain(
+            workload
+                .portals
+                .iter()
+                .filter(|_| portals)
+                .map(|hw| (system::portal_addr(handsets, hw.handset), hw)),
+        );
+    for (addr, hw) in writers.filter(|(_, hw)| hw.handset < handsets) {
         for e in &hw.edits {
             let edit = Action::Edit {
-                handset: hw.handset,
+                addr,
                 record: e.record,
                 version: e.version,
                 creates: e.creates,
+                deletes: e.deletes,
             };
             push(&mut queue, e.at, edit);
         }
@@ -187,11 +208,13 @@ async fn simulate(
         volumes: &volumes,
         handsets,
         operator,
+        clocks: &clocks,
     };
     let triggers = Triggers::new(Context {
         cluster: cluster.clone(),
         ledger: ledger.clone(),
         volumes: volumes.clone(),
+        clocks: clocks.clone(),
         handsets,
         operator,
     });
@@ -213,17 +236,19 @@ async fn simulate(
         clock.sleep_until(at).await;
         match action {
             Action::Edit {
-                handset,
+                addr,
                 record,
                 version,
                 creates,
+                deletes,
             } => {
                 let edit = Input::Edit {
                     record,
                     version,
                     creates,
+                    deletes,
                 };
-                if !cluster.input(handset_addr(handset), edit) {
+                if !cluster.input(addr, edit) {
                     edits_skipped += 1;
                 }
             }
@@ -255,8 +280,12 @@ async fn simulate(
     );
     triggers.close();
     cluster.watch_steps(None);
+    let mut back_at_heal = Vec::new();
     for (_, action) in std::mem::take(&mut queue) {
         if let Action::Then(next) = action {
+            if let FollowUp::StorageBack { array, .. } = &next {
+                back_at_heal.push(array.clone());
+            }
             injector.carry_out(next);
         }
     }
@@ -267,12 +296,22 @@ async fn simulate(
         lineage.set_blame(&cluster.name_of(addr), None);
         cluster.boot(addr, Boot::Clean, true);
     }
+    // The clean reboot took the operator's memory of storage that came back
+    // just now: it is told again, so a primary that lost its volume at the
+    // end of the run is checked (and restored) as any other.
+    if !back_at_heal.is_empty() {
+        // Boots complete a moment later; the operator must be up to hear.
+        madsim::time::sleep(Duration::from_millis(100)).await;
+    }
+    for array in back_at_heal {
+        cluster.input(operator, Input::StorageBack { array });
+    }
     let heal_start = clock.now();
     let deadline = heal_start.after(scenario.run.heal_bound);
     let mut converged_after = None;
     loop {
         madsim::time::sleep(scenario.run.converge_check).await;
-        if converged(&cluster, handsets, primary, handset_addr) {
+        if converged(&cluster, handsets, portals, primary) {
             converged_after = Some(clock.now().since(heal_start));
             break;
         }
@@ -291,12 +330,19 @@ async fn simulate(
         converged_after,
         ..FinalState::default()
     };
-    for u in 0..handsets {
-        let h = cluster.with_machine(handset_addr(u), |n| match n {
+    let view_of = |addr: Addr| {
+        let v = cluster.with_machine(addr, |n| match n {
             Node::Handset(h) => Some(h.view()),
             _ => None,
         });
-        final_state.handsets.insert(u, h.flatten());
+        v.flatten()
+    };
+    for u in 0..handsets {
+        final_state.handsets.insert(u, view_of(handset_addr(u)));
+        if portals {
+            let p = view_of(system::portal_addr(handsets, u));
+            final_state.portals.insert(u, p);
+        }
         let s = cluster.with_machine(primary, |n| match n {
             Node::Database(d) if d.serving() => Some(d.view(u)),
             _ => None,
@@ -317,24 +363,39 @@ async fn simulate(
     }
 }
 
-fn converged(
-    cluster: &Cluster<Node>,
-    handsets: u32,
-    primary: Addr,
-    handset_addr: impl Fn(u32) -> Addr,
-) -> bool {
-    let versions = |m: BTreeMap<RecordId, Row>| -> BTreeMap<RecordId, VersionId> {
-        m.into_iter().map(|(r, row)| (r, row.version)).collect()
+/// Whether every handset (and portal, if `portals`) serves the same
+/// versions as the server, conflict copies included; a tombstone and no
+/// row at all agree (both say the record is deleted).
+fn converged(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> bool {
+    type Versions = BTreeMap<RecordId, (VersionId, Vec<VersionId>)>;
+    let versions = |m: BTreeMap<RecordId, Row>| -> Versions {
+        m.into_iter()
+            .filter(|(_, row)| !row.deleted)
+            .map(|(r, row)| {
+                let copies = row.conflicts.iter().map(|c| c.version).collect();
+                (r, (row.version, copies))
+            })
+            .collect()
     };
-    (0..handsets).all(|u| {
-        let h = cluster.with_machine(handset_addr(u), |n| match n {
+    let writer = |addr: Addr| {
+        let v = cluster.with_machine(addr, |n| match n {
             Node::Handset(h) => Some(versions(h.view())),
             _ => None,
         });
+        v.flatten()
+    };
+    (0..handsets).all(|u| {
         let s = cluster.with_machine(primary, |n| match n {
             Node::Database(d) if d.serving() => Some(versions(d.view(u))),
             _ => None,
         });
-        matches!((h.flatten(), s.flatten()), (Some(a), Some(b)) if a == b)
+        let Some(s) = s.flatten() else {
+            return false;
+        };
+        let mut addrs = vec![system::handset_addr(u)];
+        if portals {
+            addrs.push(system::portal_addr(handsets, u));
+        }
+        addrs.into_iter().all(|a| writer(a).as_ref() == Some(&s))
     })
 }

@@ -106,6 +106,8 @@ fn removing_a_fault_or_handset_leaves_the_rest_of_the_plan_and_workload_alone() 
         edits_per_day: w.edits_per_handset_day,
         new_record_probability: w.new_record_probability,
         max_records: w.max_records_per_handset,
+        delete_probability: w.delete_probability,
+        portal_edits_per_day: w.portal_edits_per_user_day,
     };
     let seeds = Seeds::new(9);
     for h in 0..5 {

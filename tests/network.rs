@@ -226,9 +226,9 @@ fn corruption_in_transit_breaks_a_design_that_acts_on_garbled_frames() {
 #[test]
 fn hardened_without_wire_checksum_breaks_under_heavy_corruption() {
     // Rows are checked end to end, but a garbled header is acted on: in
-    // seed 18 a sync's `user` is garbled, the handset is sent another
-    // user's rows, its re-uploads loop until its flash is full, and it never
-    // converges with the server again.
+    // seed 60 garbled exchanges leave every handset and the server apart
+    // (liveness) for good; 10 of seeds 0..100 break so, none with the
+    // frame checksum on.
     let heavy = [
         "faults.network.transit_corruption_per_link_day=12",
         "faults.network.corrupt_share=1",
@@ -236,9 +236,9 @@ fn hardened_without_wire_checksum_breaks_under_heavy_corruption() {
     ];
     let mut flipped = heavy.to_vec();
     flipped.push("design.wire_checksum=false");
-    let broken = failed(&focused("hardened", &flipped), 18..19);
+    let broken = failed(&focused("hardened", &flipped), 60..61);
     assert!(broken.failed > 0, "{broken}");
-    let kept = failed(&focused("hardened", &heavy), 18..19);
+    let kept = failed(&focused("hardened", &heavy), 60..61);
     assert_eq!(kept.failed, 0, "{kept}");
 }
 

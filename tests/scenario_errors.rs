@@ -496,3 +496,100 @@ fn network_fault_keys_name_file_line_and_key() {
     let message = error(flagship(), &["design.wire_checksum=maybe"]);
     assert!(message.contains("design.wire_checksum"), "{message}");
 }
+
+/// The two-writers scenario's text with the line starting `line_start`
+/// replaced; the error must name `bad.toml`, that line and `key`.
+fn assert_two_writers_error(line_start: &str, new_line: &str, key: &str, detail: &str) {
+    let text = CATALOGUE
+        .iter()
+        .find(|(name, _)| *name == "two-writers")
+        .map(|(_, text)| *text)
+        .expect("two-writers is in the catalogue");
+    let mut at = None;
+    let lines: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if at.is_none() && line.starts_with(line_start) {
+                at = Some(i + 1);
+                new_line
+            } else {
+                line
+            }
+        })
+        .collect();
+    let line = at.unwrap_or_else(|| panic!("no line starts with {line_start:?}"));
+    let message = error(&(lines.join("\n") + "\n"), &[]);
+    let head = format!("bad.toml:{line}: key `{key}`:");
+    assert!(
+        message.starts_with(&head),
+        "{message:?} should start with {head:?}"
+    );
+    assert!(
+        message.contains(detail),
+        "{message:?} should contain {detail:?}"
+    );
+}
+
+#[test]
+fn two_writer_clock_and_delete_keys_name_file_line_and_key() {
+    assert_two_writers_error(
+        "delete_probability",
+        "delete_probability = 1.5",
+        "workload.delete_probability",
+        "must be a probability from 0 to 1, got 1.5",
+    );
+    assert_two_writers_error(
+        "portal_edits_per_user_day",
+        "portal_edits_per_user_day = -2",
+        "workload.portal_edits_per_user_day",
+        "must be a rate >= 0 (mean events per user per day), got -2",
+    );
+    assert_two_writers_error(
+        "clock_reset_per_handset_day",
+        "clock_reset_per_handset_day = -1",
+        "faults.clock_reset_per_handset_day",
+        "must be a rate >= 0",
+    );
+    assert_two_writers_error(
+        "clock_skew_per_handset_day",
+        "clock_skew_per_handset_day = \"often\"",
+        "faults.clock_skew_per_handset_day",
+        "invalid type",
+    );
+    assert_two_writers_error(
+        "clock_skew_max",
+        "clock_skew_max = \"0s\"",
+        "faults.clock_skew_max",
+        "must be longer than 0",
+    );
+    let message = error(flagship(), &["design.conflict_copies=maybe"]);
+    assert!(
+        message.starts_with("--set 'design.conflict_copies=maybe': key `design.conflict_copies`"),
+        "{message}"
+    );
+    let message = error(flagship(), &["design.keep_tombstone=true"]);
+    assert!(message.contains("unknown key"), "{message}");
+}
+
+#[test]
+fn new_keys_default_to_off_and_knobs_override() {
+    let s = Scenario::load("sidekick-2009", &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.workload.delete_probability, 0.0);
+    assert_eq!(s.workload.portal_edits_per_user_day, 0.0);
+    assert_eq!(s.faults.clock_reset_per_handset_day, 0.0);
+    assert_eq!(s.faults.clock_skew_per_handset_day, 0.0);
+    let sets = sets(&[
+        "design.conflict_copies=false",
+        "design.hlc=false",
+        "design.keep_tombstones=false",
+        "design.absence_deletes=true",
+    ]);
+    let s = Scenario::load("two-writers", &sets).unwrap_or_else(|e| panic!("{e}"));
+    let d = s.design(Some("hardened")).expect("a preset");
+    assert!(!d.conflict_copies && !d.hlc && !d.keep_tombstones && d.absence_deletes);
+    assert_eq!(
+        (d.saved_ack, d.digest_sync),
+        (SavedAck::AfterSync, Design::hardened().digest_sync)
+    );
+}

@@ -57,6 +57,7 @@ fn edit(at_ms: u64, owner: u32, kind: RecordKind, n: u32, seq: u32, creates: boo
         record: RecordId { owner, kind, n },
         version: VersionId { writer: owner, seq },
         creates,
+        deletes: false,
     }
 }
 
@@ -76,6 +77,7 @@ fn fixed_case() -> Case {
                 edit(20 * HOUR, 0, RecordKind::Todo, 1, 3, true),
             ],
         }],
+        portals: Vec::new(),
     };
     small_case(1, plan, workload)
 }
@@ -290,6 +292,7 @@ fn renumbering_keeps_plan_workload_and_target_consistent() {
                 edits: vec![edit(HOUR, 3, RecordKind::Todo, 2, 4, true)],
             },
         ],
+        portals: Vec::new(),
     };
     let c = Candidate {
         handsets: 5,

@@ -3,7 +3,10 @@
 //!
 //! The primary commits pushed versions durably (append, then sync) before
 //! it reports them committed, answers pulls, and sends the backup a full
-//! image every `backup_interval`. The backup keeps the last image it stored.
+//! image every `backup_interval` (live records only, unless the design keeps
+//! tombstones). A pushed version meets the current one by the rules of
+//! [`crate::merge`]: last-writer-wins, or conflict copies. The backup
+//! keeps the last image it stored.
 //! Restores and images replace the contents all or nothing, so a crash in
 //! the middle leaves the old contents.
 //!
@@ -15,6 +18,7 @@ use crate::design::{BlankBoot, Design, SCRUB_INTERVAL};
 use crate::engine::log::LogEngine;
 use crate::engine::redb::RedbEngine;
 use crate::engine::{Engine, EngineError, EngineKind, Loaded, Meta, Rows};
+use crate::merge;
 use crate::msg::{DbHealth, Msg, SyncResult};
 use crate::readback;
 use crate::record::{RecordId, Row, VersionId};
@@ -372,27 +376,37 @@ impl Database {
             return SyncResult::Unavailable;
         }
         let mut fresh: Vec<(Row, u64)> = Vec::new();
+        let copies = self.design.conflict_copies;
         if !self.read_only {
             let verify = self.design.verify_reads;
             for row in push
                 .iter()
                 .filter(|r| r.record.owner == user && (!verify || r.verifies()))
             {
-                // Idempotent commits take only newer versions; the 2009
-                // way applies whatever arrives unless it is the very
-                // version held (last arrival wins).
-                let newer = self.current(row.record).is_none_or(|v| {
-                    if self.design.idempotent_commit {
-                        row.version > v
-                    } else {
-                        row.version != v
+                let staged = fresh.iter().rposition(|(r, _)| r.record == row.record);
+                let current = match staged {
+                    Some(i) => Some(&fresh[i].0),
+                    None => self.current_row(row.record),
+                };
+                // Without idempotent commits (the 2009 way) a writer's push
+                // is applied as it arrives: a late or repeated push of an
+                // older version of its own replaces its newer one.
+                let stale_replay = !self.design.idempotent_commit
+                    && current.is_some_and(|c| {
+                        c.version.writer == row.version.writer
+                            && row.version < c.version
+                            && !c.holds(row.version)
+                    });
+                let next = if stale_replay {
+                    Some(row.clone())
+                } else {
+                    merge::at_server(current, row, copies)
+                };
+                if let Some(next) = next {
+                    match staged {
+                        Some(i) => fresh[i].0 = next,
+                        None => fresh.push((next, self.next_seq + fresh.len() as u64)),
                     }
-                });
-                let pushed_newer = fresh
-                    .iter()
-                    .any(|(r, _)| r.record == row.record && r.version >= row.version);
-                if newer && !pushed_newer {
-                    fresh.push((row.clone(), self.next_seq + fresh.len() as u64));
                 }
             }
         }
@@ -410,7 +424,7 @@ impl Database {
         }
         let committed: Vec<(RecordId, VersionId)> = push
             .iter()
-            .filter(|r| self.current(r.record).is_some_and(|v| v >= r.version))
+            .filter(|r| merge::committed(self.current_row(r.record), r, copies))
             .map(|r| (r.record, r.version))
             .collect();
         let full = full || digest.is_some_and(|d| d != self.user_digest(user));
@@ -433,11 +447,11 @@ impl Database {
         }
     }
 
-    fn current(&self, record: RecordId) -> Option<VersionId> {
+    fn current_row(&self, record: RecordId) -> Option<&Row> {
         self.users
             .get(&record.owner)
             .and_then(|m| m.get(&record))
-            .map(|(row, _)| row.version)
+            .map(|(row, _)| row)
     }
 
     /// Makes a durable row live and records the copy it creates and supersedes.
@@ -564,7 +578,11 @@ impl Database {
             return;
         };
         if self.state == State::Serving {
-            let rows = self.all_rows();
+            let mut rows = self.all_rows();
+            if !self.design.keep_tombstones {
+                // The nightly export carries live records only.
+                rows.retain(|r| !r.deleted);
+            }
             io.trace("backup.sent", fields!["rows" => rows.len()]);
             io.send(
                 backup,

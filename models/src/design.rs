@@ -95,6 +95,28 @@ pub struct Design {
     /// state, so edits made offline are dropped. Without it the handset
     /// simply resumes: it pushes what the server has not confirmed.
     pub offline_refresh: bool,
+    /// Concurrent edits of one record (neither version the parent of the
+    /// other) are merged: the last writer by stamp is served and the losing
+    /// side is kept beside it as a conflict copy, never dropped; a version
+    /// whose parent is the current one always replaces it; a handset never
+    /// drops an edit the server has not committed for a concurrent server
+    /// version. Off: plain last-writer-wins by stamp, the loser silently
+    /// discarded (and still reported committed).
+    pub conflict_copies: bool,
+    /// Writers stamp versions with a hybrid logical clock (the larger of
+    /// the local clock and one past the highest stamp they have seen), so a
+    /// version always outranks what its writer saw, whatever the clock
+    /// says. Off: the writer's wall clock, which skew and resets move.
+    pub hlc: bool,
+    /// Tombstones are kept for the whole run, longer than the oldest backup
+    /// image, so a restore from a stale image cannot bring a deleted record
+    /// back. Off: a writer drops its tombstone once the server committed
+    /// it, and the nightly backup image carries live records only.
+    pub keep_tombstones: bool,
+    /// A record that a full sync reply lacks is taken as deleted elsewhere:
+    /// a handset drops its synced copy. Off: only explicit tombstones
+    /// delete; absence triggers a re-upload (with digest sync).
+    pub absence_deletes: bool,
 }
 
 impl Design {
@@ -106,6 +128,8 @@ impl Design {
     /// place with no independent snapshot, frames sent without a checksum,
     /// pushes applied as they arrive (last arrival wins), and a handset
     /// long out of touch refreshing from the server (server wins).
+    /// place with no independent snapshot; last-writer-wins by the writer's
+    /// wall clock, tombstones purged once synced, absence taken as deletion.
     pub fn fragile_2009() -> Self {
         Design {
             saved_ack: SavedAck::OnWrite,
@@ -121,6 +145,10 @@ impl Design {
             wire_checksum: false,
             idempotent_commit: false,
             offline_refresh: true,
+            conflict_copies: false,
+            hlc: false,
+            keep_tombstones: false,
+            absence_deletes: true,
         }
     }
 
@@ -129,6 +157,9 @@ impl Design {
     /// backups on an independent array, upgrades behind a verified snapshot,
     /// checksums verified on every read, stores scrubbed and repaired,
     /// frames sealed end to end, and commits idempotent (newer versions only).
+    /// checksums verified on every read, stores scrubbed and repaired;
+    /// conflict copies, hybrid logical clocks, long-lived tombstones and
+    /// deletion only by explicit tombstone.
     pub fn hardened() -> Self {
         Design {
             saved_ack: SavedAck::AfterSync,
@@ -144,6 +175,10 @@ impl Design {
             wire_checksum: true,
             idempotent_commit: true,
             offline_refresh: false,
+            conflict_copies: true,
+            hlc: true,
+            keep_tombstones: true,
+            absence_deletes: false,
         }
     }
 

@@ -62,6 +62,19 @@ pub enum Fault {
         /// How long the node stays down, in simulated milliseconds.
         down_for_ms: u64,
     },
+    /// A battery pull that also drains the handset's clock: as a battery
+    /// pull (unsynced flash writes dropped, down for `down_for_ms`, crash
+    /// boot), and the clock reads the epoch (0) from the moment of the pull.
+    ClockReset {
+        /// How long the handset stays off, in simulated milliseconds.
+        down_for_ms: u64,
+    },
+    /// The handset's clock steps by `skew_ms` (a bad network time, or the
+    /// user setting it); nothing else happens.
+    ClockSkew {
+        /// The step, in milliseconds (negative: back).
+        skew_ms: i64,
+    },
     /// Network partition for `for_ms`: every message on the target's links
     /// is dropped, both directions (nothing is held). For `handset-N` the
     /// link is the handset's to the sync server; for `sync-server`, the server's
@@ -193,6 +206,8 @@ impl Fault {
             Fault::Reordering { .. } => "reordering",
             Fault::LongDelay { .. } => "long-delay",
             Fault::TransitCorruption { .. } => "transit-corruption",
+            Fault::ClockReset { .. } => "clock-reset",
+            Fault::ClockSkew { .. } => "clock-skew",
         }
     }
 
@@ -230,6 +245,8 @@ pub const NETWORK_FAULTS: [&str; 7] = [
     "long-delay",
     "transit-corruption",
 ];
+/// The names of the clock faults (two writers' scenarios), in table order.
+pub const CLOCK_FAULTS: [&str; 2] = ["clock-reset", "clock-skew"];
 
 /// The fault table: name, the scenario knob that sets it, and its effect.
 pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
@@ -332,5 +349,15 @@ pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
         "transit-corruption",
         "faults.network.transit_corruption_per_link_day, faults.network.corrupt_share",
         "for a window, bytes of messages on the link garbled in transit; a frame that still decodes is acted on unless sealed",
+    ),
+    (
+        "clock-reset",
+        "faults.clock_reset_per_handset_day",
+        "battery pull that drains the clock: as battery-pull, and the handset's clock reads the epoch from then on",
+    ),
+    (
+        "clock-skew",
+        "faults.clock_skew_per_handset_day, faults.clock_skew_max",
+        "the handset's clock steps by a skew drawn from [-clock_skew_max, clock_skew_max]",
     ),
 ];

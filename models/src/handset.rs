@@ -11,10 +11,19 @@
 //! everything from the server after a crash boot or a reset and overwrites
 //! itself with it (as 2009 handsets did); an `authoritative` store keeps what
 //! is durable and, with digest sync, re-uploads what the server lacks.
+//!
+//! The same machine is a user's web portal session (a second writer of the
+//! user's records, with its own writer id): it is told its edits like a
+//! handset and syncs through the same server. Every version is stamped with
+//! the writer's clock ([`crate::clock::Rtc`], or a hybrid logical clock),
+//! deletions are tombstone versions, and a server version meets the local
+//! one by the rules of [`crate::merge`].
 
+use crate::clock::Rtc;
 use crate::design::{Design, HandsetStore, SavedAck, SCRUB_INTERVAL};
 use crate::ledger::LedgerHandle;
 use crate::logstore::{LogStore, Opened};
+use crate::merge::{self, AtWriter};
 use crate::msg::{Msg, SyncResult};
 use crate::readback;
 use crate::record::{RecordId, Row, VersionId};
@@ -50,6 +59,8 @@ pub struct HandsetConfig {
     pub sync_interval: Duration,
     /// Delay from an edit to the sync it triggers.
     pub sync_after_edit: Duration,
+    /// The writer's clock (survives crash boots; faults may move it).
+    pub rtc: Rtc,
 }
 
 /// One entry of the handset's log.
@@ -68,6 +79,10 @@ enum Entry {
         cursor: u64,
     },
     Clear,
+    /// The record is forgotten (a purged tombstone, or taken as deleted).
+    Drop {
+        record: RecordId,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +122,10 @@ impl Stored {
                     s.rows.clear();
                     s.sectors.clear();
                 }
+                Ok(Entry::Drop { record }) => {
+                    s.rows.remove(&record);
+                    s.sectors.remove(&record);
+                }
                 Err(_) => {}
             }
         }
@@ -136,6 +155,8 @@ pub struct Handset {
     next_req: u64,
     /// When the last sync exchange succeeded (or the handset booted).
     last_ok: SimTime,
+    /// The highest stamp seen or issued (the hybrid logical clock's floor).
+    hlc: u64,
 }
 
 impl Handset {
@@ -159,10 +180,12 @@ impl Handset {
             in_flight: None,
             next_req: 1,
             last_ok: SimTime::ZERO,
+            hlc: 0,
         }
     }
 
-    /// The records this handset serves its user, with the version of each.
+    /// The records this handset holds, with the version of each (a
+    /// tombstone for a record deleted here and not yet purged).
     pub fn view(&self) -> BTreeMap<RecordId, Row> {
         self.rows.iter().map(|(r, l)| (*r, l.row.clone())).collect()
     }
@@ -229,6 +252,7 @@ impl Handset {
     }
 
     fn put(&mut self, row: Row, synced: bool) -> Result<(), DiskError> {
+        self.see(&row);
         let sector = self.append(&Entry::Put {
             row: row.clone(),
             synced,
@@ -237,6 +261,46 @@ impl Handset {
         self.changed.insert(row.record);
         self.rows.insert(row.record, Local { row, synced });
         Ok(())
+    }
+
+    /// Raises the hybrid logical clock's floor to `row`'s stamps.
+    fn see(&mut self, row: &Row) {
+        self.hlc = self.hlc.max(row.stamp);
+        for c in &row.conflicts {
+            self.hlc = self.hlc.max(c.stamp);
+        }
+    }
+
+    /// The stamp of a new version: the wall clock, or with a hybrid logical
+    /// clock the larger of it and one past every stamp seen.
+    fn stamp(&mut self, io: &Io<'_, Msg>) -> u64 {
+        let wall = self.cfg.rtc.read(io.now());
+        if !self.design.hlc {
+            return wall;
+        }
+        self.hlc = wall.max(self.hlc + 1);
+        self.hlc
+    }
+
+    /// Forgets `record` (durably, once flushed).
+    fn forget(&mut self, record: RecordId) -> Result<(), DiskError> {
+        if self.rows.contains_key(&record) {
+            self.append(&Entry::Drop { record })?;
+            self.rows.remove(&record);
+            self.sectors.remove(&record);
+            self.changed.insert(record);
+        }
+        Ok(())
+    }
+
+    /// Takes the server's `row`: a tombstone is purged at once when the
+    /// design does not keep tombstones.
+    fn take(&mut self, row: Row) -> Result<(), DiskError> {
+        if row.deleted && !self.design.keep_tombstones {
+            self.see(&row);
+            return self.forget(row.record);
+        }
+        self.put(row, true)
     }
 
     fn digest(&self) -> u64 {
@@ -269,6 +333,8 @@ impl Handset {
         });
         (self.rows, self.sectors) = (stored.rows, stored.sectors);
         (self.epoch, self.cursor) = (stored.epoch, stored.cursor);
+        let rows: Vec<Row> = self.rows.values().map(|l| l.row.clone()).collect();
+        rows.iter().for_each(|r| self.see(r));
         self.durable.clear();
         self.changed.clear();
         for (r, l) in &self.rows {
@@ -353,27 +419,42 @@ impl Handset {
         io.set_timer(TIMER_SYNC, first);
     }
 
-    /// The user makes `version` of `record` (creating it if `creates`). A
-    /// user cannot edit a record the handset does not show: such an edit is
-    /// skipped and nothing is written.
+    /// The user makes `version` of `record` (creating it if `creates`,
+    /// deleting it if `deletes`). A user cannot edit or delete a record the
+    /// handset does not show (never had, or shows as deleted): such an edit
+    /// is skipped and nothing is written. A new version carries the conflict
+    /// copies its parent carried: the user resolved none of them.
     pub fn edit(
         &mut self,
         record: RecordId,
         version: VersionId,
         creates: bool,
+        deletes: bool,
         io: &mut Io<'_, Msg>,
     ) {
-        let parent = self.rows.get(&record).map(|l| l.row.version);
-        if parent.is_none() && !creates {
+        let shown = self.rows.get(&record).filter(|l| !l.row.deleted);
+        let (parent, conflicts) = match (shown, self.rows.get(&record)) {
+            (Some(l), _) => (Some(l.row.version), l.row.conflicts.clone()),
+            (None, Some(l)) if creates => (Some(l.row.version), Vec::new()),
+            _ => (None, Vec::new()),
+        };
+        if shown.is_none() && (!creates || deletes) {
             io.trace(
                 "edit.skipped",
                 fields!["record" => record.to_string(), "why" => "not shown on the handset"],
             );
             return;
         }
-        let row = Row::new(record, version, parent);
-        self.ledger
-            .written(record, version, parent, row.sum, io.now());
+        let stamp = self.stamp(io);
+        let mut row = Row::make(record, version, parent, stamp, deletes);
+        row.conflicts = conflicts;
+        if deletes {
+            self.ledger
+                .written_tombstone(record, version, parent, row.sum, io.now());
+        } else {
+            self.ledger
+                .written(record, version, parent, row.sum, io.now());
+        }
         let (rs, vs) = (record.to_string(), version.to_string());
         if let Err(e) = self.put(row, false) {
             io.trace(
@@ -507,11 +588,12 @@ impl Handset {
                 "ack.synced",
                 fields!["record" => record.to_string(), "version" => version.to_string()],
             );
-            if self
-                .rows
-                .get(&record)
-                .is_some_and(|l| l.row.version == version && !l.synced)
-            {
+            let Some(l) = self.rows.get(&record).filter(|l| l.row.version == version) else {
+                continue;
+            };
+            if l.row.deleted && !self.design.keep_tombstones {
+                self.forget(record)?;
+            } else if !l.synced {
                 self.append(&Entry::Synced { record, version })?;
                 self.rows.get_mut(&record).expect("checked").synced = true;
             }
@@ -551,7 +633,7 @@ impl Handset {
         self.rows.clear();
         self.sectors.clear();
         for row in rows {
-            self.put(row, true)?;
+            self.take(row)?;
         }
         self.overwrite_on_reply = false;
         self.restoring = false;
@@ -576,20 +658,36 @@ impl Handset {
                 );
                 continue;
             }
-            match self.rows.get(&row.record) {
-                None => {
-                    restored += 1;
-                    self.put(row, true)?;
+            let Some(l) = self.rows.get(&row.record) else {
+                restored += usize::from(!row.deleted);
+                self.take(row)?;
+                continue;
+            };
+            match merge::at_writer(&row, &l.row, l.synced, self.design.conflict_copies) {
+                AtWriter::Take => self.take(row)?,
+                AtWriter::Same if l.row.conflicts.iter().any(|c| !row.holds(c.version)) => {
+                    // The server lost conflict copies this writer keeps:
+                    // keep the union and push it again.
+                    let merged = row
+                        .conflicts
+                        .iter()
+                        .fold(l.row.clone(), |r, c| r.keeping(c.clone()));
+                    io.trace(
+                        "recover.reupload",
+                        fields!["record" => merged.record.to_string(), "version" => merged.version.to_string()],
+                    );
+                    self.put(merged, false)?;
                 }
-                Some(l) if row.version > l.row.version => self.put(row, true)?,
-                Some(l) if row.version == l.row.version => {
+                AtWriter::Same if row.conflicts != l.row.conflicts => self.take(row)?,
+                AtWriter::Same => {
                     if !l.synced {
                         let (record, version) = (row.record, row.version);
                         self.append(&Entry::Synced { record, version })?;
                         self.rows.get_mut(&record).expect("present").synced = true;
                     }
                 }
-                Some(_) => self.reupload(row.record, io)?,
+                AtWriter::Keep => {}
+                AtWriter::Reupload => self.reupload(row.record, io)?,
             }
         }
         if full {
@@ -600,7 +698,16 @@ impl Handset {
                 .copied()
                 .collect();
             for record in missing {
-                self.reupload(record, io)?;
+                let synced = self.rows.get(&record).is_some_and(|l| l.synced);
+                if self.design.absence_deletes && synced {
+                    io.trace(
+                        "sync.absent-deleted",
+                        fields!["record" => record.to_string()],
+                    );
+                    self.forget(record)?;
+                } else {
+                    self.reupload(record, io)?;
+                }
             }
         }
         if full && self.restoring {

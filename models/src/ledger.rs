@@ -19,6 +19,8 @@ pub struct Entry {
     pub sum: u64,
     /// When the user made the edit.
     pub written_at: SimTime,
+    /// Whether the edit deleted the record (the version is a tombstone).
+    pub deleted: bool,
     /// When the user was told `saved` (durable on the handset).
     pub saved_at: Option<SimTime>,
     /// When the user was told `synced` (the server committed it).
@@ -90,6 +92,32 @@ impl Ledger {
         false
     }
 
+    /// Whether `a` and `b` are concurrent: neither descends from the other.
+    pub fn concurrent(&self, record: RecordId, a: VersionId, b: VersionId) -> bool {
+        !self.descends(record, a, b) && !self.descends(record, b, a)
+    }
+
+    /// The versions on `from`'s parent chain (from itself upwards) that
+    /// `other` does not descend from: `from`'s own branch since the two
+    /// forked.
+    pub fn branch(&self, record: RecordId, from: VersionId, other: VersionId) -> Vec<VersionId> {
+        let mut out = Vec::new();
+        let mut cur = Some(from);
+        while let Some(v) = cur {
+            if self.descends(record, other, v) || out.len() > self.entries.len() {
+                break;
+            }
+            out.push(v);
+            cur = self.get(record, v).and_then(|e| e.parent);
+        }
+        out
+    }
+
+    /// Whether `version` of `record` is a tombstone (a deletion).
+    pub fn is_deletion(&self, record: RecordId, version: VersionId) -> bool {
+        self.get(record, version).is_some_and(|e| e.deleted)
+    }
+
     /// The latest promised versions of `record`: promised versions that no
     /// other promised version descends from.
     pub fn latest_promised(&self, record: RecordId) -> Vec<VersionId> {
@@ -135,12 +163,38 @@ impl LedgerHandle {
         sum: u64,
         at: SimTime,
     ) {
+        self.record_write(record, version, parent, sum, at, false);
+    }
+
+    /// The user deleted `record`, making the tombstone `version`, having
+    /// seen `parent`.
+    pub fn written_tombstone(
+        &self,
+        record: RecordId,
+        version: VersionId,
+        parent: Option<VersionId>,
+        sum: u64,
+        at: SimTime,
+    ) {
+        self.record_write(record, version, parent, sum, at, true);
+    }
+
+    fn record_write(
+        &self,
+        record: RecordId,
+        version: VersionId,
+        parent: Option<VersionId>,
+        sum: u64,
+        at: SimTime,
+        deleted: bool,
+    ) {
         self.lock().entries.insert(
             (record, version),
             Entry {
                 parent,
                 sum,
                 written_at: at,
+                deleted,
                 saved_at: None,
                 synced_at: None,
                 forfeited_at: None,
@@ -232,5 +286,44 @@ mod tests {
         assert!(!led.descends(r, v(3), v(2)));
         assert_eq!(l.forfeit_unsynced(1, SimTime(6)), 2);
         assert_eq!(l.snapshot().latest_promised(r), vec![v(2)]);
+    }
+
+    #[test]
+    fn two_writers_make_a_graph_whose_leaves_are_the_latest() {
+        // w1.1 -> w1.2 (handset) and w1.1 -> w9.1 (portal) -> w9.2 (tombstone).
+        let l = LedgerHandle::new();
+        let r = RecordId {
+            owner: 1,
+            kind: RecordKind::Contact,
+            n: 0,
+        };
+        let h = |seq| VersionId { writer: 1, seq };
+        let p = |seq| VersionId { writer: 9, seq };
+        l.written(r, h(1), None, 0, SimTime(1));
+        l.written(r, h(2), Some(h(1)), 0, SimTime(2));
+        l.written(r, p(1), Some(h(1)), 0, SimTime(3));
+        l.written_tombstone(r, p(2), Some(p(1)), 0, SimTime(4));
+        for v in [h(1), h(2), p(1), p(2)] {
+            l.synced(r, v, SimTime(5));
+        }
+        let led = l.snapshot();
+        assert_eq!(led.latest_promised(r), vec![h(2), p(2)]);
+        assert!(led.concurrent(r, h(2), p(1)));
+        assert!(led.concurrent(r, h(2), p(2)));
+        assert!(!led.concurrent(r, p(2), h(1)));
+        assert!(led.descends(r, p(2), h(1)));
+        assert_eq!(led.branch(r, p(2), h(2)), vec![p(2), p(1)]);
+        assert_eq!(led.branch(r, h(2), p(2)), vec![h(2)]);
+        assert!(
+            led.branch(r, h(1), p(2)).is_empty(),
+            "an ancestor has no branch"
+        );
+        assert!(led.is_deletion(r, p(2)) && !led.is_deletion(r, p(1)));
+        // Forfeits are per writer: the handset's user reset forfeits only
+        // the handset's unsynced versions, never the portal's.
+        l.written(r, h(3), Some(h(2)), 0, SimTime(6));
+        l.saved(r, h(3), SimTime(6));
+        assert_eq!(l.forfeit_unsynced(1, SimTime(7)), 1);
+        assert_eq!(l.snapshot().latest_promised(r), vec![h(2), p(2)]);
     }
 }

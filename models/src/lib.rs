@@ -10,6 +10,7 @@
 //! outside every simulated device.
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod database;
 pub mod design;
 pub mod engine;
@@ -17,6 +18,7 @@ pub mod fault;
 pub mod handset;
 pub mod ledger;
 pub mod logstore;
+pub mod merge;
 pub mod msg;
 pub mod node;
 pub mod operator;

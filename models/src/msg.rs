@@ -150,6 +150,8 @@ pub enum Input {
         /// Whether it creates the record; an edit of a record the handset
         /// does not show cannot happen (the user cannot see it).
         creates: bool,
+        /// Whether the edit deletes the record (writes a tombstone).
+        deletes: bool,
     },
     /// The operator learns that `array` will be upgraded at `at_ms`.
     UpgradeNotice {

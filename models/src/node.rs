@@ -85,8 +85,9 @@ impl Machine for Node {
                     record,
                     version,
                     creates,
+                    deletes,
                 },
-            ) => h.edit(record, version, creates, io),
+            ) => h.edit(record, version, creates, deletes, io),
             (Node::Operator(o), input) => o.on_input(input, io),
             _ => {}
         }

@@ -102,10 +102,20 @@ pub struct Row {
     pub version: VersionId,
     /// The version the writer saw when making this one.
     pub parent: Option<VersionId>,
+    /// The writer's timestamp for this version, in milliseconds: its wall
+    /// clock (which may be skewed or reset) or its hybrid logical clock, as
+    /// the design says. Last-writer-wins orders versions by it.
+    pub stamp: u64,
+    /// Whether this version deletes the record (a tombstone).
+    pub deleted: bool,
     /// The content.
     pub content: [u8; CONTENT_LEN],
-    /// The end-to-end checksum made at edit time.
+    /// The end-to-end checksum made at edit time, over identity, stamp,
+    /// deletion flag and content.
     pub sum: u64,
+    /// Conflict copies: the losing sides of concurrent edits, kept beside
+    /// this version (each sealed with its own writer's checksum).
+    pub conflicts: Vec<Row>,
 }
 
 /// The content every version has: a pure function of record and version.
@@ -128,35 +138,100 @@ fn key_bytes(record: RecordId, version: VersionId) -> [u8; 20] {
     k
 }
 
-/// The end-to-end checksum over a row's identity and content.
-pub fn checksum(record: RecordId, version: VersionId, content: &[u8; CONTENT_LEN]) -> u64 {
-    let mut buf = [0u8; 20 + CONTENT_LEN];
+/// The end-to-end checksum over a row's identity, stamp, deletion flag
+/// and content: everything its writer wrote.
+pub fn checksum(
+    record: RecordId,
+    version: VersionId,
+    stamp: u64,
+    deleted: bool,
+    content: &[u8; CONTENT_LEN],
+) -> u64 {
+    let mut buf = [0u8; 20 + 9 + CONTENT_LEN];
     buf[..20].copy_from_slice(&key_bytes(record, version));
-    buf[20..].copy_from_slice(content);
+    buf[20..28].copy_from_slice(&stamp.to_le_bytes());
+    buf[28] = u8::from(deleted);
+    buf[29..].copy_from_slice(content);
     xxh3_64_with_seed(&buf, 0x5afe)
 }
 
 impl Row {
-    /// The row a writer makes for `version` of `record`, having seen `parent`.
+    /// The row a writer makes for `version` of `record`, having seen
+    /// `parent`, with stamp 0 (see [`Row::make`]).
     pub fn new(record: RecordId, version: VersionId, parent: Option<VersionId>) -> Self {
+        Self::make(record, version, parent, 0, false)
+    }
+
+    /// The row a writer makes for `version` of `record`, having seen
+    /// `parent`, stamped `stamp`; a tombstone if `deleted`.
+    pub fn make(
+        record: RecordId,
+        version: VersionId,
+        parent: Option<VersionId>,
+        stamp: u64,
+        deleted: bool,
+    ) -> Self {
         let content = content_of(record, version);
         Row {
             record,
             version,
             parent,
+            stamp,
+            deleted,
             content,
-            sum: checksum(record, version, &content),
+            sum: checksum(record, version, stamp, deleted, &content),
+            conflicts: Vec::new(),
         }
     }
 
-    /// Whether the content still matches its end-to-end checksum.
+    /// Whether the content still matches its end-to-end checksum, and so
+    /// does every conflict copy it carries.
     pub fn verifies(&self) -> bool {
-        checksum(self.record, self.version, &self.content) == self.sum
+        checksum(
+            self.record,
+            self.version,
+            self.stamp,
+            self.deleted,
+            &self.content,
+        ) == self.sum
+            && self.conflicts.iter().all(Row::verifies)
     }
 
-    /// Whether the content is exactly what its writer wrote.
+    /// Whether the content is exactly what its writer wrote (and so is
+    /// every conflict copy's).
     pub fn is_genuine(&self) -> bool {
-        self.verifies() && self.content == content_of(self.record, self.version)
+        self.verifies()
+            && self.content == content_of(self.record, self.version)
+            && self.conflicts.iter().all(Row::is_genuine)
+    }
+
+    /// The order last-writer-wins uses: stamp, then version.
+    pub fn lww_key(&self) -> (u64, VersionId) {
+        (self.stamp, self.version)
+    }
+
+    /// Whether this row is `version` or keeps it as a conflict copy.
+    pub fn holds(&self, version: VersionId) -> bool {
+        self.version == version || self.conflicts.iter().any(|c| c.holds(version))
+    }
+
+    /// This row with `other` (and the conflict copies `other` carries)
+    /// kept as conflict copies, unless already held.
+    pub fn keeping(mut self, other: Row) -> Row {
+        let Row {
+            conflicts: mut nested,
+            ..
+        } = other.clone();
+        let mut plain = other;
+        plain.conflicts.clear();
+        nested.push(plain);
+        for c in nested {
+            if !self.holds(c.version) {
+                self.conflicts.push(c);
+            }
+        }
+        self.conflicts.sort_by_key(|c| c.version);
+        self
     }
 }
 

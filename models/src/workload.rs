@@ -4,6 +4,12 @@
 //! index, workload settings): dropping a handset or a fault never changes
 //! another handset's schedule. The schedule is the user's intent; whether
 //! each edit happens depends on the handset being up at the time.
+//!
+//! Deletes and the web portal draw from streams of their own
+//! ([`Stream::Deletes`], [`Stream::Portal`]), so a scenario without them
+//! keeps exactly the schedules it had. The portal of user `u` is a second
+//! writer with writer id `handsets + u`: it edits and deletes records the
+//! user's handset created, never creates any.
 
 use crate::record::{RecordId, RecordKind, VersionId};
 use rand::RngExt;
@@ -21,6 +27,10 @@ pub struct WorkloadConfig {
     pub new_record_probability: f64,
     /// The most records a user creates.
     pub max_records: u32,
+    /// Chance that an edit of an existing record deletes it instead.
+    pub delete_probability: f64,
+    /// Mean edits per user per simulated day made on the web portal.
+    pub portal_edits_per_day: f64,
 }
 
 /// One planned edit.
@@ -35,6 +45,13 @@ pub struct PlannedEdit {
     pub version: VersionId,
     /// Whether the edit creates the record (else it edits one the user sees).
     pub creates: bool,
+    /// Whether the edit deletes the record (writes a tombstone).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deletes: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Every user's schedule: what a run's users try to do. It can be drawn
@@ -45,6 +62,10 @@ pub struct PlannedEdit {
 pub struct Workload {
     /// Per handset, in handset order.
     pub handsets: Vec<HandsetWorkload>,
+    /// Per user's web portal, in user order (`handset` is the user); empty
+    /// when the portal is off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub portals: Vec<HandsetWorkload>,
 }
 
 /// One handset's schedule.
@@ -60,14 +81,87 @@ pub struct HandsetWorkload {
 impl Workload {
     /// The schedules of handsets `0..handsets`, each from its own stream.
     pub fn draw(seeds: &Seeds, handsets: u32, cfg: &WorkloadConfig, duration: Duration) -> Self {
-        Workload {
-            handsets: (0..handsets)
-                .map(|h| HandsetWorkload {
-                    handset: h,
-                    edits: schedule(seeds, h, cfg, duration),
+        let handset_edits: Vec<HandsetWorkload> = (0..handsets)
+            .map(|h| HandsetWorkload {
+                handset: h,
+                edits: schedule(seeds, h, cfg, duration),
+            })
+            .collect();
+        let portals = if cfg.portal_edits_per_day > 0.0 {
+            handset_edits
+                .iter()
+                .map(|hw| HandsetWorkload {
+                    handset: hw.handset,
+                    edits: portal_schedule(seeds, hw, handsets, cfg, duration),
                 })
-                .collect(),
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Workload {
+            handsets: handset_edits,
+            portals,
         }
+    }
+
+    /// The writer id of user `user`'s web portal in a run of `handsets` handsets.
+    pub fn portal_writer(handsets: u32, user: u32) -> u32 {
+        handsets + user
+    }
+}
+
+/// The schedule of user `hw.handset`'s web portal: edits (and, with the
+/// delete probability, deletes) of records the user's handset created
+/// before the time of the edit.
+pub fn portal_schedule(
+    seeds: &Seeds,
+    hw: &HandsetWorkload,
+    handsets: u32,
+    cfg: &WorkloadConfig,
+    duration: Duration,
+) -> Vec<PlannedEdit> {
+    let mut rng = seeds.stream(Stream::Portal(hw.handset));
+    let mut out = Vec::new();
+    let writer = Workload::portal_writer(handsets, hw.handset);
+    let mut seq = 0;
+    for at in poisson_times(&mut rng, cfg.portal_edits_per_day, duration) {
+        let created: Vec<RecordId> = hw
+            .edits
+            .iter()
+            .filter(|e| e.creates && e.at < at)
+            .map(|e| e.record)
+            .collect();
+        if created.is_empty() {
+            continue;
+        }
+        let record = created[rng.random_range(0..created.len())];
+        seq += 1;
+        out.push(PlannedEdit {
+            at,
+            record,
+            version: VersionId { writer, seq },
+            creates: false,
+            deletes: rng.random_bool(cfg.delete_probability),
+        });
+    }
+    out
+}
+
+fn poisson_times(rng: &mut sim::rng::Rng, per_day: f64, duration: Duration) -> Vec<SimTime> {
+    let mut out = Vec::new();
+    if per_day <= 0.0 {
+        return out;
+    }
+    let mean_gap_ms = 86_400_000.0 / per_day;
+    let end = duration.as_millis() as f64;
+    let mut t = 0.0f64;
+    loop {
+        let u: f64 = rng.random_range(f64::EPSILON..1.0);
+        t += -u.ln() * mean_gap_ms;
+        if t >= end {
+            return out;
+        }
+        out.push(SimTime(t as u64));
     }
 }
 
@@ -79,6 +173,7 @@ pub fn schedule(
     duration: Duration,
 ) -> Vec<PlannedEdit> {
     let mut rng = seeds.stream(Stream::Workload(handset));
+    let mut deletes = seeds.stream(Stream::Deletes(handset));
     let mut out = Vec::new();
     if cfg.edits_per_day <= 0.0 {
         return out;
@@ -118,6 +213,9 @@ pub fn schedule(
                 seq,
             },
             creates: create,
+            deletes: !create
+                && cfg.delete_probability > 0.0
+                && deletes.random_bool(cfg.delete_probability),
         });
     }
     out
@@ -132,6 +230,8 @@ mod tests {
             edits_per_day: 10.0,
             new_record_probability: 0.3,
             max_records: 5,
+            delete_probability: 0.0,
+            portal_edits_per_day: 0.0,
         }
     }
 
@@ -150,5 +250,44 @@ mod tests {
         assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
         assert!(a.iter().all(|e| e.record.owner == 3 && e.record.n < 5));
         assert_eq!(a.last().unwrap().version.seq as usize, a.len());
+    }
+
+    #[test]
+    fn deletes_and_the_portal_leave_the_handset_schedules_alone() {
+        let s = Seeds::new(42);
+        let d = Duration::from_secs(3 * 86_400);
+        let plain = Workload::draw(&s, 3, &cfg(), d);
+        assert!(plain.portals.is_empty());
+        let more = WorkloadConfig {
+            delete_probability: 0.3,
+            portal_edits_per_day: 6.0,
+            ..cfg()
+        };
+        let w = Workload::draw(&s, 3, &more, d);
+        for (a, b) in plain.handsets.iter().zip(&w.handsets) {
+            assert_eq!(a.edits.len(), b.edits.len());
+            for (x, y) in a.edits.iter().zip(&b.edits) {
+                assert_eq!(
+                    (x.at, x.record, x.version, x.creates),
+                    (y.at, y.record, y.version, y.creates)
+                );
+                assert!(!y.deletes || !y.creates);
+            }
+        }
+        assert!(w.handsets.iter().flat_map(|h| &h.edits).any(|e| e.deletes));
+        assert_eq!(w.portals.len(), 3);
+        for p in &w.portals {
+            assert!(!p.edits.is_empty());
+            for e in &p.edits {
+                assert_eq!(e.version.writer, 3 + p.handset);
+                assert_eq!(e.record.owner, p.handset);
+                assert!(!e.creates);
+                let made = w.handsets[p.handset as usize]
+                    .edits
+                    .iter()
+                    .any(|h| h.creates && h.record == e.record && h.at < e.at);
+                assert!(made, "the portal edits only records its user created");
+            }
+        }
     }
 }

@@ -276,11 +276,12 @@ fn a_digest_mismatch_gives_a_full_reply_and_a_match_does_not() {
         store: "handset-0/flash".into(),
         sync_interval: HOUR,
         sync_after_edit: Duration::from_secs(10),
+        rtc: models::clock::Rtc::new(),
     };
     let mut h = Handset::new(cfg, Design::hardened(), flash, LedgerHandle::new());
     env.step("handset-0", HANDSET_0, |io| {
         h.boot(Boot::First, io);
-        h.edit(rec(0, 1), ver(0, 1), true, io);
+        h.edit(rec(0, 1), ver(0, 1), true, false, io);
     });
     let (_, out) = env.step("handset-0", HANDSET_0, |io| h.on_timer(1, io));
     let Msg::Sync {

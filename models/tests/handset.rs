@@ -7,6 +7,7 @@ extern crate lastcopy_models as models;
 mod common;
 
 use common::*;
+use models::clock::Rtc;
 use models::design::Design;
 use models::handset::{Handset, HandsetConfig};
 use models::ledger::{Entry, LedgerHandle};
@@ -45,6 +46,7 @@ struct Phone {
     design: Design,
     disk: DiskHandle,
     ledger: LedgerHandle,
+    rtc: Rtc,
     h: Handset,
 }
 
@@ -53,25 +55,28 @@ impl Phone {
     fn new(design: Design) -> Self {
         let disk = blank_disk();
         let ledger = LedgerHandle::new();
-        let h = Self::machine(&design, &disk, &ledger);
+        let rtc = Rtc::new();
+        let h = Self::machine(&design, &disk, &ledger, &rtc);
         let mut p = Phone {
             env: Env::new(),
             design,
             disk,
             ledger,
+            rtc,
             h,
         };
         p.step(|h, io| h.boot(Boot::First, io));
         p
     }
 
-    fn machine(design: &Design, disk: &DiskHandle, ledger: &LedgerHandle) -> Handset {
+    fn machine(design: &Design, disk: &DiskHandle, ledger: &LedgerHandle, rtc: &Rtc) -> Handset {
         let cfg = HandsetConfig {
             user: USER,
             server: SERVER,
             store: "handset-0/flash".into(),
             sync_interval: Duration::from_secs(1800),
             sync_after_edit: SYNC_AFTER_EDIT,
+            rtc: rtc.clone(),
         };
         Handset::new(cfg, design.clone(), disk.clone(), ledger.clone())
     }
@@ -86,7 +91,18 @@ impl Phone {
     }
 
     fn edit(&mut self, record: RecordId, version: VersionId, creates: bool) -> Outputs<Msg> {
-        self.step(|h, io| h.edit(record, version, creates, io)).1
+        self.step(|h, io| h.edit(record, version, creates, false, io))
+            .1
+    }
+
+    fn delete(&mut self, record: RecordId, version: VersionId) -> Outputs<Msg> {
+        self.step(|h, io| h.edit(record, version, false, true, io))
+            .1
+    }
+
+    /// The row the handset holds of `record`.
+    fn row(&self, record: RecordId) -> Option<Row> {
+        self.h.view().remove(&record)
     }
 
     /// Fires the sync timer and returns the `Sync` it sent.
@@ -129,7 +145,7 @@ impl Phone {
         if boot == Boot::Crash {
             lock_disk(&self.disk).crash(CrashMode::DropUnsynced);
         }
-        self.h = Self::machine(&self.design, &self.disk, &self.ledger);
+        self.h = Self::machine(&self.design, &self.disk, &self.ledger, &self.rtc);
         self.step(|h, io| h.boot(boot, io)).1
     }
 
@@ -375,4 +391,87 @@ fn an_edit_saved_after_a_failed_flash_sync_survives_a_crash() {
     assert_eq!(unsynced(&p.disk), 0);
     p.reboot(Boot::Crash);
     assert_eq!(p.shows(r(2)), Some(v(2)), "a version told `saved` was lost");
+}
+
+#[test]
+fn a_reset_clock_stamps_the_epoch_unless_the_clock_is_hybrid() {
+    for (hlc, expect_newer) in [(false, false), (true, true)] {
+        let mut design = Design::hardened();
+        design.hlc = hlc;
+        let mut p = Phone::new(design);
+        p.env.advance(Duration::from_secs(3600));
+        p.edit(r(1), v(1), true);
+        let first = p.row(r(1)).expect("created").stamp;
+        assert!(first >= 3_600_000, "the wall clock is right: {first}");
+        p.rtc.reset(p.env.now);
+        p.edit(r(1), v(2), false);
+        let second = p.row(r(1)).expect("edited");
+        assert_eq!(second.parent, Some(v(1)));
+        assert_eq!(second.stamp > first, expect_newer, "hlc {hlc}: {second:?}");
+        assert!(second.verifies(), "the checksum covers the stamp");
+    }
+}
+
+#[test]
+fn a_concurrent_server_version_replaces_an_unsynced_edit_only_under_last_writer_wins() {
+    for copies in [false, true] {
+        let mut design = Design::hardened();
+        design.conflict_copies = copies;
+        let mut p = Phone::new(design);
+        p.edit(r(1), v(1), true);
+        let ask = p.sync();
+        p.reply(ask.req, ok(7, 1, vec![(r(1), v(1))], vec![], false));
+        p.edit(r(1), v(2), false);
+        // The portal (writer 9) edited v1 concurrently, later by its clock.
+        let portal = Row::make(r(1), ver(9, 1), Some(v(1)), u64::MAX / 2, false);
+        let ask = p.sync();
+        p.reply(ask.req, ok(7, 2, vec![], vec![portal], false));
+        let expect = if copies { v(2) } else { ver(9, 1) };
+        assert_eq!(p.shows(r(1)), Some(expect), "conflict copies {copies}");
+    }
+}
+
+#[test]
+fn tombstones_are_purged_once_committed_unless_kept() {
+    for keep in [false, true] {
+        let mut design = Design::hardened();
+        design.keep_tombstones = keep;
+        let mut p = Phone::new(design);
+        p.edit(r(1), v(1), true);
+        p.delete(r(1), v(2));
+        assert!(p.entry(r(1), v(2)).deleted);
+        assert!(p.row(r(1)).expect("a tombstone").deleted);
+        let ask = p.sync();
+        assert_eq!(ids(&ask.push), [(r(1), v(2))]);
+        p.reply(ask.req, ok(7, 2, vec![(r(1), v(2))], vec![], false));
+        assert_eq!(p.row(r(1)).is_some(), keep, "keep tombstones {keep}");
+        // Either way the user no longer sees it and cannot edit it.
+        p.edit(r(1), v(3), false);
+        assert!(p.ledger.snapshot().get(r(1), v(3)).is_none());
+    }
+}
+
+#[test]
+fn absence_from_a_full_reply_deletes_a_synced_record_only_when_the_design_says() {
+    for absence in [false, true] {
+        let mut design = Design::hardened();
+        design.absence_deletes = absence;
+        let mut p = Phone::new(design);
+        p.edit(r(1), v(1), true);
+        let ask = p.sync();
+        p.reply(ask.req, ok(7, 1, vec![(r(1), v(1))], vec![], false));
+        p.edit(r(2), v(2), true);
+        let ask = p.sync();
+        p.reply(ask.req, ok(9, 0, vec![], vec![], true)); // the server lost both
+        assert_eq!(
+            p.shows(r(1)).is_none(),
+            absence,
+            "absence deletes {absence}"
+        );
+        assert_eq!(
+            p.shows(r(2)),
+            Some(v(2)),
+            "an unsynced edit is never dropped"
+        );
+    }
 }

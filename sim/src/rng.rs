@@ -36,6 +36,14 @@ pub enum Stream {
     /// Materializing the battery pulls that strike one handset at a step of
     /// a sync exchange, by handset index.
     MidSyncFor(u32),
+    /// Which of one handset's planned edits delete their record, by handset
+    /// index (drawn apart from the workload stream, so schedules without
+    /// deletes are unchanged).
+    Deletes(u32),
+    /// The edits of one user's web portal, by user index.
+    Portal(u32),
+    /// Materializing clock faults (skews, resets) on one handset, by index.
+    ClockFor(u32),
 }
 
 impl Stream {
@@ -49,9 +57,12 @@ impl Stream {
             Stream::PlanFor(i) => (2 << 32) | u64::from(i),
             Stream::StorageFor(i) => (3 << 32) | u64::from(i),
             Stream::StorageDb(i) => (4 << 32) | u64::from(i),
-            Stream::MidSyncFor(i) => (5 << 32) | u64::from(i),
+            Stream::MidSyncFor(i) => (8 << 32) | u64::from(i),
             Stream::NetServer => 0x6e65_7400,
             Stream::NetFor(i) => (0x6e << 32) | u64::from(i),
+            Stream::Deletes(i) => (5 << 32) | u64::from(i),
+            Stream::Portal(i) => (6 << 32) | u64::from(i),
+            Stream::ClockFor(i) => (7 << 32) | u64::from(i),
         }
     }
 }
