@@ -4,7 +4,10 @@
 //! each place serves) and the trace. Per record, over the places its owner
 //! can read (the handset's store, and the server), the most severe verdict
 //! applies: `corrupted` if a place serves content that is not a written
-//! version of the record; `lost` if no place serves any version of it;
+//! version of the record; `leaked` (judged apart, per place) if a place of
+//! one user serves the content of a version of a record another user owns
+//! (a privacy breach: such a row counts as no version of the record it is
+//! filed under); `lost` if no place serves any version of it;
 //! `rolled-back` if some latest acknowledged version is not served by any
 //! place (nor is anything descended from it). A run whose handsets and
 //! server never converged during heal gets `liveness` verdicts naming what
@@ -19,7 +22,7 @@ use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Verdict kinds, most severe first.
-pub const VERDICT_KINDS: [&str; 4] = ["corrupted", "lost", "rolled-back", "liveness"];
+pub const VERDICT_KINDS: [&str; 5] = ["corrupted", "leaked", "lost", "rolled-back", "liveness"];
 
 /// The failing verdicts of a seed by kind, most severe first:
 /// `lost 64, liveness 8`.
@@ -55,15 +58,21 @@ pub fn judge(out: &RunOutput) -> Judgement {
     let mut j = Judgement::default();
     let ledger = &out.ledger;
     let fs = &out.final_state;
+    let owners = Owners::of(ledger);
+    j.verdicts.extend(leaked(fs, &owners));
     for record in ledger.records() {
-        if let Some(v) = judge_record(ledger, fs, record) {
+        if let Some(v) = judge_record(ledger, fs, &owners, record) {
             j.verdicts.push(v);
         }
     }
-    // Served records nobody ever wrote are corrupt too.
+    // Served records nobody ever wrote are corrupt too (unless what is
+    // served is another user's record, which is a leak, judged above).
     let written: BTreeSet<RecordId> = ledger.records().into_iter().collect();
     for (place, view) in places(fs) {
-        for record in view.keys().filter(|r| !written.contains(r)) {
+        for (record, _) in view
+            .iter()
+            .filter(|(r, row)| !written.contains(r) && owners.foreign(row).is_none())
+        {
             j.verdicts.push(Verdict {
                 kind: "corrupted".into(),
                 subject: record.to_string(),
@@ -118,6 +127,66 @@ pub fn judge(out: &RunOutput) -> Judgement {
     j
 }
 
+/// Which record every written content belongs to: the content of a
+/// version is a pure function of (record, version), so a served row's
+/// content names the record it really is, whatever it is filed under.
+struct Owners(BTreeMap<[u8; models::record::CONTENT_LEN], RecordId>);
+
+impl Owners {
+    fn of(ledger: &Ledger) -> Self {
+        Owners(
+            ledger
+                .entries()
+                .map(|((r, v), _)| (models::record::content_of(*r, *v), *r))
+                .collect(),
+        )
+    }
+
+    /// The record of another owner whose content `row` holds, if any.
+    fn foreign(&self, row: &Row) -> Option<RecordId> {
+        self.0
+            .get(&row.content)
+            .copied()
+            .filter(|r| r.owner != row.record.owner)
+    }
+}
+
+/// `leaked`: every record whose content a place of a user who does not
+/// own it serves.
+fn leaked(fs: &FinalState, owners: &Owners) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let views = fs
+        .handsets
+        .iter()
+        .map(|(u, v)| (*u, format!("handset-{u}"), v))
+        .chain(
+            fs.server
+                .iter()
+                .map(|(u, v)| (*u, format!("server (user {u})"), v)),
+        );
+    for (user, place, view) in views {
+        let Some(view) = view else { continue };
+        for row in view.values() {
+            let real = owners
+                .0
+                .get(&row.content)
+                .copied()
+                .filter(|r| r.owner != user);
+            if let Some(real) = real {
+                out.push(Verdict {
+                    kind: "leaked".into(),
+                    subject: real.to_string(),
+                    detail: format!(
+                        "{place} serves {} of {real}, owned by user {}, filed as {}",
+                        row.version, real.owner, row.record
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The places a user can read: (name, what it serves), skipping places that are down.
 fn places(fs: &FinalState) -> Vec<(String, &BTreeMap<RecordId, Row>)> {
     let mut out = Vec::new();
@@ -134,7 +203,12 @@ fn places(fs: &FinalState) -> Vec<(String, &BTreeMap<RecordId, Row>)> {
     out
 }
 
-fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Verdict> {
+fn judge_record(
+    ledger: &Ledger,
+    fs: &FinalState,
+    owners: &Owners,
+    record: RecordId,
+) -> Option<Verdict> {
     let owner = record.owner;
     let served: Vec<(&str, &Row)> = [
         ("handset", fs.handsets.get(&owner).and_then(|v| v.as_ref())),
@@ -142,6 +216,7 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
     ]
     .into_iter()
     .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p, row)))
+    .filter(|(_, row)| owners.foreign(row).is_none())
     .collect();
     let verdict = |kind: &str, detail: String| Verdict {
         kind: kind.into(),

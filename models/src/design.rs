@@ -77,6 +77,33 @@ pub struct Design {
     /// rewrite, from their verified in-memory copy, every row whose durable
     /// copy is gone, corrupt or unreadable.
     pub scrub: bool,
+    /// Before restoring the primary from a copy, the operator checks that
+    /// the primary really lost its data: a restore over a primary that
+    /// still serves its own, newer data is refused (no stale restore).
+    pub restore_checks_freshness: bool,
+    /// Before an account restore writes rows into an account, the operator
+    /// checks every row against the target account (the row's owner and
+    /// its end-to-end checksum); a restore into the wrong account is caught
+    /// and redone into the right one.
+    pub restore_checks_account: bool,
+    /// A failover to the backup gives the promoted copy a new epoch, so
+    /// handsets see the change and resync in full; without it the promoted
+    /// copy keeps the epoch of the image it was made from.
+    pub failover_bumps_epoch: bool,
+    /// Every backup job is verified complete and fresh (the rows sent match
+    /// the primary's count); a job that stopped part-way or sent nothing
+    /// raises an alarm and is rerun at once.
+    pub backup_verified: bool,
+    /// Retention never deletes the last verified backup image.
+    pub retention_keeps_verified: bool,
+    /// Schema migrations and upgrade rollbacks are checked against row
+    /// counts per record kind and every row's end-to-end checksum before
+    /// they take effect, and abort automatically on a mismatch.
+    pub migration_checked: bool,
+    /// Handsets and the sync server negotiate a protocol version on every
+    /// exchange, so a server in the middle of a rolling upgrade speaks each
+    /// handset's version and never acknowledges rows it could not parse.
+    pub protocol_negotiation: bool,
 }
 
 impl Design {
@@ -98,13 +125,23 @@ impl Design {
             verified_restore: false,
             verify_reads: false,
             scrub: false,
+            restore_checks_freshness: false,
+            restore_checks_account: false,
+            failover_bumps_epoch: false,
+            backup_verified: false,
+            retention_keeps_verified: false,
+            migration_checked: false,
+            protocol_negotiation: false,
         }
     }
 
     /// The hardened design: saved only when durable, handsets keep and
     /// re-upload their own records (digest sync, epoch-aware cursors),
     /// backups on an independent array, upgrades behind a verified snapshot,
-    /// checksums verified on every read, stores scrubbed and repaired.
+    /// checksums verified on every read, stores scrubbed and repaired;
+    /// restores checked for freshness and account, failovers under a new
+    /// epoch, backups verified with retention that keeps the last good one,
+    /// migrations checked with automatic abort, protocol versions negotiated.
     pub fn hardened() -> Self {
         Design {
             saved_ack: SavedAck::AfterSync,
@@ -117,6 +154,13 @@ impl Design {
             verified_restore: true,
             verify_reads: true,
             scrub: true,
+            restore_checks_freshness: true,
+            restore_checks_account: true,
+            failover_bumps_epoch: true,
+            backup_verified: true,
+            retention_keeps_verified: true,
+            migration_checked: true,
+            protocol_negotiation: true,
         }
     }
 
