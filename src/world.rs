@@ -234,9 +234,14 @@ async fn simulate(
         kind::PHASE,
         fields!["phase" => "heal"],
     );
+    // Storage that comes back is announced to the operator only after the
+    // clean reboot, so that the reboot does not make it forget the restore.
+    let mut back_after_reboot = Vec::new();
     for (_, action) in std::mem::take(&mut queue) {
-        if let Action::Then(next) = action {
-            follow_up(&injector, next);
+        match action {
+            Action::Then(next @ FollowUp::StorageBack { .. }) => back_after_reboot.push(next),
+            Action::Then(next) => follow_up(&injector, next),
+            _ => {}
         }
     }
     for addr in cluster.addrs() {
@@ -244,6 +249,13 @@ async fn simulate(
         cluster.shutdown(addr);
         lineage.set_blame(&cluster.name_of(addr), None);
         cluster.boot(addr, Boot::Clean, true);
+    }
+    if !back_after_reboot.is_empty() {
+        // Boots happen asynchronously: let the operator come up first.
+        madsim::time::sleep(Duration::from_secs(1)).await;
+        for next in back_after_reboot {
+            follow_up(&injector, next);
+        }
     }
     let heal_start = clock.now();
     let deadline = heal_start.after(scenario.run.heal_bound);
