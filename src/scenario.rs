@@ -41,7 +41,11 @@ pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "disk-rot",
     "torn-writes",
     "lying-disk",
+    "double-failure",
     "stale-restore",
+    "backup-rot",
+    "botched-upgrade",
+    "schema-migration",
 ];
 
 /// The storage arrays an upgrade may target.
