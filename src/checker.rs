@@ -409,6 +409,37 @@ mod tests {
     }
 
     #[test]
+    fn another_users_record_served_is_leaked() {
+        // User 1 wrote u1/contact-0; user 0's handset serves its content,
+        // filed under user 0 (an account restore into the wrong account).
+        let l = ledger();
+        let theirs = RecordId { owner: 1, ..R };
+        let w1 = VersionId { writer: 1, seq: 1 };
+        l.written(theirs, w1, None, 0, SimTime(1));
+        l.saved(theirs, w1, SimTime(2));
+        l.synced(theirs, w1, SimTime(3));
+        let mut misfiled = Row::new(theirs, w1, None);
+        misfiled.record.owner = 0;
+        let mine = Row::new(R, v(2), Some(v(1)));
+        let mut out = run(&l, Some(misfiled), Some(mine), true);
+        out.final_state.handsets.insert(1, Some(BTreeMap::new()));
+        out.final_state.server.insert(1, Some(BTreeMap::new()));
+        let verdicts = judge(&out).verdicts;
+        let leaked: Vec<_> = verdicts.iter().filter(|v| v.kind == "leaked").collect();
+        assert_eq!(leaked.len(), 1, "{verdicts:?}");
+        assert_eq!(leaked[0].subject, "u1/contact-0");
+        // The misfiled row is no version of u0/contact-0 (the server's is),
+        // and u1 lost its record: no place of its own serves it.
+        assert!(
+            !verdicts.iter().any(|v| v.kind == "corrupted"),
+            "{verdicts:?}"
+        );
+        assert!(verdicts
+            .iter()
+            .any(|v| v.kind == "lost" && v.subject == "u1/contact-0"));
+    }
+
+    #[test]
     fn places_that_never_agree_are_a_liveness_failure() {
         let row = Row::new(R, v(2), Some(v(1)));
         assert_eq!(kinds(&run(&ledger(), Some(row), None, false)), ["liveness"]);

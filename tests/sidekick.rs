@@ -62,11 +62,13 @@ fn every_fault_kind_fires_effectively_and_hardened_uses_every_recovery_path() {
             *effective.entry(k.clone()).or_default() += c.effective;
         }
     }
-    // Storage faults are the storage scenarios' (tests/storage.rs).
+    // Storage faults are the storage scenarios' (tests/storage.rs), and
+    // incidents the operations scenarios' (tests/operations.rs).
     let sidekick_kinds = models::fault::FAULT_TABLE
         .iter()
         .map(|(kind, _, _)| kind)
-        .filter(|kind| !models::fault::STORAGE_FAULTS.contains(kind));
+        .filter(|kind| !models::fault::STORAGE_FAULTS.contains(kind))
+        .filter(|kind| !models::fault::INCIDENT_FAULTS.contains(kind));
     for kind in sidekick_kinds {
         assert!(
             effective.get(*kind).copied().unwrap_or(0) > 0,
