@@ -723,7 +723,7 @@ impl Database {
 /// rewritten `record`: about half the records, chosen by their identity.
 fn rewritten(seed: u64, record: RecordId) -> bool {
     let bytes = postcard::to_allocvec(&record).expect("encodes");
-    xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, seed) % 2 == 0
+    xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, seed).is_multiple_of(2)
 }
 
 /// How long from `now` until the next backup time (offset + k * interval).
