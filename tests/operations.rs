@@ -288,3 +288,21 @@ fn the_atlas_counts_incidents_as_failure_domain_hits() {
     }
     assert!(kept < drawn, "the atlas dropped nothing: {kept} of {drawn}");
 }
+
+#[test]
+fn failover_bumps_epoch_is_redundant_behind_digest_sync() {
+    // Flipped alone, the promoted copy keeps the image's epoch, yet the
+    // hardened handsets' digest sync still finds what it lacks and
+    // re-uploads it: the knob is a second defence, not a needed one.
+    let o = [
+        "faults.storage.device_loss_per_day=0",
+        "design.failover_bumps_epoch=false",
+    ];
+    let run = case("double-failure", "hardened", &o).run_seed(1);
+    assert!(run.outcome.kept_promise(), "{:?}", run.outcome.verdicts);
+    let kept_epoch = run.output.trace.events().iter().any(|e| {
+        e.kind == "operator.failover"
+            && e.field("new_epoch").map(|v| v.to_string()) == Some("false".into())
+    });
+    assert!(kept_epoch, "no failover kept its epoch");
+}
