@@ -10,6 +10,12 @@
 //! On a blank volume (after its array was destroyed) a database either
 //! formats itself and serves the empty result under a new epoch (the 2009
 //! way) or waits for the operator to restore it, as the design says.
+//!
+//! Incidents reach databases too: a backup job that stops part-way or
+//! fails silently (unless `backup_verified` reruns it), retention that
+//! deletes the backup's last image (unless `retention_keeps_verified`), a
+//! schema migration or a rollback half-way that drops rows (unless
+//! `migration_checked` aborts it).
 
 use crate::design::{BlankBoot, Design, SCRUB_INTERVAL};
 use crate::engine::log::LogEngine;

@@ -8,6 +8,14 @@
 //! the operator restores it from the best copy it has: the verified snapshot,
 //! else the backup database's last image (verified first, if the design
 //! says). It never repairs from a copy that failed verification.
+//!
+//! The operator is also a source of faults (incidents from the plan): a
+//! restore of the primary from a stale backup, an account restored into
+//! another user's account, a failover to the backup's last image. The
+//! design's knobs are the checks a careful operator makes: restore only a
+//! primary that lost its data (`restore_checks_freshness`), check rows
+//! against their target account (`restore_checks_account`), give a
+//! promoted copy a new epoch (`failover_bumps_epoch`).
 
 use crate::design::Design;
 use crate::incident::Incident;
@@ -278,6 +286,7 @@ impl Operator {
                         if primary_awaiting {
                             self.restore_from(Source::Nothing, Vec::new())
                         } else {
+                            self.restore_epoch = None;
                             self.resume_or_idle()
                         }
                     }
