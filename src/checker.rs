@@ -15,6 +15,9 @@
 //!
 //! - `corrupted`: a place serves content (or a conflict copy) that is not a
 //!   written version of the record.
+//! - `leaked` (judged apart, per place): a place of one user serves the
+//!   content of a version of a record another user owns (a privacy breach:
+//!   such a row counts as no version of the record it is filed under).
 //! - `lost`: no place serves any version of it (not even a tombstone), and
 //!   some latest acknowledged version is not a deletion: a record gone that
 //!   its user never deleted.
@@ -51,8 +54,9 @@ use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Verdict kinds, most severe first.
-pub const VERDICT_KINDS: [&str; 6] = [
+pub const VERDICT_KINDS: [&str; 7] = [
     "corrupted",
+    "leaked",
     "lost",
     "lost-update",
     "resurrected",
@@ -94,15 +98,21 @@ pub fn judge(out: &RunOutput) -> Judgement {
     let mut j = Judgement::default();
     let ledger = &out.ledger;
     let fs = &out.final_state;
+    let owners = Owners::of(ledger);
+    j.verdicts.extend(leaked(fs, &owners));
     for record in ledger.records() {
-        if let Some(v) = judge_record(ledger, fs, record) {
+        if let Some(v) = judge_record(ledger, fs, &owners, record) {
             j.verdicts.push(v);
         }
     }
-    // Served records nobody ever wrote are corrupt too.
+    // Served records nobody ever wrote are corrupt too (unless what is
+    // served is another user's record, which is a leak, judged above).
     let written: BTreeSet<RecordId> = ledger.records().into_iter().collect();
     for (place, view) in places(fs) {
-        for record in view.keys().filter(|r| !written.contains(r)) {
+        for (record, _) in view
+            .iter()
+            .filter(|(r, row)| !written.contains(r) && owners.foreign(row).is_none())
+        {
             j.verdicts.push(Verdict {
                 kind: "corrupted".into(),
                 subject: record.to_string(),
@@ -157,6 +167,66 @@ pub fn judge(out: &RunOutput) -> Judgement {
     j
 }
 
+/// Which record every written content belongs to: the content of a
+/// version is a pure function of (record, version), so a served row's
+/// content names the record it really is, whatever it is filed under.
+struct Owners(BTreeMap<[u8; models::record::CONTENT_LEN], RecordId>);
+
+impl Owners {
+    fn of(ledger: &Ledger) -> Self {
+        Owners(
+            ledger
+                .entries()
+                .map(|((r, v), _)| (models::record::content_of(*r, *v), *r))
+                .collect(),
+        )
+    }
+
+    /// The record of another owner whose content `row` holds, if any.
+    fn foreign(&self, row: &Row) -> Option<RecordId> {
+        self.0
+            .get(&row.content)
+            .copied()
+            .filter(|r| r.owner != row.record.owner)
+    }
+}
+
+/// `leaked`: every record whose content a place of a user who does not
+/// own it serves.
+fn leaked(fs: &FinalState, owners: &Owners) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let views = fs
+        .handsets
+        .iter()
+        .map(|(u, v)| (*u, format!("handset-{u}"), v))
+        .chain(
+            fs.server
+                .iter()
+                .map(|(u, v)| (*u, format!("server (user {u})"), v)),
+        );
+    for (user, place, view) in views {
+        let Some(view) = view else { continue };
+        for row in view.values() {
+            let real = owners
+                .0
+                .get(&row.content)
+                .copied()
+                .filter(|r| r.owner != user);
+            if let Some(real) = real {
+                out.push(Verdict {
+                    kind: "leaked".into(),
+                    subject: real.to_string(),
+                    detail: format!(
+                        "{place} serves {} of {real}, owned by user {}, filed as {}",
+                        row.version, real.owner, row.record
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The places a user can read: (name, what it serves), skipping places that are down.
 fn places(fs: &FinalState) -> Vec<(String, &BTreeMap<RecordId, Row>)> {
     let mut out = Vec::new();
@@ -178,7 +248,12 @@ fn places(fs: &FinalState) -> Vec<(String, &BTreeMap<RecordId, Row>)> {
     out
 }
 
-fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Verdict> {
+fn judge_record(
+    ledger: &Ledger,
+    fs: &FinalState,
+    owners: &Owners,
+    record: RecordId,
+) -> Option<Verdict> {
     let owner = record.owner;
     let served: Vec<(&str, &Row)> = [
         ("handset", fs.handsets.get(&owner).and_then(|v| v.as_ref())),
@@ -187,6 +262,7 @@ fn judge_record(ledger: &Ledger, fs: &FinalState, record: RecordId) -> Option<Ve
     ]
     .into_iter()
     .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p, row)))
+    .filter(|(_, row)| owners.foreign(row).is_none())
     .collect();
     let verdict = |kind: &str, detail: String| Verdict {
         kind: kind.into(),
@@ -428,6 +504,37 @@ mod tests {
             kinds(&run(&ledger(), Some(good), Some(bad), true)),
             ["corrupted"]
         );
+    }
+
+    #[test]
+    fn another_users_record_served_is_leaked() {
+        // User 1 wrote u1/contact-0; user 0's handset serves its content,
+        // filed under user 0 (an account restore into the wrong account).
+        let l = ledger();
+        let theirs = RecordId { owner: 1, ..R };
+        let w1 = VersionId { writer: 1, seq: 1 };
+        l.written(theirs, w1, None, 0, SimTime(1));
+        l.saved(theirs, w1, SimTime(2));
+        l.synced(theirs, w1, SimTime(3));
+        let mut misfiled = Row::new(theirs, w1, None);
+        misfiled.record.owner = 0;
+        let mine = Row::new(R, v(2), Some(v(1)));
+        let mut out = run(&l, Some(misfiled), Some(mine), true);
+        out.final_state.handsets.insert(1, Some(BTreeMap::new()));
+        out.final_state.server.insert(1, Some(BTreeMap::new()));
+        let verdicts = judge(&out).verdicts;
+        let leaked: Vec<_> = verdicts.iter().filter(|v| v.kind == "leaked").collect();
+        assert_eq!(leaked.len(), 1, "{verdicts:?}");
+        assert_eq!(leaked[0].subject, "u1/contact-0");
+        // The misfiled row is no version of u0/contact-0 (the server's is),
+        // and u1 lost its record: no place of its own serves it.
+        assert!(
+            !verdicts.iter().any(|v| v.kind == "corrupted"),
+            "{verdicts:?}"
+        );
+        assert!(verdicts
+            .iter()
+            .any(|v| v.kind == "lost" && v.subject == "u1/contact-0"));
     }
 
     #[test]

@@ -671,6 +671,11 @@ fn recovery_words(kind: &str) -> &str {
         "operator.primary-intact" => "found the primary intact",
         "operator.snapshot" => "took a snapshot before the upgrade",
         "operator.rejected-rows" => "rejected rows that failed their checksum",
+        "operator.restore-check" => "checked that the primary lost its data before restoring it",
+        "operator.restore-refused" => "refused a restore into the wrong account",
+        "operator.account-restored" => "restored an account from the backup",
+        "operator.failover" => "failed over to the backup's last image",
+        "operator.busy" => "was busy and did not start another restore",
         other => other,
     }
 }

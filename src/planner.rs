@@ -49,6 +49,18 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
         };
         out.push((SimTime::from(u.at), u.array.clone(), fault, rng.random()));
     }
+    let incidents = incidents(scenario, &mut rng);
+    let atlas = atlas(scenario, &seeds, incidents);
+    // Incidents (and device losses of database volumes) the atlas kept,
+    // which the aftermath follows when the scenario says so.
+    let reacted: Vec<SimTime> = atlas
+        .iter()
+        .filter(|(_, target, kind, _)| {
+            let db = [topology::DB_PRIMARY, topology::DB_BACKUP].contains(&target.as_str());
+            (kind.is_incident() || db) && f.incidents.aftermath.iter().any(|k| k == kind.name())
+        })
+        .map(|(at, ..)| *at)
+        .collect();
     let pull = f.battery_pull_down_for.as_millis() as u64;
     for h in 0..scenario.topology.handsets {
         let mut rng = seeds.stream(Stream::PlanFor(h));
@@ -94,6 +106,23 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
                 ));
             }
         }
+        for &start in &reacted {
+            let a = &f.aftermath;
+            let span = a.window.as_millis().max(1) as u64;
+            if rng.random_bool(a.reset_probability) {
+                let at = start.after(Duration::from_millis(rng.random_range(0..span)));
+                out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
+            }
+            if rng.random_bool(a.battery_pull_probability) {
+                let at = start.after(Duration::from_millis(rng.random_range(0..span)));
+                out.push((
+                    at,
+                    name.clone(),
+                    Fault::BatteryPull { down_for_ms: pull },
+                    rng.random(),
+                ));
+            }
+        }
     }
     for h in 0..scenario.topology.handsets {
         let mut rng = seeds.stream(Stream::MidSyncFor(h));
@@ -113,7 +142,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
             out.push((at, topology::handset(h), fault, rng.random()));
         }
     }
-    out.extend(storage_faults(scenario, &seeds));
+    out.extend(atlas);
     out.extend(network_faults(scenario, &seeds));
     out.extend(clock_faults(scenario, &seeds));
     let faults = out
@@ -131,12 +160,48 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
     Plan::new(faults)
 }
 
+type Drawn = (SimTime, String, Fault, u64);
+
+/// Operator, backup and upgrade incidents: per kind, a Poisson process of
+/// the kind's rate on its fixed target, from the plan stream (a kind whose
+/// rate is 0 draws nothing, so scenarios without incidents keep their plans).
+fn incidents(scenario: &Scenario, rng: &mut Rng) -> Vec<Drawn> {
+    let inc = &scenario.faults.incidents;
+    let down = scenario.faults.node_down_for.as_millis() as u64;
+    let mut out = Vec::new();
+    for (name, _, rate) in inc.rates() {
+        let (target, kind) = match name {
+            "stale-restore" => (topology::DB_PRIMARY, Fault::StaleRestore),
+            "wrong-account-restore" => (topology::DB_PRIMARY, Fault::WrongAccountRestore),
+            "failover" => (topology::DB_PRIMARY, Fault::Failover { down_for_ms: down }),
+            "backup-stopped" => (topology::DB_BACKUP, Fault::BackupStopped),
+            "backup-silent-failure" => (topology::DB_BACKUP, Fault::BackupSilentFailure),
+            "retention-purge" => (topology::DB_BACKUP, Fault::RetentionPurge),
+            "schema-migration" => (topology::DB_PRIMARY, Fault::SchemaMigration),
+            "upgrade-rollback" => (topology::DB_PRIMARY, Fault::UpgradeRollback),
+            _ => (
+                topology::SERVER,
+                Fault::VersionSkew {
+                    for_ms: inc.version_skew_for.as_millis() as u64,
+                },
+            ),
+        };
+        for at in poisson(rng, rate, Duration::ZERO, scenario.run.duration) {
+            out.push((at, target.to_string(), kind.clone(), rng.random()));
+        }
+    }
+    out
+}
+
 /// Storage faults: per target volume and kind, a Poisson process of the
-/// kind's rate, each volume from its own stream; then the fault atlas keeps
-/// only faults whose volume is among the first `max_domains` distinct
-/// volumes hit in their window (unless the scenario asks for unbounded
-/// faults). The atlas is part of the plan, so every design meets it.
-fn storage_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fault, u64)> {
+/// kind's rate, each volume from its own stream. Then the fault atlas, over
+/// these and the `incidents` together (one atlas: an operator, backup or
+/// upgrade incident is a hit on its target's failure domain, like a storage
+/// fault on a volume), keeps only faults whose failure domain is among the
+/// first `max_domains` distinct domains hit in their window (unless the
+/// scenario asks for unbounded faults). The atlas is part of the plan, so
+/// every design meets it.
+fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>) -> Vec<Drawn> {
     let st = &scenario.faults.storage;
     let run = scenario.run.duration;
     let down = scenario.faults.node_down_for.as_millis() as u64;
@@ -163,7 +228,7 @@ fn storage_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, F
             _ => volumes.push((topology::DB_PRIMARY.into(), Stream::StorageDb(0))),
         }
     }
-    let mut drawn = Vec::new();
+    let mut drawn = incidents;
     for (volume, stream) in volumes {
         let mut rng = seeds.stream(stream);
         for (name, rate) in st.rates() {

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use models::design::{BlankBoot, Design, HandsetStore, SavedAck};
 use models::engine::EngineKind;
+use models::fault::INCIDENT_FAULTS;
 use serde::{Deserialize, Serialize};
 use toml_edit::{Document, DocumentMut, Item, Value};
 
@@ -43,7 +44,12 @@ pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "torn-writes",
     "lying-disk",
     "partitions",
-    "two-writers"
+    "two-writers",
+    "double-failure",
+    "stale-restore",
+    "backup-rot",
+    "botched-upgrade",
+    "schema-migration",
 ];
 
 /// The storage arrays an upgrade may target.
@@ -230,6 +236,8 @@ pub struct Faults {
     /// The largest clock skew step (> 0; default 1h).
     #[serde(with = "as_text")]
     pub clock_skew_max: Duration,
+    /// Operator, backup and upgrade incidents (default: none).
+    pub incidents: Incidents,
 }
 
 impl Default for Faults {
@@ -251,7 +259,133 @@ impl Default for Faults {
             clock_reset_per_handset_day: 0.0,
             clock_skew_per_handset_day: 0.0,
             clock_skew_max: Duration::from_secs(3600),
+            incidents: Incidents::default(),
         }
+    }
+}
+
+/// `[faults.incidents]`: operator, backup and upgrade incidents, each a rate
+/// per simulated day on its fixed target (`db-primary`, `db-backup` or
+/// `sync-server`). They count against the fault atlas of
+/// `[faults.storage]` as hits on their target's failure domain, in one
+/// atlas with the storage faults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Incidents {
+    /// The operator restores the primary from the backup's last image over
+    /// newer data (per day).
+    pub stale_restore_per_day: f64,
+    /// The operator restores one user's backed-up account into another
+    /// user's account (per day).
+    pub wrong_account_restore_per_day: f64,
+    /// The primary's volume is lost and the backup's last image is promoted
+    /// in its place after `faults.node_down_for` (per day).
+    pub failover_per_day: f64,
+    /// The next backup job stops part-way and reports success (per day).
+    pub backup_stopped_per_day: f64,
+    /// The next backup job sends nothing and reports success (per day).
+    pub backup_silent_failure_per_day: f64,
+    /// Retention deletes the backup's last image (per day).
+    pub retention_purge_per_day: f64,
+    /// A schema migration of the primary drops every photo or one field of
+    /// every row (per day).
+    pub schema_migration_per_day: f64,
+    /// An upgrade of the primary rolled back half-way drops the rows the
+    /// new version rewrote (per day).
+    pub upgrade_rollback_per_day: f64,
+    /// A rolling upgrade leaves the sync server on a newer protocol than
+    /// the handsets for `version_skew_for` (per day).
+    pub version_skew_per_day: f64,
+    /// How long a version skew lasts (default 2h).
+    #[serde(with = "as_text")]
+    pub version_skew_for: Duration,
+    /// The faults `[faults.aftermath]` also follows (besides every upgrade):
+    /// any incident kind above, or `device-loss` (of a database volume).
+    /// Default: none.
+    pub aftermath: Vec<String>,
+}
+
+impl Default for Incidents {
+    fn default() -> Self {
+        Incidents {
+            stale_restore_per_day: 0.0,
+            wrong_account_restore_per_day: 0.0,
+            failover_per_day: 0.0,
+            backup_stopped_per_day: 0.0,
+            backup_silent_failure_per_day: 0.0,
+            retention_purge_per_day: 0.0,
+            schema_migration_per_day: 0.0,
+            upgrade_rollback_per_day: 0.0,
+            version_skew_per_day: 0.0,
+            version_skew_for: Duration::from_secs(2 * 3600),
+            aftermath: Vec::new(),
+        }
+    }
+}
+
+impl Incidents {
+    /// Each incident's fault kind (as in `models::fault`), scenario key and rate.
+    pub fn rates(&self) -> [(&'static str, &'static str, f64); 9] {
+        [
+            (
+                "stale-restore",
+                "stale_restore_per_day",
+                self.stale_restore_per_day,
+            ),
+            (
+                "wrong-account-restore",
+                "wrong_account_restore_per_day",
+                self.wrong_account_restore_per_day,
+            ),
+            ("failover", "failover_per_day", self.failover_per_day),
+            (
+                "backup-stopped",
+                "backup_stopped_per_day",
+                self.backup_stopped_per_day,
+            ),
+            (
+                "backup-silent-failure",
+                "backup_silent_failure_per_day",
+                self.backup_silent_failure_per_day,
+            ),
+            (
+                "retention-purge",
+                "retention_purge_per_day",
+                self.retention_purge_per_day,
+            ),
+            (
+                "schema-migration",
+                "schema_migration_per_day",
+                self.schema_migration_per_day,
+            ),
+            (
+                "upgrade-rollback",
+                "upgrade_rollback_per_day",
+                self.upgrade_rollback_per_day,
+            ),
+            (
+                "version-skew",
+                "version_skew_per_day",
+                self.version_skew_per_day,
+            ),
+        ]
+    }
+
+    fn validate(&self) -> Check {
+        let at = |key| KeyPath::of(&["faults", "incidents", key]);
+        for (_, key, r) in self.rates() {
+            rate(at(key), r, "day")?;
+        }
+        for (i, k) in self.aftermath.iter().enumerate() {
+            let known = INCIDENT_FAULTS.contains(&k.as_str()) || k == "device-loss";
+            ensure(known, at("aftermath").index(i), || {
+                format!(
+                    "must be one of {}, device-loss, got `{k}`",
+                    INCIDENT_FAULTS.join(", ")
+                )
+            })?;
+        }
+        positive(at("version_skew_for"), self.version_skew_for)
     }
 }
 
@@ -581,6 +715,20 @@ pub struct DesignOverrides {
     pub keep_tombstones: Option<bool>,
     /// Overrides [`Design::absence_deletes`].
     pub absence_deletes: Option<bool>,
+    /// Overrides [`Design::restore_checks_freshness`].
+    pub restore_checks_freshness: Option<bool>,
+    /// Overrides [`Design::restore_checks_account`].
+    pub restore_checks_account: Option<bool>,
+    /// Overrides [`Design::failover_bumps_epoch`].
+    pub failover_bumps_epoch: Option<bool>,
+    /// Overrides [`Design::backup_verified`].
+    pub backup_verified: Option<bool>,
+    /// Overrides [`Design::retention_keeps_verified`].
+    pub retention_keeps_verified: Option<bool>,
+    /// Overrides [`Design::migration_checked`].
+    pub migration_checked: Option<bool>,
+    /// Overrides [`Design::protocol_negotiation`].
+    pub protocol_negotiation: Option<bool>,
 }
 
 impl DesignOverrides {
@@ -603,6 +751,22 @@ impl DesignOverrides {
         set(&mut design.hlc, self.hlc);
         set(&mut design.keep_tombstones, self.keep_tombstones);
         set(&mut design.absence_deletes, self.absence_deletes);
+        set(
+            &mut design.restore_checks_freshness,
+            self.restore_checks_freshness,
+        );
+        set(
+            &mut design.restore_checks_account,
+            self.restore_checks_account,
+        );
+        set(&mut design.failover_bumps_epoch, self.failover_bumps_epoch);
+        set(&mut design.backup_verified, self.backup_verified);
+        set(
+            &mut design.retention_keeps_verified,
+            self.retention_keeps_verified,
+        );
+        set(&mut design.migration_checked, self.migration_checked);
+        set(&mut design.protocol_negotiation, self.protocol_negotiation);
     }
 }
 
@@ -1455,6 +1619,7 @@ impl Faults {
             per_handset_day,
         )?;
         positive(at("clock_skew_max"), self.clock_skew_max)?;
+        self.incidents.validate()?;
         self.aftermath.validate()
     }
 }

@@ -107,10 +107,11 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
     let engine = scenario.engine;
     let mut nodes = Vec::new();
     let mut volumes = Vec::new();
+    let server_design = design.clone();
     nodes.push(NodeSpec {
         name: topology::SERVER.into(),
         disks: vec![],
-        factory: Box::new(|| Node::Server(Server::new(PRIMARY))),
+        factory: Box::new(move || Node::Server(Server::new(PRIMARY, server_design.clone()))),
     });
     let databases = [
         (

@@ -280,13 +280,14 @@ async fn simulate(
     );
     triggers.close();
     cluster.watch_steps(None);
-    let mut back_at_heal = Vec::new();
+    // Storage that comes back is announced to the operator only after the
+    // clean reboot, so that the reboot does not make it forget the restore.
+    let mut back_after_reboot = Vec::new();
     for (_, action) in std::mem::take(&mut queue) {
-        if let Action::Then(next) = action {
-            if let FollowUp::StorageBack { array, .. } = &next {
-                back_at_heal.push(array.clone());
-            }
-            injector.carry_out(next);
+        match action {
+            Action::Then(next @ FollowUp::StorageBack { .. }) => back_after_reboot.push(next),
+            Action::Then(next) => injector.carry_out(next),
+            _ => {}
         }
     }
     cluster.heal_net_faults();
@@ -296,15 +297,12 @@ async fn simulate(
         lineage.set_blame(&cluster.name_of(addr), None);
         cluster.boot(addr, Boot::Clean, true);
     }
-    // The clean reboot took the operator's memory of storage that came back
-    // just now: it is told again, so a primary that lost its volume at the
-    // end of the run is checked (and restored) as any other.
-    if !back_at_heal.is_empty() {
-        // Boots complete a moment later; the operator must be up to hear.
-        madsim::time::sleep(Duration::from_millis(100)).await;
-    }
-    for array in back_at_heal {
-        cluster.input(operator, Input::StorageBack { array });
+    if !back_after_reboot.is_empty() {
+        // Boots happen asynchronously: let the operator come up first.
+        madsim::time::sleep(Duration::from_secs(1)).await;
+        for next in back_after_reboot {
+            injector.carry_out(next);
+        }
     }
     let heal_start = clock.now();
     let deadline = heal_start.after(scenario.run.heal_bound);

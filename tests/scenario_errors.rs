@@ -234,6 +234,57 @@ fn a_bad_override_key_names_the_override() {
 }
 
 #[test]
+fn incident_keys_are_checked_with_file_line_and_key() {
+    let text = CATALOGUE
+        .iter()
+        .find(|(name, _)| *name == "stale-restore")
+        .map(|(_, text)| *text)
+        .expect("stale-restore is in the catalogue");
+    let line_of = |start: &str| {
+        text.lines()
+            .position(|l| l.starts_with(start))
+            .expect("line present")
+            + 1
+    };
+    let bad = text.replace("stale_restore_per_day = 0.5", "stale_restore_per_day = -2");
+    let message = error(&bad, &[]);
+    let line = line_of("stale_restore_per_day");
+    assert!(
+        message.starts_with(&format!(
+            "bad.toml:{line}: key `faults.incidents.stale_restore_per_day`: must be a rate >= 0"
+        )),
+        "{message}"
+    );
+    let bad = text.replace(
+        "aftermath = [\"stale-restore\", \"wrong-account-restore\"]",
+        "aftermath = [\"stale-restore\", \"meteor\"]",
+    );
+    let message = error(&bad, &[]);
+    let line = line_of("aftermath = [");
+    assert!(
+        message.starts_with(&format!(
+            "bad.toml:{line}: key `faults.incidents.aftermath[1]`: must be one of stale-restore"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("got `meteor`"), "{message}");
+    let message = error(text, &["faults.incidents.failover_per_dya=1"]);
+    assert!(
+        message.starts_with(
+            "--set 'faults.incidents.failover_per_dya=1': key `faults.incidents.failover_per_dya`: unknown key"
+        ),
+        "{message}"
+    );
+    let message = error(text, &["faults.incidents.version_skew_for=0s"]);
+    assert!(
+        message.contains("key `faults.incidents.version_skew_for`"),
+        "{message}"
+    );
+    let message = error(text, &["design.migration_checked=maybe"]);
+    assert!(message.contains("design.migration_checked"), "{message}");
+}
+
+#[test]
 fn a_bad_override_value_names_the_override_and_key() {
     let message = error(flagship(), &["faults.aftermath.reset_probability=1.5"]);
     assert!(

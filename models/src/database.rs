@@ -13,11 +13,18 @@
 //! On a blank volume (after its array was destroyed) a database either
 //! formats itself and serves the empty result under a new epoch (the 2009
 //! way) or waits for the operator to restore it, as the design says.
+//!
+//! Incidents reach databases too: a backup job that stops part-way or
+//! fails silently (unless `backup_verified` reruns it), retention that
+//! deletes the backup's last image (unless `retention_keeps_verified`), a
+//! schema migration or a rollback half-way that drops rows (unless
+//! `migration_checked` aborts it).
 
 use crate::design::{BlankBoot, Design, SCRUB_INTERVAL};
 use crate::engine::log::LogEngine;
 use crate::engine::redb::RedbEngine;
 use crate::engine::{Engine, EngineError, EngineKind, Loaded, Meta, Rows};
+use crate::incident::{Dropped, Incident};
 use crate::merge;
 use crate::msg::{DbHealth, Msg, SyncResult};
 use crate::readback;
@@ -69,6 +76,9 @@ pub struct Database {
     /// The sector holding each live row's entry.
     sectors: BTreeMap<RecordId, u64>,
     next_seq: u64,
+    /// What goes wrong with the next backup job, if an incident said so
+    /// (kept in memory: a restart of the job runner forgets it).
+    backup_fault: Option<(u32, Incident)>,
 }
 
 impl Database {
@@ -96,6 +106,7 @@ impl Database {
             users: Rows::new(),
             sectors: BTreeMap::new(),
             next_seq: 1,
+            backup_fault: None,
         }
     }
 
@@ -328,6 +339,16 @@ impl Database {
             Msg::Status { req } => self.reply(from, req, None, true, io),
             Msg::Restore { req, epoch, rows } => {
                 let done = self.restore(epoch, rows, io).is_ok();
+                self.reply(from, req, None, done, io);
+            }
+            Msg::RestoreAccount {
+                req,
+                epoch,
+                account,
+                rows,
+            } => {
+                let done = self.state == State::Serving
+                    && self.restore_account(epoch, account, rows, io).is_ok();
                 self.reply(from, req, None, done, io);
             }
             _ => {}
@@ -583,6 +604,28 @@ impl Database {
                 // The nightly export carries live records only.
                 rows.retain(|r| !r.deleted);
             }
+            match self.backup_fault.take() {
+                Some((fault, _)) if self.design.backup_verified => {
+                    io.trace(
+                        "backup.alarm",
+                        fields!["fault" => fault, "why" => "job incomplete; rerun"],
+                    );
+                }
+                Some((fault, Incident::BackupStopped { keep_permille })) => {
+                    let keep = rows.len() * keep_permille as usize / 1000;
+                    io.trace(
+                        "backup.stopped",
+                        fields!["fault" => fault, "rows" => keep, "of" => rows.len()],
+                    );
+                    rows.truncate(keep);
+                }
+                Some((fault, _)) => {
+                    io.trace("backup.silent-failure", fields!["fault" => fault]);
+                    io.set_timer(TIMER_BACKUP, next_backup(io.now(), interval, offset));
+                    return;
+                }
+                None => {}
+            }
             io.trace("backup.sent", fields!["rows" => rows.len()]);
             io.send(
                 backup,
@@ -594,6 +637,128 @@ impl Database {
         }
         io.set_timer(TIMER_BACKUP, next_backup(io.now(), interval, offset));
     }
+}
+
+impl Database {
+    /// An incident for this database: a backup job that will go wrong, a
+    /// retention purge, a schema migration or an upgrade rolled back.
+    pub fn on_incident(&mut self, fault: u32, incident: Incident, io: &mut Io<'_, Msg>) {
+        match incident {
+            Incident::BackupStopped { .. } | Incident::BackupSilentFailure => {
+                self.backup_fault = Some((fault, incident));
+            }
+            Incident::RetentionPurge => self.retention_purge(fault, io),
+            Incident::SchemaMigration { dropped } => {
+                let rows = self.all_rows();
+                let migrated: Vec<Row> = match dropped {
+                    Dropped::Kind(kind) => {
+                        rows.into_iter().filter(|r| r.record.kind != kind).collect()
+                    }
+                    Dropped::Field => rows
+                        .into_iter()
+                        .map(|mut r| {
+                            r.content[crate::record::CONTENT_LEN / 2..].fill(0);
+                            r
+                        })
+                        .collect(),
+                };
+                self.schema_change(fault, "migration", migrated, io);
+            }
+            Incident::UpgradeRollback { seed } => {
+                let kept: Vec<Row> = self
+                    .all_rows()
+                    .into_iter()
+                    .filter(|r| !rewritten(seed, r.record))
+                    .collect();
+                self.schema_change(fault, "rollback", kept, io);
+            }
+            _ => {}
+        }
+    }
+
+    /// Retention deletes the backup's image, unless it is the last verified
+    /// one and the design keeps that.
+    fn retention_purge(&mut self, fault: u32, io: &mut Io<'_, Msg>) {
+        if self.epoch == 0 || !matches!(self.role, Role::Backup) {
+            return;
+        }
+        if self.design.retention_keeps_verified {
+            io.trace(
+                "backup.retention-kept",
+                fields!["fault" => fault, "why" => "the last verified image is never deleted"],
+            );
+            return;
+        }
+        match self.replace_all(Vec::new(), 0, false, io) {
+            Ok(()) => io.trace("backup.purged", fields!["fault" => fault]),
+            Err(e) => io.trace("backup.failed", fields!["error" => e.to_string()]),
+        }
+    }
+
+    /// A schema change of the primary (`what`: a migration or a rollback)
+    /// that turns its rows into `after`, under the same epoch. With
+    /// `migration_checked` the row counts per record kind and every row's
+    /// checksum are compared first, and a mismatch aborts the change.
+    fn schema_change(&mut self, fault: u32, what: &str, after: Vec<Row>, io: &mut Io<'_, Msg>) {
+        if self.state != State::Serving {
+            return;
+        }
+        let before = self.all_rows();
+        if self.design.migration_checked {
+            let counts = |rows: &[Row]| {
+                let mut c: BTreeMap<crate::record::RecordKind, usize> = BTreeMap::new();
+                for r in rows.iter().filter(|r| r.verifies()) {
+                    *c.entry(r.record.kind).or_default() += 1;
+                }
+                c
+            };
+            if counts(&before) != counts(&after) {
+                io.trace(
+                    "schema.aborted",
+                    fields!["fault" => fault, "change" => what.to_string(), "why" => "row counts or checksums differ"],
+                );
+                return;
+            }
+        }
+        let (n, epoch, read_only) = (after.len(), self.epoch, self.read_only);
+        match self.replace_all(after, epoch, read_only, io) {
+            Ok(()) => io.trace(
+                "schema.changed",
+                fields!["fault" => fault, "change" => what.to_string(), "rows" => n, "of" => before.len()],
+            ),
+            Err(e) => io.trace("schema.failed", fields!["error" => e.to_string()]),
+        }
+    }
+
+    fn restore_account(
+        &mut self,
+        epoch: u64,
+        account: u32,
+        rows: Vec<Row>,
+        io: &mut Io<'_, Msg>,
+    ) -> Result<(), EngineError> {
+        let n = rows.len();
+        let mut all: Vec<Row> = self
+            .all_rows()
+            .into_iter()
+            .filter(|r| r.record.owner != account)
+            .collect();
+        all.extend(rows);
+        let read_only = self.read_only;
+        self.replace_all(all, epoch, read_only, io)?;
+        io.trace(
+            "db.account-restored",
+            fields!["account" => account, "epoch" => epoch, "rows" => n],
+        );
+        Ok(())
+    }
+}
+
+/// Whether an upgrade rolled back half-way (resolved by `seed`) had
+/// rewritten `record`: about half the records, chosen by their identity.
+fn rewritten(seed: u64, record: RecordId) -> bool {
+    let bytes = postcard::to_allocvec(&record).expect("encodes");
+    xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, seed).is_multiple_of(2)
 }
 
 /// How long from `now` until the next backup time (offset + k * interval).

@@ -117,6 +117,33 @@ pub struct Design {
     /// a handset drops its synced copy. Off: only explicit tombstones
     /// delete; absence triggers a re-upload (with digest sync).
     pub absence_deletes: bool,
+    /// Before restoring the primary from a copy, the operator checks that
+    /// the primary really lost its data: a restore over a primary that
+    /// still serves its own, newer data is refused (no stale restore).
+    pub restore_checks_freshness: bool,
+    /// Before an account restore writes rows into an account, the operator
+    /// checks every row against the target account (the row's owner and
+    /// its end-to-end checksum); a restore into the wrong account is caught
+    /// and redone into the right one.
+    pub restore_checks_account: bool,
+    /// A failover to the backup gives the promoted copy a new epoch, so
+    /// handsets see the change and resync in full; without it the promoted
+    /// copy keeps the epoch of the image it was made from.
+    pub failover_bumps_epoch: bool,
+    /// Every backup job is verified complete and fresh (the rows sent match
+    /// the primary's count); a job that stopped part-way or sent nothing
+    /// raises an alarm and is rerun at once.
+    pub backup_verified: bool,
+    /// Retention never deletes the last verified backup image.
+    pub retention_keeps_verified: bool,
+    /// Schema migrations and upgrade rollbacks are checked against row
+    /// counts per record kind and every row's end-to-end checksum before
+    /// they take effect, and abort automatically on a mismatch.
+    pub migration_checked: bool,
+    /// Handsets and the sync server negotiate a protocol version on every
+    /// exchange, so a server in the middle of a rolling upgrade speaks each
+    /// handset's version and never acknowledges rows it could not parse.
+    pub protocol_negotiation: bool,
 }
 
 impl Design {
@@ -127,9 +154,10 @@ impl Design {
     /// the server, nightly backup on the primary's own array, upgrades in
     /// place with no independent snapshot, frames sent without a checksum,
     /// pushes applied as they arrive (last arrival wins), and a handset
-    /// long out of touch refreshing from the server (server wins).
-    /// place with no independent snapshot; last-writer-wins by the writer's
-    /// wall clock, tombstones purged once synced, absence taken as deletion.
+    /// long out of touch refreshing from the server (server wins);
+    /// last-writer-wins by the writer's wall clock, tombstones purged once
+    /// synced, absence taken as deletion; restores, backups, migrations and
+    /// protocol versions taken on trust.
     pub fn fragile_2009() -> Self {
         Design {
             saved_ack: SavedAck::OnWrite,
@@ -149,6 +177,13 @@ impl Design {
             hlc: false,
             keep_tombstones: false,
             absence_deletes: true,
+            restore_checks_freshness: false,
+            restore_checks_account: false,
+            failover_bumps_epoch: false,
+            backup_verified: false,
+            retention_keeps_verified: false,
+            migration_checked: false,
+            protocol_negotiation: false,
         }
     }
 
@@ -156,10 +191,12 @@ impl Design {
     /// re-upload their own records (digest sync, epoch-aware cursors),
     /// backups on an independent array, upgrades behind a verified snapshot,
     /// checksums verified on every read, stores scrubbed and repaired,
-    /// frames sealed end to end, and commits idempotent (newer versions only).
-    /// checksums verified on every read, stores scrubbed and repaired;
+    /// frames sealed end to end, and commits idempotent (newer versions only);
     /// conflict copies, hybrid logical clocks, long-lived tombstones and
-    /// deletion only by explicit tombstone.
+    /// deletion only by explicit tombstone; restores checked for freshness
+    /// and account, failovers under a new epoch, backups verified with
+    /// retention that keeps the last good one, migrations checked with
+    /// automatic abort, protocol versions negotiated.
     pub fn hardened() -> Self {
         Design {
             saved_ack: SavedAck::AfterSync,
@@ -179,6 +216,13 @@ impl Design {
             hlc: true,
             keep_tombstones: true,
             absence_deletes: false,
+            restore_checks_freshness: true,
+            restore_checks_account: true,
+            failover_bumps_epoch: true,
+            backup_verified: true,
+            retention_keeps_verified: true,
+            migration_checked: true,
+            protocol_negotiation: true,
         }
     }
 

@@ -62,6 +62,46 @@ pub enum Fault {
         /// How long the node stays down, in simulated milliseconds.
         down_for_ms: u64,
     },
+    /// Operator error: the operator restores the primary from the backup's
+    /// last image over its newer contents (target `db-primary`).
+    StaleRestore,
+    /// Operator error: asked to restore one user's account from the backup,
+    /// the operator restores it into another user's account (which account
+    /// into which is resolved at fire time; target `db-primary`).
+    WrongAccountRestore,
+    /// The primary's volume is lost and the operator fails over to the
+    /// backup: the backup's last image becomes the primary's contents when
+    /// it is back after `down_for_ms` (target `db-primary`).
+    Failover {
+        /// How long the primary is down, in simulated milliseconds.
+        down_for_ms: u64,
+    },
+    /// The next backup job stops part-way: only a prefix of the rows (its
+    /// share resolved at fire time) reaches the backup, which stores it as
+    /// its image; the job reports success (target `db-backup`).
+    BackupStopped,
+    /// The next backup job fails silently: nothing reaches the backup, the
+    /// job reports success (target `db-backup`).
+    BackupSilentFailure,
+    /// Retention deletes the backup's last image to make room (target
+    /// `db-backup`).
+    RetentionPurge,
+    /// A schema migration of the primary silently drops one record kind or
+    /// one field of every row (which, resolved at fire time; target
+    /// `db-primary`).
+    SchemaMigration,
+    /// An upgrade of the primary rolled back half-way: the rows the new
+    /// version had rewritten (about half, resolved at fire time) cannot be
+    /// read by the old version and are dropped (target `db-primary`).
+    UpgradeRollback,
+    /// Version skew during a rolling upgrade of the sync server: for
+    /// `for_ms` the server speaks a newer protocol and acknowledges pushes
+    /// from older handsets whose rows it cannot parse and drops (target
+    /// `sync-server`).
+    VersionSkew {
+        /// How long the skew lasts, in simulated milliseconds.
+        for_ms: u64,
+    },
     /// A battery pull that also drains the handset's clock: as a battery
     /// pull (unsynced flash writes dropped, down for `down_for_ms`, crash
     /// boot), and the clock reads the epoch (0) from the moment of the pull.
@@ -208,6 +248,15 @@ impl Fault {
             Fault::TransitCorruption { .. } => "transit-corruption",
             Fault::ClockReset { .. } => "clock-reset",
             Fault::ClockSkew { .. } => "clock-skew",
+            Fault::StaleRestore => "stale-restore",
+            Fault::WrongAccountRestore => "wrong-account-restore",
+            Fault::Failover { .. } => "failover",
+            Fault::BackupStopped => "backup-stopped",
+            Fault::BackupSilentFailure => "backup-silent-failure",
+            Fault::RetentionPurge => "retention-purge",
+            Fault::SchemaMigration => "schema-migration",
+            Fault::UpgradeRollback => "upgrade-rollback",
+            Fault::VersionSkew { .. } => "version-skew",
         }
     }
 
@@ -221,7 +270,27 @@ impl Fault {
     pub fn is_storage(&self) -> bool {
         STORAGE_FAULTS.contains(&self.name())
     }
+
+    /// Whether this is an operator, backup or upgrade incident, which the
+    /// fault atlas counts as a hit on its target's failure domain, like a
+    /// storage fault.
+    pub fn is_incident(&self) -> bool {
+        INCIDENT_FAULTS.contains(&self.name())
+    }
 }
+
+/// The names of the operator, backup and upgrade incidents, in table order.
+pub const INCIDENT_FAULTS: [&str; 9] = [
+    "stale-restore",
+    "wrong-account-restore",
+    "failover",
+    "backup-stopped",
+    "backup-silent-failure",
+    "retention-purge",
+    "schema-migration",
+    "upgrade-rollback",
+    "version-skew",
+];
 
 /// The names of the storage faults, in table order.
 pub const STORAGE_FAULTS: [&str; 8] = [
@@ -359,5 +428,50 @@ pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
         "clock-skew",
         "faults.clock_skew_per_handset_day, faults.clock_skew_max",
         "the handset's clock steps by a skew drawn from [-clock_skew_max, clock_skew_max]",
+    ),
+    (
+        "stale-restore",
+        "faults.incidents.stale_restore_per_day",
+        "the operator restores the primary from the backup's last image over newer data",
+    ),
+    (
+        "wrong-account-restore",
+        "faults.incidents.wrong_account_restore_per_day",
+        "the operator restores one user's backed-up account into another user's account",
+    ),
+    (
+        "failover",
+        "faults.incidents.failover_per_day",
+        "the primary's volume is lost; the backup's last image is promoted in its place",
+    ),
+    (
+        "backup-stopped",
+        "faults.incidents.backup_stopped_per_day",
+        "the next backup job stops part-way; the partial image replaces the backup, reported as success",
+    ),
+    (
+        "backup-silent-failure",
+        "faults.incidents.backup_silent_failure_per_day",
+        "the next backup job sends nothing but reports success",
+    ),
+    (
+        "retention-purge",
+        "faults.incidents.retention_purge_per_day",
+        "retention deletes the backup's last image to make room",
+    ),
+    (
+        "schema-migration",
+        "faults.incidents.schema_migration_per_day",
+        "a migration of the primary drops every photo, or one field of every row",
+    ),
+    (
+        "upgrade-rollback",
+        "faults.incidents.upgrade_rollback_per_day",
+        "an upgrade rolled back half-way: rows the new version rewrote are dropped",
+    ),
+    (
+        "version-skew",
+        "faults.incidents.version_skew_per_day, faults.incidents.version_skew_for",
+        "for version_skew_for the server acknowledges old handsets' pushes it cannot parse and drops",
     ),
 ];

@@ -16,6 +16,7 @@ pub mod design;
 pub mod engine;
 pub mod fault;
 pub mod handset;
+pub mod incident;
 pub mod ledger;
 pub mod logstore;
 pub mod merge;

@@ -125,6 +125,18 @@ pub enum Msg {
         /// The rows to restore.
         rows: Vec<Row>,
     },
+    /// Operator to the primary: replace account `account`'s rows with
+    /// these, under a new epoch (the other accounts are kept).
+    RestoreAccount {
+        /// The operator's request number.
+        req: u64,
+        /// The new epoch.
+        epoch: u64,
+        /// The account written.
+        account: u32,
+        /// The rows, all filed under `account`.
+        rows: Vec<Row>,
+    },
     /// A database's answer to the operator.
     OpReply {
         /// The operator's request number.
@@ -165,5 +177,12 @@ pub enum Input {
     StorageBack {
         /// The array.
         array: String,
+    },
+    /// An operator, backup or upgrade incident for this node to carry out.
+    Incident {
+        /// The planned fault it comes from (the trace names it).
+        fault: u32,
+        /// What happens.
+        incident: crate::incident::Incident,
     },
 }

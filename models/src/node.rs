@@ -89,6 +89,12 @@ impl Machine for Node {
                 },
             ) => h.edit(record, version, creates, deletes, io),
             (Node::Operator(o), input) => o.on_input(input, io),
+            (Node::Database(d), Input::Incident { fault, incident }) => {
+                d.on_incident(fault, incident, io)
+            }
+            (Node::Server(s), Input::Incident { fault, incident }) => {
+                s.on_incident(fault, incident, io)
+            }
             _ => {}
         }
     }

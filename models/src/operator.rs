@@ -8,8 +8,17 @@
 //! the operator restores it from the best copy it has: the verified snapshot,
 //! else the backup database's last image (verified first, if the design
 //! says). It never repairs from a copy that failed verification.
+//!
+//! The operator is also a source of faults (incidents from the plan): a
+//! restore of the primary from a stale backup, an account restored into
+//! another user's account, a failover to the backup's last image. The
+//! design's knobs are the checks a careful operator makes: restore only a
+//! primary that lost its data (`restore_checks_freshness`), check rows
+//! against their target account (`restore_checks_account`), give a
+//! promoted copy a new epoch (`failover_bumps_epoch`).
 
 use crate::design::Design;
+use crate::incident::Incident;
 use crate::logstore::LogStore;
 use crate::msg::{DbHealth, Input, Msg};
 use crate::record::Row;
@@ -58,6 +67,19 @@ enum Phase {
     },
     /// Letting an intact primary commit again after a snapshot upgrade.
     Resuming,
+    /// Asking the backup for its image to restore account `from` (into
+    /// account `to`: the right one or, by mistake, another).
+    FetchingAccount {
+        /// The account asked for.
+        from: u32,
+        /// The account written.
+        to: u32,
+    },
+    /// Writing one account's rows into the primary.
+    RestoringAccount {
+        /// The account written.
+        to: u32,
+    },
 }
 
 /// Where the rows of a restore came from.
@@ -91,6 +113,11 @@ pub struct Operator {
     quiesced: bool,
     phase: Phase,
     req: u64,
+    /// The epoch the restore in progress gives the primary, when it is not
+    /// a new one (a failover that keeps the image's epoch).
+    restore_epoch: Option<u64>,
+    /// A failover to the backup is under way (the fault that caused it).
+    failover: Option<u32>,
 }
 
 impl Operator {
@@ -105,6 +132,8 @@ impl Operator {
             quiesced: false,
             phase: Phase::Idle,
             req: 0,
+            restore_epoch: None,
+            failover: None,
         }
     }
 
@@ -127,10 +156,22 @@ impl Operator {
             Phase::FetchingBackup { .. } => self.ask(b, |req| Msg::Dump { req }, io),
             Phase::Restoring { .. } => {
                 let rows = self.restore_rows.clone();
-                let epoch = io.now().as_millis() + 1;
+                let epoch = self.restore_epoch.unwrap_or(io.now().as_millis() + 1);
                 self.ask(p, |req| Msg::Restore { req, epoch, rows }, io);
             }
             Phase::Resuming => self.ask(p, |req| Msg::Quiesce { req, on: false }, io),
+            Phase::FetchingAccount { .. } => self.ask(b, |req| Msg::Dump { req }, io),
+            Phase::RestoringAccount { to } => {
+                let rows = self.restore_rows.clone();
+                let epoch = io.now().as_millis() + 1;
+                let msg = |req| Msg::RestoreAccount {
+                    req,
+                    epoch,
+                    account: to,
+                    rows,
+                };
+                self.ask(p, msg, io);
+            }
         }
     }
 
@@ -147,8 +188,42 @@ impl Operator {
                 self.phase = Phase::CheckingPrimary;
                 self.step(io);
             }
+            Input::Incident { fault, incident } => self.incident(fault, incident, io),
             _ => {}
         }
+    }
+
+    /// An operator incident from the plan: a restore done by mistake, or a
+    /// failover. A busy operator (mid-upgrade or mid-restore) does not
+    /// start another restore.
+    fn incident(&mut self, fault: u32, incident: Incident, io: &mut Io<'_, Msg>) {
+        if let Incident::Failover = incident {
+            // The primary is down; the restore happens when its storage is back.
+            self.failover = Some(fault);
+            return;
+        }
+        if self.phase != Phase::Idle {
+            io.trace(
+                "operator.busy",
+                fields!["fault" => fault, "why" => "a restore or upgrade is under way"],
+            );
+            return;
+        }
+        self.phase = match incident {
+            Incident::StaleRestore if self.design.restore_checks_freshness => {
+                io.trace(
+                    "operator.restore-check",
+                    fields!["fault" => fault, "why" => "restore only a primary that lost its data"],
+                );
+                Phase::CheckingPrimary
+            }
+            Incident::StaleRestore => Phase::FetchingBackup {
+                primary_awaiting: false,
+            },
+            Incident::WrongAccountRestore { from, to } => Phase::FetchingAccount { from, to },
+            _ => Phase::Idle,
+        };
+        self.step(io);
     }
 
     /// Retries the current step.
@@ -181,6 +256,26 @@ impl Operator {
             },
             Phase::CheckingPrimary => self.after_check(health, io),
             Phase::FetchingBackup { primary_awaiting } => {
+                self.restore_epoch = match (self.failover, health) {
+                    (Some(f), DbHealth::Serving { epoch, .. })
+                        if !self.design.failover_bumps_epoch && epoch != 0 =>
+                    {
+                        io.trace(
+                            "operator.failover",
+                            fields!["fault" => f, "epoch" => epoch, "new_epoch" => false],
+                        );
+                        Some(epoch)
+                    }
+                    (Some(f), _) => {
+                        io.trace(
+                            "operator.failover",
+                            fields!["fault" => f, "new_epoch" => true],
+                        );
+                        None
+                    }
+                    _ => None,
+                };
+                self.failover = None;
                 match rows.filter(|r| !r.is_empty()).map(|r| self.verified(r, io)) {
                     Some(rows) => self.restore_from(Source::Backup, rows),
                     None => {
@@ -191,12 +286,23 @@ impl Operator {
                         if primary_awaiting {
                             self.restore_from(Source::Nothing, Vec::new())
                         } else {
+                            self.restore_epoch = None;
                             self.resume_or_idle()
                         }
                     }
                 }
             }
+            Phase::FetchingAccount { from, to } => self.account_rows(from, to, rows, io),
+            Phase::RestoringAccount { to } => {
+                let rows = std::mem::take(&mut self.restore_rows).len();
+                io.trace(
+                    "operator.account-restored",
+                    fields!["account" => to, "rows" => rows],
+                );
+                Phase::Idle
+            }
             Phase::Restoring { source } => {
+                self.restore_epoch = None;
                 let rows = std::mem::take(&mut self.restore_rows).len();
                 io.trace(source.trace_kind(), fields!["rows" => rows]);
                 // A restore clears the read-only flag: the primary commits again.
@@ -228,6 +334,48 @@ impl Operator {
                 primary_awaiting: awaiting,
             },
         }
+    }
+
+    /// The backup's image came back for an account restore of `from` into
+    /// `to`. The rows are written under account `to` (the owner field
+    /// rewritten, the contents as they are). With `restore_checks_account`
+    /// a restore into an account the rows do not belong to is caught and
+    /// not carried out.
+    fn account_rows(
+        &mut self,
+        from: u32,
+        to: u32,
+        rows: Option<Vec<Row>>,
+        io: &mut Io<'_, Msg>,
+    ) -> Phase {
+        let Some(rows) = rows else {
+            io.trace(
+                "operator.restore-failed",
+                fields!["why" => "no backup image survives"],
+            );
+            return Phase::Idle;
+        };
+        if from != to && self.design.restore_checks_account {
+            io.trace(
+                "operator.restore-refused",
+                fields![
+                    "from" => from,
+                    "to" => to,
+                    "why" => "the rows do not belong to the target account"
+                ],
+            );
+            return Phase::Idle;
+        }
+        let moved: Vec<Row> = rows
+            .into_iter()
+            .filter(|r| r.record.owner == from)
+            .map(|mut r| {
+                r.record.owner = to;
+                r
+            })
+            .collect();
+        self.restore_rows = self.verified(moved, io);
+        Phase::RestoringAccount { to }
     }
 
     fn restore_from(&mut self, source: Source, rows: Vec<Row>) -> Phase {

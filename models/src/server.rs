@@ -1,8 +1,17 @@
 //! The sync server: a stateless relay between handsets and the primary
 //! database. It holds nothing durable; a crash loses only the exchanges in
 //! flight, which handsets retry.
+//!
+//! During a rolling upgrade (a `version-skew` incident) the server speaks a
+//! newer protocol than the handsets: without protocol negotiation it cannot
+//! parse the rows old handsets push, drops them, and still acknowledges
+//! them as committed.
 
+use crate::design::Design;
+use crate::incident::Incident;
 use crate::msg::{Msg, SyncResult};
+use crate::record::{RecordId, VersionId};
+use sim::fields;
 use sim::host::{Addr, Io};
 use sim::time::SimTime;
 use std::collections::BTreeMap;
@@ -14,17 +23,43 @@ const PENDING_TTL: Duration = Duration::from_secs(60);
 /// The sync server's state machine.
 pub struct Server {
     primary: Addr,
-    pending: BTreeMap<u64, (Addr, u64, SimTime)>,
+    design: Design,
+    pending: BTreeMap<u64, Pending>,
     next_req: u64,
+    /// Until when the server speaks a newer protocol than the handsets,
+    /// and the fault that made it so.
+    skew: Option<(SimTime, u32)>,
 }
 
+/// An exchange in flight: the handset, its request, when it began, and
+/// the pushed versions the server dropped but will acknowledge.
+type Pending = (Addr, u64, SimTime, Vec<(RecordId, VersionId)>);
+
 impl Server {
-    /// A server that relays to `primary`.
-    pub fn new(primary: Addr) -> Self {
+    /// A server of `design` that relays to `primary`.
+    pub fn new(primary: Addr, design: Design) -> Self {
         Server {
             primary,
+            design,
             pending: BTreeMap::new(),
             next_req: 1,
+            skew: None,
+        }
+    }
+
+    /// An incident: a rolling upgrade leaves the server on a newer protocol
+    /// for a while.
+    pub fn on_incident(&mut self, fault: u32, incident: Incident, io: &mut Io<'_, Msg>) {
+        if let Incident::VersionSkew { for_ms } = incident {
+            let until = io.now().after(Duration::from_millis(for_ms));
+            let negotiated = self.design.protocol_negotiation;
+            io.trace(
+                "server.version-skew",
+                fields!["fault" => fault, "negotiated" => negotiated],
+            );
+            if !negotiated {
+                self.skew = Some((until, fault));
+            }
         }
     }
 
@@ -42,7 +77,7 @@ impl Server {
     pub fn on_timer(&mut self, _key: u64, io: &mut Io<'_, Msg>) {
         let now = io.now();
         self.pending
-            .retain(|_, (_, _, at)| now.since(*at) < PENDING_TTL);
+            .retain(|_, (_, _, at, _)| now.since(*at) < PENDING_TTL);
         io.set_timer(TIMER_SWEEP, PENDING_TTL);
     }
 
@@ -56,11 +91,29 @@ impl Server {
                 cursor,
                 full,
                 digest,
-                push,
+                mut push,
             } => {
                 let id = self.next_req;
                 self.next_req += 1;
-                self.pending.insert(id, (from, req, io.now()));
+                let now = io.now();
+                let mut dropped = Vec::new();
+                if let Some((until, fault)) = self.skew {
+                    if now < until && !push.is_empty() {
+                        dropped = push.iter().map(|r| (r.record, r.version)).collect();
+                        push.clear();
+                        io.lineage().mark_effective(
+                            now,
+                            io.node(),
+                            fault,
+                            "acknowledged pushed rows it could not parse",
+                        );
+                        io.trace(
+                            "server.dropped-push",
+                            fields!["fault" => fault, "rows" => dropped.len()],
+                        );
+                    }
+                }
+                self.pending.insert(id, (from, req, now, dropped));
                 io.send(
                     self.primary,
                     Msg::DbSync {
@@ -74,8 +127,11 @@ impl Server {
                     },
                 );
             }
-            Msg::DbSyncReply { req, result } => {
-                if let Some((handset, hreq, _)) = self.pending.remove(&req) {
+            Msg::DbSyncReply { req, mut result } => {
+                if let Some((handset, hreq, _, dropped)) = self.pending.remove(&req) {
+                    if let SyncResult::Ok { committed, .. } = &mut result {
+                        committed.extend(dropped);
+                    }
                     io.send(handset, Msg::SyncReply { req: hreq, result });
                 }
             }

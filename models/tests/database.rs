@@ -579,3 +579,69 @@ fn a_commit_after_a_failed_sync_of_a_large_restore_survives_a_crash() {
     db.reboot(Boot::Crash);
     assert_eq!(db.versions(0), ids(&[c]), "committed, then lost");
 }
+
+/// The backup image the primary's backup job sends now, if it sends one.
+fn backup_job(db: &mut Db) -> Option<Vec<Row>> {
+    let (_, out) = db.step(|db, io| db.on_timer(TIMER_BACKUP, io));
+    out.sends.into_iter().find_map(|(_, m)| match m {
+        Msg::BackupImage { rows, .. } => Some(rows),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_backup_job_that_stops_part_way_sends_a_prefix_unless_backups_are_verified() {
+    use models::incident::Incident;
+    for (design, whole) in [(Design::fragile_2009(), false), (Design::hardened(), true)] {
+        let mut db = Db::primary(design);
+        let rows: Vec<Row> = (0..4).map(|n| row(rec(0, n), n + 1)).collect();
+        db.push(rows.clone());
+        let stop = Incident::BackupStopped { keep_permille: 500 };
+        db.step(|db, io| db.on_incident(7, stop, io));
+        let sent = backup_job(&mut db).expect("the job sends an image");
+        assert_eq!(sent.len(), if whole { 4 } else { 2 });
+        db.step(|db, io| db.on_incident(8, Incident::BackupSilentFailure, io));
+        assert_eq!(backup_job(&mut db).is_some(), whole);
+    }
+}
+
+#[test]
+fn retention_deletes_the_last_image_unless_it_keeps_the_last_verified_one() {
+    use models::incident::Incident;
+    for (design, kept) in [(Design::fragile_2009(), false), (Design::hardened(), true)] {
+        let mut db = Db::backup(design);
+        let a = row(rec(0, 1), 1);
+        db.deliver(
+            PRIMARY,
+            Msg::BackupImage {
+                epoch: 5,
+                rows: vec![a.clone()],
+            },
+        );
+        db.step(|db, io| db.on_incident(3, Incident::RetentionPurge, io));
+        db.reboot(Boot::Crash);
+        assert_eq!(db.dump().is_some(), kept);
+    }
+}
+
+#[test]
+fn a_migration_that_drops_photos_is_aborted_only_when_checked() {
+    use models::incident::{Dropped, Incident};
+    use models::record::RecordKind;
+    for (design, aborted) in [(Design::fragile_2009(), false), (Design::hardened(), true)] {
+        let mut db = Db::primary(design);
+        let photo = RecordId {
+            kind: RecordKind::Photo,
+            ..rec(0, 1)
+        };
+        let (a, p) = (row(rec(0, 1), 1), row(photo, 2));
+        db.push(vec![a.clone(), p.clone()]);
+        let migration = Incident::SchemaMigration {
+            dropped: Dropped::Kind(RecordKind::Photo),
+        };
+        db.step(|db, io| db.on_incident(4, migration, io));
+        db.reboot(Boot::Crash);
+        let want = if aborted { ids(&[a, p]) } else { ids(&[a]) };
+        assert_eq!(db.versions(0), want);
+    }
+}

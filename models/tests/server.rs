@@ -24,7 +24,7 @@ impl Relay {
     fn new() -> (Self, Outputs<Msg>) {
         let mut r = Relay {
             env: Env::new(),
-            s: Server::new(PRIMARY),
+            s: Server::new(PRIMARY, models::design::Design::hardened()),
         };
         let out = r.step(|s, io| s.boot(io));
         (r, out)
