@@ -50,6 +50,7 @@ pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "backup-rot",
     "botched-upgrade",
     "schema-migration",
+    "chaos",
 ];
 
 /// The storage arrays an upgrade may target.

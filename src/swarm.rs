@@ -18,9 +18,10 @@
 //!   (`faults.storage.unbounded = true`); otherwise it bounds the drawn
 //!   storage faults as it bounds the scenario's.
 
-use crate::runner::Case;
+use crate::runner::{sweep_with, Case};
 use crate::scenario::Scenario;
 use rand::RngExt;
+use sim::outcome::SeedOutcome;
 use sim::rng::{Seeds, Stream};
 
 /// Which keys are rates or probabilities a swarm may draw.
@@ -111,6 +112,33 @@ pub fn case_with(base: &Case, drawn: &[String]) -> Result<Case, String> {
         overrides,
         ..base.clone()
     })
+}
+
+/// Runs every seed of `seeds` under the configuration it draws from
+/// `case`'s scenario, on `jobs` threads. Each outcome keeps `case`'s own
+/// overrides and names what its seed drew. Every drawn configuration is
+/// checked before any seed runs: one that does not load is an error.
+pub fn sweep(
+    case: &Case,
+    seeds: Vec<u64>,
+    jobs: usize,
+    unbounded: bool,
+) -> Result<Vec<SeedOutcome>, String> {
+    // Every drawn configuration is checked before any seed runs.
+    let mut cases = std::collections::BTreeMap::new();
+    for &seed in &seeds {
+        let drawn = draw(&case.scenario, seed, unbounded);
+        let seed_case = case_with(case, &drawn)
+            .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.join(" ")))?;
+        cases.insert(seed, (drawn, seed_case));
+    }
+    Ok(sweep_with(seeds, jobs, |seed| {
+        let (drawn, seed_case) = &cases[&seed];
+        let mut outcome = seed_case.run_seed(seed).outcome;
+        outcome.overrides.clone_from(&case.overrides);
+        outcome.drawn.clone_from(drawn);
+        outcome
+    }))
 }
 
 #[cfg(test)]

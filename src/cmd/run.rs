@@ -6,7 +6,7 @@
 use super::case::CaseArgs;
 use lastcopy::checker::verdict_summary;
 use lastcopy::coverage::Coverage;
-use lastcopy::runner::{sweep_with, Case, Summary};
+use lastcopy::runner::{Case, Summary};
 use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
 use sim::outcome::SeedOutcome;
@@ -77,7 +77,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     }
     let seeds = shard.seeds(range.clone());
     let outcomes = if args.swarm {
-        swarm_sweep(&case, seeds, jobs, args.unbounded)?
+        swarm::sweep(&case, seeds, jobs, args.unbounded)?
     } else {
         case.sweep(seeds, jobs)
     };
@@ -87,30 +87,6 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
             .map_err(|e| format!("--results {path}: {e}"))?;
     }
     Ok(report(&case, &outcomes, args.coverage))
-}
-
-/// Runs every seed under the configuration it draws (swarm testing).
-fn swarm_sweep(
-    case: &Case,
-    seeds: Vec<u64>,
-    jobs: usize,
-    unbounded: bool,
-) -> Result<Vec<SeedOutcome>, String> {
-    // Every drawn configuration is checked before any seed runs.
-    let mut cases = std::collections::BTreeMap::new();
-    for &seed in &seeds {
-        let drawn = swarm::draw(&case.scenario, seed, unbounded);
-        let seed_case = swarm::case_with(case, &drawn)
-            .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.join(" ")))?;
-        cases.insert(seed, (drawn, seed_case));
-    }
-    Ok(sweep_with(seeds, jobs, |seed| {
-        let (drawn, seed_case) = &cases[&seed];
-        let mut outcome = seed_case.run_seed(seed).outcome;
-        outcome.overrides.clone_from(&case.overrides);
-        outcome.drawn.clone_from(drawn);
-        outcome
-    }))
 }
 
 /// Prints one line per seed of `outcomes` that broke the promise, then the

@@ -1,0 +1,61 @@
+//! chaos under swarm testing: every seed draws its own mix of every fault
+//! class, and the hardened design keeps the promise on each while its
+//! recovery paths are really exercised (a near miss, a record down to its
+//! last copies where a fault struck, on at least a fifth of the seeds). The
+//! 2009 design breaks under the same draws. The release CLI sweeps far more
+//! (`run chaos --design hardened --swarm --seeds 0..500`; README).
+
+mod common;
+
+use lastcopy::coverage::Coverage;
+use lastcopy::runner::Summary;
+use lastcopy::swarm;
+
+#[test]
+fn hardened_keeps_the_promise_under_swarm_on_chaos_with_near_misses() {
+    let seeds: Vec<u64> = (0..common::sweep(40)).collect();
+    let hardened = common::case("chaos", "hardened", &[]);
+    let outcomes = swarm::sweep(&hardened, seeds.clone(), common::jobs(), false)
+        .expect("every drawn configuration loads");
+    let s = Summary::of(&outcomes);
+    let broke: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.kept_promise())
+        .map(|o| format!("seed {} drew {}", o.seed, o.drawn.join(" ")))
+        .collect();
+    assert!(broke.is_empty(), "{s}\n{}", broke.join("\n"));
+    assert!(outcomes.iter().all(|o| !o.drawn.is_empty()));
+    let cov = Coverage::of(&outcomes);
+    assert!(
+        cov.seeds_near_miss * 5 >= cov.seeds,
+        "near misses in only {} of {} seeds:\n{cov}",
+        cov.seeds_near_miss,
+        cov.seeds
+    );
+
+    let fragile = common::case("chaos", "fragile-2009", &[]);
+    let outcomes = swarm::sweep(&fragile, seeds, common::jobs(), false).expect("loads");
+    let s = Summary::of(&outcomes);
+    assert!(s.failed * 2 >= s.seeds, "the 2009 design breaks: {s}");
+}
+
+#[test]
+fn swarm_draws_switch_classes_off_and_scale_the_rest() {
+    let scenario = lastcopy::scenario::Scenario::load("chaos", &[]).expect("loads");
+    let mut off = 0;
+    let mut scaled = 0;
+    for seed in 0..20 {
+        for o in swarm::draw(&scenario, seed, false) {
+            if o.starts_with("faults.") {
+                if o.ends_with("=0") {
+                    off += 1;
+                } else {
+                    scaled += 1;
+                }
+            }
+        }
+    }
+    assert!(off > 50 && scaled > 50, "off {off}, scaled {scaled}");
+    let unbounded = swarm::draw(&scenario, 0, true);
+    assert!(unbounded.contains(&"faults.storage.unbounded=true".to_string()));
+}
