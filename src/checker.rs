@@ -82,6 +82,26 @@ pub fn verdict_summary(o: &sim::outcome::SeedOutcome) -> String {
         .join(", ")
 }
 
+/// What is still apart in a seed whose sync did not converge, from its
+/// `liveness` verdicts: `handset-3: 2 records apart; handset-5: handset
+/// never came back up` (the first three places, then how many more).
+pub fn liveness_summary(o: &sim::outcome::SeedOutcome) -> String {
+    let apart: Vec<String> = o
+        .verdicts
+        .iter()
+        .filter(|v| v.kind == "liveness")
+        .map(|v| {
+            let short = v.detail.split(':').next().unwrap_or(&v.detail);
+            format!("{}: {short}", v.subject)
+        })
+        .collect();
+    let mut text = apart.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+    if apart.len() > 3 {
+        text.push_str(&format!("; and {} more", apart.len() - 3));
+    }
+    text
+}
+
 /// What the checker found in one run.
 #[derive(Clone, Debug, Default)]
 pub struct Judgement {

@@ -208,6 +208,11 @@ pub struct Summary {
     pub lost_updates: u64,
     /// Records served again after their deletion was acknowledged.
     pub resurrected: u64,
+    /// Records (or versions) served to a user who does not own them.
+    pub leaked: u64,
+    /// Seeds whose only failure is that sync did not converge in the heal
+    /// bound (no record lost, rolled back, corrupted or leaked).
+    pub not_converged: u64,
 }
 
 impl Summary {
@@ -224,6 +229,9 @@ impl Summary {
             s.forfeited += o.count("forfeited");
             s.lost_updates += o.verdict_count("lost-update");
             s.resurrected += o.verdict_count("resurrected");
+            s.leaked += o.verdict_count("leaked");
+            s.not_converged +=
+                u64::from(!o.kept_promise() && o.verdicts.iter().all(|v| v.kind == "liveness"));
         }
         s
     }
@@ -244,6 +252,13 @@ impl std::fmt::Display for Summary {
                 ", lost updates: {}, resurrected: {}",
                 self.lost_updates, self.resurrected
             )?;
+        }
+        // So are leaks, and seeds that failed on liveness alone.
+        if self.leaked > 0 {
+            write!(f, ", leaked: {}", self.leaked)?;
+        }
+        if self.not_converged > 0 {
+            write!(f, ", only not converged: {} seeds", self.not_converged)?;
         }
         Ok(())
     }

@@ -390,3 +390,34 @@ fn a_swarm_failure_prints_what_its_seed_drew_and_a_replay_that_reproduces_it_exa
     assert_eq!(replay.code, 1, "{}", replay.stderr);
     assert_eq!(trace_hash(&replay), outcome["trace_hash"].as_str().unwrap());
 }
+
+#[test]
+fn a_seed_that_only_did_not_converge_is_reported_apart_from_loss_with_what_is_apart() {
+    // Without digest sync, handsets whose server lost rows never push them
+    // again: nothing is lost (the handsets keep them) but sync never converges.
+    let run = lastcopy(&[
+        "run",
+        "battery-pulls",
+        "--design",
+        "hardened",
+        "--set",
+        "design.digest_sync=false",
+        "--seeds",
+        "0..2",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("seed "))
+        .expect("a failing seed");
+    assert!(
+        line.contains(": did not converge within the heal bound (handset-")
+            && line.contains("records apart"),
+        "{line}"
+    );
+    assert!(!line.contains("broke the promise"), "{line}");
+    let summary = run.last_line();
+    assert!(summary.contains("records lost: 0"), "{summary}");
+    assert!(summary.contains("only not converged: "), "{summary}");
+}

@@ -4,7 +4,7 @@
 //! `--results FILE` it also writes each seed's outcome, for `lastcopy merge`.
 
 use super::case::CaseArgs;
-use lastcopy::checker::verdict_summary;
+use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
 use lastcopy::runner::{Case, Summary};
 use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
@@ -107,11 +107,17 @@ pub fn report(case: &Case, outcomes: &[SeedOutcome], coverage: bool) -> ExitCode
         } else {
             format!("; drew {}", o.drawn.join(" "))
         };
-        println!(
-            "seed {}: broke the promise ({}){drawn}; replay: {replay}",
-            o.seed,
-            verdict_summary(o),
-        );
+        // Not converging is reported apart from loss, with what is apart.
+        let safety = o.verdicts.iter().any(|v| v.kind != "liveness");
+        let what = if safety {
+            format!("broke the promise ({})", verdict_summary(o))
+        } else {
+            format!(
+                "did not converge within the heal bound ({})",
+                liveness_summary(o)
+            )
+        };
+        println!("seed {}: {what}{drawn}; replay: {replay}", o.seed);
     }
     let summary = Summary::of(outcomes);
     println!("{summary}");

@@ -1,0 +1,206 @@
+//! The checker can fail, knob by knob: every defence of the hardened design
+//! is either shown necessary (flipped alone to its 2009 value, a catalogue
+//! scenario, in places focused by `--set` rates, then breaks on a seed where
+//! the unflipped design keeps) or listed as redundant here, with why. A
+//! knob added to `Design` without either fails this test.
+
+mod common;
+
+use lastcopy::runner::Summary;
+use models::design::Design;
+
+/// A knob flipped alone, the catalogue scenario it then breaks, the
+/// overrides (if any) that focus the scenario on the faults that matter
+/// (applied in order, later ones winning), and a seed it breaks on.
+struct Necessary {
+    flip: &'static str,
+    scenario: &'static str,
+    focus: &'static [&'static [&'static str]],
+    seed: u64,
+}
+
+/// partitions with every fault off (tests/network.rs), for entries that
+/// add only the faults that matter.
+const QUIET_NETWORK: [&str; 9] = [
+    "topology.handsets=4",
+    "faults.battery_pull_per_handset_day=0",
+    "faults.network.partition_per_link_day=0",
+    "faults.network.offline_per_handset_day=0",
+    "faults.network.packet_loss_per_link_day=0",
+    "faults.network.duplication_per_link_day=0",
+    "faults.network.reordering_per_link_day=0",
+    "faults.network.long_delay_per_link_day=0",
+    "faults.network.transit_corruption_per_link_day=0",
+];
+
+/// Heavy corruption in transit on a quiet partitions (after QUIET_NETWORK).
+const HEAVY_CORRUPTION: [&str; 3] = [
+    "faults.network.transit_corruption_per_link_day=12",
+    "faults.network.corrupt_share=1",
+    "workload.edits_per_handset_day=50",
+];
+
+/// Hours-long delays and factory resets on a quiet partitions.
+const DELAYS_AND_RESETS: [&str; 4] = [
+    "faults.network.long_delay_per_link_day=3",
+    "faults.network.delay_share=0.5",
+    "faults.reset_per_handset_day=2",
+    "workload.edits_per_handset_day=50",
+];
+
+const NECESSARY: &[Necessary] = &[
+    Necessary {
+        flip: "saved_ack=on-write",
+        scenario: "lying-disk",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "handset_store=cache",
+        scenario: "double-failure",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "digest_sync=false",
+        scenario: "battery-pulls",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "upgrade_snapshot=false",
+        scenario: "sidekick-2009",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "offline_refresh=true",
+        scenario: "partitions",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "conflict_copies=false",
+        scenario: "two-writers",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "hlc=false",
+        scenario: "two-writers",
+        focus: &[],
+        seed: 1,
+    },
+    Necessary {
+        flip: "keep_tombstones=false",
+        scenario: "two-writers",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "absence_deletes=true",
+        scenario: "two-writers",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "restore_checks_freshness=false",
+        scenario: "stale-restore",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "restore_checks_account=false",
+        scenario: "stale-restore",
+        focus: &[],
+        seed: 16,
+    },
+    Necessary {
+        flip: "migration_checked=false",
+        scenario: "botched-upgrade",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
+        flip: "protocol_negotiation=false",
+        scenario: "botched-upgrade",
+        focus: &[],
+        seed: 7,
+    },
+    Necessary {
+        flip: "wire_checksum=false",
+        scenario: "partitions",
+        focus: &[&QUIET_NETWORK, &HEAVY_CORRUPTION],
+        seed: 60,
+    },
+    Necessary {
+        flip: "idempotent_commit=false",
+        scenario: "partitions",
+        focus: &[&QUIET_NETWORK, &DELAYS_AND_RESETS],
+        seed: 0,
+    },
+];
+
+/// Knobs no catalogue scenario breaks when flipped alone on hardened, and
+/// why: each is a second layer behind another hardened defence in this
+/// model (each is shown necessary on fragile-2009 or in a model test where
+/// its helper's tests say so).
+const REDUNDANT: &[(&str, &str)] = &[
+    ("epoch_resets_cursor", "digest sync already sends the whole state whenever the server's data changed under a new epoch"),
+    ("backup_independent", "the verified snapshot on another array covers announced upgrades, and handsets that keep their records re-upload what any restore lacks"),
+    ("blank_boot", "an empty primary serving under a new epoch is refilled by handsets that keep their records, through digest sync"),
+    ("verified_restore", "rows are checked end to end again when the primary reads them (verify_reads) and handsets re-upload what was rejected"),
+    ("verify_reads", "stores checksum every entry by position and frames are sealed: a spoiled row is caught before end-to-end checks see it"),
+    ("scrub", "digest sync every half hour repairs a spoiled copy from another before a second fault can strike it, within the atlas"),
+    ("failover_bumps_epoch", "digest sync sees the promoted copy's different data whatever its epoch (tests/operations.rs)"),
+    ("backup_verified", "handsets hold full copies and re-upload what a restore from a bad backup lacks; needed on fragile-2009 (tests/operations.rs)"),
+    ("retention_keeps_verified", "as backup_verified: a second defence behind handset re-upload (tests/operations.rs)"),
+];
+
+fn knob(flip: &str) -> &str {
+    flip.split('=').next().expect("KNOB=VALUE")
+}
+
+#[test]
+fn every_hardened_knob_is_shown_necessary_or_listed_as_redundant() {
+    let fields = toml::Table::try_from(Design::hardened()).expect("a table");
+    let mut classified: Vec<&str> = NECESSARY.iter().map(|n| knob(n.flip)).collect();
+    classified.extend(REDUNDANT.iter().map(|(k, _)| *k));
+    for field in fields.keys() {
+        assert!(
+            classified.contains(&field.as_str()),
+            "knob {field} is neither shown necessary nor listed as redundant"
+        );
+    }
+    assert_eq!(classified.len(), fields.len(), "each knob classified once");
+}
+
+#[test]
+fn each_necessary_knob_flipped_alone_breaks_its_scenario() {
+    let check = |n: &Necessary| -> Option<String> {
+        let mut overrides: Vec<&str> = n.focus.concat();
+        let kept =
+            Summary::of(&common::case(n.scenario, "hardened", &overrides).sweep([n.seed], 1));
+        let flip = format!("design.{}", n.flip);
+        overrides.push(&flip);
+        let broke =
+            Summary::of(&common::case(n.scenario, "hardened", &overrides).sweep([n.seed], 1));
+        (kept.failed != 0 || broke.failed == 0).then(|| {
+            format!(
+                "{} on {} seed {}: hardened {kept}; flipped {broke}",
+                n.flip, n.scenario, n.seed
+            )
+        })
+    };
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = NECESSARY
+            .iter()
+            .map(|n| s.spawn(move || check(n)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
