@@ -150,7 +150,7 @@ impl Triggers {
     }
 
     fn on_step(&self, seen: &StepSeen<'_, Msg>) {
-        if !self.open.load(Ordering::Relaxed) {
+        if !self.open.load(Ordering::Relaxed) || self.lock().armed.is_empty() {
             return;
         }
         let hits: Vec<PlannedFault<Fault>> = {
@@ -225,7 +225,7 @@ fn strikes(f: &PlannedFault<Fault>, handset: u32, seen: &StepSeen<'_, Msg>) -> b
                     matches!(m, Msg::DbSyncReply { result: SyncResult::Ok { committed, .. }, .. }
                         if !committed.is_empty())
                 })
-                && seen.events.iter().any(|e| {
+                && seen.events().iter().any(|e| {
                     e.kind == kind::COPY_CREATED
                         && e.str("record").is_some_and(|r| r.starts_with(&prefix))
                 })

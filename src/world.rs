@@ -218,7 +218,14 @@ async fn simulate(
         handsets,
         operator,
     });
-    cluster.watch_steps(Some(triggers.watch()));
+    // Steps are watched only when some fault waits for one.
+    if plan
+        .faults
+        .iter()
+        .any(|f| matches!(f.kind, Fault::MidSyncPull { .. }))
+    {
+        cluster.watch_steps(Some(triggers.watch()));
+    }
     let mut fired = Vec::new();
     let mut edits_skipped = 0u64;
     let end = SimTime::from(scenario.run.duration);

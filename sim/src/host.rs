@@ -175,6 +175,11 @@ impl Clock {
         SimTime::from(madsim::time::Instant::now().duration_since(self.start))
     }
 
+    /// The runtime's instant of simulated time `t`, to the millisecond.
+    pub fn instant(&self, t: SimTime) -> madsim::time::Instant {
+        self.start + t.as_duration()
+    }
+
     /// Sleeps until simulated time `t` (returns at once if it has passed).
     pub async fn sleep_until(&self, t: SimTime) {
         let now = self.now();
@@ -336,10 +341,23 @@ pub struct StepSeen<'a, Msg> {
     pub node: &'a str,
     /// The node's address.
     pub addr: Addr,
-    /// The events the step wrote, in order.
-    pub events: &'a [crate::trace::Event],
+    tracer: &'a Tracer,
+    first_event: usize,
     /// The messages the step sends, in order, not yet sent.
     pub sends: &'a [(Addr, Msg)],
+}
+
+impl<Msg> StepSeen<'_, Msg> {
+    /// The events the step wrote, in order (copied when asked for, so a
+    /// watch that needs only the messages costs nothing more).
+    pub fn events(&self) -> Vec<crate::trace::Event> {
+        self.tracer.with(|t| {
+            t.events()
+                .get(self.first_event..)
+                .unwrap_or_default()
+                .to_vec()
+        })
+    }
 }
 
 /// A step watch: called after every machine step, outside every lock.
@@ -1035,7 +1053,17 @@ impl<M: Machine> Cluster<M> {
         f: impl FnOnce(&mut M, &mut Io<'_, M::Msg>),
     ) -> bool {
         let now = self.now();
-        let first_event = self.shared.tracer.len();
+        let watch = self
+            .shared
+            .watch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let first_event = if watch.is_some() {
+            self.shared.tracer.len()
+        } else {
+            0
+        };
         let mut st = slot.state();
         let Some(machine) = st.machine.as_mut() else {
             return true;
@@ -1057,21 +1085,12 @@ impl<M: Machine> Cluster<M> {
             Ok(()) => {
                 let out = io.into_outputs();
                 drop(st);
-                let watch = self
-                    .shared
-                    .watch
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone();
                 if let Some(watch) = watch {
-                    let events = self
-                        .shared
-                        .tracer
-                        .with(|t| t.events().get(first_event..).unwrap_or_default().to_vec());
                     watch(StepSeen {
                         node: &slot.name,
                         addr: slot.addr,
-                        events: &events,
+                        tracer: &self.shared.tracer,
+                        first_event,
                         sends: &out.sends,
                     });
                     if !slot.state().up {
@@ -1153,6 +1172,11 @@ impl<M: Machine> Cluster<M> {
             return futures::future::pending().await;
         }
         slot.state().boot_panics = 0;
+        // The sleep for the earliest timer, kept across wake-ups while that
+        // timer stays the earliest, so that a message does not register a
+        // new timer with the runtime every time it arrives. A timer fires at
+        // its simulated millisecond exactly.
+        let mut armed: Option<(SimTime, u64, std::pin::Pin<Box<madsim::time::Sleep>>)> = None;
         loop {
             for (to, msg) in sends.drain(..) {
                 let mut frame = encode(&msg);
@@ -1170,10 +1194,16 @@ impl<M: Machine> Cluster<M> {
                 .map(|(k, t)| (*k, *t));
             let inbound = match next {
                 Some((key, at)) => {
-                    let wait = at.since(self.now());
-                    match madsim::time::timeout(wait, rx.next()).await {
-                        Ok(x) => x,
-                        Err(_) => {
+                    if armed.as_ref().map(|(t, k, _)| (*t, *k)) != Some((at, key)) {
+                        let deadline = self.shared.clock.instant(at);
+                        armed = Some((at, key, Box::pin(madsim::time::sleep_until(deadline))));
+                    }
+                    let (_, _, sleep) = armed.as_mut().expect("armed just above");
+                    // Messages first, as a timeout around the receive would.
+                    match futures::future::select(rx.next(), sleep.as_mut()).await {
+                        futures::future::Either::Left((x, _)) => x,
+                        futures::future::Either::Right(_) => {
+                            armed = None;
                             timers.remove(&key);
                             if !self
                                 .step(&slot, &mut timers, &mut sends, |m, io| m.on_timer(key, io))
