@@ -150,22 +150,33 @@ pub fn sweep_with(
     run: impl Fn(u64) -> SeedOutcome + Sync,
 ) -> Vec<SeedOutcome> {
     let list: Vec<u64> = seeds.into_iter().collect();
+    parallel_map(&list, jobs, |&seed| run(seed))
+}
+
+/// Runs `f` over `items` on `jobs` worker threads, each item on a fresh
+/// thread of its own (a simulation owns its thread while it runs), and
+/// returns the results in item order: the same for any number of jobs.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<SeedOutcome>>> = Mutex::new(vec![None; list.len()]);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(list.len().max(1)) {
+        for _ in 0..jobs.max(1).min(items.len().max(1)) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&seed) = list.get(i) else {
+                let Some(item) = items.get(i) else {
                     break;
                 };
-                let outcome = std::thread::scope(|inner| {
+                let r = std::thread::scope(|inner| {
                     inner
-                        .spawn(|| run(seed))
+                        .spawn(|| f(item))
                         .join()
                         .expect("a seed's thread never panics: machine panics are caught")
                 });
-                results.lock().expect("results lock")[i] = Some(outcome);
+                results.lock().expect("results lock")[i] = Some(r);
             });
         }
     });
@@ -173,7 +184,7 @@ pub fn sweep_with(
         .into_inner()
         .expect("results lock")
         .into_iter()
-        .map(|o| o.expect("every seed ran"))
+        .map(|r| r.expect("every item ran"))
         .collect()
 }
 

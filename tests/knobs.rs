@@ -19,21 +19,7 @@ struct Necessary {
     seed: u64,
 }
 
-/// partitions with every fault off (tests/network.rs), for entries that
-/// add only the faults that matter.
-const QUIET_NETWORK: [&str; 9] = [
-    "topology.handsets=4",
-    "faults.battery_pull_per_handset_day=0",
-    "faults.network.partition_per_link_day=0",
-    "faults.network.offline_per_handset_day=0",
-    "faults.network.packet_loss_per_link_day=0",
-    "faults.network.duplication_per_link_day=0",
-    "faults.network.reordering_per_link_day=0",
-    "faults.network.long_delay_per_link_day=0",
-    "faults.network.transit_corruption_per_link_day=0",
-];
-
-/// Heavy corruption in transit on a quiet partitions (after QUIET_NETWORK).
+/// Heavy corruption in transit on a quiet partitions (after common::QUIET_NETWORK).
 const HEAVY_CORRUPTION: [&str; 3] = [
     "faults.network.transit_corruption_per_link_day=12",
     "faults.network.corrupt_share=1",
@@ -130,13 +116,13 @@ const NECESSARY: &[Necessary] = &[
     Necessary {
         flip: "wire_checksum=false",
         scenario: "partitions",
-        focus: &[&QUIET_NETWORK, &HEAVY_CORRUPTION],
+        focus: &[&common::QUIET_NETWORK, &HEAVY_CORRUPTION],
         seed: 60,
     },
     Necessary {
         flip: "idempotent_commit=false",
         scenario: "partitions",
-        focus: &[&QUIET_NETWORK, &DELAYS_AND_RESETS],
+        focus: &[&common::QUIET_NETWORK, &DELAYS_AND_RESETS],
         seed: 0,
     },
 ];

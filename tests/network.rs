@@ -12,24 +12,10 @@ use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-/// Overrides that switch off every fault of `partitions`, so that a test
-/// turns on one class alone.
-const QUIET: [&str; 9] = [
-    "topology.handsets=4",
-    "faults.battery_pull_per_handset_day=0",
-    "faults.network.partition_per_link_day=0",
-    "faults.network.offline_per_handset_day=0",
-    "faults.network.packet_loss_per_link_day=0",
-    "faults.network.duplication_per_link_day=0",
-    "faults.network.reordering_per_link_day=0",
-    "faults.network.long_delay_per_link_day=0",
-    "faults.network.transit_corruption_per_link_day=0",
-];
-
 /// `partitions` (four handsets) under `design` with only the faults `extra`
 /// turns on.
 fn focused(design: &str, extra: &[&str]) -> Case {
-    let mut overrides: Vec<&str> = QUIET.to_vec();
+    let mut overrides: Vec<&str> = common::QUIET_NETWORK.to_vec();
     overrides.extend_from_slice(extra);
     common::case("partitions", design, &overrides)
 }

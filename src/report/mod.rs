@@ -17,7 +17,7 @@ pub mod svg;
 pub mod timeline;
 
 use crate::explain::{self, Filter};
-use crate::runner::{Case, SeedRun};
+use crate::runner::{parallel_map, Case, SeedRun};
 use crate::scenario::Scenario;
 use crate::shrink::{self, Options};
 use serde::Serialize;
@@ -25,8 +25,6 @@ use stats::SeedStats;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use timeline::Timeline;
 
 /// Why a report could not be made. Every one leaves the output directory
@@ -195,36 +193,6 @@ pub enum Progress<'a> {
     },
 }
 
-/// Runs `f` over `items` on `jobs` worker threads, each item on a fresh
-/// thread of its own (as [`Case::sweep`] runs seeds); results in item order.
-fn pool<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(items.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else {
-                    break;
-                };
-                let r = std::thread::scope(|inner| {
-                    inner
-                        .spawn(|| f(item))
-                        .join()
-                        .expect("a seed's thread never panics: machine panics are caught")
-                });
-                results.lock().expect("results lock")[i] = Some(r);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("results lock")
-        .into_iter()
-        .map(|r| r.expect("every item ran"))
-        .collect()
-}
-
 /// Sweeps every cell over `config.seeds`, then tells one representative
 /// failing seed of each broken cell in full.
 pub fn run(
@@ -249,7 +217,7 @@ pub fn sweep(
     let items: Vec<(usize, u64)> = (0..cases.len())
         .flat_map(|c| seeds.iter().map(move |&s| (c, s)))
         .collect();
-    let stats = pool(&items, jobs, |&(c, seed)| {
+    let stats = parallel_map(&items, jobs, |&(c, seed)| {
         let s = SeedStats::of(&cases[c].1.run_seed(seed));
         progress(Progress::Seed);
         s
@@ -282,7 +250,7 @@ pub fn represent_broken(
         .enumerate()
         .filter_map(|(i, c)| representative_seed(&c.seeds).map(|s| (i, s)))
         .collect();
-    let reps = pool(&broken, config.jobs, |&(c, seed)| {
+    let reps = parallel_map(&broken, config.jobs, |&(c, seed)| {
         let cell = &cells[c];
         progress(Progress::Representative {
             scenario: cell.scenario(),

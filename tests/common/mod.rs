@@ -33,3 +33,17 @@ pub fn sweep(base: u64) -> u64 {
 pub fn jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+/// Overrides that turn off every fault of `partitions` (and take it down to
+/// four handsets), for tests that add only the network faults they need.
+pub const QUIET_NETWORK: [&str; 9] = [
+    "topology.handsets=4",
+    "faults.battery_pull_per_handset_day=0",
+    "faults.network.partition_per_link_day=0",
+    "faults.network.offline_per_handset_day=0",
+    "faults.network.packet_loss_per_link_day=0",
+    "faults.network.duplication_per_link_day=0",
+    "faults.network.reordering_per_link_day=0",
+    "faults.network.long_delay_per_link_day=0",
+    "faults.network.transit_corruption_per_link_day=0",
+];
