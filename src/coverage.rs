@@ -43,7 +43,7 @@ pub struct Coverage {
 
 impl Coverage {
     /// The coverage of `outcomes`.
-    pub fn of(outcomes: &[SeedOutcome]) -> Self {
+    pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a SeedOutcome>) -> Self {
         let mut classes: Vec<ClassCoverage> = FAULT_TABLE
             .iter()
             .map(|(name, ..)| ClassCoverage {
@@ -51,8 +51,9 @@ impl Coverage {
                 ..ClassCoverage::default()
             })
             .collect();
-        let mut seeds_near_miss = 0;
+        let (mut seeds, mut seeds_near_miss) = (0, 0);
         for o in outcomes {
+            seeds += 1;
             for (kind, c) in &o.faults {
                 let i = match classes.iter().position(|x| &x.class == kind) {
                     Some(i) => i,
@@ -75,7 +76,7 @@ impl Coverage {
             seeds_near_miss += u64::from(o.faults.values().any(|c| c.near_miss > 0));
         }
         Coverage {
-            seeds: outcomes.len() as u64,
+            seeds,
             seeds_near_miss,
             classes,
         }

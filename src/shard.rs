@@ -17,6 +17,7 @@
 //! order: what one unsharded run of the same range returns.
 
 use crate::runner::Case;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
@@ -164,16 +165,36 @@ pub struct ResultLine {
 
 /// The results file's text: one JSON line per outcome.
 pub fn render(outcomes: &[SeedOutcome], run: &RunInfo) -> String {
+    json_lines(outcomes.iter().map(|o| ResultLine {
+        outcome: o.clone(),
+        run: run.clone(),
+    }))
+}
+
+/// `lines` as JSON lines: one compact JSON document and a newline each.
+pub fn json_lines<T: Serialize>(lines: impl IntoIterator<Item = T>) -> String {
     let mut text = String::new();
-    for o in outcomes {
-        let line = ResultLine {
-            outcome: o.clone(),
-            run: run.clone(),
-        };
-        text.push_str(&serde_json::to_string(&line).expect("outcomes always serialize"));
+    for line in lines {
+        text.push_str(&serde_json::to_string(&line).expect("results always serialize"));
         text.push('\n');
     }
     text
+}
+
+/// Parses JSON lines (blank lines skipped); an error names the file `name`,
+/// the line, and says it is not a `what`.
+pub fn parse_json_lines<T: DeserializeOwned>(
+    name: &str,
+    text: &str,
+    what: &str,
+) -> Result<Vec<T>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str::<T>(l).map_err(|e| format!("{name}:{}: not a {what}: {e}", i + 1))
+        })
+        .collect()
 }
 
 /// Writes `text` to `path` atomically: to a temporary file beside it, synced,
@@ -198,14 +219,7 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Parses a results file's text; `name` names it in errors.
 pub fn parse(name: &str, text: &str) -> Result<Vec<ResultLine>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str::<ResultLine>(l)
-                .map_err(|e| format!("{name}:{}: not a results line: {e}", i + 1))
-        })
-        .collect()
+    parse_json_lines(name, text, "results line")
 }
 
 /// A merged sweep: the run it was and its outcomes in seed order.

@@ -150,7 +150,7 @@ impl Triggers {
     }
 
     fn on_step(&self, seen: &StepSeen<'_, Msg>) {
-        if !self.open.load(Ordering::Relaxed) || self.lock().armed.is_empty() {
+        if !self.open.load(Ordering::Relaxed) {
             return;
         }
         let hits: Vec<PlannedFault<Fault>> = {

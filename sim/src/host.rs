@@ -996,15 +996,18 @@ impl<M: Machine> Cluster<M> {
     /// Decodes a frame `slot` received from `from`; a sealed frame whose
     /// checksum fails, or a frame that does not decode, is dropped and traced.
     fn unframe<T: DeserializeOwned>(&self, slot: &Slot<M>, from: Addr, frame: &[u8]) -> Option<T> {
+        let reject = |why: &str| {
+            let peer = self.slot(from).name.clone();
+            self.shared.tracer.emit(
+                self.now(),
+                &slot.name,
+                kind::NET_FRAME_REJECTED,
+                crate::fields!["from" => peer, "why" => why],
+            );
+        };
         let payload = if self.shared.sealed.load(Ordering::Relaxed) {
             let Some(p) = unseal(frame) else {
-                let peer = self.slot(from).name.clone();
-                self.shared.tracer.emit(
-                    self.now(),
-                    &slot.name,
-                    kind::NET_FRAME_REJECTED,
-                    crate::fields!["from" => peer, "why" => "checksum"],
-                );
+                reject("checksum");
                 return None;
             };
             p
@@ -1013,13 +1016,7 @@ impl<M: Machine> Cluster<M> {
         };
         let msg = decode::<T>(payload);
         if msg.is_none() {
-            let peer = self.slot(from).name.clone();
-            self.shared.tracer.emit(
-                self.now(),
-                &slot.name,
-                kind::NET_FRAME_REJECTED,
-                crate::fields!["from" => peer, "why" => "does not decode"],
-            );
+            reject("does not decode");
         }
         msg
     }

@@ -14,6 +14,7 @@ use super::stats::SeedStats;
 use super::{Cell, Config};
 use crate::shard::{self, ResultLine, RunInfo, Shard};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The report a results line belongs to: its arguments and the line's shard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,19 +80,13 @@ pub struct ReportLine {
 
 /// The results file of a report shard: one line per cell and seed.
 pub fn render(cells: &[Cell], run: &ReportRun) -> String {
-    let mut text = String::new();
-    for cell in cells {
-        for stats in &cell.seeds {
-            let line = ReportLine {
-                design_preset: cell.design.clone(),
-                stats: stats.clone(),
-                report: run.clone(),
-            };
-            text.push_str(&serde_json::to_string(&line).expect("stats always serialize"));
-            text.push('\n');
-        }
-    }
-    text
+    shard::json_lines(cells.iter().flat_map(|cell| {
+        cell.seeds.iter().map(|stats| ReportLine {
+            design_preset: cell.design.clone(),
+            stats: stats.clone(),
+            report: run.clone(),
+        })
+    }))
 }
 
 /// Whether a results file's text comes from `report --shard` (rather than
@@ -105,14 +100,7 @@ pub fn is_report_results(text: &str) -> bool {
 
 /// Parses a report shard's results file; `name` names it in errors.
 pub fn parse(name: &str, text: &str) -> Result<Vec<ReportLine>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str::<ReportLine>(l)
-                .map_err(|e| format!("{name}:{}: not a report results line: {e}", i + 1))
-        })
-        .collect()
+    shard::parse_json_lines(name, text, "report results line")
 }
 
 /// Merges report shards (`(name, lines)` per file) into the report's
@@ -192,19 +180,15 @@ pub fn merge(
                 (file.clone(), lines)
             })
             .collect();
-        let merged = shard::merge(&as_run).map_err(|e| format!("{name} under {design}: {e}"))?;
-        let seeds = merged
-            .outcomes
+        shard::merge(&as_run).map_err(|e| format!("{name} under {design}: {e}"))?;
+        // Merged, the cell's lines cover its seeds once each: in seed order,
+        // they are its stats.
+        let by_seed: BTreeMap<u64, &SeedStats> = files
             .iter()
-            .map(|o| {
-                files
-                    .iter()
-                    .flat_map(|(_, lines)| of_cell(lines))
-                    .find(|l| l.stats.outcome.seed == o.seed)
-                    .map(|l| l.stats.clone())
-                    .expect("merge returns only seeds it was given")
-            })
+            .flat_map(|(_, lines)| of_cell(lines))
+            .map(|l| (l.stats.outcome.seed, &l.stats))
             .collect();
+        let seeds = by_seed.into_values().cloned().collect();
         cells.push(Cell {
             design,
             case,

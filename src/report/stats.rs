@@ -372,9 +372,9 @@ pub fn by_fault_class(seeds: &[SeedStats]) -> BTreeMap<String, (u64, BTreeSet<u6
 /// Per fault kind over `seeds`: faults fired, faults effective, seeds in
 /// which one fired, seeds in which one was effective.
 pub fn coverage(seeds: &[SeedStats]) -> BTreeMap<String, [u64; 4]> {
-    let outcomes: Vec<SeedOutcome> = seeds.iter().map(|s| s.outcome.clone()).collect();
-    let names: BTreeSet<&String> = outcomes.iter().flat_map(|o| o.faults.keys()).collect();
-    Coverage::of(&outcomes)
+    let outcomes = || seeds.iter().map(|s| &s.outcome);
+    let names: BTreeSet<&String> = outcomes().flat_map(|o| o.faults.keys()).collect();
+    Coverage::of(outcomes())
         .classes
         .into_iter()
         .filter(|c| names.contains(&c.class))
