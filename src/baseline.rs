@@ -17,12 +17,14 @@
 //! The trace, the copy lineage and the ledger are the same objects the
 //! harness uses, so the models do the same work per step in both.
 
+use crate::places;
 use crate::scenario::Scenario;
 use crate::system;
+use crate::world::FinalState;
 use models::design::Design;
 use models::msg::{Input, Msg};
 use models::node::Node;
-use models::record::{RecordId, Row, VersionId};
+use models::record::{RecordId, VersionId};
 use models::workload::Workload;
 use rand::RngExt;
 use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io, Machine};
@@ -343,30 +345,26 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
     }
 }
 
-/// Whether every handset (and portal, if `portals`) serves the versions
-/// the primary serves (a tombstone and no row agree), as the world judges.
+/// Whether every handset (and portal, if `portals`) shows what the
+/// primary shows, as the world judges it ([`places::converged`]).
 fn is_converged(hosts: &[Host], handsets: u32, portals: bool) -> bool {
-    let versions = |m: BTreeMap<RecordId, Row>| -> BTreeMap<RecordId, VersionId> {
-        m.into_iter()
-            .filter(|(_, row)| !row.deleted)
-            .map(|(r, row)| (r, row.version))
-            .collect()
-    };
-    let writer = |a: Addr| match &hosts[a.0 as usize].machine {
-        Node::Handset(h) => Some(versions(h.view())),
+    let view = |a: Addr| match &hosts[a.0 as usize].machine {
+        Node::Handset(h) => Some(h.view()),
         _ => None,
     };
-    (0..handsets).all(|u| {
-        let s = match &hosts[system::PRIMARY.0 as usize].machine {
-            Node::Database(d) if d.serving() => Some(versions(d.view(u))),
+    let mut fs = FinalState::default();
+    for u in 0..handsets {
+        fs.handsets.insert(u, view(system::handset_addr(u)));
+        if portals {
+            fs.portals.insert(u, view(system::portal_addr(handsets, u)));
+        }
+        let server = match &hosts[system::PRIMARY.0 as usize].machine {
+            Node::Database(d) if d.serving() => Some(d.view(u)),
             _ => None,
         };
-        let mut addrs = vec![system::handset_addr(u)];
-        if portals {
-            addrs.push(system::portal_addr(handsets, u));
-        }
-        s.is_some() && addrs.into_iter().all(|a| writer(a) == s)
-    })
+        fs.server.insert(u, server);
+    }
+    places::converged(&fs)
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@
 //! (saved, never synced, then wiped by the user's own reset) are counted,
 //! not judged.
 
+use crate::places::{self, Apart};
 use crate::world::{FinalState, RunOutput};
 use models::ledger::Ledger;
 use models::record::{RecordId, Row};
@@ -128,7 +129,8 @@ pub fn judge(out: &RunOutput) -> Judgement {
     // Served records nobody ever wrote are corrupt too (unless what is
     // served is another user's record, which is a leak, judged above).
     let written: BTreeSet<RecordId> = ledger.records().into_iter().collect();
-    for (place, view) in places(fs) {
+    for (place, view) in fs.places() {
+        let Some(view) = view else { continue };
         for (record, _) in view
             .iter()
             .filter(|(r, row)| !written.contains(r) && owners.foreign(row).is_none())
@@ -212,26 +214,17 @@ impl Owners {
 }
 
 /// `leaked`: every record whose content a place of a user who does not
-/// own it serves.
+/// own it serves (handsets, the server and portals alike).
 fn leaked(fs: &FinalState, owners: &Owners) -> Vec<Verdict> {
     let mut out = Vec::new();
-    let views = fs
-        .handsets
-        .iter()
-        .map(|(u, v)| (*u, format!("handset-{u}"), v))
-        .chain(
-            fs.server
-                .iter()
-                .map(|(u, v)| (*u, format!("server (user {u})"), v)),
-        );
-    for (user, place, view) in views {
+    for (place, view) in fs.places() {
         let Some(view) = view else { continue };
         for row in view.values() {
             let real = owners
                 .0
                 .get(&row.content)
                 .copied()
-                .filter(|r| r.owner != user);
+                .filter(|r| r.owner != place.user());
             if let Some(real) = real {
                 out.push(Verdict {
                     kind: "leaked".into(),
@@ -247,27 +240,6 @@ fn leaked(fs: &FinalState, owners: &Owners) -> Vec<Verdict> {
     out
 }
 
-/// The places a user can read: (name, what it serves), skipping places that are down.
-fn places(fs: &FinalState) -> Vec<(String, &BTreeMap<RecordId, Row>)> {
-    let mut out = Vec::new();
-    for (u, v) in &fs.handsets {
-        if let Some(v) = v {
-            out.push((format!("handset-{u}"), v));
-        }
-    }
-    for (u, v) in &fs.server {
-        if let Some(v) = v {
-            out.push((format!("server (user {u})"), v));
-        }
-    }
-    for (u, v) in &fs.portals {
-        if let Some(v) = v {
-            out.push((format!("portal-{u}"), v));
-        }
-    }
-    out
-}
-
 fn judge_record(
     ledger: &Ledger,
     fs: &FinalState,
@@ -275,15 +247,12 @@ fn judge_record(
     record: RecordId,
 ) -> Option<Verdict> {
     let owner = record.owner;
-    let served: Vec<(&str, &Row)> = [
-        ("handset", fs.handsets.get(&owner).and_then(|v| v.as_ref())),
-        ("server", fs.server.get(&owner).and_then(|v| v.as_ref())),
-        ("portal", fs.portals.get(&owner).and_then(|v| v.as_ref())),
-    ]
-    .into_iter()
-    .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p, row)))
-    .filter(|(_, row)| owners.foreign(row).is_none())
-    .collect();
+    let served: Vec<(&str, &Row)> = fs
+        .places_of(owner)
+        .into_iter()
+        .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p.kind(), row)))
+        .filter(|(_, row)| owners.foreign(row).is_none())
+        .collect();
     let verdict = |kind: &str, detail: String| Verdict {
         kind: kind.into(),
         subject: record.to_string(),
@@ -389,50 +358,33 @@ fn judge_record(
     Some(verdict(worst, detail))
 }
 
+/// `liveness`: every place (handset or portal) that does not show what
+/// its user's server shows, naming the records apart and how each shows.
 fn liveness(fs: &FinalState) -> Vec<Verdict> {
-    let mut out = Vec::new();
-    for (u, h) in &fs.handsets {
-        let s = fs.server.get(u).and_then(|v| v.as_ref());
-        let subject = format!("handset-{u}");
-        match (h, s) {
-            (None, _) => out.push(Verdict {
-                kind: "liveness".into(),
-                subject,
-                detail: "handset never came back up".into(),
-            }),
-            (_, None) => out.push(Verdict {
-                kind: "liveness".into(),
-                subject,
-                detail: "server not serving at the heal bound".into(),
-            }),
-            (Some(h), Some(s)) => {
-                let shown = |m: &BTreeMap<RecordId, Row>, r: &RecordId| {
-                    m.get(r).filter(|x| !x.deleted).map(|x| x.version)
-                };
-                let apart: Vec<String> = h
-                    .keys()
-                    .chain(s.keys())
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .filter(|r| shown(h, r) != shown(s, r))
-                    .map(|r| {
-                        let v = |m: &BTreeMap<RecordId, Row>| {
-                            m.get(r).map_or("-".into(), |x| x.version.to_string())
-                        };
-                        format!("{r} (handset {}, server {})", v(h), v(s))
-                    })
-                    .collect();
-                if !apart.is_empty() {
-                    out.push(Verdict {
-                        kind: "liveness".into(),
-                        subject,
-                        detail: format!("{} records apart: {}", apart.len(), apart.join("; ")),
-                    });
+    places::not_converged(fs)
+        .into_iter()
+        .map(|(place, apart)| {
+            let detail = match apart {
+                Apart::Down => format!("{} never came back up", place.kind()),
+                Apart::ServerDown => "server not serving at the heal bound".into(),
+                Apart::Records(records) => {
+                    let each: Vec<String> = records
+                        .iter()
+                        .map(|a| {
+                            let kind = place.kind();
+                            format!("{} ({kind} {}, server {})", a.record, a.here, a.server)
+                        })
+                        .collect();
+                    format!("{} records apart: {}", records.len(), each.join("; "))
                 }
+            };
+            Verdict {
+                kind: "liveness".into(),
+                subject: place.to_string(),
+                detail,
             }
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -555,6 +507,55 @@ mod tests {
         assert!(verdicts
             .iter()
             .any(|v| v.kind == "lost" && v.subject == "u1/contact-0"));
+    }
+
+    #[test]
+    fn another_users_record_served_by_a_portal_is_leaked() {
+        // User 1 wrote u1/contact-0; user 0's web portal serves its content.
+        let l = ledger();
+        let theirs = RecordId { owner: 1, ..R };
+        let w1 = VersionId { writer: 1, seq: 1 };
+        l.written(theirs, w1, None, 0, SimTime(1));
+        l.saved(theirs, w1, SimTime(2));
+        l.synced(theirs, w1, SimTime(3));
+        let mine = Row::new(R, v(2), Some(v(1)));
+        let theirs_row = Row::new(theirs, w1, None);
+        let mut out = run(&l, Some(mine.clone()), Some(mine.clone()), true);
+        let mut misfiled = theirs_row.clone();
+        misfiled.record.owner = 0;
+        let portal: BTreeMap<RecordId, Row> = [(R, mine), (misfiled.record, misfiled)].into();
+        out.final_state.portals.insert(0, Some(portal));
+        let own: BTreeMap<RecordId, Row> = [(theirs, theirs_row)].into();
+        out.final_state.handsets.insert(1, Some(own.clone()));
+        out.final_state.server.insert(1, Some(own.clone()));
+        out.final_state.portals.insert(1, Some(own));
+        let verdicts = judge(&out).verdicts;
+        let leaked: Vec<_> = verdicts.iter().filter(|v| v.kind == "leaked").collect();
+        assert_eq!(leaked.len(), 1, "{verdicts:?}");
+        assert_eq!(leaked[0].subject, "u1/contact-0");
+        assert!(
+            leaked[0].detail.starts_with("portal-0 serves"),
+            "{leaked:?}"
+        );
+    }
+
+    #[test]
+    fn a_portal_apart_from_the_server_is_a_liveness_verdict_naming_it() {
+        let row = Row::new(R, v(2), Some(v(1)));
+        let mut out = run(&ledger(), Some(row.clone()), Some(row.clone()), false);
+        // The portal keeps a conflict copy the server does not.
+        let mut kept = row;
+        kept.conflicts.push(Row::new(R, v(1), None));
+        out.final_state.portals.insert(0, Some([(R, kept)].into()));
+        let verdicts = judge(&out).verdicts;
+        assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+        assert_eq!(verdicts[0].kind, "liveness");
+        assert_eq!(verdicts[0].subject, "portal-0");
+        assert!(
+            verdicts[0].detail.contains("+1 copies"),
+            "{:?}",
+            verdicts[0].detail
+        );
     }
 
     #[test]

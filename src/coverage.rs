@@ -46,8 +46,8 @@ impl Coverage {
     pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a SeedOutcome>) -> Self {
         let mut classes: Vec<ClassCoverage> = FAULT_TABLE
             .iter()
-            .map(|(name, ..)| ClassCoverage {
-                class: name.to_string(),
+            .map(|row| ClassCoverage {
+                class: row.name.to_string(),
                 ..ClassCoverage::default()
             })
             .collect();

@@ -653,10 +653,8 @@ fn fault_effect(kind: &str) -> &'static str {
         "node-crash" => "the node lost power and its unsynced writes",
         other => FAULT_TABLE
             .iter()
-            .find(|(name, ..)| *name == other)
-            .map_or("a fault the fault table does not name", |(.., effect)| {
-                *effect
-            }),
+            .find(|row| row.name == other)
+            .map_or("a fault the fault table does not name", |row| row.effect),
     }
 }
 

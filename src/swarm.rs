@@ -7,8 +7,8 @@
 //! (seed, scenario): replaying a swarm seed is replaying the scenario with
 //! those overrides, so every failure's replay command names them and needs
 //! no swarm flag. What is drawn:
-//! - every fault rate or probability of `[faults]` (at any depth) that the
-//!   scenario sets above zero is switched off with probability 1/2, else
+//! - every fault rate or probability that the fault table names
+//!   ([`FAULT_TABLE`]'s `rates`) and the scenario sets above zero is switched off with probability 1/2, else
 //!   scaled by a factor drawn log-uniformly from 1/4 to 4 (probabilities
 //!   capped at 1); at least one stays on. Rates the scenario leaves at zero
 //!   stay at zero: the scenario bounds which classes a swarm may mix.
@@ -20,30 +20,39 @@
 
 use crate::runner::{sweep_with, Case};
 use crate::scenario::Scenario;
+use models::fault::FAULT_TABLE;
 use rand::RngExt;
 use sim::outcome::SeedOutcome;
 use sim::rng::{Seeds, Stream};
 
-/// Which keys are rates or probabilities a swarm may draw.
-fn is_rate(key: &str) -> bool {
-    key.ends_with("_per_day")
-        || key.ends_with("_per_handset_day")
-        || key.ends_with("_per_volume_day")
-        || key.ends_with("_probability")
+/// The value of the dotted `key` (starting `faults.`) in `faults`, if it
+/// is a number.
+fn number_at(faults: &toml::Table, key: &str) -> Option<f64> {
+    let mut parts = key.strip_prefix("faults.")?.split('.');
+    let last = parts.next_back()?;
+    let mut table = faults;
+    for part in parts {
+        table = table.get(part)?.as_table()?;
+    }
+    match table.get(last)? {
+        toml::Value::Float(f) => Some(*f),
+        toml::Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
 }
 
-/// Every numeric rate or probability under `table`, with its dotted key and
-/// value, in document order (depth first).
-fn rates(prefix: &str, table: &toml::Table, out: &mut Vec<(String, f64)>) {
-    for (k, v) in table {
-        let key = format!("{prefix}.{k}");
-        match v {
-            toml::Value::Table(t) => rates(&key, t, out),
-            toml::Value::Float(f) if is_rate(k) => out.push((key, *f)),
-            toml::Value::Integer(i) if is_rate(k) => out.push((key, *i as f64)),
-            _ => {}
-        }
-    }
+/// Every rate or probability key of the fault table, with its value in
+/// `faults`, in table order: what a swarm may scale or switch off.
+pub fn rate_keys(faults: &toml::Table) -> Vec<(&'static str, f64)> {
+    FAULT_TABLE
+        .iter()
+        .flat_map(|row| row.rates.iter())
+        .map(|&key| {
+            let v = number_at(faults, key)
+                .unwrap_or_else(|| panic!("fault table key {key} is a number of [faults]"));
+            (key, v)
+        })
+        .collect()
 }
 
 /// The configuration seed `seed` draws from `scenario`, as `--set`
@@ -51,15 +60,16 @@ fn rates(prefix: &str, table: &toml::Table, out: &mut Vec<(String, f64)>) {
 pub fn draw(scenario: &Scenario, seed: u64, unbounded: bool) -> Vec<String> {
     let mut rng = Seeds::new(seed).stream(Stream::Swarm);
     let faults = toml::Table::try_from(&scenario.faults).expect("faults serialize to a table");
-    let mut found = Vec::new();
-    rates("faults", &faults, &mut found);
-    let on: Vec<(String, f64)> = found.into_iter().filter(|(_, v)| *v > 0.0).collect();
-    let mut drawn: Vec<(String, Option<f64>)> = on
+    let on: Vec<(&str, f64)> = rate_keys(&faults)
+        .into_iter()
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    let mut drawn: Vec<(&str, Option<f64>)> = on
         .iter()
-        .map(|(key, v)| {
+        .map(|&(key, v)| {
             let keep = rng.random_bool(0.5);
             let factor = 4f64.powf(rng.random_range(-1.0..=1.0));
-            (key.clone(), keep.then_some(v * factor))
+            (key, keep.then_some(v * factor))
         })
         .collect();
     if !on.is_empty() && drawn.iter().all(|(_, v)| v.is_none()) {
@@ -163,6 +173,65 @@ mod tests {
                     .filter(|o| o.starts_with("faults."))
                     .any(|o| !o.ends_with("=0")),
                 "{d:?}"
+            );
+        }
+    }
+
+    /// Every numeric leaf of `table` under `prefix`, as dotted keys.
+    fn numbers(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+        for (k, v) in table {
+            let key = format!("{prefix}.{k}");
+            match v {
+                toml::Value::Table(t) => numbers(&key, t, out),
+                toml::Value::Float(_) | toml::Value::Integer(_) => out.push(key),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_fault_table_names_every_number_of_the_faults_schema() {
+        let s = Scenario::load("chaos", &[]).unwrap();
+        let faults = toml::Table::try_from(&s.faults).unwrap();
+        // Every rate key of the table is a number of [faults] (else this panics).
+        let rates = rate_keys(&faults);
+        let mut all = Vec::new();
+        numbers("faults", &faults, &mut all);
+        // The atlas's bound is the harness's, shared by every storage kind.
+        const ATLAS: &str = "faults.storage.max_domains";
+        let unnamed: Vec<&String> = all
+            .iter()
+            .filter(|key| *key != ATLAS)
+            .filter(|key| !FAULT_TABLE.iter().any(|row| row.keys().any(|k| k == *key)))
+            .collect();
+        assert!(
+            unnamed.is_empty(),
+            "numbers of [faults] no fault table row names: {unnamed:?}"
+        );
+        assert!(rates.iter().any(|(k, _)| k.ends_with("_per_link_day")));
+    }
+
+    #[test]
+    fn every_rate_key_of_chaos_can_be_drawn_off_and_scaled() {
+        let s = Scenario::load("chaos", &[]).unwrap();
+        let faults = toml::Table::try_from(&s.faults).unwrap();
+        let on: Vec<(&str, f64)> = rate_keys(&faults)
+            .into_iter()
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        assert!(on.len() >= 20, "chaos sets most rates: {on:?}");
+        let draws: Vec<Vec<String>> = (0..200).map(|seed| draw(&s, seed, false)).collect();
+        for (key, base) in on {
+            let values: Vec<f64> = draws
+                .iter()
+                .filter_map(|d| d.iter().find_map(|o| o.strip_prefix(&format!("{key}="))))
+                .map(|v| v.parse().unwrap())
+                .collect();
+            assert_eq!(values.len(), 200, "{key} is drawn by every seed");
+            assert!(values.contains(&0.0), "{key} is never switched off");
+            assert!(
+                values.iter().any(|v| *v != 0.0 && *v != base),
+                "{key} is never scaled"
             );
         }
     }

@@ -10,6 +10,7 @@
 //! state: what each place serves.
 
 use crate::inject::{FollowUp, Injector};
+use crate::places;
 use crate::scenario::Scenario;
 use crate::system::{self, System};
 use crate::trigger::{Context, Triggers};
@@ -316,7 +317,7 @@ async fn simulate(
     let mut converged_after = None;
     loop {
         madsim::time::sleep(scenario.run.converge_check).await;
-        if converged(&cluster, handsets, portals, primary) {
+        if places::converged(&views(&cluster, handsets, portals, primary)) {
             converged_after = Some(clock.now().since(heal_start));
             break;
         }
@@ -330,30 +331,11 @@ async fn simulate(
         kind::PHASE,
         fields!["phase" => "check", "converged" => converged_after.is_some()],
     );
-    let mut final_state = FinalState {
+    let final_state = FinalState {
         converged: converged_after.is_some(),
         converged_after,
-        ..FinalState::default()
+        ..views(&cluster, handsets, portals, primary)
     };
-    let view_of = |addr: Addr| {
-        let v = cluster.with_machine(addr, |n| match n {
-            Node::Handset(h) => Some(h.view()),
-            _ => None,
-        });
-        v.flatten()
-    };
-    for u in 0..handsets {
-        final_state.handsets.insert(u, view_of(handset_addr(u)));
-        if portals {
-            let p = view_of(system::portal_addr(handsets, u));
-            final_state.portals.insert(u, p);
-        }
-        let s = cluster.with_machine(primary, |n| match n {
-            Node::Database(d) if d.serving() => Some(d.view(u)),
-            _ => None,
-        });
-        final_state.server.insert(u, s.flatten());
-    }
     fired.extend(triggers.fired());
     let mut effective: Vec<u32> = lineage.effective().into_iter().collect();
     effective.sort_unstable();
@@ -368,39 +350,27 @@ async fn simulate(
     }
 }
 
-/// Whether every handset (and portal, if `portals`) serves the same
-/// versions as the server, conflict copies included; a tombstone and no
-/// row at all agree (both say the record is deleted).
-fn converged(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> bool {
-    type Versions = BTreeMap<RecordId, (VersionId, Vec<VersionId>)>;
-    let versions = |m: BTreeMap<RecordId, Row>| -> Versions {
-        m.into_iter()
-            .filter(|(_, row)| !row.deleted)
-            .map(|(r, row)| {
-                let copies = row.conflicts.iter().map(|c| c.version).collect();
-                (r, (row.version, copies))
-            })
-            .collect()
-    };
-    let writer = |addr: Addr| {
+/// What each place serves now (see [`places`]), with no convergence yet.
+fn views(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> FinalState {
+    let view_of = |addr: Addr| {
         let v = cluster.with_machine(addr, |n| match n {
-            Node::Handset(h) => Some(versions(h.view())),
+            Node::Handset(h) => Some(h.view()),
             _ => None,
         });
         v.flatten()
     };
-    (0..handsets).all(|u| {
+    let mut fs = FinalState::default();
+    for u in 0..handsets {
+        fs.handsets.insert(u, view_of(system::handset_addr(u)));
+        if portals {
+            fs.portals
+                .insert(u, view_of(system::portal_addr(handsets, u)));
+        }
         let s = cluster.with_machine(primary, |n| match n {
-            Node::Database(d) if d.serving() => Some(versions(d.view(u))),
+            Node::Database(d) if d.serving() => Some(d.view(u)),
             _ => None,
         });
-        let Some(s) = s.flatten() else {
-            return false;
-        };
-        let mut addrs = vec![system::handset_addr(u)];
-        if portals {
-            addrs.push(system::portal_addr(handsets, u));
-        }
-        addrs.into_iter().all(|a| writer(a).as_ref() == Some(&s))
-    })
+        fs.server.insert(u, s.flatten());
+    }
+    fs
 }

@@ -117,7 +117,7 @@ const NECESSARY: &[Necessary] = &[
         flip: "wire_checksum=false",
         scenario: "partitions",
         focus: &[&common::QUIET_NETWORK, &HEAVY_CORRUPTION],
-        seed: 60,
+        seed: 71,
     },
     Necessary {
         flip: "idempotent_commit=false",

@@ -378,7 +378,7 @@ impl Database {
         let mut h = Xxh3::new();
         if let Some(m) = self.users.get(&user) {
             for (r, (row, _)) in m {
-                h.update(&postcard::to_allocvec(&(r, row.version)).expect("encodes"));
+                h.update(&crate::record::digest_entry(r, row));
             }
         }
         h.digest()

@@ -317,161 +317,215 @@ pub const NETWORK_FAULTS: [&str; 7] = [
 /// The names of the clock faults (two writers' scenarios), in table order.
 pub const CLOCK_FAULTS: [&str; 2] = ["clock-reset", "clock-skew"];
 
-/// The fault table: name, the scenario knob that sets it, and its effect.
-pub const FAULT_TABLE: &[(&str, &str, &str)] = &[
-    (
-        "battery-pull",
-        "faults.battery_pull_per_handset_day, faults.aftermath.battery_pull_probability",
-        "handset loses power: unsynced flash writes dropped, crash boot after battery_pull_down_for",
-    ),
-    (
-        "mid-sync-pull",
-        "faults.mid_sync_pull_per_handset_day, faults.mid_sync_pull_window",
-        "handset loses power at a step of a sync exchange (before its request leaves; after the primary committed its push, before it hears; while its restore is on the way), the first time the step comes within the window; skipped if none comes",
-    ),
-    (
-        "factory-reset",
-        "faults.reset_per_handset_day, faults.aftermath.reset_probability",
-        "handset flash wiped, boots blank and restores from the server; unsynced saved versions forfeited",
-    ),
-    (
-        "botched-upgrade",
-        "faults.upgrades",
-        "every volume of the array destroyed; its database nodes come back blank after the downtime",
-    ),
-    (
-        "node-crash",
-        "faults.server_crash_per_day, faults.db_crash_per_day",
-        "sync server or database node loses power: unsynced writes dropped, crash boot after node_down_for",
-    ),
-    (
-        "bit-rot",
-        "faults.storage.bit_rot_per_day",
-        "a live sector of the volume silently corrupted; reads return wrong bytes",
-    ),
-    (
-        "latent-sector-error",
-        "faults.storage.latent_sector_error_per_day",
-        "a live sector of the volume unreadable until rewritten",
-    ),
-    (
-        "torn-write",
-        "faults.storage.torn_write_per_day",
-        "power loss with writes in flight: each unsynced write keeps a prefix of its sectors",
-    ),
-    (
-        "lost-write",
-        "faults.storage.lost_write_per_day",
-        "the next sync succeeds but its last write never persists",
-    ),
-    (
-        "misdirected-write",
-        "faults.storage.misdirected_write_per_day",
-        "the next write lands a few sectors from its target",
-    ),
-    (
-        "sync-failure",
-        "faults.storage.sync_failure_per_day",
-        "the next sync fails and every unsynced write is gone",
-    ),
-    (
-        "disk-full",
-        "faults.storage.disk_full_per_day",
-        "writes to new sectors fail with no space until disk_full_for passes",
-    ),
-    (
-        "device-loss",
-        "faults.storage.device_loss_per_day",
-        "the volume is replaced blank; its node reboots (a handset is replaced)",
-    ),
-    (
-        "partition",
-        "faults.network.partition_per_link_day, faults.network.partition_for",
-        "a handset's link to the server, or the server's links to the databases, cut: every message dropped",
-    ),
-    (
-        "offline",
-        "faults.network.offline_per_handset_day, faults.network.offline_for",
-        "the handset is off the network for days while its user keeps editing",
-    ),
-    (
-        "packet-loss",
-        "faults.network.packet_loss_per_link_day, faults.network.loss_share",
-        "for a window, messages on the link dropped at random",
-    ),
-    (
-        "duplication",
-        "faults.network.duplication_per_link_day, faults.network.duplicate_share",
-        "for a window, messages on the link delivered twice, the copy trailing by up to hold_for",
-    ),
-    (
-        "reordering",
-        "faults.network.reordering_per_link_day, faults.network.reorder_share",
-        "for a window, messages on the link held up to hold_for, so later messages overtake them",
-    ),
-    (
-        "long-delay",
-        "faults.network.long_delay_per_link_day, faults.network.delay_share",
-        "for a window, messages on the link delayed by hours (up to delay_for)",
-    ),
-    (
-        "transit-corruption",
-        "faults.network.transit_corruption_per_link_day, faults.network.corrupt_share",
-        "for a window, bytes of messages on the link garbled in transit; a frame that still decodes is acted on unless sealed",
-    ),
-    (
-        "clock-reset",
-        "faults.clock_reset_per_handset_day",
-        "battery pull that drains the clock: as battery-pull, and the handset's clock reads the epoch from then on",
-    ),
-    (
-        "clock-skew",
-        "faults.clock_skew_per_handset_day, faults.clock_skew_max",
-        "the handset's clock steps by a skew drawn from [-clock_skew_max, clock_skew_max]",
-    ),
-    (
-        "stale-restore",
-        "faults.incidents.stale_restore_per_day",
-        "the operator restores the primary from the backup's last image over newer data",
-    ),
-    (
-        "wrong-account-restore",
-        "faults.incidents.wrong_account_restore_per_day",
-        "the operator restores one user's backed-up account into another user's account",
-    ),
-    (
-        "failover",
-        "faults.incidents.failover_per_day",
-        "the primary's volume is lost; the backup's last image is promoted in its place",
-    ),
-    (
-        "backup-stopped",
-        "faults.incidents.backup_stopped_per_day",
-        "the next backup job stops part-way; the partial image replaces the backup, reported as success",
-    ),
-    (
-        "backup-silent-failure",
-        "faults.incidents.backup_silent_failure_per_day",
-        "the next backup job sends nothing but reports success",
-    ),
-    (
-        "retention-purge",
-        "faults.incidents.retention_purge_per_day",
-        "retention deletes the backup's last image to make room",
-    ),
-    (
-        "schema-migration",
-        "faults.incidents.schema_migration_per_day",
-        "a migration of the primary drops every photo, or one field of every row",
-    ),
-    (
-        "upgrade-rollback",
-        "faults.incidents.upgrade_rollback_per_day",
-        "an upgrade rolled back half-way: rows the new version rewrote are dropped",
-    ),
-    (
-        "version-skew",
-        "faults.incidents.version_skew_per_day, faults.incidents.version_skew_for",
-        "for version_skew_for the server acknowledges old handsets' pushes it cannot parse and drops",
-    ),
+/// One row of the fault table: a fault kind, the scenario keys that set it,
+/// and its documented effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultRow {
+    /// The kind's name, as plans, traces and reports print it.
+    pub name: &'static str,
+    /// The dotted scenario keys whose value is a rate (per day) or a
+    /// probability of this kind: what swarm testing scales or switches off.
+    pub rates: &'static [&'static str],
+    /// The other dotted scenario keys that shape this kind (durations,
+    /// shares, lists).
+    pub params: &'static [&'static str],
+    /// What the fault does, in a few words.
+    pub effect: &'static str,
+}
+
+impl FaultRow {
+    /// Every scenario key of this kind, rates first.
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> {
+        self.rates.iter().chain(self.params).copied()
+    }
+}
+
+/// The fault table: one row per kind, in the order reports list them.
+pub const FAULT_TABLE: &[FaultRow] = &[
+    FaultRow {
+        name: "battery-pull",
+        rates: &["faults.battery_pull_per_handset_day", "faults.aftermath.battery_pull_probability"],
+        params: &[],
+        effect: "handset loses power: unsynced flash writes dropped, crash boot after battery_pull_down_for",
+    },
+    FaultRow {
+        name: "mid-sync-pull",
+        rates: &["faults.mid_sync_pull_per_handset_day"],
+        params: &["faults.mid_sync_pull_window"],
+        effect: "handset loses power at a step of a sync exchange (before its request leaves; after the primary committed its push, before it hears; while its restore is on the way), the first time the step comes within the window; skipped if none comes",
+    },
+    FaultRow {
+        name: "factory-reset",
+        rates: &["faults.reset_per_handset_day", "faults.aftermath.reset_probability"],
+        params: &[],
+        effect: "handset flash wiped, boots blank and restores from the server; unsynced saved versions forfeited",
+    },
+    FaultRow {
+        name: "botched-upgrade",
+        rates: &[],
+        params: &["faults.upgrades"],
+        effect: "every volume of the array destroyed; its database nodes come back blank after the downtime",
+    },
+    FaultRow {
+        name: "node-crash",
+        rates: &["faults.server_crash_per_day", "faults.db_crash_per_day"],
+        params: &[],
+        effect: "sync server or database node loses power: unsynced writes dropped, crash boot after node_down_for",
+    },
+    FaultRow {
+        name: "bit-rot",
+        rates: &["faults.storage.bit_rot_per_day"],
+        params: &[],
+        effect: "a live sector of the volume silently corrupted; reads return wrong bytes",
+    },
+    FaultRow {
+        name: "latent-sector-error",
+        rates: &["faults.storage.latent_sector_error_per_day"],
+        params: &[],
+        effect: "a live sector of the volume unreadable until rewritten",
+    },
+    FaultRow {
+        name: "torn-write",
+        rates: &["faults.storage.torn_write_per_day"],
+        params: &[],
+        effect: "power loss with writes in flight: each unsynced write keeps a prefix of its sectors",
+    },
+    FaultRow {
+        name: "lost-write",
+        rates: &["faults.storage.lost_write_per_day"],
+        params: &[],
+        effect: "the next sync succeeds but its last write never persists",
+    },
+    FaultRow {
+        name: "misdirected-write",
+        rates: &["faults.storage.misdirected_write_per_day"],
+        params: &[],
+        effect: "the next write lands a few sectors from its target",
+    },
+    FaultRow {
+        name: "sync-failure",
+        rates: &["faults.storage.sync_failure_per_day"],
+        params: &[],
+        effect: "the next sync fails and every unsynced write is gone",
+    },
+    FaultRow {
+        name: "disk-full",
+        rates: &["faults.storage.disk_full_per_day"],
+        params: &[],
+        effect: "writes to new sectors fail with no space until disk_full_for passes",
+    },
+    FaultRow {
+        name: "device-loss",
+        rates: &["faults.storage.device_loss_per_day"],
+        params: &[],
+        effect: "the volume is replaced blank; its node reboots (a handset is replaced)",
+    },
+    FaultRow {
+        name: "partition",
+        rates: &["faults.network.partition_per_link_day"],
+        params: &["faults.network.partition_for"],
+        effect: "a handset's link to the server, or the server's links to the databases, cut: every message dropped",
+    },
+    FaultRow {
+        name: "offline",
+        rates: &["faults.network.offline_per_handset_day"],
+        params: &["faults.network.offline_for"],
+        effect: "the handset is off the network for days while its user keeps editing",
+    },
+    FaultRow {
+        name: "packet-loss",
+        rates: &["faults.network.packet_loss_per_link_day"],
+        params: &["faults.network.loss_share"],
+        effect: "for a window, messages on the link dropped at random",
+    },
+    FaultRow {
+        name: "duplication",
+        rates: &["faults.network.duplication_per_link_day"],
+        params: &["faults.network.duplicate_share"],
+        effect: "for a window, messages on the link delivered twice, the copy trailing by up to hold_for",
+    },
+    FaultRow {
+        name: "reordering",
+        rates: &["faults.network.reordering_per_link_day"],
+        params: &["faults.network.reorder_share"],
+        effect: "for a window, messages on the link held up to hold_for, so later messages overtake them",
+    },
+    FaultRow {
+        name: "long-delay",
+        rates: &["faults.network.long_delay_per_link_day"],
+        params: &["faults.network.delay_share"],
+        effect: "for a window, messages on the link delayed by hours (up to delay_for)",
+    },
+    FaultRow {
+        name: "transit-corruption",
+        rates: &["faults.network.transit_corruption_per_link_day"],
+        params: &["faults.network.corrupt_share"],
+        effect: "for a window, bytes of messages on the link garbled in transit; a frame that still decodes is acted on unless sealed",
+    },
+    FaultRow {
+        name: "clock-reset",
+        rates: &["faults.clock_reset_per_handset_day"],
+        params: &[],
+        effect: "battery pull that drains the clock: as battery-pull, and the handset's clock reads the epoch from then on",
+    },
+    FaultRow {
+        name: "clock-skew",
+        rates: &["faults.clock_skew_per_handset_day"],
+        params: &["faults.clock_skew_max"],
+        effect: "the handset's clock steps by a skew drawn from [-clock_skew_max, clock_skew_max]",
+    },
+    FaultRow {
+        name: "stale-restore",
+        rates: &["faults.incidents.stale_restore_per_day"],
+        params: &[],
+        effect: "the operator restores the primary from the backup's last image over newer data",
+    },
+    FaultRow {
+        name: "wrong-account-restore",
+        rates: &["faults.incidents.wrong_account_restore_per_day"],
+        params: &[],
+        effect: "the operator restores one user's backed-up account into another user's account",
+    },
+    FaultRow {
+        name: "failover",
+        rates: &["faults.incidents.failover_per_day"],
+        params: &[],
+        effect: "the primary's volume is lost; the backup's last image is promoted in its place",
+    },
+    FaultRow {
+        name: "backup-stopped",
+        rates: &["faults.incidents.backup_stopped_per_day"],
+        params: &[],
+        effect: "the next backup job stops part-way; the partial image replaces the backup, reported as success",
+    },
+    FaultRow {
+        name: "backup-silent-failure",
+        rates: &["faults.incidents.backup_silent_failure_per_day"],
+        params: &[],
+        effect: "the next backup job sends nothing but reports success",
+    },
+    FaultRow {
+        name: "retention-purge",
+        rates: &["faults.incidents.retention_purge_per_day"],
+        params: &[],
+        effect: "retention deletes the backup's last image to make room",
+    },
+    FaultRow {
+        name: "schema-migration",
+        rates: &["faults.incidents.schema_migration_per_day"],
+        params: &[],
+        effect: "a migration of the primary drops every photo, or one field of every row",
+    },
+    FaultRow {
+        name: "upgrade-rollback",
+        rates: &["faults.incidents.upgrade_rollback_per_day"],
+        params: &[],
+        effect: "an upgrade rolled back half-way: rows the new version rewrote are dropped",
+    },
+    FaultRow {
+        name: "version-skew",
+        rates: &["faults.incidents.version_skew_per_day"],
+        params: &["faults.incidents.version_skew_for"],
+        effect: "for version_skew_for the server acknowledges old handsets' pushes it cannot parse and drops",
+    },
 ];

@@ -324,3 +324,14 @@ mod parse_tests {
         assert!("w1".parse::<VersionId>().is_err());
     }
 }
+
+/// The bytes one record adds to a sync digest: its id, the version served
+/// and the versions of the conflict copies kept beside it. A record with
+/// no copies adds what it always did: `(record, version)`.
+pub fn digest_entry(record: &RecordId, row: &Row) -> Vec<u8> {
+    let mut bytes = postcard::to_allocvec(&(record, row.version)).expect("encodes");
+    for c in &row.conflicts {
+        bytes.extend(postcard::to_allocvec(&c.version).expect("encodes"));
+    }
+    bytes
+}

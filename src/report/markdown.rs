@@ -248,7 +248,7 @@ fn fault_coverage(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
         let covs: Vec<_> = cells.iter().map(|c| coverage(&c.seeds)).collect();
         let mut kinds: Vec<String> = models::fault::FAULT_TABLE
             .iter()
-            .map(|(k, _, _)| k.to_string())
+            .map(|row| row.name.to_string())
             .collect();
         for cov in &covs {
             for k in cov.keys() {
