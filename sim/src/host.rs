@@ -33,6 +33,7 @@
 //! Everything runs on the simulation's one thread; the mutexes here are never
 //! contended and exist only to satisfy madsim's `Send` bounds.
 
+use crate::buggify::Buggify;
 use crate::disk::{CrashMode, Disk, FaultEffect};
 use crate::lineage::{CopyOf, EndCause, Lineage};
 use crate::net::{Counts, Effect, Impairment, Links, NetFaults};
@@ -49,7 +50,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, PoisonError};
 use std::time::Duration;
 
 /// How long a node that panicked stays down before it reboots.
@@ -216,6 +217,7 @@ pub struct Io<'a, M> {
     lineage: &'a Lineage,
     sends: Vec<(Addr, M)>,
     timers: Vec<(u64, Option<SimTime>)>,
+    buggify: Option<&'a Buggify>,
 }
 
 impl<'a, M> Io<'a, M> {
@@ -236,7 +238,21 @@ impl<'a, M> Io<'a, M> {
             lineage,
             sends: Vec::new(),
             timers: Vec::new(),
+            buggify: None,
         }
+    }
+
+    /// This context with `buggify` answering [`Io::sometimes`].
+    pub fn with_buggify(mut self, buggify: &'a Buggify) -> Self {
+        self.buggify = Some(buggify);
+        self
+    }
+
+    /// Whether the rare path at `site` is taken now (see [`Buggify`]):
+    /// never when the run has no buggify or the site is inactive this run,
+    /// and then nothing is drawn; else with probability `p`.
+    pub fn sometimes(&self, site: &'static str, p: f64) -> bool {
+        self.buggify.is_some_and(|b| b.sometimes(site, p))
     }
 
     /// The current simulated time.
@@ -407,6 +423,7 @@ struct Shared<M: Machine> {
     /// transit from before are dropped.
     net_generation: AtomicU64,
     sealed: AtomicBool,
+    buggify: OnceLock<Buggify>,
 }
 
 /// A set of hosts running machines of type `M` on one madsim runtime.
@@ -469,6 +486,7 @@ impl<M: Machine> Cluster<M> {
                 net: Mutex::new(NetFaults::new()),
                 net_generation: AtomicU64::new(0),
                 sealed: AtomicBool::new(false),
+                buggify: OnceLock::new(),
             }),
         };
         let supervisor = cluster.clone();
@@ -493,6 +511,13 @@ impl<M: Machine> Cluster<M> {
             }
         });
         cluster
+    }
+
+    /// Gives every machine step `buggify` for [`Io::sometimes`]. A cluster
+    /// takes one buggify for its whole run; a second call changes nothing
+    /// and returns false.
+    pub fn set_buggify(&self, buggify: Buggify) -> bool {
+        self.shared.buggify.set(buggify).is_ok()
     }
 
     /// From now on, `watch` sees every machine step (see [`StepSeen`]);
@@ -1072,6 +1097,9 @@ impl<M: Machine> Cluster<M> {
             &self.shared.tracer,
             &self.shared.lineage,
         );
+        if let Some(b) = self.shared.buggify.get() {
+            io = io.with_buggify(b);
+        }
         QUIET_PANICS.with(|q| q.set(true));
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(machine, &mut io)));
         QUIET_PANICS.with(|q| q.set(false));

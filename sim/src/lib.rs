@@ -1,13 +1,14 @@
 //! lastcopy's simulation engine.
 //!
 //! It knows nothing of phones: it offers seeds and named random streams
-//! ([`rng`]), simulated time ([`time`]), fault plans ([`plan`]), a
+//! ([`rng`]), rare paths on purpose ([`buggify`]), simulated time ([`time`]), fault plans ([`plan`]), a
 //! crash-faithful disk ([`disk`]), hosts that run state machines as madsim
 //! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
 //! ([`lineage`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
 //! ([`outcome`]).
 #![deny(missing_docs)]
 
+pub mod buggify;
 pub mod disk;
 pub mod host;
 pub mod lineage;
