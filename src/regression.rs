@@ -28,7 +28,6 @@ use models::fault::Fault;
 use models::workload::{HandsetWorkload, Workload};
 use serde::{Deserialize, Serialize};
 use sim::plan::{Plan, PlannedFault};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Where regression files live, relative to the workspace root.
@@ -233,22 +232,8 @@ impl Regression {
                 file.expect.record
             )));
         }
-        let mut ids = BTreeSet::new();
-        for (i, f) in file.faults.iter().enumerate() {
-            if !ids.insert(f.id) {
-                return Err(bad(format!(
-                    "key `faults.{i}.id`: fault id {} appears twice",
-                    f.id
-                )));
-            }
-            if let Some(h) = crate::explain::handset_of(&f.target) {
-                if h >= handsets {
-                    return Err(bad(format!(
-                        "key `faults.{i}.target`: handset-{h} is outside the topology ({handsets} handsets)"
-                    )));
-                }
-            }
-        }
+        crate::plan_check::check(&file.faults, &scenario)
+            .map_err(|e| bad(format!("key `faults.{}`: {e}", e.index)))?;
         for (i, hw) in file.workload.iter().enumerate() {
             if hw.handset >= handsets {
                 return Err(bad(format!(

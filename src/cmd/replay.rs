@@ -66,7 +66,7 @@ pub fn load_case(spec: &str, args: &CaseArgs) -> Result<(Case, Option<u64>), Str
         .map_err(|e| e.to_string())?;
     case.overrides = args.set.clone();
     if let Some(path) = &args.plan {
-        case.plan = Some((path.clone(), super::case::read_plan(path)?));
+        case.plan = Some((path.clone(), super::case::read_plan(path, &case.scenario)?));
     }
     Ok((case, Some(reg.seed)))
 }
