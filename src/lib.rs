@@ -23,5 +23,6 @@ pub mod shrink;
 pub mod swarm;
 pub mod system;
 pub mod topology;
+pub mod trace_filter;
 pub mod trigger;
 pub mod world;

@@ -82,14 +82,16 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         node: args.node.clone(),
         record: args.record.clone(),
     };
+    filter.check(&case.scenario).map_err(|e| e.to_string())?;
     let run = case.run_seed(seed);
+    let events = run.output.trace.events();
+    filter.check_matched(events).map_err(|e| e.to_string())?;
     println!(
         "# plan (scenario {}, design {}, seed {seed})",
         case.scenario.name,
         case.design.name()
     );
     print!("{}", toml::to_string(&run.plan).map_err(|e| e.to_string())?);
-    let events = run.output.trace.events();
     if !args.explain {
         let shown: Vec<&Event> = events.iter().filter(|e| filter.event_matches(e)).collect();
         if shown.len() == events.len() {
