@@ -32,46 +32,7 @@ pub const RECORD_VERDICTS: [&str; 5] = [
     "rolled-back",
 ];
 
-/// What to print. Filters change only what is shown, never the run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Filter {
-    /// Show only lines about this node or its stores (`handset-3` matches
-    /// `handset-3` and `handset-3/flash`, `array-a` matches `array-a/primary`).
-    pub node: Option<String>,
-    /// Show only this record (`u17/contact-3`).
-    pub record: Option<String>,
-}
-
-impl Filter {
-    /// Whether a line or event concerning `name` (a node or a store) passes
-    /// the node filter.
-    pub fn node_matches(&self, name: &str) -> bool {
-        self.node.as_deref().is_none_or(|n| concerns(name, n))
-    }
-
-    /// Whether a trace event passes both filters: its node or `store`
-    /// matches the node filter, and its `record` (if the record filter is
-    /// set) is that record.
-    pub fn event_matches(&self, e: &Event) -> bool {
-        let node_ok = self
-            .node
-            .as_deref()
-            .is_none_or(|n| concerns(&e.node, n) || e.str("store").is_some_and(|s| concerns(s, n)));
-        let record_ok = self
-            .record
-            .as_deref()
-            .is_none_or(|r| e.str("record") == Some(r));
-        node_ok && record_ok
-    }
-}
-
-/// Whether `name` (a node or store) is `node` or one of its stores.
-fn concerns(name: &str, node: &str) -> bool {
-    name == node
-        || name
-            .strip_prefix(node)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
+pub use crate::trace_filter::Filter;
 
 /// How one copy ended, as the trace tells it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -844,19 +805,6 @@ impl fmt::Display for Explanation {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn node_filter_matches_the_node_and_its_stores_only() {
-        let f = Filter {
-            node: Some("handset-1".into()),
-            record: None,
-        };
-        assert!(f.node_matches("handset-1"));
-        assert!(f.node_matches("handset-1/flash"));
-        assert!(!f.node_matches("handset-10/flash"));
-        assert!(!f.node_matches("array-a/primary"));
-        assert!(Filter::default().node_matches("anything"));
-    }
 
     #[test]
     fn handset_of_reads_nodes_and_stores() {

@@ -28,10 +28,11 @@ use models::fault::Fault;
 use models::workload::{HandsetWorkload, Workload};
 use serde::{Deserialize, Serialize};
 use sim::plan::{Plan, PlannedFault};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Where regression files live, relative to the workspace root.
+/// Where regression files live: the repository's own cases (which `cargo
+/// test` checks) relative to the workspace root, and those `shrink --save
+/// NAME` writes relative to the current directory.
 pub const DIR: &str = "scenarios/regressions";
 
 /// What a regression case must show.
@@ -233,22 +234,8 @@ impl Regression {
                 file.expect.record
             )));
         }
-        let mut ids = BTreeSet::new();
-        for (i, f) in file.faults.iter().enumerate() {
-            if !ids.insert(f.id) {
-                return Err(bad(format!(
-                    "key `faults.{i}.id`: fault id {} appears twice",
-                    f.id
-                )));
-            }
-            if let Some(h) = crate::explain::handset_of(&f.target) {
-                if h >= handsets {
-                    return Err(bad(format!(
-                        "key `faults.{i}.target`: handset-{h} is outside the topology ({handsets} handsets)"
-                    )));
-                }
-            }
-        }
+        crate::plan_check::check(&file.faults, &scenario)
+            .map_err(|e| bad(format!("key `faults.{}`: {e}", e.index)))?;
         for (i, hw) in file.workload.iter().enumerate() {
             if hw.handset >= handsets {
                 return Err(bad(format!(
@@ -398,9 +385,12 @@ impl Regression {
         Ok(s)
     }
 
-    /// Writes the file to `dest` (its `path` as seen from the workspace
-    /// root), refusing to replace one unless `force`. What is written is
-    /// read back first and must be the same case.
+    /// Writes the file to `dest` (its `path` as seen from where it is
+    /// saved) atomically (a temporary file beside it, then renamed),
+    /// creating its directory if missing. An existing file is replaced
+    /// only if `force` and only if it is a regression file (never a file
+    /// lastcopy did not write). What is written is read back first and
+    /// must be the same case.
     pub fn save(&self, dest: &Path, force: bool) -> Result<(), RegressionError> {
         let err = |message: String| RegressionError::Write {
             path: self.path.clone(),
@@ -411,13 +401,21 @@ impl Regression {
         if back.plan != self.plan || back.workload != self.workload || back.expect != self.expect {
             return Err(err("the file would not read back as the same case".into()));
         }
-        if dest.exists() && !force {
-            return Err(err("already exists (pass --force to replace it)".into()));
+        if dest.exists() || dest.is_symlink() {
+            if !force {
+                return Err(err("already exists (pass --force to replace it)".into()));
+            }
+            if !is_regression_file(&dest.to_string_lossy()) {
+                return Err(err(
+                    "exists and is not a regression file; only a regression file is replaced"
+                        .into(),
+                ));
+            }
         }
-        if let Some(dir) = dest.parent() {
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         }
-        std::fs::write(dest, text).map_err(|e| err(e.to_string()))
+        crate::shard::write_atomic(dest, &text).map_err(|e| err(e.to_string()))
     }
 
     /// Checks the expectation: the verdict on its design, the promise on

@@ -188,7 +188,9 @@ pub fn parallel_map<T: Sync, R: Send>(
         .collect()
 }
 
-fn shell_word(s: &str) -> String {
+/// `s` as one word of a POSIX shell command line: as it is if it holds
+/// only characters no shell treats specially, else single-quoted.
+pub fn shell_word(s: &str) -> String {
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
     {

@@ -171,7 +171,8 @@ impl Serialize for Value {
     }
 }
 
-/// One thing that happened.
+/// One thing that happened. It serializes with `fields` as a map (see
+/// [`FieldMap`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     /// When it happened, in simulated time.
@@ -181,7 +182,37 @@ pub struct Event {
     /// What happened: a dotted name such as `copy.created`.
     pub kind: &'static str,
     /// Named values, in the order the emitter gave them.
+    #[serde(serialize_with = "fields_as_map")]
     pub fields: Vec<(&'static str, Value)>,
+}
+
+/// An event's fields as one map from name to typed value (a number, a
+/// string or a flag), in the order the emitter gave them: in JSON,
+/// `{"fault":7,"why":"no such target"}`.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldMap<'a>(pub &'a [(&'static str, Value)]);
+
+impl Serialize for FieldMap<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (*k, v)))
+    }
+}
+
+fn fields_as_map<S: Serializer>(fields: &[(&'static str, Value)], s: S) -> Result<S::Ok, S::Error> {
+    FieldMap(fields).serialize(s)
+}
+
+/// One event as a JSON object in the shape of tracing-subscriber's
+/// flattened JSON: `message` (the event as the trace displays it), `at`,
+/// `at_ms`, `node`, `kind`, and `fields` as an object of typed values.
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    message: String,
+    at: SimTime,
+    at_ms: u64,
+    node: &'a str,
+    kind: &'a str,
+    fields: FieldMap<'a>,
 }
 
 impl Event {
@@ -193,6 +224,21 @@ impl Event {
     /// The string value of field `name`, if the event has one.
     pub fn str(&self, name: &str) -> Option<&str> {
         self.field(name).and_then(Value::as_str)
+    }
+
+    /// The event as one line of JSON (no newline): `message` (its display
+    /// form), `at`, `at_ms`, `node`, `kind`, and `fields` as an object of
+    /// typed values, the shape tracing-subscriber's flattened JSON has.
+    pub fn to_json(&self) -> String {
+        let line = JsonEvent {
+            message: self.to_string(),
+            at: self.at,
+            at_ms: self.at.as_millis(),
+            node: &self.node,
+            kind: self.kind,
+            fields: FieldMap(&self.fields),
+        };
+        serde_json::to_string(&line).expect("an event always serializes to JSON")
     }
 
     /// Appends the canonical encoding of this event: the bytes the trace hash covers.
@@ -386,6 +432,31 @@ mod tests {
         }
         assert_eq!(a.hash(), a.clone().hash());
         assert_eq!(a.hash().to_string().len(), 16);
+    }
+
+    #[test]
+    fn json_has_the_fields_as_an_object_of_typed_values() {
+        let mut e = ev(1_500, "handset-2", 7);
+        e.fields.push(("flag", Value::B(true)));
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "message": e.to_string(),
+                "at": "0d 00:00:01.500",
+                "at_ms": 1_500,
+                "node": "handset-2",
+                "kind": "copy.created",
+                "fields": { "n": 7, "s": "a b", "flag": true },
+            })
+        );
+        // In the order the emitter gave them, on one line.
+        let line = e.to_json();
+        assert!(
+            line.contains(r#""fields":{"n":7,"s":"a b","flag":true}"#),
+            "{line}"
+        );
+        assert!(!line.contains('\n'));
     }
 
     #[test]

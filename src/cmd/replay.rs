@@ -8,6 +8,7 @@ use lastcopy::explain::{self, Explanation, Filter};
 use lastcopy::regression::{self, Regression};
 use lastcopy::runner::Case;
 use sim::trace::Event;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// How trace events and explanation lines are printed.
@@ -16,8 +17,10 @@ pub enum TraceFormat {
     /// One line per event, as the trace displays it.
     #[default]
     Pretty,
-    /// One JSON object per event (tracing-subscriber's JSON), for tools;
-    /// the plan, verdict and hash lines stay as they are.
+    /// One JSON object per event (tracing-subscriber's flattened JSON:
+    /// `message`, `at`, `at_ms`, `node`, `kind`, and `fields` as an object
+    /// of typed values), for tools; the plan, verdict and hash lines stay
+    /// as they are.
     Json,
 }
 
@@ -63,7 +66,7 @@ pub fn load_case(spec: &str, args: &CaseArgs) -> Result<(Case, Option<u64>), Str
         .map_err(|e| e.to_string())?;
     case.overrides = args.set.clone();
     if let Some(path) = &args.plan {
-        case.plan = Some((path.clone(), super::case::read_plan(path)?));
+        case.plan = Some((path.clone(), super::case::read_plan(path, &case.scenario)?));
     }
     Ok((case, Some(reg.seed)))
 }
@@ -79,14 +82,16 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         node: args.node.clone(),
         record: args.record.clone(),
     };
+    filter.check(&case.scenario).map_err(|e| e.to_string())?;
     let run = case.run_seed(seed);
+    let events = run.output.trace.events();
+    filter.check_matched(events).map_err(|e| e.to_string())?;
     println!(
         "# plan (scenario {}, design {}, seed {seed})",
         case.scenario.name,
         case.design.name()
     );
     print!("{}", toml::to_string(&run.plan).map_err(|e| e.to_string())?);
-    let events = run.output.trace.events();
     if !args.explain {
         let shown: Vec<&Event> = events.iter().filter(|e| filter.event_matches(e)).collect();
         if shown.len() == events.len() {
@@ -94,7 +99,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         } else {
             println!("# trace ({} of {} events)", shown.len(), events.len());
         }
-        print_trace(&shown, args.trace_format);
+        print_trace(&shown, args.trace_format)?;
     }
     println!("# verdicts");
     if run.outcome.verdicts.is_empty() {
@@ -139,34 +144,25 @@ fn with_format(format: TraceFormat, f: impl FnOnce()) {
     }
 }
 
-/// Renders the trace through tracing-subscriber, one line per event.
-fn print_trace(events: &[&Event], format: TraceFormat) {
-    with_format(format, || {
-        for e in events {
-            match format {
-                TraceFormat::Pretty => tracing::info!("{e}"),
-                TraceFormat::Json => {
-                    let fields: serde_json::Map<String, serde_json::Value> = e
-                        .fields
-                        .iter()
-                        .map(|(k, v)| {
-                            let v = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
-                            (k.to_string(), v)
-                        })
-                        .collect();
-                    let fields = serde_json::Value::Object(fields);
-                    tracing::info!(
-                        at = %e.at,
-                        at_ms = e.at.as_millis(),
-                        node = %e.node,
-                        kind = e.kind,
-                        fields = %fields,
-                        "{e}"
-                    );
-                }
+/// Prints the trace, one line per event: as its text through
+/// tracing-subscriber, or as one JSON object per event ([`Event::to_json`]:
+/// tracing-subscriber's flattened shape, with `fields` an object of typed
+/// values).
+fn print_trace(events: &[&Event], format: TraceFormat) -> Result<(), String> {
+    match format {
+        TraceFormat::Pretty => with_format(format, || {
+            for e in events {
+                tracing::info!("{e}");
+            }
+        }),
+        TraceFormat::Json => {
+            let mut out = std::io::stdout().lock();
+            for e in events {
+                writeln!(out, "{}", e.to_json()).map_err(|e| format!("writing the trace: {e}"))?;
             }
         }
-    });
+    }
+    Ok(())
 }
 
 /// Prints the explanation: as its text, or one JSON object per line.
