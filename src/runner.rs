@@ -467,3 +467,119 @@ impl std::fmt::Display for Summary {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// A cost that varies with the item, so that items finish out of order.
+    fn busy(i: u64) -> u64 {
+        std::thread::sleep(std::time::Duration::from_micros((i * 7919) % 500));
+        i * 2
+    }
+
+    #[test]
+    fn results_come_in_item_order_for_any_jobs() {
+        for jobs in [1, 2, 5] {
+            let mut seen = Vec::new();
+            let end = stream_map(
+                0..300u64,
+                jobs,
+                &AtomicBool::new(false),
+                |&i| busy(i),
+                |i, r| {
+                    seen.push((i, r));
+                    ControlFlow::Continue(())
+                },
+            );
+            assert_eq!(end, StreamEnd::Complete);
+            assert_eq!(seen, (0..300).map(|i| (i, i * 2)).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn no_item_starts_more_than_a_window_ahead() {
+        let jobs = 3;
+        let window = (jobs * WINDOW_PER_JOB) as u64;
+        // Item 0 is slow: while it runs, nothing is handed over, so no item
+        // a window or more after it may start.
+        let (zero_done, furthest) = (AtomicBool::new(false), AtomicU64::new(0));
+        stream_map(
+            0..2000u64,
+            jobs,
+            &AtomicBool::new(false),
+            |&i| {
+                if i == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    zero_done.store(true, Ordering::SeqCst);
+                } else if !zero_done.load(Ordering::SeqCst) {
+                    furthest.fetch_max(i, Ordering::SeqCst);
+                }
+            },
+            |_, ()| ControlFlow::Continue(()),
+        );
+        let furthest = furthest.load(Ordering::SeqCst);
+        assert_eq!(
+            furthest,
+            window - 1,
+            "items up to the window's end ran meanwhile"
+        );
+    }
+
+    #[test]
+    fn stop_finishes_what_is_in_flight_of_an_endless_stream() {
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let end = stream_map(
+            0u64..,
+            2,
+            &stop,
+            |&i| busy(i),
+            |i, _| {
+                seen.push(i);
+                if i == 40 {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                ControlFlow::Continue(())
+            },
+        );
+        assert_eq!(end, StreamEnd::Stopped);
+        let n = seen.len() as u64;
+        assert!(n > 40 && n <= 41 + 2 * WINDOW_PER_JOB as u64, "{n}");
+        assert_eq!(
+            seen,
+            (0..n).collect::<Vec<_>>(),
+            "every item that ran, in order"
+        );
+    }
+
+    #[test]
+    fn a_refusing_sink_gets_nothing_more() {
+        let mut seen = Vec::new();
+        let end = stream_map(
+            0..1000u64,
+            3,
+            &AtomicBool::new(false),
+            |&i| busy(i),
+            |i, _| {
+                seen.push(i);
+                if i == 10 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        assert_eq!(end, StreamEnd::Refused);
+        assert_eq!(seen, (0..=10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn jobs_are_bounded() {
+        assert!(jobs(Some(0)).is_err());
+        assert!(jobs(Some(MAX_JOBS + 1)).unwrap_err().contains("at most"));
+        assert_eq!(jobs(Some(3)), Ok(3));
+        assert!((1..=MAX_JOBS).contains(&jobs(None).unwrap()));
+    }
+}
