@@ -2,7 +2,8 @@
 //! the binary is built from, as the compile-time variable `LASTCOPY_COMMIT`
 //! (read by `src/build_identity.rs`): `git rev-parse --short HEAD`, with
 //! `-dirty` if tracked files had uncommitted changes, or `unknown` when
-//! there is no git checkout or no `git`. It never fails the build.
+//! the package's folder is not the top of a git checkout or there is no
+//! `git`. It never fails the build.
 //!
 //! It reruns when HEAD moves (the HEAD file and the branch it points to,
 //! loose or packed, in a plain checkout or a worktree, where `.git` is a
@@ -17,7 +18,15 @@ use std::process::Command;
 fn main() {
     let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     println!("cargo:rerun-if-changed=build.rs");
-    let commit = match git(&root, &["rev-parse", "--short", "HEAD"]) {
+    // Only the package's own checkout counts, not a repository that
+    // happens to hold an unpacked copy of it.
+    let own = git(&root, &["rev-parse", "--show-toplevel"])
+        .and_then(|top| std::fs::canonicalize(top).ok())
+        .is_some_and(|top| std::fs::canonicalize(&root).is_ok_and(|r| r == top));
+    let head = own
+        .then(|| git(&root, &["rev-parse", "--short", "HEAD"]))
+        .flatten();
+    let commit = match head {
         Some(head) if !head.is_empty() => {
             for path in watched(&root) {
                 println!("cargo:rerun-if-changed={}", path.display());
