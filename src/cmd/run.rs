@@ -114,6 +114,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
             range.seed_count()
         );
     }
+    on_ctrl_c();
     let mut results = match &args.results {
         Some(path) => {
             let writer = ResultsWriter::create(Path::new(path), RunInfo::new(&case, range, shard))
@@ -124,7 +125,6 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         }
         None => None,
     };
-    on_ctrl_c();
     let bar =
         (count > 1).then(|| super::report::progress_bar(u64::try_from(count).unwrap_or(u64::MAX)));
     let mut out = Printer::new(&case, args.coverage).with_bar(bar);
@@ -173,13 +173,16 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
                 note: note.unwrap_or_default(),
             })))
         }
-        StreamEnd::Complete => match results.take() {
-            Some((path, w)) => match w.finish() {
-                Ok(()) => Ok(out.finish(None)),
-                Err(e) => Err(format!("--results {path}: {e}")),
-            },
-            None => Ok(out.finish(None)),
-        },
+        StreamEnd::Complete => {
+            let written = match results.take() {
+                Some((path, w)) => w.finish().map_err(|e| format!("--results {path}: {e}")),
+                None => Ok(()),
+            };
+            // The summary either way; a file that could not be put in
+            // place is then an error (exit 2).
+            let code = out.finish(None);
+            written.map(|()| code)
+        }
     };
     *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = None;
     outcome
