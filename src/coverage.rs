@@ -44,42 +44,52 @@ pub struct Coverage {
 impl Coverage {
     /// The coverage of `outcomes`.
     pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a SeedOutcome>) -> Self {
-        let mut classes: Vec<ClassCoverage> = FAULT_TABLE
-            .iter()
-            .map(|row| ClassCoverage {
-                class: row.name.to_string(),
-                ..ClassCoverage::default()
-            })
-            .collect();
-        let (mut seeds, mut seeds_near_miss) = (0, 0);
+        let mut c = Coverage::new();
         for o in outcomes {
-            seeds += 1;
-            for (kind, c) in &o.faults {
-                let i = match classes.iter().position(|x| &x.class == kind) {
-                    Some(i) => i,
-                    None => {
-                        classes.push(ClassCoverage {
-                            class: kind.clone(),
-                            ..ClassCoverage::default()
-                        });
-                        classes.len() - 1
-                    }
-                };
-                let e = &mut classes[i];
-                e.fired += c.fired;
-                e.effective += c.effective;
-                e.near_miss += c.near_miss;
-                e.seeds_fired += u64::from(c.fired > 0);
-                e.seeds_effective += u64::from(c.effective > 0);
-                e.seeds_near_miss += u64::from(c.near_miss > 0);
-            }
-            seeds_near_miss += u64::from(o.faults.values().any(|c| c.near_miss > 0));
+            c.add(o);
         }
+        c
+    }
+
+    /// The coverage of no seed: every class of the fault table, at zero.
+    pub fn new() -> Self {
         Coverage {
-            seeds,
-            seeds_near_miss,
-            classes,
+            seeds: 0,
+            seeds_near_miss: 0,
+            classes: FAULT_TABLE
+                .iter()
+                .map(|row| ClassCoverage {
+                    class: row.name.to_string(),
+                    ..ClassCoverage::default()
+                })
+                .collect(),
         }
+    }
+
+    /// Adds one seed's outcome (a running coverage: a sweep of any length
+    /// keeps only this).
+    pub fn add(&mut self, o: &SeedOutcome) {
+        self.seeds += 1;
+        for (kind, c) in &o.faults {
+            let i = match self.classes.iter().position(|x| &x.class == kind) {
+                Some(i) => i,
+                None => {
+                    self.classes.push(ClassCoverage {
+                        class: kind.clone(),
+                        ..ClassCoverage::default()
+                    });
+                    self.classes.len() - 1
+                }
+            };
+            let e = &mut self.classes[i];
+            e.fired += c.fired;
+            e.effective += c.effective;
+            e.near_miss += c.near_miss;
+            e.seeds_fired += u64::from(c.fired > 0);
+            e.seeds_effective += u64::from(c.effective > 0);
+            e.seeds_near_miss += u64::from(c.near_miss > 0);
+        }
+        self.seeds_near_miss += u64::from(o.faults.values().any(|c| c.near_miss > 0));
     }
 
     /// The class `name`, if the table or the outcomes have it.

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod build_identity;
 pub mod checker;
 pub mod coverage;
 pub mod duration;
@@ -19,6 +20,7 @@ pub mod regression;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod seed_range;
 pub mod shard;
 pub mod shrink;
 pub mod swarm;

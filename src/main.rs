@@ -1,7 +1,8 @@
 //! The `lastcopy` command line: run, replay and list scenarios.
 //!
 //! Exit codes: 0 every seed kept the promise; 1 some seed broke it;
-//! 2 bad input (nothing was run, nothing written).
+//! 2 bad input (nothing was run, nothing written); 130 `run` interrupted
+//! by Ctrl-C.
 
 mod cmd;
 
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 /// Deterministic fault-injection simulation of a sync system: checks that no
 /// record a user was told is saved is ever lost for good.
 #[derive(Parser, Debug)]
-#[command(name = "lastcopy", version, about)]
+#[command(name = "lastcopy", version = lastcopy::build_identity::LONG_VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

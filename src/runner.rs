@@ -13,8 +13,9 @@ use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
 use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// What to run: a scenario under a design, with overrides and an optional
 /// saved plan that replaces the drawn one.
@@ -139,6 +140,42 @@ impl Case {
     pub fn sweep(&self, seeds: impl IntoIterator<Item = u64>, jobs: usize) -> Vec<SeedOutcome> {
         sweep_with(seeds, jobs, |seed| self.run_seed(seed).outcome)
     }
+
+    /// Runs every seed of `seeds` (any number, an endless iterator too) on
+    /// `jobs` worker threads and hands each outcome to `sink` in the order
+    /// of `seeds` as it completes, holding only a bounded window of
+    /// outcomes (see [`stream_map`]); `stop` ends the sweep after the seeds
+    /// in flight.
+    pub fn stream(
+        &self,
+        seeds: impl Iterator<Item = u64> + Send,
+        jobs: usize,
+        stop: &AtomicBool,
+        mut sink: impl FnMut(SeedOutcome) -> ControlFlow<()>,
+    ) -> StreamEnd {
+        stream_map(
+            seeds,
+            jobs,
+            stop,
+            |&seed| self.run_seed(seed).outcome,
+            |_, o| sink(o),
+        )
+    }
+}
+
+/// The most worker threads `--jobs` accepts: each runs one simulation on a
+/// thread of its own, so more threads than this only exhaust memory.
+pub const MAX_JOBS: usize = 1024;
+
+/// The worker threads of `--jobs VALUE`: VALUE if it is from 1 to
+/// [`MAX_JOBS`], else an error; without it, the available cores.
+pub fn jobs(value: Option<usize>) -> Result<usize, String> {
+    match value {
+        Some(0) => Err("--jobs must be at least 1".into()),
+        Some(j) if j > MAX_JOBS => Err(format!("--jobs {j}: at most {MAX_JOBS}")),
+        Some(j) => Ok(j),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))),
+    }
 }
 
 /// Runs `run` for every seed in `seeds` on `jobs` worker threads, each seed
@@ -161,31 +198,181 @@ pub fn parallel_map<T: Sync, R: Send>(
     jobs: usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(items.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else {
-                    break;
-                };
-                let r = std::thread::scope(|inner| {
-                    inner
-                        .spawn(|| f(item))
-                        .join()
-                        .expect("a seed's thread never panics: machine panics are caught")
-                });
-                results.lock().expect("results lock")[i] = Some(r);
-            });
-        }
+    let mut out = Vec::with_capacity(items.len());
+    stream_map(
+        items.iter(),
+        jobs,
+        &AtomicBool::new(false),
+        |item| f(item),
+        |_, r| {
+            out.push(r);
+            ControlFlow::Continue(())
+        },
+    );
+    out
+}
+
+/// How many items per worker thread [`stream_map`] runs ahead of the
+/// oldest item not yet handed over: the bound of its reorder window.
+pub const WINDOW_PER_JOB: usize = 16;
+
+/// How a [`stream_map`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// Every item ran and was handed over.
+    Complete,
+    /// `stop` was set: the items in flight then finished and were handed
+    /// over, and no later item started.
+    Stopped,
+    /// The sink asked to stop: no item was handed over after that.
+    Refused,
+}
+
+/// Runs `f` over every item of `items` (any number of them, an endless
+/// iterator too) on `jobs` worker threads, each item on a fresh thread of
+/// its own, and hands each item and its result to `sink` in item order, as
+/// soon as it and every earlier one are done: the same calls for any number
+/// of jobs. Memory stays bounded: no worker starts an item more than
+/// `jobs * WINDOW_PER_JOB` places after the oldest one not yet handed over,
+/// and items are drawn from the iterator only as they start.
+///
+/// Once `stop` is set (a Ctrl-C handler may set it), no new item starts;
+/// those in flight finish and are handed over. If `sink` returns
+/// `Break`, no new item starts and nothing more is handed over.
+pub fn stream_map<T: Send, R: Send>(
+    items: impl Iterator<Item = T> + Send,
+    jobs: usize,
+    stop: &AtomicBool,
+    f: impl Fn(&T) -> R + Sync,
+    mut sink: impl FnMut(T, R) -> ControlFlow<()>,
+) -> StreamEnd {
+    let jobs = jobs.max(1);
+    let window = u128::try_from(jobs.saturating_mul(WINDOW_PER_JOB)).unwrap_or(u128::MAX);
+    let state = Mutex::new(Stream {
+        items,
+        started: 0,
+        handed: 0,
+        exhausted: false,
+        refused: false,
+        done: BTreeMap::new(),
+        workers: jobs,
     });
-    results
-        .into_inner()
-        .expect("results lock")
-        .into_iter()
-        .map(|r| r.expect("every item ran"))
-        .collect()
+    let changed = Condvar::new();
+    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+    let worker = || {
+        // Counted out however the worker ends, so the caller never waits
+        // for a worker that is gone.
+        let _leaving = OnDrop(|| {
+            lock().workers -= 1;
+            changed.notify_all();
+        });
+        loop {
+            let (index, item) = {
+                let mut st = lock();
+                loop {
+                    if st.exhausted || st.refused || stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if st.started - st.handed < window {
+                        break;
+                    }
+                    st = changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+                }
+                let Some(item) = st.items.next() else {
+                    st.exhausted = true;
+                    return;
+                };
+                let index = st.started;
+                st.started += 1;
+                (index, item)
+            };
+            let (item, r) = std::thread::scope(|inner| {
+                inner
+                    .spawn(|| {
+                        let r = f(&item);
+                        (item, r)
+                    })
+                    .join()
+                    .expect("a seed's thread never panics: machine panics are caught")
+            });
+            lock().done.insert(index, (item, r));
+            changed.notify_all();
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(worker);
+        }
+        let mut st = lock();
+        loop {
+            let mut ready = Vec::new();
+            while let Some(entry) = {
+                let next = st.handed;
+                st.done.remove(&next)
+            } {
+                st.handed += 1;
+                ready.push(entry);
+            }
+            if ready.is_empty() {
+                if st.workers == 0 {
+                    break;
+                }
+                st = changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            changed.notify_all();
+            if st.refused {
+                continue;
+            }
+            drop(st);
+            let mut refused = false;
+            for (item, r) in ready {
+                if sink(item, r).is_break() {
+                    refused = true;
+                    break;
+                }
+            }
+            st = lock();
+            if refused {
+                st.refused = true;
+                changed.notify_all();
+            }
+        }
+        if st.refused {
+            StreamEnd::Refused
+        } else if st.exhausted {
+            StreamEnd::Complete
+        } else {
+            StreamEnd::Stopped
+        }
+    })
+}
+
+/// Runs its closure when dropped.
+struct OnDrop<F: Fn()>(F);
+
+impl<F: Fn()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+/// The shared state of one [`stream_map`].
+struct Stream<I, T, R> {
+    /// The items not yet started.
+    items: I,
+    /// Items started so far (the next one's index).
+    started: u128,
+    /// Items handed to the sink so far (the next one's index).
+    handed: u128,
+    /// Whether `items` ran out.
+    exhausted: bool,
+    /// Whether the sink asked to stop.
+    refused: bool,
+    /// Finished items not yet handed over, by index.
+    done: BTreeMap<u128, (T, R)>,
+    /// Worker threads still running.
+    workers: usize,
 }
 
 /// `s` as one word of a POSIX shell command line: as it is if it holds
@@ -233,20 +420,26 @@ impl Summary {
     pub fn of(outcomes: &[SeedOutcome]) -> Self {
         let mut s = Summary::default();
         for o in outcomes {
-            s.seeds += 1;
-            s.failed += u64::from(!o.kept_promise());
-            s.lost += o.verdict_count("lost");
-            s.rolled_back += o.verdict_count("rolled-back");
-            s.corrupted += o.verdict_count("corrupted");
-            s.liveness += o.verdict_count("liveness");
-            s.forfeited += o.count("forfeited");
-            s.lost_updates += o.verdict_count("lost-update");
-            s.resurrected += o.verdict_count("resurrected");
-            s.leaked += o.verdict_count("leaked");
-            s.not_converged +=
-                u64::from(!o.kept_promise() && o.verdicts.iter().all(|v| v.kind == "liveness"));
+            s.add(o);
         }
         s
+    }
+
+    /// Adds one seed's outcome to the totals (a running summary: a sweep
+    /// of any length keeps only this).
+    pub fn add(&mut self, o: &SeedOutcome) {
+        self.seeds += 1;
+        self.failed += u64::from(!o.kept_promise());
+        self.lost += o.verdict_count("lost");
+        self.rolled_back += o.verdict_count("rolled-back");
+        self.corrupted += o.verdict_count("corrupted");
+        self.liveness += o.verdict_count("liveness");
+        self.forfeited += o.count("forfeited");
+        self.lost_updates += o.verdict_count("lost-update");
+        self.resurrected += o.verdict_count("resurrected");
+        self.leaked += o.verdict_count("leaked");
+        self.not_converged +=
+            u64::from(!o.kept_promise() && o.verdicts.iter().all(|v| v.kind == "liveness"));
     }
 }
 
@@ -274,5 +467,121 @@ impl std::fmt::Display for Summary {
             write!(f, ", only not converged: {} seeds", self.not_converged)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// A cost that varies with the item, so that items finish out of order.
+    fn busy(i: u64) -> u64 {
+        std::thread::sleep(std::time::Duration::from_micros((i * 7919) % 500));
+        i * 2
+    }
+
+    #[test]
+    fn results_come_in_item_order_for_any_jobs() {
+        for jobs in [1, 2, 5] {
+            let mut seen = Vec::new();
+            let end = stream_map(
+                0..300u64,
+                jobs,
+                &AtomicBool::new(false),
+                |&i| busy(i),
+                |i, r| {
+                    seen.push((i, r));
+                    ControlFlow::Continue(())
+                },
+            );
+            assert_eq!(end, StreamEnd::Complete);
+            assert_eq!(seen, (0..300).map(|i| (i, i * 2)).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn no_item_starts_more_than_a_window_ahead() {
+        let jobs = 3;
+        let window = (jobs * WINDOW_PER_JOB) as u64;
+        // Item 0 is slow: while it runs, nothing is handed over, so no item
+        // a window or more after it may start.
+        let (zero_done, furthest) = (AtomicBool::new(false), AtomicU64::new(0));
+        stream_map(
+            0..2000u64,
+            jobs,
+            &AtomicBool::new(false),
+            |&i| {
+                if i == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    zero_done.store(true, Ordering::SeqCst);
+                } else if !zero_done.load(Ordering::SeqCst) {
+                    furthest.fetch_max(i, Ordering::SeqCst);
+                }
+            },
+            |_, ()| ControlFlow::Continue(()),
+        );
+        let furthest = furthest.load(Ordering::SeqCst);
+        assert_eq!(
+            furthest,
+            window - 1,
+            "items up to the window's end ran meanwhile"
+        );
+    }
+
+    #[test]
+    fn stop_finishes_what_is_in_flight_of_an_endless_stream() {
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let end = stream_map(
+            0u64..,
+            2,
+            &stop,
+            |&i| busy(i),
+            |i, _| {
+                seen.push(i);
+                if i == 40 {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                ControlFlow::Continue(())
+            },
+        );
+        assert_eq!(end, StreamEnd::Stopped);
+        let n = seen.len() as u64;
+        assert!(n > 40 && n <= 41 + 2 * WINDOW_PER_JOB as u64, "{n}");
+        assert_eq!(
+            seen,
+            (0..n).collect::<Vec<_>>(),
+            "every item that ran, in order"
+        );
+    }
+
+    #[test]
+    fn a_refusing_sink_gets_nothing_more() {
+        let mut seen = Vec::new();
+        let end = stream_map(
+            0..1000u64,
+            3,
+            &AtomicBool::new(false),
+            |&i| busy(i),
+            |i, _| {
+                seen.push(i);
+                if i == 10 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        assert_eq!(end, StreamEnd::Refused);
+        assert_eq!(seen, (0..=10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn jobs_are_bounded() {
+        assert!(jobs(Some(0)).is_err());
+        assert!(jobs(Some(MAX_JOBS + 1)).unwrap_err().contains("at most"));
+        assert_eq!(jobs(Some(3)), Ok(3));
+        assert!((1..=MAX_JOBS).contains(&jobs(None).unwrap()));
     }
 }

@@ -1,29 +1,34 @@
 //! Scale-out: one sweep split into shards that run anywhere, and merged back.
 //!
-//! A shard `K/N` of a seed range `A..B` runs the seeds whose index in the
-//! range is `K` mod `N`: seed `A + i` belongs to shard `i % N`. Interleaving
-//! (rather than cutting the range into blocks) keeps the shards' work even
-//! when cost drifts along the range.
+//! A shard `K/N` of a seed range runs the seeds whose index in the range is
+//! `K` mod `N`: the range's first seed plus `i` belongs to shard `i % N`.
+//! Interleaving (rather than cutting the range into blocks) keeps the
+//! shards' work even when cost drifts along the range.
 //!
 //! A results file holds one JSON line per seed: the seed's [`SeedOutcome`]
-//! with one more key, `run`, that says which run it came from (scenario as
-//! given, design and plan arguments, seed range, shard). Every line parses as
-//! a `SeedOutcome` on its own. The file is written to a temporary file in the
-//! same directory and renamed into place, so a reader never sees half a file.
+//! with three more keys: `version` and `commit`, the build that ran it
+//! ([`BuildIdentity`]), and `run`, which run it came from (scenario as
+//! given, design and plan arguments, seed range, shard). Every line parses
+//! as a `SeedOutcome` on its own. [`ResultsWriter`] writes the lines to a
+//! temporary file in the same directory as they come and renames it into
+//! place at the end, so a reader never sees half a file.
 //!
 //! [`merge`] takes the lines of every shard and checks that they come from
-//! one run and cover its range exactly once (a missing or repeated shard is
-//! an error, never a smaller summary), and returns the outcomes in seed
-//! order: what one unsharded run of the same range returns.
+//! one run of one build and cover its range exactly once (a missing or
+//! repeated shard is an error, never a smaller summary), and returns the
+//! outcomes in seed order: what one unsharded run of the same range
+//! returns. Reading refuses unknown keys and more lines than a merge holds
+//! ([`MAX_HELD_SEEDS`]).
 
+use crate::build_identity::BuildIdentity;
 use crate::runner::Case;
+use crate::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::ops::Range;
-use std::path::Path;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
 /// The environment variable a Kubernetes Indexed Job sets to the pod's index.
 pub const INDEX_ENV: &str = "JOB_COMPLETION_INDEX";
@@ -75,10 +80,31 @@ impl Shard {
         index % u64::from(self.count) == u64::from(self.index)
     }
 
-    /// The seeds of `range` this shard runs, in order.
-    pub fn seeds(self, range: Range<u64>) -> Vec<u64> {
-        let start = range.start;
-        range.filter(|s| self.owns_index(s - start)).collect()
+    /// The seeds of `range` this shard runs, in order, drawn one at a time
+    /// (any range, `0..=u64::MAX` too, costs no memory and no time up
+    /// front); none if the range is shorter than K + 1 seeds.
+    pub fn seeds(self, range: SeedRange) -> std::iter::StepBy<std::ops::RangeInclusive<u64>> {
+        let step = usize::try_from(self.count).unwrap_or(usize::MAX);
+        match range.first().checked_add(u64::from(self.index)) {
+            Some(first) if first <= range.last() => (first..=range.last()).step_by(step),
+            _ => {
+                // An empty iterator of the same type: a range run out.
+                let mut none = 0..=0;
+                none.next();
+                none.step_by(step)
+            }
+        }
+    }
+
+    /// How many seeds of `range` this shard runs.
+    pub fn seed_count(self, range: SeedRange) -> u128 {
+        let (k, n) = (u128::from(self.index), u128::from(self.count));
+        let total = range.seed_count();
+        if total <= k {
+            0
+        } else {
+            (total - k).div_ceil(n)
+        }
     }
 }
 
@@ -100,10 +126,8 @@ pub struct RunInfo {
     pub design_arg: Option<String>,
     /// `--plan`, if given (a path, read again by `merge`).
     pub plan: Option<String>,
-    /// First seed of the sweep's whole range.
-    pub seeds_start: u64,
-    /// End of the sweep's whole range (excluded).
-    pub seeds_end: u64,
+    /// The sweep's whole seed range (first and last seed, both included).
+    pub seeds: SeedRange,
     /// This line's shard: K.
     pub shard: u32,
     /// How many shards the sweep has: N.
@@ -112,21 +136,15 @@ pub struct RunInfo {
 
 impl RunInfo {
     /// The run info of `shard` of `range` of `case`.
-    pub fn new(case: &Case, range: &Range<u64>, shard: Shard) -> Self {
+    pub fn new(case: &Case, range: SeedRange, shard: Shard) -> Self {
         RunInfo {
             spec: case.spec.clone(),
             design_arg: case.design_arg.clone(),
             plan: case.plan.as_ref().map(|(p, _)| p.clone()),
-            seeds_start: range.start,
-            seeds_end: range.end,
+            seeds: range,
             shard: shard.index,
             shards: shard.count,
         }
-    }
-
-    /// The seed range of the whole sweep.
-    pub fn range(&self) -> Range<u64> {
-        self.seeds_start..self.seeds_end
     }
 
     /// This line's shard, if it is a valid one.
@@ -153,20 +171,148 @@ impl RunInfo {
     }
 }
 
-/// One line of a results file: a seed's outcome and the run it came from.
+/// One line of a results file: a seed's outcome, the build that ran it and
+/// the run it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultLine {
     /// The seed's outcome (its keys are the line's top-level keys).
     #[serde(flatten)]
     pub outcome: SeedOutcome,
+    /// The build that ran it (`version` and `commit`, top-level keys).
+    #[serde(flatten)]
+    pub build: BuildIdentity,
     /// Which run and shard it came from.
     pub run: RunInfo,
+}
+
+/// Top-level keys a line may hold that its parsed form leaves out when it
+/// serializes again (a seed outcome's `drawn`, when empty).
+const OPTIONAL_KEYS: &[&str] = &["drawn"];
+
+/// What a results file holds: a run's shard or a report's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultsKind {
+    /// `run --shard K/N --results FILE`: one line per seed.
+    Run,
+    /// `report --shard K/N --results FILE`: one line per cell and seed.
+    Report,
+}
+
+impl std::fmt::Display for ResultsKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ResultsKind::Run => "a run's results (`run --shard`)",
+            ResultsKind::Report => "a report's results (`report --shard`)",
+        })
+    }
+}
+
+/// The lines of one results file, read and not yet parsed.
+#[derive(Clone, Debug)]
+pub struct ResultsFile {
+    /// The file's name as given.
+    pub name: String,
+    /// What it holds, from its first line; `None` for a file with no line
+    /// (a shard with no seeds).
+    pub kind: Option<ResultsKind>,
+    /// Its non-blank lines, with their 1-based line numbers.
+    pub lines: Vec<(usize, String)>,
+}
+
+impl ResultsFile {
+    /// Reads `path` line by line, telling its kind from its first line's
+    /// keys (`run` or `report`), and refuses a file of more lines than a
+    /// merge holds (a run's: [`MAX_HELD_SEEDS`]; a report's: that many
+    /// per cell its first line names) before reading on.
+    pub fn read(path: &str) -> Result<Self, String> {
+        let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+        let mut out = ResultsFile {
+            name: path.to_string(),
+            kind: None,
+            lines: Vec::new(),
+        };
+        let mut max_lines = MAX_HELD_SEEDS;
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let n = i + 1;
+            let line = line.map_err(|e| format!("{path}:{n}: {e}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            if out.lines.is_empty() {
+                let (kind, cells) = kind_of(&line).map_err(|e| format!("{path}:{n}: {e}"))?;
+                out.kind = Some(kind);
+                max_lines = MAX_HELD_SEEDS.saturating_mul(cells.max(1));
+            }
+            if out.lines.len() as u64 >= max_lines {
+                return Err(format!(
+                    "{path}:{n}: more than {max_lines} lines, more seeds than a merge holds \
+                     ({MAX_HELD_SEEDS} per cell)"
+                ));
+            }
+            out.lines.push((n, line));
+        }
+        Ok(out)
+    }
+
+    /// Parses every line as a `what` (`results line`); an error names the
+    /// file and line, and any top-level key a `T` does not have.
+    pub fn parse<T: Serialize + DeserializeOwned>(&self, what: &str) -> Result<Vec<T>, String> {
+        self.lines
+            .iter()
+            .map(|(n, l)| {
+                parse_line(l).map_err(|e| format!("{}:{n}: not a {what}: {e}", self.name))
+            })
+            .collect()
+    }
+}
+
+/// The kind of results a line is from, and how many cells its sweep has
+/// (1 for a run; scenarios times designs for a report).
+fn kind_of(line: &str) -> Result<(ResultsKind, u64), String> {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not a results line: {e}"))?;
+    let len = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_array)
+            .map_or(1, |a| a.len() as u64)
+    };
+    match (value.get("run"), value.get("report")) {
+        (Some(_), None) => Ok((ResultsKind::Run, 1)),
+        (None, Some(r)) => Ok((
+            ResultsKind::Report,
+            len(r.get("specs")).saturating_mul(len(r.get("designs"))),
+        )),
+        _ => Err(
+            "not a results line of `run --shard` (it has a key `run`) or of \
+             `report --shard` (a key `report`)"
+                .into(),
+        ),
+    }
+}
+
+/// Parses one JSON line as a `T`, refusing top-level keys that `T` does
+/// not know (which `#[serde(flatten)]` would otherwise ignore): a key is
+/// known if the parsed `T` writes it back, or it is one of
+/// [`OPTIONAL_KEYS`].
+fn parse_line<T: Serialize + DeserializeOwned>(line: &str) -> Result<T, String> {
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let parsed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let known = serde_json::to_value(&parsed).map_err(|e| e.to_string())?;
+    if let (Some(given), Some(known)) = (value.as_object(), known.as_object()) {
+        if let Some(k) = given
+            .keys()
+            .find(|k| !known.contains_key(*k) && !OPTIONAL_KEYS.contains(&k.as_str()))
+        {
+            return Err(format!("unknown key `{k}`"));
+        }
+    }
+    Ok(parsed)
 }
 
 /// The results file's text: one JSON line per outcome.
 pub fn render(outcomes: &[SeedOutcome], run: &RunInfo) -> String {
     json_lines(outcomes.iter().map(|o| ResultLine {
         outcome: o.clone(),
+        build: BuildIdentity::current(),
         run: run.clone(),
     }))
 }
@@ -175,26 +321,82 @@ pub fn render(outcomes: &[SeedOutcome], run: &RunInfo) -> String {
 pub fn json_lines<T: Serialize>(lines: impl IntoIterator<Item = T>) -> String {
     let mut text = String::new();
     for line in lines {
-        text.push_str(&serde_json::to_string(&line).expect("results always serialize"));
-        text.push('\n');
+        text.push_str(&json_line(&line));
     }
     text
 }
 
-/// Parses JSON lines (blank lines skipped); an error names the file `name`,
-/// the line, and says it is not a `what`.
-pub fn parse_json_lines<T: DeserializeOwned>(
-    name: &str,
-    text: &str,
-    what: &str,
-) -> Result<Vec<T>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str::<T>(l).map_err(|e| format!("{name}:{}: not a {what}: {e}", i + 1))
+/// `line` as one compact JSON document and a newline.
+fn json_line<T: Serialize>(line: &T) -> String {
+    let mut text = serde_json::to_string(line).expect("results always serialize");
+    text.push('\n');
+    text
+}
+
+/// A results file being written as a sweep goes: lines go to a temporary
+/// file beside the target as they come (so a sweep of any length holds none
+/// in memory), and [`ResultsWriter::finish`] syncs it and renames it into
+/// place. Dropped unfinished (an error, or an interrupted sweep), it
+/// removes the temporary file and leaves the target as it was.
+pub struct ResultsWriter {
+    target: PathBuf,
+    tmp: PathBuf,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    run: RunInfo,
+    build: BuildIdentity,
+}
+
+impl ResultsWriter {
+    /// Starts writing the results of `run` to `path`.
+    pub fn create(path: &Path, run: RunInfo) -> std::io::Result<Self> {
+        let name = path
+            .file_name()
+            .ok_or_else(|| std::io::Error::other("not a file name"))?
+            .to_string_lossy();
+        let tmp = path.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
+        let file = std::fs::File::create(&tmp)?;
+        Ok(ResultsWriter {
+            target: path.to_path_buf(),
+            tmp,
+            out: Some(std::io::BufWriter::new(file)),
+            run,
+            build: BuildIdentity::current(),
         })
-        .collect()
+    }
+
+    /// The temporary file the lines go to until [`ResultsWriter::finish`].
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Appends the line of `outcome`.
+    pub fn write(&mut self, outcome: &SeedOutcome) -> std::io::Result<()> {
+        let line = json_line(&ResultLine {
+            outcome: outcome.clone(),
+            build: self.build.clone(),
+            run: self.run.clone(),
+        });
+        let out = self.out.as_mut().expect("written to only before finish");
+        out.write_all(line.as_bytes())
+    }
+
+    /// Syncs the lines and renames the file into place.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        let out = self.out.take().expect("finished once");
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.target)
+    }
+}
+
+impl Drop for ResultsWriter {
+    fn drop(&mut self) {
+        // Unfinished, or the rename failed: the temporary file goes, the
+        // target stays as it was.
+        self.out.take();
+        let _ = std::fs::remove_file(&self.tmp);
+    }
 }
 
 /// Writes `text` to `path` atomically: to a temporary file beside it, synced,
@@ -217,23 +419,22 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Parses a results file's text; `name` names it in errors.
-pub fn parse(name: &str, text: &str) -> Result<Vec<ResultLine>, String> {
-    parse_json_lines(name, text, "results line")
-}
-
 /// A merged sweep: the run it was and its outcomes in seed order.
 #[derive(Clone, Debug)]
 pub struct Merged {
     /// The run (its `shard` field is the first file's; ignore it).
     pub run: RunInfo,
+    /// The build that ran every seed.
+    pub build: BuildIdentity,
     /// Every seed's outcome, in seed order.
     pub outcomes: Vec<SeedOutcome>,
 }
 
 /// Merges the lines of several results files (`(name, lines)` per file).
-/// Errors if the lines come from different runs, a seed is outside its
-/// shard, a seed appears twice, or a seed of the range is missing.
+/// Errors if the lines come from different runs or builds, the run's range
+/// holds more seeds than a merge holds ([`MAX_HELD_SEEDS`]), a seed is
+/// outside its shard, a seed appears twice, or a seed of the range is
+/// missing.
 pub fn merge(files: &[(String, Vec<ResultLine>)]) -> Result<Merged, String> {
     let mut first: Option<(&str, &ResultLine)> = None;
     let mut by_seed: BTreeMap<u64, (&str, &SeedOutcome)> = BTreeMap::new();
@@ -243,7 +444,17 @@ pub fn merge(files: &[(String, Vec<ResultLine>)]) -> Result<Merged, String> {
         for line in lines {
             let run = &line.run;
             match first {
-                None => first = Some((name, line)),
+                None => {
+                    run.seeds.check_held(&format!("{name}: seeds"))?;
+                    first = Some((name, line));
+                }
+                Some((fname, f)) if f.build != line.build => {
+                    return Err(format!(
+                        "{name} and {fname} come from different builds: {} and {}; \
+                         merge the shards of one build",
+                        line.build, f.build
+                    ));
+                }
                 Some((fname, f)) if !same_run(f, line) => {
                     return Err(format!(
                         "{name} and {fname} come from different runs: {} and {}",
@@ -267,10 +478,14 @@ pub fn merge(files: &[(String, Vec<ResultLine>)]) -> Result<Merged, String> {
                 .shard()
                 .map_err(|e| format!("{name}: seed {}: {e}", line.outcome.seed))?;
             let seed = line.outcome.seed;
-            if !run.range().contains(&seed) || !shard.owns_index(seed - run.seeds_start) {
+            if !run
+                .seeds
+                .index_of(seed)
+                .is_some_and(|i| shard.owns_index(i))
+            {
                 return Err(format!(
-                    "{name}: seed {seed} does not belong to shard {shard} of seeds {}..{}",
-                    run.seeds_start, run.seeds_end
+                    "{name}: seed {seed} does not belong to shard {shard} of seeds {}",
+                    run.seeds
                 ));
             }
             if let Some((other, _)) = by_seed.insert(seed, (name, &line.outcome)) {
@@ -288,39 +503,38 @@ pub fn merge(files: &[(String, Vec<ResultLine>)]) -> Result<Merged, String> {
             }
         }
     }
-    let Some((_, ResultLine { run, .. })) = first else {
+    let Some((_, ResultLine { run, build, .. })) = first else {
         return Err("no results: the files hold no seed".into());
     };
-    let range = run.range();
-    let mut missing: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
-    for seed in range.clone() {
+    // At most MAX_HELD_SEEDS seeds, checked above.
+    let mut missing: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    for seed in run.seeds.iter() {
         if !by_seed.contains_key(&seed) {
-            let k = ((seed - range.start) % u64::from(run.shards)) as u32;
-            missing.entry(k).or_default().push(seed);
+            let index = run.seeds.index_of(seed).expect("a seed of the range");
+            let k = u32::try_from(index % u64::from(run.shards)).expect("below the shard count");
+            missing.entry(k).or_insert((0, seed)).0 += 1;
         }
     }
     if !missing.is_empty() {
         let list: Vec<String> = missing
             .iter()
-            .map(|(k, seeds)| {
-                let n = seeds.len();
+            .map(|(k, (n, first))| {
                 format!(
-                    "shard {k}/{} ({n} seed{}, first {})",
+                    "shard {k}/{} ({n} seed{}, first {first})",
                     run.shards,
-                    if n == 1 { "" } else { "s" },
-                    seeds[0]
+                    if *n == 1 { "" } else { "s" },
                 )
             })
             .collect();
         return Err(format!(
-            "seeds {}..{} are not all covered: missing {}",
-            range.start,
-            range.end,
+            "seeds {} are not all covered: missing {}",
+            run.seeds,
             list.join(", ")
         ));
     }
     Ok(Merged {
         run: run.clone(),
+        build: build.clone(),
         outcomes: by_seed.into_values().map(|(_, o)| o.clone()).collect(),
     })
 }
@@ -344,7 +558,7 @@ fn same_run(a: &ResultLine, b: &ResultLine) -> bool {
 
 fn describe(line: &ResultLine) -> String {
     let run = &line.run;
-    let mut s = format!("{} seeds {}..{}", run.spec, run.seeds_start, run.seeds_end);
+    let mut s = format!("{} seeds {}", run.spec, run.seeds);
     if let Some(d) = &run.design_arg {
         s.push_str(&format!(" --design {d}"));
     }
@@ -379,18 +593,76 @@ mod tests {
         assert_eq!(Shard::parse("1/2", None).unwrap().to_string(), "1/2");
     }
 
+    fn range(a: u64, b: u64) -> SeedRange {
+        SeedRange::half_open(a, b).unwrap()
+    }
+
     #[test]
     fn shards_partition_the_range() {
-        let range = 5..17;
+        let r = range(5, 17);
         let mut all: Vec<u64> = (0..3)
-            .flat_map(|k| Shard { index: k, count: 3 }.seeds(range.clone()))
+            .flat_map(|k| Shard { index: k, count: 3 }.seeds(r))
             .collect();
         assert_eq!(
-            Shard { index: 1, count: 3 }.seeds(range.clone()),
+            Shard { index: 1, count: 3 }.seeds(r).collect::<Vec<_>>(),
             [6, 9, 12, 15]
         );
         all.sort_unstable();
-        assert_eq!(all, range.collect::<Vec<_>>());
-        assert_eq!(Shard::ALL.seeds(0..4), [0, 1, 2, 3]);
+        assert_eq!(all, (5..17).collect::<Vec<_>>());
+        assert_eq!(
+            Shard::ALL.seeds(range(0, 4)).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
+        for k in 0..5 {
+            let s = Shard { index: k, count: 5 };
+            assert_eq!(
+                s.seed_count(range(0, 3)),
+                s.seeds(range(0, 3)).count() as u128
+            );
+        }
+    }
+
+    #[test]
+    fn shards_of_enormous_ranges_cost_nothing_up_front() {
+        let all = SeedRange::inclusive(0, u64::MAX).unwrap();
+        let s = Shard {
+            index: 999_999,
+            count: 1_000_000,
+        };
+        assert_eq!(
+            s.seeds(all).take(2).collect::<Vec<_>>(),
+            [999_999, 1_999_999]
+        );
+        assert_eq!(s.seed_count(all), (1u128 << 64) / 1_000_000);
+        let top = SeedRange::single(u64::MAX);
+        assert_eq!(Shard::ALL.seeds(top).collect::<Vec<_>>(), [u64::MAX]);
+        assert_eq!(Shard { index: 1, count: 2 }.seeds(top).count(), 0);
+        let near = SeedRange::inclusive(u64::MAX - 2, u64::MAX).unwrap();
+        assert_eq!(
+            Shard { index: 3, count: 4 }.seeds(near).count(),
+            0,
+            "an index past the range, and past u64::MAX"
+        );
+        assert_eq!(
+            Shard { index: 1, count: 2 }.seeds(near).collect::<Vec<_>>(),
+            [u64::MAX - 1]
+        );
+    }
+
+    #[test]
+    fn unknown_top_level_keys_are_refused() {
+        #[derive(Serialize, Deserialize)]
+        struct Inner {
+            a: u64,
+        }
+        #[derive(Serialize, Deserialize)]
+        struct Line {
+            #[serde(flatten)]
+            inner: Inner,
+            b: u64,
+        }
+        assert!(parse_line::<Line>(r#"{"a":1,"b":2}"#).is_ok());
+        let e = parse_line::<Line>(r#"{"a":1,"b":2,"c":3}"#).err().unwrap();
+        assert_eq!(e, "unknown key `c`");
     }
 }

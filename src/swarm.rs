@@ -18,7 +18,7 @@
 //!   (`faults.storage.unbounded = true`); otherwise it bounds the drawn
 //!   storage faults as it bounds the scenario's.
 
-use crate::runner::{sweep_with, Case};
+use crate::runner::{parallel_map, Case};
 use crate::scenario::Scenario;
 use models::fault::FAULT_TABLE;
 use rand::RngExt;
@@ -124,31 +124,53 @@ pub fn case_with(base: &Case, drawn: &[String]) -> Result<Case, String> {
     })
 }
 
+/// The case seed `seed` runs under `case`'s swarm: its draw and the case
+/// with it; an error, naming the seed and its draw, if that does not load.
+fn seed_case(case: &Case, seed: u64, unbounded: bool) -> Result<(Vec<String>, Case), String> {
+    let drawn = draw(&case.scenario, seed, unbounded);
+    let seed_case = case_with(case, &drawn)
+        .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.join(" ")))?;
+    Ok((drawn, seed_case))
+}
+
+/// Checks that the configuration every seed of `seeds` draws loads,
+/// keeping none of them: run it over the seeds before any of them runs.
+pub fn check_draws(
+    case: &Case,
+    seeds: impl IntoIterator<Item = u64>,
+    unbounded: bool,
+) -> Result<(), String> {
+    seeds
+        .into_iter()
+        .try_for_each(|seed| seed_case(case, seed, unbounded).map(|_| ()))
+}
+
+/// Runs one seed under the configuration it draws from `case`'s scenario.
+/// The outcome keeps `case`'s own overrides and names what the seed drew.
+/// Errors if the drawn configuration does not load (draws are pure, so a
+/// seed that passed [`check_draws`] never does).
+pub fn run_seed(case: &Case, seed: u64, unbounded: bool) -> Result<SeedOutcome, String> {
+    let (drawn, seed_case) = seed_case(case, seed, unbounded)?;
+    let mut outcome = seed_case.run_seed(seed).outcome;
+    outcome.overrides.clone_from(&case.overrides);
+    outcome.drawn = drawn;
+    Ok(outcome)
+}
+
 /// Runs every seed of `seeds` under the configuration it draws from
-/// `case`'s scenario, on `jobs` threads. Each outcome keeps `case`'s own
-/// overrides and names what its seed drew. Every drawn configuration is
-/// checked before any seed runs: one that does not load is an error.
+/// `case`'s scenario, on `jobs` threads, and returns the outcomes in seed
+/// order. Every drawn configuration is checked before any seed runs: one
+/// that does not load is an error.
 pub fn sweep(
     case: &Case,
     seeds: Vec<u64>,
     jobs: usize,
     unbounded: bool,
 ) -> Result<Vec<SeedOutcome>, String> {
-    // Every drawn configuration is checked before any seed runs.
-    let mut cases = std::collections::BTreeMap::new();
-    for &seed in &seeds {
-        let drawn = draw(&case.scenario, seed, unbounded);
-        let seed_case = case_with(case, &drawn)
-            .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.join(" ")))?;
-        cases.insert(seed, (drawn, seed_case));
-    }
-    Ok(sweep_with(seeds, jobs, |seed| {
-        let (drawn, seed_case) = &cases[&seed];
-        let mut outcome = seed_case.run_seed(seed).outcome;
-        outcome.overrides.clone_from(&case.overrides);
-        outcome.drawn.clone_from(drawn);
-        outcome
-    }))
+    check_draws(case, seeds.iter().copied(), unbounded)?;
+    parallel_map(&seeds, jobs, |&seed| run_seed(case, seed, unbounded))
+        .into_iter()
+        .collect()
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ fn every_chart_parses_as_xml_with_one_mark_per_data_point() {
     let config = Config {
         specs: vec![SMALL.into()],
         designs: DESIGNS.split(',').map(String::from).collect(),
-        seeds: 0..3,
+        seeds: lastcopy::seed_range::SeedRange::half_open(0, 3).expect("not empty"),
         overrides: vec![],
         jobs: 2,
         shrink_runs: 100,

@@ -2,20 +2,24 @@
 //! `run --shard K/N --results FILE`) combined into the output and exit code
 //! of one unsharded run of the same range.
 //!
-//! The files say which run they came from (scenario as given, `--design`,
-//! `--set`, `--plan`, seed range, shards), so merge takes no case arguments:
-//! it rebuilds the case from them, as `run` would, to print the same replay
-//! commands. A scenario or plan given as a path must be readable where merge
-//! runs. Files from different runs, a missing shard or a seed twice are bad
-//! input (exit 2), never a smaller summary.
+//! The files say which run and which build they came from (scenario as
+//! given, `--design`, `--set`, `--plan`, seed range, shards; version and
+//! commit), so merge takes no case arguments: it rebuilds the case from
+//! them, as `run` would, to print the same replay commands. A scenario or
+//! plan given as a path must be readable where merge runs. Files from
+//! different runs or builds, a run's results mixed with a report's, a
+//! missing shard, a seed twice, an unknown key or a range of more than a
+//! million seeds are bad input (exit 2), never a smaller summary.
 //!
 //! The shards of a report (`report --shard K/N --results FILE`) merge with
 //! `--out DIR` into the report one unsharded `report` writes: merge reruns
-//! each broken cell's representative seed, deterministically.
+//! each broken cell's representative seed, deterministically, so it must be
+//! the build that ran the shards.
 
 use super::case::CaseArgs;
+use lastcopy::build_identity::BuildIdentity;
 use lastcopy::report::{self, sharded};
-use lastcopy::shard;
+use lastcopy::shard::{self, ResultLine, ResultsFile, ResultsKind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,25 +50,52 @@ pub struct Args {
 /// Merges the files and prints what one unsharded run prints. Exit 0 if
 /// every seed kept the promise, 1 if any broke it.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
-    let mut texts = Vec::new();
+    let jobs = lastcopy::runner::jobs(args.jobs)?;
+    let mut files = Vec::new();
     for path in &args.files {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        texts.push((path.clone(), text));
+        files.push(ResultsFile::read(path)?);
     }
-    if texts.iter().any(|(_, t)| sharded::is_report_results(t)) {
-        return merge_report(&args, &texts);
+    match kind(&files)? {
+        ResultsKind::Report => merge_report(&args, &files, jobs),
+        ResultsKind::Run => merge_run(&args, &files),
     }
+}
+
+/// What every file holds; an error if the files mix a run's results with a
+/// report's, or hold no line at all.
+fn kind(files: &[ResultsFile]) -> Result<ResultsKind, String> {
+    let mut first: Option<(&str, ResultsKind)> = None;
+    for f in files {
+        let Some(kind) = f.kind else { continue };
+        match first {
+            None => first = Some((&f.name, kind)),
+            Some((name, k)) if k != kind => {
+                return Err(format!(
+                    "{name} holds {k}, but {} holds {kind}: merge the shards of one sweep",
+                    f.name
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    first
+        .map(|(_, k)| k)
+        .ok_or_else(|| "no results: the files hold no seed".into())
+}
+
+/// Merges a run's shards and prints the run's output.
+fn merge_run(args: &Args, files: &[ResultsFile]) -> Result<ExitCode, String> {
     if args.out.is_some() {
         return Err(format!(
             "--out: {} hold a run's results, not a report's; --out is for the shards of `report --shard`",
             args.files.join(", ")
         ));
     }
-    let mut files = Vec::new();
-    for (path, text) in &texts {
-        files.push((path.clone(), shard::parse(path, text)?));
+    let mut parsed = Vec::new();
+    for f in files {
+        parsed.push((f.name.clone(), f.parse::<ResultLine>("results line")?));
     }
-    let merged = shard::merge(&files)?;
+    let merged = shard::merge(&parsed)?;
     let first = &merged.outcomes[0];
     let run = &merged.run;
     let case = CaseArgs {
@@ -84,27 +115,45 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
             case.design.name()
         ));
     }
-    Ok(super::run::report(&case, &merged.outcomes, args.coverage))
+    let here = BuildIdentity::current();
+    if merged.build != here {
+        eprintln!(
+            "note: the shards were run by {}, this is {}: the replay commands run this build",
+            merged.build, here
+        );
+    }
+    let mut sweep = super::run::Printer::new(&case, args.coverage);
+    for o in &merged.outcomes {
+        sweep.add(o);
+    }
+    Ok(sweep.finish(None))
 }
 
 /// Merges the shards of a report and writes the report.
-fn merge_report(args: &Args, texts: &[(String, String)]) -> Result<ExitCode, String> {
+fn merge_report(args: &Args, files: &[ResultsFile], jobs: usize) -> Result<ExitCode, String> {
     let Some(out) = &args.out else {
         return Err(format!(
-            "{} hold a report's shards: give --out DIR for the report to write",
+            "{} hold a report's shards (`report --shard`): give --out DIR for the report to write",
             args.files.join(", ")
         ));
     };
-    let jobs = match args.jobs {
-        Some(0) => return Err("--jobs must be at least 1".into()),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let mut files = Vec::new();
-    for (path, text) in texts {
-        files.push((path.clone(), sharded::parse(path, text)?));
+    let mut parsed = Vec::new();
+    for f in files {
+        parsed.push((f.name.clone(), sharded::parse(f)?));
     }
-    let (config, mut cells) = sharded::merge(&files, jobs, out)?;
+    let here = BuildIdentity::current();
+    if let Some((name, l)) = parsed
+        .iter()
+        .find_map(|(n, lines)| lines.first().map(|l| (n, l)))
+        .filter(|(_, l)| l.build != here)
+    {
+        return Err(format!(
+            "{name} was written by {}, but this is {here}: a report's merge reruns seeds, \
+             so merge with the build that ran the shards",
+            l.build
+        ));
+    }
+    let (config, mut cells) = sharded::merge(&parsed, jobs, out)?;
     report::check_out(out, args.force).map_err(|e| e.to_string())?;
     let bar = super::report::progress_bar(0);
     let on = |p: report::Progress<'_>| super::report::show(&bar, p);

@@ -10,8 +10,10 @@
 //! files into the report one unsharded run writes.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lastcopy::build_identity;
 use lastcopy::report::sharded::{self, ReportRun};
 use lastcopy::report::{self, Cell, Config, Progress};
+use lastcopy::seed_range::SeedRange;
 use lastcopy::shard::{self, Shard, INDEX_ENV};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -26,7 +28,8 @@ pub struct Args {
     /// Design presets to compare, comma separated (default: every preset).
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     pub designs: Vec<String>,
-    /// Seeds A..B (B excluded) in every scenario and design.
+    /// Seeds A..B (B excluded) or A..=B (B included) in every scenario and
+    /// design; at most a million.
     #[arg(long, value_name = "A..B", default_value = "0..20")]
     pub seeds: String,
     /// The report directory to write.
@@ -60,12 +63,8 @@ pub struct Args {
 
 /// Runs the matrix and writes the report.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
-    let seeds = super::run::parse_range(&args.seeds)?;
-    let jobs = match args.jobs {
-        Some(0) => return Err("--jobs must be at least 1".into()),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let seeds = SeedRange::parse("--seeds", &args.seeds)?;
+    let jobs = lastcopy::runner::jobs(args.jobs)?;
     let designs = if args.designs.is_empty() {
         models::design::Design::PRESETS.map(String::from).to_vec()
     } else {
@@ -88,7 +87,9 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     config.command = format!("{base} --out {} --force", out.display());
     report::check_out(out, args.force).map_err(|e| e.to_string())?;
 
-    let total = (cases.len() as u64) * (config.seeds.end - config.seeds.start);
+    let total = u64::try_from(config.seeds.seed_count())
+        .unwrap_or(u64::MAX)
+        .saturating_mul(cases.len() as u64);
     let bar = progress_bar(total);
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::run(cases, &config, &on);
@@ -109,8 +110,8 @@ fn run_shard(
         .as_deref()
         .expect("clap: --shard requires --results");
     let shard = Shard::parse(spec, std::env::var(INDEX_ENV).ok().as_deref())?;
-    let seeds = shard.seeds(config.seeds.clone());
-    let bar = progress_bar((cases.len() * seeds.len()) as u64);
+    let seeds: Vec<u64> = shard.seeds(config.seeds).collect();
+    let bar = progress_bar((cases.len() as u64).saturating_mul(seeds.len() as u64));
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::sweep(cases, &seeds, config.jobs, &on);
     bar.finish_and_clear();
@@ -190,7 +191,8 @@ fn command(args: &Args) -> String {
     c
 }
 
-/// The provenance line: when, by which version, at which commit.
+/// The provenance line: when, and by which build (version and commit, both
+/// fixed when the binary was built; no `git` runs now).
 fn provenance() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -200,35 +202,9 @@ fn provenance() -> String {
         "_Generated {y:04}-{m:02}-{d:02} {:02}:{:02} UTC by lastcopy {} at commit {}._",
         (secs / 3600) % 24,
         (secs / 60) % 60,
-        env!("CARGO_PKG_VERSION"),
-        commit()
+        build_identity::VERSION,
+        build_identity::COMMIT
     )
-}
-
-/// `git rev-parse --short HEAD` of the source tree, `-dirty` if it has
-/// uncommitted changes, or `unknown`.
-fn commit() -> String {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match git(&["rev-parse", "--short", "HEAD"]) {
-        Some(head) if !head.is_empty() => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty());
-            if dirty {
-                format!("{head}-dirty")
-            } else {
-                head
-            }
-        }
-        _ => "unknown".into(),
-    }
 }
 
 /// Year, month, day of the day `z` days after 1970-01-01 (Howard Hinnant's

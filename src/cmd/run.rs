@@ -2,29 +2,48 @@
 //! broke the promise, with the command that replays it; then the summary.
 //! With `--shard K/N` it runs only its share of the range; with
 //! `--results FILE` it also writes each seed's outcome, for `lastcopy merge`.
+//!
+//! The sweep streams: seeds are drawn from the range as they start, and
+//! each outcome is printed (if it broke the promise), counted and written
+//! as soon as it and every earlier seed are done, so any range runs in
+//! bounded memory, `0..=18446744073709551615` too: a fuzzing mode that
+//! runs until Ctrl-C. On Ctrl-C the seeds in flight finish, the summary of
+//! the seeds that ran is printed, `--results` is not written (its file
+//! stays as it was: it would be incomplete) and the exit code is 130; a
+//! second Ctrl-C stops at once.
 
 use super::case::CaseArgs;
+use indicatif::ProgressBar;
 use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
-use lastcopy::runner::{Case, Summary};
-use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
+use lastcopy::runner::{self, Case, StreamEnd, Summary};
+use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
+use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
 use sim::outcome::SeedOutcome;
-use std::ops::Range;
-use std::path::Path;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// Arguments of `lastcopy run`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 every seed kept the promise; 1 some seed broke it; \
+    2 bad input (nothing run, nothing written); 130 interrupted by Ctrl-C (the summary \
+    covers the seeds that ran; --results is not written)."
+)]
 pub struct Args {
     /// Catalogue name or path to a scenario file (default: sidekick-2009).
     pub scenario: Option<String>,
     #[command(flatten)]
     pub case: CaseArgs,
-    /// Run only this seed.
+    /// Run only this seed (any u64).
     #[arg(long, conflicts_with = "seeds")]
     pub seed: Option<u64>,
-    /// Seeds A..B (B excluded). Default: 0..20.
+    /// Seeds A..B (B excluded) or A..=B (B included). Default: 0..20. Any
+    /// range: seeds stream, so an enormous one runs until Ctrl-C.
     #[arg(long, value_name = "A..B")]
     pub seeds: Option<String>,
     /// Seeds run in parallel (default: available cores). Output is the same for any value.
@@ -34,8 +53,9 @@ pub struct Args {
     /// `auto/N` takes K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-    /// Also write one JSON line per seed run (its outcome and the run it
-    /// belongs to) to FILE, atomically, for `lastcopy merge`.
+    /// Also write one JSON line per seed run (its outcome, the build and
+    /// the run it belongs to) to FILE, atomically, for `lastcopy merge`.
+    /// Not written if the sweep is interrupted.
     #[arg(long, value_name = "FILE")]
     pub results: Option<String>,
     /// After the summary, print per fault class how often it fired, was
@@ -53,21 +73,28 @@ pub struct Args {
     pub unbounded: bool,
 }
 
-/// Runs the sweep. Exit 0 if every seed kept the promise, 1 if any broke it.
+/// Set by the first Ctrl-C: the sweep starts no new seed.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The temporary results file being written, removed by a second Ctrl-C
+/// (which ends the process at once).
+static PENDING: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Exit code of a sweep interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub const INTERRUPTED_EXIT: u8 = 130;
+
+/// Runs the sweep. Exit 0 if every seed kept the promise, 1 if any broke
+/// it, 130 if Ctrl-C interrupted it.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
     let case = args
         .case
         .load(args.scenario.as_deref().unwrap_or("sidekick-2009"))?;
     let range = match (args.seed, &args.seeds) {
-        (Some(s), _) => s..s + 1,
-        (None, Some(r)) => parse_range(r)?,
-        (None, None) => 0..20,
+        (Some(s), _) => SeedRange::single(s),
+        (None, Some(r)) => SeedRange::parse("--seeds", r)?,
+        (None, None) => SeedRange::half_open(0, 20)?,
     };
-    let jobs = match args.jobs {
-        Some(0) => return Err("--jobs must be at least 1".into()),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let jobs = runner::jobs(args.jobs)?;
     let shard = match &args.shard {
         Some(s) => Shard::parse(s, std::env::var(INDEX_ENV).ok().as_deref())?,
         None => Shard::ALL,
@@ -75,60 +102,221 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     if let Some(path) = &args.results {
         check_writable(Path::new(path)).map_err(|e| format!("--results {path}: {e}"))?;
     }
-    let seeds = shard.seeds(range.clone());
-    let outcomes = if args.swarm {
-        swarm::sweep(&case, seeds, jobs, args.unbounded)?
-    } else {
-        case.sweep(seeds, jobs)
-    };
-    if let Some(path) = &args.results {
-        let text = shard::render(&outcomes, &RunInfo::new(&case, &range, shard));
-        shard::write_atomic(Path::new(path), &text)
-            .map_err(|e| format!("--results {path}: {e}"))?;
+    let count = shard.seed_count(range);
+    if args.swarm && count <= u128::from(MAX_HELD_SEEDS) {
+        // Every drawn configuration is checked before any seed runs (past a
+        // million seeds, each as its seed starts).
+        swarm::check_draws(&case, shard.seeds(range), args.unbounded)?;
     }
-    Ok(report(&case, &outcomes, args.coverage))
+    if count == 0 {
+        eprintln!(
+            "note: shard {shard} of seeds {range} holds no seed (the range has {} seeds)",
+            range.seed_count()
+        );
+    }
+    on_ctrl_c();
+    let mut results = match &args.results {
+        Some(path) => {
+            let writer = ResultsWriter::create(Path::new(path), RunInfo::new(&case, range, shard))
+                .map_err(|e| format!("--results {path}: {e}"))?;
+            *PENDING.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(writer.temp_path().to_path_buf());
+            Some((path, writer))
+        }
+        None => None,
+    };
+    let bar =
+        (count > 1).then(|| super::report::progress_bar(u64::try_from(count).unwrap_or(u64::MAX)));
+    let mut out = Printer::new(&case, args.coverage).with_bar(bar);
+    let mut failure: Option<String> = None;
+    let mut sink = |o: Result<SeedOutcome, String>| {
+        let o = match o {
+            Ok(o) => o,
+            Err(e) => {
+                failure = Some(e);
+                return ControlFlow::Break(());
+            }
+        };
+        if let Some((path, w)) = &mut results {
+            if let Err(e) = w.write(&o) {
+                failure = Some(format!("--results {path}: {e}"));
+                return ControlFlow::Break(());
+            }
+        }
+        out.add(&o);
+        ControlFlow::Continue(())
+    };
+    let (swarm_on, unbounded) = (args.swarm, args.unbounded);
+    let end = runner::stream_map(
+        shard.seeds(range),
+        jobs,
+        &INTERRUPTED,
+        |&seed| {
+            if swarm_on {
+                swarm::run_seed(&case, seed, unbounded)
+            } else {
+                Ok(case.run_seed(seed).outcome)
+            }
+        },
+        |_, o| sink(o),
+    );
+    let outcome = match end {
+        StreamEnd::Refused => Err(failure.unwrap_or_else(|| "the sweep stopped".into())),
+        StreamEnd::Stopped => {
+            // The results would be incomplete: the writer is dropped and
+            // its temporary file removed; FILE stays as it was.
+            let note = results.take().map(|(path, _)| {
+                format!("; --results {path} not written (it would be incomplete)")
+            });
+            Ok(out.finish(Some(Interrupted {
+                of: count,
+                note: note.unwrap_or_default(),
+            })))
+        }
+        StreamEnd::Complete => {
+            let written = match results.take() {
+                Some((path, w)) => w.finish().map_err(|e| format!("--results {path}: {e}")),
+                None => Ok(()),
+            };
+            // The summary either way; a file that could not be put in
+            // place is then an error (exit 2).
+            let code = out.finish(None);
+            written.map(|()| code)
+        }
+    };
+    *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    outcome
 }
 
-/// Prints one line per seed of `outcomes` that broke the promise, then the
-/// summary (and the fault-class coverage, if asked); returns the exit code:
-/// 0 if every seed kept the promise, else 1.
-pub fn report(case: &Case, outcomes: &[SeedOutcome], coverage: bool) -> ExitCode {
-    for o in outcomes.iter().filter(|o| !o.kept_promise()) {
-        let replay = if o.drawn.is_empty() {
-            case.replay_command(o.seed)
-        } else {
-            swarm::case_with(case, &o.drawn).map_or_else(
-                |e| format!("(its drawn configuration no longer loads: {e})"),
-                |c| c.replay_command(o.seed),
-            )
-        };
-        let drawn = if o.drawn.is_empty() {
-            String::new()
-        } else {
-            format!("; drew {}", o.drawn.join(" "))
-        };
-        // Not converging is reported apart from loss, with what is apart.
-        let safety = o.verdicts.iter().any(|v| v.kind != "liveness");
-        let what = if safety {
-            format!("broke the promise ({})", verdict_summary(o))
-        } else {
-            format!(
-                "did not converge within the heal bound ({})",
-                liveness_summary(o)
-            )
-        };
-        println!("seed {}: {what}{drawn}; replay: {replay}", o.seed);
+/// Installs the Ctrl-C handler: the first Ctrl-C lets the seeds in flight
+/// finish and starts no new one; a second ends the process at once (exit
+/// 130), removing the temporary results file. Without a handler (one could
+/// not be installed), Ctrl-C ends the process as usual.
+fn on_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            if let Some(tmp) = PENDING.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let _ = std::fs::remove_file(tmp);
+            }
+            std::process::exit(i32::from(INTERRUPTED_EXIT));
+        }
+        eprintln!(
+            "interrupted: finishing the seeds in flight, then the summary (Ctrl-C again to stop now)"
+        );
+    });
+}
+
+/// How an interrupted sweep ended, for its closing note.
+pub struct Interrupted {
+    /// Seeds the sweep (this shard) would have run.
+    pub of: u128,
+    /// What else to say (results not written).
+    pub note: String,
+}
+
+/// What a sweep prints as its seeds complete: one line per seed that broke
+/// the promise, in seed order, with the command that replays it; then the
+/// summary (and the fault-class coverage, if asked). It keeps only running
+/// totals, so a sweep of any length prints in bounded memory. `run` and
+/// `merge` print through it, so a merged sweep prints what one run does.
+pub struct Printer<'a> {
+    case: &'a Case,
+    summary: Summary,
+    coverage: Option<Coverage>,
+    bar: Option<ProgressBar>,
+}
+
+impl<'a> Printer<'a> {
+    /// A printer for a sweep of `case`, with the coverage if `coverage`.
+    pub fn new(case: &'a Case, coverage: bool) -> Self {
+        Printer {
+            case,
+            summary: Summary::default(),
+            coverage: coverage.then(Coverage::new),
+            bar: None,
+        }
     }
-    let summary = Summary::of(outcomes);
-    println!("{summary}");
-    if coverage {
-        println!("{}", Coverage::of(outcomes));
+
+    /// The same, showing progress on `bar` (lines are printed around it).
+    pub fn with_bar(self, bar: Option<ProgressBar>) -> Self {
+        Printer { bar, ..self }
     }
-    if summary.failed > 0 {
-        ExitCode::from(1)
+
+    /// Takes the next seed's outcome (seeds in order): prints its line if it
+    /// broke the promise, and counts it.
+    pub fn add(&mut self, o: &SeedOutcome) {
+        if !o.kept_promise() {
+            let line = failure_line(self.case, o);
+            match &self.bar {
+                Some(bar) => bar.suspend(|| println!("{line}")),
+                None => println!("{line}"),
+            }
+        }
+        self.summary.add(o);
+        if let Some(c) = &mut self.coverage {
+            c.add(o);
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if self.summary.failed > 0 {
+                bar.set_message(format!("{} broke the promise", self.summary.failed));
+            }
+        }
+    }
+
+    /// Prints the summary (and the coverage, if asked) and returns the exit
+    /// code: 0 if every seed kept the promise, else 1; 130 if the sweep was
+    /// `interrupted` (then a note on stderr says how many seeds ran).
+    pub fn finish(self, interrupted: Option<Interrupted>) -> ExitCode {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        println!("{}", self.summary);
+        if let Some(c) = &self.coverage {
+            println!("{c}");
+        }
+        if let Some(i) = interrupted {
+            eprintln!(
+                "interrupted by Ctrl-C: {} of {} seeds ran{}",
+                self.summary.seeds, i.of, i.note
+            );
+            return ExitCode::from(INTERRUPTED_EXIT);
+        }
+        if self.summary.failed > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// The line of a seed that broke the promise: its verdicts (or what did not
+/// converge), what a swarm seed drew, and the command that replays it.
+fn failure_line(case: &Case, o: &SeedOutcome) -> String {
+    let replay = if o.drawn.is_empty() {
+        case.replay_command(o.seed)
     } else {
-        ExitCode::SUCCESS
-    }
+        swarm::case_with(case, &o.drawn).map_or_else(
+            |e| format!("(its drawn configuration no longer loads: {e})"),
+            |c| c.replay_command(o.seed),
+        )
+    };
+    let drawn = if o.drawn.is_empty() {
+        String::new()
+    } else {
+        format!("; drew {}", o.drawn.join(" "))
+    };
+    // Not converging is reported apart from loss, with what is apart.
+    let safety = o.verdicts.iter().any(|v| v.kind != "liveness");
+    let what = if safety {
+        format!("broke the promise ({})", verdict_summary(o))
+    } else {
+        format!(
+            "did not converge within the heal bound ({})",
+            liveness_summary(o)
+        )
+    };
+    format!("seed {}: {what}{drawn}; replay: {replay}", o.seed)
 }
 
 /// Fails early (before any seed runs) if `path` cannot be written: its
@@ -141,18 +329,4 @@ fn check_writable(path: &Path) -> Result<(), String> {
         Some(dir) if !dir.is_dir() => Err(format!("no such directory: {}", dir.display())),
         _ => Ok(()),
     }
-}
-
-/// Parses `A..B` (B excluded, A < B).
-pub fn parse_range(s: &str) -> Result<Range<u64>, String> {
-    let bad = || format!("--seeds {s:?}: expected A..B with A < B, e.g. 0..100");
-    let (a, b) = s.split_once("..").ok_or_else(bad)?;
-    let a: u64 = a.trim().parse().map_err(|_| bad())?;
-    let b: u64 = b.trim().parse().map_err(|_| bad())?;
-    if a >= b {
-        return Err(format!(
-            "--seeds {s:?}: the range is empty (A..B excludes B)"
-        ));
-    }
-    Ok(a..b)
 }

@@ -49,12 +49,12 @@ fn question(md: &mut String, config: &Config) {
 
 fn setup(md: &mut String, scenarios: &[(&str, Vec<&Cell>)], config: &Config) {
     let _ = writeln!(md, "## Setup\n");
-    let seeds = config.seeds.end - config.seeds.start;
+    let seeds = config.seeds.seed_count();
     let _ = writeln!(md, "- lastcopy {}", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(
         md,
-        "- Seeds `{}..{}`: {seeds} per scenario and design; every seed draws its own fault plan and workload and replays bit for bit",
-        config.seeds.start, config.seeds.end
+        "- Seeds `{}`: {seeds} per scenario and design; every seed draws its own fault plan and workload and replays bit for bit",
+        config.seeds
     );
     let _ = writeln!(
         md,

@@ -19,11 +19,11 @@ pub mod timeline;
 use crate::explain::{self, Filter};
 use crate::runner::{parallel_map, Case, SeedRun};
 use crate::scenario::Scenario;
+use crate::seed_range::SeedRange;
 use crate::shrink::{self, Options};
 use serde::Serialize;
 use stats::SeedStats;
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use timeline::Timeline;
 
@@ -53,7 +53,7 @@ pub struct Config {
     /// Design presets, in the order given.
     pub designs: Vec<String>,
     /// Seeds to sweep in every cell.
-    pub seeds: Range<u64>,
+    pub seeds: SeedRange,
     /// `--set` overrides applied to every scenario.
     pub overrides: Vec<String>,
     /// Worker threads.
@@ -64,16 +64,15 @@ pub struct Config {
     pub command: String,
 }
 
-/// Loads one case per scenario and design, scenario-major, refusing an
-/// empty seed range, no scenario or design, a duplicate, a scenario that
-/// does not load and a design that is not a preset.
+/// Loads one case per scenario and design, scenario-major, refusing a
+/// seed range of more seeds than a report holds, no scenario or design, a
+/// duplicate, a scenario that does not load and a design that is not a
+/// preset. (A seed range is never empty.)
 pub fn cases(config: &Config) -> Result<Vec<(String, Case)>, ReportError> {
-    if config.seeds.is_empty() {
-        return Err(ReportError::Arguments(format!(
-            "--seeds {}..{}: the range is empty (A..B excludes B)",
-            config.seeds.start, config.seeds.end
-        )));
-    }
+    config
+        .seeds
+        .check_held("--seeds")
+        .map_err(ReportError::Arguments)?;
     if config.specs.is_empty() {
         return Err(ReportError::Arguments("name at least one scenario".into()));
     }
@@ -200,7 +199,7 @@ pub fn run(
     config: &Config,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Vec<Cell> {
-    let seeds: Vec<u64> = config.seeds.clone().collect();
+    let seeds: Vec<u64> = config.seeds.iter().collect();
     let mut cells = sweep(cases, &seeds, config.jobs, progress);
     represent_broken(&mut cells, config, progress);
     cells
@@ -426,7 +425,7 @@ pub fn results_json(cells: &[Cell], config: &Config) -> String {
         j(&env!("CARGO_PKG_VERSION")),
         j(&scenarios),
         j(&config.designs),
-        j(&format!("{}..{}", config.seeds.start, config.seeds.end)),
+        j(&config.seeds.to_string()),
         j(&config.overrides),
         stats::HOUR_MS,
     ));

@@ -12,7 +12,9 @@
 
 use super::stats::SeedStats;
 use super::{Cell, Config};
-use crate::shard::{self, ResultLine, RunInfo, Shard};
+use crate::build_identity::BuildIdentity;
+use crate::seed_range::{SeedRange, MAX_HELD_SEEDS};
+use crate::shard::{self, ResultLine, ResultsFile, RunInfo, Shard};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,10 +26,8 @@ pub struct ReportRun {
     pub specs: Vec<String>,
     /// Design presets as given.
     pub designs: Vec<String>,
-    /// First seed of every cell's range.
-    pub seeds_start: u64,
-    /// End of every cell's range (excluded).
-    pub seeds_end: u64,
+    /// Every cell's seed range.
+    pub seeds: SeedRange,
     /// `--set` overrides.
     pub overrides: Vec<String>,
     /// The shrinker's run budget per broken cell.
@@ -47,8 +47,7 @@ impl ReportRun {
         ReportRun {
             specs: config.specs.clone(),
             designs: config.designs.clone(),
-            seeds_start: config.seeds.start,
-            seeds_end: config.seeds.end,
+            seeds: config.seeds,
             overrides: config.overrides.clone(),
             shrink_runs: config.shrink_runs,
             command: command.to_string(),
@@ -74,33 +73,35 @@ pub struct ReportLine {
     /// The seed's stats (their keys are the line's top-level keys).
     #[serde(flatten)]
     pub stats: SeedStats,
+    /// The build that ran it (`version` and `commit`, top-level keys).
+    #[serde(flatten)]
+    pub build: BuildIdentity,
     /// The report and shard it came from.
     pub report: ReportRun,
 }
 
 /// The results file of a report shard: one line per cell and seed.
 pub fn render(cells: &[Cell], run: &ReportRun) -> String {
+    let build = BuildIdentity::current();
     shard::json_lines(cells.iter().flat_map(|cell| {
         cell.seeds.iter().map(|stats| ReportLine {
             design_preset: cell.design.clone(),
             stats: stats.clone(),
+            build: build.clone(),
             report: run.clone(),
         })
     }))
 }
 
-/// Whether a results file's text comes from `report --shard` (rather than
-/// `run --shard`): its first line has a `report` key.
-pub fn is_report_results(text: &str) -> bool {
-    text.lines()
-        .find(|l| !l.trim().is_empty())
-        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .is_some_and(|v| v.get("report").is_some())
+/// The most lines a report shard's file may hold: every cell's seeds, at
+/// most [`MAX_HELD_SEEDS`] each, for `cells` cells.
+pub fn max_lines(cells: u64) -> u64 {
+    MAX_HELD_SEEDS.saturating_mul(cells.max(1))
 }
 
-/// Parses a report shard's results file; `name` names it in errors.
-pub fn parse(name: &str, text: &str) -> Result<Vec<ReportLine>, String> {
-    shard::parse_json_lines(name, text, "report results line")
+/// Parses a report shard's results file.
+pub fn parse(file: &ResultsFile) -> Result<Vec<ReportLine>, String> {
+    file.parse("report results line")
 }
 
 /// Merges report shards (`(name, lines)` per file) into the report's
@@ -120,23 +121,26 @@ pub fn merge(
         return Err("no results: the files hold no seed".into());
     };
     let run = first.report.key();
+    run.seeds.check_held(&format!("{first_file}: seeds"))?;
     for (name, lines) in files {
+        if let Some(l) = lines.iter().find(|l| l.build != first.build) {
+            return Err(format!(
+                "{name} and {first_file} come from different builds: {} and {}; \
+                 merge the shards of one build",
+                l.build, first.build
+            ));
+        }
         if let Some(l) = lines.iter().find(|l| l.report.key() != run) {
             return Err(format!(
-                "{name} and {first_file} come from different reports: `{}` seeds {}..{} and `{}` seeds {}..{}",
-                l.report.command,
-                l.report.seeds_start,
-                l.report.seeds_end,
-                run.command,
-                run.seeds_start,
-                run.seeds_end
+                "{name} and {first_file} come from different reports: `{}` seeds {} and `{}` seeds {}",
+                l.report.command, l.report.seeds, run.command, run.seeds
             ));
         }
     }
     let config = Config {
         specs: run.specs.clone(),
         designs: run.designs.clone(),
-        seeds: run.seeds_start..run.seeds_end,
+        seeds: run.seeds,
         overrides: run.overrides.clone(),
         jobs,
         shrink_runs: run.shrink_runs,
@@ -166,12 +170,12 @@ pub fn merge(
                     .into_iter()
                     .map(|l| ResultLine {
                         outcome: l.stats.outcome.clone(),
+                        build: l.build.clone(),
                         run: RunInfo {
                             spec: case.spec.clone(),
                             design_arg: Some(design.clone()),
                             plan: None,
-                            seeds_start: l.report.seeds_start,
-                            seeds_end: l.report.seeds_end,
+                            seeds: l.report.seeds,
                             shard: l.report.shard,
                             shards: l.report.shards,
                         },
