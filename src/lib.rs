@@ -18,6 +18,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod shard;
+pub mod shell;
 pub mod shrink;
 pub mod swarm;
 pub mod system;

@@ -5,6 +5,7 @@
 use crate::checker;
 use crate::planner;
 use crate::scenario::Scenario;
+use crate::shell::shell_word;
 use crate::world::{self, RunOutput};
 use models::design::Design;
 use models::fault::Fault;
@@ -186,16 +187,6 @@ pub fn parallel_map<T: Sync, R: Send>(
         .into_iter()
         .map(|r| r.expect("every item ran"))
         .collect()
-}
-
-fn shell_word(s: &str) -> String {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// The totals of a sweep, as the summary line prints them.

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lastcopy::report::sharded::{self, ReportRun};
 use lastcopy::report::{self, Cell, Config, Progress};
 use lastcopy::shard::{self, Shard, INDEX_ENV};
+use lastcopy::shell::shell_word;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,7 +86,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     let Some(out) = &args.out else {
         return run_shard(&args, cases, &config, &base);
     };
-    config.command = format!("{base} --out {} --force", out.display());
+    config.command = report::regenerate_command(&base, out);
     report::check_out(out, args.force).map_err(|e| e.to_string())?;
 
     let total = (cases.len() as u64) * (config.seeds.end - config.seeds.start);
@@ -176,13 +177,19 @@ pub fn progress_bar(total: u64) -> ProgressBar {
 /// The command that regenerates the report, as the report shows it, less
 /// its `--out DIR --force` (which the caller adds).
 fn command(args: &Args) -> String {
-    let mut c = format!("cargo run --release -- report {}", args.scenarios.join(" "));
-    if !args.designs.is_empty() {
-        c.push_str(&format!(" --designs {}", args.designs.join(",")));
+    let mut c = String::from("cargo run --release -- report");
+    for s in &args.scenarios {
+        c.push_str(&format!(" {}", shell_word(s)));
     }
-    c.push_str(&format!(" --seeds {}", args.seeds));
+    if !args.designs.is_empty() {
+        c.push_str(&format!(
+            " --designs {}",
+            shell_word(&args.designs.join(","))
+        ));
+    }
+    c.push_str(&format!(" --seeds {}", shell_word(&args.seeds)));
     for o in &args.set {
-        c.push_str(&format!(" --set '{}'", o.replace('\'', "'\\''")));
+        c.push_str(&format!(" --set {}", shell_word(o)));
     }
     if args.shrink_runs != 500 {
         c.push_str(&format!(" --shrink-runs {}", args.shrink_runs));

@@ -19,6 +19,7 @@ pub mod timeline;
 use crate::explain::{self, Filter};
 use crate::runner::{parallel_map, Case, SeedRun};
 use crate::scenario::Scenario;
+use crate::shell::shell_word;
 use crate::shrink::{self, Options};
 use serde::Serialize;
 use stats::SeedStats;
@@ -535,6 +536,16 @@ pub fn exposure_per_hour(seeds: &[SeedStats]) -> Vec<f64> {
             sum as f64 / stats::HOUR_MS as f64 / seeds.len().max(1) as f64
         })
         .collect()
+}
+
+/// The command that regenerates a report into `out`: `base` (the command
+/// less its output) with `--out DIR --force`, the directory quoted as every
+/// printed command quotes its words ([`shell_word`]).
+pub fn regenerate_command(base: &str, out: &Path) -> String {
+    format!(
+        "{base} --out {} --force",
+        shell_word(&out.display().to_string())
+    )
 }
 
 fn display(p: &Path) -> String {
