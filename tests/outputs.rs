@@ -1,6 +1,8 @@
 //! Where lastcopy writes, and what it prints about it: the commands it
-//! prints quote every path a shell would split or expand.
+//! prints quote every path a shell would split or expand; chart file names
+//! never collide.
 
+use lastcopy::report::{self, Config};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -87,4 +89,55 @@ fn the_regenerate_command_quotes_the_scenario_and_the_directory() {
         ],
         "{regenerate}"
     );
+}
+
+#[test]
+fn chart_file_names_never_collide() {
+    let config = Config {
+        specs: vec![SMALL.into()],
+        designs: vec!["hardened".into()],
+        seeds: 0..1,
+        overrides: vec![],
+        jobs: 1,
+        shrink_runs: 0,
+        command: "test".into(),
+    };
+    let cases = report::cases(&config).expect("the small case loads");
+    let cell = report::sweep(cases, &[0], 1, &|_| {}).remove(0);
+    // Two scenarios whose names make the same file word, a third that makes
+    // the second's disambiguated name, and one differing only in case.
+    let cells: Vec<report::Cell> = ["a/b", "a_b", "a_b-2", "A/B"]
+        .iter()
+        .map(|name| {
+            let mut c = cell.clone();
+            c.case.scenario.name = name.to_string();
+            c
+        })
+        .collect();
+    let files = report::render(&cells, &config, None);
+    let lower: std::collections::BTreeSet<String> =
+        files.keys().map(|k| k.to_ascii_lowercase()).collect();
+    assert_eq!(lower.len(), files.len(), "{:?}", files.keys());
+    let charts: Vec<&String> = files
+        .keys()
+        .filter(|k| k.starts_with("exposure-"))
+        .collect();
+    assert_eq!(
+        charts.len(),
+        4,
+        "one exposure chart per scenario: {charts:?}"
+    );
+    let md = &files["report.md"];
+    for chart in charts {
+        assert_eq!(
+            md.matches(&format!("]({chart})")).count(),
+            1,
+            "{chart} is linked once"
+        );
+        let title = &files[chart];
+        assert!(title.contains("<svg"), "{chart}");
+    }
+    let names = report::FileNames::of(&cells);
+    assert!(files[&names.exposure("a/b")].contains("a/b"));
+    assert!(files[&names.exposure("a_b")].contains("a_b"));
 }

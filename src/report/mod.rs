@@ -10,6 +10,7 @@
 //! same matrix gives the same bytes, the provenance line aside), and
 //! [`write_dir`] puts them in place atomically.
 
+pub mod files;
 pub mod markdown;
 pub mod sharded;
 pub mod stats;
@@ -21,6 +22,9 @@ use crate::runner::{parallel_map, Case, SeedRun};
 use crate::scenario::Scenario;
 use crate::shell::shell_word;
 use crate::shrink::{self, Options};
+pub use files::{
+    exposure_file, file_word, timeline_file, FileNames, LOSS_RATE_FILE, REPORT_MD, RESULTS_JSON,
+};
 use serde::Serialize;
 use stats::SeedStats;
 use std::collections::BTreeMap;
@@ -375,33 +379,6 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
     }
 }
 
-/// A name safe in a file name: letters, digits, `.`, `-` and `_` kept,
-/// anything else `_`.
-pub fn file_word(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// The file name of a scenario's exposure chart.
-pub fn exposure_file(scenario: &str) -> String {
-    format!("exposure-{}.svg", file_word(scenario))
-}
-
-/// The file name of a broken cell's timeline chart.
-pub fn timeline_file(scenario: &str, design: &str) -> String {
-    format!("timeline-{}-{}.svg", file_word(scenario), file_word(design))
-}
-
-/// The file name of the loss-rate chart.
-pub const LOSS_RATE_FILE: &str = "loss-rate.svg";
-
 /// One line of `results.json`: a seed's stats and the cell's design as given.
 #[derive(Serialize)]
 struct ResultLine<'a> {
@@ -461,6 +438,7 @@ pub fn render(
     provenance: Option<&str>,
 ) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
+    let names = FileNames::of(cells);
     let designs = &config.designs;
     let index = |d: &str| designs.iter().position(|x| x == d).unwrap_or(0);
     let bars: Vec<svg::Bar> = cells
@@ -487,22 +465,22 @@ pub fn render(
             .first()
             .map_or(0, |c| c.case.scenario.run.duration.as_millis() as u64);
         files.insert(
-            exposure_file(scenario),
+            names.exposure(scenario),
             svg::exposure(scenario, &series, designs, heal_ms),
         );
         for c in &group {
             if let Some(t) = c.representative.as_ref().and_then(|r| r.timeline.as_ref()) {
                 files.insert(
-                    timeline_file(scenario, &c.design),
+                    names.timeline(scenario, &c.design),
                     svg::timeline(t, scenario, &c.design),
                 );
             }
         }
     }
-    files.insert("results.json".into(), results_json(cells, config));
+    files.insert(RESULTS_JSON.into(), results_json(cells, config));
     files.insert(
-        "report.md".into(),
-        markdown::render(cells, config, provenance),
+        REPORT_MD.into(),
+        markdown::render(cells, config, &names, provenance),
     );
     files
 }
