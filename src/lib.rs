@@ -12,6 +12,7 @@ pub mod coverage;
 pub mod duration;
 pub mod explain;
 pub mod inject;
+pub mod output;
 pub mod planner;
 pub mod regression;
 pub mod report;

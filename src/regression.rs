@@ -399,8 +399,9 @@ impl Regression {
     }
 
     /// Writes the file to `dest` (its `path` as seen from the workspace
-    /// root), refusing to replace one unless `force`. What is written is
-    /// read back first and must be the same case.
+    /// root), refusing to replace one unless `force`, and never replacing a
+    /// symbolic link, a directory or a device ([`crate::output`]). What is
+    /// written is read back first and must be the same case.
     pub fn save(&self, dest: &Path, force: bool) -> Result<(), RegressionError> {
         let err = |message: String| RegressionError::Write {
             path: self.path.clone(),
@@ -417,7 +418,10 @@ impl Regression {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         }
-        std::fs::write(dest, text).map_err(|e| err(e.to_string()))
+        // Atomically, and never through a link or over a directory or device.
+        crate::output::check_target(dest, std::iter::empty::<&Path>())
+            .and_then(|t| t.write(text.as_bytes()))
+            .map_err(|e| err(e.problem.to_string()))
     }
 
     /// Checks the expectation: the verdict on its design, the promise on

@@ -197,24 +197,14 @@ pub fn parse_json_lines<T: DeserializeOwned>(
         .collect()
 }
 
-/// Writes `text` to `path` atomically: to a temporary file beside it, synced,
-/// then renamed over `path`.
+/// Writes `text` to `path` atomically ([`crate::output::AtomicFile`]): to a
+/// temporary file beside it, synced, then renamed over `path`. Check the
+/// path first ([`crate::output::check_target`]): this replaces whatever it
+/// names.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    };
-    if let Err(e) = write().and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
+    let mut f = crate::output::AtomicFile::create(path)?;
+    f.write_all(text.as_bytes())?;
+    f.commit()
 }
 
 /// Parses a results file's text; `name` names it in errors.

@@ -10,9 +10,10 @@
 //! files into the report one unsharded run writes.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lastcopy::output::{self, DirTarget};
 use lastcopy::report::sharded::{self, ReportRun};
 use lastcopy::report::{self, Cell, Config, Progress};
-use lastcopy::shard::{self, Shard, INDEX_ENV};
+use lastcopy::shard::{Shard, INDEX_ENV};
 use lastcopy::shell::shell_word;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -87,14 +88,14 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         return run_shard(&args, cases, &config, &base);
     };
     config.command = report::regenerate_command(&base, out);
-    report::check_out(out, args.force).map_err(|e| e.to_string())?;
+    let target = report::check_out(out, args.force, &args.scenarios).map_err(|e| e.to_string())?;
 
     let total = (cases.len() as u64) * (config.seeds.end - config.seeds.start);
     let bar = progress_bar(total);
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::run(cases, &config, &on);
     bar.finish_and_clear();
-    write(&cells, &config, out, args.force, !args.no_provenance)
+    write(&cells, &config, &target, !args.no_provenance)
 }
 
 /// Runs one shard of every cell's seeds and writes their stats.
@@ -110,14 +111,17 @@ fn run_shard(
         .as_deref()
         .expect("clap: --shard requires --results");
     let shard = Shard::parse(spec, std::env::var(INDEX_ENV).ok().as_deref())?;
+    let target = output::check_target(std::path::Path::new(path), &args.scenarios)
+        .map_err(|e| format!("--results {e}"))?;
     let seeds = shard.seeds(config.seeds.clone());
     let bar = progress_bar((cases.len() * seeds.len()) as u64);
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::sweep(cases, &seeds, config.jobs, &on);
     bar.finish_and_clear();
     let text = sharded::render(&cells, &ReportRun::new(config, base, shard));
-    shard::write_atomic(std::path::Path::new(path), &text)
-        .map_err(|e| format!("--results {path}: {e}"))?;
+    target
+        .write(text.as_bytes())
+        .map_err(|e| format!("--results {e}"))?;
     println!(
         "wrote {path} (shard {shard}: {} seeds of {} cells); merge every shard with `lastcopy merge FILE... --out DIR`",
         seeds.len(),
@@ -140,20 +144,19 @@ pub fn show(bar: &ProgressBar, p: Progress<'_>) {
     }
 }
 
-/// Renders `cells` and writes the report directory `out`.
+/// Renders `cells` and writes the report directory `target`.
 pub fn write(
     cells: &[Cell],
     config: &Config,
-    out: &std::path::Path,
-    force: bool,
+    target: &DirTarget,
     with_provenance: bool,
 ) -> Result<ExitCode, String> {
     let provenance = with_provenance.then(provenance);
     let files = report::render(cells, config, provenance.as_deref());
-    report::write_dir(out, &files, force).map_err(|e| e.to_string())?;
+    report::write_dir(target, &files).map_err(|e| e.to_string())?;
     println!(
         "wrote {} ({} files: report.md, results.json, {} charts)",
-        out.display(),
+        target.path().display(),
         files.len(),
         files.keys().filter(|k| k.ends_with(".svg")).count()
     );

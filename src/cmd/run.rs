@@ -6,6 +6,7 @@
 use super::case::CaseArgs;
 use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
+use lastcopy::output::{self, FileTarget};
 use lastcopy::runner::{Case, Summary};
 use lastcopy::shard::{self, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
@@ -72,21 +73,26 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         Some(s) => Shard::parse(s, std::env::var(INDEX_ENV).ok().as_deref())?,
         None => Shard::ALL,
     };
-    if let Some(path) = &args.results {
-        check_writable(Path::new(path)).map_err(|e| format!("--results {path}: {e}"))?;
-    }
+    let results = match &args.results {
+        Some(path) => Some(check_writable(&case, Path::new(path))?),
+        None => None,
+    };
     let seeds = shard.seeds(range.clone());
     let outcomes = if args.swarm {
         swarm::sweep(&case, seeds, jobs, args.unbounded)?
     } else {
         case.sweep(seeds, jobs)
     };
-    if let Some(path) = &args.results {
+    // The summary first: a results file that cannot be written at the end
+    // (a full disk) loses no result the sweep found.
+    let code = report(&case, &outcomes, args.coverage);
+    if let Some(target) = &results {
         let text = shard::render(&outcomes, &RunInfo::new(&case, &range, shard));
-        shard::write_atomic(Path::new(path), &text)
-            .map_err(|e| format!("--results {path}: {e}"))?;
+        target
+            .write(text.as_bytes())
+            .map_err(|e| format!("--results {e}"))?;
     }
-    Ok(report(&case, &outcomes, args.coverage))
+    Ok(code)
 }
 
 /// Prints one line per seed of `outcomes` that broke the promise, then the
@@ -131,16 +137,14 @@ pub fn report(case: &Case, outcomes: &[SeedOutcome], coverage: bool) -> ExitCode
     }
 }
 
-/// Fails early (before any seed runs) if `path` cannot be written: its
-/// directory is missing, or it is a directory.
-fn check_writable(path: &Path) -> Result<(), String> {
-    if path.is_dir() {
-        return Err("is a directory".into());
-    }
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) if !dir.is_dir() => Err(format!("no such directory: {}", dir.display())),
-        _ => Ok(()),
-    }
+/// Checks, before any seed runs, that the results file `path` can be
+/// written and may be replaced: not a directory, a symbolic link, a device
+/// or one of the case's input files, in a folder that exists and takes new
+/// files ([`output::check_target`]).
+fn check_writable(case: &Case, path: &Path) -> Result<FileTarget, String> {
+    let plan = case.plan.as_ref().map(|(p, _)| p.as_str());
+    output::check_target(path, std::iter::once(case.spec.as_str()).chain(plan))
+        .map_err(|e| format!("--results {e}"))
 }
 
 /// Parses `A..B` (B excluded, A < B).

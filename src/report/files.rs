@@ -49,8 +49,8 @@ pub fn timeline_file(scenario: &str, design: &str) -> String {
 
 /// The file name of every chart of one report: each the name it wants
 /// ([`exposure_file`], [`timeline_file`]) unless an earlier one (in report
-/// order: exposures by scenario, then timelines by cell) or a fixed file
-/// has it, compared without regard to case (for
+/// order: exposures by scenario, then timelines by cell), a fixed file or
+/// the directory's marker has it, compared without regard to case (for
 /// case-insensitive file systems); then the same with `-2`, `-3`, ...
 /// before `.svg`, the first that is free. So no two files of a report share
 /// a name, and the same cells always give the same names.
@@ -73,10 +73,15 @@ impl FileNames {
     /// The names of the charts of cells given as (scenario, design), in
     /// report order.
     pub fn new(cells: &[(&str, &str)]) -> Self {
-        let mut taken: BTreeSet<String> = [REPORT_MD, RESULTS_JSON, LOSS_RATE_FILE]
-            .iter()
-            .map(|n| n.to_ascii_lowercase())
-            .collect();
+        let mut taken: BTreeSet<String> = [
+            REPORT_MD,
+            RESULTS_JSON,
+            LOSS_RATE_FILE,
+            crate::output::MARKER,
+        ]
+        .iter()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
         let mut claim = |wanted: String| -> String {
             let stem = wanted.strip_suffix(".svg").unwrap_or(&wanted).to_string();
             let mut name = wanted;

@@ -18,6 +18,7 @@ pub mod svg;
 pub mod timeline;
 
 use crate::explain::{self, Filter};
+use crate::output::{self, DirTarget, OutputError};
 use crate::runner::{parallel_map, Case, SeedRun};
 use crate::scenario::Scenario;
 use crate::shell::shell_word;
@@ -29,7 +30,7 @@ use serde::Serialize;
 use stats::SeedStats;
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use timeline::Timeline;
 
 /// Why a report could not be made. Every one leaves the output directory
@@ -42,12 +43,9 @@ pub enum ReportError {
     /// Nothing to run.
     #[error("{0}")]
     Arguments(String),
-    /// The output directory exists and `--force` was not given.
-    #[error("--out {0}: already exists; pass --force to replace it")]
-    Exists(String),
-    /// The output directory cannot be written or replaced.
-    #[error("--out {0}: {1}")]
-    Unwritable(String, String),
+    /// The output directory cannot be written, or may not be replaced.
+    #[error("--out {0}")]
+    Output(#[from] OutputError),
 }
 
 /// What to run and how to describe it.
@@ -526,122 +524,22 @@ pub fn regenerate_command(base: &str, out: &Path) -> String {
     )
 }
 
-fn display(p: &Path) -> String {
-    p.display().to_string()
-}
-
-/// Where the report goes: the directory, its parent, and the names of the
-/// temporary and old directories beside it.
-struct Paths {
-    out: PathBuf,
-    tmp: PathBuf,
-    old: PathBuf,
-}
-
-fn paths(out: &Path) -> Result<Paths, ReportError> {
-    let bad = |why: &str| ReportError::Unwritable(display(out), why.into());
-    let name = out
-        .file_name()
-        .ok_or_else(|| bad("must name a directory (not `.`, `..` or `/`)"))?
-        .to_string_lossy()
-        .to_string();
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if parent.exists() && !parent.is_dir() {
-        return Err(bad(&format!("{} is not a directory", display(&parent))));
-    }
-    if !parent.is_dir() {
-        return Err(bad(&format!("no such directory: {}", display(&parent))));
-    }
-    let pid = std::process::id();
-    Ok(Paths {
-        out: out.to_path_buf(),
-        tmp: parent.join(format!(".{name}.report-tmp-{pid}")),
-        old: parent.join(format!(".{name}.report-old-{pid}")),
-    })
-}
-
-/// Checks, before anything runs, that `out` can be written: it does not
-/// exist (or `force` is given and it is a directory holding a report, or
-/// empty), and a directory can be made beside it.
-pub fn check_out(out: &Path, force: bool) -> Result<(), ReportError> {
-    let p = paths(out)?;
-    check_existing(out, force)?;
-    std::fs::create_dir(&p.tmp)
-        .and_then(|()| std::fs::remove_dir(&p.tmp))
-        .map_err(|e| ReportError::Unwritable(display(out), format!("cannot write beside it: {e}")))
-}
-
-fn check_existing(out: &Path, force: bool) -> Result<(), ReportError> {
-    let Ok(meta) = std::fs::symlink_metadata(out) else {
-        return Ok(());
-    };
-    if !force {
-        return Err(ReportError::Exists(display(out)));
-    }
-    if !meta.is_dir() {
-        return Err(ReportError::Unwritable(
-            display(out),
-            "exists and is not a directory; --force replaces only a report directory".into(),
-        ));
-    }
-    let is_report = out.join("report.md").is_file()
-        || std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
-    if !is_report {
-        return Err(ReportError::Unwritable(
-            display(out),
-            "holds no report.md and is not empty; --force replaces only a report directory".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Writes `files` as the directory `out`, atomically: into a temporary
-/// directory beside it, then renamed into place. An existing `out` is
-/// replaced only with `force` (moved aside, the new one renamed in, the old
-/// one removed); on any error the temporary directory is removed and `out`
-/// is as it was.
-pub fn write_dir(
+/// Checks, before anything runs, that the report directory `out` can be
+/// written: it does not exist, or `force` is given and it is a directory
+/// lastcopy wrote (or an empty one) that holds none of `inputs` (the files
+/// the command reads), and a directory can be made beside it
+/// ([`output::check_dir`]).
+pub fn check_out<P: AsRef<Path>>(
     out: &Path,
-    files: &BTreeMap<String, String>,
     force: bool,
-) -> Result<(), ReportError> {
-    let p = paths(out)?;
-    check_existing(out, force)?;
-    let fail = |e: std::io::Error| ReportError::Unwritable(display(out), e.to_string());
-    let _ = std::fs::remove_dir_all(&p.tmp);
-    let fill = || -> std::io::Result<()> {
-        std::fs::create_dir(&p.tmp)?;
-        for (name, text) in files {
-            let mut f = std::fs::File::create(p.tmp.join(name))?;
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            f.sync_all()?;
-        }
-        Ok(())
-    };
-    if let Err(e) = fill() {
-        let _ = std::fs::remove_dir_all(&p.tmp);
-        return Err(fail(e));
-    }
-    let replacing = std::fs::symlink_metadata(&p.out).is_ok();
-    if replacing {
-        let _ = std::fs::remove_dir_all(&p.old);
-        if let Err(e) = std::fs::rename(&p.out, &p.old) {
-            let _ = std::fs::remove_dir_all(&p.tmp);
-            return Err(fail(e));
-        }
-    }
-    if let Err(e) = std::fs::rename(&p.tmp, &p.out) {
-        if replacing {
-            let _ = std::fs::rename(&p.old, &p.out);
-        }
-        let _ = std::fs::remove_dir_all(&p.tmp);
-        return Err(fail(e));
-    }
-    if replacing {
-        std::fs::remove_dir_all(&p.old).map_err(fail)?;
-    }
-    Ok(())
+    inputs: impl IntoIterator<Item = P>,
+) -> Result<DirTarget, ReportError> {
+    Ok(output::check_dir(out, force, inputs)?)
+}
+
+/// Writes `files` as the report directory `target`, atomically, with the
+/// marker that lets a later `--force` replace it ([`DirTarget::write`]). On
+/// any error the directory is as it was.
+pub fn write_dir(target: &DirTarget, files: &BTreeMap<String, String>) -> Result<(), ReportError> {
+    Ok(target.write(files)?)
 }
