@@ -359,6 +359,37 @@ fn force_replaces_a_report_lastcopy_wrote_whole_and_never_through_a_link() {
 }
 
 #[test]
+fn force_never_replaces_a_folder_lastcopy_did_not_write() {
+    let dir = temp_dir("theirs");
+    // The case: a folder holding a report.md and other files.
+    let proj = dir.join("proj");
+    std::fs::create_dir(&proj).expect("mkdir");
+    std::fs::write(proj.join("report.md"), "x").expect("write");
+    std::fs::write(proj.join("important.txt"), "p").expect("write");
+    let before = tree(&dir);
+    let refused = lastcopy(&[
+        "report",
+        "sidekick-2009",
+        "--designs",
+        "hardened",
+        "--seeds",
+        "0..1",
+        "--out",
+        s(&proj),
+        "--force",
+    ]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.starts_with("error: --out ")
+            && refused.stderr.contains(&format!("no {MARKER} marker")),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(refused.stdout, "");
+    assert_eq!(tree(&dir), before, "important.txt and report.md kept");
+}
+
+#[test]
 fn chart_file_names_never_collide() {
     let config = Config {
         specs: vec![SMALL.into()],

@@ -33,10 +33,7 @@ pub fn is_ours_or_empty(dir: &Path) -> bool {
         Ok(head.strip_suffix(b"\n").unwrap_or(&head) == first.as_bytes())
     };
     let empty = || std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
-    // A report written before lastcopy marked its directories, until the
-    // checked-in ones are regenerated with the marker.
-    let unmarked_report = || dir.join("report.md").is_file();
-    marked().unwrap_or(false) || empty() || unmarked_report()
+    marked().unwrap_or(false) || empty()
 }
 
 /// A directory target that passed [`check_dir`]: the only way to write one.
@@ -271,10 +268,14 @@ mod tests {
         // Empty: replaced.
         let target = check_dir(&out, true, no_inputs).unwrap();
         target.write(&files(&[("report.md", "mine")])).unwrap();
-        // A marker file with other text is not a mark of lastcopy's.
+        // A report.md is not a mark of lastcopy's.
         let theirs = dir.join("theirs");
         std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(theirs.join("report.md"), "x").unwrap();
         std::fs::write(theirs.join("important.txt"), "p").unwrap();
+        let e = check_dir(&theirs, true, no_inputs).unwrap_err();
+        assert!(matches!(e.problem, Problem::NotOurs), "{e}");
+        // Nor is a marker file with other text.
         std::fs::write(theirs.join(MARKER), "something else\n").unwrap();
         assert!(check_dir(&theirs, true, no_inputs).is_err());
         // Without --force, not even ours.
@@ -284,7 +285,11 @@ mod tests {
         std::fs::write(out.join("input.toml"), "x").unwrap();
         let e = check_dir(&out, true, [out.join("input.toml")]).unwrap_err();
         assert!(matches!(e.problem, Problem::HoldsInput(_)), "{e}");
-        assert_eq!(names(&theirs), [MARKER, "important.txt"], "untouched");
+        assert_eq!(
+            names(&theirs),
+            [MARKER, "important.txt", "report.md"],
+            "untouched"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
