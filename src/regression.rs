@@ -386,11 +386,11 @@ impl Regression {
     }
 
     /// Writes the file to `dest` (its `path` as seen from where it is
-    /// saved) atomically (a temporary file beside it, then renamed),
-    /// creating its directory if missing. An existing file is replaced
-    /// only if `force` and only if it is a regression file (never a file
-    /// lastcopy did not write). What is written is read back first and
-    /// must be the same case.
+    /// saved) atomically, creating its directory if missing. An existing
+    /// file is replaced only if `force` and only if it is a regression file
+    /// (never a file lastcopy did not write), and never through a symbolic
+    /// link or over a directory or device ([`crate::output`]). What is
+    /// written is read back first and must be the same case.
     pub fn save(&self, dest: &Path, force: bool) -> Result<(), RegressionError> {
         let err = |message: String| RegressionError::Write {
             path: self.path.clone(),
@@ -401,7 +401,12 @@ impl Regression {
         if back.plan != self.plan || back.workload != self.workload || back.expect != self.expect {
             return Err(err("the file would not read back as the same case".into()));
         }
-        if dest.exists() || dest.is_symlink() {
+        if dest.is_symlink() {
+            return Err(err(
+                "is a symbolic link; lastcopy never writes through one".into()
+            ));
+        }
+        if dest.exists() {
             if !force {
                 return Err(err("already exists (pass --force to replace it)".into()));
             }
@@ -415,7 +420,10 @@ impl Regression {
         if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         }
-        crate::shard::write_atomic(dest, &text).map_err(|e| err(e.to_string()))
+        // Atomically, and never through a link or over a directory or device.
+        crate::output::check_target(dest, std::iter::empty::<&Path>())
+            .and_then(|t| t.write(text.as_bytes()))
+            .map_err(|e| err(e.problem.to_string()))
     }
 
     /// Checks the expectation: the verdict on its design, the promise on

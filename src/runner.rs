@@ -5,6 +5,7 @@
 use crate::checker;
 use crate::planner;
 use crate::scenario::Scenario;
+use crate::shell::shell_word;
 use crate::world::{self, RunOutput};
 use models::design::Design;
 use models::fault::Fault;
@@ -373,18 +374,6 @@ struct Stream<I, T, R> {
     done: BTreeMap<u128, (T, R)>,
     /// Worker threads still running.
     workers: usize,
-}
-
-/// `s` as one word of a POSIX shell command line: as it is if it holds
-/// only characters no shell treats specially, else single-quoted.
-pub fn shell_word(s: &str) -> String {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// The totals of a sweep, as the summary line prints them.

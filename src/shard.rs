@@ -21,6 +21,7 @@
 //! ([`MAX_HELD_SEEDS`]).
 
 use crate::build_identity::BuildIdentity;
+use crate::output::{FileTarget, OutputError, PendingFile};
 use crate::runner::Case;
 use crate::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use serde::de::DeserializeOwned;
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The environment variable a Kubernetes Indexed Job sets to the pod's index.
 pub const INDEX_ENV: &str = "JOB_COMPLETION_INDEX";
@@ -335,30 +336,22 @@ fn json_line<T: Serialize>(line: &T) -> String {
 
 /// A results file being written as a sweep goes: lines go to a temporary
 /// file beside the target as they come (so a sweep of any length holds none
-/// in memory), and [`ResultsWriter::finish`] syncs it and renames it into
-/// place. Dropped unfinished (an error, or an interrupted sweep), it
-/// removes the temporary file and leaves the target as it was.
-pub struct ResultsWriter {
-    target: PathBuf,
-    tmp: PathBuf,
-    out: Option<std::io::BufWriter<std::fs::File>>,
+/// in memory), and [`ResultsWriter::finish`] checks the target again, syncs
+/// the file and renames it into place ([`crate::output::FileTarget`]).
+/// Dropped unfinished (an error, or an interrupted sweep), it removes the
+/// temporary file and leaves the target as it was.
+pub struct ResultsWriter<'a> {
+    out: std::io::BufWriter<PendingFile<'a>>,
     run: RunInfo,
     build: BuildIdentity,
 }
 
-impl ResultsWriter {
-    /// Starts writing the results of `run` to `path`.
-    pub fn create(path: &Path, run: RunInfo) -> std::io::Result<Self> {
-        let name = path
-            .file_name()
-            .ok_or_else(|| std::io::Error::other("not a file name"))?
-            .to_string_lossy();
-        let tmp = path.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
-        let file = std::fs::File::create(&tmp)?;
+impl<'a> ResultsWriter<'a> {
+    /// Starts writing the results of `run` to `target` (checked before any
+    /// work: [`crate::output::check_target`]).
+    pub fn create(target: &'a FileTarget, run: RunInfo) -> Result<Self, OutputError> {
         Ok(ResultsWriter {
-            target: path.to_path_buf(),
-            tmp,
-            out: Some(std::io::BufWriter::new(file)),
+            out: std::io::BufWriter::new(target.create()?),
             run,
             build: BuildIdentity::current(),
         })
@@ -366,7 +359,7 @@ impl ResultsWriter {
 
     /// The temporary file the lines go to until [`ResultsWriter::finish`].
     pub fn temp_path(&self) -> &Path {
-        &self.tmp
+        self.out.get_ref().temp_path()
     }
 
     /// Appends the line of `outcome`.
@@ -376,47 +369,28 @@ impl ResultsWriter {
             build: self.build.clone(),
             run: self.run.clone(),
         });
-        let out = self.out.as_mut().expect("written to only before finish");
-        out.write_all(line.as_bytes())
+        self.out.write_all(line.as_bytes())
     }
 
-    /// Syncs the lines and renames the file into place.
-    pub fn finish(mut self) -> std::io::Result<()> {
-        let out = self.out.take().expect("finished once");
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.target)
-    }
-}
-
-impl Drop for ResultsWriter {
-    fn drop(&mut self) {
-        // Unfinished, or the rename failed: the temporary file goes, the
-        // target stays as it was.
-        self.out.take();
-        let _ = std::fs::remove_file(&self.tmp);
+    /// Checks the target again, syncs the lines and renames the file into
+    /// place, whole.
+    pub fn finish(self) -> Result<(), String> {
+        let pending = self
+            .out
+            .into_inner()
+            .map_err(|e| format!("{}", e.into_error()))?;
+        pending.commit().map_err(|e| e.to_string())
     }
 }
 
-/// Writes `text` to `path` atomically: to a temporary file beside it, synced,
-/// then renamed over `path`.
+/// Writes `text` to `path` atomically ([`crate::output::AtomicFile`]): to a
+/// temporary file beside it, synced, then renamed over `path`. Check the
+/// path first ([`crate::output::check_target`]): this replaces whatever it
+/// names.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    };
-    if let Err(e) = write().and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
+    let mut f = crate::output::AtomicFile::create(path)?;
+    f.write_all(text.as_bytes())?;
+    f.commit()
 }
 
 /// A merged sweep: the run it was and its outcomes in seed order.

@@ -83,6 +83,7 @@ fn report_md_of_the_small_case() {
     assert_eq!(
         names,
         [
+            ".lastcopy-report",
             "exposure-report-small.svg",
             "loss-rate.svg",
             "report.md",
@@ -296,7 +297,8 @@ fn force_replaces_a_report_and_nothing_else() {
         "no temporary or old directory left beside it"
     );
 
-    // --force replaces only a report: not a directory that holds other files.
+    // --force replaces only a report lastcopy wrote: not a directory that
+    // holds other files.
     let other = dir.join("not-a-report");
     std::fs::create_dir(&other).expect("mkdir");
     std::fs::write(other.join("notes.txt"), "mine").expect("write");
@@ -311,7 +313,7 @@ fn force_replaces_a_report_and_nothing_else() {
     let refused = lastcopy(&args);
     assert_eq!(refused.code, 2);
     assert!(
-        refused.stderr.contains("holds no report.md"),
+        refused.stderr.contains("no .lastcopy-report marker"),
         "{}",
         refused.stderr
     );

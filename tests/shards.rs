@@ -117,7 +117,7 @@ fn every_results_line_is_a_seed_outcome() {
     let leftovers: Vec<_> = std::fs::read_dir(&d)
         .expect("dir")
         .map(|e| e.expect("entry").file_name())
-        .filter(|n| n.to_string_lossy().contains(".tmp."))
+        .filter(|n| n.to_string_lossy().starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }

@@ -154,10 +154,11 @@ fn merge_report(args: &Args, files: &[ResultsFile], jobs: usize) -> Result<ExitC
         ));
     }
     let (config, mut cells) = sharded::merge(&parsed, jobs, out)?;
-    report::check_out(out, args.force).map_err(|e| e.to_string())?;
+    let inputs = args.files.iter().chain(&config.specs);
+    let target = report::check_out(out, args.force, inputs).map_err(|e| e.to_string())?;
     let bar = super::report::progress_bar(0);
     let on = |p: report::Progress<'_>| super::report::show(&bar, p);
     report::represent_broken(&mut cells, &config, &on);
     bar.finish_and_clear();
-    super::report::write(&cells, &config, out, args.force, !args.no_provenance)
+    super::report::write(&cells, &config, &target, !args.no_provenance)
 }

@@ -11,10 +11,12 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lastcopy::build_identity;
+use lastcopy::output::{self, DirTarget};
 use lastcopy::report::sharded::{self, ReportRun};
 use lastcopy::report::{self, Cell, Config, Progress};
 use lastcopy::seed_range::SeedRange;
-use lastcopy::shard::{self, Shard, INDEX_ENV};
+use lastcopy::shard::{Shard, INDEX_ENV};
+use lastcopy::shell::shell_word;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,8 +86,8 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     let Some(out) = &args.out else {
         return run_shard(&args, cases, &config, &base);
     };
-    config.command = format!("{base} --out {} --force", out.display());
-    report::check_out(out, args.force).map_err(|e| e.to_string())?;
+    config.command = report::regenerate_command(&base, out);
+    let target = report::check_out(out, args.force, &args.scenarios).map_err(|e| e.to_string())?;
 
     let total = u64::try_from(config.seeds.seed_count())
         .unwrap_or(u64::MAX)
@@ -94,7 +96,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::run(cases, &config, &on);
     bar.finish_and_clear();
-    write(&cells, &config, out, args.force, !args.no_provenance)
+    write(&cells, &config, &target, !args.no_provenance)
 }
 
 /// Runs one shard of every cell's seeds and writes their stats.
@@ -110,14 +112,17 @@ fn run_shard(
         .as_deref()
         .expect("clap: --shard requires --results");
     let shard = Shard::parse(spec, std::env::var(INDEX_ENV).ok().as_deref())?;
+    let target = output::check_target(std::path::Path::new(path), &args.scenarios)
+        .map_err(|e| format!("--results {e}"))?;
     let seeds: Vec<u64> = shard.seeds(config.seeds).collect();
     let bar = progress_bar((cases.len() as u64).saturating_mul(seeds.len() as u64));
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::sweep(cases, &seeds, config.jobs, &on);
     bar.finish_and_clear();
     let text = sharded::render(&cells, &ReportRun::new(config, base, shard));
-    shard::write_atomic(std::path::Path::new(path), &text)
-        .map_err(|e| format!("--results {path}: {e}"))?;
+    target
+        .write(text.as_bytes())
+        .map_err(|e| format!("--results {e}"))?;
     println!(
         "wrote {path} (shard {shard}: {} seeds of {} cells); merge every shard with `lastcopy merge FILE... --out DIR`",
         seeds.len(),
@@ -140,20 +145,19 @@ pub fn show(bar: &ProgressBar, p: Progress<'_>) {
     }
 }
 
-/// Renders `cells` and writes the report directory `out`.
+/// Renders `cells` and writes the report directory `target`.
 pub fn write(
     cells: &[Cell],
     config: &Config,
-    out: &std::path::Path,
-    force: bool,
+    target: &DirTarget,
     with_provenance: bool,
 ) -> Result<ExitCode, String> {
     let provenance = with_provenance.then(provenance);
     let files = report::render(cells, config, provenance.as_deref());
-    report::write_dir(out, &files, force).map_err(|e| e.to_string())?;
+    report::write_dir(target, &files).map_err(|e| e.to_string())?;
     println!(
         "wrote {} ({} files: report.md, results.json, {} charts)",
-        out.display(),
+        target.path().display(),
         files.len(),
         files.keys().filter(|k| k.ends_with(".svg")).count()
     );
@@ -177,13 +181,19 @@ pub fn progress_bar(total: u64) -> ProgressBar {
 /// The command that regenerates the report, as the report shows it, less
 /// its `--out DIR --force` (which the caller adds).
 fn command(args: &Args) -> String {
-    let mut c = format!("cargo run --release -- report {}", args.scenarios.join(" "));
-    if !args.designs.is_empty() {
-        c.push_str(&format!(" --designs {}", args.designs.join(",")));
+    let mut c = String::from("cargo run --release -- report");
+    for s in &args.scenarios {
+        c.push_str(&format!(" {}", shell_word(s)));
     }
-    c.push_str(&format!(" --seeds {}", args.seeds));
+    if !args.designs.is_empty() {
+        c.push_str(&format!(
+            " --designs {}",
+            shell_word(&args.designs.join(","))
+        ));
+    }
+    c.push_str(&format!(" --seeds {}", shell_word(&args.seeds)));
     for o in &args.set {
-        c.push_str(&format!(" --set '{}'", o.replace('\'', "'\\''")));
+        c.push_str(&format!(" --set {}", shell_word(o)));
     }
     if args.shrink_runs != 500 {
         c.push_str(&format!(" --shrink-runs {}", args.shrink_runs));

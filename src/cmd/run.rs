@@ -16,6 +16,7 @@ use super::case::CaseArgs;
 use indicatif::ProgressBar;
 use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
+use lastcopy::output::{self, FileTarget};
 use lastcopy::runner::{self, Case, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
@@ -99,9 +100,10 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         Some(s) => Shard::parse(s, std::env::var(INDEX_ENV).ok().as_deref())?,
         None => Shard::ALL,
     };
-    if let Some(path) = &args.results {
-        check_writable(Path::new(path)).map_err(|e| format!("--results {path}: {e}"))?;
-    }
+    let target = match &args.results {
+        Some(path) => Some((path, check_writable(&case, Path::new(path))?)),
+        None => None,
+    };
     let count = shard.seed_count(range);
     if args.swarm && count <= u128::from(MAX_HELD_SEEDS) {
         // Every drawn configuration is checked before any seed runs (past a
@@ -115,10 +117,10 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         );
     }
     on_ctrl_c();
-    let mut results = match &args.results {
-        Some(path) => {
-            let writer = ResultsWriter::create(Path::new(path), RunInfo::new(&case, range, shard))
-                .map_err(|e| format!("--results {path}: {e}"))?;
+    let mut results = match &target {
+        Some((path, target)) => {
+            let writer = ResultsWriter::create(target, RunInfo::new(&case, range, shard))
+                .map_err(|e| format!("--results {e}"))?;
             *PENDING.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(writer.temp_path().to_path_buf());
             Some((path, writer))
@@ -175,7 +177,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         }
         StreamEnd::Complete => {
             let written = match results.take() {
-                Some((path, w)) => w.finish().map_err(|e| format!("--results {path}: {e}")),
+                Some((_, w)) => w.finish().map_err(|e| format!("--results {e}")),
                 None => Ok(()),
             };
             // The summary either way; a file that could not be put in
@@ -319,14 +321,12 @@ fn failure_line(case: &Case, o: &SeedOutcome) -> String {
     format!("seed {}: {what}{drawn}; replay: {replay}", o.seed)
 }
 
-/// Fails early (before any seed runs) if `path` cannot be written: its
-/// directory is missing, or it is a directory.
-fn check_writable(path: &Path) -> Result<(), String> {
-    if path.is_dir() {
-        return Err("is a directory".into());
-    }
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) if !dir.is_dir() => Err(format!("no such directory: {}", dir.display())),
-        _ => Ok(()),
-    }
+/// Checks, before any seed runs, that the results file `path` can be
+/// written and may be replaced: not a directory, a symbolic link, a device
+/// or one of the case's input files, in a folder that exists and takes new
+/// files ([`output::check_target`]).
+fn check_writable(case: &Case, path: &Path) -> Result<FileTarget, String> {
+    let plan = case.plan.as_ref().map(|(p, _)| p.as_str());
+    output::check_target(path, std::iter::once(case.spec.as_str()).chain(plan))
+        .map_err(|e| format!("--results {e}"))
 }

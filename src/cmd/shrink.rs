@@ -8,7 +8,8 @@
 use super::case::CaseArgs;
 use lastcopy::explain::{self, Filter};
 use lastcopy::regression::{self, Regression};
-use lastcopy::runner::{shell_word, Case};
+use lastcopy::runner::Case;
+use lastcopy::shell::shell_word;
 use lastcopy::shrink::{self, Options, Shrunk};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -4,13 +4,18 @@
 //! every list is in a fixed order, so the same matrix gives the same text.
 
 use super::stats::{by_fault_class, coverage, mean_worst, CellTotals, HOUR_MS};
-use super::{by_scenario, exposure_file, timeline_file, Cell, Config, LOSS_RATE_FILE};
+use super::{by_scenario, Cell, Config, FileNames, LOSS_RATE_FILE};
 use std::fmt::Write;
 
-/// The text of `report.md`. `provenance`, if given, is written as the
-/// second line, and is the only line that depends on when and where the
-/// report was made.
-pub fn render(cells: &[Cell], config: &Config, provenance: Option<&str>) -> String {
+/// The text of `report.md`, its charts linked by their names in `files`.
+/// `provenance`, if given, is written as the second line, and is the only
+/// line that depends on when and where the report was made.
+pub fn render(
+    cells: &[Cell],
+    config: &Config,
+    files: &FileNames,
+    provenance: Option<&str>,
+) -> String {
     let mut md = String::new();
     let scenarios = by_scenario(cells);
     let names: Vec<&str> = scenarios.iter().map(|(s, _)| *s).collect();
@@ -25,8 +30,8 @@ pub fn render(cells: &[Cell], config: &Config, provenance: Option<&str>) -> Stri
     results(&mut md, &scenarios);
     fault_classes(&mut md, &scenarios);
     fault_coverage(&mut md, &scenarios);
-    exposure(&mut md, &scenarios);
-    representatives(&mut md, &scenarios);
+    exposure(&mut md, &scenarios, files);
+    representatives(&mut md, &scenarios, files);
     md
 }
 
@@ -298,7 +303,7 @@ fn fault_coverage(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
     }
 }
 
-fn exposure(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
+fn exposure(md: &mut String, scenarios: &[(&str, Vec<&Cell>)], names: &FileNames) {
     let _ = writeln!(md, "## Exposure over time\n");
     let _ = writeln!(
         md,
@@ -308,12 +313,12 @@ fn exposure(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
         let _ = writeln!(
             md,
             "![Exposure over simulated time in {name}]({})\n",
-            exposure_file(name)
+            names.exposure(name)
         );
     }
 }
 
-fn representatives(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
+fn representatives(md: &mut String, scenarios: &[(&str, Vec<&Cell>)], names: &FileNames) {
     let _ = writeln!(md, "## Failures, one seed each\n");
     let _ = writeln!(
         md,
@@ -362,7 +367,7 @@ fn representatives(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
                     "![Timeline of seed {} under {}]({})\n",
                     r.seed,
                     c.design,
-                    timeline_file(name, &c.design)
+                    names.timeline(name, &c.design)
                 );
             }
             if let Ok(s) = &r.shrunk {

@@ -10,6 +10,7 @@
 //! same matrix gives the same bytes, the provenance line aside), and
 //! [`write_dir`] puts them in place atomically.
 
+pub mod files;
 pub mod markdown;
 pub mod sharded;
 pub mod stats;
@@ -17,14 +18,19 @@ pub mod svg;
 pub mod timeline;
 
 use crate::explain::{self, Filter};
+use crate::output::{self, DirTarget, OutputError};
 use crate::runner::{parallel_map, Case, SeedRun};
 use crate::scenario::Scenario;
 use crate::seed_range::SeedRange;
+use crate::shell::shell_word;
 use crate::shrink::{self, Options};
+pub use files::{
+    exposure_file, file_word, timeline_file, FileNames, LOSS_RATE_FILE, REPORT_MD, RESULTS_JSON,
+};
 use serde::Serialize;
 use stats::SeedStats;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use timeline::Timeline;
 
 /// Why a report could not be made. Every one leaves the output directory
@@ -37,12 +43,9 @@ pub enum ReportError {
     /// Nothing to run.
     #[error("{0}")]
     Arguments(String),
-    /// The output directory exists and `--force` was not given.
-    #[error("--out {0}: already exists; pass --force to replace it")]
-    Exists(String),
-    /// The output directory cannot be written or replaced.
-    #[error("--out {0}: {1}")]
-    Unwritable(String, String),
+    /// The output directory cannot be written, or may not be replaced.
+    #[error("--out {0}")]
+    Output(#[from] OutputError),
 }
 
 /// What to run and how to describe it.
@@ -373,33 +376,6 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
     }
 }
 
-/// A name safe in a file name: letters, digits, `.`, `-` and `_` kept,
-/// anything else `_`.
-pub fn file_word(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// The file name of a scenario's exposure chart.
-pub fn exposure_file(scenario: &str) -> String {
-    format!("exposure-{}.svg", file_word(scenario))
-}
-
-/// The file name of a broken cell's timeline chart.
-pub fn timeline_file(scenario: &str, design: &str) -> String {
-    format!("timeline-{}-{}.svg", file_word(scenario), file_word(design))
-}
-
-/// The file name of the loss-rate chart.
-pub const LOSS_RATE_FILE: &str = "loss-rate.svg";
-
 /// One line of `results.json`: a seed's stats and the cell's design as given.
 #[derive(Serialize)]
 struct ResultLine<'a> {
@@ -459,6 +435,7 @@ pub fn render(
     provenance: Option<&str>,
 ) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
+    let names = FileNames::of(cells);
     let designs = &config.designs;
     let index = |d: &str| designs.iter().position(|x| x == d).unwrap_or(0);
     let bars: Vec<svg::Bar> = cells
@@ -485,22 +462,22 @@ pub fn render(
             .first()
             .map_or(0, |c| c.case.scenario.run.duration.as_millis() as u64);
         files.insert(
-            exposure_file(scenario),
+            names.exposure(scenario),
             svg::exposure(scenario, &series, designs, heal_ms),
         );
         for c in &group {
             if let Some(t) = c.representative.as_ref().and_then(|r| r.timeline.as_ref()) {
                 files.insert(
-                    timeline_file(scenario, &c.design),
+                    names.timeline(scenario, &c.design),
                     svg::timeline(t, scenario, &c.design),
                 );
             }
         }
     }
-    files.insert("results.json".into(), results_json(cells, config));
+    files.insert(RESULTS_JSON.into(), results_json(cells, config));
     files.insert(
-        "report.md".into(),
-        markdown::render(cells, config, provenance),
+        REPORT_MD.into(),
+        markdown::render(cells, config, &names, provenance),
     );
     files
 }
@@ -536,122 +513,32 @@ pub fn exposure_per_hour(seeds: &[SeedStats]) -> Vec<f64> {
         .collect()
 }
 
-fn display(p: &Path) -> String {
-    p.display().to_string()
+/// The command that regenerates a report into `out`: `base` (the command
+/// less its output) with `--out DIR --force`, the directory quoted as every
+/// printed command quotes its words ([`shell_word`]).
+pub fn regenerate_command(base: &str, out: &Path) -> String {
+    format!(
+        "{base} --out {} --force",
+        shell_word(&out.display().to_string())
+    )
 }
 
-/// Where the report goes: the directory, its parent, and the names of the
-/// temporary and old directories beside it.
-struct Paths {
-    out: PathBuf,
-    tmp: PathBuf,
-    old: PathBuf,
-}
-
-fn paths(out: &Path) -> Result<Paths, ReportError> {
-    let bad = |why: &str| ReportError::Unwritable(display(out), why.into());
-    let name = out
-        .file_name()
-        .ok_or_else(|| bad("must name a directory (not `.`, `..` or `/`)"))?
-        .to_string_lossy()
-        .to_string();
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if parent.exists() && !parent.is_dir() {
-        return Err(bad(&format!("{} is not a directory", display(&parent))));
-    }
-    if !parent.is_dir() {
-        return Err(bad(&format!("no such directory: {}", display(&parent))));
-    }
-    let pid = std::process::id();
-    Ok(Paths {
-        out: out.to_path_buf(),
-        tmp: parent.join(format!(".{name}.report-tmp-{pid}")),
-        old: parent.join(format!(".{name}.report-old-{pid}")),
-    })
-}
-
-/// Checks, before anything runs, that `out` can be written: it does not
-/// exist (or `force` is given and it is a directory holding a report, or
-/// empty), and a directory can be made beside it.
-pub fn check_out(out: &Path, force: bool) -> Result<(), ReportError> {
-    let p = paths(out)?;
-    check_existing(out, force)?;
-    std::fs::create_dir(&p.tmp)
-        .and_then(|()| std::fs::remove_dir(&p.tmp))
-        .map_err(|e| ReportError::Unwritable(display(out), format!("cannot write beside it: {e}")))
-}
-
-fn check_existing(out: &Path, force: bool) -> Result<(), ReportError> {
-    let Ok(meta) = std::fs::symlink_metadata(out) else {
-        return Ok(());
-    };
-    if !force {
-        return Err(ReportError::Exists(display(out)));
-    }
-    if !meta.is_dir() {
-        return Err(ReportError::Unwritable(
-            display(out),
-            "exists and is not a directory; --force replaces only a report directory".into(),
-        ));
-    }
-    let is_report = out.join("report.md").is_file()
-        || std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
-    if !is_report {
-        return Err(ReportError::Unwritable(
-            display(out),
-            "holds no report.md and is not empty; --force replaces only a report directory".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Writes `files` as the directory `out`, atomically: into a temporary
-/// directory beside it, then renamed into place. An existing `out` is
-/// replaced only with `force` (moved aside, the new one renamed in, the old
-/// one removed); on any error the temporary directory is removed and `out`
-/// is as it was.
-pub fn write_dir(
+/// Checks, before anything runs, that the report directory `out` can be
+/// written: it does not exist, or `force` is given and it is a directory
+/// lastcopy wrote (or an empty one) that holds none of `inputs` (the files
+/// the command reads), and a directory can be made beside it
+/// ([`output::check_dir`]).
+pub fn check_out<P: AsRef<Path>>(
     out: &Path,
-    files: &BTreeMap<String, String>,
     force: bool,
-) -> Result<(), ReportError> {
-    let p = paths(out)?;
-    check_existing(out, force)?;
-    let fail = |e: std::io::Error| ReportError::Unwritable(display(out), e.to_string());
-    let _ = std::fs::remove_dir_all(&p.tmp);
-    let fill = || -> std::io::Result<()> {
-        std::fs::create_dir(&p.tmp)?;
-        for (name, text) in files {
-            let mut f = std::fs::File::create(p.tmp.join(name))?;
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            f.sync_all()?;
-        }
-        Ok(())
-    };
-    if let Err(e) = fill() {
-        let _ = std::fs::remove_dir_all(&p.tmp);
-        return Err(fail(e));
-    }
-    let replacing = std::fs::symlink_metadata(&p.out).is_ok();
-    if replacing {
-        let _ = std::fs::remove_dir_all(&p.old);
-        if let Err(e) = std::fs::rename(&p.out, &p.old) {
-            let _ = std::fs::remove_dir_all(&p.tmp);
-            return Err(fail(e));
-        }
-    }
-    if let Err(e) = std::fs::rename(&p.tmp, &p.out) {
-        if replacing {
-            let _ = std::fs::rename(&p.old, &p.out);
-        }
-        let _ = std::fs::remove_dir_all(&p.tmp);
-        return Err(fail(e));
-    }
-    if replacing {
-        std::fs::remove_dir_all(&p.old).map_err(fail)?;
-    }
-    Ok(())
+    inputs: impl IntoIterator<Item = P>,
+) -> Result<DirTarget, ReportError> {
+    Ok(output::check_dir(out, force, inputs)?)
+}
+
+/// Writes `files` as the report directory `target`, atomically, with the
+/// marker that lets a later `--force` replace it ([`DirTarget::write`]). On
+/// any error the directory is as it was.
+pub fn write_dir(target: &DirTarget, files: &BTreeMap<String, String>) -> Result<(), ReportError> {
+    Ok(target.write(files)?)
 }

@@ -144,7 +144,7 @@ pub fn merge(
         overrides: run.overrides.clone(),
         jobs,
         shrink_runs: run.shrink_runs,
-        command: format!("{} --out {} --force", run.command, out.display()),
+        command: super::regenerate_command(&run.command, out),
     };
     let cases = super::cases(&config).map_err(|e| e.to_string())?;
     for (name, lines) in files {
