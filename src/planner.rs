@@ -352,19 +352,41 @@ fn clock_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fau
 }
 
 /// Times of a Poisson process with `per_day` events a day in [from, to).
+///
+/// Never more than [`most_events`] of its expected count: a bound no real
+/// draw reaches (so it changes no plan), which keeps any rate, however
+/// high, from looping or allocating beyond a constant factor of what the
+/// work budget (`crate::budget`) counted.
 fn poisson(rng: &mut Rng, per_day: f64, from: Duration, to: Duration) -> Vec<SimTime> {
     let mut out = Vec::new();
-    if per_day <= 0.0 {
+    if per_day.is_nan() || per_day <= 0.0 {
         return out;
     }
     let mean_ms = 86_400_000.0 / per_day;
+    let span_ms = to.saturating_sub(from).as_millis() as f64;
+    let most = most_events(span_ms / mean_ms);
     let mut t = from.as_millis() as f64;
-    loop {
+    while out.len() < most {
         let u: f64 = rng.random_range(f64::EPSILON..1.0);
         t += -u.ln() * mean_ms;
         if t >= to.as_millis() as f64 {
             return out;
         }
         out.push(SimTime(t as u64));
+    }
+    out
+}
+
+/// The most events a Poisson process whose expected count is `mean` may
+/// draw: `mean + 10 * sqrt(mean) + 100` (ten standard deviations and then
+/// some, beyond any real draw), saturating; 0 for a mean that is not a
+/// number.
+pub fn most_events(mean: f64) -> usize {
+    let bound = mean + 10.0 * mean.sqrt() + 100.0;
+    if bound.is_nan() {
+        0
+    } else {
+        // `as` saturates: +inf and anything past usize::MAX become usize::MAX.
+        bound as usize
     }
 }
