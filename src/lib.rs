@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod budget;
 pub mod checker;
 pub mod coverage;
 pub mod duration;

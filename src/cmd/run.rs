@@ -77,6 +77,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     }
     let seeds = shard.seeds(range.clone());
     let outcomes = if args.swarm {
+        args.case.check_swarm(&case, &seeds, args.unbounded)?;
         swarm::sweep(&case, seeds, jobs, args.unbounded)?
     } else {
         case.sweep(seeds, jobs)
