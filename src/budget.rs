@@ -267,7 +267,7 @@ impl fmt::Display for Work {
 pub struct Budget(u64);
 
 impl Budget {
-    /// The budget when `--max-work` is not given: about a minute and a half
+    /// The budget when `--max-work` is not given: about a minute
     /// of one seed; 7 times the largest estimate of the catalogue, its swarm
     /// draws and the 1,000-handset benchmark (see `tests/budget.rs`).
     pub const DEFAULT: Budget = Budget(25_000_000);

@@ -37,6 +37,7 @@ fn lastcopy(args: &[&str], limit: Duration) -> Output {
     while child.try_wait().expect("wait").is_none() {
         if start.elapsed() > limit {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("`lastcopy {}` still ran after {limit:?}", args.join(" "));
         }
         std::thread::sleep(Duration::from_millis(20));
