@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod budget;
 pub mod build_identity;
 pub mod checker;
 pub mod coverage;

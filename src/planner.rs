@@ -12,10 +12,16 @@ use rand::RngExt;
 use sim::plan::{Plan, PlannedFault};
 use sim::rng::{Rng, Seeds, Stream};
 use sim::time::SimTime;
+use std::cell::Cell;
 use std::time::Duration;
 
-/// The plan of `scenario` for root seed `seed`.
+/// The plan of `scenario` for root seed `seed`: at most
+/// [`MAX_PLANNED_FAULTS`] faults (and its upgrades), whatever the scenario.
 pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
+    plan_within(scenario, seed, &Quota::new(MAX_PLANNED_FAULTS))
+}
+
+fn plan_within(scenario: &Scenario, seed: u64, quota: &Quota) -> Plan<Fault> {
     let seeds = Seeds::new(seed);
     let f = &scenario.faults;
     let run = scenario.run.duration;
@@ -23,7 +29,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
     let mut rng = seeds.stream(Stream::Plan);
     let down = f.node_down_for.as_millis() as u64;
     for target in [topology::SERVER] {
-        for at in poisson(&mut rng, f.server_crash_per_day, Duration::ZERO, run) {
+        for at in poisson(&mut rng, f.server_crash_per_day, Duration::ZERO, run, quota) {
             out.push((
                 at,
                 target.into(),
@@ -33,7 +39,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
         }
     }
     for target in [topology::DB_PRIMARY, topology::DB_BACKUP] {
-        for at in poisson(&mut rng, f.db_crash_per_day, Duration::ZERO, run) {
+        for at in poisson(&mut rng, f.db_crash_per_day, Duration::ZERO, run, quota) {
             out.push((
                 at,
                 target.into(),
@@ -49,8 +55,8 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
         };
         out.push((SimTime::from(u.at), u.array.clone(), fault, rng.random()));
     }
-    let incidents = incidents(scenario, &mut rng);
-    let atlas = atlas(scenario, &seeds, incidents);
+    let incidents = incidents(scenario, &mut rng, quota);
+    let atlas = atlas(scenario, &seeds, incidents, quota);
     // Incidents (and device losses of database volumes) the atlas kept,
     // which the aftermath follows when the scenario says so.
     let reacted: Vec<SimTime> = atlas
@@ -70,6 +76,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
             f.battery_pull_per_handset_day,
             Duration::ZERO,
             run,
+            quota,
         ) {
             out.push((
                 at,
@@ -78,10 +85,19 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
                 rng.random(),
             ));
         }
-        for at in poisson(&mut rng, f.reset_per_handset_day, Duration::ZERO, run) {
+        for at in poisson(
+            &mut rng,
+            f.reset_per_handset_day,
+            Duration::ZERO,
+            run,
+            quota,
+        ) {
             out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
         }
         for u in &f.upgrades {
+            if quota.is_spent() {
+                break;
+            }
             let a = &f.aftermath;
             let start = u.at + u.downtime.min(a.window);
             let span = a.window.as_millis().max(1) as u64;
@@ -105,8 +121,12 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
                     rng.random(),
                 ));
             }
+            quota.spend(2);
         }
         for &start in &reacted {
+            if quota.is_spent() {
+                break;
+            }
             let a = &f.aftermath;
             let span = a.window.as_millis().max(1) as u64;
             if rng.random_bool(a.reset_probability) {
@@ -122,6 +142,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
                     rng.random(),
                 ));
             }
+            quota.spend(2);
         }
     }
     for h in 0..scenario.topology.handsets {
@@ -132,6 +153,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
             f.mid_sync_pull_per_handset_day,
             Duration::ZERO,
             run,
+            quota,
         ) {
             let step = SyncStep::ALL[rng.random_range(0..SyncStep::ALL.len())];
             let fault = Fault::MidSyncPull {
@@ -143,8 +165,8 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
         }
     }
     out.extend(atlas);
-    out.extend(network_faults(scenario, &seeds));
-    out.extend(clock_faults(scenario, &seeds));
+    out.extend(network_faults(scenario, &seeds, quota));
+    out.extend(clock_faults(scenario, &seeds, quota));
     let faults = out
         .into_iter()
         .filter(|(at, ..)| at.as_duration() < run)
@@ -165,7 +187,7 @@ type Drawn = (SimTime, String, Fault, u64);
 /// Operator, backup and upgrade incidents: per kind, a Poisson process of
 /// the kind's rate on its fixed target, from the plan stream (a kind whose
 /// rate is 0 draws nothing, so scenarios without incidents keep their plans).
-fn incidents(scenario: &Scenario, rng: &mut Rng) -> Vec<Drawn> {
+fn incidents(scenario: &Scenario, rng: &mut Rng, quota: &Quota) -> Vec<Drawn> {
     let inc = &scenario.faults.incidents;
     let down = scenario.faults.node_down_for.as_millis() as u64;
     let mut out = Vec::new();
@@ -186,7 +208,7 @@ fn incidents(scenario: &Scenario, rng: &mut Rng) -> Vec<Drawn> {
                 },
             ),
         };
-        for at in poisson(rng, rate, Duration::ZERO, scenario.run.duration) {
+        for at in poisson(rng, rate, Duration::ZERO, scenario.run.duration, quota) {
             out.push((at, target.to_string(), kind.clone(), rng.random()));
         }
     }
@@ -201,7 +223,7 @@ fn incidents(scenario: &Scenario, rng: &mut Rng) -> Vec<Drawn> {
 /// first `max_domains` distinct domains hit in their window (unless the
 /// scenario asks for unbounded faults). The atlas is part of the plan, so
 /// every design meets it.
-fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>) -> Vec<Drawn> {
+fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>, quota: &Quota) -> Vec<Drawn> {
     let st = &scenario.faults.storage;
     let run = scenario.run.duration;
     let down = scenario.faults.node_down_for.as_millis() as u64;
@@ -232,7 +254,7 @@ fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>) -> Vec<Drawn
     for (volume, stream) in volumes {
         let mut rng = seeds.stream(stream);
         for (name, rate) in st.rates() {
-            for at in poisson(&mut rng, rate, Duration::ZERO, run) {
+            for at in poisson(&mut rng, rate, Duration::ZERO, run, quota) {
                 drawn.push((at, volume.clone(), kind(name), rng.random()));
             }
         }
@@ -264,7 +286,7 @@ fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>) -> Vec<Drawn
 /// own stream; those of the server-database links from their own stream.
 /// Within a stream the draw order is fixed: offline periods (handsets only),
 /// then each per-link kind in [`crate::scenario::NetworkFaults::rates`] order.
-fn network_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fault, u64)> {
+fn network_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Drawn> {
     let n = &scenario.faults.network;
     let run = scenario.run.duration;
     let ms = |d: Duration| d.as_millis() as u64;
@@ -302,7 +324,7 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, F
     let mut out = Vec::new();
     let links = |rng: &mut Rng, target: &str, out: &mut Vec<_>| {
         for (name, rate) in n.rates() {
-            for at in poisson(rng, rate, Duration::ZERO, run) {
+            for at in poisson(rng, rate, Duration::ZERO, run, quota) {
                 out.push((at, target.to_string(), kind(name), rng.random()));
             }
         }
@@ -310,7 +332,13 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, F
     for h in 0..scenario.topology.handsets {
         let mut rng = seeds.stream(Stream::NetFor(h));
         let name = topology::handset(h);
-        for at in poisson(&mut rng, n.offline_per_handset_day, Duration::ZERO, run) {
+        for at in poisson(
+            &mut rng,
+            n.offline_per_handset_day,
+            Duration::ZERO,
+            run,
+            quota,
+        ) {
             let fault = Fault::Offline {
                 for_ms: ms(n.offline_for),
             };
@@ -330,7 +358,7 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, F
 /// Clock faults: per handset, from its own clock stream, resets (a battery
 /// pull that drains the clock) and skews of a size drawn uniformly from
 /// `[-clock_skew_max, clock_skew_max]` (never 0).
-fn clock_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fault, u64)> {
+fn clock_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Drawn> {
     let f = &scenario.faults;
     let run = scenario.run.duration;
     let pull = f.battery_pull_down_for.as_millis() as u64;
@@ -339,11 +367,23 @@ fn clock_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fau
     for h in 0..scenario.topology.handsets {
         let mut rng = seeds.stream(Stream::ClockFor(h));
         let name = topology::handset(h);
-        for at in poisson(&mut rng, f.clock_reset_per_handset_day, Duration::ZERO, run) {
+        for at in poisson(
+            &mut rng,
+            f.clock_reset_per_handset_day,
+            Duration::ZERO,
+            run,
+            quota,
+        ) {
             let kind = Fault::ClockReset { down_for_ms: pull };
             out.push((at, name.clone(), kind, rng.random()));
         }
-        for at in poisson(&mut rng, f.clock_skew_per_handset_day, Duration::ZERO, run) {
+        for at in poisson(
+            &mut rng,
+            f.clock_skew_per_handset_day,
+            Duration::ZERO,
+            run,
+            quota,
+        ) {
             let skew_ms = rng.random_range(1..=max) * if rng.random_bool(0.5) { 1 } else { -1 };
             out.push((at, name.clone(), Fault::ClockSkew { skew_ms }, rng.random()));
         }
@@ -351,20 +391,109 @@ fn clock_faults(scenario: &Scenario, seeds: &Seeds) -> Vec<(SimTime, String, Fau
     out
 }
 
+/// The most faults one plan draws: twice what the work budget's ceiling
+/// (`crate::budget::Budget::CEILING`, 100 units a fault) lets a run plan,
+/// so no run the budget accepts comes near it.
+pub const MAX_PLANNED_FAULTS: usize = 20_000_000;
+
+/// How many more faults a plan may draw: shared by every draw of one plan,
+/// so that no scenario, however far past the budget, makes the planner
+/// loop or allocate without bound.
+struct Quota(Cell<usize>);
+
+impl Quota {
+    fn new(n: usize) -> Self {
+        Quota(Cell::new(n))
+    }
+
+    fn left(&self) -> usize {
+        self.0.get()
+    }
+
+    fn is_spent(&self) -> bool {
+        self.left() == 0
+    }
+
+    fn spend(&self, n: usize) {
+        self.0.set(self.left().saturating_sub(n));
+    }
+}
+
 /// Times of a Poisson process with `per_day` events a day in [from, to).
-fn poisson(rng: &mut Rng, per_day: f64, from: Duration, to: Duration) -> Vec<SimTime> {
+///
+/// Never more than [`most_events`] of its expected count, nor than the
+/// plan's `quota` has left: bounds no real draw of a run the work budget
+/// accepts reaches (so they change no plan), which keep any rate, however
+/// high, from looping or allocating without bound.
+fn poisson(
+    rng: &mut Rng,
+    per_day: f64,
+    from: Duration,
+    to: Duration,
+    quota: &Quota,
+) -> Vec<SimTime> {
     let mut out = Vec::new();
-    if per_day <= 0.0 {
+    if per_day.is_nan() || per_day <= 0.0 {
         return out;
     }
     let mean_ms = 86_400_000.0 / per_day;
+    let span_ms = to.saturating_sub(from).as_millis() as f64;
+    let most = most_events(span_ms / mean_ms).min(quota.left());
     let mut t = from.as_millis() as f64;
-    loop {
+    while out.len() < most {
         let u: f64 = rng.random_range(f64::EPSILON..1.0);
         t += -u.ln() * mean_ms;
         if t >= to.as_millis() as f64 {
-            return out;
+            break;
         }
         out.push(SimTime(t as u64));
+    }
+    quota.spend(out.len());
+    out
+}
+
+/// The most events a Poisson process whose expected count is `mean` may
+/// draw: `mean + 10 * sqrt(mean) + 100` (ten standard deviations and then
+/// some, beyond any real draw), saturating; 0 for a mean that is not a
+/// number.
+pub fn most_events(mean: f64) -> usize {
+    let bound = mean + 10.0 * mean.sqrt() + 100.0;
+    if bound.is_nan() {
+        0
+    } else {
+        // `as` saturates: +inf and anything past usize::MAX become usize::MAX.
+        bound as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_stops_at_its_quota_whatever_the_scenario_says() {
+        // Rates no scenario file may hold (they bypass the loader here):
+        // a Poisson loop at 1e308 a day never advances time, so only the
+        // quota ends it.
+        let mut s = Scenario::load("sidekick-2009", &[]).expect("loads");
+        s.topology.handsets = 10_000;
+        s.faults.reset_per_handset_day = 1e308;
+        s.faults.server_crash_per_day = f64::INFINITY;
+        s.faults.incidents.failover_per_day = 1e300;
+        s.faults.incidents.aftermath = vec!["failover".into()];
+        let plan = plan_within(&s, 7, &Quota::new(5_000));
+        assert!(plan.faults.len() <= 5_000 + 2 + s.faults.upgrades.len());
+        assert!(plan.faults.len() > 4_000, "{}", plan.faults.len());
+    }
+
+    #[test]
+    fn the_quota_leaves_every_catalogue_plan_as_it_was() {
+        for name in crate::scenario::catalogue_names() {
+            let s = Scenario::load(name, &[]).expect("loads");
+            for seed in 0..3 {
+                let unbounded = plan_within(&s, seed, &Quota::new(usize::MAX));
+                assert_eq!(plan(&s, seed), unbounded, "{name} seed {seed}");
+            }
+        }
     }
 }

@@ -62,13 +62,35 @@ pub const MAX_HANDSETS: u32 = 10_000;
 /// The largest sector size accepted, in bytes (1 MiB).
 pub const MAX_SECTOR_SIZE: usize = 1 << 20;
 
+/// The highest rate accepted for any mean-events-per-day key: one event a
+/// millisecond on average (the simulation counts whole milliseconds).
+pub const MAX_RATE_PER_DAY: f64 = 86_400_000.0;
+
+/// The most entries `[[faults.upgrades]]` may have.
+pub const MAX_UPGRADES: usize = 1_000;
+
+/// The largest scenario file read, in bytes (1 MiB; the catalogue's are
+/// about 5 KiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The most dotted parts the key of a `--set KEY=VALUE` may have.
+pub const MAX_KEY_PARTS: usize = 16;
+
+/// The longest key of a `--set KEY=VALUE`, in bytes.
+pub const MAX_KEY_BYTES: usize = 256;
+
+/// The most characters a scenario `name` may have.
+pub const MAX_NAME_CHARS: usize = 64;
+
 /// One run's whole configuration. Every field is checked by
 /// [`Scenario::load`] / [`Scenario::from_str`]: a value of this type that came
 /// from them obeys every rule documented on its fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// Short name; for a catalogue scenario, the catalogue name itself.
+    /// Short name; for a catalogue scenario, the catalogue name itself. One
+    /// line of 1 to [`MAX_NAME_CHARS`] characters, `[a-z0-9][a-z0-9._-]*`,
+    /// so that it can be printed in any output line and file name as it is.
     pub name: String,
     /// One paragraph saying what the scenario reproduces and why.
     pub description: String,
@@ -386,6 +408,7 @@ impl Incidents {
                 )
             })?;
         }
+        distinct(at("aftermath"), &self.aftermath)?;
         positive(at("version_skew_for"), self.version_skew_for)
     }
 }
@@ -477,6 +500,7 @@ impl StorageFaults {
                 || format!("must be one of {}, got `{t}`", STORAGE_TARGETS.join(", ")),
             )?;
         }
+        distinct(at("targets"), &self.targets)?;
         let keys = [
             "bit_rot_per_day",
             "latent_sector_error_per_day",
@@ -603,6 +627,7 @@ impl NetworkFaults {
                 || format!("must be one of {}, got `{t}`", NETWORK_TARGETS.join(", ")),
             )?;
         }
+        distinct(at("targets"), &self.targets)?;
         let keys = [
             "partition_per_link_day",
             "packet_loss_per_link_day",
@@ -900,6 +925,14 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
+    /// The scenario file is longer than [`MAX_FILE_BYTES`].
+    #[error(
+        "scenario file `{path}` is longer than the {MAX_FILE_BYTES} bytes a scenario may have"
+    )]
+    TooLarge {
+        /// The path as given.
+        path: String,
+    },
     /// The name is neither in the catalogue nor an existing file.
     #[error(
         "unknown scenario `{name}`: not a catalogue name and no such file; \
@@ -969,10 +1002,7 @@ impl Scenario {
                 parse(&file, text, overrides, Some(name))
             }
             Spec::File => {
-                let text = std::fs::read_to_string(spec).map_err(|source| ScenarioError::Read {
-                    path: spec.to_string(),
-                    source,
-                })?;
+                let text = read_bounded(spec)?;
                 parse(spec, &text, overrides, None)
             }
         }
@@ -1024,6 +1054,27 @@ fn unknown_design(name: &str) -> ScenarioError {
         name: name.to_string(),
         presets: Design::PRESETS.map(String::from).to_vec(),
     }
+}
+
+/// The text of the scenario file `path`, if it is UTF-8 and at most
+/// [`MAX_FILE_BYTES`] long; never reads more than one byte past the bound.
+fn read_bounded(path: &str) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let read = |source| ScenarioError::Read {
+        path: path.to_string(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::TooLarge {
+            path: path.to_string(),
+        });
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| read(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 /// What a `spec` given to [`Scenario::load`] names.
@@ -1328,6 +1379,10 @@ fn apply_override(doc: &mut DocumentMut, set: &str) -> Result<Edit, ScenarioErro
             "expected KEY=VALUE, e.g. faults.reset_per_handset_day=0.2".to_string(),
         ));
     };
+    check_key_size(key).map_err(|message| ScenarioError::BadOverride {
+        set: truncated(set, 64),
+        message,
+    })?;
     let segments: Vec<&str> = key.split('.').map(str::trim).collect();
     if segments.iter().any(|s| s.is_empty()) {
         return Err(bad(format!(
@@ -1341,6 +1396,25 @@ fn apply_override(doc: &mut DocumentMut, set: &str) -> Result<Edit, ScenarioErro
         set: set.to_string(),
         created: KeyPath(path.0[..created].to_vec()),
     })
+}
+
+/// Refuses a `--set` key longer than [`MAX_KEY_BYTES`] or of more than
+/// [`MAX_KEY_PARTS`] dotted parts, before it is split or walked: no key of
+/// the schema comes near either bound.
+fn check_key_size(key: &str) -> Result<(), String> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "the key is {} bytes long; a key has at most {MAX_KEY_BYTES}",
+            key.len()
+        ));
+    }
+    let parts = 1 + key.bytes().filter(|b| *b == b'.').count();
+    if parts > MAX_KEY_PARTS {
+        return Err(format!(
+            "the key has {parts} dotted parts; a key has at most {MAX_KEY_PARTS}"
+        ));
+    }
+    Ok(())
 }
 
 /// `raw` as a TOML value if it is one (`0.2`, `false`, `[]`, `"3d"`), else
@@ -1452,15 +1526,36 @@ fn ensure(ok: bool, path: KeyPath, message: impl FnOnce() -> String) -> Check {
     }
 }
 
+/// `v` as written in a message: in full, or in exponent form when that
+/// would run to more than 16 digits (`1e308`, not 309 digits).
+fn number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-6..1e16).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 fn rate(path: KeyPath, v: f64, unit: &str) -> Check {
-    ensure(v.is_finite() && v >= 0.0, path, || {
-        format!("must be a rate >= 0 (mean events per {unit}), got {v}")
+    ensure(v.is_finite() && v >= 0.0, path.clone(), || {
+        format!(
+            "must be a rate >= 0 (mean events per {unit}), got {}",
+            number(v)
+        )
+    })?;
+    ensure(v <= MAX_RATE_PER_DAY, path, || {
+        format!(
+            "must be a rate of at most {MAX_RATE_PER_DAY} (mean events per {unit}: \
+             one a millisecond), got {}",
+            number(v)
+        )
     })
 }
 
 fn probability(path: KeyPath, v: f64) -> Check {
     ensure((0.0..=1.0).contains(&v), path, || {
-        format!("must be a probability from 0 to 1, got {v}")
+        format!("must be a probability from 0 to 1, got {}", number(v))
     })
 }
 
@@ -1476,9 +1571,53 @@ fn non_empty(path: KeyPath, s: &str) -> Check {
     })
 }
 
+/// Whether `name` is a scenario name: `[a-z0-9][a-z0-9._-]{0,63}`.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    first_ok
+        && name.len() <= MAX_NAME_CHARS
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+/// `s` as a quoted, escaped string of at most about `max` characters, for
+/// an error message that must stay one short line whatever the input.
+fn shown(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => format!("{:?}... ({} bytes)", &s[..end], s.len()),
+        None => format!("{s:?}"),
+    }
+}
+
+/// `s` cut after `max` characters, marked `...` where it was cut.
+fn truncated(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => format!("{}...", &s[..end]),
+        None => s.to_string(),
+    }
+}
+
+/// Each of `items` at most once; else the problem at the second one.
+fn distinct(path: KeyPath, items: &[String]) -> Check {
+    for (i, item) in items.iter().enumerate() {
+        ensure(!items[..i].contains(item), path.clone().index(i), || {
+            format!("`{item}` is listed twice")
+        })?;
+    }
+    Ok(())
+}
+
 impl Scenario {
     fn validate(&self, catalogue_name: Option<&str>) -> Check {
-        non_empty(KeyPath::of(&["name"]), &self.name)?;
+        ensure(is_valid_name(&self.name), KeyPath::of(&["name"]), || {
+            format!(
+                "must be 1 to {MAX_NAME_CHARS} characters of lowercase letters, digits, \
+                 '.', '_' and '-', starting with a letter or digit, got {}",
+                shown(&self.name, MAX_NAME_CHARS)
+            )
+        })?;
         if let Some(expected) = catalogue_name {
             ensure(self.name == expected, KeyPath::of(&["name"]), || {
                 format!(
@@ -1604,6 +1743,10 @@ impl Faults {
             self.db_crash_per_day,
             "node per day",
         )?;
+        let n = self.upgrades.len();
+        ensure(n <= MAX_UPGRADES, at("upgrades"), || {
+            format!("may have at most {MAX_UPGRADES} entries, got {n}")
+        })?;
         for (i, upgrade) in self.upgrades.iter().enumerate() {
             upgrade.validate(at("upgrades").index(i), run_duration)?;
         }
@@ -1697,7 +1840,12 @@ fn validate_expect(expect: &BTreeMap<String, Expectation>) -> Check {
             ensure(
                 min_share > 0.0 && min_share <= 1.0,
                 at.key("min_share"),
-                || format!("must be a share above 0 and at most 1, got {min_share}"),
+                || {
+                    format!(
+                        "must be a share above 0 and at most 1, got {}",
+                        number(min_share)
+                    )
+                },
             )?;
         }
     }

@@ -644,3 +644,149 @@ fn new_keys_default_to_off_and_knobs_override() {
         (SavedAck::AfterSync, Design::hardened().digest_sync)
     );
 }
+
+#[test]
+fn a_name_is_one_short_line_of_lowercase_letters_digits_and_dots() {
+    // A name with a newline could forge a `trace-hash:` line in output.
+    assert_file_error(
+        "name",
+        "name = \"x\\ntrace-hash: 0000000000000000\"",
+        "name",
+        "must be 1 to 64 characters of lowercase letters, digits",
+    );
+    for bad in ["", "Sidekick", "-x", ".x", "a b", "a/b", &"a".repeat(65)] {
+        let set = format!("name={bad:?}");
+        let message = error(flagship(), &[&set]);
+        assert!(
+            message.contains("key `name`: must be 1 to 64 characters"),
+            "{bad:?}: {message}"
+        );
+    }
+    for good in ["x", "0", "sidekick-2009", "a.b_c-d", &"a".repeat(64)] {
+        let set = format!("name={good:?}");
+        let s = Scenario::from_str("good.toml", flagship(), &sets(&[&set]))
+            .unwrap_or_else(|e| panic!("{good:?}: {e}"));
+        assert_eq!(s.name, good);
+    }
+}
+
+#[test]
+fn every_catalogue_and_regression_scenario_has_a_valid_name() {
+    for (name, _) in CATALOGUE {
+        let s = Scenario::load(name, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(lastcopy::scenario::is_valid_name(&s.name), "{name}");
+    }
+    let dir = std::path::Path::new(lastcopy::regression::DIR);
+    for path in lastcopy::regression::files_in(dir).expect("regressions") {
+        let path = path.to_string_lossy().to_string();
+        let reg = lastcopy::regression::Regression::load(&path, &[])
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(lastcopy::scenario::is_valid_name(&reg.scenario.name));
+    }
+}
+
+#[test]
+fn override_keys_are_bounded_in_depth_and_length_before_any_work() {
+    let deep = vec!["a"; 20_000].join(".") + "=1";
+    let start = std::time::Instant::now();
+    let message = error(flagship(), &[&deep]);
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        message.contains("the key is 39999 bytes long; a key has at most 256"),
+        "{message}"
+    );
+    assert!(
+        message.len() < 200,
+        "the whole key is not echoed: {message}"
+    );
+    let parts = vec!["a"; 17].join(".") + "=1";
+    let message = error(flagship(), &[&parts]);
+    assert!(
+        message.contains("the key has 17 dotted parts; a key has at most 16"),
+        "{message}"
+    );
+    let long = format!("{}=1", "k".repeat(257));
+    assert!(error(flagship(), &[&long]).contains("257 bytes long"));
+    // Sixteen parts and 256 bytes are fine as far as the key goes.
+    let ok = vec!["a"; 16].join(".") + "=1";
+    assert!(error(flagship(), &[&ok]).contains("unknown key"));
+}
+
+#[test]
+fn rates_beyond_one_event_a_millisecond_are_refused() {
+    assert_file_error(
+        "reset_per_handset_day",
+        "reset_per_handset_day = 1e308",
+        "faults.reset_per_handset_day",
+        "must be a rate of at most 86400000 (mean events per handset per day: one a millisecond), got 1e308",
+    );
+    let message = error(flagship(), &["workload.edits_per_handset_day=1e9"]);
+    assert!(
+        message.starts_with(
+            "--set 'workload.edits_per_handset_day=1e9': key `workload.edits_per_handset_day`: \
+             must be a rate of at most 86400000"
+        ),
+        "{message}"
+    );
+    let s = Scenario::from_str(
+        "max.toml",
+        flagship(),
+        &sets(&["faults.server_crash_per_day=86400000"]),
+    );
+    assert!(s.is_ok(), "the bound itself is accepted");
+}
+
+#[test]
+fn lists_are_bounded_and_name_each_entry_once() {
+    let one = "{array=\"array-a\",at=\"1h\",downtime=\"1h\"}";
+    let many = format!("faults.upgrades=[{}]", vec![one; 1001].join(","));
+    let message = error(flagship(), &[&many]);
+    assert!(
+        message.contains("key `faults.upgrades`: may have at most 1000 entries, got 1001"),
+        "{message}"
+    );
+    let message = error(
+        flagship(),
+        &["faults.storage.targets=[\"handsets\", \"handsets\"]"],
+    );
+    assert!(
+        message.contains("key `faults.storage.targets[1]`: `handsets` is listed twice"),
+        "{message}"
+    );
+    let message = error(
+        flagship(),
+        &["faults.network.targets=[\"handset-server\", \"handset-server\"]"],
+    );
+    assert!(
+        message.contains("key `faults.network.targets[1]`"),
+        "{message}"
+    );
+    let message = error(
+        flagship(),
+        &["faults.incidents.aftermath=[\"failover\", \"failover\"]"],
+    );
+    assert!(
+        message.contains("key `faults.incidents.aftermath[1]`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_scenario_file_longer_than_a_mebibyte_is_not_read_whole() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-errors");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("huge.toml");
+    let mut text = flagship().to_string();
+    text.push_str(&"# padding\n".repeat(110_000));
+    std::fs::write(&path, &text).expect("write");
+    let e = Scenario::load(&path.to_string_lossy(), &[]).unwrap_err();
+    assert!(matches!(e, ScenarioError::TooLarge { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("is longer than the 1048576 bytes"),
+        "{e}"
+    );
+}

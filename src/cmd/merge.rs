@@ -102,6 +102,8 @@ fn merge_run(args: &Args, files: &[ResultsFile]) -> Result<ExitCode, String> {
         design: run.design_arg.clone(),
         set: first.overrides.clone(),
         plan: run.plan.clone(),
+        // The shards checked the budget; merging runs no seed of a run.
+        max_work: Some(lastcopy::budget::Budget::CEILING),
     }
     .load(&run.spec)?;
     if case.scenario.name != first.scenario || case.design.name() != first.design {

@@ -15,11 +15,17 @@ pub struct Args {
     /// Overrides, as for `run`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// The most work units drawing the plan may take (its faults), as for `run`.
+    #[arg(long, value_name = "UNITS")]
+    pub max_work: Option<u64>,
 }
 
 /// Prints the plan.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
     let sc = Scenario::load(&args.scenario, &args.set).map_err(|e| e.to_string())?;
+    lastcopy::budget::Budget::from_flag(args.max_work)?
+        .check_planning(&sc)
+        .map_err(|e| e.to_string())?;
     let plan = lastcopy::planner::plan(&sc, args.seed);
     print!("{}", toml::to_string(&plan).map_err(|e| e.to_string())?);
     Ok(ExitCode::SUCCESS)

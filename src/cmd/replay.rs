@@ -68,6 +68,7 @@ pub fn load_case(spec: &str, args: &CaseArgs) -> Result<(Case, Option<u64>), Str
     if let Some(path) = &args.plan {
         case.plan = Some((path.clone(), super::case::read_plan(path, &case.scenario)?));
     }
+    args.check_budget(&case)?;
     Ok((case, Some(reg.seed)))
 }
 

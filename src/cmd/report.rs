@@ -61,6 +61,10 @@ pub struct Args {
     /// The most simulation runs to spend shrinking each broken cell's seed.
     #[arg(long, default_value_t = 500)]
     pub shrink_runs: usize,
+    /// The most work units one seed of a cell may do (default 25,000,000,
+    /// about a minute; at most 1,000,000,000), as for `run`.
+    #[arg(long, value_name = "UNITS")]
+    pub max_work: Option<u64>,
 }
 
 /// Runs the matrix and writes the report.
@@ -83,6 +87,12 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         command: base.clone(),
     };
     let cases = report::cases(&config).map_err(|e| e.to_string())?;
+    let budget = lastcopy::budget::Budget::from_flag(args.max_work)?;
+    for (design, case) in &cases {
+        budget
+            .check_case(case)
+            .map_err(|e| format!("{} under {design}: {e}", case.spec))?;
+    }
     let Some(out) = &args.out else {
         return run_shard(&args, cases, &config, &base);
     };
@@ -197,6 +207,9 @@ fn command(args: &Args) -> String {
     }
     if args.shrink_runs != 500 {
         c.push_str(&format!(" --shrink-runs {}", args.shrink_runs));
+    }
+    if let Some(units) = args.max_work {
+        c.push_str(&format!(" --max-work {units}"));
     }
     c
 }

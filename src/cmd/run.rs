@@ -105,6 +105,10 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         None => None,
     };
     let count = shard.seed_count(range);
+    if args.swarm {
+        args.case
+            .check_swarm(&case, shard.seeds(range), count, args.unbounded)?;
+    }
     if args.swarm && count <= u128::from(MAX_HELD_SEEDS) {
         // Every drawn configuration is checked before any seed runs (past a
         // million seeds, each as its seed starts).
@@ -129,7 +133,9 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     };
     let bar =
         (count > 1).then(|| super::report::progress_bar(u64::try_from(count).unwrap_or(u64::MAX)));
-    let mut out = Printer::new(&case, args.coverage).with_bar(bar);
+    let mut out = Printer::new(&case, args.coverage)
+        .with_bar(bar)
+        .with_max_work(args.case.max_work);
     let mut failure: Option<String> = None;
     let mut sink = |o: Result<SeedOutcome, String>| {
         let o = match o {
@@ -226,6 +232,7 @@ pub struct Printer<'a> {
     summary: Summary,
     coverage: Option<Coverage>,
     bar: Option<ProgressBar>,
+    max_work: Option<u64>,
 }
 
 impl<'a> Printer<'a> {
@@ -236,7 +243,14 @@ impl<'a> Printer<'a> {
             summary: Summary::default(),
             coverage: coverage.then(Coverage::new),
             bar: None,
+            max_work: None,
         }
+    }
+
+    /// The same, with `--max-work` in every replay command when the sweep
+    /// ran under a raised budget (so the command works as printed).
+    pub fn with_max_work(self, max_work: Option<u64>) -> Self {
+        Printer { max_work, ..self }
     }
 
     /// The same, showing progress on `bar` (lines are printed around it).
@@ -248,7 +262,7 @@ impl<'a> Printer<'a> {
     /// broke the promise, and counts it.
     pub fn add(&mut self, o: &SeedOutcome) {
         if !o.kept_promise() {
-            let line = failure_line(self.case, o);
+            let line = failure_line(self.case, o, self.max_work);
             match &self.bar {
                 Some(bar) => bar.suspend(|| println!("{line}")),
                 None => println!("{line}"),
@@ -294,8 +308,8 @@ impl<'a> Printer<'a> {
 
 /// The line of a seed that broke the promise: its verdicts (or what did not
 /// converge), what a swarm seed drew, and the command that replays it.
-fn failure_line(case: &Case, o: &SeedOutcome) -> String {
-    let replay = if o.drawn.is_empty() {
+fn failure_line(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
+    let mut replay = if o.drawn.is_empty() {
         case.replay_command(o.seed)
     } else {
         swarm::case_with(case, &o.drawn).map_or_else(
@@ -303,6 +317,9 @@ fn failure_line(case: &Case, o: &SeedOutcome) -> String {
             |c| c.replay_command(o.seed),
         )
     };
+    if let Some(units) = max_work.filter(|_| !replay.starts_with('(')) {
+        replay.push_str(&format!(" --max-work {units}"));
+    }
     let drawn = if o.drawn.is_empty() {
         String::new()
     } else {
