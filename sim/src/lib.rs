@@ -2,13 +2,15 @@
 //!
 //! It knows nothing of phones: it offers seeds and named random streams
 //! ([`rng`]), simulated time ([`time`]), fault plans ([`plan`]), a
-//! crash-faithful disk ([`disk`]), hosts that run state machines as madsim
+//! crash-faithful disk ([`disk`]), a crash-faithful file layer on it
+//! ([`files`]), hosts that run state machines as madsim
 //! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
 //! ([`lineage`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
 //! ([`outcome`]).
 #![deny(missing_docs)]
 
 pub mod disk;
+pub mod files;
 pub mod host;
 pub mod lineage;
 pub mod net;
