@@ -3,7 +3,7 @@
 //! It knows nothing of phones: it offers seeds and named random streams
 //! ([`rng`]), simulated time ([`time`]), fault plans ([`plan`]), a
 //! crash-faithful disk ([`disk`]), a crash-faithful file layer on it
-//! ([`files`]), hosts that run state machines as madsim
+//! ([`files`]), SQLite on those files ([`sqlite`]), hosts that run state machines as madsim
 //! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
 //! ([`lineage`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
 //! ([`outcome`]).
@@ -17,5 +17,6 @@ pub mod net;
 pub mod outcome;
 pub mod plan;
 pub mod rng;
+pub mod sqlite;
 pub mod time;
 pub mod trace;
