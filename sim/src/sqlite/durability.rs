@@ -99,6 +99,9 @@ impl Outcome {
 /// found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Example {
+    /// The crash point: how many mutations of the measured workload were
+    /// done.
+    pub point: u64,
     /// The mutation it crashed before (`None`: after the last).
     pub at: Option<IoOp>,
     /// How the disk crashed (`None` for a process crash).
@@ -338,6 +341,7 @@ pub fn measure(
             *row.counts.entry(outcome).or_default() += 1;
             if outcome != Outcome::Clean {
                 row.examples.entry(outcome).or_insert(Example {
+                    point,
                     at,
                     mode: mode.clone(),
                     detail,
@@ -382,7 +386,7 @@ pub fn table(rows: &[Row]) -> String {
                 let at =
                     e.at.as_ref()
                         .map_or("after the last mutation".to_string(), |op| {
-                            format!("before {op}")
+                            format!("before mutation {} ({op})", e.point)
                         });
                 format!("{}: {at}: {}", o.name(), e.detail)
             })

@@ -218,9 +218,11 @@ impl From<rusqlite::Error> for SqliteError {
 }
 
 /// A SQLite database on the simulated files, with its own VFS and seeded
-/// stream. Dropping it closes the connection cleanly (under the SQLite
-/// lock), which writes; to model a crash use [`SqliteOnDisk::power_loss`] or
-/// [`SqliteOnDisk::process_crash`].
+/// stream. One connection per database: the VFS grants every lock, so two
+/// open on the same file would corrupt it. Dropping it closes the
+/// connection cleanly (under the SQLite lock), which writes; to model a
+/// crash use [`SqliteOnDisk::power_loss`] or [`SqliteOnDisk::process_crash`].
+/// It is `Send`: a model may own it on any thread.
 pub struct SqliteOnDisk {
     conn: Option<Connection>,
     vfs: Registered,
@@ -420,6 +422,11 @@ impl SqliteOnDisk {
         }
     }
 }
+
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<SqliteOnDisk>();
+};
 
 #[cfg(test)]
 mod tests;
