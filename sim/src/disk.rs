@@ -11,7 +11,8 @@
 //! Each sector has a *durable* content (what survives power loss) and may
 //! have *cached* content above it (what reads see). A [`Disk::write`] is
 //! visible to reads at once but becomes durable only at the next successful
-//! [`Disk::sync`]. Every sector is written atomically: a sector is never half
+//! [`Disk::sync`], or [`Disk::sync_range`] over its sectors (a file system's
+//! `fsync` of one file). Every sector is written atomically: a sector is never half
 //! old and half new. One call to `write` is one *write*, whatever number of
 //! sectors it spans.
 //!
@@ -379,6 +380,7 @@ const OP_SHUTDOWN: u8 = 4;
 const OP_FENCE: u8 = 5;
 const OP_REPLACE: u8 = 6;
 const OP_INJECT: u8 = 7;
+const OP_SYNC_RANGE: u8 = 8;
 
 /// A simulated block device. See the [module documentation](self) for what
 /// it promises under each fault.
@@ -673,6 +675,109 @@ impl Disk {
         Ok(())
     }
 
+    /// Makes durable, in write order, exactly the unsynced sectors in
+    /// `first..first + count`, as a file system's `fsync` of one file does;
+    /// unsynced sectors outside the range stay unsynced. A write that
+    /// straddles the range is split: its sectors outside the range stay
+    /// unsynced, as one write per contiguous run, for tearing purposes. A
+    /// range with no unsynced sector succeeds and leaves armed faults armed.
+    /// Armed faults fire as for [`Disk::sync`], restricted to the range: a
+    /// sync failure drops the range's unsynced sectors only, and a lost
+    /// write loses the most recent unsynced write (or part of one) in the
+    /// range. Out-of-range ranges fail with [`DiskError::OutOfRange`].
+    pub fn sync_range(&mut self, first: u64, count: u64) -> Result<(), DiskError> {
+        let r = self.sync_range_inner(first, count);
+        self.record(OP_SYNC_RANGE, first, count, error_code(&r));
+        r
+    }
+
+    fn sync_range_inner(&mut self, first: u64, count: u64) -> Result<(), DiskError> {
+        if self.fenced {
+            return Err(DiskError::Fenced);
+        }
+        self.check_range(first, count)?;
+        let end = first + count;
+        let inside = |s: u64| s >= first && s < end;
+        if !self.overlay.keys().any(|&s| inside(s)) {
+            self.stats.syncs += 1;
+            return Ok(());
+        }
+        // Split every unsynced write into runs inside and outside the range.
+        let mut kept_pending = Vec::with_capacity(self.pending.len());
+        let mut kept_writes = Vec::with_capacity(self.writes.len());
+        let mut synced: Vec<Vec<PendingSector>> = Vec::new();
+        let mut sectors = std::mem::take(&mut self.pending).into_iter();
+        for w in std::mem::take(&mut self.writes) {
+            let mut run: Vec<PendingSector> = Vec::new();
+            let mut run_inside = None;
+            for _ in 0..w.count {
+                let p = sectors.next().expect("pending sectors match writes");
+                let is_in = inside(p.sector);
+                if run_inside.is_some_and(|r| r != is_in) {
+                    let done = std::mem::take(&mut run);
+                    push_run(
+                        done,
+                        run_inside == Some(true),
+                        &mut synced,
+                        &mut kept_pending,
+                        &mut kept_writes,
+                    );
+                }
+                run_inside = Some(is_in);
+                run.push(p);
+            }
+            push_run(
+                run,
+                run_inside == Some(true),
+                &mut synced,
+                &mut kept_pending,
+                &mut kept_writes,
+            );
+        }
+        self.pending = kept_pending;
+        self.writes = kept_writes;
+        self.overlay.clear();
+        for (i, p) in self.pending.iter().enumerate() {
+            self.overlay.insert(p.sector, i);
+        }
+        if self.armed.sync_failure {
+            self.armed.sync_failure = false;
+            let dropped: BTreeSet<u64> = synced.iter().flatten().map(|p| p.sector).collect();
+            self.effects.push(FaultEffect::Applied {
+                kind: "sync-failure",
+                sectors: dropped.into_iter().collect(),
+            });
+            return Err(DiskError::SyncFailed);
+        }
+        let lost = if self.armed.lost_write {
+            self.armed.lost_write = false;
+            synced.pop()
+        } else {
+            None
+        };
+        for p in synced.into_iter().flatten() {
+            if !self.lost.is_empty() {
+                self.lost.remove(&p.sector);
+            }
+            if !self.latent.is_empty() {
+                self.latent.remove(&p.sector);
+            }
+            self.durable.insert(p.sector, p.data);
+        }
+        if let Some(run) = lost {
+            let sectors: BTreeSet<u64> = run.iter().map(|p| p.sector).collect();
+            for p in run {
+                self.lost.insert(p.sector, p.data);
+            }
+            self.effects.push(FaultEffect::Applied {
+                kind: "lost-write",
+                sectors: sectors.into_iter().collect(),
+            });
+        }
+        self.stats.syncs += 1;
+        Ok(())
+    }
+
     /// Fences the device: every later read, write, sync and shutdown fails
     /// with [`DiskError::Fenced`] and changes nothing, until [`Disk::crash`]
     /// or [`Disk::replace_blank`]. Faults can still be injected.
@@ -946,6 +1051,30 @@ impl Disk {
         buf[9..17].copy_from_slice(&b.to_le_bytes());
         buf[17..25].copy_from_slice(&c.to_le_bytes());
         self.history = xxh3_64_with_seed(&buf, self.history);
+    }
+}
+
+/// Appends one run of a split unsynced write: to `synced` if it lies in the
+/// range being synced, else back to the unsynced writes as a write of its own.
+fn push_run(
+    run: Vec<PendingSector>,
+    inside: bool,
+    synced: &mut Vec<Vec<PendingSector>>,
+    pending: &mut Vec<PendingSector>,
+    writes: &mut Vec<PendingWrite>,
+) {
+    if run.is_empty() {
+        return;
+    }
+    if inside {
+        synced.push(run);
+    } else {
+        writes.push(PendingWrite {
+            first: pending.len(),
+            sector: run[0].sector,
+            count: run.len() as u64,
+        });
+        pending.extend(run);
     }
 }
 
@@ -1349,6 +1478,82 @@ mod tests {
             torn += report.torn_writes();
         }
         assert!(torn > 100);
+    }
+
+    #[test]
+    fn sync_range_makes_only_its_sectors_durable() {
+        let mut d = disk();
+        d.write(0, b"a").unwrap();
+        d.write(10, &filled(2, 1536)).unwrap(); // sectors 10..13, straddles 11..12
+        d.write(20, b"c").unwrap();
+        let syncs = d.stats().syncs;
+        d.sync_range(11, 1).unwrap();
+        assert_eq!(d.stats().syncs, syncs + 1);
+        // Sector 10 and 12 stay unsynced as writes of their own.
+        assert_eq!(d.unsynced_writes(), 4);
+        let report = d.crash(CrashMode::DropUnsynced);
+        assert_eq!(report.dropped_writes(), 4);
+        assert_eq!(d.live_sectors(), vec![11]);
+        assert_eq!(sector(&d, 11), filled(2, 512));
+        // An empty range succeeds; out of range fails.
+        assert_eq!(d.sync_range(0, 64), Ok(()));
+        assert_eq!(
+            d.sync_range(60, 5),
+            Err(DiskError::OutOfRange {
+                sector: 60,
+                count: 5
+            })
+        );
+        d.fence();
+        assert_eq!(d.sync_range(0, 1), Err(DiskError::Fenced));
+    }
+
+    #[test]
+    fn sync_range_keeps_write_order_per_sector() {
+        let mut d = disk();
+        d.write(3, b"old").unwrap();
+        d.write(3, b"new").unwrap();
+        d.write(4, b"other").unwrap();
+        d.sync_range(3, 1).unwrap();
+        d.crash(CrashMode::DropUnsynced);
+        assert_eq!(sector(&d, 3), padded(b"new"));
+        assert_eq!(sector(&d, 4), padded(b""));
+    }
+
+    #[test]
+    fn sync_range_faults_stay_in_the_range() {
+        let mut d = disk();
+        d.inject(DiskFault::SyncFailure);
+        d.write(0, b"outside").unwrap();
+        // Nothing unsynced in the range: the fault stays armed.
+        d.sync_range(5, 2).unwrap();
+        d.write(5, b"inside").unwrap();
+        assert_eq!(d.sync_range(5, 2), Err(DiskError::SyncFailed));
+        assert_eq!(sector(&d, 5), padded(b""));
+        assert_eq!(sector(&d, 0), padded(b"outside"));
+        assert_eq!(
+            d.take_effects(),
+            vec![FaultEffect::Applied {
+                kind: "sync-failure",
+                sectors: vec![5]
+            }]
+        );
+        d.inject(DiskFault::LostWrite);
+        d.write(5, b"first").unwrap();
+        d.write(6, b"second").unwrap();
+        d.sync_range(5, 2).unwrap();
+        assert_eq!(
+            d.take_effects(),
+            vec![FaultEffect::Applied {
+                kind: "lost-write",
+                sectors: vec![6]
+            }]
+        );
+        assert_eq!(sector(&d, 6), padded(b"second"));
+        d.crash(CrashMode::DropUnsynced);
+        assert_eq!(sector(&d, 5), padded(b"first"));
+        assert_eq!(sector(&d, 6), padded(b""));
+        assert_eq!(sector(&d, 0), padded(b""));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! lastcopy's simulation engine.
 //!
 //! It knows nothing of phones: it offers seeds and named random streams
-//! ([`rng`]), rare paths on purpose ([`buggify`]), simulated time ([`time`]), fault plans ([`plan`]), a
-//! crash-faithful disk ([`disk`]), hosts that run state machines as madsim
+//! ([`rng`]), rare paths on purpose ([`buggify`]), simulated time
+//! ([`time`]), fault plans ([`plan`]), a crash-faithful disk ([`disk`]), a
+//! crash-faithful file layer on it ([`files`]), SQLite on those files
+//! ([`sqlite`]), hosts that run state machines as madsim
 //! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
 //! ([`lineage`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
 //! ([`outcome`]).
@@ -10,11 +12,13 @@
 
 pub mod buggify;
 pub mod disk;
+pub mod files;
 pub mod host;
 pub mod lineage;
 pub mod net;
 pub mod outcome;
 pub mod plan;
 pub mod rng;
+pub mod sqlite;
 pub mod time;
 pub mod trace;
