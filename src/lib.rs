@@ -11,6 +11,7 @@ pub mod budget;
 pub mod build_identity;
 pub mod checker;
 pub mod coverage;
+pub mod determinism;
 pub mod duration;
 pub mod explain;
 pub mod inject;

@@ -126,7 +126,7 @@ pub fn case_with(base: &Case, drawn: &[String]) -> Result<Case, String> {
 
 /// The case seed `seed` runs under `case`'s swarm: its draw and the case
 /// with it; an error, naming the seed and its draw, if that does not load.
-fn seed_case(case: &Case, seed: u64, unbounded: bool) -> Result<(Vec<String>, Case), String> {
+pub fn seed_case(case: &Case, seed: u64, unbounded: bool) -> Result<(Vec<String>, Case), String> {
     let drawn = draw(&case.scenario, seed, unbounded);
     let seed_case = case_with(case, &drawn)
         .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.join(" ")))?;

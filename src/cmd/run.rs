@@ -16,12 +16,14 @@ use super::case::CaseArgs;
 use indicatif::ProgressBar;
 use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
+use lastcopy::determinism::{self, Difference};
 use lastcopy::output::{self, FileTarget};
 use lastcopy::runner::{self, Case, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
 use sim::outcome::SeedOutcome;
+use sim::trace::Trace;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,8 +34,9 @@ use std::sync::Mutex;
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Exit codes: 0 every seed kept the promise; 1 some seed broke it; \
-    2 bad input (nothing run, nothing written); 130 interrupted by Ctrl-C (the summary \
-    covers the seeds that ran; --results is not written)."
+    2 bad input (nothing run, nothing written); 3 with --check-determinism, some seed's \
+    two runs differed; 130 interrupted by Ctrl-C (the summary covers the seeds that ran; \
+    --results is not written)."
 )]
 pub struct Args {
     /// Catalogue name or path to a scenario file (default: sidekick-2009).
@@ -72,6 +75,16 @@ pub struct Args {
     /// With `--swarm`: let storage faults fall outside the fault atlas.
     #[arg(long, requires = "swarm")]
     pub unbounded: bool,
+    /// Stop at the first seed (in seed order) that breaks the promise:
+    /// print it and the summary of the seeds run up to it.
+    #[arg(long, conflicts_with_all = ["results", "shard"])]
+    pub fail_fast: bool,
+    /// Run every seed twice, the second time on a thread that has already
+    /// run another seed, and compare the traces event by event; a seed whose
+    /// runs differ prints its first differing event and its replay command,
+    /// and the sweep exits 3. Twice the work of a plain run.
+    #[arg(long, conflicts_with = "shard")]
+    pub check_determinism: bool,
 }
 
 /// Set by the first Ctrl-C: the sweep starts no new seed.
@@ -137,38 +150,52 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         .with_bar(bar)
         .with_max_work(args.case.max_work);
     let mut failure: Option<String> = None;
-    let mut sink = |o: Result<SeedOutcome, String>| {
-        let o = match o {
-            Ok(o) => o,
+    let (mut broke, mut unsteady) = (false, 0u64);
+    let mut sink = |checked: Result<Vec<Seed>, String>| {
+        let checked = match checked {
+            Ok(c) => c,
             Err(e) => {
                 failure = Some(e);
                 return ControlFlow::Break(());
             }
         };
-        if let Some((path, w)) = &mut results {
-            if let Err(e) = w.write(&o) {
-                failure = Some(format!("--results {path}: {e}"));
+        for (o, difference) in checked {
+            if let Some((path, w)) = &mut results {
+                if let Err(e) = w.write(&o) {
+                    failure = Some(format!("--results {path}: {e}"));
+                    return ControlFlow::Break(());
+                }
+            }
+            out.add(&o);
+            if let Some(d) = difference {
+                unsteady += 1;
+                out.line(&format!(
+                    "seed {}: not deterministic: {d}\n  replay: {}",
+                    o.seed,
+                    replay_for(&case, &o, args.case.max_work)
+                ));
+            }
+            if args.fail_fast && !o.kept_promise() {
+                broke = true;
                 return ControlFlow::Break(());
             }
         }
-        out.add(&o);
         ControlFlow::Continue(())
     };
-    let (swarm_on, unbounded) = (args.swarm, args.unbounded);
+    let how = How {
+        swarm: args.swarm,
+        unbounded: args.unbounded,
+        check: args.check_determinism.then_some(range),
+    };
     let end = runner::stream_map(
         shard.seeds(range),
         jobs,
         &INTERRUPTED,
-        |&seed| {
-            if swarm_on {
-                swarm::run_seed(&case, seed, unbounded)
-            } else {
-                Ok(case.run_seed(seed).outcome)
-            }
-        },
+        |&seed| how.run(&case, seed),
         |_, o| sink(o),
     );
     let outcome = match end {
+        StreamEnd::Refused if broke => Ok(out.finish(None)),
         StreamEnd::Refused => Err(failure.unwrap_or_else(|| "the sweep stopped".into())),
         StreamEnd::Stopped => {
             // The results would be incomplete: the writer is dropped and
@@ -193,7 +220,64 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         }
     };
     *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    if unsteady > 0 && outcome.is_ok() {
+        println!("not deterministic: {unsteady} seeds");
+        return Ok(ExitCode::from(NONDETERMINISTIC_EXIT));
+    }
     outcome
+}
+
+/// Exit code of a `--check-determinism` sweep in which some seed's two runs
+/// differed.
+pub const NONDETERMINISTIC_EXIT: u8 = 3;
+
+/// One seed's outcome, and where its two runs differed (with
+/// `--check-determinism`).
+type Seed = (SeedOutcome, Option<Difference>);
+
+/// How each seed of a sweep runs.
+struct How {
+    swarm: bool,
+    unbounded: bool,
+    /// With `--check-determinism`: the sweep's range (seeds are checked in
+    /// pairs within it).
+    check: Option<SeedRange>,
+}
+
+impl How {
+    /// Runs `seed` (and with `--check-determinism` its pair's partner, or
+    /// nothing if the partner leads the pair), in seed order.
+    fn run(&self, case: &Case, seed: u64) -> Result<Vec<Seed>, String> {
+        let Some(range) = self.check else {
+            return Ok(vec![(self.outcome_and_trace(case, seed)?.0, None)]);
+        };
+        let partner = seed ^ 1;
+        if seed % 2 == 1 && range.contains(partner) {
+            return Ok(Vec::new()); // its even partner leads
+        }
+        let run = |s: u64| match self.outcome_and_trace(case, s) {
+            Ok((o, t)) => (Ok(o), t),
+            Err(e) => (Err(e), Trace::new()),
+        };
+        let partner_checked = partner > seed && range.contains(partner);
+        determinism::check_pair(&run, seed, partner, partner_checked)
+            .into_iter()
+            .map(|c| c.result.map(|o| (o, c.difference)))
+            .collect()
+    }
+
+    fn outcome_and_trace(&self, case: &Case, seed: u64) -> Result<(SeedOutcome, Trace), String> {
+        if !self.swarm {
+            let run = case.run_seed(seed);
+            return Ok((run.outcome, run.output.trace));
+        }
+        let (drawn, seed_case) = swarm::seed_case(case, seed, self.unbounded)?;
+        let run = seed_case.run_seed(seed);
+        let mut outcome = run.outcome;
+        outcome.overrides.clone_from(&case.overrides);
+        outcome.drawn = drawn;
+        Ok((outcome, run.output.trace))
+    }
 }
 
 /// Installs the Ctrl-C handler: the first Ctrl-C lets the seeds in flight
@@ -258,6 +342,14 @@ impl<'a> Printer<'a> {
         Printer { bar, ..self }
     }
 
+    /// Prints a line of its own (around the progress bar).
+    pub fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{text}")),
+            None => println!("{text}"),
+        }
+    }
+
     /// Takes the next seed's outcome (seeds in order): prints its line if it
     /// broke the promise, and counts it.
     pub fn add(&mut self, o: &SeedOutcome) {
@@ -306,9 +398,9 @@ impl<'a> Printer<'a> {
     }
 }
 
-/// The line of a seed that broke the promise: its verdicts (or what did not
-/// converge), what a swarm seed drew, and the command that replays it.
-fn failure_line(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
+/// The command that replays `o`'s seed exactly (with what a swarm seed
+/// drew, and `--max-work` if the sweep raised the budget).
+fn replay_for(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
     let mut replay = if o.drawn.is_empty() {
         case.replay_command(o.seed)
     } else {
@@ -320,6 +412,13 @@ fn failure_line(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
     if let Some(units) = max_work.filter(|_| !replay.starts_with('(')) {
         replay.push_str(&format!(" --max-work {units}"));
     }
+    replay
+}
+
+/// The line of a seed that broke the promise: its verdicts (or what did not
+/// converge), what a swarm seed drew, and the command that replays it.
+fn failure_line(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
+    let replay = replay_for(case, o, max_work);
     let drawn = if o.drawn.is_empty() {
         String::new()
     } else {
