@@ -50,31 +50,14 @@ use crate::places::{self, Apart};
 use crate::world::{FinalState, RunOutput};
 use models::ledger::Ledger;
 use models::record::{RecordId, Row};
-use sim::outcome::Verdict;
+use sim::outcome::{Verdict, VerdictKind};
 use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Verdict kinds, most severe first.
-pub const VERDICT_KINDS: [&str; 7] = [
-    "corrupted",
-    "leaked",
-    "lost",
-    "lost-update",
-    "resurrected",
-    "rolled-back",
-    "liveness",
-];
 
 /// The failing verdicts of a seed by kind, most severe first:
 /// `lost 64, liveness 8`.
 pub fn verdict_summary(o: &sim::outcome::SeedOutcome) -> String {
-    let mut kinds: Vec<&str> = VERDICT_KINDS.to_vec();
-    for v in &o.verdicts {
-        if !kinds.contains(&v.kind.as_str()) {
-            kinds.push(&v.kind);
-        }
-    }
-    kinds
+    VerdictKind::ALL
         .into_iter()
         .map(|k| (k, o.verdict_count(k)))
         .filter(|(_, n)| *n > 0)
@@ -90,7 +73,7 @@ pub fn liveness_summary(o: &sim::outcome::SeedOutcome) -> String {
     let apart: Vec<String> = o
         .verdicts
         .iter()
-        .filter(|v| v.kind == "liveness")
+        .filter(|v| v.kind == VerdictKind::Liveness)
         .map(|v| {
             let short = v.detail.split(':').next().unwrap_or(&v.detail);
             format!("{}: {short}", v.subject)
@@ -136,7 +119,7 @@ pub fn judge(out: &RunOutput) -> Judgement {
             .filter(|(r, row)| !written.contains(r) && owners.foreign(row).is_none())
         {
             j.verdicts.push(Verdict {
-                kind: "corrupted".into(),
+                kind: VerdictKind::Corrupted,
                 subject: record.to_string(),
                 detail: format!("{place} serves a record nobody wrote"),
             });
@@ -173,9 +156,9 @@ pub fn judge(out: &RunOutput) -> Judgement {
     c("records", written.len() as u64);
     c("messages", out.messages);
     c("edits-skipped", out.edits_skipped);
-    for k in VERDICT_KINDS {
+    for k in VerdictKind::ALL {
         let n = j.verdicts.iter().filter(|v| v.kind == k).count() as u64;
-        j.counts.insert(k.to_string(), n);
+        j.counts.insert(k.name().to_string(), n);
     }
     let panics = out
         .trace
@@ -227,7 +210,7 @@ fn leaked(fs: &FinalState, owners: &Owners) -> Vec<Verdict> {
                 .filter(|r| r.owner != place.user());
             if let Some(real) = real {
                 out.push(Verdict {
-                    kind: "leaked".into(),
+                    kind: VerdictKind::Leaked,
                     subject: real.to_string(),
                     detail: format!(
                         "{place} serves {} of {real}, owned by user {}, filed as {}",
@@ -253,8 +236,8 @@ fn judge_record(
         .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p.kind(), row)))
         .filter(|(_, row)| owners.foreign(row).is_none())
         .collect();
-    let verdict = |kind: &str, detail: String| Verdict {
-        kind: kind.into(),
+    let verdict = |kind: VerdictKind, detail: String| Verdict {
+        kind,
         subject: record.to_string(),
         detail,
     };
@@ -264,7 +247,7 @@ fn judge_record(
             .find(|r| ledger.get(record, r.version).is_none());
         if !row.is_genuine() || unknown.is_some() {
             return Some(verdict(
-                "corrupted",
+                VerdictKind::Corrupted,
                 format!(
                     "{place} serves {} whose content is not what its writer wrote",
                     unknown.map_or(row.version, |r| r.version)
@@ -288,7 +271,7 @@ fn judge_record(
             return None;
         }
         return Some(verdict(
-            "lost",
+            VerdictKind::Lost,
             format!(
                 "acknowledged {} but no place serves any version",
                 names(&latest)
@@ -320,12 +303,12 @@ fn judge_record(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut kinds: Vec<(&str, models::record::VersionId)> = Vec::new();
+    let mut kinds: Vec<(VerdictKind, models::record::VersionId)> = Vec::new();
     for &l in &missing {
         let live = served.iter().any(|(_, r)| !r.deleted);
         if deletion(l) {
             if live {
-                kinds.push(("resurrected", l));
+                kinds.push((VerdictKind::Resurrected, l));
             }
         } else if served.iter().any(|(_, r)| {
             ledger.concurrent(record, r.version, l)
@@ -334,21 +317,22 @@ fn judge_record(
                     .iter()
                     .any(|b| b.writer != l.writer)
         }) {
-            kinds.push(("lost-update", l));
+            kinds.push((VerdictKind::LostUpdate, l));
         } else {
-            kinds.push(("rolled-back", l));
+            kinds.push((VerdictKind::RolledBack, l));
         }
     }
-    let rank = |k: &str| VERDICT_KINDS.iter().position(|x| *x == k);
-    let worst = kinds.iter().map(|(k, _)| *k).min_by_key(|k| rank(k))?;
+    let worst = kinds.iter().map(|(k, _)| *k).min()?;
     let versions: Vec<_> = kinds
         .iter()
         .filter(|(k, _)| *k == worst)
         .map(|(_, v)| *v)
         .collect();
     let detail = match worst {
-        "resurrected" => format!("deletion {} acknowledged but {}", names(&versions), what()),
-        "lost-update" => format!(
+        VerdictKind::Resurrected => {
+            format!("deletion {} acknowledged but {}", names(&versions), what())
+        }
+        VerdictKind::LostUpdate => format!(
             "acknowledged {} but {}, concurrent with it, and no conflict copy kept",
             names(&versions),
             what()
@@ -379,7 +363,7 @@ fn liveness(fs: &FinalState) -> Vec<Verdict> {
                 }
             };
             Verdict {
-                kind: "liveness".into(),
+                kind: VerdictKind::Liveness,
                 subject: place.to_string(),
                 detail,
             }
@@ -443,7 +427,11 @@ mod tests {
     }
 
     fn kinds(out: &RunOutput) -> Vec<String> {
-        judge(out).verdicts.into_iter().map(|v| v.kind).collect()
+        judge(out)
+            .verdicts
+            .into_iter()
+            .map(|v| v.kind.to_string())
+            .collect()
     }
 
     #[test]
@@ -495,18 +483,21 @@ mod tests {
         out.final_state.handsets.insert(1, Some(BTreeMap::new()));
         out.final_state.server.insert(1, Some(BTreeMap::new()));
         let verdicts = judge(&out).verdicts;
-        let leaked: Vec<_> = verdicts.iter().filter(|v| v.kind == "leaked").collect();
+        let leaked: Vec<_> = verdicts
+            .iter()
+            .filter(|v| v.kind == VerdictKind::Leaked)
+            .collect();
         assert_eq!(leaked.len(), 1, "{verdicts:?}");
         assert_eq!(leaked[0].subject, "u1/contact-0");
         // The misfiled row is no version of u0/contact-0 (the server's is),
         // and u1 lost its record: no place of its own serves it.
         assert!(
-            !verdicts.iter().any(|v| v.kind == "corrupted"),
+            !verdicts.iter().any(|v| v.kind == VerdictKind::Corrupted),
             "{verdicts:?}"
         );
         assert!(verdicts
             .iter()
-            .any(|v| v.kind == "lost" && v.subject == "u1/contact-0"));
+            .any(|v| v.kind == VerdictKind::Lost && v.subject == "u1/contact-0"));
     }
 
     #[test]
@@ -530,7 +521,10 @@ mod tests {
         out.final_state.server.insert(1, Some(own.clone()));
         out.final_state.portals.insert(1, Some(own));
         let verdicts = judge(&out).verdicts;
-        let leaked: Vec<_> = verdicts.iter().filter(|v| v.kind == "leaked").collect();
+        let leaked: Vec<_> = verdicts
+            .iter()
+            .filter(|v| v.kind == VerdictKind::Leaked)
+            .collect();
         assert_eq!(leaked.len(), 1, "{verdicts:?}");
         assert_eq!(leaked[0].subject, "u1/contact-0");
         assert!(
@@ -549,7 +543,7 @@ mod tests {
         out.final_state.portals.insert(0, Some([(R, kept)].into()));
         let verdicts = judge(&out).verdicts;
         assert_eq!(verdicts.len(), 1, "{verdicts:?}");
-        assert_eq!(verdicts[0].kind, "liveness");
+        assert_eq!(verdicts[0].kind, VerdictKind::Liveness);
         assert_eq!(verdicts[0].subject, "portal-0");
         assert!(
             verdicts[0].detail.contains("+1 copies"),
@@ -614,7 +608,7 @@ mod tests {
         // writer's own fork, p1's from another writer's edit.
         let verdicts = judge(&out).verdicts;
         assert_eq!(verdicts.len(), 1);
-        assert_eq!(verdicts[0].kind, "lost-update");
+        assert_eq!(verdicts[0].kind, VerdictKind::LostUpdate);
         assert!(verdicts[0].detail.contains("w1.1") && !verdicts[0].detail.contains("w0.2"));
         let solo = ledger();
         solo.written(R, v(3), Some(v(1)), 0, SimTime(6));

@@ -16,20 +16,21 @@ use crate::world::RunOutput;
 use models::fault::FAULT_TABLE;
 use models::record::{RecordId, Row, VersionId};
 use serde::Serialize;
-use sim::outcome::Verdict;
+use sim::outcome::{Verdict, VerdictKind};
 use sim::time::SimTime;
 use sim::trace::{kind, Event, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// The verdict kinds that concern one record (every kind but `liveness`,
-/// whose subject is a handset).
-pub const RECORD_VERDICTS: [&str; 5] = [
-    "corrupted",
-    "lost",
-    "lost-update",
-    "resurrected",
-    "rolled-back",
+/// The verdict kinds whose lineage explain tells record by record (every
+/// kind but `liveness`, whose subject is a place, and `leaked`, whose
+/// record is served under another user's account).
+pub const RECORD_VERDICTS: [VerdictKind; 5] = [
+    VerdictKind::Corrupted,
+    VerdictKind::Lost,
+    VerdictKind::LostUpdate,
+    VerdictKind::Resurrected,
+    VerdictKind::RolledBack,
 ];
 
 pub use crate::trace_filter::Filter;
@@ -314,7 +315,7 @@ pub fn explain(output: &RunOutput, verdicts: &[Verdict], filter: &Filter) -> Exp
     let fired = fired_faults(&output.trace);
     let mut records = Vec::new();
     for v in verdicts {
-        if !RECORD_VERDICTS.contains(&v.kind.as_str()) {
+        if !RECORD_VERDICTS.contains(&v.kind) {
             continue;
         }
         if filter.record.as_deref().is_some_and(|r| r != v.subject) {

@@ -19,7 +19,6 @@
 //! [`Regression::check`] runs exactly that, and `cargo test` runs it for
 //! every file in [`DIR`].
 
-use crate::checker::VERDICT_KINDS;
 use crate::runner::Case;
 use crate::scenario::{Origin, Scenario, ScenarioError};
 use crate::shrink::{run_candidate, Candidate, Shrunk, Target};
@@ -27,6 +26,7 @@ use models::design::Design;
 use models::fault::Fault;
 use models::workload::{HandsetWorkload, Workload};
 use serde::{Deserialize, Serialize};
+use sim::outcome::VerdictKind;
 use sim::plan::{Plan, PlannedFault};
 use std::path::{Path, PathBuf};
 
@@ -40,7 +40,8 @@ pub const DIR: &str = "scenarios/regressions";
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// The verdict kind the run must have on `record` under the case's design.
-    pub verdict: String,
+    #[serde(deserialize_with = "verdict_kind")]
+    pub verdict: VerdictKind,
     /// The record (`u0/contact-1`), or the handset for `liveness`.
     pub record: String,
     /// Design presets on which the case must keep the promise.
@@ -48,11 +49,24 @@ pub struct Expect {
     pub keeps: Vec<String>,
 }
 
+/// A verdict kind by name; an unknown name is an error naming the key and
+/// every kind.
+fn verdict_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VerdictKind, D::Error> {
+    let name = String::deserialize(d)?;
+    VerdictKind::parse(&name).ok_or_else(|| {
+        let kinds: Vec<&str> = VerdictKind::ALL.iter().map(|k| k.name()).collect();
+        serde::de::Error::custom(format!(
+            "key `expect.verdict`: unknown verdict {name:?}, expected one of {}",
+            kinds.join(", ")
+        ))
+    })
+}
+
 impl Expect {
     /// The verdict as a shrink target.
     pub fn target(&self) -> Target {
         Target {
-            kind: self.verdict.clone(),
+            kind: self.verdict,
             subject: self.record.clone(),
         }
     }
@@ -214,13 +228,6 @@ impl Regression {
                 )));
             }
         }
-        if !VERDICT_KINDS.contains(&file.expect.verdict.as_str()) {
-            return Err(bad(format!(
-                "key `expect.verdict`: unknown verdict {:?}, expected one of {}",
-                file.expect.verdict,
-                VERDICT_KINDS.join(", ")
-            )));
-        }
         let handsets = scenario.topology.handsets;
         let subject_handset = file.expect.target().handset().ok_or_else(|| {
             bad(format!(
@@ -313,7 +320,7 @@ impl Regression {
             plan: shrunk.shrunk.plan.clone(),
             workload: shrunk.shrunk.workload.clone(),
             expect: Expect {
-                verdict: shrunk.target.kind.clone(),
+                verdict: shrunk.target.kind,
                 record: shrunk.target.subject.clone(),
                 keeps,
             },

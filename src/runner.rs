@@ -10,7 +10,7 @@ use crate::world::{self, RunOutput};
 use models::design::Design;
 use models::fault::Fault;
 use models::workload::Workload;
-use sim::outcome::{FaultCount, SeedOutcome};
+use sim::outcome::{FaultCount, SeedOutcome, VerdictKind};
 use sim::plan::Plan;
 use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -419,16 +419,17 @@ impl Summary {
     pub fn add(&mut self, o: &SeedOutcome) {
         self.seeds += 1;
         self.failed += u64::from(!o.kept_promise());
-        self.lost += o.verdict_count("lost");
-        self.rolled_back += o.verdict_count("rolled-back");
-        self.corrupted += o.verdict_count("corrupted");
-        self.liveness += o.verdict_count("liveness");
+        self.lost += o.verdict_count(VerdictKind::Lost);
+        self.rolled_back += o.verdict_count(VerdictKind::RolledBack);
+        self.corrupted += o.verdict_count(VerdictKind::Corrupted);
+        self.liveness += o.verdict_count(VerdictKind::Liveness);
         self.forfeited += o.count("forfeited");
-        self.lost_updates += o.verdict_count("lost-update");
-        self.resurrected += o.verdict_count("resurrected");
-        self.leaked += o.verdict_count("leaked");
-        self.not_converged +=
-            u64::from(!o.kept_promise() && o.verdicts.iter().all(|v| v.kind == "liveness"));
+        self.lost_updates += o.verdict_count(VerdictKind::LostUpdate);
+        self.resurrected += o.verdict_count(VerdictKind::Resurrected);
+        self.leaked += o.verdict_count(VerdictKind::Leaked);
+        self.not_converged += u64::from(
+            !o.kept_promise() && o.verdicts.iter().all(|v| v.kind == VerdictKind::Liveness),
+        );
     }
 }
 

@@ -35,7 +35,7 @@ use crate::runner::{Case, SeedRun};
 use models::fault::Fault;
 use models::record::RecordId;
 use models::workload::{HandsetWorkload, Workload};
-use sim::outcome::Verdict;
+use sim::outcome::{Verdict, VerdictKind};
 use sim::plan::Plan;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -45,8 +45,8 @@ use std::hash::{Hash, Hasher};
 /// handset for `liveness`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Target {
-    /// The verdict kind (`lost`, `rolled-back`, `corrupted`, `liveness`).
-    pub kind: String,
+    /// The verdict kind.
+    pub kind: VerdictKind,
     /// The record (`u17/contact-3`) or, for liveness, the handset.
     pub subject: String,
 }
@@ -70,7 +70,7 @@ impl Target {
             Err(_) => renumbered_name(&self.subject, map)?,
         };
         Some(Target {
-            kind: self.kind.clone(),
+            kind: self.kind,
             subject,
         })
     }
@@ -301,7 +301,7 @@ pub fn pick_target(run: &SeedRun, record: Option<&str>) -> Result<Target, Shrink
         return Err(ShrinkError::Kept { seed });
     }
     let as_target = |v: &Verdict| Target {
-        kind: v.kind.clone(),
+        kind: v.kind,
         subject: v.subject.clone(),
     };
     if let Some(r) = record {
@@ -325,7 +325,7 @@ pub fn pick_target(run: &SeedRun, record: Option<&str>) -> Result<Target, Shrink
     }
     let records: Vec<&Verdict> = verdicts
         .iter()
-        .filter(|v| RECORD_VERDICTS.contains(&v.kind.as_str()))
+        .filter(|v| RECORD_VERDICTS.contains(&v.kind))
         .collect();
     let server_side = records
         .iter()

@@ -6,6 +6,8 @@
 
 mod common;
 
+use sim::outcome::VerdictKind;
+
 use common::case;
 use lastcopy::planner;
 use lastcopy::runner::{Case, SeedRun};
@@ -74,7 +76,7 @@ fn a_restore_into_the_wrong_account_leaks_records_to_another_user() {
     let (seed, run) = first_break(&c, 0..4).expect("the 2009 operator misfiles an account");
     effective(&run, "wrong-account-restore");
     assert!(
-        run.outcome.verdict_count("leaked") > 0,
+        run.outcome.verdict_count(VerdictKind::Leaked) > 0,
         "{:?}",
         run.outcome.verdicts
     );
@@ -160,7 +162,7 @@ fn rotten_backups_lose_more_records_without_their_defences() {
         case("backup-rot", "fragile-2009", &o)
             .sweep(0..3, common::jobs())
             .iter()
-            .map(|x| x.verdict_count("lost"))
+            .map(|x| x.verdict_count(VerdictKind::Lost))
             .sum()
     };
     for (only, knob) in [

@@ -259,7 +259,7 @@ fn the_default_target_is_a_failing_record_and_record_picks_another() {
     assert_eq!(
         t,
         Target {
-            kind: "lost".into(),
+            kind: sim::outcome::VerdictKind::Lost,
             subject: "u0/contact-0".into()
         }
     );
@@ -315,12 +315,12 @@ fn renumbering_keeps_plan_workload_and_target_consistent() {
         (0, 0, 0)
     );
     let t = Target {
-        kind: "lost".into(),
+        kind: sim::outcome::VerdictKind::Lost,
         subject: "u3/todo-2".into(),
     };
     assert_eq!(t.renumbered(&map).unwrap().subject, "u0/todo-2");
     let gone = Target {
-        kind: "lost".into(),
+        kind: sim::outcome::VerdictKind::Lost,
         subject: "u1/photo-0".into(),
     };
     assert_eq!(gone.renumbered(&map), None);

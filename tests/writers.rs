@@ -4,6 +4,8 @@
 
 mod common;
 
+use sim::outcome::VerdictKind;
+
 use common::case;
 use lastcopy::runner::SeedRun;
 
@@ -17,7 +19,7 @@ const NO_SERVER_LOSS: &str = "faults.storage.device_loss_per_day=0";
 
 /// The first seed below `limit` whose run of two-writers under `design`
 /// with `overrides` has a `kind` verdict.
-fn first_with(design: &str, overrides: &[&str], kind: &str, limit: u64) -> Option<SeedRun> {
+fn first_with(design: &str, overrides: &[&str], kind: VerdictKind, limit: u64) -> Option<SeedRun> {
     let c = case("two-writers", design, overrides);
     (0..limit)
         .map(|seed| c.run_seed(seed))
@@ -36,13 +38,13 @@ fn a_second_writer_under_last_writer_wins_loses_acknowledged_updates() {
     // Only the portal and the handsets editing the same records: no clock
     // faults, no deletes, no server loss.
     let quiet = [NO_DELETES, NO_RESETS, NO_SKEW, NO_PULLS, NO_SERVER_LOSS];
-    let run = first_with("fragile-2009", &quiet, "lost-update", 3)
+    let run = first_with("fragile-2009", &quiet, VerdictKind::LostUpdate, 3)
         .expect("last-writer-wins loses a concurrent edit within three seeds");
     let v = run
         .outcome
         .verdicts
         .iter()
-        .find(|v| v.kind == "lost-update")
+        .find(|v| v.kind == VerdictKind::LostUpdate)
         .expect("found");
     assert!(v.detail.contains("no conflict copy kept"), "{v:?}");
     assert!(
@@ -64,7 +66,7 @@ fn a_reset_clock_under_wall_clock_stamps_rolls_back_acknowledged_edits() {
         NO_SERVER_LOSS,
         "faults.clock_reset_per_handset_day=1",
     ];
-    let run = first_with("fragile-2009", &resets, "rolled-back", 4)
+    let run = first_with("fragile-2009", &resets, VerdictKind::RolledBack, 4)
         .expect("a reset clock rolls back an edit within four seeds");
     let mut hybrid = resets.to_vec();
     hybrid.push("design.hlc=true");
@@ -80,7 +82,7 @@ fn a_reset_clock_under_wall_clock_stamps_rolls_back_acknowledged_edits() {
 
 #[test]
 fn purged_tombstones_let_a_stale_restore_resurrect_deleted_records() {
-    let run = first_with("fragile-2009", &[], "resurrected", 3)
+    let run = first_with("fragile-2009", &[], VerdictKind::Resurrected, 3)
         .expect("fragile-2009 resurrects a deleted record within three seeds");
     let restored = run
         .output
@@ -115,7 +117,7 @@ fn hardened_without_conflict_copies_loses_updates() {
     let run = first_with(
         "hardened",
         &["design.conflict_copies=false"],
-        "lost-update",
+        VerdictKind::LostUpdate,
         3,
     );
     assert!(
@@ -128,7 +130,12 @@ fn hardened_without_conflict_copies_loses_updates() {
 fn hardened_without_a_hybrid_clock_resurrects_deleted_records() {
     // A reset clock stamps a re-uploaded deletion older than the stale
     // version the restore brought back, which then wins.
-    let run = first_with("hardened", &["design.hlc=false"], "resurrected", 12);
+    let run = first_with(
+        "hardened",
+        &["design.hlc=false"],
+        VerdictKind::Resurrected,
+        12,
+    );
     assert!(
         run.is_some(),
         "wall-clock stamps on hardened resurrect a record"
@@ -140,7 +147,7 @@ fn hardened_without_long_lived_tombstones_resurrects_deleted_records() {
     let run = first_with(
         "hardened",
         &["design.keep_tombstones=false"],
-        "resurrected",
+        VerdictKind::Resurrected,
         6,
     );
     assert!(
@@ -151,8 +158,13 @@ fn hardened_without_long_lived_tombstones_resurrects_deleted_records() {
 
 #[test]
 fn hardened_taking_absence_as_deletion_loses_records_after_the_server_lost_them() {
-    let run = first_with("hardened", &["design.absence_deletes=true"], "lost", 4)
-        .expect("absence taken as deletion on hardened loses records");
+    let run = first_with(
+        "hardened",
+        &["design.absence_deletes=true"],
+        VerdictKind::Lost,
+        4,
+    )
+    .expect("absence taken as deletion on hardened loses records");
     let dropped = run
         .output
         .trace

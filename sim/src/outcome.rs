@@ -1,16 +1,82 @@
 //! The outcome of one seed: what a sweep keeps, merges and reports.
 //!
-//! The engine knows no phones, so verdict kinds, counts and findings are
-//! data here (names and numbers), defined by whoever checks the run.
+//! The engine knows no phones: verdict kinds are the promise's own words
+//! (lost, rolled back, ...); counts and findings are data here (names and
+//! numbers), defined by whoever checks the run.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// A kind of failing verdict. The order is severity, most severe first:
+/// sorting verdicts puts the worst first, and the worst of several is the
+/// least. Each prints (and serializes) as its kebab-case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictKind {
+    /// A place serves content no writer wrote for the record.
+    Corrupted,
+    /// A place of one user serves another user's record.
+    Leaked,
+    /// No place serves any version of a record its user never deleted.
+    Lost,
+    /// An acknowledged edit was discarded for another writer's.
+    LostUpdate,
+    /// A record whose deletion was acknowledged is served again.
+    Resurrected,
+    /// The places went back in a record's own history.
+    RolledBack,
+    /// The places did not converge within the heal bound.
+    Liveness,
+}
+
+impl VerdictKind {
+    /// Every kind, most severe first.
+    pub const ALL: [VerdictKind; 7] = [
+        VerdictKind::Corrupted,
+        VerdictKind::Leaked,
+        VerdictKind::Lost,
+        VerdictKind::LostUpdate,
+        VerdictKind::Resurrected,
+        VerdictKind::RolledBack,
+        VerdictKind::Liveness,
+    ];
+
+    /// The kind's name: `lost`, `rolled-back`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            VerdictKind::Corrupted => "corrupted",
+            VerdictKind::Leaked => "leaked",
+            VerdictKind::Lost => "lost",
+            VerdictKind::LostUpdate => "lost-update",
+            VerdictKind::Resurrected => "resurrected",
+            VerdictKind::RolledBack => "rolled-back",
+            VerdictKind::Liveness => "liveness",
+        }
+    }
+
+    /// The kind named `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether this kind is about a record (every kind but liveness, which
+    /// is about a place).
+    pub fn is_about_a_record(self) -> bool {
+        self != VerdictKind::Liveness
+    }
+}
+
+impl std::fmt::Display for VerdictKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One failing verdict about one record (or one place, for liveness).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Verdict {
-    /// The verdict kind (`lost`, `rolled-back`, `corrupted`, `liveness`, ...).
-    pub kind: String,
+    /// The verdict's kind.
+    pub kind: VerdictKind,
     /// The record (or place) it concerns.
     pub subject: String,
     /// One line saying what went wrong, in words.
@@ -68,7 +134,7 @@ impl SeedOutcome {
     }
 
     /// How many verdicts of `kind` the seed has.
-    pub fn verdict_count(&self, kind: &str) -> u64 {
+    pub fn verdict_count(&self, kind: VerdictKind) -> u64 {
         self.verdicts.iter().filter(|v| v.kind == kind).count() as u64
     }
 

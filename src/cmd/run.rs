@@ -22,7 +22,7 @@ use lastcopy::runner::{self, Case, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
-use sim::outcome::SeedOutcome;
+use sim::outcome::{SeedOutcome, VerdictKind};
 use sim::trace::Trace;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -425,7 +425,7 @@ fn failure_line(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
         format!("; drew {}", o.drawn.join(" "))
     };
     // Not converging is reported apart from loss, with what is apart.
-    let safety = o.verdicts.iter().any(|v| v.kind != "liveness");
+    let safety = o.verdicts.iter().any(|v| v.kind != VerdictKind::Liveness);
     let what = if safety {
         format!("broke the promise ({})", verdict_summary(o))
     } else {

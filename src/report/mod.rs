@@ -28,6 +28,7 @@ pub use files::{
     exposure_file, file_word, timeline_file, FileNames, LOSS_RATE_FILE, REPORT_MD, RESULTS_JSON,
 };
 use serde::Serialize;
+use sim::outcome::VerdictKind;
 use stats::SeedStats;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -153,7 +154,7 @@ pub struct Representative {
     pub replay: String,
     /// The record its story follows and that record's verdict, if any
     /// record failed (a liveness-only failure has none).
-    pub record: Option<(String, String)>,
+    pub record: Option<(String, VerdictKind)>,
     /// The explanation of that record.
     pub explanation: String,
     /// The shrunk case, or why it could not be shrunk.
@@ -297,7 +298,7 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
     let verdicts = &run.outcome.verdicts;
     let lost: Vec<&str> = verdicts
         .iter()
-        .filter(|v| v.kind == "lost")
+        .filter(|v| v.kind == VerdictKind::Lost)
         .map(|v| v.subject.as_str())
         .collect();
     let chosen = lost
@@ -309,8 +310,8 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
     let record = target
         .as_ref()
         .ok()
-        .filter(|t| explain::RECORD_VERDICTS.contains(&t.kind.as_str()))
-        .map(|t| (t.subject.clone(), t.kind.clone()));
+        .filter(|t| explain::RECORD_VERDICTS.contains(&t.kind))
+        .map(|t| (t.subject.clone(), t.kind));
     let explanation = match &record {
         Some((r, _)) => explain::explain(
             &run.output,

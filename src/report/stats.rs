@@ -5,14 +5,13 @@
 //! plan) and is a pure function of it: no clock, no hash-map iteration, so
 //! the same run always measures the same.
 
-use crate::checker::VERDICT_KINDS;
 use crate::coverage::Coverage;
 use crate::explain::{self, RECORD_VERDICTS};
 use crate::runner::{SeedRun, Summary};
 use models::ledger::Ledger;
 use models::record::{RecordId, VersionId};
 use serde::{Deserialize, Serialize};
-use sim::outcome::SeedOutcome;
+use sim::outcome::{SeedOutcome, VerdictKind};
 use sim::time::SimTime;
 use sim::trace::{kind, Event, Trace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,7 +50,7 @@ pub struct FailingRecord {
     /// The record (`u17/contact-3`).
     pub record: String,
     /// Its verdict kind.
-    pub verdict: String,
+    pub verdict: VerdictKind,
     /// The kinds of the effective faults that ended a copy of it, sorted;
     /// empty if no planned fault did.
     pub fault_kinds: Vec<String>,
@@ -134,7 +133,7 @@ fn failing_records(run: &SeedRun) -> Vec<FailingRecord> {
     run.outcome
         .verdicts
         .iter()
-        .filter(|v| RECORD_VERDICTS.contains(&v.kind.as_str()))
+        .filter(|v| RECORD_VERDICTS.contains(&v.kind))
         .map(|v| {
             let lineage = explain::lineage(&run.output, &v.subject);
             let fault_kinds: BTreeSet<&str> = lineage
@@ -145,7 +144,7 @@ fn failing_records(run: &SeedRun) -> Vec<FailingRecord> {
                 .collect();
             FailingRecord {
                 record: v.subject.clone(),
-                verdict: v.kind.clone(),
+                verdict: v.kind,
                 fault_kinds: fault_kinds.into_iter().map(String::from).collect(),
                 had_copies: !lineage.stores.is_empty(),
             }
@@ -298,6 +297,14 @@ fn add_span(by_hour: &mut [u64], from: u64, to: u64) {
     }
 }
 
+/// The verdict kinds the report's table gives a column of their own.
+const COLUMNS: [VerdictKind; 4] = [
+    VerdictKind::Lost,
+    VerdictKind::RolledBack,
+    VerdictKind::Corrupted,
+    VerdictKind::Liveness,
+];
+
 /// The totals of one cell: a scenario under a design over the seeds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellTotals {
@@ -306,7 +313,8 @@ pub struct CellTotals {
     pub summary: Summary,
     /// Records lost: the most in one seed.
     pub lost_worst: u64,
-    /// Failing verdicts of kinds the checker's list does not name, over all seeds.
+    /// Failing verdicts of kinds the table has no column of (lost updates,
+    /// resurrections, leaks), over all seeds.
     pub other: u64,
     /// Seeds with liveness verdicts (did not converge).
     pub liveness_seeds: u64,
@@ -326,13 +334,13 @@ impl CellTotals {
         };
         for s in seeds {
             let o = &s.outcome;
-            t.lost_worst = t.lost_worst.max(o.verdict_count("lost"));
+            t.lost_worst = t.lost_worst.max(o.verdict_count(VerdictKind::Lost));
             t.other += o
                 .verdicts
                 .iter()
-                .filter(|v| !VERDICT_KINDS.contains(&v.kind.as_str()))
+                .filter(|v| !COLUMNS.contains(&v.kind))
                 .count() as u64;
-            t.liveness_seeds += u64::from(o.verdict_count("liveness") > 0);
+            t.liveness_seeds += u64::from(o.verdict_count(VerdictKind::Liveness) > 0);
             t.recovery_ms.extend(s.recovery_ms);
             t.exposure_ms.push(s.exposure_record_ms);
         }

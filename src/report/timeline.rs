@@ -6,6 +6,7 @@
 use crate::runner::SeedRun;
 use crate::topology;
 use models::design::Design;
+use sim::outcome::VerdictKind;
 use sim::time::SimTime;
 use sim::trace::kind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,7 +62,7 @@ pub struct Timeline {
     /// The record.
     pub record: String,
     /// Its verdict kind.
-    pub verdict: String,
+    pub verdict: VerdictKind,
     /// The seed.
     pub seed: u64,
     /// When heal began.
@@ -75,7 +76,7 @@ pub struct Timeline {
 impl Timeline {
     /// Reads the timeline of `record` (owned by handset `owner`) from `run`,
     /// which ran under `design`.
-    pub fn of(run: &SeedRun, design: &Design, record: &str, verdict: &str) -> Self {
+    pub fn of(run: &SeedRun, design: &Design, record: &str, verdict: &VerdictKind) -> Self {
         let trace = &run.output.trace;
         let owner = owner_of(record);
         let backup_array = topology::backup_array(design);
@@ -183,7 +184,7 @@ impl Timeline {
             .unwrap_or(SimTime::ZERO);
         Timeline {
             record: record.to_string(),
-            verdict: verdict.to_string(),
+            verdict: *verdict,
             seed: run.outcome.seed,
             heal_at: phase_at(trace, "heal"),
             end,
