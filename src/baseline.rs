@@ -20,7 +20,6 @@
 use crate::places;
 use crate::scenario::Scenario;
 use crate::system;
-use crate::world::FinalState;
 use models::design::Design;
 use models::msg::{Input, Msg};
 use models::node::Node;
@@ -346,25 +345,23 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
 }
 
 /// Whether every handset (and portal, if `portals`) shows what the
-/// primary shows, as the world judges it ([`places::converged`]).
+/// primary shows, as the world judges it ([`places::agree`]).
 fn is_converged(hosts: &[Host], handsets: u32, portals: bool) -> bool {
     let view = |a: Addr| match &hosts[a.0 as usize].machine {
         Node::Handset(h) => Some(h.view()),
         _ => None,
     };
-    let mut fs = FinalState::default();
-    for u in 0..handsets {
-        fs.handsets.insert(u, view(system::handset_addr(u)));
-        if portals {
-            fs.portals.insert(u, view(system::portal_addr(handsets, u)));
-        }
+    (0..handsets).all(|u| {
         let server = match &hosts[system::PRIMARY.0 as usize].machine {
             Node::Database(d) if d.serving() => Some(d.view(u)),
             _ => None,
         };
-        fs.server.insert(u, server);
-    }
-    places::converged(&fs)
+        let portal = portals.then(|| system::portal_addr(handsets, u));
+        let others = std::iter::once(system::handset_addr(u))
+            .chain(portal)
+            .map(view);
+        places::agree(server.as_ref(), others)
+    })
 }
 
 #[cfg(test)]

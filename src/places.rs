@@ -190,6 +190,21 @@ pub fn converged(fs: &FinalState) -> bool {
     not_converged(fs).is_empty()
 }
 
+/// Whether one user's places agree: the server serves, and each of the
+/// user's other places (handset, portal) serves and shows what it shows.
+/// The same judgement as [`converged`], one user at a time, so a caller can
+/// stop at the first user apart.
+/// `others` is read lazily, one place at a time, and not at all when the
+/// server does not serve.
+pub fn agree(server: Option<&View>, others: impl IntoIterator<Item = Option<View>>) -> bool {
+    let Some(server) = server else {
+        return false;
+    };
+    others
+        .into_iter()
+        .all(|v| v.is_some_and(|v| apart(&v, server).is_empty()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

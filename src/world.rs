@@ -317,7 +317,7 @@ async fn simulate(
     let mut converged_after = None;
     loop {
         madsim::time::sleep(scenario.run.converge_check).await;
-        if places::converged(&views(&cluster, handsets, portals, primary)) {
+        if converged(&cluster, handsets, portals, primary) {
             converged_after = Some(clock.now().since(heal_start));
             break;
         }
@@ -348,6 +348,29 @@ async fn simulate(
         messages: cluster.messages_delivered(),
         edits_skipped,
     }
+}
+
+/// Whether every user's places agree now ([`places::agree`]), stopping at
+/// the first user apart.
+fn converged(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> bool {
+    let view_of = |addr: Addr| {
+        let v = cluster.with_machine(addr, |n| match n {
+            Node::Handset(h) => Some(h.view()),
+            _ => None,
+        });
+        v.flatten()
+    };
+    (0..handsets).all(|u| {
+        let server = cluster.with_machine(primary, |n| match n {
+            Node::Database(d) if d.serving() => Some(d.view(u)),
+            _ => None,
+        });
+        let portal = portals.then(|| system::portal_addr(handsets, u));
+        let others = std::iter::once(system::handset_addr(u))
+            .chain(portal)
+            .map(view_of);
+        places::agree(server.flatten().as_ref(), others)
+    })
 }
 
 /// What each place serves now (see [`places`]), with no convergence yet.
