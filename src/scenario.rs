@@ -119,6 +119,15 @@ pub struct Scenario {
     /// How `cargo test` sweeps this scenario.
     #[serde(default)]
     pub test: TestSettings,
+    /// Whether the models' buggify sites may take their rare but legal
+    /// paths this run (`sim::buggify`; default false: no site draws, so
+    /// the trace is the plain run's).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub buggify: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `[topology]`: the simulated machines.
