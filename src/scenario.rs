@@ -292,11 +292,29 @@ pub struct System {
     /// Sector size of every simulated disk, in bytes: the unit of torn
     /// writes (a power of two from 512 to [`MAX_SECTOR_SIZE`]; default 4096).
     pub sector_size: usize,
+    /// The most one message takes in transit: each takes a time drawn
+    /// from 1 ms up to this (from 2 ms to [`MAX_LATENCY`]; default 10 ms,
+    /// madsim's own).
+    #[serde(with = "as_text", skip_serializing_if = "System::is_default_latency")]
+    pub network_latency: Duration,
+}
+
+/// The most `system.network_latency` may be.
+pub const MAX_LATENCY: Duration = Duration::from_secs(10);
+
+impl System {
+    /// The default `network_latency`: madsim's own bound, 10 ms.
+    pub const DEFAULT_LATENCY: Duration = Duration::from_millis(10);
+
+    fn is_default_latency(d: &Duration) -> bool {
+        *d == Self::DEFAULT_LATENCY
+    }
 }
 
 impl Default for System {
     fn default() -> Self {
         System {
+            network_latency: System::DEFAULT_LATENCY,
             backup_interval: Duration::from_secs(24 * 3600),
             backup_offset: Duration::from_secs(3 * 3600),
             sector_size: 4096,
@@ -1811,6 +1829,18 @@ impl System {
             size.is_power_of_two() && (512..=MAX_SECTOR_SIZE).contains(&size),
             at("sector_size"),
             || format!("must be a power of two from 512 to {MAX_SECTOR_SIZE}, got {size}"),
+        )?;
+        let l = self.network_latency;
+        ensure(
+            (Duration::from_millis(2)..=MAX_LATENCY).contains(&l),
+            at("network_latency"),
+            || {
+                format!(
+                    "must be from 2ms to {}, got {}",
+                    duration::format(MAX_LATENCY),
+                    duration::format(l)
+                )
+            },
         )
     }
 }

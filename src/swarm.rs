@@ -16,7 +16,8 @@
 //!   (at least 1) up to the scenario's.
 //! - every key of the workload table ([`WORKLOAD_TABLE`]: edit rate, new
 //!   record and delete shares, record count, portal rate, sync interval,
-//!   delay from an edit to its sync) the scenario sets above zero, scaled
+//!   delay from an edit to its sync, network latency) the scenario sets
+//!   above zero, scaled
 //!   by a factor drawn log-uniformly within the row's bounds or the
 //!   scenario's narrower `[swarm] factors`.
 //! - the heal bound: the scenario's, times the sync interval's factor when
@@ -134,6 +135,13 @@ fn value_at(table: &toml::Table, key: &str) -> Option<f64> {
     }
 }
 
+/// The value of a key the scenario leaves out of its TOML when it holds
+/// its default.
+fn unserialized_default(key: &str) -> Option<f64> {
+    (key == "system.network_latency")
+        .then(|| crate::scenario::System::DEFAULT_LATENCY.as_millis() as f64)
+}
+
 /// A factor drawn log-uniformly from `min` to `max`.
 fn factor(rng: &mut sim::rng::Rng, (min, max): (f64, f64)) -> f64 {
     let u: f64 = rng.random_range(0.0..=1.0);
@@ -149,6 +157,7 @@ fn draw_workload(scenario: &Scenario, rng: &mut sim::rng::Rng) -> Vec<String> {
     let mut heal_factor = 1.0f64;
     for row in WORKLOAD_TABLE {
         let base = value_at(&table, row.key)
+            .or_else(|| unserialized_default(row.key))
             .unwrap_or_else(|| panic!("workload table key {} is a value of the scenario", row.key));
         let f = factor(rng, scenario.swarm.bounds(row.key));
         if base == 0.0 {

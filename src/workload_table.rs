@@ -62,6 +62,7 @@ pub const WORKLOAD_TABLE: &[Row] = &[
     row("workload.portal_edits_per_user_day", Kind::Rate, 0.25, 2.0),
     row("workload.sync_interval", Kind::Duration, 0.5, 2.0),
     row("workload.sync_after_edit", Kind::Duration, 0.25, 4.0),
+    row("system.network_latency", Kind::Duration, 0.5, 4.0),
 ];
 
 /// The row of `key`, if the table has it.

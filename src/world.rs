@@ -117,7 +117,13 @@ pub fn run(
     workload: &Workload,
     seed: u64,
 ) -> RunOutput {
-    let mut rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let mut config = madsim::Config::default();
+    if scenario.system.network_latency != crate::scenario::System::DEFAULT_LATENCY {
+        // Only a latency the scenario changed touches madsim's config, so
+        // plain runs keep madsim's own (and their traces).
+        config.net.send_latency = Duration::from_millis(1)..scenario.system.network_latency;
+    }
+    let mut rt = madsim::runtime::Runtime::with_seed_and_config(seed, config);
     let limit = scenario.run.duration + scenario.run.heal_bound + Duration::from_secs(7 * 86_400);
     rt.set_time_limit(limit);
     rt.block_on(simulate(

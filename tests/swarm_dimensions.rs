@@ -40,6 +40,7 @@ fn base(s: &Scenario, key: &str) -> f64 {
         "workload.portal_edits_per_user_day" => w.portal_edits_per_user_day,
         "workload.sync_interval" => w.sync_interval.as_millis() as f64,
         "workload.sync_after_edit" => w.sync_after_edit.as_millis() as f64,
+        "system.network_latency" => s.system.network_latency.as_millis() as f64,
         other => panic!("a new workload table key {other}: add it here"),
     }
 }
@@ -188,5 +189,27 @@ fn the_work_budget_bounds_every_draw_of_every_catalogue_scenario() {
                 "{name} seed {seed}: {work} > bound {bound}: {d:?}"
             );
         }
+    }
+}
+
+#[test]
+fn network_latency_is_a_key_whose_default_is_the_plain_run() {
+    let plain = common::case("partitions", "hardened", &["topology.handsets=3"]);
+    let same = common::case(
+        "partitions",
+        "hardened",
+        &["topology.handsets=3", "system.network_latency=10ms"],
+    );
+    let slow = common::case(
+        "partitions",
+        "hardened",
+        &["topology.handsets=3", "system.network_latency=200ms"],
+    );
+    let h = |c: &lastcopy::runner::Case| c.run_seed(0).outcome.trace_hash;
+    assert_eq!(h(&plain), h(&same), "the default is madsim's own latency");
+    assert_ne!(h(&plain), h(&slow), "a longer latency changes the run");
+    for bad in ["system.network_latency=1ms", "system.network_latency=11s"] {
+        let e = Scenario::load("partitions", &[bad.to_string()]).expect_err(bad);
+        assert!(e.to_string().contains("network_latency"), "{e}");
     }
 }
