@@ -106,10 +106,11 @@ impl Work {
     }
 
     /// The most work any swarm draw from `scenario` can do: a swarm scales
-    /// each fault rate and probability by at most 4 and draws at most the
-    /// scenario's handsets (see `crate::swarm`), so only faults grow.
+    /// each fault rate and probability by at most 4, draws at most the
+    /// scenario's handsets, and draws the workload and timing within
+    /// bounds whose costliest corner is `crate::swarm::costliest`.
     pub fn swarm_bound(scenario: &Scenario) -> Work {
-        let w = Work::of(scenario);
+        let w = Work::of(&crate::swarm::costliest(scenario));
         Work {
             faults: w.faults.saturating_mul(4),
             ..w

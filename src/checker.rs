@@ -423,6 +423,7 @@ mod tests {
             effective: vec![],
             messages: 0,
             edits_skipped: 0,
+            buggify: BTreeMap::new(),
         }
     }
 

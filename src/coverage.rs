@@ -29,6 +29,21 @@ pub struct ClassCoverage {
     pub seeds_near_miss: u64,
 }
 
+/// One buggify site over a sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteCoverage {
+    /// The site's name (`server.delay-reply`, ...).
+    pub site: String,
+    /// Seeds in which the code reached the site.
+    pub seeds_reached: u64,
+    /// Seeds in which the site was active.
+    pub seeds_active: u64,
+    /// Seeds in which it fired at least once.
+    pub seeds_fired: u64,
+    /// Times it fired, over every seed.
+    pub fired: u64,
+}
+
 /// Every fault class over a sweep, in fault-table order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Coverage {
@@ -39,6 +54,9 @@ pub struct Coverage {
     /// Per class: every class of the fault table, then any other kind the
     /// outcomes name.
     pub classes: Vec<ClassCoverage>,
+    /// Per buggify site any seed reached, in name order (empty when no
+    /// seed ran with buggify).
+    pub sites: Vec<SiteCoverage>,
 }
 
 impl Coverage {
@@ -63,6 +81,7 @@ impl Coverage {
                     ..ClassCoverage::default()
                 })
                 .collect(),
+            sites: Vec::new(),
         }
     }
 
@@ -90,6 +109,29 @@ impl Coverage {
             e.seeds_near_miss += u64::from(c.near_miss > 0);
         }
         self.seeds_near_miss += u64::from(o.faults.values().any(|c| c.near_miss > 0));
+        for (site, c) in &o.buggify {
+            let i = match self.sites.binary_search_by(|s| s.site.as_str().cmp(site)) {
+                Ok(i) => i,
+                Err(i) => {
+                    let new = SiteCoverage {
+                        site: site.clone(),
+                        ..SiteCoverage::default()
+                    };
+                    self.sites.insert(i, new);
+                    i
+                }
+            };
+            let e = &mut self.sites[i];
+            e.seeds_reached += 1;
+            e.seeds_active += u64::from(c.active);
+            e.seeds_fired += u64::from(c.fired > 0);
+            e.fired += c.fired;
+        }
+    }
+
+    /// The buggify site `name`, if some seed reached it.
+    pub fn site(&self, name: &str) -> Option<&SiteCoverage> {
+        self.sites.iter().find(|s| s.site == name)
     }
 
     /// The class `name`, if the table or the outcomes have it.
@@ -138,6 +180,27 @@ impl fmt::Display for Coverage {
         } else {
             writeln!(f, "never fired: {}", never.join(", "))?;
         }
+        if !self.sites.is_empty() {
+            writeln!(
+                f,
+                "buggify sites (seeds that reached each; active in; fired, and in how many seeds):"
+            )?;
+            writeln!(
+                f,
+                "  {:<28} {:>10} {:>10} {:>16}",
+                "site", "reached", "active", "fired"
+            )?;
+            for s in &self.sites {
+                writeln!(
+                    f,
+                    "  {:<28} {:>10} {:>10} {:>16}",
+                    s.site,
+                    s.seeds_reached,
+                    s.seeds_active,
+                    format!("{} ({})", s.fired, s.seeds_fired)
+                )?;
+            }
+        }
         let pct = if self.seeds == 0 {
             0.0
         } else {
@@ -179,6 +242,7 @@ mod tests {
                 .collect(),
             findings: Default::default(),
             drawn: vec![],
+            buggify: Default::default(),
         }
     }
 
@@ -204,5 +268,38 @@ mod tests {
         let text = c.to_string();
         assert!(text.contains("battery-pull"), "{text}");
         assert!(text.contains("in 1 of 2 seeds (50%)"), "{text}");
+    }
+
+    #[test]
+    fn lists_each_buggify_site_with_the_seeds_it_was_active_and_fired_in() {
+        use sim::outcome::SiteCount;
+        let site = |active, reached, fired| SiteCount {
+            active,
+            reached,
+            fired,
+        };
+        let mut a = outcome(0, &[]);
+        a.buggify
+            .insert("server.delay-reply".into(), site(true, 10, 3));
+        a.buggify
+            .insert("handset.retry-early".into(), site(false, 4, 0));
+        let mut b = outcome(1, &[]);
+        b.buggify
+            .insert("server.delay-reply".into(), site(true, 5, 0));
+        let c = Coverage::of(&[a, b, outcome(2, &[])]);
+        let d = c.site("server.delay-reply").unwrap();
+        assert_eq!(
+            (d.seeds_reached, d.seeds_active, d.seeds_fired, d.fired),
+            (2, 2, 1, 3)
+        );
+        let r = c.site("handset.retry-early").unwrap();
+        assert_eq!((r.seeds_reached, r.seeds_active, r.fired), (1, 0, 0));
+        assert_eq!(c.sites[0].site, "handset.retry-early", "name order");
+        let text = c.to_string();
+        assert!(text.contains("buggify sites"), "{text}");
+        assert!(text.contains("server.delay-reply"), "{text}");
+        assert!(!Coverage::of(&[outcome(0, &[])])
+            .to_string()
+            .contains("buggify"));
     }
 }

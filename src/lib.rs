@@ -32,4 +32,5 @@ pub mod system;
 pub mod topology;
 pub mod trace_filter;
 pub mod trigger;
+pub mod workload_table;
 pub mod world;

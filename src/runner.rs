@@ -127,6 +127,11 @@ impl Case {
             faults,
             findings: judgement.findings,
             drawn: Vec::new(),
+            buggify: output
+                .buggify
+                .iter()
+                .map(|(site, c)| (site.to_string(), (*c).into()))
+                .collect(),
         };
         SeedRun {
             outcome,

@@ -119,6 +119,103 @@ pub struct Scenario {
     /// How `cargo test` sweeps this scenario.
     #[serde(default)]
     pub test: TestSettings,
+    /// Whether the models' buggify sites may take their rare but legal
+    /// paths this run (`sim::buggify`; default false: no site draws, so
+    /// the trace is the plain run's).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub buggify: bool,
+    /// How `run --swarm` may draw this scenario's workload, engine and
+    /// buggify (default: the workload table's bounds, every engine, buggify
+    /// drawn).
+    #[serde(default, skip_serializing_if = "SwarmBounds::is_default")]
+    pub swarm: SwarmBounds,
+}
+
+/// `[swarm]`: narrower bounds for what a swarm draws. Every key is optional.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SwarmBounds {
+    /// Per key of the workload table (`crate::workload_table`), the factors
+    /// `[min, max]` its value is scaled by: within the table's bounds,
+    /// `0 < min <= max`.
+    pub factors: BTreeMap<String, [f64; 2]>,
+    /// The engines the databases may be drawn on, each listed once (empty,
+    /// the default: every engine).
+    pub engines: Vec<EngineKind>,
+    /// Whether buggify is fixed on or off rather than drawn.
+    pub buggify: Option<bool>,
+}
+
+impl SwarmBounds {
+    fn is_default(&self) -> bool {
+        *self == SwarmBounds::default()
+    }
+
+    /// The factors `key` (a workload table key) is drawn between: the
+    /// scenario's narrowing, else the table's bounds.
+    pub fn bounds(&self, key: &str) -> (f64, f64) {
+        match self.factors.get(key) {
+            Some([min, max]) => (*min, *max),
+            None => {
+                let row = crate::workload_table::row_of(key)
+                    .unwrap_or_else(|| panic!("`{key}` is a key of the workload table"));
+                (row.min, row.max)
+            }
+        }
+    }
+
+    /// The engines a swarm draws from, in a fixed order.
+    pub fn engines(&self) -> Vec<EngineKind> {
+        if self.engines.is_empty() {
+            vec![EngineKind::Log, EngineKind::Redb]
+        } else {
+            self.engines.clone()
+        }
+    }
+
+    fn validate(&self) -> Check {
+        for (key, &[min, max]) in &self.factors {
+            let at = KeyPath::of(&["swarm", "factors", key]);
+            let row = crate::workload_table::row_of(key);
+            ensure(row.is_some(), at.clone(), || {
+                let keys: Vec<&str> = crate::workload_table::WORKLOAD_TABLE
+                    .iter()
+                    .map(|r| r.key)
+                    .collect();
+                format!("is not a key a swarm draws; keys: {}", keys.join(", "))
+            })?;
+            let row = row.expect("checked");
+            ensure(
+                min.is_finite()
+                    && max.is_finite()
+                    && row.min <= min
+                    && min <= max
+                    && max <= row.max,
+                at,
+                || {
+                    format!(
+                        "must be [min, max] with {} <= min <= max <= {}, got [{}, {}]",
+                        row.min,
+                        row.max,
+                        number(min),
+                        number(max)
+                    )
+                },
+            )?;
+        }
+        distinct(
+            KeyPath::of(&["swarm", "engines"]),
+            &self
+                .engines
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `[topology]`: the simulated machines.
@@ -195,11 +292,29 @@ pub struct System {
     /// Sector size of every simulated disk, in bytes: the unit of torn
     /// writes (a power of two from 512 to [`MAX_SECTOR_SIZE`]; default 4096).
     pub sector_size: usize,
+    /// The most one message takes in transit: each takes a time drawn
+    /// from 1 ms up to this (from 2 ms to [`MAX_LATENCY`]; default 10 ms,
+    /// madsim's own).
+    #[serde(with = "as_text", skip_serializing_if = "System::is_default_latency")]
+    pub network_latency: Duration,
+}
+
+/// The most `system.network_latency` may be.
+pub const MAX_LATENCY: Duration = Duration::from_secs(10);
+
+impl System {
+    /// The default `network_latency`: madsim's own bound, 10 ms.
+    pub const DEFAULT_LATENCY: Duration = Duration::from_millis(10);
+
+    fn is_default_latency(d: &Duration) -> bool {
+        *d == Self::DEFAULT_LATENCY
+    }
 }
 
 impl Default for System {
     fn default() -> Self {
         System {
+            network_latency: System::DEFAULT_LATENCY,
             backup_interval: Duration::from_secs(24 * 3600),
             backup_offset: Duration::from_secs(3 * 3600),
             sector_size: 4096,
@@ -1634,6 +1749,7 @@ impl Scenario {
         self.faults.validate(self.run.duration)?;
         self.design.validate()?;
         validate_expect(&self.expect)?;
+        self.swarm.validate()?;
         self.test.validate()
     }
 }
@@ -1713,6 +1829,18 @@ impl System {
             size.is_power_of_two() && (512..=MAX_SECTOR_SIZE).contains(&size),
             at("sector_size"),
             || format!("must be a power of two from 512 to {MAX_SECTOR_SIZE}, got {size}"),
+        )?;
+        let l = self.network_latency;
+        ensure(
+            (Duration::from_millis(2)..=MAX_LATENCY).contains(&l),
+            at("network_latency"),
+            || {
+                format!(
+                    "must be from 2ms to {}, got {}",
+                    duration::format(MAX_LATENCY),
+                    duration::format(l)
+                )
+            },
         )
     }
 }

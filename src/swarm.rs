@@ -14,12 +14,28 @@
 //!   stay at zero: the scenario bounds which classes a swarm may mix.
 //! - the number of handsets, uniformly from a quarter of the scenario's
 //!   (at least 1) up to the scenario's.
+//! - every key of the workload table ([`WORKLOAD_TABLE`]: edit rate, new
+//!   record and delete shares, record count, portal rate, sync interval,
+//!   delay from an edit to its sync, network latency) the scenario sets
+//!   above zero, scaled
+//!   by a factor drawn log-uniformly within the row's bounds or the
+//!   scenario's narrower `[swarm] factors`.
+//! - the heal bound: the scenario's, times the sync interval's factor when
+//!   that is above 1 (a handset syncing less often needs longer to
+//!   converge), so that a design that converges is never cut short.
+//! - the databases' engine, uniformly among `[swarm] engines` (default
+//!   every engine), and buggify (on or off with probability 1/2, unless
+//!   `[swarm] buggify` fixes it).
+//!
+//! Never a design knob: a sweep tests one design.
 //! - with `unbounded`, the storage atlas is switched off
 //!   (`faults.storage.unbounded = true`); otherwise it bounds the drawn
 //!   storage faults as it bounds the scenario's.
 
 use crate::runner::{parallel_map, Case};
 use crate::scenario::Scenario;
+use crate::workload_table::{Kind, HEAL_SCALES_WITH, WORKLOAD_TABLE};
+use models::engine::EngineKind;
 use models::fault::FAULT_TABLE;
 use rand::RngExt;
 use sim::outcome::SeedOutcome;
@@ -91,10 +107,112 @@ pub fn draw(scenario: &Scenario, seed: u64, unbounded: bool) -> Vec<String> {
     let n = scenario.topology.handsets;
     let handsets = rng.random_range((n / 4).max(1)..=n);
     out.push(format!("topology.handsets={handsets}"));
+    out.extend(draw_workload(scenario, &mut rng));
     if unbounded {
         out.push("faults.storage.unbounded=true".into());
     }
     out
+}
+
+/// The scenario as a TOML table, to read any key's value by its dotted name.
+fn as_table(scenario: &Scenario) -> toml::Table {
+    toml::Table::try_from(scenario).expect("a scenario serializes to a table")
+}
+
+/// The value of `key` in `table`: a number as it is, a duration in
+/// milliseconds.
+fn value_at(table: &toml::Table, key: &str) -> Option<f64> {
+    let (path, last) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut t = table;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        t = t.get(part)?.as_table()?;
+    }
+    match t.get(last)? {
+        toml::Value::Float(f) => Some(*f),
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::String(d) => crate::duration::parse(d).ok().map(|d| d.as_millis() as f64),
+        _ => None,
+    }
+}
+
+/// The value of a key the scenario leaves out of its TOML when it holds
+/// its default.
+fn unserialized_default(key: &str) -> Option<f64> {
+    (key == "system.network_latency")
+        .then(|| crate::scenario::System::DEFAULT_LATENCY.as_millis() as f64)
+}
+
+/// A factor drawn log-uniformly from `min` to `max`.
+fn factor(rng: &mut sim::rng::Rng, (min, max): (f64, f64)) -> f64 {
+    let u: f64 = rng.random_range(0.0..=1.0);
+    min * (max / min).powf(u)
+}
+
+/// The workload's shape and timing ([`WORKLOAD_TABLE`], keys the scenario
+/// leaves at zero stay so), the heal bound scaled with the drawn sync
+/// interval, the databases' engine and buggify, as overrides.
+fn draw_workload(scenario: &Scenario, rng: &mut sim::rng::Rng) -> Vec<String> {
+    let table = as_table(scenario);
+    let mut out = Vec::new();
+    let mut heal_factor = 1.0f64;
+    for row in WORKLOAD_TABLE {
+        let base = value_at(&table, row.key)
+            .or_else(|| unserialized_default(row.key))
+            .unwrap_or_else(|| panic!("workload table key {} is a value of the scenario", row.key));
+        let f = factor(rng, scenario.swarm.bounds(row.key));
+        if base == 0.0 {
+            continue;
+        }
+        if row.key == HEAL_SCALES_WITH {
+            heal_factor = heal_factor.max(f);
+        }
+        let v = base * f;
+        let text = match row.kind {
+            Kind::Rate => format!("{}", round(v)),
+            Kind::Probability => format!("{}", round(v.min(1.0))),
+            Kind::Count => format!("{}", v.round().max(1.0) as u64),
+            Kind::Duration => format!("{}ms", v.round().max(1.0) as u64),
+        };
+        out.push(format!("{}={text}", row.key));
+    }
+    // A handset syncing k times less often needs k times as long to
+    // converge: the heal bound never shrinks, and grows with the interval.
+    let heal = scenario.run.heal_bound.as_millis() as f64 * heal_factor;
+    out.push(format!("run.heal_bound={}ms", heal.round() as u64));
+    let engines = scenario.swarm.engines();
+    let engine = engines[rng.random_range(0..engines.len())];
+    out.push(format!("engine={}", engine_name(engine)));
+    let buggify = match scenario.swarm.buggify {
+        Some(fixed) => fixed,
+        None => rng.random_bool(0.5),
+    };
+    out.push(format!("buggify={buggify}"));
+    out
+}
+
+/// The scenario at the costly corner of every workload dimension a swarm
+/// draws from it: edit and portal rates at their largest factor, the sync
+/// interval at its smallest, the heal bound at its largest. The work
+/// budget's bound on every draw (`Work::swarm_bound`) is this one's, with
+/// the fault rates scaled as [`draw`] scales them.
+pub fn costliest(scenario: &Scenario) -> Scenario {
+    let mut s = scenario.clone();
+    let b = &scenario.swarm;
+    let w = &mut s.workload;
+    w.edits_per_handset_day *= b.bounds("workload.edits_per_handset_day").1;
+    w.portal_edits_per_user_day *= b.bounds("workload.portal_edits_per_user_day").1;
+    let (fastest, slowest) = b.bounds(HEAL_SCALES_WITH);
+    w.sync_interval = w.sync_interval.mul_f64(fastest);
+    s.run.heal_bound = s.run.heal_bound.mul_f64(slowest.max(1.0));
+    s
+}
+
+/// The name a scenario file gives `engine`.
+fn engine_name(engine: EngineKind) -> &'static str {
+    match engine {
+        EngineKind::Log => "log",
+        EngineKind::Redb => "redb",
+    }
 }
 
 /// `v` to 4 significant digits, so that drawn overrides read well and

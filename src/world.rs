@@ -21,6 +21,7 @@ use models::msg::Input;
 use models::node::Node;
 use models::record::{RecordId, Row, VersionId};
 use models::workload::{Workload, WorkloadConfig};
+use sim::buggify::{Buggify, SiteCount};
 use sim::fields;
 use sim::host::{Addr, Boot, Clock, Cluster};
 use sim::lineage::Lineage;
@@ -64,6 +65,9 @@ pub struct RunOutput {
     pub messages: u64,
     /// Edits the users could not make because their handset was off.
     pub edits_skipped: u64,
+    /// Per buggify site reached (in name order): whether it was active and
+    /// how often it fired; empty when the scenario leaves buggify off.
+    pub buggify: BTreeMap<&'static str, SiteCount>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,7 +117,13 @@ pub fn run(
     workload: &Workload,
     seed: u64,
 ) -> RunOutput {
-    let mut rt = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let mut config = madsim::Config::default();
+    if scenario.system.network_latency != crate::scenario::System::DEFAULT_LATENCY {
+        // Only a latency the scenario changed touches madsim's config, so
+        // plain runs keep madsim's own (and their traces).
+        config.net.send_latency = Duration::from_millis(1)..scenario.system.network_latency;
+    }
+    let mut rt = madsim::runtime::Runtime::with_seed_and_config(seed, config);
     let limit = scenario.run.duration + scenario.run.heal_bound + Duration::from_secs(7 * 86_400);
     rt.set_time_limit(limit);
     rt.block_on(simulate(
@@ -121,6 +131,7 @@ pub fn run(
         design.clone(),
         plan.clone(),
         workload.clone(),
+        seed,
     ))
 }
 
@@ -129,6 +140,7 @@ async fn simulate(
     design: Design,
     plan: Plan<Fault>,
     workload: Workload,
+    seed: u64,
 ) -> RunOutput {
     let tracer = Tracer::new();
     let lineage = Lineage::new(tracer.clone());
@@ -143,6 +155,15 @@ async fn simulate(
     let clock = Clock::start();
     let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
     cluster.set_sealed_frames(design.wire_checksum);
+    // Buggify's sites draw from streams keyed by the seed and their names;
+    // off, they draw nothing and the run is the plain one.
+    let buggify = if scenario.buggify {
+        let b = Buggify::enabled(seed);
+        cluster.set_buggify(b.clone());
+        b
+    } else {
+        Buggify::disabled()
+    };
     let handsets = scenario.topology.handsets;
     let (primary, operator, handset_addr) =
         (system::PRIMARY, system::OPERATOR, system::handset_addr);
@@ -347,6 +368,7 @@ async fn simulate(
         effective,
         messages: cluster.messages_delivered(),
         edits_skipped,
+        buggify: buggify.counts(),
     }
 }
 

@@ -40,6 +40,12 @@ use xxhash_rust::xxh3::Xxh3;
 const TIMER_BACKUP: u64 = 1;
 const TIMER_SCRUB: u64 = 2;
 
+/// Buggify site: an incremental sync reply (not a full one) carries only
+/// the older half of the rows past the cursor, and a cursor that stops
+/// there; the handset gets the rest on its next sync (paging: legal, since
+/// the cursor promises only what the reply holds).
+pub const SITE_SPLIT_REPLY: &str = "database.split-reply";
+
 /// Which database this is.
 #[derive(Clone, Debug)]
 pub enum Role {
@@ -449,19 +455,33 @@ impl Database {
             .map(|r| (r.record, r.version))
             .collect();
         let full = full || digest.is_some_and(|d| d != self.user_digest(user));
-        let rows = self
+        let mut rows: Vec<(Row, u64)> = self
             .users
             .get(&user)
             .map(|m| {
                 m.values()
                     .filter(|(_, seq)| full || *seq > cursor)
-                    .map(|(row, _)| row.clone())
+                    .cloned()
                     .collect()
             })
             .unwrap_or_default();
+        let mut cursor = self.next_seq - 1;
+        if !full && rows.len() > 1 && io.sometimes(SITE_SPLIT_REPLY, 0.5) {
+            // Keep the rows up to the median sequence number; the cursor
+            // says the reply holds everything up to there and no more.
+            rows.sort_by_key(|(_, seq)| *seq);
+            rows.truncate(rows.len() / 2);
+            cursor = rows.last().map_or(cursor, |(_, seq)| *seq);
+            io.trace(
+                "db.split-reply",
+                fields!["user" => user, "rows" => rows.len(), "cursor" => cursor],
+            );
+            rows.sort_by_key(|(row, _)| row.record);
+        }
+        let rows = rows.into_iter().map(|(row, _)| row).collect();
         SyncResult::Ok {
             epoch: self.epoch,
-            cursor: self.next_seq - 1,
+            cursor,
             committed,
             rows,
             full,

@@ -42,6 +42,22 @@ const TIMER_TIMEOUT: u64 = 2;
 const TIMER_SCRUB: u64 = 3;
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 const RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// Buggify site: after a timeout or an unavailable server, the handset
+/// retries after [`EARLY_RETRY`] instead of its usual back-off.
+pub const SITE_RETRY_EARLY: &str = "handset.retry-early";
+/// The early retry's delay.
+pub const EARLY_RETRY: Duration = Duration::from_secs(1);
+/// Buggify site: the exchange's timeout fires at the edge of its window,
+/// [`EDGE_TIMEOUT`] after the request (about a round trip), so that the
+/// reply often arrives after the handset gave up on it.
+pub const SITE_TIMEOUT_AT_EDGE: &str = "handset.timeout-at-edge";
+/// Buggify site: the handset pushes its unsynced rows (one per record,
+/// independent of each other) in reverse record order, so that the server
+/// commits them in another order.
+pub const SITE_REORDER_PUSH: &str = "handset.reorder-push";
+/// The timeout at the edge: a few network latencies.
+pub const EDGE_TIMEOUT: Duration = Duration::from_millis(20);
 /// How long a handset may go without a successful sync before a design with
 /// [`Design::offline_refresh`] treats its sync session as expired.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
@@ -493,9 +509,23 @@ impl Handset {
             }
             TIMER_TIMEOUT if self.in_flight.take().is_some() => {
                 io.trace("sync.timeout", vec![]);
-                io.set_timer(TIMER_SYNC, RETRY_AFTER);
+                io.set_timer(TIMER_SYNC, Self::retry_after(io));
             }
             _ => {}
+        }
+    }
+
+    /// When to try again after a failed exchange: the usual back-off, or
+    /// at once when [`SITE_RETRY_EARLY`] fires.
+    fn retry_after(io: &Io<'_, Msg>) -> Duration {
+        if io.sometimes(SITE_RETRY_EARLY, 0.5) {
+            io.trace(
+                "sync.retry-early",
+                fields!["after_ms" => EARLY_RETRY.as_millis() as u64],
+            );
+            EARLY_RETRY
+        } else {
+            RETRY_AFTER
         }
     }
 
@@ -519,16 +549,29 @@ impl Handset {
             self.need_full = true;
             self.overwrite_on_reply = true;
         }
-        let push: Vec<Row> = self
+        let mut push: Vec<Row> = self
             .rows
             .values()
             .filter(|l| !l.synced && !refresh)
             .map(|l| l.row.clone())
             .collect();
+        if push.len() > 1 && io.sometimes(SITE_REORDER_PUSH, 0.5) {
+            io.trace("sync.reordered-push", fields!["rows" => push.len()]);
+            push.reverse();
+        }
         let req = self.next_req;
         self.next_req += 1;
         self.in_flight = Some(req);
-        io.set_timer(TIMER_TIMEOUT, EXCHANGE_TIMEOUT);
+        let timeout = if io.sometimes(SITE_TIMEOUT_AT_EDGE, 0.1) {
+            io.trace(
+                "sync.timeout-at-edge",
+                fields!["req" => req, "after_ms" => EDGE_TIMEOUT.as_millis() as u64],
+            );
+            EDGE_TIMEOUT
+        } else {
+            EXCHANGE_TIMEOUT
+        };
+        io.set_timer(TIMER_TIMEOUT, timeout);
         let digest = self.design.digest_sync.then(|| self.digest());
         io.send(
             self.cfg.server,
@@ -557,7 +600,7 @@ impl Handset {
         match result {
             SyncResult::Unavailable => {
                 io.trace("sync.unavailable", vec![]);
-                io.set_timer(TIMER_SYNC, RETRY_AFTER);
+                io.set_timer(TIMER_SYNC, Self::retry_after(io));
             }
             SyncResult::Ok {
                 epoch,

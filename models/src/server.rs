@@ -18,7 +18,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 const TIMER_SWEEP: u64 = 1;
+const TIMER_RELEASE: u64 = 2;
 const PENDING_TTL: Duration = Duration::from_secs(60);
+
+/// Buggify site: the server holds a database reply for [`REPLY_DELAY`]
+/// before relaying it (a slow relay: legal, the handset may have given up).
+pub const SITE_DELAY_REPLY: &str = "server.delay-reply";
+/// How long a delayed reply is held: half the handset's exchange timeout.
+pub const REPLY_DELAY: Duration = Duration::from_secs(30);
 
 /// The sync server's state machine.
 pub struct Server {
@@ -29,6 +36,8 @@ pub struct Server {
     /// Until when the server speaks a newer protocol than the handsets,
     /// and the fault that made it so.
     skew: Option<(SimTime, u32)>,
+    /// Replies held back by [`SITE_DELAY_REPLY`], in release order.
+    held: Vec<(SimTime, Addr, Msg)>,
 }
 
 /// An exchange in flight: the handset, its request, when it began, and
@@ -44,6 +53,7 @@ impl Server {
             pending: BTreeMap::new(),
             next_req: 1,
             skew: None,
+            held: Vec::new(),
         }
     }
 
@@ -73,9 +83,20 @@ impl Server {
         io.set_timer(TIMER_SWEEP, PENDING_TTL);
     }
 
-    /// Forgets exchanges the database never answered.
-    pub fn on_timer(&mut self, _key: u64, io: &mut Io<'_, Msg>) {
+    /// Forgets exchanges the database never answered; relays held replies
+    /// whose time has come.
+    pub fn on_timer(&mut self, key: u64, io: &mut Io<'_, Msg>) {
         let now = io.now();
+        if key == TIMER_RELEASE {
+            let due = self.held.iter().take_while(|(at, _, _)| *at <= now).count();
+            for (_, to, msg) in self.held.drain(..due) {
+                io.send(to, msg);
+            }
+            if let Some((at, _, _)) = self.held.first() {
+                io.set_timer(TIMER_RELEASE, at.since(now));
+            }
+            return;
+        }
         self.pending
             .retain(|_, (_, _, at, _)| now.since(*at) < PENDING_TTL);
         io.set_timer(TIMER_SWEEP, PENDING_TTL);
@@ -132,7 +153,19 @@ impl Server {
                     if let SyncResult::Ok { committed, .. } = &mut result {
                         committed.extend(dropped);
                     }
-                    io.send(handset, Msg::SyncReply { req: hreq, result });
+                    let reply = Msg::SyncReply { req: hreq, result };
+                    if io.sometimes(SITE_DELAY_REPLY, 0.2) {
+                        let at = io.now().after(REPLY_DELAY);
+                        io.trace(
+                            "server.delayed-reply",
+                            fields!["req" => hreq, "for_ms" => REPLY_DELAY.as_millis() as u64],
+                        );
+                        self.held.push((at, handset, reply));
+                        let first = self.held[0].0.since(io.now());
+                        io.set_timer(TIMER_RELEASE, first);
+                    } else {
+                        io.send(handset, reply);
+                    }
                 }
             }
             _ => {}

@@ -110,6 +110,32 @@ pub struct SeedOutcome {
     /// `overrides`; empty for an ordinary run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drawn: Vec<String>,
+    /// Per buggify site reached this seed (by site name): whether it was
+    /// active and how often it fired. Empty when buggify was off, so the
+    /// JSON line of a plain run is unchanged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub buggify: BTreeMap<String, SiteCount>,
+}
+
+/// What one buggify site did in one seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteCount {
+    /// Whether the site was active this seed (it may fire only then).
+    pub active: bool,
+    /// How often the code reached the site.
+    pub reached: u64,
+    /// How often the site took its rare path.
+    pub fired: u64,
+}
+
+impl From<crate::buggify::SiteCount> for SiteCount {
+    fn from(c: crate::buggify::SiteCount) -> Self {
+        SiteCount {
+            active: c.active,
+            reached: c.reached,
+            fired: c.fired,
+        }
+    }
 }
 
 /// How often one fault kind fired and took effect in a seed.

@@ -1,0 +1,215 @@
+//! Swarm over everything a scenario sets: each seed draws the workload's
+//! shape and timing (the workload table), a heal bound that grows with the
+//! drawn sync interval, the databases' engine and buggify, beside the fault
+//! rates and the handset count. Each dimension is drawn within its bounds
+//! (or a scenario's narrower ones), a drawn configuration replays to the
+//! same trace without the swarm, and the work budget bounds every draw.
+
+mod common;
+
+use lastcopy::budget::Work;
+use lastcopy::scenario::Scenario;
+use lastcopy::swarm;
+use lastcopy::workload_table::WORKLOAD_TABLE;
+use std::collections::BTreeSet;
+
+/// The value seed `seed`'s draw from `s` gives `key`, if it sets it.
+fn drawn(s: &Scenario, seed: u64, key: &str) -> Option<String> {
+    let prefix = format!("{key}=");
+    swarm::draw(s, seed, false)
+        .iter()
+        .find_map(|o| o.strip_prefix(&prefix).map(str::to_string))
+}
+
+/// A duration override's milliseconds (`1234ms`).
+fn ms(v: &str) -> f64 {
+    v.strip_suffix("ms")
+        .expect("durations are drawn in ms")
+        .parse()
+        .unwrap()
+}
+
+/// The scenario's own value of a workload table key, as the draw writes it.
+fn base(s: &Scenario, key: &str) -> f64 {
+    let w = &s.workload;
+    match key {
+        "workload.edits_per_handset_day" => w.edits_per_handset_day,
+        "workload.new_record_probability" => w.new_record_probability,
+        "workload.max_records_per_handset" => f64::from(w.max_records_per_handset),
+        "workload.delete_probability" => w.delete_probability,
+        "workload.portal_edits_per_user_day" => w.portal_edits_per_user_day,
+        "workload.sync_interval" => w.sync_interval.as_millis() as f64,
+        "workload.sync_after_edit" => w.sync_after_edit.as_millis() as f64,
+        "system.network_latency" => s.system.network_latency.as_millis() as f64,
+        other => panic!("a new workload table key {other}: add it here"),
+    }
+}
+
+#[test]
+fn every_workload_and_timing_key_is_drawn_within_its_bounds() {
+    // two-writers sets every key of the table above zero (portal, deletes).
+    let s = Scenario::load("two-writers", &[]).expect("loads");
+    for row in WORKLOAD_TABLE {
+        let b = base(&s, row.key);
+        assert!(b > 0.0, "two-writers sets {}", row.key);
+        let values: Vec<f64> = (0..100)
+            .map(|seed| {
+                let v = drawn(&s, seed, row.key).unwrap_or_else(|| panic!("{} drawn", row.key));
+                if v.ends_with("ms") {
+                    ms(&v)
+                } else {
+                    v.parse().unwrap()
+                }
+            })
+            .collect();
+        let distinct: BTreeSet<u64> = values.iter().map(|v| v.to_bits()).collect();
+        assert!(distinct.len() > 10, "{} varies: {values:?}", row.key);
+        for v in &values {
+            let f = v / b;
+            // Rounding (4 digits, whole counts and ms) and the cap at 1 aside.
+            let capped = row.key.ends_with("_probability") && *v == 1.0;
+            let slack = if row.key.ends_with("per_handset") {
+                0.5 / b
+            } else {
+                1e-3
+            };
+            assert!(
+                capped || (row.min - slack..=row.max + slack).contains(&f),
+                "{} drew {v}: factor {f} outside {}..{}",
+                row.key,
+                row.min,
+                row.max
+            );
+        }
+        assert!(values.iter().any(|v| *v < b) && values.iter().any(|v| *v > b));
+    }
+}
+
+#[test]
+fn the_heal_bound_grows_with_the_drawn_sync_interval_and_never_shrinks() {
+    let s = Scenario::load("chaos", &[]).expect("loads");
+    let heal = s.run.heal_bound.as_millis() as f64;
+    let interval = s.workload.sync_interval.as_millis() as f64;
+    let mut grew = 0;
+    for seed in 0..100 {
+        let h = ms(&drawn(&s, seed, "run.heal_bound").expect("drawn"));
+        let i = ms(&drawn(&s, seed, "workload.sync_interval").expect("drawn"));
+        assert!(h >= heal, "seed {seed}: heal {h} < {heal}");
+        let want = heal * (i / interval).max(1.0);
+        assert!(
+            (h - want).abs() <= heal * 1e-3 + 1.0,
+            "seed {seed}: {h} vs {want}"
+        );
+        grew += usize::from(h > heal);
+    }
+    assert!(grew > 20, "the heal bound grew in {grew} of 100 seeds");
+}
+
+#[test]
+fn the_engine_and_buggify_are_drawn_and_a_scenario_may_fix_them() {
+    let s = Scenario::load("chaos", &[]).expect("loads");
+    let engines: BTreeSet<String> = (0..40)
+        .filter_map(|seed| drawn(&s, seed, "engine"))
+        .collect();
+    assert_eq!(engines, ["log", "redb"].map(String::from).into());
+    let buggify: BTreeSet<String> = (0..40)
+        .filter_map(|seed| drawn(&s, seed, "buggify"))
+        .collect();
+    assert_eq!(buggify, ["false", "true"].map(String::from).into());
+
+    let sets = ["swarm.engines=[\"redb\"]", "swarm.buggify=true"].map(String::from);
+    let narrow = Scenario::load("chaos", &sets).expect("loads");
+    for seed in 0..20 {
+        assert_eq!(drawn(&narrow, seed, "engine").as_deref(), Some("redb"));
+        assert_eq!(drawn(&narrow, seed, "buggify").as_deref(), Some("true"));
+    }
+}
+
+#[test]
+fn a_scenario_may_narrow_a_keys_factors_but_not_widen_them() {
+    let key = "workload.sync_interval";
+    let sets = [format!("swarm.factors={{\"{key}\" = [1.0, 1.0]}}")];
+    let s = Scenario::load("chaos", &sets).expect("loads");
+    let base = s.workload.sync_interval.as_millis() as f64;
+    for seed in 0..20 {
+        assert_eq!(ms(&drawn(&s, seed, key).unwrap()), base);
+    }
+    for bad in [
+        format!("swarm.factors={{\"{key}\" = [0.1, 1.0]}}"),
+        format!("swarm.factors={{\"{key}\" = [1.5, 1.0]}}"),
+        "swarm.factors={\"faults.no_such_key\" = [1.0, 1.0]}".to_string(),
+        "swarm.engines=[\"log\", \"log\"]".to_string(),
+    ] {
+        let e = Scenario::load("chaos", std::slice::from_ref(&bad)).expect_err(&bad);
+        assert!(e.to_string().contains("swarm"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn a_drawn_configuration_replays_to_the_same_trace_without_the_swarm() {
+    let case = common::case("two-writers", "hardened", &["topology.handsets=3"]);
+    // Seeds whose draws cover both engines and both buggify values.
+    let mut seen = BTreeSet::new();
+    for seed in 0..40u64 {
+        let d = swarm::draw(&case.scenario, seed, false);
+        let key = (
+            d.contains(&"engine=redb".to_string()),
+            d.contains(&"buggify=true".to_string()),
+        );
+        if !seen.insert(key) {
+            continue;
+        }
+        let swarmed = swarm::run_seed(&case, seed, false).expect("loads");
+        assert_eq!(swarmed.drawn, d);
+        let sets: Vec<&str> = ["topology.handsets=3"]
+            .into_iter()
+            .chain(d.iter().map(String::as_str))
+            .collect();
+        let replay = common::case("two-writers", "hardened", &sets).run_seed(seed);
+        assert_eq!(
+            replay.outcome.trace_hash, swarmed.trace_hash,
+            "seed {seed} drew {d:?}"
+        );
+        assert_eq!(replay.outcome.buggify, swarmed.buggify);
+    }
+    assert_eq!(seen.len(), 4, "every engine x buggify pair replayed");
+}
+
+#[test]
+fn the_work_budget_bounds_every_draw_of_every_catalogue_scenario() {
+    for name in lastcopy::scenario::catalogue_names() {
+        let case = common::case(name, "hardened", &[]);
+        let bound = Work::swarm_bound(&case.scenario).total();
+        for seed in 0..30 {
+            let d = swarm::draw(&case.scenario, seed, false);
+            let drawn = swarm::case_with(&case, &d).expect("loads");
+            let work = Work::of_case(&drawn).total();
+            assert!(
+                work <= bound,
+                "{name} seed {seed}: {work} > bound {bound}: {d:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn network_latency_is_a_key_whose_default_is_the_plain_run() {
+    let plain = common::case("partitions", "hardened", &["topology.handsets=3"]);
+    let same = common::case(
+        "partitions",
+        "hardened",
+        &["topology.handsets=3", "system.network_latency=10ms"],
+    );
+    let slow = common::case(
+        "partitions",
+        "hardened",
+        &["topology.handsets=3", "system.network_latency=200ms"],
+    );
+    let h = |c: &lastcopy::runner::Case| c.run_seed(0).outcome.trace_hash;
+    assert_eq!(h(&plain), h(&same), "the default is madsim's own latency");
+    assert_ne!(h(&plain), h(&slow), "a longer latency changes the run");
+    for bad in ["system.network_latency=1ms", "system.network_latency=11s"] {
+        let e = Scenario::load("partitions", &[bad.to_string()]).expect_err(bad);
+        assert!(e.to_string().contains("network_latency"), "{e}");
+    }
+}
