@@ -106,3 +106,33 @@ fn a_database_that_does_not_open_is_a_finding_and_the_handset_restores() {
         other => panic!("expected a Sync, got {other:?}"),
     }
 }
+
+#[test]
+fn flash_whose_files_no_longer_mount_is_formatted_and_used_again() {
+    let mut env = Env::new();
+    let disk = blank_disk();
+    let design = Design::hardened();
+    let mut h = machine(&design, &disk);
+    env.step("handset-0", HANDSET_0, |io| h.boot(Boot::First, io));
+    env.step("handset-0", HANDSET_0, |io| {
+        h.edit(rec(0, 1), ver(0, 1), true, false, io)
+    });
+    drop(h);
+    {
+        let mut d = lock_disk(&disk);
+        d.shutdown().unwrap();
+        // The file layer's directory, garbled (as a misdirected write does).
+        d.write(1, &[0xa5; 512]).unwrap();
+        d.sync().unwrap();
+    }
+    let mut h = machine(&design, &disk);
+    env.advance(Duration::from_secs(60));
+    env.step("handset-0", HANDSET_0, |io| h.boot(Boot::Crash, io));
+    assert!(format!("{:?}", env.event("store.unusable")).contains("do not mount"));
+    assert!(env.events("store.discard-failed").is_empty());
+    env.advance(Duration::from_secs(1));
+    env.step("handset-0", HANDSET_0, |io| {
+        h.edit(rec(0, 2), ver(0, 2), true, false, io)
+    });
+    assert_eq!(env.events("ack.saved").len(), 2, "the new store takes edits");
+}

@@ -147,9 +147,14 @@ impl SqliteStore {
     }
 
     /// Deletes the database's files (durably), so that the next open
-    /// starts empty: what a handset does with an unusable database.
+    /// starts empty: what a handset does with an unusable database. If the
+    /// files themselves no longer mount, the flash is formatted anew.
     pub fn discard(disk: &DiskHandle) -> Result<(), String> {
-        let files = Files::mount(disk.clone(), files_config(disk)).map_err(|e| e.to_string())?;
+        let files = match Files::mount(disk.clone(), files_config(disk)) {
+            Ok(f) => f,
+            // The file system itself no longer mounts: format it anew.
+            Err(_) => Files::format(disk.clone(), files_config(disk)).map_err(|e| e.to_string())?,
+        };
         let files = share(files);
         let mut f = lock_files(&files);
         for name in f.names() {
