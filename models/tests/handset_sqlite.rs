@@ -134,5 +134,9 @@ fn flash_whose_files_no_longer_mount_is_formatted_and_used_again() {
     env.step("handset-0", HANDSET_0, |io| {
         h.edit(rec(0, 2), ver(0, 2), true, false, io)
     });
-    assert_eq!(env.events("ack.saved").len(), 2, "the new store takes edits");
+    assert_eq!(
+        env.events("ack.saved").len(),
+        2,
+        "the new store takes edits"
+    );
 }
