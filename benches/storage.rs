@@ -5,6 +5,9 @@
 //!   disk (elements: write+sync pairs).
 //! - `seed/SCENARIO/ENGINE`: one seed of the scenario under `hardened`, the
 //!   full pipeline `run` uses, a new seed each iteration.
+//! - `handsets/sidekick-2009/ENGINE`: seed 0 of sidekick-2009 under
+//!   `hardened` with the handsets' store on the log store or on SQLite
+//!   (`handset_engine`), the same seed every iteration.
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use lastcopy::runner::Case;
@@ -34,7 +37,10 @@ fn disk_model(c: &mut Criterion) {
 }
 
 fn case(scenario: &str, engine: &str) -> Case {
-    let overrides = vec![format!("engine={engine}")];
+    case_with(scenario, vec![format!("engine={engine}")])
+}
+
+fn case_with(scenario: &str, overrides: Vec<String>) -> Case {
     let loaded = Scenario::load(scenario, &overrides).expect("catalogue scenario loads");
     let design = loaded.design(Some("hardened")).expect("preset");
     Case {
@@ -68,5 +74,19 @@ fn storage_seeds(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, disk_model, storage_seeds);
+fn handset_engines(c: &mut Criterion) {
+    let mut group = c.benchmark_group("handsets");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    for engine in ["log", "sqlite"] {
+        let case = case_with("sidekick-2009", vec![format!("handset_engine={engine}")]);
+        group.bench_function(format!("sidekick-2009/{engine}"), |b| {
+            b.iter(|| black_box(case.run_seed(0).outcome.verdicts.len()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, disk_model, storage_seeds, handset_engines);
 criterion_main!(benches);

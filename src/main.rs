@@ -34,6 +34,8 @@ enum Command {
     Shrink(cmd::shrink::Args),
     /// Run scenarios × designs over seeds and write a report directory (Markdown, SVG charts, JSON).
     Report(cmd::report::Args),
+    /// Measure SQLite's durability settings on the simulated flash: crash points, then storage faults.
+    Durability(cmd::durability::Args),
 }
 
 /// A closed pipe (`lastcopy replay ... | head`) ends the process quietly,
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => cmd::merge::execute(args),
         Command::Shrink(args) => cmd::shrink::execute(args),
         Command::Report(args) => cmd::report::execute(args),
+        Command::Durability(args) => cmd::durability::execute(args),
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");

@@ -18,7 +18,10 @@ use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
 
-use models::design::{BlankBoot, Design, HandsetStore, SavedAck};
+use models::design::{
+    BlankBoot, Design, HandsetStore, SavedAck, SqliteJournalMode, SqliteSynchronous,
+};
+use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::INCIDENT_FAULTS;
 use serde::{Deserialize, Serialize};
@@ -51,6 +54,7 @@ pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "botched-upgrade",
     "schema-migration",
     "chaos",
+    "sqlite-handsets",
 ];
 
 /// The storage arrays an upgrade may target.
@@ -98,6 +102,11 @@ pub struct Scenario {
     /// project's own log store, the default) or `"redb"`.
     #[serde(default)]
     pub engine: EngineKind,
+    /// The store of the handsets (and web portals): `"log"` (the
+    /// project's own log store, the default) or `"sqlite"` (SQLite, with
+    /// the design's `sqlite_journal_mode` and `sqlite_synchronous`).
+    #[serde(default)]
+    pub handset_engine: HandsetEngine,
     /// How many of each simulated machine there are.
     pub topology: Topology,
     /// How long the two phases of a run last.
@@ -870,6 +879,10 @@ pub struct DesignOverrides {
     pub migration_checked: Option<bool>,
     /// Overrides [`Design::protocol_negotiation`].
     pub protocol_negotiation: Option<bool>,
+    /// Overrides [`Design::sqlite_journal_mode`].
+    pub sqlite_journal_mode: Option<SqliteJournalMode>,
+    /// Overrides [`Design::sqlite_synchronous`].
+    pub sqlite_synchronous: Option<SqliteSynchronous>,
 }
 
 impl DesignOverrides {
@@ -908,6 +921,8 @@ impl DesignOverrides {
         );
         set(&mut design.migration_checked, self.migration_checked);
         set(&mut design.protocol_negotiation, self.protocol_negotiation);
+        set(&mut design.sqlite_journal_mode, self.sqlite_journal_mode);
+        set(&mut design.sqlite_synchronous, self.sqlite_synchronous);
     }
 }
 

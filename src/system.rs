@@ -176,6 +176,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             sync_interval: scenario.workload.sync_interval,
             sync_after_edit: scenario.workload.sync_after_edit,
             rtc,
+            engine: scenario.handset_engine,
         };
         let (name, d, dk, l) = (
             topology::handset(i),
@@ -207,6 +208,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
                 sync_interval: scenario.workload.sync_interval,
                 sync_after_edit: scenario.workload.sync_after_edit,
                 rtc: Rtc::new(),
+                engine: scenario.handset_engine,
             };
             let (d, dk, l) = (design.clone(), disk(scenario), ledger.clone());
             nodes.push(NodeSpec {

@@ -120,6 +120,12 @@ const NECESSARY: &[Necessary] = &[
         seed: 71,
     },
     Necessary {
+        flip: "sqlite_synchronous=normal",
+        scenario: "sqlite-handsets",
+        focus: &[],
+        seed: 0,
+    },
+    Necessary {
         flip: "idempotent_commit=false",
         scenario: "partitions",
         focus: &[&common::QUIET_NETWORK, &DELAYS_AND_RESETS],
@@ -140,6 +146,7 @@ const REDUNDANT: &[(&str, &str)] = &[
     ("scrub", "digest sync every half hour repairs a spoiled copy from another before a second fault can strike it, within the atlas"),
     ("failover_bumps_epoch", "digest sync sees the promoted copy's different data whatever its epoch (tests/operations.rs)"),
     ("backup_verified", "handsets hold full copies and re-upload what a restore from a bad backup lacks; needed on fragile-2009 (tests/operations.rs)"),
+    ("sqlite_journal_mode", "both presets run a SQLite handset store in WAL mode, so the flip changes nothing; what each journal mode survives is measured by `lastcopy durability` (tests/durability.rs)"),
     ("retention_keeps_verified", "as backup_verified: a second defence behind handset re-upload (tests/operations.rs)"),
 ];
 

@@ -43,6 +43,40 @@ pub enum BlankBoot {
     AwaitRestore,
 }
 
+/// SQLite's `journal_mode` on a handset whose store is SQLite
+/// (`handset_engine = "sqlite"`); no effect on the log store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SqliteJournalMode {
+    /// Rollback journal, deleted at commit.
+    Delete,
+    /// Rollback journal, truncated at commit.
+    Truncate,
+    /// Rollback journal, its header zeroed at commit.
+    Persist,
+    /// Rollback journal in memory: a crash mid-transaction may corrupt.
+    Memory,
+    /// Write-ahead log.
+    Wal,
+    /// No journal: a crash mid-transaction may corrupt.
+    Off,
+}
+
+/// SQLite's `synchronous` on a handset whose store is SQLite; no effect
+/// on the log store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SqliteSynchronous {
+    /// No syncs: a power loss may corrupt.
+    Off,
+    /// Fewer syncs: in WAL mode a power loss may roll back the last commits.
+    Normal,
+    /// A sync before every commit is acknowledged.
+    Full,
+    /// As full, and the directory synced after a journal's unlink.
+    Extra,
+}
+
 /// Every design knob. Field docs state each knob's effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +178,14 @@ pub struct Design {
     /// exchange, so a server in the middle of a rolling upgrade speaks each
     /// handset's version and never acknowledges rows it could not parse.
     pub protocol_negotiation: bool,
+    /// The journal mode of a handset's SQLite store (scenario key
+    /// `handset_engine = "sqlite"`); no effect on the log store.
+    pub sqlite_journal_mode: SqliteJournalMode,
+    /// The synchronous level of a handset's SQLite store: with `normal`
+    /// in WAL mode a commit the user was told is saved may roll back at a
+    /// power loss; `full` syncs before the commit returns. No effect on
+    /// the log store.
+    pub sqlite_synchronous: SqliteSynchronous,
 }
 
 impl Design {
@@ -157,7 +199,8 @@ impl Design {
     /// long out of touch refreshing from the server (server wins);
     /// last-writer-wins by the writer's wall clock, tombstones purged once
     /// synced, absence taken as deletion; restores, backups, migrations and
-    /// protocol versions taken on trust.
+    /// protocol versions taken on trust; a SQLite handset store in WAL mode
+    /// with `synchronous=NORMAL`.
     pub fn fragile_2009() -> Self {
         Design {
             saved_ack: SavedAck::OnWrite,
@@ -184,6 +227,8 @@ impl Design {
             retention_keeps_verified: false,
             migration_checked: false,
             protocol_negotiation: false,
+            sqlite_journal_mode: SqliteJournalMode::Wal,
+            sqlite_synchronous: SqliteSynchronous::Normal,
         }
     }
 
@@ -196,7 +241,8 @@ impl Design {
     /// deletion only by explicit tombstone; restores checked for freshness
     /// and account, failovers under a new epoch, backups verified with
     /// retention that keeps the last good one, migrations checked with
-    /// automatic abort, protocol versions negotiated.
+    /// automatic abort, protocol versions negotiated; a SQLite handset
+    /// store in WAL mode with `synchronous=FULL`.
     pub fn hardened() -> Self {
         Design {
             saved_ack: SavedAck::AfterSync,
@@ -223,6 +269,8 @@ impl Design {
             retention_keeps_verified: true,
             migration_checked: true,
             protocol_negotiation: true,
+            sqlite_journal_mode: SqliteJournalMode::Wal,
+            sqlite_synchronous: SqliteSynchronous::Full,
         }
     }
 

@@ -21,6 +21,7 @@
 
 use crate::clock::Rtc;
 use crate::design::{Design, HandsetStore, SavedAck, SCRUB_INTERVAL};
+use crate::engine::sqlite::{self as sqlite, HandsetEngine, SqliteStore};
 use crate::ledger::LedgerHandle;
 use crate::logstore::{LogStore, Opened};
 use crate::merge::{self, AtWriter};
@@ -77,6 +78,22 @@ pub struct HandsetConfig {
     pub sync_after_edit: Duration,
     /// The writer's clock (survives crash boots; faults may move it).
     pub rtc: Rtc,
+    /// The store it keeps its records in.
+    pub engine: HandsetEngine,
+}
+
+/// Why a write to the handset's store failed.
+#[derive(Debug, thiserror::Error)]
+enum StoreError {
+    /// The flash refused it.
+    #[error(transparent)]
+    Disk(#[from] DiskError),
+    /// SQLite refused it.
+    #[error(transparent)]
+    Sqlite(#[from] sim::sqlite::SqliteError),
+    /// The SQLite store could not be opened, even empty.
+    #[error("the store is unusable")]
+    Unusable,
 }
 
 /// One entry of the handset's log.
@@ -156,6 +173,8 @@ pub struct Handset {
     disk: DiskHandle,
     ledger: LedgerHandle,
     log: Option<LogStore>,
+    /// The SQLite store, with `handset_engine = "sqlite"`.
+    sqlite: Option<Box<SqliteStore>>,
     rows: BTreeMap<RecordId, Local>,
     /// The sector holding each record's current entry.
     sectors: BTreeMap<RecordId, u64>,
@@ -184,6 +203,7 @@ impl Handset {
             disk,
             ledger,
             log: None,
+            sqlite: None,
             rows: BTreeMap::new(),
             sectors: BTreeMap::new(),
             durable: BTreeMap::new(),
@@ -209,6 +229,9 @@ impl Handset {
     /// The sectors holding the records this handset serves: where a storage
     /// fault does harm.
     pub fn live_sectors(&self) -> Vec<u64> {
+        if let Some(db) = &self.sqlite {
+            return db.live_sectors();
+        }
         self.sectors.values().copied().collect()
     }
 
@@ -223,18 +246,33 @@ impl Handset {
         u32::from(self.in_flight.is_some()) + undurable as u32
     }
 
-    fn append(&mut self, entry: &Entry) -> Result<u64, DiskError> {
+    fn append(&mut self, entry: &Entry) -> Result<u64, StoreError> {
+        if self.cfg.engine == HandsetEngine::Sqlite {
+            let db = self.sqlite.as_mut().ok_or(StoreError::Unusable)?;
+            match entry {
+                Entry::Put { row, synced } => db.put(row, *synced)?,
+                Entry::Synced { record, version } => db.synced(*record, *version)?,
+                Entry::Cursor { epoch, cursor } => db.cursor(*epoch, *cursor)?,
+                Entry::Clear => db.clear()?,
+                Entry::Drop { record } => db.forget(*record)?,
+            }
+            return Ok(0);
+        }
         let bytes = postcard::to_allocvec(entry).expect("entries always encode");
         let log = self.log.as_mut().expect("store opened at boot");
-        log.append(&mut lock_disk(&self.disk), &bytes)
+        Ok(log.append(&mut lock_disk(&self.disk), &bytes)?)
     }
 
     /// Syncs the flash; on success, records in the lineage which versions
     /// are now durable copies and which copies they replaced.
     /// A failed sync took the unsynced writes with it, so the store in
     /// memory is reloaded from flash before the error is returned.
-    fn flush(&mut self, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
-        let synced = lock_disk(&self.disk).sync();
+    fn flush(&mut self, io: &mut Io<'_, Msg>) -> Result<(), StoreError> {
+        let synced = match self.sqlite.as_mut() {
+            Some(db) => db.commit().map_err(StoreError::from),
+            None if self.cfg.engine == HandsetEngine::Sqlite => Err(StoreError::Unusable),
+            None => lock_disk(&self.disk).sync().map_err(StoreError::from),
+        };
         if let Err(e) = synced {
             self.reload(io);
             return Err(e);
@@ -267,7 +305,7 @@ impl Handset {
         Ok(())
     }
 
-    fn put(&mut self, row: Row, synced: bool) -> Result<(), DiskError> {
+    fn put(&mut self, row: Row, synced: bool) -> Result<(), StoreError> {
         self.see(&row);
         let sector = self.append(&Entry::Put {
             row: row.clone(),
@@ -299,7 +337,7 @@ impl Handset {
     }
 
     /// Forgets `record` (durably, once flushed).
-    fn forget(&mut self, record: RecordId) -> Result<(), DiskError> {
+    fn forget(&mut self, record: RecordId) -> Result<(), StoreError> {
         if self.rows.contains_key(&record) {
             self.append(&Entry::Drop { record })?;
             self.rows.remove(&record);
@@ -311,7 +349,7 @@ impl Handset {
 
     /// Takes the server's `row`: a tombstone is purged at once when the
     /// design does not keep tombstones.
-    fn take(&mut self, row: Row) -> Result<(), DiskError> {
+    fn take(&mut self, row: Row) -> Result<(), StoreError> {
         if row.deleted && !self.design.keep_tombstones {
             self.see(&row);
             return self.forget(row.record);
@@ -345,10 +383,19 @@ impl Handset {
 
     /// Rebuilds the in-memory store from flash. Copies the lineage holds on
     /// this store that flash no longer has ended on the media.
-    fn load(&mut self, io: &mut Io<'_, Msg>) -> Opened {
-        let (log, opened, stored) = self.read_flash();
-        self.log = Some(log);
-        readback::settle(io, &self.cfg.store, &opened.damaged, |r, v| {
+    fn load(&mut self, io: &mut Io<'_, Msg>) -> bool {
+        let (stored, damaged, blank) = match self.cfg.engine {
+            HandsetEngine::Log => {
+                let (log, opened, stored) = self.read_flash();
+                self.log = Some(log);
+                (stored, opened.damaged, opened.blank)
+            }
+            HandsetEngine::Sqlite => {
+                let (stored, blank) = self.open_sqlite(io);
+                (stored, Vec::new(), blank)
+            }
+        };
+        readback::settle(io, &self.cfg.store, &damaged, |r, v| {
             stored.rows.get(&r).is_some_and(|l| l.row.version == v)
         });
         (self.rows, self.sectors) = (stored.rows, stored.sectors);
@@ -361,7 +408,46 @@ impl Handset {
             io.copy_created(&self.cfg.store, &r.to_string(), &l.row.version.to_string());
             self.durable.insert(*r, l.row.version);
         }
-        opened
+        blank
+    }
+
+    /// Opens the SQLite store (closing the connection first, if any) and
+    /// reads it back. A database that fails to open or its integrity check
+    /// is a finding: traced, its files deleted, and the handset starts
+    /// empty, as on a blank flash (and restores from the server).
+    fn open_sqlite(&mut self, io: &mut Io<'_, Msg>) -> (Stored, bool) {
+        self.sqlite = None;
+        let settings = (
+            self.design.sqlite_journal_mode,
+            self.design.sqlite_synchronous,
+        );
+        let seed = xxhash_rust::xxh3::xxh3_64(self.cfg.store.as_bytes());
+        let mut opened = SqliteStore::open(&self.disk, settings, seed);
+        let mut unusable = false;
+        if let sqlite::Opened::Unusable(why) = &opened {
+            io.trace("store.unusable", fields!["why" => why.clone()]);
+            unusable = true;
+            if let Err(e) = SqliteStore::discard(&self.disk) {
+                io.trace("store.discard-failed", fields!["why" => e]);
+            }
+            opened = SqliteStore::open(&self.disk, settings, seed);
+        }
+        let sqlite::Opened::Ok(db, read) = opened else {
+            return (Stored::default(), true);
+        };
+        self.sqlite = Some(Box::new(db));
+        let mut s = Stored {
+            epoch: read.epoch,
+            cursor: read.cursor,
+            ..Stored::default()
+        };
+        for (row, synced) in read.rows {
+            if self.design.verify_reads && !row.verifies() {
+                continue;
+            }
+            s.rows.insert(row.record, Local { row, synced });
+        }
+        (s, read.blank || unusable)
     }
 
     /// A sync of the flash failed and took the unsynced writes with it: the
@@ -374,7 +460,20 @@ impl Handset {
     /// Reads back the entry of every durable row and rewrites, from the
     /// verified copy in memory, each one whose entry is gone or spoiled.
     fn scrub(&mut self, io: &mut Io<'_, Msg>) {
-        let missing: Vec<Local> = {
+        let missing: Vec<Local> = if self.cfg.engine == HandsetEngine::Sqlite {
+            if self.sqlite.as_ref().is_none_or(|db| db.pending()) {
+                return;
+            }
+            // Reading through a fresh connection reads the flash, not
+            // SQLite's page cache.
+            let (stored, _) = self.open_sqlite(io);
+            self.rows
+                .iter()
+                .filter(|(r, l)| self.durable.get(r) == Some(&l.row.version) && l.row.verifies())
+                .filter(|(r, l)| stored.rows.get(r).map(|s| &s.row) != Some(&l.row))
+                .map(|(_, l)| l.clone())
+                .collect()
+        } else {
             let disk = lock_disk(&self.disk);
             self.rows
                 .iter()
@@ -416,12 +515,12 @@ impl Handset {
 
     /// Boot: rebuild the store from flash and decide what the next sync asks.
     pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
-        let opened = self.load(io);
+        let blank = self.load(io);
         self.last_ok = io.now();
         if self.design.scrub {
             io.set_timer(TIMER_SCRUB, SCRUB_INTERVAL);
         }
-        if opened.blank && boot != Boot::First {
+        if blank && boot != Boot::First {
             self.restoring = true;
             self.need_full = true;
         }
@@ -628,7 +727,7 @@ impl Handset {
         rows: Vec<Row>,
         full: bool,
         io: &mut Io<'_, Msg>,
-    ) -> Result<(), DiskError> {
+    ) -> Result<(), StoreError> {
         for (record, version) in committed {
             self.ledger.synced(record, version, io.now());
             io.trace(
@@ -672,7 +771,7 @@ impl Handset {
     }
 
     /// The cache design: the server's state replaces the local store.
-    fn overwrite_with(&mut self, rows: Vec<Row>, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+    fn overwrite_with(&mut self, rows: Vec<Row>, io: &mut Io<'_, Msg>) -> Result<(), StoreError> {
         let server: BTreeSet<RecordId> = rows.iter().map(|r| r.record).collect();
         let dropped = self.rows.keys().filter(|r| !server.contains(r)).count();
         self.append(&Entry::Clear)?;
@@ -693,7 +792,12 @@ impl Handset {
 
     /// Take what the server has newer; with digest sync, mark for re-upload
     /// what the server lacks.
-    fn merge(&mut self, rows: Vec<Row>, full: bool, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+    fn merge(
+        &mut self,
+        rows: Vec<Row>,
+        full: bool,
+        io: &mut Io<'_, Msg>,
+    ) -> Result<(), StoreError> {
         let mut seen = BTreeSet::new();
         let mut restored = 0usize;
         for row in rows {
@@ -766,7 +870,7 @@ impl Handset {
 
     /// The server lacks this handset's version of `record`: with digest sync,
     /// push it again.
-    fn reupload(&mut self, record: RecordId, io: &mut Io<'_, Msg>) -> Result<(), DiskError> {
+    fn reupload(&mut self, record: RecordId, io: &mut Io<'_, Msg>) -> Result<(), StoreError> {
         let Some(l) = self.rows.get(&record) else {
             return Ok(());
         };

@@ -277,6 +277,7 @@ fn a_digest_mismatch_gives_a_full_reply_and_a_match_does_not() {
         sync_interval: HOUR,
         sync_after_edit: Duration::from_secs(10),
         rtc: models::clock::Rtc::new(),
+        engine: Default::default(),
     };
     let mut h = Handset::new(cfg, Design::hardened(), flash, LedgerHandle::new());
     env.step("handset-0", HANDSET_0, |io| {

@@ -77,6 +77,7 @@ impl Phone {
             sync_interval: Duration::from_secs(1800),
             sync_after_edit: SYNC_AFTER_EDIT,
             rtc: rtc.clone(),
+            engine: Default::default(),
         };
         Handset::new(cfg, design.clone(), disk.clone(), ledger.clone())
     }

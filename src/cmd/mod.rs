@@ -2,6 +2,7 @@
 //! that returns the exit code, or an error message for exit code 2.
 
 pub mod case;
+pub mod durability;
 pub mod list;
 pub mod merge;
 pub mod plan;

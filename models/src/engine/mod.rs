@@ -8,6 +8,7 @@
 
 pub mod log;
 pub mod redb;
+pub mod sqlite;
 
 use crate::record::{RecordId, Row};
 use serde::{Deserialize, Serialize};

@@ -237,6 +237,28 @@ impl Files {
         Ok(files)
     }
 
+    /// Formats `disk` anew and mounts it: every file is gone, durably,
+    /// whatever its metadata held (what one does with a file system that no
+    /// longer mounts). Fails as [`Files::mount`] does on a layout that does
+    /// not fit, or if the disk refuses the I/O.
+    pub fn format(disk: DiskHandle, config: FilesConfig) -> Result<Files, FilesError> {
+        {
+            let mut d = lock_disk(&disk);
+            config.validate(d.config()).map_err(FilesError::Layout)?;
+            let layout = config.layout(d.config().sector_size);
+            let zero = vec![0u8; layout.ss];
+            let mut meta: Vec<u64> = (0..=u64::from(layout.slots)).collect();
+            meta.extend((0..layout.slots).map(|s| layout.inode_sector(s)));
+            for &sector in &meta {
+                d.write(sector, &zero)?;
+            }
+            for &sector in &meta {
+                d.sync_range(sector, 1)?;
+            }
+        }
+        Files::mount(disk, config)
+    }
+
     /// The disk the files live on.
     pub fn disk(&self) -> &DiskHandle {
         &self.disk
