@@ -18,9 +18,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
 
-use models::design::{
-    BlankBoot, Design, HandsetStore, SavedAck, SqliteJournalMode, SqliteSynchronous,
-};
+use models::design::{BlankBoot, Design, HandsetStore, SavedAck};
 use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::INCIDENT_FAULTS;
@@ -880,9 +878,9 @@ pub struct DesignOverrides {
     /// Overrides [`Design::protocol_negotiation`].
     pub protocol_negotiation: Option<bool>,
     /// Overrides [`Design::sqlite_journal_mode`].
-    pub sqlite_journal_mode: Option<SqliteJournalMode>,
+    pub sqlite_journal_mode: Option<sim::sqlite::JournalMode>,
     /// Overrides [`Design::sqlite_synchronous`].
-    pub sqlite_synchronous: Option<SqliteSynchronous>,
+    pub sqlite_synchronous: Option<sim::sqlite::Synchronous>,
 }
 
 impl DesignOverrides {

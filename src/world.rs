@@ -375,47 +375,44 @@ async fn simulate(
 /// Whether every user's places agree now ([`places::agree`]), stopping at
 /// the first user apart.
 fn converged(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> bool {
-    let view_of = |addr: Addr| {
-        let v = cluster.with_machine(addr, |n| match n {
-            Node::Handset(h) => Some(h.view()),
-            _ => None,
-        });
-        v.flatten()
-    };
     (0..handsets).all(|u| {
-        let server = cluster.with_machine(primary, |n| match n {
-            Node::Database(d) if d.serving() => Some(d.view(u)),
-            _ => None,
-        });
         let portal = portals.then(|| system::portal_addr(handsets, u));
         let others = std::iter::once(system::handset_addr(u))
             .chain(portal)
-            .map(view_of);
-        places::agree(server.flatten().as_ref(), others)
+            .map(|a| writer_view(cluster, a));
+        places::agree(server_view(cluster, primary, u).as_ref(), others)
     })
+}
+
+/// What the handset or portal at `addr` serves (None: down).
+fn writer_view(cluster: &Cluster<Node>, addr: Addr) -> Option<places::View> {
+    let v = cluster.with_machine(addr, |n| match n {
+        Node::Handset(h) => Some(h.view()),
+        _ => None,
+    });
+    v.flatten()
+}
+
+/// What the primary serves of user `u` (None: down or not serving).
+fn server_view(cluster: &Cluster<Node>, primary: Addr, u: u32) -> Option<places::View> {
+    let v = cluster.with_machine(primary, |n| match n {
+        Node::Database(d) if d.serving() => Some(d.view(u)),
+        _ => None,
+    });
+    v.flatten()
 }
 
 /// What each place serves now (see [`places`]), with no convergence yet.
 fn views(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> FinalState {
-    let view_of = |addr: Addr| {
-        let v = cluster.with_machine(addr, |n| match n {
-            Node::Handset(h) => Some(h.view()),
-            _ => None,
-        });
-        v.flatten()
-    };
     let mut fs = FinalState::default();
     for u in 0..handsets {
-        fs.handsets.insert(u, view_of(system::handset_addr(u)));
+        fs.handsets
+            .insert(u, writer_view(cluster, system::handset_addr(u)));
         if portals {
-            fs.portals
-                .insert(u, view_of(system::portal_addr(handsets, u)));
+            let portal = system::portal_addr(handsets, u);
+            fs.portals.insert(u, writer_view(cluster, portal));
         }
-        let s = cluster.with_machine(primary, |n| match n {
-            Node::Database(d) if d.serving() => Some(d.view(u)),
-            _ => None,
-        });
-        fs.server.insert(u, s.flatten());
+        fs.server.insert(u, server_view(cluster, primary, u));
     }
     fs
 }

@@ -6,6 +6,7 @@
 //! knob lets a design see, veto or delay the fault plan.
 
 use serde::{Deserialize, Serialize};
+use sim::sqlite::{JournalMode, Synchronous};
 use std::time::Duration;
 
 /// How often a store with [`Design::scrub`] reads itself back.
@@ -41,40 +42,6 @@ pub enum BlankBoot {
     Format,
     /// Serve nothing until an operator restores it from a verified copy.
     AwaitRestore,
-}
-
-/// SQLite's `journal_mode` on a handset whose store is SQLite
-/// (`handset_engine = "sqlite"`); no effect on the log store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SqliteJournalMode {
-    /// Rollback journal, deleted at commit.
-    Delete,
-    /// Rollback journal, truncated at commit.
-    Truncate,
-    /// Rollback journal, its header zeroed at commit.
-    Persist,
-    /// Rollback journal in memory: a crash mid-transaction may corrupt.
-    Memory,
-    /// Write-ahead log.
-    Wal,
-    /// No journal: a crash mid-transaction may corrupt.
-    Off,
-}
-
-/// SQLite's `synchronous` on a handset whose store is SQLite; no effect
-/// on the log store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SqliteSynchronous {
-    /// No syncs: a power loss may corrupt.
-    Off,
-    /// Fewer syncs: in WAL mode a power loss may roll back the last commits.
-    Normal,
-    /// A sync before every commit is acknowledged.
-    Full,
-    /// As full, and the directory synced after a journal's unlink.
-    Extra,
 }
 
 /// Every design knob. Field docs state each knob's effect.
@@ -180,12 +147,12 @@ pub struct Design {
     pub protocol_negotiation: bool,
     /// The journal mode of a handset's SQLite store (scenario key
     /// `handset_engine = "sqlite"`); no effect on the log store.
-    pub sqlite_journal_mode: SqliteJournalMode,
+    pub sqlite_journal_mode: JournalMode,
     /// The synchronous level of a handset's SQLite store: with `normal`
     /// in WAL mode a commit the user was told is saved may roll back at a
     /// power loss; `full` syncs before the commit returns. No effect on
     /// the log store.
-    pub sqlite_synchronous: SqliteSynchronous,
+    pub sqlite_synchronous: Synchronous,
 }
 
 impl Design {
@@ -227,8 +194,8 @@ impl Design {
             retention_keeps_verified: false,
             migration_checked: false,
             protocol_negotiation: false,
-            sqlite_journal_mode: SqliteJournalMode::Wal,
-            sqlite_synchronous: SqliteSynchronous::Normal,
+            sqlite_journal_mode: JournalMode::Wal,
+            sqlite_synchronous: Synchronous::Normal,
         }
     }
 
@@ -269,8 +236,8 @@ impl Design {
             retention_keeps_verified: true,
             migration_checked: true,
             protocol_negotiation: true,
-            sqlite_journal_mode: SqliteJournalMode::Wal,
-            sqlite_synchronous: SqliteSynchronous::Full,
+            sqlite_journal_mode: JournalMode::Wal,
+            sqlite_synchronous: Synchronous::Full,
         }
     }
 

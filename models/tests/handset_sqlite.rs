@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use models::clock::Rtc;
-use models::design::{Design, SqliteSynchronous};
+use models::design::Design;
 use models::engine::sqlite::{files_config, HandsetEngine, NAME};
 use models::handset::{Handset, HandsetConfig};
 use models::ledger::LedgerHandle;
@@ -17,6 +17,7 @@ use models::msg::Msg;
 use sim::disk::CrashMode;
 use sim::files::Files;
 use sim::host::{lock_disk, Boot, DiskHandle};
+use sim::sqlite::Synchronous;
 use std::time::Duration;
 
 const TIMER_SYNC: u64 = 1;
@@ -68,7 +69,7 @@ fn with_synchronous_full_every_saved_edit_survives_a_power_loss() {
 #[test]
 fn with_wal_and_synchronous_normal_a_saved_edit_can_roll_back() {
     let mut design = Design::hardened();
-    design.sqlite_synchronous = SqliteSynchronous::Normal;
+    design.sqlite_synchronous = Synchronous::Normal;
     let (_, h, saved) = saved_then_power_loss(&design);
     assert_eq!(saved, 3, "NORMAL still tells the user saved");
     assert!(h.view().len() < 3, "nothing was lost: {:?}", h.view());

@@ -15,7 +15,6 @@
 //! the disk before the handset (and this store) is dropped, so the close
 //! SQLite does on drop (a rollback, a WAL checkpoint) never reaches it.
 
-use crate::design::{SqliteJournalMode, SqliteSynchronous};
 use crate::record::{RecordId, Row, VersionId};
 use serde::{Deserialize, Serialize};
 use sim::files::{Files, FilesConfig};
@@ -87,24 +86,6 @@ pub fn files_config(disk: &DiskHandle) -> FilesConfig {
     }
 }
 
-fn modes(jm: SqliteJournalMode, sync: SqliteSynchronous) -> (JournalMode, Synchronous) {
-    let jm = match jm {
-        SqliteJournalMode::Delete => JournalMode::Delete,
-        SqliteJournalMode::Truncate => JournalMode::Truncate,
-        SqliteJournalMode::Persist => JournalMode::Persist,
-        SqliteJournalMode::Memory => JournalMode::Memory,
-        SqliteJournalMode::Wal => JournalMode::Wal,
-        SqliteJournalMode::Off => JournalMode::Off,
-    };
-    let sync = match sync {
-        SqliteSynchronous::Off => Synchronous::Off,
-        SqliteSynchronous::Normal => Synchronous::Normal,
-        SqliteSynchronous::Full => Synchronous::Full,
-        SqliteSynchronous::Extra => Synchronous::Extra,
-    };
-    (jm, sync)
-}
-
 fn key(record: RecordId) -> Vec<u8> {
     postcard::to_allocvec(&record).expect("record ids encode")
 }
@@ -112,17 +93,13 @@ fn key(record: RecordId) -> Vec<u8> {
 impl SqliteStore {
     /// Opens (creating it on a blank flash) the database on `disk` and
     /// reads it back; `seed` seeds SQLite's randomness.
-    pub fn open(
-        disk: &DiskHandle,
-        settings: (SqliteJournalMode, SqliteSynchronous),
-        seed: u64,
-    ) -> Opened {
+    pub fn open(disk: &DiskHandle, settings: (JournalMode, Synchronous), seed: u64) -> Opened {
         let blank = lock_disk(disk).is_blank();
         let files = match Files::mount(disk.clone(), files_config(disk)) {
             Ok(f) => share(f),
             Err(e) => return Opened::Unusable(format!("files do not mount: {e}")),
         };
-        let (jm, sync) = modes(settings.0, settings.1);
+        let (jm, sync) = settings;
         let mut db = match SqliteOnDisk::open(files, NAME, jm, sync, seed) {
             Ok(db) => db,
             Err(e) => return Opened::Unusable(e.to_string()),

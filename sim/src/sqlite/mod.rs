@@ -67,8 +67,11 @@ pub fn lock_files(files: &SharedFiles) -> MutexGuard<'_, Files> {
     files.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// SQLite's `journal_mode`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// SQLite's `journal_mode` (serialized as its kebab-case name: `wal`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum JournalMode {
     /// Rollback journal, deleted at commit.
     Delete,
@@ -108,8 +111,11 @@ impl JournalMode {
     }
 }
 
-/// SQLite's `synchronous`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// SQLite's `synchronous` (serialized as its kebab-case name: `full`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Synchronous {
     /// No syncs.
     Off,
