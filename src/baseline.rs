@@ -382,7 +382,7 @@ mod tests {
             .trace
             .events()
             .iter()
-            .filter(|e| e.kind == "ack.saved")
+            .filter(|e| e.kind == sim::trace::EngineEvent::AckSaved)
             .count();
         let edits: usize = workload.handsets.iter().map(|h| h.edits.len()).sum();
         assert!(

@@ -51,7 +51,7 @@ use crate::world::{FinalState, RunOutput};
 use models::ledger::Ledger;
 use models::record::{RecordId, Row};
 use sim::outcome::{Verdict, VerdictKind};
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The failing verdicts of a seed by kind, most severe first:
@@ -164,7 +164,7 @@ pub fn judge(out: &RunOutput) -> Judgement {
         .trace
         .events()
         .iter()
-        .filter(|e| e.kind == kind::NODE_PANIC)
+        .filter(|e| e.kind == EngineEvent::NodePanic)
         .count() as u64;
     if panics > 0 {
         j.findings.insert("engine-panic".into(), panics);

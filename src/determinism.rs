@@ -105,10 +105,22 @@ mod tests {
     use sim::time::SimTime;
     use sim::trace::Tracer;
 
-    fn trace(kinds: &[&'static str]) -> Trace {
+    sim::event_kinds! {
+        /// Kinds for the tests.
+        enum T in "test" {
+            /// a
+            A = "t.a",
+            /// b
+            B = "t.b",
+            /// c
+            C = "t.c",
+        }
+    }
+
+    fn trace(kinds: &[T]) -> Trace {
         let t = Tracer::new();
         for (i, k) in kinds.iter().enumerate() {
-            t.emit(SimTime(i as u64), "n", k, vec![]);
+            t.emit(SimTime(i as u64), "n", *k, vec![]);
         }
         t.snapshot()
     }
@@ -116,13 +128,16 @@ mod tests {
     #[test]
     fn the_first_differing_or_missing_event_is_named() {
         assert_eq!(
-            first_difference(&trace(&["a", "b"]), &trace(&["a", "b"])),
+            first_difference(&trace(&[T::A, T::B]), &trace(&[T::A, T::B])),
             None
         );
-        let d = first_difference(&trace(&["a", "b"]), &trace(&["a", "c"])).expect("differs");
+        let d = first_difference(&trace(&[T::A, T::B]), &trace(&[T::A, T::C])).expect("differs");
         assert_eq!(d.index, 1);
-        assert!(d.first.as_deref().is_some_and(|e| e.ends_with(" b")), "{d}");
-        let d = first_difference(&trace(&["a"]), &trace(&["a", "c"])).expect("differs");
+        assert!(
+            d.first.as_deref().is_some_and(|e| e.ends_with(" t.b")),
+            "{d}"
+        );
+        let d = first_difference(&trace(&[T::A]), &trace(&[T::A, T::C])).expect("differs");
         assert_eq!((d.index, d.first), (1, None));
     }
 
@@ -134,13 +149,13 @@ mod tests {
         // Deterministic but for what the thread ran before.
         let run = |seed: u64| {
             let before = RUNS.with(|r| r.replace(r.get() + 1));
-            let kinds: &[&'static str] = if before == 0 { &["a"] } else { &["b"] };
+            let kinds: &[T] = if before == 0 { &[T::A] } else { &[T::B] };
             (seed, trace(kinds))
         };
         let checked = check_pair(&run, 4, 5, true);
         assert_eq!(checked.iter().map(|c| c.seed).collect::<Vec<_>>(), [4, 5]);
         assert!(checked.iter().all(|c| c.difference.is_some()));
-        let pure = |seed: u64| (seed, trace(&["a"]));
+        let pure = |seed: u64| (seed, trace(&[T::A]));
         assert!(check_pair(&pure, 7, 6, false)
             .iter()
             .all(|c| c.difference.is_none()));

@@ -13,12 +13,13 @@
 //! iteration, so the same run always explains the same way.
 
 use crate::world::RunOutput;
+use models::event::SidekickEvent;
 use models::fault::FAULT_TABLE;
 use models::record::{RecordId, Row, VersionId};
 use serde::Serialize;
 use sim::outcome::{Verdict, VerdictKind};
 use sim::time::SimTime;
-use sim::trace::{kind, Event, Trace};
+use sim::trace::{EngineEvent, Event, Kind, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -84,7 +85,7 @@ pub fn fired_faults(trace: &Trace) -> BTreeMap<u32, FiredFault> {
     for e in trace
         .events()
         .iter()
-        .filter(|e| e.kind == kind::FAULT_FIRED)
+        .filter(|e| e.kind == EngineEvent::FaultFired)
     {
         let Some(id) = e.field("fault").and_then(|v| v.as_u64()) else {
             continue;
@@ -220,7 +221,7 @@ pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
         .events()
         .iter()
         .filter(|e| {
-            (e.kind == kind::COPY_CREATED || e.kind == kind::COPY_ENDED)
+            (e.kind == EngineEvent::CopyCreated || e.kind == EngineEvent::CopyEnded)
                 && e.str("record") == Some(record)
         })
         .collect();
@@ -231,7 +232,7 @@ pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
         l.stores.insert(store.to_string());
         l.nodes.insert(e.node.clone());
         l.handsets.extend(handset_of(store));
-        if e.kind == kind::COPY_ENDED {
+        if e.kind == EngineEvent::CopyEnded {
             l.faults
                 .extend(e.field("fault").and_then(|v| v.as_u64()).map(|f| f as u32));
         }
@@ -253,7 +254,7 @@ pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
                 e.str("store").unwrap_or_default().to_string(),
                 e.str("version").unwrap_or_default().to_string(),
             );
-            if e.kind == kind::COPY_CREATED {
+            if e.kind == EngineEvent::CopyCreated {
                 live.insert(key);
                 last = None;
             } else if live.remove(&key) && live.is_empty() {
@@ -361,27 +362,31 @@ fn explain_record(
             ));
         };
         let about_record = e.str("record") == Some(record);
-        match e.kind {
-            "ack.saved" if about_record => push(
+        match Seen::of(e.kind) {
+            Seen::Engine(EngineEvent::AckSaved) if about_record => push(
                 &e.node,
                 format!("told the user {} is saved", e.str("version").unwrap_or("?")),
             ),
-            "ack.synced" if about_record => push(
+            Seen::Engine(EngineEvent::AckSynced) if about_record => push(
                 &e.node,
                 format!(
                     "told the user {} is synced (the server committed it)",
                     e.str("version").unwrap_or("?")
                 ),
             ),
-            "edit.failed" | "edit.skipped" if about_record => push(
+            Seen::Sidekick(SidekickEvent::EditFailed | SidekickEvent::EditSkipped)
+                if about_record =>
+            {
+                push(
                 &e.node,
                 format!(
                     "the user's edit{} did not happen: {}",
                     e.str("version").map(|v| format!(" {v}")).unwrap_or_default(),
-                    e.str("error").or(e.str("why")).unwrap_or(e.kind)
-                ),
-            ),
-            kind::COPY_CREATED if about_record => {
+                        e.str("error").or(e.str("why")).unwrap_or(e.kind.name())
+                    ),
+                )
+            }
+            Seen::Engine(EngineEvent::CopyCreated) if about_record => {
                 let (store, version) = (e.str("store").unwrap_or("?"), e.str("version").unwrap_or("?"));
                 copies.created(store, version);
                 push(
@@ -389,7 +394,7 @@ fn explain_record(
                     format!("copy of {version} created; copies of the record: {}", copies.total()),
                 );
             }
-            kind::COPY_ENDED if about_record => {
+            Seen::Engine(EngineEvent::CopyEnded) if about_record => {
                 let Some(end) = copy_end(e) else { continue };
                 let (left, last_of_version) = copies.ended(&end);
                 let by_refetch = refetch_at
@@ -398,7 +403,7 @@ fn explain_record(
                 let text = copy_end_text(&end, fired, left, last_of_version, by_refetch, &copies);
                 push(&end.store, text);
             }
-            kind::FAULT_FIRED => {
+            Seen::Engine(EngineEvent::FaultFired) => {
                 let Some(f) = e.field("fault").and_then(|v| v.as_u64()) else {
                     continue;
                 };
@@ -410,13 +415,13 @@ fn explain_record(
                     );
                 }
             }
-            kind::NODE_BOOT if is_owner(&e.node) => {
+            Seen::Engine(EngineEvent::NodeBoot) if is_owner(&e.node) => {
                 let how = e.str("boot").unwrap_or("?");
                 if how != "first" {
                     push(&e.node, format!("booted ({how} boot)"));
                 }
             }
-            "cache.refetch" if is_owner(&e.node) => {
+            Seen::Sidekick(SidekickEvent::CacheRefetch) if is_owner(&e.node) => {
                 refetch_at = Some((e.at, e.node.clone()));
                 push(
                     &e.node,
@@ -427,7 +432,7 @@ fn explain_record(
                     ),
                 );
             }
-            "sync.epoch-changed" if is_owner(&e.node) => push(
+            Seen::Sidekick(SidekickEvent::SyncEpochChanged) if is_owner(&e.node) => push(
                 &e.node,
                 format!(
                     "saw the server's epoch change ({} to {})",
@@ -435,26 +440,25 @@ fn explain_record(
                     field_or(e, "new")
                 ),
             ),
-            "recover.restore" | "recover.reupload" if is_owner(&e.node) => push(
+            Seen::Sidekick(
+                k @ (SidekickEvent::RecoverRestore | SidekickEvent::RecoverReupload),
+            ) if is_owner(&e.node) => push(
                 &e.node,
-                format!("{} ({} records)", recovery_words(e.kind), field_or(e, "records")),
+                format!("{} ({} records)", k.explained().unwrap_or(k.name()), field_or(e, "records")),
             ),
-            "db.rebuilt" if server_side => push(
+            Seen::Sidekick(SidekickEvent::DbRebuilt) if server_side => push(
                 &e.node,
                 format!("came back on a blank volume and started an empty database (epoch {})", field_or(e, "epoch")),
             ),
-            "db.restored" if server_side => push(
+            Seen::Sidekick(SidekickEvent::DbRestored) if server_side => push(
                 &e.node,
                 format!("restored {} rows (epoch {})", field_or(e, "rows"), field_or(e, "epoch")),
             ),
-            "db.awaiting-restore" if server_side => {
+            Seen::Sidekick(SidekickEvent::DbAwaitingRestore) if server_side => {
                 push(&e.node, "came back on a blank volume and awaits a restore".into())
             }
-            k if server_side
-                && (k.starts_with("operator.") || k.starts_with("recover."))
-                && handset_of(&e.node).is_none() =>
-            {
-                let what = recovery_words(k);
+            Seen::Sidekick(k) if server_side && handset_of(&e.node).is_none() => {
+                let Some(what) = k.explained() else { continue };
                 let detail = e
                     .fields
                     .iter()
@@ -471,7 +475,7 @@ fn explain_record(
                 }
                 push(&e.node, text);
             }
-            kind::PHASE => match e.str("phase") {
+            Seen::Engine(EngineEvent::Phase) => match e.str("phase") {
                 Some("heal") => push(
                     &e.node,
                     "heal began: no new faults; every node shut down cleanly and booted from its own disk".into(),
@@ -620,23 +624,20 @@ fn fault_effect(kind: &str) -> &'static str {
     }
 }
 
-fn recovery_words(kind: &str) -> &str {
-    match kind {
-        "recover.restore" => "restored its store from the server",
-        "recover.reupload" => "re-uploaded its records to the server",
-        "recover.snapshot" => "restored the primary from the upgrade snapshot",
-        "recover.backup" => "restored the primary from the backup",
-        "operator.restore-failed" => "could not restore the primary",
-        "operator.rebuilt-empty" => "left the primary empty: nothing to restore from",
-        "operator.primary-intact" => "found the primary intact",
-        "operator.snapshot" => "took a snapshot before the upgrade",
-        "operator.rejected-rows" => "rejected rows that failed their checksum",
-        "operator.restore-check" => "checked that the primary lost its data before restoring it",
-        "operator.restore-refused" => "refused a restore into the wrong account",
-        "operator.account-restored" => "restored an account from the backup",
-        "operator.failover" => "failed over to the backup's last image",
-        "operator.busy" => "was busy and did not start another restore",
-        other => other,
+/// A trace event's kind, sorted into the engine's and the Sidekick's.
+enum Seen {
+    Engine(EngineEvent),
+    Sidekick(SidekickEvent),
+    Other,
+}
+
+impl Seen {
+    fn of(kind: Kind) -> Self {
+        match (kind.engine(), kind.system::<SidekickEvent>()) {
+            (Some(e), _) => Seen::Engine(e),
+            (None, Some(k)) => Seen::Sidekick(k),
+            (None, None) => Seen::Other,
+        }
     }
 }
 
@@ -687,7 +688,7 @@ fn last_copy_sentence(
         .trace
         .events()
         .iter()
-        .filter(|e| e.kind == kind::COPY_CREATED && e.str("record") == Some(record))
+        .filter(|e| e.kind == EngineEvent::CopyCreated && e.str("record") == Some(record))
         .filter_map(|e| e.str("version").map(str::to_string))
         .collect();
     for v in &latest {
@@ -736,7 +737,7 @@ fn refetched(output: &RunOutput, end: &CopyEnd) -> bool {
         .trace
         .events()
         .iter()
-        .any(|e| e.kind == "cache.refetch" && e.at == end.at && e.node == end.node)
+        .any(|e| e.kind == SidekickEvent::CacheRefetch && e.at == end.at && e.node == end.node)
 }
 
 fn at_check(output: &RunOutput, id: Option<RecordId>) -> String {

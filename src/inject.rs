@@ -25,7 +25,7 @@ use sim::lineage::{EndCause, Lineage};
 use sim::net::{Impairment, Links};
 use sim::plan::PlannedFault;
 use sim::time::SimTime;
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::time::Duration;
 
 /// A volume: a disk that belongs to a node and lives in a failure domain.
@@ -117,7 +117,12 @@ impl Injector<'_> {
         self.cluster.clock().now()
     }
 
-    fn emit(&self, node: &str, kind: &'static str, fields: Vec<(&'static str, sim::trace::Value)>) {
+    fn emit(
+        &self,
+        node: &str,
+        kind: impl Into<sim::trace::Kind>,
+        fields: Vec<(&'static str, sim::trace::Value)>,
+    ) {
         self.cluster.tracer().emit(self.now(), node, kind, fields);
     }
 
@@ -144,14 +149,14 @@ impl Injector<'_> {
         if node.is_none() && !is_array {
             self.emit(
                 target,
-                kind::FAULT_SKIPPED,
+                EngineEvent::FaultSkipped,
                 fields!["fault" => f.id, "why" => "no such target"],
             );
             return Vec::new();
         }
         self.emit(
             target,
-            kind::FAULT_FIRED,
+            EngineEvent::FaultFired,
             fields!["fault" => f.id, "fault_kind" => f.kind.name()],
         );
         // A user's own wipe forfeits what never synced: only synced
@@ -196,7 +201,7 @@ impl Injector<'_> {
                     self.clock_of(addr).reset(self.now());
                     self.emit(
                         target,
-                        kind::FAULT_RESOLVED,
+                        EngineEvent::FaultResolved,
                         fields!["fault" => f.id, "clock_ms" => 0u64],
                     );
                 }
@@ -208,7 +213,7 @@ impl Injector<'_> {
                 let direction = if *skew_ms < 0 { "back" } else { "forward" };
                 self.emit(
                     target,
-                    kind::FAULT_RESOLVED,
+                    EngineEvent::FaultResolved,
                     fields![
                         "fault" => f.id,
                         "skew_ms" => skew_ms.unsigned_abs(),
@@ -256,7 +261,7 @@ impl Injector<'_> {
             _ => {
                 self.emit(
                     target,
-                    kind::FAULT_SKIPPED,
+                    EngineEvent::FaultSkipped,
                     fields!["fault" => f.id, "why" => "kind does not apply to target"],
                 );
                 Vec::new()
@@ -299,7 +304,7 @@ impl Injector<'_> {
         if let Some((record, version)) = last.first() {
             self.emit(
                 target,
-                kind::FAULT_NEAR_MISS,
+                EngineEvent::FaultNearMiss,
                 fields![
                     "fault" => fault,
                     "record" => record.as_str(),
@@ -366,7 +371,7 @@ impl Injector<'_> {
         if class.is_empty() {
             self.emit(
                 node,
-                kind::FAULT_SKIPPED,
+                EngineEvent::FaultSkipped,
                 fields!["fault" => f.id, "why" => "kind does not apply to target"],
             );
             return Vec::new();
@@ -432,7 +437,7 @@ impl Injector<'_> {
             let names: Vec<String> = peers.iter().map(|a| self.cluster.name_of(*a)).collect();
             resolution.push(("peers", names.join(",").into()));
         }
-        self.emit(node, kind::FAULT_RESOLVED, resolution);
+        self.emit(node, EngineEvent::FaultResolved, resolution);
         self.cluster.net_fault(f.id, links, imp, f.resolve_seed);
         vec![FollowUp::NetEnd {
             fault: f.id,
@@ -458,7 +463,7 @@ impl Injector<'_> {
         if !self.cluster.is_up(addr) {
             self.emit(
                 node,
-                kind::FAULT_SKIPPED,
+                EngineEvent::FaultSkipped,
                 fields!["fault" => fault, "why" => "already down"],
             );
             return Vec::new();
@@ -486,7 +491,11 @@ impl Injector<'_> {
         let now = self.now();
         let forfeited = self.ledger.forfeit_unsynced(user, now);
         if forfeited > 0 {
-            self.emit(node, "ack.forfeited", fields!["versions" => forfeited]);
+            self.emit(
+                node,
+                EngineEvent::AckForfeited,
+                fields!["versions" => forfeited],
+            );
         }
         self.lineage().set_blame(node, Some(fault));
         self.cluster
@@ -499,7 +508,7 @@ impl Injector<'_> {
         lock_disk(&flash.disk).replace_blank();
         self.emit(
             &flash.device,
-            kind::DISK_REPLACED,
+            EngineEvent::DiskReplaced,
             fields!["device" => &flash.device, "fault" => fault, "why" => why],
         );
         let ended =
@@ -541,7 +550,7 @@ impl Injector<'_> {
         let Some(v) = self.volume_of(node) else {
             self.emit(
                 node,
-                kind::FAULT_SKIPPED,
+                EngineEvent::FaultSkipped,
                 fields!["fault" => fault, "why" => "node has no volume"],
             );
             return Vec::new();
@@ -564,7 +573,7 @@ impl Injector<'_> {
         let Some(v) = self.volume_of(node) else {
             self.emit(
                 node,
-                kind::FAULT_SKIPPED,
+                EngineEvent::FaultSkipped,
                 fields!["fault" => f.id, "why" => "node has no volume"],
             );
             return None;
@@ -590,7 +599,7 @@ impl Injector<'_> {
                     drop(disk);
                     self.emit(
                         node,
-                        kind::FAULT_SKIPPED,
+                        EngineEvent::FaultSkipped,
                         fields!["fault" => f.id, "why" => "no live sector"],
                     );
                     return None;
@@ -627,7 +636,7 @@ impl Injector<'_> {
         };
         let effect = disk.inject(fault);
         drop(disk);
-        self.emit(node, kind::FAULT_RESOLVED, resolution);
+        self.emit(node, EngineEvent::FaultResolved, resolution);
         self.lineage().set_blame(node, Some(f.id));
         self.cluster
             .trace_disk_effect(self.now(), &v.device, &effect, Some(f.id));
@@ -649,7 +658,7 @@ impl Injector<'_> {
                 if self.handsets < 2 {
                     self.emit(
                         target,
-                        kind::FAULT_SKIPPED,
+                        EngineEvent::FaultSkipped,
                         fields!["fault" => f.id, "why" => "fewer than two accounts"],
                     );
                     return;
@@ -687,7 +696,7 @@ impl Injector<'_> {
             Fault::VersionSkew { for_ms } => (topology::SERVER, Incident::VersionSkew { for_ms }),
             _ => unreachable!("only incidents come here"),
         };
-        self.emit(target, kind::FAULT_RESOLVED, resolution);
+        self.emit(target, EngineEvent::FaultResolved, resolution);
         let Some(addr) = self.cluster.addr_of(to) else {
             return;
         };
@@ -703,7 +712,7 @@ impl Injector<'_> {
         {
             self.emit(
                 target,
-                kind::FAULT_SKIPPED,
+                EngineEvent::FaultSkipped,
                 fields!["fault" => fault, "why" => "the node in charge is down"],
             );
         }
@@ -715,13 +724,13 @@ impl Injector<'_> {
             lock_disk(&v.disk).inject(DiskFault::DiskFull {
                 free_sectors: u64::MAX,
             });
-            self.emit(device, "disk.space-freed", vec![]);
+            self.emit(device, EngineEvent::DiskSpaceFreed, vec![]);
         }
     }
 
     /// Storage of `array` is back: its nodes boot and the operator checks.
     pub fn storage_back(&self, array: &str, fault: u32, nodes: &[Addr]) {
-        self.emit(array, "storage.back", fields!["fault" => fault]);
+        self.emit(array, EngineEvent::StorageBack, fields!["fault" => fault]);
         for addr in nodes {
             self.cluster.boot(*addr, Boot::Crash, false);
         }

@@ -12,7 +12,7 @@ use models::fault::Fault;
 use models::workload::Workload;
 use sim::outcome::{FaultCount, SeedOutcome, VerdictKind};
 use sim::plan::Plan;
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,7 +99,7 @@ impl Case {
             .trace
             .events()
             .iter()
-            .filter(|e| e.kind == kind::FAULT_NEAR_MISS)
+            .filter(|e| e.kind == EngineEvent::FaultNearMiss)
             .filter_map(|e| e.field("fault").and_then(sim::trace::Value::as_u64))
             .collect();
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();

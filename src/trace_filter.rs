@@ -339,7 +339,7 @@ mod tests {
         let events = vec![Event {
             at: SimTime(1),
             node: "handset-0".into(),
-            kind: sim::trace::kind::COPY_CREATED,
+            kind: sim::trace::EngineEvent::CopyCreated.into(),
             fields: sim::fields!["store" => "handset-0/flash", "record" => "u0/todo-2"],
         }];
         assert_eq!(node("handset-0").check_matched(&events), Ok(()));

@@ -26,7 +26,7 @@ use models::node::Node;
 use sim::fields;
 use sim::host::{Addr, Cluster, StepSeen, StepWatch};
 use sim::plan::PlannedFault;
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -138,7 +138,7 @@ impl Triggers {
         self.ctx.cluster.tracer().emit(
             now,
             target,
-            kind::FAULT_SKIPPED,
+            EngineEvent::FaultSkipped,
             fields!["fault" => id, "why" => why],
         );
     }
@@ -226,7 +226,7 @@ fn strikes(f: &PlannedFault<Fault>, handset: u32, seen: &StepSeen<'_, Msg>) -> b
                         if !committed.is_empty())
                 })
                 && seen.events().iter().any(|e| {
-                    e.kind == kind::COPY_CREATED
+                    e.kind == EngineEvent::CopyCreated
                         && e.str("record").is_some_and(|r| r.starts_with(&prefix))
                 })
         }

@@ -28,7 +28,7 @@ use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
-use sim::trace::{kind, Trace, Tracer};
+use sim::trace::{EngineEvent, Trace, Tracer};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -254,7 +254,7 @@ async fn simulate(
     tracer.emit(
         clock.now(),
         "harness",
-        kind::PHASE,
+        EngineEvent::Phase,
         fields!["phase" => "safety"],
     );
     while let Some(((at, _), action)) = queue.pop_first() {
@@ -304,7 +304,7 @@ async fn simulate(
     tracer.emit(
         clock.now(),
         "harness",
-        kind::PHASE,
+        EngineEvent::Phase,
         fields!["phase" => "heal"],
     );
     triggers.close();
@@ -349,7 +349,7 @@ async fn simulate(
     tracer.emit(
         clock.now(),
         "harness",
-        kind::PHASE,
+        EngineEvent::Phase,
         fields!["phase" => "check", "converged" => converged_after.is_some()],
     );
     let final_state = FinalState {

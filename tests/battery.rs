@@ -7,7 +7,7 @@ mod common;
 
 use lastcopy::runner::Summary;
 use models::fault::{Fault, SyncStep};
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::collections::BTreeSet;
 
 /// battery-pulls with the random pulls off: only mid-sync pulls strike handsets.
@@ -33,7 +33,7 @@ fn every_step_is_struck_and_pulls_whose_step_never_comes_are_skipped() {
             .trace
             .events()
             .iter()
-            .filter(|e| e.kind == kind::FAULT_SKIPPED)
+            .filter(|e| e.kind == EngineEvent::FaultSkipped)
             .filter(|e| e.str("why").is_some_and(|w| w.contains("sync step")))
             .count();
     }
@@ -49,16 +49,18 @@ fn a_struck_handset_loses_power_at_once_and_reboots() {
     let events = run.output.trace.events();
     let fired: Vec<_> = events
         .iter()
-        .filter(|e| e.kind == kind::FAULT_FIRED && e.str("fault_kind") == Some("mid-sync-pull"))
+        .filter(|e| {
+            e.kind == EngineEvent::FaultFired && e.str("fault_kind") == Some("mid-sync-pull")
+        })
         .collect();
     assert!(!fired.is_empty());
     for f in fired.iter().take(20) {
         let crashed = events
             .iter()
-            .any(|e| e.kind == kind::NODE_CRASH && e.node == f.node && e.at == f.at);
+            .any(|e| e.kind == EngineEvent::NodeCrash && e.node == f.node && e.at == f.at);
         let was_down = events
             .iter()
-            .any(|e| e.kind == kind::FAULT_SKIPPED && e.node == f.node && e.at == f.at);
+            .any(|e| e.kind == EngineEvent::FaultSkipped && e.node == f.node && e.at == f.at);
         assert!(
             crashed || was_down,
             "{f:?} crashed its handset there and then"

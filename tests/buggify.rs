@@ -11,16 +11,17 @@ mod common;
 use lastcopy::coverage::Coverage;
 use lastcopy::runner::Summary;
 use models::database::SITE_SPLIT_REPLY;
+use models::event::SidekickEvent;
 use models::handset::{SITE_REORDER_PUSH, SITE_RETRY_EARLY, SITE_TIMEOUT_AT_EDGE};
 use models::server::SITE_DELAY_REPLY;
 
 /// Every site of the models, with the trace event it leaves when it fires.
-const SITES: [(&str, &str); 5] = [
-    (SITE_DELAY_REPLY, "server.delayed-reply"),
-    (SITE_SPLIT_REPLY, "db.split-reply"),
-    (SITE_RETRY_EARLY, "sync.retry-early"),
-    (SITE_TIMEOUT_AT_EDGE, "sync.timeout-at-edge"),
-    (SITE_REORDER_PUSH, "sync.reordered-push"),
+const SITES: [(&str, SidekickEvent); 5] = [
+    (SITE_DELAY_REPLY, SidekickEvent::ServerDelayedReply),
+    (SITE_SPLIT_REPLY, SidekickEvent::DbSplitReply),
+    (SITE_RETRY_EARLY, SidekickEvent::SyncRetryEarly),
+    (SITE_TIMEOUT_AT_EDGE, SidekickEvent::SyncTimeoutAtEdge),
+    (SITE_REORDER_PUSH, SidekickEvent::SyncReorderedPush),
 ];
 
 /// partitions at four handsets with its network faults: cheap, and every

@@ -10,6 +10,14 @@ use sim::trace::{Trace, Tracer};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+sim::event_kinds! {
+    /// What the gossip machine traces.
+    enum GossipEvent in "gossip" {
+        /// A key arrived. Fields: `key`.
+        Key = "gossip.key",
+    }
+}
+
 /// On boot, sends its peer the keys of a map of 32 entries, in the map's
 /// iteration order; traces every key it receives.
 struct Gossip {
@@ -41,7 +49,7 @@ impl Machine for Gossip {
     }
 
     fn on_message(&mut self, _from: Addr, key: u32, io: &mut Io<'_, u32>) {
-        io.trace("gossip.key", sim::fields!["key" => key]);
+        io.trace(GossipEvent::Key, sim::fields!["key" => key]);
     }
 
     fn on_timer(&mut self, _key: u64, _io: &mut Io<'_, u32>) {}

@@ -8,7 +8,7 @@ mod common;
 
 use lastcopy::runner::{Case, Summary};
 use models::fault::NETWORK_FAULTS;
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -38,12 +38,12 @@ fn breaks_unless(design: &str, extra: &[&str], fix: &str, seeds: Range<u64>) {
     assert_eq!(kept.failed, 0, "{design} {fixed:?} should keep: {kept}");
 }
 
-const EFFECTS: [&str; 5] = [
-    kind::NET_DROPPED,
-    kind::NET_DUPLICATED,
-    kind::NET_HELD,
-    kind::NET_DELAYED,
-    kind::NET_CORRUPTED,
+const EFFECTS: [EngineEvent; 5] = [
+    EngineEvent::NetDropped,
+    EngineEvent::NetDuplicated,
+    EngineEvent::NetHeld,
+    EngineEvent::NetDelayed,
+    EngineEvent::NetCorrupted,
 ];
 
 #[test]
@@ -55,7 +55,7 @@ fn network_effects_are_deterministic_traced_and_healed() {
     let events = run.output.trace.events();
     let fired: Vec<(u64, &str)> = events
         .iter()
-        .filter(|e| e.kind == kind::FAULT_FIRED)
+        .filter(|e| e.kind == EngineEvent::FaultFired)
         .filter_map(|e| Some((e.field("fault")?.as_u64()?, e.str("fault_kind")?)))
         .collect();
     let kind_of = |id: u64| fired.iter().find(|(f, _)| *f == id).map(|(_, k)| *k);
@@ -67,10 +67,10 @@ fn network_effects_are_deterministic_traced_and_healed() {
             let id = e.field("fault").and_then(|v| v.as_u64()).expect("fault");
             let k = kind_of(id).expect("the fault fired");
             let expected = match effect {
-                kind::NET_DROPPED => "packet-loss",
-                kind::NET_DUPLICATED => "duplication",
-                kind::NET_HELD => "reordering",
-                kind::NET_DELAYED => "long-delay",
+                EngineEvent::NetDropped => "packet-loss",
+                EngineEvent::NetDuplicated => "duplication",
+                EngineEvent::NetHeld => "reordering",
+                EngineEvent::NetDelayed => "long-delay",
                 _ => "transit-corruption",
             };
             assert_eq!(k, expected, "{e}");
@@ -81,7 +81,7 @@ fn network_effects_are_deterministic_traced_and_healed() {
     // no later than the heal phase began; after that no frame is touched.
     let heal = events
         .iter()
-        .find(|e| e.kind == kind::PHASE && e.str("phase") == Some("heal"))
+        .find(|e| e.kind == EngineEvent::Phase && e.str("phase") == Some("heal"))
         .expect("a heal phase")
         .at;
     let network: BTreeSet<u64> = fired
@@ -91,19 +91,21 @@ fn network_effects_are_deterministic_traced_and_healed() {
         .collect();
     assert!(!network.is_empty());
     for id in &network {
-        let of = |k: &str| {
+        let of = |k: EngineEvent| {
             events
                 .iter()
                 .find(|e| e.kind == k && e.field("fault").and_then(|v| v.as_u64()) == Some(*id))
         };
-        assert!(of(kind::FAULT_RESOLVED).is_some_and(|e| e.str("links").is_some()));
-        let ended = of(kind::NET_FAULT_ENDED).expect("every network fault ends");
+        assert!(of(EngineEvent::FaultResolved).is_some_and(|e| e.str("links").is_some()));
+        let ended = of(EngineEvent::NetFaultEnded).expect("every network fault ends");
         assert!(ended.at <= heal, "{ended}");
     }
     let late: Vec<_> = events
         .iter()
         .filter(|e| {
-            e.at > heal && (EFFECTS.contains(&e.kind) || e.kind == kind::NET_FRAME_REJECTED)
+            e.at > heal
+                && (e.kind.engine().is_some_and(|k| EFFECTS.contains(&k))
+                    || e.kind == EngineEvent::NetFrameRejected)
         })
         .collect();
     assert!(late.is_empty(), "network effects after heal: {late:?}");

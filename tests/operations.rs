@@ -303,7 +303,7 @@ fn failover_bumps_epoch_is_redundant_behind_digest_sync() {
     let run = case("double-failure", "hardened", &o).run_seed(1);
     assert!(run.outcome.kept_promise(), "{:?}", run.outcome.verdicts);
     let kept_epoch = run.output.trace.events().iter().any(|e| {
-        e.kind == "operator.failover"
+        e.kind == models::event::SidekickEvent::OperatorFailover
             && e.field("new_epoch").map(|v| v.to_string()) == Some("false".into())
     });
     assert!(kept_epoch, "no failover kept its epoch");

@@ -251,7 +251,10 @@ fn every_chart_parses_as_xml_with_one_mark_per_data_point() {
         .trace
         .events()
         .iter()
-        .filter(|e| e.kind == "copy.created" && e.str("record") == Some(t.record.as_str()))
+        .filter(|e| {
+            e.kind == sim::trace::EngineEvent::CopyCreated
+                && e.str("record") == Some(t.record.as_str())
+        })
         .count();
     assert_eq!(copies, created);
     assert!(faults > 0, "the faults that ended its copies are drawn");

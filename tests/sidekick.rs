@@ -5,6 +5,7 @@ mod common;
 
 use common::{case, jobs, sweep};
 use lastcopy::runner::Summary;
+use models::event::SidekickEvent;
 use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
 
@@ -84,8 +85,10 @@ fn every_fault_kind_fires_effectively_and_hardened_uses_every_recovery_path() {
         let mut paths: BTreeMap<&str, u64> = BTreeMap::new();
         for seed in 0..n {
             for e in case.run_seed(seed).output.trace.events() {
-                if e.kind.starts_with("recover.") {
-                    *paths.entry(e.kind).or_default() += 1;
+                if let Some(k) = e.kind.system::<SidekickEvent>() {
+                    if k.is_recovery() {
+                        *paths.entry(k.name()).or_default() += 1;
+                    }
                 }
             }
         }

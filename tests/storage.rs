@@ -5,7 +5,7 @@
 mod common;
 
 use models::fault::STORAGE_FAULTS;
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::collections::BTreeMap;
 
 const STORAGE_SCENARIOS: [&str; 3] = ["disk-rot", "torn-writes", "lying-disk"];
@@ -41,7 +41,7 @@ fn a_replay_names_the_fault_the_device_and_the_sector() {
     let events = failing.output.trace.events();
     let resolved: Vec<_> = events
         .iter()
-        .filter(|e| e.kind == kind::FAULT_RESOLVED && e.field("sector").is_some())
+        .filter(|e| e.kind == EngineEvent::FaultResolved && e.field("sector").is_some())
         .collect();
     assert!(
         !resolved.is_empty(),
@@ -55,11 +55,12 @@ fn a_replay_names_the_fault_the_device_and_the_sector() {
             "{e}"
         );
         let fired = events.iter().any(|f| {
-            f.kind == kind::FAULT_FIRED && f.field("fault").and_then(|v| v.as_u64()) == Some(fault)
+            f.kind == EngineEvent::FaultFired
+                && f.field("fault").and_then(|v| v.as_u64()) == Some(fault)
         });
         assert!(fired, "fault {fault} resolved but never fired");
         let on_disk = events.iter().any(|d| {
-            d.kind == kind::DISK_FAULT
+            d.kind == EngineEvent::DiskFault
                 && d.str("sectors").is_some()
                 && d.field("fault").and_then(|v| v.as_u64()) == Some(fault)
         });

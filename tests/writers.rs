@@ -75,9 +75,12 @@ fn a_reset_clock_under_wall_clock_stamps_rolls_back_acknowledged_edits() {
         "the same seed with a hybrid logical clock keeps the promise"
     );
     let events = run.output.trace.events();
-    assert!(events
-        .iter()
-        .any(|e| e.kind == "fault.resolved" && e.field("clock_ms").is_some()));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == sim::trace::EngineEvent::FaultResolved
+                && e.field("clock_ms").is_some())
+    );
 }
 
 #[test]
@@ -89,7 +92,7 @@ fn purged_tombstones_let_a_stale_restore_resurrect_deleted_records() {
         .trace
         .events()
         .iter()
-        .any(|e| e.kind == "recover.backup");
+        .any(|e| e.kind == models::event::SidekickEvent::RecoverBackup);
     assert!(restored, "the primary was restored from the backup");
 }
 
@@ -170,7 +173,7 @@ fn hardened_taking_absence_as_deletion_loses_records_after_the_server_lost_them(
         .trace
         .events()
         .iter()
-        .any(|e| e.kind == "sync.absent-deleted");
+        .any(|e| e.kind == models::event::SidekickEvent::SyncAbsentDeleted);
     assert!(dropped, "a handset took the server's loss as a deletion");
 }
 

@@ -24,6 +24,7 @@ use crate::design::{BlankBoot, Design, SCRUB_INTERVAL};
 use crate::engine::log::LogEngine;
 use crate::engine::redb::RedbEngine;
 use crate::engine::{Engine, EngineError, EngineKind, Loaded, Meta, Rows};
+use crate::event::SidekickEvent;
 use crate::incident::{Dropped, Incident};
 use crate::merge;
 use crate::msg::{DbHealth, Msg, SyncResult};
@@ -155,7 +156,10 @@ impl Database {
 
     /// A write failed: the database reloads from its volume.
     fn reload(&mut self, io: &mut Io<'_, Msg>, error: &EngineError) {
-        io.trace("store.reload", fields!["why" => error.to_string()]);
+        io.trace(
+            SidekickEvent::StoreReload,
+            fields!["why" => error.to_string()],
+        );
         self.load(io);
     }
 
@@ -193,7 +197,10 @@ impl Database {
     /// design's recovery takes over: handsets that re-upload, an operator
     /// who restores. If even that fails, the node crashes and retries.
     fn rebuild_failed_store(&mut self, error: &EngineError, io: &mut Io<'_, Msg>) -> Loaded {
-        io.trace("store.failed", fields!["error" => error.to_string()]);
+        io.trace(
+            SidekickEvent::StoreFailed,
+            fields!["error" => error.to_string()],
+        );
         let primary = matches!(self.role, Role::Primary { .. });
         let meta = Meta {
             epoch: if primary { io.now().as_millis() + 1 } else { 0 },
@@ -207,7 +214,7 @@ impl Database {
             );
         }
         io.trace(
-            "db.rebuilt",
+            SidekickEvent::DbRebuilt,
             fields!["epoch" => meta.epoch, "why" => "store failed"],
         );
         Loaded {
@@ -266,7 +273,7 @@ impl Database {
             }
         };
         io.trace(
-            "store.scrub",
+            SidekickEvent::StoreScrub,
             fields!["rows" => missing.len(), "repaired" => repaired],
         );
     }
@@ -282,7 +289,7 @@ impl Database {
             let lost = boot != Boot::First;
             if lost && self.design.blank_boot == BlankBoot::AwaitRestore {
                 self.state = State::AwaitingRestore;
-                io.trace("db.awaiting-restore", vec![]);
+                io.trace(SidekickEvent::DbAwaitingRestore, vec![]);
             } else {
                 self.epoch = io.now().as_millis() + 1;
                 self.rebuilt = lost;
@@ -290,7 +297,7 @@ impl Database {
                     panic!("{}: cannot format a blank volume: {e}", self.store);
                 }
                 if lost {
-                    io.trace("db.rebuilt", fields!["epoch" => self.epoch]);
+                    io.trace(SidekickEvent::DbRebuilt, fields!["epoch" => self.epoch]);
                 }
             }
         }
@@ -326,7 +333,7 @@ impl Database {
                 let done = match self.engine.set_meta(meta) {
                     Ok(()) => {
                         self.read_only = on;
-                        io.trace("db.quiesce", fields!["on" => on]);
+                        io.trace(SidekickEvent::DbQuiesce, fields!["on" => on]);
                         true
                     }
                     Err(e) => {
@@ -473,7 +480,7 @@ impl Database {
             rows.truncate(rows.len() / 2);
             cursor = rows.last().map_or(cursor, |(_, seq)| *seq);
             io.trace(
-                "db.split-reply",
+                SidekickEvent::DbSplitReply,
                 fields!["user" => user, "rows" => rows.len(), "cursor" => cursor],
             );
             rows.sort_by_key(|(row, _)| row.record);
@@ -585,8 +592,11 @@ impl Database {
     fn store_image(&mut self, epoch: u64, rows: Vec<Row>, io: &mut Io<'_, Msg>) {
         let n = rows.len();
         match self.replace_all(rows, epoch, false, io) {
-            Ok(()) => io.trace("backup.stored", fields!["rows" => n]),
-            Err(e) => io.trace("backup.failed", fields!["error" => e.to_string()]),
+            Ok(()) => io.trace(SidekickEvent::BackupStored, fields!["rows" => n]),
+            Err(e) => io.trace(
+                SidekickEvent::BackupFailed,
+                fields!["error" => e.to_string()],
+            ),
         }
     }
 
@@ -599,7 +609,10 @@ impl Database {
         let n = rows.len();
         self.replace_all(rows, epoch, false, io)?;
         self.state = State::Serving;
-        io.trace("db.restored", fields!["epoch" => epoch, "rows" => n]);
+        io.trace(
+            SidekickEvent::DbRestored,
+            fields!["epoch" => epoch, "rows" => n],
+        );
         Ok(())
     }
 
@@ -627,26 +640,29 @@ impl Database {
             match self.backup_fault.take() {
                 Some((fault, _)) if self.design.backup_verified => {
                     io.trace(
-                        "backup.alarm",
+                        SidekickEvent::BackupAlarm,
                         fields!["fault" => fault, "why" => "job incomplete; rerun"],
                     );
                 }
                 Some((fault, Incident::BackupStopped { keep_permille })) => {
                     let keep = rows.len() * keep_permille as usize / 1000;
                     io.trace(
-                        "backup.stopped",
+                        SidekickEvent::BackupStopped,
                         fields!["fault" => fault, "rows" => keep, "of" => rows.len()],
                     );
                     rows.truncate(keep);
                 }
                 Some((fault, _)) => {
-                    io.trace("backup.silent-failure", fields!["fault" => fault]);
+                    io.trace(
+                        SidekickEvent::BackupSilentFailure,
+                        fields!["fault" => fault],
+                    );
                     io.set_timer(TIMER_BACKUP, next_backup(io.now(), interval, offset));
                     return;
                 }
                 None => {}
             }
-            io.trace("backup.sent", fields!["rows" => rows.len()]);
+            io.trace(SidekickEvent::BackupSent, fields!["rows" => rows.len()]);
             io.send(
                 backup,
                 Msg::BackupImage {
@@ -704,14 +720,17 @@ impl Database {
         }
         if self.design.retention_keeps_verified {
             io.trace(
-                "backup.retention-kept",
+                SidekickEvent::BackupRetentionKept,
                 fields!["fault" => fault, "why" => "the last verified image is never deleted"],
             );
             return;
         }
         match self.replace_all(Vec::new(), 0, false, io) {
-            Ok(()) => io.trace("backup.purged", fields!["fault" => fault]),
-            Err(e) => io.trace("backup.failed", fields!["error" => e.to_string()]),
+            Ok(()) => io.trace(SidekickEvent::BackupPurged, fields!["fault" => fault]),
+            Err(e) => io.trace(
+                SidekickEvent::BackupFailed,
+                fields!["error" => e.to_string()],
+            ),
         }
     }
 
@@ -734,7 +753,7 @@ impl Database {
             };
             if counts(&before) != counts(&after) {
                 io.trace(
-                    "schema.aborted",
+                    SidekickEvent::SchemaAborted,
                     fields!["fault" => fault, "change" => what.to_string(), "why" => "row counts or checksums differ"],
                 );
                 return;
@@ -743,10 +762,10 @@ impl Database {
         let (n, epoch, read_only) = (after.len(), self.epoch, self.read_only);
         match self.replace_all(after, epoch, read_only, io) {
             Ok(()) => io.trace(
-                "schema.changed",
+                SidekickEvent::SchemaChanged,
                 fields!["fault" => fault, "change" => what.to_string(), "rows" => n, "of" => before.len()],
             ),
-            Err(e) => io.trace("schema.failed", fields!["error" => e.to_string()]),
+            Err(e) => io.trace(SidekickEvent::SchemaFailed, fields!["error" => e.to_string()]),
         }
     }
 
@@ -767,7 +786,7 @@ impl Database {
         let read_only = self.read_only;
         self.replace_all(all, epoch, read_only, io)?;
         io.trace(
-            "db.account-restored",
+            SidekickEvent::DbAccountRestored,
             fields!["account" => account, "epoch" => epoch, "rows" => n],
         );
         Ok(())

@@ -22,6 +22,7 @@
 use crate::clock::Rtc;
 use crate::design::{Design, HandsetStore, SavedAck, SCRUB_INTERVAL};
 use crate::engine::sqlite::{self as sqlite, HandsetEngine, SqliteStore};
+use crate::event::SidekickEvent;
 use crate::ledger::LedgerHandle;
 use crate::logstore::{LogStore, Opened};
 use crate::merge::{self, AtWriter};
@@ -34,6 +35,7 @@ use sim::fields;
 use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io};
 use sim::lineage::EndCause;
 use sim::time::SimTime;
+use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use xxhash_rust::xxh3::Xxh3;
@@ -425,10 +427,10 @@ impl Handset {
         let mut opened = SqliteStore::open(&self.disk, settings, seed);
         let mut unusable = false;
         if let sqlite::Opened::Unusable(why) = &opened {
-            io.trace("store.unusable", fields!["why" => why.clone()]);
+            io.trace(SidekickEvent::StoreUnusable, fields!["why" => why.clone()]);
             unusable = true;
             if let Err(e) = SqliteStore::discard(&self.disk) {
-                io.trace("store.discard-failed", fields!["why" => e]);
+                io.trace(SidekickEvent::StoreDiscardFailed, fields!["why" => e]);
             }
             opened = SqliteStore::open(&self.disk, settings, seed);
         }
@@ -453,7 +455,10 @@ impl Handset {
     /// A sync of the flash failed and took the unsynced writes with it: the
     /// store in memory goes back to what flash holds.
     fn reload(&mut self, io: &mut Io<'_, Msg>) {
-        io.trace("store.reload", fields!["why" => "flash sync failed"]);
+        io.trace(
+            SidekickEvent::StoreReload,
+            fields!["why" => "flash sync failed"],
+        );
         self.load(io);
     }
 
@@ -508,7 +513,7 @@ impl Handset {
         }
         let repaired = self.flush(io).is_ok();
         io.trace(
-            "store.scrub",
+            SidekickEvent::StoreScrub,
             fields!["rows" => missing.len(), "repaired" => repaired],
         );
     }
@@ -559,7 +564,7 @@ impl Handset {
         };
         if shown.is_none() && (!creates || deletes) {
             io.trace(
-                "edit.skipped",
+                SidekickEvent::EditSkipped,
                 fields!["record" => record.to_string(), "why" => "not shown on the handset"],
             );
             return;
@@ -577,7 +582,7 @@ impl Handset {
         let (rs, vs) = (record.to_string(), version.to_string());
         if let Err(e) = self.put(row, false) {
             io.trace(
-                "edit.failed",
+                SidekickEvent::EditFailed,
                 fields!["record" => rs, "version" => vs, "error" => e.to_string()],
             );
             return;
@@ -588,10 +593,13 @@ impl Handset {
         };
         if durable {
             self.ledger.saved(record, version, io.now());
-            io.trace("ack.saved", fields!["record" => rs, "version" => vs]);
+            io.trace(
+                EngineEvent::AckSaved,
+                fields!["record" => rs, "version" => vs],
+            );
         } else {
             io.trace(
-                "edit.failed",
+                SidekickEvent::EditFailed,
                 fields!["record" => rs, "version" => vs, "error" => "sync failed"],
             );
         }
@@ -607,7 +615,7 @@ impl Handset {
                 io.set_timer(TIMER_SCRUB, SCRUB_INTERVAL);
             }
             TIMER_TIMEOUT if self.in_flight.take().is_some() => {
-                io.trace("sync.timeout", vec![]);
+                io.trace(SidekickEvent::SyncTimeout, vec![]);
                 io.set_timer(TIMER_SYNC, Self::retry_after(io));
             }
             _ => {}
@@ -619,7 +627,7 @@ impl Handset {
     fn retry_after(io: &Io<'_, Msg>) -> Duration {
         if io.sometimes(SITE_RETRY_EARLY, 0.5) {
             io.trace(
-                "sync.retry-early",
+                SidekickEvent::SyncRetryEarly,
                 fields!["after_ms" => EARLY_RETRY.as_millis() as u64],
             );
             EARLY_RETRY
@@ -634,7 +642,10 @@ impl Handset {
             return;
         }
         if self.flush(io).is_err() {
-            io.trace("sync.aborted", fields!["why" => "flash sync failed"]);
+            io.trace(
+                SidekickEvent::SyncAborted,
+                fields!["why" => "flash sync failed"],
+            );
             return;
         }
         let offline = io.now().since(self.last_ok);
@@ -642,7 +653,7 @@ impl Handset {
         if refresh {
             // The 2009 slow sync: the session expired, the server wins.
             io.trace(
-                "sync.refresh",
+                SidekickEvent::SyncRefresh,
                 fields!["offline_ms" => offline.as_millis() as u64],
             );
             self.need_full = true;
@@ -655,7 +666,10 @@ impl Handset {
             .map(|l| l.row.clone())
             .collect();
         if push.len() > 1 && io.sometimes(SITE_REORDER_PUSH, 0.5) {
-            io.trace("sync.reordered-push", fields!["rows" => push.len()]);
+            io.trace(
+                SidekickEvent::SyncReorderedPush,
+                fields!["rows" => push.len()],
+            );
             push.reverse();
         }
         let req = self.next_req;
@@ -663,7 +677,7 @@ impl Handset {
         self.in_flight = Some(req);
         let timeout = if io.sometimes(SITE_TIMEOUT_AT_EDGE, 0.1) {
             io.trace(
-                "sync.timeout-at-edge",
+                SidekickEvent::SyncTimeoutAtEdge,
                 fields!["req" => req, "after_ms" => EDGE_TIMEOUT.as_millis() as u64],
             );
             EDGE_TIMEOUT
@@ -698,7 +712,7 @@ impl Handset {
         io.cancel_timer(TIMER_TIMEOUT);
         match result {
             SyncResult::Unavailable => {
-                io.trace("sync.unavailable", vec![]);
+                io.trace(SidekickEvent::SyncUnavailable, vec![]);
                 io.set_timer(TIMER_SYNC, Self::retry_after(io));
             }
             SyncResult::Ok {
@@ -710,7 +724,7 @@ impl Handset {
             } => {
                 self.last_ok = io.now();
                 if let Err(e) = self.apply_reply(epoch, cursor, committed, rows, full, io) {
-                    io.trace("sync.aborted", fields!["why" => e.to_string()]);
+                    io.trace(SidekickEvent::SyncAborted, fields!["why" => e.to_string()]);
                 }
                 if self.need_full || self.rows.values().any(|l| !l.synced) {
                     io.set_timer(TIMER_SYNC, Duration::from_secs(1));
@@ -731,7 +745,7 @@ impl Handset {
         for (record, version) in committed {
             self.ledger.synced(record, version, io.now());
             io.trace(
-                "ack.synced",
+                EngineEvent::AckSynced,
                 fields!["record" => record.to_string(), "version" => version.to_string()],
             );
             let Some(l) = self.rows.get(&record).filter(|l| l.row.version == version) else {
@@ -755,7 +769,7 @@ impl Handset {
         if epoch != self.epoch {
             if self.epoch != 0 && self.design.epoch_resets_cursor && !full {
                 io.trace(
-                    "sync.epoch-changed",
+                    SidekickEvent::SyncEpochChanged,
                     fields!["old" => self.epoch, "new" => epoch],
                 );
                 self.need_full = true;
@@ -784,7 +798,7 @@ impl Handset {
         self.overwrite_on_reply = false;
         self.restoring = false;
         io.trace(
-            "cache.refetch",
+            SidekickEvent::CacheRefetch,
             fields!["records" => self.rows.len(), "dropped" => dropped],
         );
         Ok(())
@@ -804,7 +818,7 @@ impl Handset {
             seen.insert(row.record);
             if self.design.verify_reads && !row.verifies() {
                 io.trace(
-                    "sync.rejected-row",
+                    SidekickEvent::SyncRejectedRow,
                     fields!["record" => row.record.to_string()],
                 );
                 continue;
@@ -824,7 +838,7 @@ impl Handset {
                         .iter()
                         .fold(l.row.clone(), |r, c| r.keeping(c.clone()));
                     io.trace(
-                        "recover.reupload",
+                        SidekickEvent::RecoverReupload,
                         fields!["record" => merged.record.to_string(), "version" => merged.version.to_string()],
                     );
                     self.put(merged, false)?;
@@ -852,7 +866,7 @@ impl Handset {
                 let synced = self.rows.get(&record).is_some_and(|l| l.synced);
                 if self.design.absence_deletes && synced {
                     io.trace(
-                        "sync.absent-deleted",
+                        SidekickEvent::SyncAbsentDeleted,
                         fields!["record" => record.to_string()],
                     );
                     self.forget(record)?;
@@ -863,7 +877,10 @@ impl Handset {
         }
         if full && self.restoring {
             self.restoring = false;
-            io.trace("recover.restore", fields!["records" => restored]);
+            io.trace(
+                SidekickEvent::RecoverRestore,
+                fields!["records" => restored],
+            );
         }
         Ok(())
     }
@@ -879,7 +896,7 @@ impl Handset {
         }
         let row = l.row.clone();
         io.trace(
-            "recover.reupload",
+            SidekickEvent::RecoverReupload,
             fields!["record" => record.to_string(), "version" => row.version.to_string()],
         );
         self.put(row, false)

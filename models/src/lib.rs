@@ -14,6 +14,7 @@ pub mod clock;
 pub mod database;
 pub mod design;
 pub mod engine;
+pub mod event;
 pub mod fault;
 pub mod handset;
 pub mod incident;

@@ -18,6 +18,7 @@
 //! promoted copy a new epoch (`failover_bumps_epoch`).
 
 use crate::design::Design;
+use crate::event::SidekickEvent;
 use crate::incident::Incident;
 use crate::logstore::LogStore;
 use crate::msg::{DbHealth, Input, Msg};
@@ -91,11 +92,11 @@ enum Source {
 }
 
 impl Source {
-    fn trace_kind(self) -> &'static str {
+    fn trace_kind(self) -> SidekickEvent {
         match self {
-            Source::Snapshot => "recover.snapshot",
-            Source::Backup => "recover.backup",
-            Source::Nothing => "operator.rebuilt-empty",
+            Source::Snapshot => SidekickEvent::RecoverSnapshot,
+            Source::Backup => SidekickEvent::RecoverBackup,
+            Source::Nothing => SidekickEvent::OperatorRebuiltEmpty,
         }
     }
 }
@@ -204,7 +205,7 @@ impl Operator {
         }
         if self.phase != Phase::Idle {
             io.trace(
-                "operator.busy",
+                SidekickEvent::OperatorBusy,
                 fields!["fault" => fault, "why" => "a restore or upgrade is under way"],
             );
             return;
@@ -212,7 +213,7 @@ impl Operator {
         self.phase = match incident {
             Incident::StaleRestore if self.design.restore_checks_freshness => {
                 io.trace(
-                    "operator.restore-check",
+                    SidekickEvent::OperatorRestoreCheck,
                     fields!["fault" => fault, "why" => "restore only a primary that lost its data"],
                 );
                 Phase::CheckingPrimary
@@ -261,14 +262,14 @@ impl Operator {
                         if !self.design.failover_bumps_epoch && epoch != 0 =>
                     {
                         io.trace(
-                            "operator.failover",
+                            SidekickEvent::OperatorFailover,
                             fields!["fault" => f, "epoch" => epoch, "new_epoch" => false],
                         );
                         Some(epoch)
                     }
                     (Some(f), _) => {
                         io.trace(
-                            "operator.failover",
+                            SidekickEvent::OperatorFailover,
                             fields!["fault" => f, "new_epoch" => true],
                         );
                         None
@@ -280,7 +281,7 @@ impl Operator {
                     Some(rows) => self.restore_from(Source::Backup, rows),
                     None => {
                         io.trace(
-                            "operator.restore-failed",
+                            SidekickEvent::OperatorRestoreFailed,
                             fields!["why" => "no backup image survives"],
                         );
                         if primary_awaiting {
@@ -296,7 +297,7 @@ impl Operator {
             Phase::RestoringAccount { to } => {
                 let rows = std::mem::take(&mut self.restore_rows).len();
                 io.trace(
-                    "operator.account-restored",
+                    SidekickEvent::OperatorAccountRestored,
                     fields!["account" => to, "rows" => rows],
                 );
                 Phase::Idle
@@ -325,7 +326,7 @@ impl Operator {
         let awaiting = matches!(health, DbHealth::AwaitingRestore);
         let lost = awaiting || matches!(health, DbHealth::Serving { rebuilt: true, .. });
         if !lost {
-            io.trace("operator.primary-intact", vec![]);
+            io.trace(SidekickEvent::OperatorPrimaryIntact, vec![]);
             return self.resume_or_idle();
         }
         match self.snapshot.clone() {
@@ -350,14 +351,14 @@ impl Operator {
     ) -> Phase {
         let Some(rows) = rows else {
             io.trace(
-                "operator.restore-failed",
+                SidekickEvent::OperatorRestoreFailed,
                 fields!["why" => "no backup image survives"],
             );
             return Phase::Idle;
         };
         if from != to && self.design.restore_checks_account {
             io.trace(
-                "operator.restore-refused",
+                SidekickEvent::OperatorRestoreRefused,
                 fields![
                     "from" => from,
                     "to" => to,
@@ -403,7 +404,7 @@ impl Operator {
         let good: Vec<Row> = rows.into_iter().filter(Row::verifies).collect();
         if good.len() != total {
             io.trace(
-                "operator.rejected-rows",
+                SidekickEvent::OperatorRejectedRows,
                 fields!["rows" => total - good.len()],
             );
         }
@@ -455,7 +456,7 @@ impl Operator {
                     );
                 }
                 io.trace(
-                    "operator.snapshot",
+                    SidekickEvent::OperatorSnapshot,
                     fields!["rows" => rows.len(), "verified" => true],
                 );
                 self.snapshot = Some(back);
@@ -463,7 +464,7 @@ impl Operator {
             }
             _ => {
                 io.trace(
-                    "operator.snapshot",
+                    SidekickEvent::OperatorSnapshot,
                     fields!["rows" => rows.len(), "verified" => false],
                 );
                 false

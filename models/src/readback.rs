@@ -2,6 +2,7 @@
 //! or after a failed write): it reports the damage it found, and the copies
 //! the lineage says it held but no longer has end on the media.
 
+use crate::event::SidekickEvent;
 use crate::msg::Msg;
 use crate::record::{RecordId, VersionId};
 use sim::fields;
@@ -20,7 +21,10 @@ pub fn settle(
 ) {
     if !damaged.is_empty() {
         let sectors: Vec<String> = damaged.iter().map(u64::to_string).collect();
-        io.trace("store.damage", fields!["sectors" => sectors.join(",")]);
+        io.trace(
+            SidekickEvent::StoreDamage,
+            fields!["sectors" => sectors.join(",")],
+        );
     }
     let cause = if damaged.is_empty() {
         EndCause::Lost

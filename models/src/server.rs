@@ -8,6 +8,7 @@
 //! them as committed.
 
 use crate::design::Design;
+use crate::event::SidekickEvent;
 use crate::incident::Incident;
 use crate::msg::{Msg, SyncResult};
 use crate::record::{RecordId, VersionId};
@@ -64,7 +65,7 @@ impl Server {
             let until = io.now().after(Duration::from_millis(for_ms));
             let negotiated = self.design.protocol_negotiation;
             io.trace(
-                "server.version-skew",
+                SidekickEvent::ServerVersionSkew,
                 fields!["fault" => fault, "negotiated" => negotiated],
             );
             if !negotiated {
@@ -129,7 +130,7 @@ impl Server {
                             "acknowledged pushed rows it could not parse",
                         );
                         io.trace(
-                            "server.dropped-push",
+                            SidekickEvent::ServerDroppedPush,
                             fields!["fault" => fault, "rows" => dropped.len()],
                         );
                     }
@@ -157,7 +158,7 @@ impl Server {
                     if io.sometimes(SITE_DELAY_REPLY, 0.2) {
                         let at = io.now().after(REPLY_DELAY);
                         io.trace(
-                            "server.delayed-reply",
+                            SidekickEvent::ServerDelayedReply,
                             fields!["req" => hreq, "for_ms" => REPLY_DELAY.as_millis() as u64],
                         );
                         self.held.push((at, handset, reply));

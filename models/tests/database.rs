@@ -10,6 +10,7 @@ use common::*;
 use models::database::{Database, Role};
 use models::design::Design;
 use models::engine::EngineKind;
+use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
 use models::ledger::LedgerHandle;
 use models::msg::{DbHealth, Msg, SyncResult};
@@ -306,7 +307,7 @@ fn a_digest_mismatch_gives_a_full_reply_and_a_match_does_not() {
 #[test]
 fn a_first_boot_on_a_blank_volume_formats_without_calling_it_a_rebuild() {
     let mut db = Db::primary(Design::hardened());
-    assert!(db.env.events("db.rebuilt").is_empty());
+    assert!(db.env.events(SidekickEvent::DbRebuilt).is_empty());
     let answer = db.ask(Msg::Status { req: 1 });
     assert!(matches!(answer.health, DbHealth::Serving { rebuilt: false, epoch } if epoch > 0));
 }
@@ -317,7 +318,7 @@ fn a_blank_volume_on_a_non_first_boot_formats_a_new_epoch_under_fragile() {
     db.push(vec![row(rec(0, 1), 1)]);
     let (old_epoch, ..) = parts(db.sync(0, 0, false, None, vec![]));
     db.lose_volume_and_boot();
-    let ev = db.env.event("db.rebuilt");
+    let ev = db.env.event(SidekickEvent::DbRebuilt);
     let epoch = ev.field("epoch").and_then(|v| v.as_u64()).unwrap();
     assert_ne!(epoch, old_epoch);
     assert_eq!(
@@ -336,8 +337,8 @@ fn a_blank_volume_on_a_non_first_boot_awaits_a_restore_under_hardened() {
     let mut db = Db::primary(Design::hardened());
     db.push(vec![row(rec(0, 1), 1)]);
     db.lose_volume_and_boot();
-    db.env.event("db.awaiting-restore");
-    assert!(db.env.events("db.rebuilt").is_empty());
+    db.env.event(SidekickEvent::DbAwaitingRestore);
+    assert!(db.env.events(SidekickEvent::DbRebuilt).is_empty());
     assert!(!db.db.serving());
     assert_eq!(
         db.sync(0, 0, true, None, vec![row(rec(0, 2), 1)]),
@@ -377,7 +378,7 @@ fn a_restore_replaces_the_contents_under_a_new_epoch_and_survives_a_crash() {
             done: true
         }
     );
-    db.env.event("db.restored");
+    db.env.event(SidekickEvent::DbRestored);
     db.reboot(Boot::Crash);
     let (epoch, _, _, rows, _) = parts(db.sync(0, 0, true, None, vec![]));
     assert_eq!((epoch, ids(&rows)), (77, ids(&[a, b])));
@@ -440,7 +441,7 @@ fn a_sealed_backup_image_survives_a_crash() {
             rows: vec![a.clone(), b.clone()],
         },
     );
-    db.env.event("backup.stored");
+    db.env.event(SidekickEvent::BackupStored);
     db.reboot(Boot::Crash);
     assert_eq!(db.dump().map(|r| ids(&r)), Some(ids(&[a, b])));
 }
@@ -502,7 +503,7 @@ fn a_torn_backup_image_keeps_the_previous_image() {
             rows: new,
         },
     );
-    db.env.event("backup.failed");
+    db.env.event(SidekickEvent::BackupFailed);
     assert!(unsynced(&db.disk) > 0, "part of the image is in the cache");
     let before = lock_disk(&db.disk).clone();
     for seed in 0..16 {

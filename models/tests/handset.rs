@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use models::clock::Rtc;
 use models::design::Design;
+use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
 use models::ledger::{Entry, LedgerHandle};
 use models::msg::{Msg, SyncResult};
@@ -184,7 +185,7 @@ fn hardened_does_not_tell_saved_when_the_flash_sync_fails() {
     lock_disk(&p.disk).inject(DiskFault::SyncFailure);
     p.edit(r(1), v(1), true);
     assert_eq!(p.entry(r(1), v(1)).saved_at, None);
-    assert_eq!(p.env.events("edit.failed").len(), 1);
+    assert_eq!(p.env.events(SidekickEvent::EditFailed).len(), 1);
 }
 
 #[test]
@@ -239,7 +240,7 @@ fn an_unavailable_server_leaves_rows_to_push_again() {
     p.edit(r(1), v(1), true);
     let ask = p.sync();
     p.reply(ask.req, SyncResult::Unavailable);
-    assert_eq!(p.env.events("sync.unavailable").len(), 1);
+    assert_eq!(p.env.events(SidekickEvent::SyncUnavailable).len(), 1);
     assert_eq!(ids(&p.sync().push), [(r(1), v(1))]);
 }
 
@@ -274,7 +275,7 @@ fn after_a_crash_a_cache_handset_refetches_everything_and_drops_what_the_server_
     assert!(ask.full, "a cache asks for everything after a crash");
     p.reply(ask.req, ok(7, 1, vec![], vec![row(r(1), 1)], true));
     assert_eq!(p.records(), [r(1)], "the server's rows replace the store");
-    let refetch = p.env.event("cache.refetch");
+    let refetch = p.env.event(SidekickEvent::CacheRefetch);
     assert_eq!(refetch.field("dropped").and_then(|v| v.as_u64()), Some(1));
     p.reboot(Boot::Crash);
     assert_eq!(p.records(), [r(1)], "the overwrite was made durable");
@@ -289,7 +290,7 @@ fn a_hardened_handset_reuploads_a_synced_record_missing_from_a_full_reply() {
     let ask = p.sync();
     assert!(ask.push.is_empty());
     p.reply(ask.req, ok(9, 0, vec![], vec![], true)); // the server lost it
-    let ev = p.env.event("recover.reupload");
+    let ev = p.env.event(SidekickEvent::RecoverReupload);
     assert_eq!(ev.str("record"), Some("u0/contact-1"));
     assert_eq!(p.shows(r(1)), Some(v(1)));
     assert_eq!(ids(&p.sync().push), [(r(1), v(1))]);
@@ -306,7 +307,7 @@ fn without_digest_sync_a_record_missing_from_a_full_reply_is_not_reuploaded() {
     let ask = p.sync();
     assert_eq!(ask.digest, None);
     p.reply(ask.req, ok(9, 0, vec![], vec![], true));
-    assert!(p.env.events("recover.reupload").is_empty());
+    assert!(p.env.events(SidekickEvent::RecoverReupload).is_empty());
     assert!(p.sync().push.is_empty());
 }
 
@@ -340,7 +341,7 @@ fn an_epoch_change_resets_the_cursor_only_when_epoch_resets_cursor() {
         assert_eq!(ask.full, resets, "epoch_resets_cursor = {resets}");
         assert_eq!(ask.epoch, 9);
         assert_eq!(
-            p.env.events("sync.epoch-changed").len(),
+            p.env.events(SidekickEvent::SyncEpochChanged).len(),
             usize::from(resets)
         );
     }
@@ -350,7 +351,7 @@ fn an_epoch_change_resets_the_cursor_only_when_epoch_resets_cursor() {
 fn an_edit_of_a_record_the_handset_does_not_show_is_skipped() {
     let mut p = Phone::new(Design::hardened());
     let out = p.edit(r(1), v(1), false);
-    let ev = p.env.event("edit.skipped");
+    let ev = p.env.event(SidekickEvent::EditSkipped);
     assert_eq!(ev.str("record"), Some("u0/contact-1"));
     assert_eq!(p.ledger.snapshot().entries().count(), 0);
     assert!(lock_disk(&p.disk).is_blank(), "nothing written");
@@ -372,7 +373,7 @@ fn a_blank_flash_after_a_non_first_boot_restores_from_the_server() {
         );
         let server = vec![row(r(1), 1), row(r(2), 3)];
         p.reply(ask.req, ok(7, 2, vec![], server, true));
-        let ev = p.env.event("recover.restore");
+        let ev = p.env.event(SidekickEvent::RecoverRestore);
         assert_eq!(ev.field("records").and_then(|v| v.as_u64()), Some(2));
         assert_eq!(p.records(), [r(1), r(2)]);
         assert!(p.sync().push.is_empty(), "restored rows are already synced");

@@ -11,6 +11,7 @@ use common::*;
 use models::clock::Rtc;
 use models::design::Design;
 use models::engine::sqlite::{files_config, HandsetEngine, NAME};
+use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
 use models::ledger::LedgerHandle;
 use models::msg::Msg;
@@ -18,6 +19,7 @@ use sim::disk::CrashMode;
 use sim::files::Files;
 use sim::host::{lock_disk, Boot, DiskHandle};
 use sim::sqlite::Synchronous;
+use sim::trace::EngineEvent;
 use std::time::Duration;
 
 const TIMER_SYNC: u64 = 1;
@@ -49,7 +51,7 @@ fn saved_then_power_loss(design: &Design) -> (Env, Handset, usize) {
             h.edit(rec(0, n), ver(0, n + 1), true, false, io)
         });
     }
-    let saved = env.events("ack.saved").len();
+    let saved = env.events(EngineEvent::AckSaved).len();
     lock_disk(&disk).fence();
     drop(h);
     lock_disk(&disk).crash(CrashMode::DropUnsynced);
@@ -96,7 +98,7 @@ fn a_database_that_does_not_open_is_a_finding_and_the_handset_restores() {
     let mut h = machine(&design, &disk);
     env.advance(Duration::from_secs(60));
     env.step("handset-0", HANDSET_0, |io| h.boot(Boot::Crash, io));
-    let why = env.event("store.unusable");
+    let why = env.event(SidekickEvent::StoreUnusable);
     assert!(format!("{why:?}").contains("not a database") || format!("{why:?}").contains("open"));
     assert!(h.view().is_empty());
     // It starts empty, as on a blank flash, and asks the server for all.
@@ -129,14 +131,14 @@ fn flash_whose_files_no_longer_mount_is_formatted_and_used_again() {
     let mut h = machine(&design, &disk);
     env.advance(Duration::from_secs(60));
     env.step("handset-0", HANDSET_0, |io| h.boot(Boot::Crash, io));
-    assert!(format!("{:?}", env.event("store.unusable")).contains("do not mount"));
-    assert!(env.events("store.discard-failed").is_empty());
+    assert!(format!("{:?}", env.event(SidekickEvent::StoreUnusable)).contains("do not mount"));
+    assert!(env.events(SidekickEvent::StoreDiscardFailed).is_empty());
     env.advance(Duration::from_secs(1));
     env.step("handset-0", HANDSET_0, |io| {
         h.edit(rec(0, 2), ver(0, 2), true, false, io)
     });
     assert_eq!(
-        env.events("ack.saved").len(),
+        env.events(EngineEvent::AckSaved).len(),
         2,
         "the new store takes edits"
     );

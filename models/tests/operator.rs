@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use models::design::Design;
+use models::event::SidekickEvent;
 use models::logstore::LogStore;
 use models::msg::{DbHealth, Input, Msg};
 use models::operator::{Operator, OperatorConfig};
@@ -116,7 +117,7 @@ fn snapshotted(rows: Vec<Row>) -> Ops {
 #[test]
 fn with_a_snapshot_an_upgrade_notice_quiesces_dumps_and_writes_a_verified_snapshot() {
     let o = snapshotted(rows_ab());
-    let ev = o.env.event("operator.snapshot");
+    let ev = o.env.event(SidekickEvent::OperatorSnapshot);
     assert_eq!(ev.field("verified"), Some(&true.into()));
     assert_eq!(ev.field("rows").and_then(|v| v.as_u64()), Some(2));
     let disk = lock_disk(&o.snapshot_disk);
@@ -144,7 +145,7 @@ fn after_the_upgrade_a_primary_awaiting_restore_gets_the_snapshots_rows() {
         },
         None,
     );
-    let ev = o.env.event("recover.snapshot");
+    let ev = o.env.event(SidekickEvent::RecoverSnapshot);
     assert_eq!(ev.field("rows").and_then(|v| v.as_u64()), Some(2));
 }
 
@@ -180,7 +181,7 @@ fn without_a_snapshot_the_operator_restores_from_the_backups_image() {
     };
     assert_eq!((to, rows), (PRIMARY, rows_ab()));
     o.answer(req, SERVING, None);
-    o.env.event("recover.backup");
+    o.env.event(SidekickEvent::RecoverBackup);
 }
 
 #[test]
@@ -197,7 +198,7 @@ fn with_verified_restore_rows_whose_checksum_fails_are_dropped() {
         };
         assert_eq!(rows.len(), kept, "{}", design.name());
         assert!(rows.contains(&good));
-        let rejected = o.env.events("operator.rejected-rows");
+        let rejected = o.env.events(SidekickEvent::OperatorRejectedRows);
         assert_eq!(rejected.len(), usize::from(design.verified_restore));
     }
 }
@@ -217,7 +218,7 @@ fn a_primary_awaiting_restore_with_no_backup_image_is_restored_empty() {
         rebuilt: false,
     };
     let out = o.answer(req, backup_without_image, None);
-    o.env.event("operator.restore-failed");
+    o.env.event(SidekickEvent::OperatorRestoreFailed);
     let (to, _, msg) = request(&out);
     let Msg::Restore { rows, .. } = msg else {
         panic!("expected a Restore, got {msg:?}");
@@ -230,7 +231,7 @@ fn an_intact_primary_is_not_restored() {
     let mut o = Ops::new(Design::fragile_2009());
     let (_, req, _) = request(&o.storage_back(ARRAY));
     assert!(o.answer(req, SERVING, None).sends.is_empty());
-    o.env.event("operator.primary-intact");
+    o.env.event(SidekickEvent::OperatorPrimaryIntact);
 }
 
 #[test]

@@ -15,9 +15,9 @@
 //!   [`Boot::Crash`], [`Boot::Clean`] or [`Boot::First`] boot, and reads its
 //!   state back from its own disks.
 //! - **Panics** inside a machine are caught, written to the trace as a
-//!   finding ([`kind::NODE_PANIC`]) and handled as a crash of that node, which
+//!   finding ([`EngineEvent::NodePanic`]) and handled as a crash of that node, which
 //!   reboots after [`PANIC_REBOOT_DELAY`]. A node that panics on
-//!   [`MAX_BOOT_PANICS`] boots in a row stays down ([`kind::NODE_GAVE_UP`]);
+//!   [`MAX_BOOT_PANICS`] boots in a row stays down ([`EngineEvent::NodeGaveUp`]);
 //!   the harness itself never crashes.
 //! - [`Cluster::partition`] and [`Cluster::isolate`] use madsim's network
 //!   clogging, never pause/resume; the project's own network faults ([`crate::net`]:
@@ -38,7 +38,7 @@ use crate::disk::{CrashMode, Disk, FaultEffect};
 use crate::lineage::{CopyOf, EndCause, Lineage};
 use crate::net::{Counts, Effect, Impairment, Links, NetFaults};
 use crate::time::SimTime;
-use crate::trace::{kind, Tracer, Value};
+use crate::trace::{EngineEvent, Kind, Tracer, Value};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use madsim::net::{Endpoint, NetSim};
@@ -286,7 +286,7 @@ impl<'a, M> Io<'a, M> {
     }
 
     /// Writes an event about this node to the trace.
-    pub fn trace(&self, kind: &'static str, fields: Vec<(&'static str, Value)>) {
+    pub fn trace(&self, kind: impl Into<Kind>, fields: Vec<(&'static str, Value)>) {
         self.tracer.emit(self.now, self.node, kind, fields);
     }
 
@@ -694,7 +694,7 @@ impl<M: Machine> Cluster<M> {
         }
         self.shared
             .tracer
-            .emit(now, &slot.name, kind::NODE_CRASH, fields);
+            .emit(now, &slot.name, EngineEvent::NodeCrash, fields);
         summary
     }
 
@@ -741,7 +741,7 @@ impl<M: Machine> Cluster<M> {
         }
         self.shared
             .tracer
-            .emit(self.now(), &slot.name, kind::NODE_SHUTDOWN, vec![]);
+            .emit(self.now(), &slot.name, EngineEvent::NodeShutdown, vec![]);
     }
 
     /// Boots a node that is down; `boot` tells its machine why. No-op if up,
@@ -770,7 +770,7 @@ impl<M: Machine> Cluster<M> {
         self.shared.tracer.emit(
             self.now(),
             &slot.name,
-            kind::NET_PARTITION,
+            EngineEvent::NetPartition,
             crate::fields!["scope" => "node"],
         );
     }
@@ -785,7 +785,7 @@ impl<M: Machine> Cluster<M> {
         self.shared.tracer.emit(
             self.now(),
             &sa.name,
-            kind::NET_PARTITION,
+            EngineEvent::NetPartition,
             crate::fields!["scope" => "link", "peer" => &sb.name],
         );
     }
@@ -810,7 +810,7 @@ impl<M: Machine> Cluster<M> {
         }
         self.shared
             .tracer
-            .emit(self.now(), &slot.name, kind::NET_HEAL, vec![]);
+            .emit(self.now(), &slot.name, EngineEvent::NetHeal, vec![]);
     }
 
     /// Replaces a device with a blank one (device loss). Ends every copy on
@@ -825,7 +825,7 @@ impl<M: Machine> Cluster<M> {
         }
         self.shared
             .tracer
-            .emit(now, device, kind::DISK_REPLACED, fields);
+            .emit(now, device, EngineEvent::DiskReplaced, fields);
         self.shared
             .lineage
             .store_ended(now, device, device, EndCause::DeviceLost, fault)
@@ -858,7 +858,7 @@ impl<M: Machine> Cluster<M> {
         }
         self.shared
             .tracer
-            .emit(at, device, kind::DISK_FAULT, fields);
+            .emit(at, device, EngineEvent::DiskFault, fields);
     }
 
     /// Drops the node's machine with panics caught: an engine that panics
@@ -875,7 +875,7 @@ impl<M: Machine> Cluster<M> {
             self.shared.tracer.emit(
                 self.now(),
                 &slot.name,
-                kind::NODE_PANIC,
+                EngineEvent::NodePanic,
                 crate::fields!["message" => message],
             );
         }
@@ -924,7 +924,7 @@ impl<M: Machine> Cluster<M> {
         self.shared.tracer.emit(
             self.now(),
             "network",
-            kind::NET_FAULT_ENDED,
+            EngineEvent::NetFaultEnded,
             crate::fields![
                 "fault" => fault,
                 "how" => how,
@@ -954,22 +954,23 @@ impl<M: Machine> Cluster<M> {
         for e in &route.effects {
             let (kind, mut fields) = match e {
                 Effect::Cut { .. } => (None, Vec::new()),
-                Effect::Dropped { .. } => (Some(kind::NET_DROPPED), Vec::new()),
+                Effect::Dropped { .. } => (Some(EngineEvent::NetDropped), Vec::new()),
                 Effect::Duplicated { lag, .. } => (
-                    Some(kind::NET_DUPLICATED),
+                    Some(EngineEvent::NetDuplicated),
                     crate::fields!["lag_ms" => lag.as_millis() as u64],
                 ),
                 Effect::Held { hold, .. } => (
-                    Some(kind::NET_HELD),
+                    Some(EngineEvent::NetHeld),
                     crate::fields!["hold_ms" => hold.as_millis() as u64],
                 ),
                 Effect::Delayed { delay, .. } => (
-                    Some(kind::NET_DELAYED),
+                    Some(EngineEvent::NetDelayed),
                     crate::fields!["delay_ms" => delay.as_millis() as u64],
                 ),
-                Effect::Corrupted { bytes, .. } => {
-                    (Some(kind::NET_CORRUPTED), crate::fields!["bytes" => *bytes])
-                }
+                Effect::Corrupted { bytes, .. } => (
+                    Some(EngineEvent::NetCorrupted),
+                    crate::fields!["bytes" => *bytes],
+                ),
             };
             if let Some(kind) = kind {
                 fields.push(("to", peer.as_str().into()));
@@ -1026,7 +1027,7 @@ impl<M: Machine> Cluster<M> {
             self.shared.tracer.emit(
                 self.now(),
                 &slot.name,
-                kind::NET_FRAME_REJECTED,
+                EngineEvent::NetFrameRejected,
                 crate::fields!["from" => peer, "why" => why],
             );
         };
@@ -1054,7 +1055,7 @@ impl<M: Machine> Cluster<M> {
             slot.state().gave_up = true;
             self.shared
                 .tracer
-                .emit(self.now(), &slot.name, kind::NODE_GAVE_UP, vec![]);
+                .emit(self.now(), &slot.name, EngineEvent::NodeGaveUp, vec![]);
             return;
         }
         let cluster = self.clone();
@@ -1141,7 +1142,7 @@ impl<M: Machine> Cluster<M> {
                 self.shared.tracer.emit(
                     now,
                     &slot.name,
-                    kind::NODE_PANIC,
+                    EngineEvent::NodePanic,
                     crate::fields!["message" => panic_message(p.as_ref())],
                 );
                 let _ = self
@@ -1181,7 +1182,7 @@ impl<M: Machine> Cluster<M> {
         self.shared.tracer.emit(
             self.now(),
             &slot.name,
-            kind::NODE_BOOT,
+            EngineEvent::NodeBoot,
             crate::fields!["boot" => boot.name()],
         );
         let mut timers: BTreeMap<u64, SimTime> = BTreeMap::new();

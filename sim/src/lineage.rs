@@ -3,13 +3,13 @@
 //! A *copy* is a durable (synced) instance of a record version on one store
 //! (handset flash, a database volume, a backup, a snapshot). Models say when
 //! they create or end a copy; the engine says when a device is lost. Every
-//! change is written to the trace as [`kind::COPY_CREATED`] or
-//! [`kind::COPY_ENDED`], so the trace alone tells which copies existed and
+//! change is written to the trace as [`EngineEvent::CopyCreated`] or
+//! [`EngineEvent::CopyEnded`], so the trace alone tells which copies existed and
 //! what ended each. The registry also answers how many copies of a version
 //! are left, for near-miss and exposure accounting.
 
 use crate::time::SimTime;
-use crate::trace::{kind, Tracer};
+use crate::trace::{EngineEvent, Tracer};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
@@ -121,7 +121,7 @@ impl Lineage {
         self.tracer.emit(
             at,
             node,
-            kind::COPY_CREATED,
+            EngineEvent::CopyCreated,
             crate::fields!["store" => store, "record" => record, "version" => version],
         );
     }
@@ -167,7 +167,7 @@ impl Lineage {
         if let Some(f) = fault {
             fields.push(("fault", f.into()));
         }
-        self.tracer.emit(at, node, kind::COPY_ENDED, fields);
+        self.tracer.emit(at, node, EngineEvent::CopyEnded, fields);
         if let (Some(f), true) = (fault, promised) {
             self.mark_effective(at, node, f, "ended a copy of acknowledged data");
         }
@@ -191,7 +191,7 @@ impl Lineage {
     }
 
     /// Marks planned fault `fault` effective (once; later calls are no-ops),
-    /// writing [`kind::FAULT_EFFECTIVE`] to the trace.
+    /// writing [`EngineEvent::FaultEffective`] to the trace.
     pub fn mark_effective(&self, at: SimTime, node: &str, fault: u32, why: &str) {
         if !self
             .inner
@@ -205,7 +205,7 @@ impl Lineage {
         self.tracer.emit(
             at,
             node,
-            kind::FAULT_EFFECTIVE,
+            EngineEvent::FaultEffective,
             crate::fields!["fault" => fault, "why" => why],
         );
     }
@@ -315,10 +315,20 @@ mod tests {
             version: "v1",
         };
         assert!(!l.ended(SimTime(4), "h", copy, EndCause::Wiped, None));
-        let kinds: Vec<&str> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
+        let kinds: Vec<_> = tracer
+            .snapshot()
+            .events()
+            .iter()
+            .map(|e| e.kind.engine())
+            .collect();
         assert_eq!(
             kinds,
-            vec![kind::COPY_CREATED, kind::COPY_CREATED, kind::COPY_ENDED]
+            [
+                EngineEvent::CopyCreated,
+                EngineEvent::CopyCreated,
+                EngineEvent::CopyEnded
+            ]
+            .map(Some)
         );
     }
 }

@@ -7,7 +7,7 @@ use lastcopy_sim::host::{
     disk_handle, lock_disk, Addr, Boot, Clock, Cluster, DiskHandle, Io, Machine,
 };
 use lastcopy_sim::lineage::Lineage;
-use lastcopy_sim::trace::{kind, Tracer};
+use lastcopy_sim::trace::{EngineEvent, Tracer};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -141,8 +141,11 @@ fn crash_loses_exactly_the_unsynced_writes_and_shutdown_loses_nothing() {
             *boots.lock().unwrap(),
             vec![Boot::First, Boot::Crash, Boot::Clean]
         );
-        let kinds: Vec<&str> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
-        assert!(kinds.contains(&kind::NODE_CRASH) && kinds.contains(&kind::NODE_SHUTDOWN));
+        let kinds: Vec<_> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
+        assert!(
+            kinds.contains(&EngineEvent::NodeCrash.into())
+                && kinds.contains(&EngineEvent::NodeShutdown.into())
+        );
     });
 }
 
@@ -169,9 +172,9 @@ fn a_panic_is_a_finding_and_a_node_that_always_panics_gives_up() {
         let limit = lastcopy_sim::host::MAX_BOOT_PANICS;
         assert_eq!(boots_b.lock().unwrap().len() as u32, limit);
         let trace = tracer.snapshot();
-        let count = |k: &str| trace.events().iter().filter(|e| e.kind == k).count() as u32;
-        assert_eq!(count(kind::NODE_GAVE_UP), 1);
-        assert_eq!(count(kind::NODE_PANIC), limit + 1);
+        let count = |k: EngineEvent| trace.events().iter().filter(|e| e.kind == k).count() as u32;
+        assert_eq!(count(EngineEvent::NodeGaveUp), 1);
+        assert_eq!(count(EngineEvent::NodePanic), limit + 1);
     });
 }
 
@@ -230,9 +233,12 @@ fn partitions_and_isolation_drop_messages_until_healed() {
         ping(0).await;
         cluster.heal_network(b);
         ping(1).await;
-        let kinds: Vec<&str> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
+        let kinds: Vec<_> = tracer.snapshot().events().iter().map(|e| e.kind).collect();
         assert_eq!(
-            kinds.iter().filter(|k| **k == kind::NET_PARTITION).count(),
+            kinds
+                .iter()
+                .filter(|k| **k == EngineEvent::NetPartition)
+                .count(),
             2
         );
     });
@@ -311,11 +317,11 @@ fn network_faults_hold_duplicate_and_garble_frames_and_heal_drops_what_is_held()
         settle().await;
         assert_eq!(count(), 4);
         let trace = tracer.snapshot();
-        let n = |k: &str| trace.events().iter().filter(|e| e.kind == k).count();
-        assert_eq!(n(kind::NET_DELAYED), 2);
-        assert_eq!(n(kind::NET_DUPLICATED), 1);
-        assert_eq!(n(kind::NET_CORRUPTED), 1);
-        assert_eq!(n(kind::NET_FRAME_REJECTED), 1);
-        assert_eq!(n(kind::NET_FAULT_ENDED), 4);
+        let n = |k: EngineEvent| trace.events().iter().filter(|e| e.kind == k).count();
+        assert_eq!(n(EngineEvent::NetDelayed), 2);
+        assert_eq!(n(EngineEvent::NetDuplicated), 1);
+        assert_eq!(n(EngineEvent::NetCorrupted), 1);
+        assert_eq!(n(EngineEvent::NetFrameRejected), 1);
+        assert_eq!(n(EngineEvent::NetFaultEnded), 4);
     });
 }

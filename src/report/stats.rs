@@ -13,7 +13,7 @@ use models::record::{RecordId, VersionId};
 use serde::{Deserialize, Serialize};
 use sim::outcome::{SeedOutcome, VerdictKind};
 use sim::time::SimTime;
-use sim::trace::{kind, Event, Trace};
+use sim::trace::{EngineEvent, Event, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Milliseconds in one simulated hour: the bucket of the exposure series.
@@ -84,7 +84,7 @@ impl SeedStats {
         let last_effective = trace
             .events()
             .iter()
-            .filter(|e| e.kind == kind::FAULT_EFFECTIVE)
+            .filter(|e| e.kind == EngineEvent::FaultEffective)
             .map(|e| e.at)
             .max();
         let converged_at = match (
@@ -116,7 +116,7 @@ pub fn phase_at(trace: &Trace, phase: &str) -> Option<SimTime> {
     trace
         .events()
         .iter()
-        .find(|e| e.kind == kind::PHASE && e.str("phase") == Some(phase))
+        .find(|e| e.kind == EngineEvent::Phase && e.str("phase") == Some(phase))
         .map(|e| e.at)
 }
 
@@ -167,7 +167,7 @@ enum Change<'a> {
 pub fn exposure(trace: &Trace, ledger: &Ledger, end: SimTime) -> (u64, Vec<u64>) {
     let mut by_record: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
     for e in trace.events() {
-        if e.kind == kind::COPY_CREATED || e.kind == kind::COPY_ENDED {
+        if e.kind == EngineEvent::CopyCreated || e.kind == EngineEvent::CopyEnded {
             if let Some(r) = e.str("record") {
                 by_record.entry(r).or_default().push(e);
             }
@@ -202,7 +202,7 @@ fn exposed_spans(
         ) else {
             continue;
         };
-        let c = if e.kind == kind::COPY_CREATED {
+        let c = if e.kind == EngineEvent::CopyCreated {
             Change::Created(store, v)
         } else {
             Change::Ended(store, v)
@@ -415,9 +415,9 @@ mod tests {
             at: SimTime(at),
             node: store.to_string(),
             kind: if created {
-                kind::COPY_CREATED
+                EngineEvent::CopyCreated.into()
             } else {
-                kind::COPY_ENDED
+                EngineEvent::CopyEnded.into()
             },
             fields: vec![
                 ("store", Value::from(store)),

@@ -8,7 +8,7 @@ use crate::topology;
 use models::design::Design;
 use sim::outcome::VerdictKind;
 use sim::time::SimTime;
-use sim::trace::kind;
+use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::stats::phase_at;
@@ -116,7 +116,7 @@ impl Timeline {
         let fired = crate::explain::fired_faults(trace);
         let mut blamed: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
         for e in trace.events() {
-            if e.kind != kind::COPY_CREATED && e.kind != kind::COPY_ENDED {
+            if e.kind != EngineEvent::CopyCreated && e.kind != EngineEvent::CopyEnded {
                 continue;
             }
             if e.str("record") != Some(record) {
@@ -143,7 +143,7 @@ impl Timeline {
             };
             let (lane, nodes) = &mut lanes[i];
             nodes.insert(e.node.clone());
-            if e.kind == kind::COPY_CREATED {
+            if e.kind == EngineEvent::CopyCreated {
                 lane.copies.push(CopySpan {
                     version: version.to_string(),
                     from: e.at,

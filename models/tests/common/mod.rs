@@ -8,7 +8,7 @@ use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, lock_disk, Addr, DiskHandle, Io, Outputs};
 use sim::lineage::Lineage;
 use sim::time::SimTime;
-use sim::trace::{Event, Tracer};
+use sim::trace::{Event, Kind, Tracer};
 use std::time::Duration;
 
 /// The addresses the world gives the nodes.
@@ -55,7 +55,8 @@ impl Env {
     }
 
     /// Every trace event of `kind` so far.
-    pub fn events(&self, kind: &str) -> Vec<Event> {
+    pub fn events(&self, kind: impl Into<Kind>) -> Vec<Event> {
+        let kind = kind.into();
         self.tracer
             .snapshot()
             .events()
@@ -66,7 +67,8 @@ impl Env {
     }
 
     /// The one trace event of `kind`; panics if there is none or several.
-    pub fn event(&self, kind: &str) -> Event {
+    pub fn event(&self, kind: impl Into<Kind>) -> Event {
+        let kind = kind.into();
         let mut all = self.events(kind);
         assert_eq!(all.len(), 1, "expected one {kind} event, got {all:?}");
         all.remove(0)

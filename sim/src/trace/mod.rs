@@ -8,8 +8,8 @@
 //! never changes it.
 //!
 //! The trace also carries copy lineage: every time a durable copy of a record
-//! version is created or ends on some store ([`kind::COPY_CREATED`],
-//! [`kind::COPY_ENDED`]), so that a checker can tell, from the trace alone,
+//! version is created or ends on some store ([`EngineEvent::CopyCreated`],
+//! [`EngineEvent::CopyEnded`]), so that a checker can tell, from the trace alone,
 //! which copies existed and what ended each.
 
 use crate::time::SimTime;
@@ -18,73 +18,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use xxhash_rust::xxh3::Xxh3;
 
-/// The names of the event kinds the engine itself emits. Models add kinds of
-/// their own; every kind is a short dotted lowercase name.
-pub mod kind {
-    /// A planned fault fired. Fields: `fault` (plan id), `fault_kind`, `target`, and
-    /// what it resolved to at fire time.
-    pub const FAULT_FIRED: &str = "fault.fired";
-    /// A planned fault was resolved at fire time. Fields: `fault`, and what
-    /// it resolved to (`device`, `sector`, `offset`, ...).
-    pub const FAULT_RESOLVED: &str = "fault.resolved";
-    /// A planned fault could not fire (its target or trigger never came about).
-    pub const FAULT_SKIPPED: &str = "fault.skipped";
-    /// A fault took effect on acknowledged data: it ended, corrupted or made
-    /// unreadable a copy, made an acknowledged write fail or aborted a sync.
-    /// Fields: `fault`, `why`.
-    pub const FAULT_EFFECTIVE: &str = "fault.effective";
-    /// A planned fault struck stores that held every live copy of some
-    /// record's latest acknowledged version: a near miss, whether or not
-    /// the design then saved it. Fields: `fault`, `record`, `version`,
-    /// `records` (how many such records).
-    pub const FAULT_NEAR_MISS: &str = "fault.near-miss";
-    /// A node booted. Fields: `boot` (`crash` or `clean` or `blank`).
-    pub const NODE_BOOT: &str = "node.boot";
-    /// A node lost power: its disks were fenced, unsynced writes dropped, the node killed.
-    pub const NODE_CRASH: &str = "node.crash";
-    /// A node shut down cleanly: its disks were synced, nothing lost.
-    pub const NODE_SHUTDOWN: &str = "node.shutdown";
-    /// A panic inside a node's code was caught and handled as a crash. Fields: `message`.
-    pub const NODE_PANIC: &str = "node.panic";
-    /// A node gave up after panicking on every boot (it stays down).
-    pub const NODE_GAVE_UP: &str = "node.gave-up";
-    /// A disk fault took effect on a device. Fields: `fault_kind`, and the sectors concerned.
-    pub const DISK_FAULT: &str = "disk.fault";
-    /// A device was replaced with a blank one.
-    pub const DISK_REPLACED: &str = "disk.replaced";
-    /// A network link or node was cut off (`partition`) or healed (`heal`).
-    pub const NET_PARTITION: &str = "net.partition";
-    /// A network partition was lifted.
-    pub const NET_HEAL: &str = "net.heal";
-    /// A network fault dropped a message (loss). Fields: `fault`, `to`.
-    pub const NET_DROPPED: &str = "net.dropped";
-    /// A network fault delivered a message twice. Fields: `fault`, `to`, `lag_ms`.
-    pub const NET_DUPLICATED: &str = "net.duplicated";
-    /// A network fault held a message so later ones overtake it. Fields:
-    /// `fault`, `to`, `hold_ms`.
-    pub const NET_HELD: &str = "net.held";
-    /// A network fault delayed a message long. Fields: `fault`, `to`, `delay_ms`.
-    pub const NET_DELAYED: &str = "net.delayed";
-    /// A network fault garbled bytes of a message. Fields: `fault`, `to`, `bytes`.
-    pub const NET_CORRUPTED: &str = "net.corrupted";
-    /// A received frame was dropped: its checksum failed or it did not
-    /// decode. Fields: `from`, `why`.
-    pub const NET_FRAME_REJECTED: &str = "net.frame-rejected";
-    /// A network fault was lifted. Fields: `fault`, `how` (`ended` or
-    /// `healed`), and per effect how many frames it changed (`dropped`,
-    /// `duplicated`, `held`, `delayed`, `corrupted`; partition drops are
-    /// counted here only).
-    pub const NET_FAULT_ENDED: &str = "net.fault-ended";
-    /// A durable copy of a record version now exists on a store.
-    /// Fields: `store`, `record`, `version`.
-    pub const COPY_CREATED: &str = "copy.created";
-    /// A copy ended. Fields: `store`, `record`, `version`, `cause`
-    /// (`overwritten`, `wiped`, `device-lost`, `corrupted`, `unreadable`, `superseded`),
-    /// and `fault` when a planned fault caused it.
-    pub const COPY_ENDED: &str = "copy.ended";
-    /// A phase of the run began (`safety`, `heal`, `check`).
-    pub const PHASE: &str = "run.phase";
-}
+mod kind;
+pub use kind::{EngineEvent, Kind, SystemEvent, SystemKind};
 
 /// One field value of an event.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -179,8 +114,10 @@ pub struct Event {
     pub at: SimTime,
     /// The node, device or store it concerns (`handset-17`, `db-primary`, `harness`).
     pub node: String,
-    /// What happened: a dotted name such as `copy.created`.
-    pub kind: &'static str,
+    /// What happened: one of the engine's kinds or one of the system's;
+    /// serializes as its dotted name, such as `copy.created`.
+    #[serde(serialize_with = "kind_as_name")]
+    pub kind: Kind,
     /// Named values, in the order the emitter gave them.
     #[serde(serialize_with = "fields_as_map")]
     pub fields: Vec<(&'static str, Value)>,
@@ -196,6 +133,10 @@ impl Serialize for FieldMap<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.0.iter().map(|(k, v)| (*k, v)))
     }
+}
+
+fn kind_as_name<S: Serializer>(kind: &Kind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.name())
 }
 
 fn fields_as_map<S: Serializer>(fields: &[(&'static str, Value)], s: S) -> Result<S::Ok, S::Error> {
@@ -235,7 +176,7 @@ impl Event {
             at: self.at,
             at_ms: self.at.as_millis(),
             node: &self.node,
-            kind: self.kind,
+            kind: self.kind.name(),
             fields: FieldMap(&self.fields),
         };
         serde_json::to_string(&line).expect("an event always serializes to JSON")
@@ -245,7 +186,7 @@ impl Event {
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.at.as_millis().to_le_bytes());
         encode_str(out, &self.node);
-        encode_str(out, self.kind);
+        encode_str(out, self.kind.name());
         out.extend_from_slice(&(self.fields.len() as u32).to_le_bytes());
         for (k, v) in &self.fields {
             encode_str(out, k);
@@ -360,13 +301,13 @@ impl Tracer {
         &self,
         at: SimTime,
         node: impl Into<String>,
-        kind: &'static str,
+        kind: impl Into<Kind>,
         fields: Vec<(&'static str, Value)>,
     ) {
         let event = Event {
             at,
             node: node.into(),
-            kind,
+            kind: kind.into(),
             fields,
         };
         self.inner.lock().expect("trace lock").push(event);
@@ -409,7 +350,7 @@ mod tests {
         Event {
             at: SimTime(at),
             node: node.into(),
-            kind: kind::COPY_CREATED,
+            kind: EngineEvent::CopyCreated.into(),
             fields: crate::fields!["n" => x, "s" => "a b"],
         }
     }
