@@ -32,6 +32,7 @@
 
 use crate::explain::{self, RECORD_VERDICTS};
 use crate::runner::{Case, SeedRun};
+use crate::topology;
 use models::fault::Fault;
 use models::record::RecordId;
 use models::workload::{HandsetWorkload, Workload};
@@ -342,6 +343,7 @@ pub fn pick_target(run: &SeedRun, record: Option<&str>) -> Result<Target, Shrink
 struct Oracle<'a> {
     case: &'a Case,
     seed: u64,
+
     cache: BTreeMap<(Target, u32, u64, u64), bool>,
     runs: usize,
     max_runs: usize,
@@ -437,251 +439,302 @@ pub fn shrink(
     };
     let first = run_candidate(case, &original, seed);
     let original_target = pick_target(&first, opts.record.as_deref())?;
-    let mut oracle = Oracle {
-        case,
-        seed,
-        cache: BTreeMap::new(),
-        runs: 1,
-        max_runs: opts.max_runs.max(1),
-        exhausted: false,
-    };
-    let mut report = |phase: &'static str, c: &Candidate, runs: usize, note: String| {
-        progress(&Step {
-            phase,
-            faults: c.plan.faults.len(),
-            handsets: c.handsets,
-            edits: c.edits(),
-            runs,
-            note,
-        });
-    };
-    report(
-        "start",
-        &original,
-        oracle.runs,
-        format!("keeping `{original_target}`"),
-    );
-
-    // 1. Lineage: the faults that touched the record's copies, on the
-    // handsets its copies lived on; wider sets if that is not enough.
     let lin = match original_target.subject.parse::<RecordId>() {
         Ok(_) => explain::lineage(&first.output, &original_target.subject),
         Err(_) => explain::RecordLineage::default(),
     };
     drop(first);
-    let mut lineage_handsets: BTreeSet<u32> = lin.handsets.clone();
-    lineage_handsets.extend(original_target.handset());
-    let lineage_nodes: BTreeSet<String> = lin
-        .nodes
-        .iter()
-        .chain(lin.stores.iter())
-        .flat_map(|s| [s.clone(), s.split('/').next().unwrap_or(s).to_string()])
-        .chain(lineage_handsets.iter().map(|h| format!("handset-{h}")))
-        .chain([crate::topology::SERVER.to_string()])
-        .collect();
-    let all_handsets: BTreeSet<u32> = (0..original.handsets).collect();
-    let touched: BTreeSet<u32> = lin.faults.clone();
-    let near = |f: &sim::plan::PlannedFault<Fault>| {
-        touched.contains(&f.id) || lineage_nodes.contains(&f.target)
-    };
-    let keep_handsets = if opts.topology {
-        lineage_handsets.clone()
-    } else {
-        all_handsets.clone()
-    };
-    let tries: Vec<(&str, Plan<Fault>, &BTreeSet<u32>)> = vec![
-        (
-            "faults that ended a copy of the record",
-            original.plan.retain(|f| touched.contains(&f.id)),
-            &keep_handsets,
-        ),
-        (
-            "faults on the nodes of its lineage",
-            original.plan.retain(near),
-            &keep_handsets,
-        ),
-        (
-            "every fault of the lineage's handsets",
-            original.plan.clone(),
-            &keep_handsets,
-        ),
-        ("the whole run", original.plan.clone(), &all_handsets),
-    ];
-    let mut current = original.clone();
-    let mut map: BTreeMap<u32, u32> = all_handsets.iter().map(|h| (*h, *h)).collect();
-    let mut target = original_target.clone();
-    let mut seen: BTreeSet<(u64, Vec<u32>)> = BTreeSet::new();
-    for (what, plan, handsets) in tries {
-        let with_plan = Candidate {
-            plan,
-            ..original.clone()
+    let mut s = Shrinker::new(case, seed, opts, original, original_target, progress);
+    s.lineage(&lin);
+    s.faults();
+    if opts.topology {
+        s.targets();
+    }
+    if opts.workload {
+        s.workload();
+    }
+    s.one_minimal();
+    Ok(s.done())
+}
+
+/// One shrink under way: the smallest failing candidate so far, the
+/// target it keeps, and how its handsets map to the original's.
+struct Shrinker<'a, 'p> {
+    oracle: Oracle<'a>,
+    progress: &'p mut dyn FnMut(&Step),
+    original: Candidate,
+    original_target: Target,
+    current: Candidate,
+    target: Target,
+    /// Original handset index to current handset index.
+    map: BTreeMap<u32, u32>,
+    /// The handsets the record's copies lived on, and its owner's
+    /// (original indices).
+    lineage_handsets: BTreeSet<u32>,
+    /// Whether the shrink may change the topology ([`Options::topology`]).
+    topology: bool,
+}
+
+impl<'a, 'p> Shrinker<'a, 'p> {
+    fn new(
+        case: &'a Case,
+        seed: u64,
+        opts: &Options,
+        original: Candidate,
+        original_target: Target,
+        progress: &'p mut dyn FnMut(&Step),
+    ) -> Self {
+        let oracle = Oracle {
+            case,
+            seed,
+            cache: BTreeMap::new(),
+            runs: 1,
+            max_runs: opts.max_runs.max(1),
+            exhausted: false,
         };
-        let (cand, m) = with_plan.restrict(handsets);
-        let key = (cand.plan.hash(), handsets.iter().copied().collect());
-        if !seen.insert(key) {
-            continue;
-        }
-        let Some(t) = original_target.renumbered(&m) else {
-            continue;
+        let map = (0..original.handsets).map(|h| (h, h)).collect();
+        let mut s = Shrinker {
+            oracle,
+            progress,
+            current: original.clone(),
+            target: original_target.clone(),
+            original,
+            original_target,
+            map,
+            lineage_handsets: BTreeSet::new(),
+            topology: opts.topology,
         };
-        let whole = cand == original;
-        if whole || oracle.holds(&cand, &t) {
-            report(
-                "lineage",
-                &cand,
-                oracle.runs,
-                format!("kept {what}{}", renumber_note(&m, original.handsets)),
-            );
-            current = cand;
-            map = m;
-            target = t;
-            break;
+        let note = format!("keeping `{}`", s.original_target);
+        s.report("start", note);
+        s
+    }
+
+    /// Tells `progress` of a phase's step on the current candidate.
+    fn report(&mut self, phase: &'static str, note: String) {
+        (self.progress)(&Step {
+            phase,
+            faults: self.current.plan.faults.len(),
+            handsets: self.current.handsets,
+            edits: self.current.edits(),
+            runs: self.oracle.runs,
+            note,
+        });
+    }
+
+    /// Phase 1, lineage: the faults that touched the record's copies, on the
+    /// handsets its copies lived on; wider sets if that is not enough.
+    fn lineage(&mut self, lin: &explain::RecordLineage) {
+        let original = self.original.clone();
+        self.lineage_handsets = lin.handsets.clone();
+        self.lineage_handsets.extend(self.original_target.handset());
+        let lineage_nodes: BTreeSet<String> = lin
+            .nodes
+            .iter()
+            .chain(lin.stores.iter())
+            .flat_map(|s| [s.clone(), s.split('/').next().unwrap_or(s).to_string()])
+            .chain(self.lineage_handsets.iter().map(|h| topology::handset(*h)))
+            .chain([topology::SERVER.to_string()])
+            .collect();
+        let all_handsets: BTreeSet<u32> = (0..original.handsets).collect();
+        let touched = &lin.faults;
+        let near = |f: &sim::plan::PlannedFault<Fault>| {
+            touched.contains(&f.id) || lineage_nodes.contains(&f.target)
+        };
+        let keep_handsets = if self.topology {
+            self.lineage_handsets.clone()
+        } else {
+            all_handsets.clone()
+        };
+        let tries: Vec<(&str, Plan<Fault>, &BTreeSet<u32>)> = vec![
+            (
+                "faults that ended a copy of the record",
+                original.plan.retain(|f| touched.contains(&f.id)),
+                &keep_handsets,
+            ),
+            (
+                "faults on the nodes of its lineage",
+                original.plan.retain(near),
+                &keep_handsets,
+            ),
+            (
+                "every fault of the lineage's handsets",
+                original.plan.clone(),
+                &keep_handsets,
+            ),
+            ("the whole run", original.plan.clone(), &all_handsets),
+        ];
+        let mut seen: BTreeSet<(u64, Vec<u32>)> = BTreeSet::new();
+        for (what, plan, handsets) in tries {
+            let with_plan = Candidate {
+                plan,
+                ..original.clone()
+            };
+            let (cand, m) = with_plan.restrict(handsets);
+            let key = (cand.plan.hash(), handsets.iter().copied().collect());
+            if !seen.insert(key) {
+                continue;
+            }
+            let Some(t) = self.original_target.renumbered(&m) else {
+                continue;
+            };
+            if cand == original || self.oracle.holds(&cand, &t) {
+                self.current = cand;
+                self.map = m;
+                self.target = t;
+                let note = format!("kept {what}{}", renumber_note(&self.map, original.handsets));
+                self.report("lineage", note);
+                break;
+            }
         }
     }
 
-    // 2. Faults: ddmin over what is left.
-    let ids: Vec<u32> = current.plan.faults.iter().map(|f| f.id).collect();
-    let kept = {
-        let cur = &current;
-        let t = &target;
-        ddmin(&ids, |sub| {
-            let c = with_faults(cur, sub);
-            oracle.holds(&c, t)
-        })
-    };
-    current = with_faults(&current, &kept);
-    report(
-        "faults",
-        &current,
-        oracle.runs,
-        format!("kept faults {}", id_list(&kept)),
-    );
+    /// Phase 2, faults: ddmin over what is left.
+    fn faults(&mut self) {
+        let ids: Vec<u32> = self.current.plan.faults.iter().map(|f| f.id).collect();
+        let kept = {
+            let (cur, t, oracle) = (&self.current, &self.target, &mut self.oracle);
+            ddmin(&ids, |sub| oracle.holds(&with_faults(cur, sub), t))
+        };
+        self.current = with_faults(&self.current, &kept);
+        self.report("faults", format!("kept faults {}", id_list(&kept)));
+    }
 
-    // 3. Simpler targets, smaller topology.
-    if opts.topology {
-        let home: BTreeSet<u32> = lineage_handsets
+    /// Phase 3, simpler targets (faults moved onto the record's own handset),
+    /// then a smaller topology.
+    fn targets(&mut self) {
+        let home: BTreeSet<u32> = self
+            .lineage_handsets
             .iter()
-            .filter_map(|h| map.get(h).copied())
+            .filter_map(|h| self.map.get(h).copied())
             .collect();
-        if let Some(&owner) = target.handset().as_ref().or(home.iter().next()) {
-            for i in 0..current.plan.faults.len() {
-                let f = &current.plan.faults[i];
-                let Some(h) = explain::handset_of(&f.target) else {
-                    continue;
-                };
-                if home.contains(&h) {
-                    continue;
-                }
-                let mut c = current.clone();
-                c.plan.faults[i].target = format!("handset-{owner}");
-                c.plan = Plan::new(c.plan.faults);
-                if oracle.holds(&c, &target) {
-                    report(
-                        "targets",
-                        &c,
-                        oracle.runs,
-                        format!("fault {} moved from handset-{h} to handset-{owner}", f.id),
-                    );
-                    current = c;
-                }
+        if let Some(&owner) = self.target.handset().as_ref().or(home.iter().next()) {
+            self.move_faults_home(&home, owner);
+        }
+        self.drop_handsets(home);
+    }
+
+    /// Moves each fault on a handset outside `home` onto `owner`, where
+    /// the failure still holds.
+    fn move_faults_home(&mut self, home: &BTreeSet<u32>, owner: u32) {
+        for i in 0..self.current.plan.faults.len() {
+            let f = &self.current.plan.faults[i];
+            let Some(h) = explain::handset_of(&f.target) else {
+                continue;
+            };
+            if home.contains(&h) {
+                continue;
+            }
+            let id = f.id;
+            let mut c = self.current.clone();
+            c.plan.faults[i].target = topology::handset(owner);
+            c.plan = Plan::new(c.plan.faults);
+            if self.oracle.holds(&c, &self.target) {
+                self.current = c;
+                let note = format!(
+                    "fault {id} moved from {} to {}",
+                    topology::handset(h),
+                    topology::handset(owner)
+                );
+                self.report("targets", note);
             }
         }
-        let mut needed: BTreeSet<u32> = home.clone();
-        needed.extend(target.handset());
+    }
+
+    /// Drops every handset neither `home`, the target's, nor a fault's.
+    fn drop_handsets(&mut self, home: BTreeSet<u32>) {
+        let mut needed = home;
+        needed.extend(self.target.handset());
         needed.extend(
-            current
+            self.current
                 .plan
                 .faults
                 .iter()
                 .filter_map(|f| explain::handset_of(&f.target)),
         );
-        if needed.len() < current.handsets as usize {
-            let (c, m) = current.restrict(&needed);
-            if let Some(t) = target.renumbered(&m) {
-                if oracle.holds(&c, &t) {
-                    report(
-                        "targets",
-                        &c,
-                        oracle.runs,
-                        format!("dropped handsets{}", renumber_note(&m, current.handsets)),
-                    );
-                    map = compose(&map, &m);
-                    current = c;
-                    target = t;
-                }
-            }
+        if needed.len() >= self.current.handsets as usize {
+            return;
+        }
+        let (c, m) = self.current.restrict(&needed);
+        let Some(t) = self.target.renumbered(&m) else {
+            return;
+        };
+        if self.oracle.holds(&c, &t) {
+            let note = format!(
+                "dropped handsets{}",
+                renumber_note(&m, self.current.handsets)
+            );
+            self.map = compose(&self.map, &m);
+            self.current = c;
+            self.target = t;
+            self.report("targets", note);
         }
     }
 
-    // 4. Workload: only the edits the failure needs.
-    if opts.workload {
-        let groups: Vec<(u32, RecordId)> = record_groups(&current.workload)
+    /// Phase 4, workload: only the edits the failure needs.
+    fn workload(&mut self) {
+        let subject = self.target.subject.clone();
+        let groups: Vec<(u32, RecordId)> = record_groups(&self.current.workload)
             .into_iter()
-            .filter(|(_, r)| r.to_string() != target.subject)
+            .filter(|(_, r)| r.to_string() != subject)
             .collect();
-        let before = current.edits();
+        let before = self.current.edits();
         let kept = {
-            let cur = &current;
-            let t = &target;
+            let (cur, t, oracle) = (&self.current, &self.target, &mut self.oracle);
             ddmin(&groups, |sub| {
-                let c = with_records(cur, sub, &t.subject);
-                oracle.holds(&c, t)
+                oracle.holds(&with_records(cur, sub, &t.subject), t)
             })
         };
-        current = with_records(&current, &kept, &target.subject);
-        report(
-            "workload",
-            &current,
-            oracle.runs,
-            format!("dropped {} of {before} edits", before - current.edits()),
+        self.current = with_records(&self.current, &kept, &subject);
+        let note = format!(
+            "dropped {} of {before} edits",
+            before - self.current.edits()
         );
+        self.report("workload", note);
     }
 
-    // 5. 1-minimal: no single fault can go.
-    'outer: loop {
-        for f in &current.plan.faults {
-            let c = Candidate {
-                plan: current.plan.without(f.id),
-                ..current.clone()
-            };
-            if oracle.holds(&c, &target) {
-                let id = f.id;
-                current = c;
-                report(
-                    "1-minimal",
-                    &current,
-                    oracle.runs,
-                    format!("dropped fault {id}"),
-                );
-                continue 'outer;
+    /// Phase 5, 1-minimal: no single fault can go.
+    fn one_minimal(&mut self) {
+        'outer: loop {
+            for f in &self.current.plan.faults {
+                let c = Candidate {
+                    plan: self.current.plan.without(f.id),
+                    ..self.current.clone()
+                };
+                if self.oracle.holds(&c, &self.target) {
+                    let id = f.id;
+                    self.current = c;
+                    self.report("1-minimal", format!("dropped fault {id}"));
+                    continue 'outer;
+                }
             }
+            break;
         }
-        break;
     }
-    report(
-        "done",
-        &current,
-        oracle.runs,
-        format!(
-            "`{target}` still fails{}",
-            if oracle.exhausted {
+
+    /// The result, reported as `done`.
+    fn done(mut self) -> Shrunk {
+        let note = format!(
+            "`{}` still fails{}",
+            self.target,
+            if self.oracle.exhausted {
                 "; the run budget ran out, so the plan may not be 1-minimal"
             } else {
                 "; dropping any one fault makes it pass"
             }
-        ),
-    );
-    Ok(Shrunk {
-        seed,
-        original_target,
-        target,
-        case: current.apply(case),
-        original,
-        shrunk: current,
-        handsets: map,
-        runs: oracle.runs,
-        minimal: !oracle.exhausted,
-    })
+        );
+        self.report("done", note);
+        Shrunk {
+            seed: self.oracle.seed,
+            original_target: self.original_target,
+            target: self.target,
+            case: self.current.apply(self.oracle.case),
+            original: self.original,
+            shrunk: self.current,
+            handsets: self.map,
+            runs: self.oracle.runs,
+            minimal: !self.oracle.exhausted,
+        }
+    }
 }
 
 /// `name` with its handset index renumbered by `map` (`handset-7/flash`
