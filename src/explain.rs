@@ -12,11 +12,13 @@
 //! Everything here is a pure function of its inputs: no clock, no hash map
 //! iteration, so the same run always explains the same way.
 
+use crate::topology;
 use crate::world::RunOutput;
 use models::event::SidekickEvent;
 use models::fault::FAULT_TABLE;
 use models::record::{RecordId, Row, VersionId};
 use serde::Serialize;
+use sim::lineage::EndCause;
 use sim::outcome::{Verdict, VerdictKind};
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Event, Kind, Trace};
@@ -47,8 +49,8 @@ pub struct CopyEnd {
     pub store: String,
     /// The version the copy held.
     pub version: String,
-    /// The end cause (`wiped`, `device-lost`, `overwritten`, ...).
-    pub cause: String,
+    /// Why the copy ended.
+    pub cause: EndCause,
     /// The planned fault blamed for it, if one was.
     pub fault: Option<u32>,
 }
@@ -202,7 +204,7 @@ fn copy_end(e: &Event) -> Option<CopyEnd> {
         node: e.node.clone(),
         store: e.str("store")?.to_string(),
         version: e.str("version")?.to_string(),
-        cause: e.str("cause").unwrap_or("ended").to_string(),
+        cause: EndCause::parse(e.str("cause")?)?,
         fault: e.field("fault").and_then(|v| v.as_u64()).map(|f| f as u32),
     })
 }
@@ -336,214 +338,255 @@ fn explain_record(
 ) -> RecordExplanation {
     let record = verdict.subject.as_str();
     let id = record.parse::<RecordId>().ok();
-    let owner = id.map(|r| format!("handset-{}", r.owner));
     let lin = lineage(output, record);
-    let server_side = lin.stores.iter().any(|s| handset_of(s).is_none());
-    let relevant_fault =
-        |f: u32| lin.faults.contains(&f) || fired.get(&f).map(|x| &x.target) == owner.as_ref();
-    let is_owner = |node: &str| owner.as_deref() == Some(node);
-
-    // (time, class, index, line): class orders ledger lines around trace
-    // lines at the same instant; index keeps trace order.
-    let mut lines: Vec<(SimTime, u8, usize, Line)> = Vec::new();
-    let mut copies = Copies::default();
-    let mut refetch_at: Option<(SimTime, String)> = None;
+    let mut story = Story::new(record, id, &lin, fired);
     for (i, e) in output.trace.events().iter().enumerate() {
-        let mut push = |node: &str, text: String| {
-            lines.push((
-                e.at,
-                1,
-                i,
-                Line {
-                    at: e.at,
-                    node: node.to_string(),
-                    text,
-                },
-            ));
-        };
-        let about_record = e.str("record") == Some(record);
-        match Seen::of(e.kind) {
-            Seen::Engine(EngineEvent::AckSaved) if about_record => push(
-                &e.node,
-                format!("told the user {} is saved", e.str("version").unwrap_or("?")),
-            ),
-            Seen::Engine(EngineEvent::AckSynced) if about_record => push(
-                &e.node,
-                format!(
-                    "told the user {} is synced (the server committed it)",
-                    e.str("version").unwrap_or("?")
-                ),
-            ),
-            Seen::Sidekick(SidekickEvent::EditFailed | SidekickEvent::EditSkipped)
-                if about_record =>
-            {
-                push(
-                &e.node,
-                format!(
-                    "the user's edit{} did not happen: {}",
-                    e.str("version").map(|v| format!(" {v}")).unwrap_or_default(),
-                        e.str("error").or(e.str("why")).unwrap_or(e.kind.name())
-                    ),
-                )
-            }
-            Seen::Engine(EngineEvent::CopyCreated) if about_record => {
-                let (store, version) = (e.str("store").unwrap_or("?"), e.str("version").unwrap_or("?"));
-                copies.created(store, version);
-                push(
-                    store,
-                    format!("copy of {version} created; copies of the record: {}", copies.total()),
-                );
-            }
-            Seen::Engine(EngineEvent::CopyEnded) if about_record => {
-                let Some(end) = copy_end(e) else { continue };
-                let (left, last_of_version) = copies.ended(&end);
-                let by_refetch = refetch_at
-                    .as_ref()
-                    .is_some_and(|(t, n)| *t == e.at && *n == e.node);
-                let text = copy_end_text(&end, fired, left, last_of_version, by_refetch, &copies);
-                push(&end.store, text);
-            }
-            Seen::Engine(EngineEvent::FaultFired) => {
-                let Some(f) = e.field("fault").and_then(|v| v.as_u64()) else {
-                    continue;
-                };
-                if relevant_fault(f as u32) {
-                    let kind = e.str("fault_kind").unwrap_or("fault");
-                    push(
-                        &e.node,
-                        format!("{} (fault {f}) fired: {}", fault_words(kind), fault_effect(kind)),
-                    );
-                }
-            }
-            Seen::Engine(EngineEvent::NodeBoot) if is_owner(&e.node) => {
-                let how = e.str("boot").unwrap_or("?");
-                if how != "first" {
-                    push(&e.node, format!("booted ({how} boot)"));
-                }
-            }
-            Seen::Sidekick(SidekickEvent::CacheRefetch) if is_owner(&e.node) => {
-                refetch_at = Some((e.at, e.node.clone()));
-                push(
-                    &e.node,
-                    format!(
-                        "re-fetched its cache from the server ({} records kept, {} dropped)",
-                        field_or(e, "records"),
-                        field_or(e, "dropped")
-                    ),
-                );
-            }
-            Seen::Sidekick(SidekickEvent::SyncEpochChanged) if is_owner(&e.node) => push(
-                &e.node,
-                format!(
-                    "saw the server's epoch change ({} to {})",
-                    field_or(e, "old"),
-                    field_or(e, "new")
-                ),
-            ),
-            Seen::Sidekick(
-                k @ (SidekickEvent::RecoverRestore | SidekickEvent::RecoverReupload),
-            ) if is_owner(&e.node) => push(
-                &e.node,
-                format!("{} ({} records)", k.explained().unwrap_or(k.name()), field_or(e, "records")),
-            ),
-            Seen::Sidekick(SidekickEvent::DbRebuilt) if server_side => push(
-                &e.node,
-                format!("came back on a blank volume and started an empty database (epoch {})", field_or(e, "epoch")),
-            ),
-            Seen::Sidekick(SidekickEvent::DbRestored) if server_side => push(
-                &e.node,
-                format!("restored {} rows (epoch {})", field_or(e, "rows"), field_or(e, "epoch")),
-            ),
-            Seen::Sidekick(SidekickEvent::DbAwaitingRestore) if server_side => {
-                push(&e.node, "came back on a blank volume and awaits a restore".into())
-            }
-            Seen::Sidekick(k) if server_side && handset_of(&e.node).is_none() => {
-                let Some(what) = k.explained() else { continue };
-                let detail = e
-                    .fields
-                    .iter()
-                    .filter(|(k, _)| *k != "why")
-                    .map(|(k, v)| format!("{k} {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let mut text = what.to_string();
-                if let Some(why) = e.str("why") {
-                    text.push_str(&format!(": {why}"));
-                }
-                if !detail.is_empty() {
-                    text.push_str(&format!(" ({detail})"));
-                }
-                push(&e.node, text);
-            }
-            Seen::Engine(EngineEvent::Phase) => match e.str("phase") {
-                Some("heal") => push(
-                    &e.node,
-                    "heal began: no new faults; every node shut down cleanly and booted from its own disk".into(),
-                ),
-                Some("check") => push(&e.node, "the check began".into()),
-                _ => {}
-            },
-            _ => {}
-        }
+        story.event(i, e);
     }
     if let Some(r) = id {
+        story.ledger_lines(output, r);
+    }
+    RecordExplanation {
+        faults: blamed_faults(&lin, fired),
+        record: record.to_string(),
+        verdict: verdict.clone(),
+        lines: story.lines(),
+        at_check: at_check(output, id),
+        last_copy: last_copy_sentence(output, fired, &lin, id),
+    }
+}
+
+/// The faults blamed for a record's copies, in firing order, as phrases.
+fn blamed_faults(lin: &RecordLineage, fired: &BTreeMap<u32, FiredFault>) -> String {
+    let mut blamed: Vec<&FiredFault> = lin.faults.iter().filter_map(|f| fired.get(f)).collect();
+    blamed.sort_by_key(|f| (f.at, f.id));
+    if blamed.is_empty() {
+        return "none".to_string();
+    }
+    blamed
+        .iter()
+        .map(|f| f.phrase())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One record's story being told: the lines so far, in the order the run
+/// reached them, and the live copies of the record as the walk stands.
+struct Story<'a> {
+    record: &'a str,
+    /// The owner's handset name, when the record names one.
+    owner: Option<String>,
+    /// Whether any of the record's copies lived on the server side.
+    server_side: bool,
+    lin: &'a RecordLineage,
+    fired: &'a BTreeMap<u32, FiredFault>,
+    copies: Copies,
+    /// When and where the owner last re-fetched its cache.
+    refetch_at: Option<(SimTime, String)>,
+    /// (time, class, index, line): class orders ledger lines around trace
+    /// lines at the same instant; index keeps trace order.
+    lines: Vec<(SimTime, u8, usize, Line)>,
+}
+
+impl<'a> Story<'a> {
+    fn new(
+        record: &'a str,
+        id: Option<RecordId>,
+        lin: &'a RecordLineage,
+        fired: &'a BTreeMap<u32, FiredFault>,
+    ) -> Self {
+        Story {
+            record,
+            owner: id.map(|r| topology::handset(r.owner)),
+            server_side: lin.stores.iter().any(|s| handset_of(s).is_none()),
+            lin,
+            fired,
+            copies: Copies::default(),
+            refetch_at: None,
+            lines: Vec::new(),
+        }
+    }
+
+    fn is_owner(&self, node: &str) -> bool {
+        self.owner.as_deref() == Some(node)
+    }
+
+    /// Tells trace event `i`, `e`, if it belongs to the record's story.
+    fn event(&mut self, i: usize, e: &Event) {
+        let told = match Seen::of(e.kind) {
+            Seen::Engine(k) => self.engine_event(k, e),
+            Seen::Sidekick(k) => self.sidekick_event(k, e),
+            Seen::Other => None,
+        };
+        if let Some((node, text)) = told {
+            let line = Line {
+                at: e.at,
+                node,
+                text,
+            };
+            self.lines.push((e.at, 1, i, line));
+        }
+    }
+
+    /// The line an engine event adds (node, text), if any.
+    fn engine_event(&mut self, k: EngineEvent, e: &Event) -> Option<(String, String)> {
+        let about_record = e.str("record") == Some(self.record);
+        let version = || e.str("version").unwrap_or("?");
+        let text = match k {
+            EngineEvent::AckSaved if about_record => {
+                format!("told the user {} is saved", version())
+            }
+            EngineEvent::AckSynced if about_record => format!(
+                "told the user {} is synced (the server committed it)",
+                version()
+            ),
+            EngineEvent::CopyCreated if about_record => {
+                let store = e.str("store").unwrap_or("?");
+                self.copies.created(store, version());
+                let text = format!(
+                    "copy of {} created; copies of the record: {}",
+                    version(),
+                    self.copies.total()
+                );
+                return Some((store.to_string(), text));
+            }
+            EngineEvent::CopyEnded if about_record => {
+                let end = copy_end(e)?;
+                let (left, last_of_version) = self.copies.ended(&end);
+                let by_refetch = self
+                    .refetch_at
+                    .as_ref()
+                    .is_some_and(|(t, n)| *t == e.at && *n == e.node);
+                let text =
+                    copy_end_text(&end, self.fired, left, last_of_version, by_refetch, &self.copies);
+                return Some((end.store, text));
+            }
+            EngineEvent::FaultFired => {
+                let f = e.field("fault").and_then(|v| v.as_u64())? as u32;
+                let relevant = self.lin.faults.contains(&f)
+                    || self.fired.get(&f).map(|x| &x.target) == self.owner.as_ref();
+                if !relevant {
+                    return None;
+                }
+                let kind = e.str("fault_kind").unwrap_or("fault");
+                format!("{} (fault {f}) fired: {}", fault_words(kind), fault_effect(kind))
+            }
+            EngineEvent::NodeBoot if self.is_owner(&e.node) => {
+                let how = e.str("boot").unwrap_or("?");
+                if how == "first" {
+                    return None;
+                }
+                format!("booted ({how} boot)")
+            }
+            EngineEvent::Phase => match e.str("phase") {
+                Some("heal") => "heal began: no new faults; every node shut down cleanly and booted from its own disk".into(),
+                Some("check") => "the check began".into(),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some((e.node.clone(), text))
+    }
+
+    /// The line one of the Sidekick's own events adds (node, text), if any.
+    fn sidekick_event(&mut self, k: SidekickEvent, e: &Event) -> Option<(String, String)> {
+        let about_record = e.str("record") == Some(self.record);
+        let owner = self.is_owner(&e.node);
+        let server = self.server_side;
+        let text = match k {
+            SidekickEvent::EditFailed | SidekickEvent::EditSkipped if about_record => format!(
+                "the user's edit{} did not happen: {}",
+                e.str("version")
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default(),
+                e.str("error").or(e.str("why")).unwrap_or(e.kind.name())
+            ),
+            SidekickEvent::CacheRefetch if owner => {
+                self.refetch_at = Some((e.at, e.node.clone()));
+                format!(
+                    "re-fetched its cache from the server ({} records kept, {} dropped)",
+                    field_or(e, "records"),
+                    field_or(e, "dropped")
+                )
+            }
+            SidekickEvent::SyncEpochChanged if owner => format!(
+                "saw the server's epoch change ({} to {})",
+                field_or(e, "old"),
+                field_or(e, "new")
+            ),
+            SidekickEvent::RecoverRestore | SidekickEvent::RecoverReupload if owner => format!(
+                "{} ({} records)",
+                k.explained().unwrap_or(k.name()),
+                field_or(e, "records")
+            ),
+            SidekickEvent::DbRebuilt if server => format!(
+                "came back on a blank volume and started an empty database (epoch {})",
+                field_or(e, "epoch")
+            ),
+            SidekickEvent::DbRestored if server => format!(
+                "restored {} rows (epoch {})",
+                field_or(e, "rows"),
+                field_or(e, "epoch")
+            ),
+            SidekickEvent::DbAwaitingRestore if server => {
+                "came back on a blank volume and awaits a restore".into()
+            }
+            _ if server && handset_of(&e.node).is_none() => recovery_step(k.explained()?, e),
+            _ => return None,
+        };
+        Some((e.node.clone(), text))
+    }
+
+    /// The ledger's lines of record `r`: each write or delete, each forfeit.
+    fn ledger_lines(&mut self, output: &RunOutput, r: RecordId) {
         for (v, entry) in output.ledger.versions(r) {
-            lines.push((
-                entry.written_at,
-                0,
-                0,
-                Line {
-                    at: entry.written_at,
-                    // Another writer of a user's records is the user's portal.
-                    node: if v.writer == r.owner {
-                        format!("handset-{}", v.writer)
-                    } else {
-                        format!("portal-{}", r.owner)
-                    },
-                    text: if entry.deleted {
-                        format!("the user deleted the record ({v})")
-                    } else {
-                        format!("the user wrote {v}")
-                    },
-                },
-            ));
-            if let Some(t) = entry.forfeited_at {
-                lines.push((
-                    t,
-                    2,
-                    0,
-                    Line {
-                        at: t,
-                        node: format!("handset-{}", r.owner),
-                        text: format!(
-                            "{v} forfeited: saved, never synced, wiped by the user's own reset"
-                        ),
-                    },
-                ));
+            // Another writer of a user's records is the user's portal.
+            let node = if v.writer == r.owner {
+                topology::handset(v.writer)
+            } else {
+                topology::portal(r.owner)
+            };
+            let text = if entry.deleted {
+                format!("the user deleted the record ({v})")
+            } else {
+                format!("the user wrote {v}")
+            };
+            let at = entry.written_at;
+            self.lines.push((at, 0, 0, Line { at, node, text }));
+            if let Some(at) = entry.forfeited_at {
+                let node = topology::handset(r.owner);
+                let text =
+                    format!("{v} forfeited: saved, never synced, wiped by the user's own reset");
+                self.lines.push((at, 2, 0, Line { at, node, text }));
             }
         }
     }
-    lines.sort_by_key(|a| (a.0, a.1, a.2));
-    let last_copy = last_copy_sentence(output, fired, &lin, id);
-    let mut blamed: Vec<&FiredFault> = lin.faults.iter().filter_map(|f| fired.get(f)).collect();
-    blamed.sort_by_key(|f| (f.at, f.id));
-    let faults = if blamed.is_empty() {
-        "none".to_string()
-    } else {
-        blamed
-            .iter()
-            .map(|f| f.phrase())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    RecordExplanation {
-        faults,
-        record: record.to_string(),
-        verdict: verdict.clone(),
-        lines: lines.into_iter().map(|(.., l)| l).collect(),
-        at_check: at_check(output, id),
-        last_copy,
+
+    /// Every line, in the order the run reached them.
+    fn lines(mut self) -> Vec<Line> {
+        self.lines.sort_by_key(|a| (a.0, a.1, a.2));
+        self.lines.into_iter().map(|(.., l)| l).collect()
     }
+}
+
+/// A recovery or operator step as a line: what it did, why, and its
+/// other fields.
+fn recovery_step(what: &str, e: &Event) -> String {
+    let detail = e
+        .fields
+        .iter()
+        .filter(|(k, _)| *k != "why")
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = what.to_string();
+    if let Some(why) = e.str("why") {
+        text.push_str(&format!(": {why}"));
+    }
+    if !detail.is_empty() {
+        text.push_str(&format!(" ({detail})"));
+    }
+    text
 }
 
 fn field_or(e: &Event, name: &str) -> String {
@@ -559,7 +602,7 @@ fn copy_end_text(
     copies: &Copies,
 ) -> String {
     let v = &end.version;
-    if end.cause == "superseded" {
+    if end.cause == EndCause::Superseded {
         return format!("copy of {v} superseded by a newer version");
     }
     let what = if left == 0 {
@@ -569,7 +612,7 @@ fn copy_end_text(
     } else {
         format!("the copy of {v}")
     };
-    let how = cause_words(&end.cause, by_refetch);
+    let how = cause_words(end.cause, by_refetch);
     let who = match end.fault.and_then(|f| fired.get(&f)) {
         Some(f) => f.phrase(),
         None => match end.fault {
@@ -585,14 +628,16 @@ fn copy_end_text(
     format!("{who} {how} {what}; {left_text}")
 }
 
-fn cause_words(cause: &str, by_refetch: bool) -> String {
+fn cause_words(cause: EndCause, by_refetch: bool) -> String {
     match cause {
-        "wiped" => "wiped".into(),
-        "device-lost" => "destroyed".into(),
-        "overwritten" if by_refetch => "led a cache re-fetch from the server to overwrite".into(),
-        "overwritten" => "led the store to overwrite".into(),
-        "corrupted" => "corrupted".into(),
-        "unreadable" => "made unreadable".into(),
+        EndCause::Wiped => "wiped".into(),
+        EndCause::DeviceLost => "destroyed".into(),
+        EndCause::Overwritten if by_refetch => {
+            "led a cache re-fetch from the server to overwrite".into()
+        }
+        EndCause::Overwritten => "led the store to overwrite".into(),
+        EndCause::Corrupted => "corrupted".into(),
+        EndCause::Unreadable => "made unreadable".into(),
         other => format!("ended ({other})"),
     }
 }
@@ -660,7 +705,7 @@ fn last_copy_sentence(
 ) -> String {
     let record = &lin.record;
     if let Some(LastCopy { acknowledged, end }) = lin.last_copy() {
-        let how = cause_words(&end.cause, refetched(output, end));
+        let how = cause_words(end.cause, refetched(output, end));
         let what = if *acknowledged == end.version {
             format!("the last copy of {record} {}", end.version)
         } else {

@@ -34,6 +34,17 @@ pub enum EndCause {
 }
 
 impl EndCause {
+    /// Every cause, in declaration order.
+    pub const ALL: [EndCause; 7] = [
+        EndCause::Overwritten,
+        EndCause::Superseded,
+        EndCause::Wiped,
+        EndCause::DeviceLost,
+        EndCause::Corrupted,
+        EndCause::Unreadable,
+        EndCause::Lost,
+    ];
+
     /// The stable name used in the trace.
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +56,23 @@ impl EndCause {
             EndCause::Unreadable => "unreadable",
             EndCause::Lost => "lost",
         }
+    }
+
+    /// The cause a trace names `name`, if any.
+    pub fn parse(name: &str) -> Option<EndCause> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl serde::Serialize for EndCause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl std::fmt::Display for EndCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

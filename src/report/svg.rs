@@ -7,6 +7,7 @@
 
 use super::stats::HOUR_MS;
 use super::timeline::Timeline;
+use sim::lineage::EndCause;
 use svg::node::element::{Circle, Group, Line, Polyline, Rectangle, Text, Title};
 use svg::Document;
 
@@ -425,9 +426,9 @@ pub fn timeline(t: &Timeline, scenario: &str, design: &str) -> String {
                 (Some(cause), None) => format!("ended at {} ({cause})", c_time(to)),
                 _ => "still there at the check".to_string(),
             };
-            let fill = match (c.fault, c.cause.as_deref()) {
+            let fill = match (c.fault, c.cause) {
                 (Some(_), _) => "#e6b0aa",
-                (None, Some("superseded")) | (None, None) => "#a9cce3",
+                (None, Some(EndCause::Superseded)) | (None, None) => "#a9cce3",
                 _ => "#f5cba7",
             };
             g = g.add(

@@ -6,6 +6,7 @@
 use crate::runner::SeedRun;
 use crate::topology;
 use models::design::Design;
+use sim::lineage::EndCause;
 use sim::outcome::VerdictKind;
 use sim::time::SimTime;
 use sim::trace::EngineEvent;
@@ -23,7 +24,7 @@ pub struct CopySpan {
     /// When it ended; none if it was still there at the check.
     pub to: Option<SimTime>,
     /// What ended it (`superseded`, `device-lost`, ...).
-    pub cause: Option<String>,
+    pub cause: Option<EndCause>,
     /// The planned fault blamed for its end.
     pub fault: Option<u32>,
 }
@@ -158,7 +159,7 @@ impl Timeline {
                 .find(|c| c.version == version && c.to.is_none())
             {
                 c.to = Some(e.at);
-                c.cause = e.str("cause").map(String::from);
+                c.cause = e.str("cause").and_then(EndCause::parse);
                 c.fault = e.field("fault").and_then(|v| v.as_u64()).map(|f| f as u32);
                 if let Some(f) = c.fault {
                     blamed.entry(store.to_string()).or_default().insert(f);
