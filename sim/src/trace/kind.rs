@@ -15,14 +15,14 @@ use std::fmt;
 /// system's own kinds, which the trace stores as [`Kind::System`].
 ///
 /// ```
-/// sim::event_kinds! {
+/// lastcopy_sim::event_kinds! {
 ///     /// What the example's nodes do.
 ///     pub enum Example in "example" {
 ///         /// A value was written.
 ///         Wrote = "kv.wrote",
 ///     }
 /// }
-/// let k = sim::trace::Kind::from(Example::Wrote);
+/// let k = lastcopy_sim::trace::Kind::from(Example::Wrote);
 /// assert_eq!(k.to_string(), "kv.wrote");
 /// assert_eq!(k.system::<Example>(), Some(Example::Wrote));
 /// ```
