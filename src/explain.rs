@@ -15,7 +15,7 @@
 use crate::topology;
 use crate::world::RunOutput;
 use models::event::SidekickEvent;
-use models::fault::FAULT_TABLE;
+use models::fault::FaultKind;
 use models::record::{RecordId, Row, VersionId};
 use serde::Serialize;
 use sim::lineage::EndCause;
@@ -643,30 +643,14 @@ fn cause_words(cause: EndCause, by_refetch: bool) -> String {
 }
 
 /// Words for a fault kind name: `factory-reset` is `reset`, `bit-rot` is
-/// `bit rot`.
+/// `bit rot` (the fault table's words; a name it does not know is kept).
 pub fn fault_words(kind: &str) -> String {
-    match kind {
-        "factory-reset" => "reset".into(),
-        "node-crash" => "crash".into(),
-        other => other.replace('-', " "),
-    }
+    FaultKind::parse(kind).map_or_else(|| kind.to_string(), FaultKind::words)
 }
 
-/// What a fault kind does, in a few words: this module's own words for
-/// the sidekick-2009 kinds, else the fault table's.
+/// What a fault kind did when it fired, in a few words (the fault table's).
 fn fault_effect(kind: &str) -> &'static str {
-    match kind {
-        "battery-pull" => "the handset lost power and its unsynced writes",
-        "factory-reset" => {
-            "the user wiped the handset, which boots blank and restores from the server"
-        }
-        "botched-upgrade" => "every volume on the array destroyed, its databases down",
-        "node-crash" => "the node lost power and its unsynced writes",
-        other => FAULT_TABLE
-            .iter()
-            .find(|row| row.name == other)
-            .map_or("a fault the fault table does not name", |row| row.effect),
-    }
+    FaultKind::parse(kind).map_or("a fault the fault table does not name", FaultKind::fired)
 }
 
 /// A trace event's kind, sorted into the engine's and the Sidekick's.

@@ -7,7 +7,7 @@
 
 use crate::scenario::Scenario;
 use crate::topology;
-use models::fault::{Fault, SyncStep};
+use models::fault::{Fault, FaultKind, SyncStep};
 use rand::RngExt;
 use sim::plan::{Plan, PlannedFault};
 use sim::rng::{Rng, Seeds, Stream};
@@ -63,7 +63,11 @@ fn plan_within(scenario: &Scenario, seed: u64, quota: &Quota) -> Plan<Fault> {
         .iter()
         .filter(|(_, target, kind, _)| {
             let db = [topology::DB_PRIMARY, topology::DB_BACKUP].contains(&target.as_str());
-            (kind.is_incident() || db) && f.incidents.aftermath.iter().any(|k| k == kind.name())
+            (kind.is_incident() || db)
+                && f.incidents
+                    .aftermath
+                    .iter()
+                    .any(|k| FaultKind::parse(k) == Some(kind.kind()))
         })
         .map(|(at, ..)| *at)
         .collect();
@@ -191,22 +195,23 @@ fn incidents(scenario: &Scenario, rng: &mut Rng, quota: &Quota) -> Vec<Drawn> {
     let inc = &scenario.faults.incidents;
     let down = scenario.faults.node_down_for.as_millis() as u64;
     let mut out = Vec::new();
-    for (name, _, rate) in inc.rates() {
-        let (target, kind) = match name {
-            "stale-restore" => (topology::DB_PRIMARY, Fault::StaleRestore),
-            "wrong-account-restore" => (topology::DB_PRIMARY, Fault::WrongAccountRestore),
-            "failover" => (topology::DB_PRIMARY, Fault::Failover { down_for_ms: down }),
-            "backup-stopped" => (topology::DB_BACKUP, Fault::BackupStopped),
-            "backup-silent-failure" => (topology::DB_BACKUP, Fault::BackupSilentFailure),
-            "retention-purge" => (topology::DB_BACKUP, Fault::RetentionPurge),
-            "schema-migration" => (topology::DB_PRIMARY, Fault::SchemaMigration),
-            "upgrade-rollback" => (topology::DB_PRIMARY, Fault::UpgradeRollback),
-            _ => (
+    for (k, _, rate) in inc.rates() {
+        let (target, kind) = match k {
+            FaultKind::StaleRestore => (topology::DB_PRIMARY, Fault::StaleRestore),
+            FaultKind::WrongAccountRestore => (topology::DB_PRIMARY, Fault::WrongAccountRestore),
+            FaultKind::Failover => (topology::DB_PRIMARY, Fault::Failover { down_for_ms: down }),
+            FaultKind::BackupStopped => (topology::DB_BACKUP, Fault::BackupStopped),
+            FaultKind::BackupSilentFailure => (topology::DB_BACKUP, Fault::BackupSilentFailure),
+            FaultKind::RetentionPurge => (topology::DB_BACKUP, Fault::RetentionPurge),
+            FaultKind::SchemaMigration => (topology::DB_PRIMARY, Fault::SchemaMigration),
+            FaultKind::UpgradeRollback => (topology::DB_PRIMARY, Fault::UpgradeRollback),
+            FaultKind::VersionSkew => (
                 topology::SERVER,
                 Fault::VersionSkew {
                     for_ms: inc.version_skew_for.as_millis() as u64,
                 },
             ),
+            _ => continue,
         };
         for at in poisson(rng, rate, Duration::ZERO, scenario.run.duration, quota) {
             out.push((at, target.to_string(), kind.clone(), rng.random()));
@@ -227,17 +232,18 @@ fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>, quota: &Quot
     let st = &scenario.faults.storage;
     let run = scenario.run.duration;
     let down = scenario.faults.node_down_for.as_millis() as u64;
-    let kind = |name: &str| match name {
-        "bit-rot" => Fault::BitRot,
-        "latent-sector-error" => Fault::LatentSectorError,
-        "torn-write" => Fault::TornWrite { down_for_ms: down },
-        "lost-write" => Fault::LostWrite,
-        "misdirected-write" => Fault::MisdirectedWrite,
-        "sync-failure" => Fault::SyncFailure,
-        "disk-full" => Fault::DiskFull {
+    let kind = |kind: FaultKind| match kind {
+        FaultKind::BitRot => Some(Fault::BitRot),
+        FaultKind::LatentSectorError => Some(Fault::LatentSectorError),
+        FaultKind::TornWrite => Some(Fault::TornWrite { down_for_ms: down }),
+        FaultKind::LostWrite => Some(Fault::LostWrite),
+        FaultKind::MisdirectedWrite => Some(Fault::MisdirectedWrite),
+        FaultKind::SyncFailure => Some(Fault::SyncFailure),
+        FaultKind::DiskFull => Some(Fault::DiskFull {
             for_ms: st.disk_full_for.as_millis() as u64,
-        },
-        _ => Fault::DeviceLoss { down_for_ms: down },
+        }),
+        FaultKind::DeviceLoss => Some(Fault::DeviceLoss { down_for_ms: down }),
+        _ => None,
     };
     let mut volumes: Vec<(String, Stream)> = Vec::new();
     for t in &st.targets {
@@ -253,9 +259,10 @@ fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>, quota: &Quot
     let mut drawn = incidents;
     for (volume, stream) in volumes {
         let mut rng = seeds.stream(stream);
-        for (name, rate) in st.rates() {
+        for (k, rate) in st.rates() {
+            let Some(fault) = kind(k) else { continue };
             for at in poisson(&mut rng, rate, Duration::ZERO, run, quota) {
-                drawn.push((at, volume.clone(), kind(name), rng.random()));
+                drawn.push((at, volume.clone(), fault.clone(), rng.random()));
             }
         }
     }
@@ -292,40 +299,42 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Draw
     let ms = |d: Duration| d.as_millis() as u64;
     let per_mille = |share: f64| (share * 1000.0).round() as u32;
     let window = ms(n.window);
-    let kind = |name: &str| match name {
-        "partition" => Fault::Partition {
+    let kind = |kind: FaultKind| match kind {
+        FaultKind::Partition => Some(Fault::Partition {
             for_ms: ms(n.partition_for),
-        },
-        "packet-loss" => Fault::PacketLoss {
+        }),
+        FaultKind::PacketLoss => Some(Fault::PacketLoss {
             for_ms: window,
             per_mille: per_mille(n.loss_share),
-        },
-        "duplication" => Fault::Duplication {
+        }),
+        FaultKind::Duplication => Some(Fault::Duplication {
             for_ms: window,
             per_mille: per_mille(n.duplicate_share),
             lag_ms: ms(n.hold_for),
-        },
-        "reordering" => Fault::Reordering {
+        }),
+        FaultKind::Reordering => Some(Fault::Reordering {
             for_ms: window,
             per_mille: per_mille(n.reorder_share),
             hold_ms: ms(n.hold_for),
-        },
-        "long-delay" => Fault::LongDelay {
+        }),
+        FaultKind::LongDelay => Some(Fault::LongDelay {
             for_ms: window,
             per_mille: per_mille(n.delay_share),
             delay_ms: ms(n.delay_for),
-        },
-        _ => Fault::TransitCorruption {
+        }),
+        FaultKind::TransitCorruption => Some(Fault::TransitCorruption {
             for_ms: window,
             per_mille: per_mille(n.corrupt_share),
-        },
+        }),
+        _ => None,
     };
     let targets = |t: &str| n.targets.iter().any(|x| x == t);
     let mut out = Vec::new();
     let links = |rng: &mut Rng, target: &str, out: &mut Vec<_>| {
-        for (name, rate) in n.rates() {
+        for (k, rate) in n.rates() {
+            let Some(fault) = kind(k) else { continue };
             for at in poisson(rng, rate, Duration::ZERO, run, quota) {
-                out.push((at, target.to_string(), kind(name), rng.random()));
+                out.push((at, target.to_string(), fault.clone(), rng.random()));
             }
         }
     };

@@ -21,7 +21,7 @@ use std::time::Duration;
 use models::design::{BlankBoot, Design, HandsetStore, SavedAck};
 use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
-use models::fault::INCIDENT_FAULTS;
+use models::fault::{FaultClass, FaultKind};
 use serde::{Deserialize, Serialize};
 use toml_edit::{Document, DocumentMut, Item, Value};
 
@@ -469,47 +469,57 @@ impl Default for Incidents {
 }
 
 impl Incidents {
-    /// Each incident's fault kind (as in `models::fault`), scenario key and rate.
-    pub fn rates(&self) -> [(&'static str, &'static str, f64); 9] {
+    /// Whether a fault of `kind` may be followed by the aftermath (resets
+    /// and battery pulls of the handsets): an incident, or a lost device.
+    pub fn has_aftermath(kind: FaultKind) -> bool {
+        kind.class() == FaultClass::Incident || kind == FaultKind::DeviceLoss
+    }
+
+    /// Each incident's fault kind, scenario key and rate.
+    pub fn rates(&self) -> [(FaultKind, &'static str, f64); 9] {
         [
             (
-                "stale-restore",
+                FaultKind::StaleRestore,
                 "stale_restore_per_day",
                 self.stale_restore_per_day,
             ),
             (
-                "wrong-account-restore",
+                FaultKind::WrongAccountRestore,
                 "wrong_account_restore_per_day",
                 self.wrong_account_restore_per_day,
             ),
-            ("failover", "failover_per_day", self.failover_per_day),
             (
-                "backup-stopped",
+                FaultKind::Failover,
+                "failover_per_day",
+                self.failover_per_day,
+            ),
+            (
+                FaultKind::BackupStopped,
                 "backup_stopped_per_day",
                 self.backup_stopped_per_day,
             ),
             (
-                "backup-silent-failure",
+                FaultKind::BackupSilentFailure,
                 "backup_silent_failure_per_day",
                 self.backup_silent_failure_per_day,
             ),
             (
-                "retention-purge",
+                FaultKind::RetentionPurge,
                 "retention_purge_per_day",
                 self.retention_purge_per_day,
             ),
             (
-                "schema-migration",
+                FaultKind::SchemaMigration,
                 "schema_migration_per_day",
                 self.schema_migration_per_day,
             ),
             (
-                "upgrade-rollback",
+                FaultKind::UpgradeRollback,
                 "upgrade_rollback_per_day",
                 self.upgrade_rollback_per_day,
             ),
             (
-                "version-skew",
+                FaultKind::VersionSkew,
                 "version_skew_per_day",
                 self.version_skew_per_day,
             ),
@@ -522,12 +532,13 @@ impl Incidents {
             rate(at(key), r, "day")?;
         }
         for (i, k) in self.aftermath.iter().enumerate() {
-            let known = INCIDENT_FAULTS.contains(&k.as_str()) || k == "device-loss";
+            let known = FaultKind::parse(k).is_some_and(Self::has_aftermath);
             ensure(known, at("aftermath").index(i), || {
-                format!(
-                    "must be one of {}, device-loss, got `{k}`",
-                    INCIDENT_FAULTS.join(", ")
-                )
+                let kinds: Vec<&str> = FaultKind::of_class(FaultClass::Incident)
+                    .chain([FaultKind::DeviceLoss])
+                    .map(FaultKind::name)
+                    .collect();
+                format!("must be one of {}, got `{k}`", kinds.join(", "))
             })?;
         }
         distinct(at("aftermath"), &self.aftermath)?;
@@ -599,17 +610,20 @@ impl Default for StorageFaults {
 }
 
 impl StorageFaults {
-    /// Each storage fault kind's name (as in `models::fault`) and its rate.
-    pub fn rates(&self) -> [(&'static str, f64); 8] {
+    /// Each storage fault kind and its rate.
+    pub fn rates(&self) -> [(FaultKind, f64); 8] {
         [
-            ("bit-rot", self.bit_rot_per_day),
-            ("latent-sector-error", self.latent_sector_error_per_day),
-            ("torn-write", self.torn_write_per_day),
-            ("lost-write", self.lost_write_per_day),
-            ("misdirected-write", self.misdirected_write_per_day),
-            ("sync-failure", self.sync_failure_per_day),
-            ("disk-full", self.disk_full_per_day),
-            ("device-loss", self.device_loss_per_day),
+            (FaultKind::BitRot, self.bit_rot_per_day),
+            (
+                FaultKind::LatentSectorError,
+                self.latent_sector_error_per_day,
+            ),
+            (FaultKind::TornWrite, self.torn_write_per_day),
+            (FaultKind::LostWrite, self.lost_write_per_day),
+            (FaultKind::MisdirectedWrite, self.misdirected_write_per_day),
+            (FaultKind::SyncFailure, self.sync_failure_per_day),
+            (FaultKind::DiskFull, self.disk_full_per_day),
+            (FaultKind::DeviceLoss, self.device_loss_per_day),
         ]
     }
 
@@ -729,14 +743,17 @@ impl Default for NetworkFaults {
 impl NetworkFaults {
     /// Each per-link fault kind's name (as in `models::fault`) and its rate,
     /// in the order the planner draws them.
-    pub fn rates(&self) -> [(&'static str, f64); 6] {
+    pub fn rates(&self) -> [(FaultKind, f64); 6] {
         [
-            ("partition", self.partition_per_link_day),
-            ("packet-loss", self.packet_loss_per_link_day),
-            ("duplication", self.duplication_per_link_day),
-            ("reordering", self.reordering_per_link_day),
-            ("long-delay", self.long_delay_per_link_day),
-            ("transit-corruption", self.transit_corruption_per_link_day),
+            (FaultKind::Partition, self.partition_per_link_day),
+            (FaultKind::PacketLoss, self.packet_loss_per_link_day),
+            (FaultKind::Duplication, self.duplication_per_link_day),
+            (FaultKind::Reordering, self.reordering_per_link_day),
+            (FaultKind::LongDelay, self.long_delay_per_link_day),
+            (
+                FaultKind::TransitCorruption,
+                self.transit_corruption_per_link_day,
+            ),
         ]
     }
 

@@ -7,7 +7,7 @@
 mod common;
 
 use lastcopy::runner::{Case, Summary};
-use models::fault::NETWORK_FAULTS;
+use models::fault::{FaultClass, FaultKind};
 use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -86,7 +86,7 @@ fn network_effects_are_deterministic_traced_and_healed() {
         .at;
     let network: BTreeSet<u64> = fired
         .iter()
-        .filter(|(_, k)| NETWORK_FAULTS.contains(k))
+        .filter(|(_, k)| FaultKind::parse(k).is_some_and(|k| k.class() == FaultClass::Network))
         .map(|(f, _)| *f)
         .collect();
     assert!(!network.is_empty());
@@ -123,7 +123,7 @@ fn every_network_fault_kind_fires_effectively() {
             }
         }
     }
-    for name in NETWORK_FAULTS {
+    for name in FaultKind::of_class(FaultClass::Network).map(FaultKind::name) {
         assert!(
             effective.get(name).copied().unwrap_or(0) > 0,
             "{name} never took effect: {effective:?}"

@@ -4,7 +4,7 @@
 
 mod common;
 
-use models::fault::STORAGE_FAULTS;
+use models::fault::{FaultClass, FaultKind};
 use sim::trace::EngineEvent;
 use std::collections::BTreeMap;
 
@@ -23,7 +23,7 @@ fn every_storage_fault_variant_fires_effectively() {
             }
         }
     }
-    for name in STORAGE_FAULTS {
+    for name in FaultKind::of_class(FaultClass::Storage).map(FaultKind::name) {
         assert!(
             effective.get(name).copied().unwrap_or(0) > 0,
             "{name} never took effect: {effective:?}"

@@ -223,106 +223,241 @@ impl SyncStep {
 }
 
 impl Fault {
-    /// The stable name of the kind (used in the trace and the coverage table).
-    pub fn name(&self) -> &'static str {
+    /// The fault's kind, without its parameters.
+    pub fn kind(&self) -> FaultKind {
         match self {
-            Fault::BatteryPull { .. } => "battery-pull",
-            Fault::FactoryReset => "factory-reset",
-            Fault::BotchedUpgrade { .. } => "botched-upgrade",
-            Fault::NodeCrash { .. } => "node-crash",
-            Fault::BitRot => "bit-rot",
-            Fault::LatentSectorError => "latent-sector-error",
-            Fault::TornWrite { .. } => "torn-write",
-            Fault::LostWrite => "lost-write",
-            Fault::MisdirectedWrite => "misdirected-write",
-            Fault::SyncFailure => "sync-failure",
-            Fault::DiskFull { .. } => "disk-full",
-            Fault::DeviceLoss { .. } => "device-loss",
-            Fault::MidSyncPull { .. } => "mid-sync-pull",
-            Fault::Partition { .. } => "partition",
-            Fault::Offline { .. } => "offline",
-            Fault::PacketLoss { .. } => "packet-loss",
-            Fault::Duplication { .. } => "duplication",
-            Fault::Reordering { .. } => "reordering",
-            Fault::LongDelay { .. } => "long-delay",
-            Fault::TransitCorruption { .. } => "transit-corruption",
-            Fault::ClockReset { .. } => "clock-reset",
-            Fault::ClockSkew { .. } => "clock-skew",
-            Fault::StaleRestore => "stale-restore",
-            Fault::WrongAccountRestore => "wrong-account-restore",
-            Fault::Failover { .. } => "failover",
-            Fault::BackupStopped => "backup-stopped",
-            Fault::BackupSilentFailure => "backup-silent-failure",
-            Fault::RetentionPurge => "retention-purge",
-            Fault::SchemaMigration => "schema-migration",
-            Fault::UpgradeRollback => "upgrade-rollback",
-            Fault::VersionSkew { .. } => "version-skew",
+            Fault::BatteryPull { .. } => FaultKind::BatteryPull,
+            Fault::MidSyncPull { .. } => FaultKind::MidSyncPull,
+            Fault::FactoryReset => FaultKind::FactoryReset,
+            Fault::BotchedUpgrade { .. } => FaultKind::BotchedUpgrade,
+            Fault::NodeCrash { .. } => FaultKind::NodeCrash,
+            Fault::BitRot => FaultKind::BitRot,
+            Fault::LatentSectorError => FaultKind::LatentSectorError,
+            Fault::TornWrite { .. } => FaultKind::TornWrite,
+            Fault::LostWrite => FaultKind::LostWrite,
+            Fault::MisdirectedWrite => FaultKind::MisdirectedWrite,
+            Fault::SyncFailure => FaultKind::SyncFailure,
+            Fault::DiskFull { .. } => FaultKind::DiskFull,
+            Fault::DeviceLoss { .. } => FaultKind::DeviceLoss,
+            Fault::Partition { .. } => FaultKind::Partition,
+            Fault::Offline { .. } => FaultKind::Offline,
+            Fault::PacketLoss { .. } => FaultKind::PacketLoss,
+            Fault::Duplication { .. } => FaultKind::Duplication,
+            Fault::Reordering { .. } => FaultKind::Reordering,
+            Fault::LongDelay { .. } => FaultKind::LongDelay,
+            Fault::TransitCorruption { .. } => FaultKind::TransitCorruption,
+            Fault::ClockReset { .. } => FaultKind::ClockReset,
+            Fault::ClockSkew { .. } => FaultKind::ClockSkew,
+            Fault::StaleRestore => FaultKind::StaleRestore,
+            Fault::WrongAccountRestore => FaultKind::WrongAccountRestore,
+            Fault::Failover { .. } => FaultKind::Failover,
+            Fault::BackupStopped => FaultKind::BackupStopped,
+            Fault::BackupSilentFailure => FaultKind::BackupSilentFailure,
+            Fault::RetentionPurge => FaultKind::RetentionPurge,
+            Fault::SchemaMigration => FaultKind::SchemaMigration,
+            Fault::UpgradeRollback => FaultKind::UpgradeRollback,
+            Fault::VersionSkew { .. } => FaultKind::VersionSkew,
         }
     }
 
-    /// Whether this is a network fault (one of [`NETWORK_FAULTS`]).
+    /// The stable name of the kind (used in the trace and the coverage table).
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Whether this is a network fault.
     pub fn is_network(&self) -> bool {
-        NETWORK_FAULTS.contains(&self.name())
+        self.kind().class() == FaultClass::Network
     }
 
     /// Whether this is a storage fault (one of the disk fault table's), which
     /// the fault atlas bounds.
     pub fn is_storage(&self) -> bool {
-        STORAGE_FAULTS.contains(&self.name())
+        self.kind().class() == FaultClass::Storage
     }
 
     /// Whether this is an operator, backup or upgrade incident, which the
     /// fault atlas counts as a hit on its target's failure domain, like a
     /// storage fault.
     pub fn is_incident(&self) -> bool {
-        INCIDENT_FAULTS.contains(&self.name())
+        self.kind().class() == FaultClass::Incident
     }
 }
 
-/// The names of the operator, backup and upgrade incidents, in table order.
-pub const INCIDENT_FAULTS: [&str; 9] = [
-    "stale-restore",
-    "wrong-account-restore",
-    "failover",
-    "backup-stopped",
-    "backup-silent-failure",
-    "retention-purge",
-    "schema-migration",
-    "upgrade-rollback",
-    "version-skew",
-];
+/// A kind of fault, without its parameters: what a plan's `kind` names.
+/// Its name, class, scenario keys and documented effect are its row of
+/// [`FAULT_TABLE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// [`Fault::BatteryPull`].
+    BatteryPull,
+    /// [`Fault::MidSyncPull`].
+    MidSyncPull,
+    /// [`Fault::FactoryReset`].
+    FactoryReset,
+    /// [`Fault::BotchedUpgrade`].
+    BotchedUpgrade,
+    /// [`Fault::NodeCrash`].
+    NodeCrash,
+    /// [`Fault::BitRot`].
+    BitRot,
+    /// [`Fault::LatentSectorError`].
+    LatentSectorError,
+    /// [`Fault::TornWrite`].
+    TornWrite,
+    /// [`Fault::LostWrite`].
+    LostWrite,
+    /// [`Fault::MisdirectedWrite`].
+    MisdirectedWrite,
+    /// [`Fault::SyncFailure`].
+    SyncFailure,
+    /// [`Fault::DiskFull`].
+    DiskFull,
+    /// [`Fault::DeviceLoss`].
+    DeviceLoss,
+    /// [`Fault::Partition`].
+    Partition,
+    /// [`Fault::Offline`].
+    Offline,
+    /// [`Fault::PacketLoss`].
+    PacketLoss,
+    /// [`Fault::Duplication`].
+    Duplication,
+    /// [`Fault::Reordering`].
+    Reordering,
+    /// [`Fault::LongDelay`].
+    LongDelay,
+    /// [`Fault::TransitCorruption`].
+    TransitCorruption,
+    /// [`Fault::ClockReset`].
+    ClockReset,
+    /// [`Fault::ClockSkew`].
+    ClockSkew,
+    /// [`Fault::StaleRestore`].
+    StaleRestore,
+    /// [`Fault::WrongAccountRestore`].
+    WrongAccountRestore,
+    /// [`Fault::Failover`].
+    Failover,
+    /// [`Fault::BackupStopped`].
+    BackupStopped,
+    /// [`Fault::BackupSilentFailure`].
+    BackupSilentFailure,
+    /// [`Fault::RetentionPurge`].
+    RetentionPurge,
+    /// [`Fault::SchemaMigration`].
+    SchemaMigration,
+    /// [`Fault::UpgradeRollback`].
+    UpgradeRollback,
+    /// [`Fault::VersionSkew`].
+    VersionSkew,
+}
 
-/// The names of the storage faults, in table order.
-pub const STORAGE_FAULTS: [&str; 8] = [
-    "bit-rot",
-    "latent-sector-error",
-    "torn-write",
-    "lost-write",
-    "misdirected-write",
-    "sync-failure",
-    "disk-full",
-    "device-loss",
-];
+impl FaultKind {
+    /// The kind's row of the fault table.
+    pub fn row(self) -> &'static FaultRow {
+        &FAULT_TABLE[self as usize]
+    }
 
-/// The names of the network faults, in table order.
-pub const NETWORK_FAULTS: [&str; 7] = [
-    "partition",
-    "offline",
-    "packet-loss",
-    "duplication",
-    "reordering",
-    "long-delay",
-    "transit-corruption",
-];
-/// The names of the clock faults (two writers' scenarios), in table order.
-pub const CLOCK_FAULTS: [&str; 2] = ["clock-reset", "clock-skew"];
+    /// The kind's name, as plans, traces and reports print it.
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    /// The kind's class.
+    pub fn class(self) -> FaultClass {
+        self.row().class
+    }
+
+    /// Every kind, in table order.
+    pub fn all() -> impl Iterator<Item = FaultKind> {
+        FAULT_TABLE.iter().map(|row| row.kind)
+    }
+
+    /// Every kind of `class`, in table order.
+    pub fn of_class(class: FaultClass) -> impl Iterator<Item = FaultKind> {
+        Self::all().filter(move |k| k.class() == class)
+    }
+
+    /// The kind named `name`, if the table has one; an unknown name is
+    /// `None`, never another kind.
+    pub fn parse(name: &str) -> Option<FaultKind> {
+        Self::all().find(|k| k.name() == name)
+    }
+
+    /// How `--explain` calls the kind in a sentence: `reset` for
+    /// `factory-reset`, `bit rot` for `bit-rot`.
+    pub fn words(self) -> String {
+        match self.row().called {
+            Some(words) => words.to_string(),
+            None => self.name().replace('-', " "),
+        }
+    }
+
+    /// What the kind did when it fired, as `--explain` says it.
+    pub fn fired(self) -> &'static str {
+        self.row().fired.unwrap_or(self.row().effect)
+    }
+}
+
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What part of the system a fault kind strikes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultClass {
+    /// A node or device loses power, crashes or is reset.
+    Node,
+    /// A whole storage array fails.
+    Array,
+    /// One volume's storage misbehaves.
+    Storage,
+    /// A network link misbehaves.
+    Network,
+    /// A device's clock jumps.
+    Clock,
+    /// An operator, backup or upgrade incident.
+    Incident,
+}
+
+impl FaultClass {
+    /// The class's name, as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultClass::Node => "node",
+            FaultClass::Array => "array",
+            FaultClass::Storage => "storage",
+            FaultClass::Network => "network",
+            FaultClass::Clock => "clock",
+            FaultClass::Incident => "incident",
+        }
+    }
+}
+
+impl std::fmt::Display for FaultClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One row of the fault table: a fault kind, the scenario keys that set it,
 /// and its documented effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FaultRow {
+    /// The kind this row describes; rows are in [`FaultKind`] order.
+    pub kind: FaultKind,
     /// The kind's name, as plans, traces and reports print it.
     pub name: &'static str,
+    /// What part of the system it strikes.
+    pub class: FaultClass,
+    /// How `--explain` calls it, when not its name with spaces.
+    pub called: Option<&'static str>,
+    /// What it did when it fired, as `--explain` says it, when shorter
+    /// than [`FaultRow::effect`].
+    pub fired: Option<&'static str>,
     /// The dotted scenario keys whose value is a rate (per day) or a
     /// probability of this kind: what swarm testing scales or switches off.
     pub rates: &'static [&'static str],
@@ -343,189 +478,347 @@ impl FaultRow {
 /// The fault table: one row per kind, in the order reports list them.
 pub const FAULT_TABLE: &[FaultRow] = &[
     FaultRow {
+        kind: FaultKind::BatteryPull,
         name: "battery-pull",
+        class: FaultClass::Node,
+        called: None,
+        fired: Some("the handset lost power and its unsynced writes"),
         rates: &["faults.battery_pull_per_handset_day", "faults.aftermath.battery_pull_probability"],
         params: &[],
         effect: "handset loses power: unsynced flash writes dropped, crash boot after battery_pull_down_for",
     },
     FaultRow {
+        kind: FaultKind::MidSyncPull,
         name: "mid-sync-pull",
+        class: FaultClass::Node,
+        called: None,
+        fired: None,
         rates: &["faults.mid_sync_pull_per_handset_day"],
         params: &["faults.mid_sync_pull_window"],
         effect: "handset loses power at a step of a sync exchange (before its request leaves; after the primary committed its push, before it hears; while its restore is on the way), the first time the step comes within the window; skipped if none comes",
     },
     FaultRow {
+        kind: FaultKind::FactoryReset,
         name: "factory-reset",
+        class: FaultClass::Node,
+        called: Some("reset"),
+        fired: Some("the user wiped the handset, which boots blank and restores from the server"),
         rates: &["faults.reset_per_handset_day", "faults.aftermath.reset_probability"],
         params: &[],
         effect: "handset flash wiped, boots blank and restores from the server; unsynced saved versions forfeited",
     },
     FaultRow {
+        kind: FaultKind::BotchedUpgrade,
         name: "botched-upgrade",
+        class: FaultClass::Array,
+        called: None,
+        fired: Some("every volume on the array destroyed, its databases down"),
         rates: &[],
         params: &["faults.upgrades"],
         effect: "every volume of the array destroyed; its database nodes come back blank after the downtime",
     },
     FaultRow {
+        kind: FaultKind::NodeCrash,
         name: "node-crash",
+        class: FaultClass::Node,
+        called: Some("crash"),
+        fired: Some("the node lost power and its unsynced writes"),
         rates: &["faults.server_crash_per_day", "faults.db_crash_per_day"],
         params: &[],
         effect: "sync server or database node loses power: unsynced writes dropped, crash boot after node_down_for",
     },
     FaultRow {
+        kind: FaultKind::BitRot,
         name: "bit-rot",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.bit_rot_per_day"],
         params: &[],
         effect: "a live sector of the volume silently corrupted; reads return wrong bytes",
     },
     FaultRow {
+        kind: FaultKind::LatentSectorError,
         name: "latent-sector-error",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.latent_sector_error_per_day"],
         params: &[],
         effect: "a live sector of the volume unreadable until rewritten",
     },
     FaultRow {
+        kind: FaultKind::TornWrite,
         name: "torn-write",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.torn_write_per_day"],
         params: &[],
         effect: "power loss with writes in flight: each unsynced write keeps a prefix of its sectors",
     },
     FaultRow {
+        kind: FaultKind::LostWrite,
         name: "lost-write",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.lost_write_per_day"],
         params: &[],
         effect: "the next sync succeeds but its last write never persists",
     },
     FaultRow {
+        kind: FaultKind::MisdirectedWrite,
         name: "misdirected-write",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.misdirected_write_per_day"],
         params: &[],
         effect: "the next write lands a few sectors from its target",
     },
     FaultRow {
+        kind: FaultKind::SyncFailure,
         name: "sync-failure",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.sync_failure_per_day"],
         params: &[],
         effect: "the next sync fails and every unsynced write is gone",
     },
     FaultRow {
+        kind: FaultKind::DiskFull,
         name: "disk-full",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.disk_full_per_day"],
         params: &[],
         effect: "writes to new sectors fail with no space until disk_full_for passes",
     },
     FaultRow {
+        kind: FaultKind::DeviceLoss,
         name: "device-loss",
+        class: FaultClass::Storage,
+        called: None,
+        fired: None,
         rates: &["faults.storage.device_loss_per_day"],
         params: &[],
         effect: "the volume is replaced blank; its node reboots (a handset is replaced)",
     },
     FaultRow {
+        kind: FaultKind::Partition,
         name: "partition",
+        class: FaultClass::Network,
+        called: None,
+        fired: None,
         rates: &["faults.network.partition_per_link_day"],
         params: &["faults.network.partition_for"],
         effect: "a handset's link to the server, or the server's links to the databases, cut: every message dropped",
     },
     FaultRow {
+        kind: FaultKind::Offline,
         name: "offline",
+        class: FaultClass::Network,
+        called: None,
+        fired: None,
         rates: &["faults.network.offline_per_handset_day"],
         params: &["faults.network.offline_for"],
         effect: "the handset is off the network for days while its user keeps editing",
     },
     FaultRow {
+        kind: FaultKind::PacketLoss,
         name: "packet-loss",
+        class: FaultClass::Network,
+        called: None,
+        fired: None,
         rates: &["faults.network.packet_loss_per_link_day"],
         params: &["faults.network.loss_share"],
         effect: "for a window, messages on the link dropped at random",
     },
     FaultRow {
+        kind: FaultKind::Duplication,
         name: "duplication",
+        class: FaultClass::Network,
+        called: None,
+        fired: None,
         rates: &["faults.network.duplication_per_link_day"],
         params: &["faults.network.duplicate_share"],
         effect: "for a window, messages on the link delivered twice, the copy trailing by up to hold_for",
     },
     FaultRow {
+        kind: FaultKind::Reordering,
         name: "reordering",
+        class: FaultClass::Network,
+        called: None,
+        fired: None,
         rates: &["faults.network.reordering_per_link_day"],
         params: &["faults.network.reorder_share"],
         effect: "for a window, messages on the link held up to hold_for, so later messages overtake them",
     },
     FaultRow {
+        kind: FaultKind::LongDelay,
         name: "long-delay",
+        class: FaultClass::Network,
+        called: None,
+        fired: None,
         rates: &["faults.network.long_delay_per_link_day"],
         params: &["faults.network.delay_share"],
         effect: "for a window, messages on the link delayed by hours (up to delay_for)",
     },
     FaultRow {
+        kind: FaultKind::TransitCorruption,
         name: "transit-corruption",
+        class: FaultClass::Network,
+        called: None,
+        fired: None,
         rates: &["faults.network.transit_corruption_per_link_day"],
         params: &["faults.network.corrupt_share"],
         effect: "for a window, bytes of messages on the link garbled in transit; a frame that still decodes is acted on unless sealed",
     },
     FaultRow {
+        kind: FaultKind::ClockReset,
         name: "clock-reset",
+        class: FaultClass::Clock,
+        called: None,
+        fired: None,
         rates: &["faults.clock_reset_per_handset_day"],
         params: &[],
         effect: "battery pull that drains the clock: as battery-pull, and the handset's clock reads the epoch from then on",
     },
     FaultRow {
+        kind: FaultKind::ClockSkew,
         name: "clock-skew",
+        class: FaultClass::Clock,
+        called: None,
+        fired: None,
         rates: &["faults.clock_skew_per_handset_day"],
         params: &["faults.clock_skew_max"],
         effect: "the handset's clock steps by a skew drawn from [-clock_skew_max, clock_skew_max]",
     },
     FaultRow {
+        kind: FaultKind::StaleRestore,
         name: "stale-restore",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.stale_restore_per_day"],
         params: &[],
         effect: "the operator restores the primary from the backup's last image over newer data",
     },
     FaultRow {
+        kind: FaultKind::WrongAccountRestore,
         name: "wrong-account-restore",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.wrong_account_restore_per_day"],
         params: &[],
         effect: "the operator restores one user's backed-up account into another user's account",
     },
     FaultRow {
+        kind: FaultKind::Failover,
         name: "failover",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.failover_per_day"],
         params: &[],
         effect: "the primary's volume is lost; the backup's last image is promoted in its place",
     },
     FaultRow {
+        kind: FaultKind::BackupStopped,
         name: "backup-stopped",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.backup_stopped_per_day"],
         params: &[],
         effect: "the next backup job stops part-way; the partial image replaces the backup, reported as success",
     },
     FaultRow {
+        kind: FaultKind::BackupSilentFailure,
         name: "backup-silent-failure",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.backup_silent_failure_per_day"],
         params: &[],
         effect: "the next backup job sends nothing but reports success",
     },
     FaultRow {
+        kind: FaultKind::RetentionPurge,
         name: "retention-purge",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.retention_purge_per_day"],
         params: &[],
         effect: "retention deletes the backup's last image to make room",
     },
     FaultRow {
+        kind: FaultKind::SchemaMigration,
         name: "schema-migration",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.schema_migration_per_day"],
         params: &[],
         effect: "a migration of the primary drops every photo, or one field of every row",
     },
     FaultRow {
+        kind: FaultKind::UpgradeRollback,
         name: "upgrade-rollback",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.upgrade_rollback_per_day"],
         params: &[],
         effect: "an upgrade rolled back half-way: rows the new version rewrote are dropped",
     },
     FaultRow {
+        kind: FaultKind::VersionSkew,
         name: "version-skew",
+        class: FaultClass::Incident,
+        called: None,
+        fired: None,
         rates: &["faults.incidents.version_skew_per_day"],
         params: &["faults.incidents.version_skew_for"],
         effect: "for version_skew_for the server acknowledges old handsets' pushes it cannot parse and drops",
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_one_row_per_kind_in_kind_order_with_unique_names() {
+        for (i, row) in FAULT_TABLE.iter().enumerate() {
+            assert_eq!(row.kind as usize, i, "{} is out of order", row.name);
+            assert_eq!(FaultKind::parse(row.name), Some(row.kind));
+        }
+        assert_eq!(FaultKind::parse("bit rot"), None);
+        assert_eq!(FaultKind::parse("battery"), None);
+        assert_eq!(FaultKind::FactoryReset.words(), "reset");
+        assert_eq!(FaultKind::BitRot.words(), "bit rot");
+        assert_eq!(FaultKind::of_class(FaultClass::Network).count(), 7);
+        assert_eq!(FaultKind::of_class(FaultClass::Storage).count(), 8);
+        assert_eq!(FaultKind::of_class(FaultClass::Incident).count(), 9);
+    }
+
+    #[test]
+    fn every_fault_names_its_own_kind() {
+        let faults = [
+            Fault::FactoryReset,
+            Fault::BitRot,
+            Fault::DeviceLoss { down_for_ms: 1 },
+            Fault::VersionSkew { for_ms: 1 },
+            Fault::ClockSkew { skew_ms: -1 },
+        ];
+        for f in faults {
+            assert_eq!(FaultKind::parse(f.name()), Some(f.kind()));
+        }
+    }
+}
