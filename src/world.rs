@@ -9,7 +9,7 @@
 //! nothing itself. What it hands on is the trace, the ledger and the final
 //! state: what each place serves.
 
-use crate::inject::{FollowUp, Injector};
+use crate::inject::FollowUp;
 use crate::places;
 use crate::scenario::Scenario;
 use crate::system::{self, System};
@@ -142,127 +142,189 @@ async fn simulate(
     workload: Workload,
     seed: u64,
 ) -> RunOutput {
-    let tracer = Tracer::new();
-    let lineage = Lineage::new(tracer.clone());
-    let System {
-        nodes,
-        volumes,
-        ledger,
-        clocks,
-    } = system::build(&scenario, &design);
-    let portals = system::has_portals(&scenario);
-    system::watch_promises(&lineage, &ledger);
-    let clock = Clock::start();
-    let cluster: Cluster<Node> = Cluster::new(clock, tracer.clone(), lineage.clone());
-    cluster.set_sealed_frames(design.wire_checksum);
-    // Buggify's sites draw from streams keyed by the seed and their names;
-    // off, they draw nothing and the run is the plain one.
-    let buggify = if scenario.buggify {
-        let b = Buggify::enabled(seed);
-        cluster.set_buggify(b.clone());
-        b
-    } else {
-        Buggify::disabled()
-    };
-    let handsets = scenario.topology.handsets;
-    let (primary, operator, handset_addr) =
-        (system::PRIMARY, system::OPERATOR, system::handset_addr);
-    for spec in nodes {
-        let addr = cluster.add(&spec.name, spec.disks, spec.factory);
-        debug_assert_eq!(cluster.name_of(addr), spec.name);
-    }
+    let mut world = World::build(&scenario, &design, seed);
+    let mut timeline = Timeline::of(&workload, &plan, world.handsets, world.portals);
+    world.watch_triggers(&plan);
+    world
+        .safety(&mut timeline, &plan, scenario.run.duration)
+        .await;
+    world.heal(timeline).await;
+    let converged_after = world.converge(&scenario).await;
+    world.finish(converged_after)
+}
 
-    // The timeline: edits, faults and what they set in motion.
-    let mut queue: BTreeMap<(SimTime, u64), Action> = BTreeMap::new();
-    let mut order = 0u64;
-    let mut push = |queue: &mut BTreeMap<(SimTime, u64), Action>, at: SimTime, a: Action| {
-        order += 1;
-        queue.insert((at, order), a);
-    };
-    let writers = workload
-        .handsets
-        .iter()
-        .map(|hw| (handset_addr(hw.handset), hw))
-        .chain(
-            workload
-                .portals
-                .iter()
-                .filter(|_| portals)
-                .map(|hw| (system::portal_addr(handsets, hw.handset), hw)),
-        );
-    for (addr, hw) in writers.filter(|(_, hw)| hw.handset < handsets) {
-        for e in &hw.edits {
-            let edit = Action::Edit {
-                addr,
-                record: e.record,
-                version: e.version,
-                creates: e.creates,
-                deletes: e.deletes,
-            };
-            push(&mut queue, e.at, edit);
+/// The timeline of the safety phase: edits, faults and what they set in
+/// motion, in time order (ties in the order they were added).
+struct Timeline {
+    queue: BTreeMap<(SimTime, u64), Action>,
+    order: u64,
+}
+
+impl Timeline {
+    /// Every edit of the workload's writers (each handset, and each portal
+    /// when the run has portals), then every planned fault (a botched
+    /// upgrade's notice first; a triggered fault armed and expired).
+    fn of(workload: &Workload, plan: &Plan<Fault>, handsets: u32, portals: bool) -> Self {
+        let mut t = Timeline {
+            queue: BTreeMap::new(),
+            order: 0,
+        };
+        let writers = workload
+            .handsets
+            .iter()
+            .map(|hw| (system::handset_addr(hw.handset), hw))
+            .chain(
+                workload
+                    .portals
+                    .iter()
+                    .filter(|_| portals)
+                    .map(|hw| (system::portal_addr(handsets, hw.handset), hw)),
+            );
+        for (addr, hw) in writers.filter(|(_, hw)| hw.handset < handsets) {
+            for e in &hw.edits {
+                let edit = Action::Edit {
+                    addr,
+                    record: e.record,
+                    version: e.version,
+                    creates: e.creates,
+                    deletes: e.deletes,
+                };
+                t.push(e.at, edit);
+            }
         }
-    }
-    for (i, f) in plan.faults.iter().enumerate() {
-        if let Fault::BotchedUpgrade { notice_ms, .. } = f.kind {
-            let at = SimTime(f.at.as_millis().saturating_sub(notice_ms));
-            push(
-                &mut queue,
-                at,
-                Action::Notice {
+        for (i, f) in plan.faults.iter().enumerate() {
+            if let Fault::BotchedUpgrade { notice_ms, .. } = f.kind {
+                let at = SimTime(f.at.as_millis().saturating_sub(notice_ms));
+                let notice = Action::Notice {
                     array: f.target.clone(),
                     at_ms: f.at.as_millis(),
-                },
-            );
-        }
-        match f.kind {
-            Fault::MidSyncPull { window_ms, .. } => {
-                push(&mut queue, f.at, Action::Arm(i));
-                let end = f.at.after(Duration::from_millis(window_ms));
-                push(&mut queue, end, Action::Expire(f.id));
+                };
+                t.push(at, notice);
             }
-            _ => push(&mut queue, f.at, Action::Fault(i)),
+            match f.kind {
+                Fault::MidSyncPull { window_ms, .. } => {
+                    t.push(f.at, Action::Arm(i));
+                    let end = f.at.after(Duration::from_millis(window_ms));
+                    t.push(end, Action::Expire(f.id));
+                }
+                _ => t.push(f.at, Action::Fault(i)),
+            }
+        }
+        t
+    }
+
+    fn push(&mut self, at: SimTime, action: Action) {
+        self.order += 1;
+        self.queue.insert((at, self.order), action);
+    }
+}
+
+/// One seed's world on the engine: the cluster of the system's nodes, what
+/// the injector and the triggers act on, and what the run has counted.
+struct World {
+    tracer: Tracer,
+    lineage: Lineage,
+    cluster: Cluster<Node>,
+    /// What faults act on (the injector's and the triggers' context).
+    ctx: Context,
+    triggers: Triggers,
+    buggify: Buggify,
+    handsets: u32,
+    portals: bool,
+    ledger: models::ledger::LedgerHandle,
+    /// Plan ids of timed faults that fired, in firing order.
+    fired: Vec<u32>,
+    edits_skipped: u64,
+}
+
+impl World {
+    /// The system `scenario` and `design` describe, every node added to a
+    /// new cluster (not yet booted).
+    fn build(scenario: &Scenario, design: &Design, seed: u64) -> World {
+        let tracer = Tracer::new();
+        let lineage = Lineage::new(tracer.clone());
+        let System {
+            nodes,
+            volumes,
+            ledger,
+            clocks,
+        } = system::build(scenario, design);
+        system::watch_promises(&lineage, &ledger);
+        let cluster: Cluster<Node> = Cluster::new(Clock::start(), tracer.clone(), lineage.clone());
+        cluster.set_sealed_frames(design.wire_checksum);
+        // Buggify's sites draw from streams keyed by the seed and their names;
+        // off, they draw nothing and the run is the plain one.
+        let buggify = if scenario.buggify {
+            let b = Buggify::enabled(seed);
+            cluster.set_buggify(b.clone());
+            b
+        } else {
+            Buggify::disabled()
+        };
+        for spec in nodes {
+            let addr = cluster.add(&spec.name, spec.disks, spec.factory);
+            debug_assert_eq!(cluster.name_of(addr), spec.name);
+        }
+        let handsets = scenario.topology.handsets;
+        let ctx = Context {
+            cluster: cluster.clone(),
+            ledger: ledger.clone(),
+            volumes,
+            clocks,
+            handsets,
+            operator: system::OPERATOR,
+        };
+        World {
+            tracer,
+            lineage,
+            triggers: Triggers::new(ctx.clone()),
+            ctx,
+            cluster,
+            buggify,
+            handsets,
+            portals: system::has_portals(scenario),
+            ledger,
+            fired: Vec::new(),
+            edits_skipped: 0,
         }
     }
 
-    let injector = Injector {
-        cluster: &cluster,
-        ledger: &ledger,
-        volumes: &volumes,
-        handsets,
-        operator,
-        clocks: &clocks,
-    };
-    let triggers = Triggers::new(Context {
-        cluster: cluster.clone(),
-        ledger: ledger.clone(),
-        volumes: volumes.clone(),
-        clocks: clocks.clone(),
-        handsets,
-        operator,
-    });
-    // Steps are watched only when some fault waits for one.
-    if plan
-        .faults
-        .iter()
-        .any(|f| matches!(f.kind, Fault::MidSyncPull { .. }))
-    {
-        cluster.watch_steps(Some(triggers.watch()));
-    }
-    let mut fired = Vec::new();
-    let mut edits_skipped = 0u64;
-    let end = SimTime::from(scenario.run.duration);
-    tracer.emit(
-        clock.now(),
-        "harness",
-        EngineEvent::Phase,
-        fields!["phase" => "safety"],
-    );
-    while let Some(((at, _), action)) = queue.pop_first() {
-        if at >= end {
-            queue.insert((at, 0), action);
-            break;
+    /// Steps are watched only when some fault waits for one.
+    fn watch_triggers(&self, plan: &Plan<Fault>) {
+        if plan
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, Fault::MidSyncPull { .. }))
+        {
+            self.cluster.watch_steps(Some(self.triggers.watch()));
         }
-        clock.sleep_until(at).await;
+    }
+
+    fn phase(&self, fields: Vec<(&'static str, sim::trace::Value)>) {
+        let now = self.cluster.clock().now();
+        self.tracer.emit(now, "harness", EngineEvent::Phase, fields);
+    }
+
+    /// The safety phase: the timeline up to the end of the run; what is
+    /// due later stays in it.
+    async fn safety(&mut self, timeline: &mut Timeline, plan: &Plan<Fault>, run: Duration) {
+        let end = SimTime::from(run);
+        let clock = self.cluster.clock();
+        self.phase(fields!["phase" => "safety"]);
+        while let Some(((at, _), action)) = timeline.queue.pop_first() {
+            if at >= end {
+                timeline.queue.insert((at, 0), action);
+                break;
+            }
+            clock.sleep_until(at).await;
+            self.act(action, timeline, plan);
+        }
+        clock.sleep_until(end).await;
+    }
+
+    /// Carries out one action of the timeline.
+    fn act(&mut self, action: Action, timeline: &mut Timeline, plan: &Plan<Fault>) {
+        let injector = self.ctx.injector();
         match action {
             Action::Edit {
                 addr,
@@ -277,98 +339,99 @@ async fn simulate(
                     creates,
                     deletes,
                 };
-                if !cluster.input(addr, edit) {
-                    edits_skipped += 1;
+                if !self.cluster.input(addr, edit) {
+                    self.edits_skipped += 1;
                 }
             }
             Action::Notice { array, at_ms } => {
-                cluster.input(operator, Input::UpgradeNotice { array, at_ms });
+                self.cluster
+                    .input(system::OPERATOR, Input::UpgradeNotice { array, at_ms });
             }
             Action::Then(next) => injector.carry_out(next),
-            Action::Arm(i) => triggers.arm(&plan.faults[i]),
-            Action::Expire(id) => triggers.expire(id),
+            Action::Arm(i) => self.triggers.arm(&plan.faults[i]),
+            Action::Expire(id) => self.triggers.expire(id),
             Action::Fault(i) => {
-                fired.push(plan.faults[i].id);
+                self.fired.push(plan.faults[i].id);
                 for next in injector.apply(&plan.faults[i]) {
-                    push(&mut queue, next.at(), Action::Then(next));
+                    timeline.push(next.at(), Action::Then(next));
                 }
             }
         }
     }
-    clock.sleep_until(end).await;
 
-    // Heal: no new faults; what faults set in motion completes at once
-    // (arrays come back, full disks get space, network faults end and
-    // frames held in transit are dropped); every node shuts down
-    // cleanly and boots from its own disk.
-    tracer.emit(
-        clock.now(),
-        "harness",
-        EngineEvent::Phase,
-        fields!["phase" => "heal"],
-    );
-    triggers.close();
-    cluster.watch_steps(None);
-    // Storage that comes back is announced to the operator only after the
-    // clean reboot, so that the reboot does not make it forget the restore.
-    let mut back_after_reboot = Vec::new();
-    for (_, action) in std::mem::take(&mut queue) {
-        match action {
-            Action::Then(next @ FollowUp::StorageBack { .. }) => back_after_reboot.push(next),
-            Action::Then(next) => injector.carry_out(next),
-            _ => {}
+    /// Heal: no new faults; what faults set in motion completes at once
+    /// (arrays come back, full disks get space, network faults end and
+    /// frames held in transit are dropped); every node shuts down cleanly
+    /// and boots from its own disk.
+    async fn heal(&mut self, timeline: Timeline) {
+        self.phase(fields!["phase" => "heal"]);
+        self.triggers.close();
+        self.cluster.watch_steps(None);
+        let injector = self.ctx.injector();
+        // Storage that comes back is announced to the operator only after the
+        // clean reboot, so that the reboot does not make it forget the restore.
+        let mut back_after_reboot = Vec::new();
+        for (_, action) in timeline.queue {
+            match action {
+                Action::Then(next @ FollowUp::StorageBack { .. }) => back_after_reboot.push(next),
+                Action::Then(next) => injector.carry_out(next),
+                _ => {}
+            }
+        }
+        self.cluster.heal_net_faults();
+        for addr in self.cluster.addrs() {
+            self.cluster.heal_network(addr);
+            self.cluster.shutdown(addr);
+            self.lineage.set_blame(&self.cluster.name_of(addr), None);
+            self.cluster.boot(addr, Boot::Clean, true);
+        }
+        if !back_after_reboot.is_empty() {
+            // Boots happen asynchronously: let the operator come up first.
+            madsim::time::sleep(Duration::from_secs(1)).await;
+            for next in back_after_reboot {
+                injector.carry_out(next);
+            }
         }
     }
-    cluster.heal_net_faults();
-    for addr in cluster.addrs() {
-        cluster.heal_network(addr);
-        cluster.shutdown(addr);
-        lineage.set_blame(&cluster.name_of(addr), None);
-        cluster.boot(addr, Boot::Clean, true);
-    }
-    if !back_after_reboot.is_empty() {
-        // Boots happen asynchronously: let the operator come up first.
-        madsim::time::sleep(Duration::from_secs(1)).await;
-        for next in back_after_reboot {
-            injector.carry_out(next);
+
+    /// Waits until every user's places agree or the heal bound passes;
+    /// how long after heal began they agreed, if they did.
+    async fn converge(&self, scenario: &Scenario) -> Option<Duration> {
+        let clock = self.cluster.clock();
+        let heal_start = clock.now();
+        let deadline = heal_start.after(scenario.run.heal_bound);
+        loop {
+            madsim::time::sleep(scenario.run.converge_check).await;
+            if converged(&self.cluster, self.handsets, self.portals, system::PRIMARY) {
+                return Some(clock.now().since(heal_start));
+            }
+            if clock.now() >= deadline {
+                return None;
+            }
         }
     }
-    let heal_start = clock.now();
-    let deadline = heal_start.after(scenario.run.heal_bound);
-    let mut converged_after = None;
-    loop {
-        madsim::time::sleep(scenario.run.converge_check).await;
-        if converged(&cluster, handsets, portals, primary) {
-            converged_after = Some(clock.now().since(heal_start));
-            break;
+
+    /// The check: what the run hands on to the checker.
+    fn finish(mut self, converged_after: Option<Duration>) -> RunOutput {
+        self.phase(fields!["phase" => "check", "converged" => converged_after.is_some()]);
+        let final_state = FinalState {
+            converged: converged_after.is_some(),
+            converged_after,
+            ..views(&self.cluster, self.handsets, self.portals, system::PRIMARY)
+        };
+        self.fired.extend(self.triggers.fired());
+        let mut effective: Vec<u32> = self.lineage.effective().into_iter().collect();
+        effective.sort_unstable();
+        RunOutput {
+            trace: self.tracer.snapshot(),
+            ledger: self.ledger.snapshot(),
+            final_state,
+            fired: self.fired,
+            effective,
+            messages: self.cluster.messages_delivered(),
+            edits_skipped: self.edits_skipped,
+            buggify: self.buggify.counts(),
         }
-        if clock.now() >= deadline {
-            break;
-        }
-    }
-    tracer.emit(
-        clock.now(),
-        "harness",
-        EngineEvent::Phase,
-        fields!["phase" => "check", "converged" => converged_after.is_some()],
-    );
-    let final_state = FinalState {
-        converged: converged_after.is_some(),
-        converged_after,
-        ..views(&cluster, handsets, portals, primary)
-    };
-    fired.extend(triggers.fired());
-    let mut effective: Vec<u32> = lineage.effective().into_iter().collect();
-    effective.sort_unstable();
-    RunOutput {
-        trace: tracer.snapshot(),
-        ledger: ledger.snapshot(),
-        final_state,
-        fired,
-        effective,
-        messages: cluster.messages_delivered(),
-        edits_skipped,
-        buggify: buggify.counts(),
     }
 }
 
