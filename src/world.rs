@@ -12,6 +12,7 @@
 use crate::inject::{FollowUp, Injector};
 use crate::places;
 use crate::scenario::Scenario;
+use crate::survivable::Survivable;
 use crate::system::{self, System};
 use crate::trigger::{Context, Triggers};
 use models::design::Design;
@@ -224,6 +225,7 @@ async fn simulate(
         }
     }
 
+    let atlas = scenario.faults.survivable.then(Survivable::new);
     let injector = Injector {
         cluster: &cluster,
         ledger: &ledger,
@@ -231,6 +233,7 @@ async fn simulate(
         handsets,
         operator,
         clocks: &clocks,
+        atlas: atlas.as_ref(),
     };
     let triggers = Triggers::new(Context {
         cluster: cluster.clone(),
@@ -257,6 +260,14 @@ async fn simulate(
         kind::PHASE,
         fields!["phase" => "safety"],
     );
+    if atlas.is_some() {
+        tracer.emit(
+            clock.now(),
+            "harness",
+            kind::FAULT_ATLAS,
+            fields!["mode" => "survivable"],
+        );
+    }
     while let Some(((at, _), action)) = queue.pop_first() {
         if at >= end {
             queue.insert((at, 0), action);
@@ -287,6 +298,7 @@ async fn simulate(
             Action::Then(next) => injector.carry_out(next),
             Action::Arm(i) => triggers.arm(&plan.faults[i]),
             Action::Expire(id) => triggers.expire(id),
+            Action::Fault(i) if injector.atlas_skips(&plan.faults[i]) => {}
             Action::Fault(i) => {
                 fired.push(plan.faults[i].id);
                 for next in injector.apply(&plan.faults[i]) {
