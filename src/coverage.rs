@@ -236,6 +236,7 @@ mod tests {
                         fired,
                         effective,
                         near_miss,
+                        ..FaultCount::default()
                     };
                     (k.to_string(), c)
                 })

@@ -9,6 +9,7 @@
 //! design does; it returns the follow-ups a fault sets in motion (reboots,
 //! an array coming back), which the world schedules.
 
+use crate::survivable::{Copies, Reach, Survivable};
 use crate::topology;
 use models::clock::Rtc;
 use models::fault::Fault;
@@ -106,6 +107,9 @@ pub struct Injector<'a> {
     pub operator: Addr,
     /// Each handset's clock, in handset order.
     pub clocks: &'a [Rtc],
+    /// The survivable atlas, when the scenario turns it on
+    /// (`faults.survivable`): faults land only where a copy survives.
+    pub atlas: Option<&'a Survivable>,
 }
 
 impl Injector<'_> {
@@ -141,6 +145,105 @@ impl Injector<'_> {
         crate::system::handset_of(addr, self.handsets)
     }
 
+    /// What the lineage and the ledger say of copies, for the atlas.
+    fn copies(&self) -> Copies<'_> {
+        Copies {
+            lineage: self.lineage(),
+            ledger: self.ledger,
+        }
+    }
+
+    /// The stores `target` holds: an array's volumes, or a node's.
+    fn stores_of(&self, target: &str) -> Vec<&str> {
+        let is_array = [topology::ARRAY_A, topology::ARRAY_B].contains(&target);
+        self.volumes
+            .iter()
+            .filter(|v| {
+                if is_array {
+                    v.domain == target
+                } else {
+                    v.node_name == target
+                }
+            })
+            .map(|v| v.device.as_str())
+            .collect()
+    }
+
+    /// Whether `f` is its user's own wipe of a handset, which forfeits what
+    /// never synced: a factory reset, or the loss of a handset.
+    fn forfeits(&self, f: &PlannedFault<Fault>) -> bool {
+        let node = self.cluster.addr_of(&f.target);
+        matches!(f.kind, Fault::FactoryReset)
+            || (matches!(f.kind, Fault::DeviceLoss { .. })
+                && node.is_some_and(|a| self.user_of(a).is_some()))
+    }
+
+    /// The sectors a sector fault on `v` may land on: those holding data
+    /// its node serves, or any written sector when the node is down.
+    fn fault_sectors(&self, v: &Volume) -> Vec<u64> {
+        let serving = self
+            .cluster
+            .with_machine(v.node, Node::live_sectors)
+            .unwrap_or_default();
+        if serving.is_empty() {
+            lock_disk(&v.disk).live_sectors()
+        } else {
+            serving
+        }
+    }
+
+    /// Which record each sector of `v` holds, if its node keeps a map.
+    fn sector_map(&self, v: &Volume) -> Option<Vec<(u64, models::record::RecordId)>> {
+        self.cluster
+            .with_machine(v.node, Node::sector_records)
+            .flatten()
+    }
+
+    /// With the survivable atlas on: whether it skips `f` as it fires (the
+    /// fault would strike the last copy of acknowledged data), tracing the
+    /// skip. Always false with the atlas off.
+    pub fn atlas_skips(&self, f: &PlannedFault<Fault>) -> bool {
+        let Some(atlas) = self.atlas else {
+            return false;
+        };
+        let stores = self.stores_of(&f.target);
+        let reach = Reach::of(&f.kind);
+        let copies = self.copies();
+        let skip = match (reach, self.volume_of(&f.target)) {
+            (Reach::Sector, Some(v)) => {
+                let map = self.sector_map(v);
+                let live = self.fault_sectors(v);
+                atlas.judge_sector(&copies, &v.device, &live, map.as_deref())
+            }
+            (Reach::Sector, None) => None,
+            _ => {
+                let first = self
+                    .cluster
+                    .addr_of(&f.target)
+                    .is_some_and(|a| self.user_of(a).is_some());
+                atlas.judge(&copies, reach, &stores, self.forfeits(f), first)
+            }
+        };
+        let Some(skip) = skip else {
+            if reach != Reach::Sector {
+                atlas.struck(&copies, reach, &stores);
+            }
+            return false;
+        };
+        let mut fields = fields![
+            "fault" => f.id,
+            "why" => skip.reason.why(),
+            "atlas" => skip.reason.name()
+        ];
+        if skip.versions > 0 {
+            fields.push(("record", skip.record.as_str().into()));
+            fields.push(("version", skip.version.as_str().into()));
+            fields.push(("versions", skip.versions.into()));
+        }
+        self.emit(&f.target, EngineEvent::FaultSkipped, fields);
+        true
+    }
+
     /// Applies `f` now, and returns what it sets in motion.
     pub fn apply(&self, f: &PlannedFault<Fault>) -> Vec<FollowUp> {
         let target = f.target.as_str();
@@ -161,10 +264,7 @@ impl Injector<'_> {
         );
         // A user's own wipe forfeits what never synced: only synced
         // versions count towards its near misses.
-        let forfeits = matches!(f.kind, Fault::FactoryReset)
-            || (matches!(f.kind, Fault::DeviceLoss { .. })
-                && node.is_some_and(|a| self.user_of(a).is_some()));
-        self.near_miss(f.id, target, is_array, forfeits);
+        self.near_miss(f.id, target, self.forfeits(f));
         let later = |ms: u64| self.now().after(Duration::from_millis(ms));
         match (&f.kind, node) {
             (Fault::BotchedUpgrade { downtime_ms, .. }, _) if is_array => {
@@ -273,34 +373,14 @@ impl Injector<'_> {
     /// or a node's) hold every live copy of some record's latest
     /// acknowledged version as the fault strikes (only synced versions if
     /// the fault `forfeits` the rest).
-    fn near_miss(&self, fault: u32, target: &str, is_array: bool, forfeits: bool) {
-        let stores: Vec<&str> = self
-            .volumes
-            .iter()
-            .filter(|v| {
-                if is_array {
-                    v.domain == target
-                } else {
-                    v.node_name == target
-                }
-            })
-            .map(|v| v.device.as_str())
-            .collect();
+    fn near_miss(&self, fault: u32, target: &str, forfeits: bool) {
+        let stores = self.stores_of(target);
         if stores.is_empty() {
             return;
         }
-        let last: Vec<(String, String)> = self
-            .lineage()
-            .only_on(&stores)
-            .into_iter()
-            .filter(|(r, v)| match (r.parse(), v.parse()) {
-                (Ok(r), Ok(v)) => {
-                    self.ledger.is_latest_promised(r, v)
-                        && (!forfeits || self.ledger.is_synced(r, v))
-                }
-                _ => false,
-            })
-            .collect();
+        let last = self
+            .copies()
+            .last_on(&stores, forfeits, &Default::default());
         if let Some((record, version)) = last.first() {
             self.emit(
                 target,
@@ -581,17 +661,14 @@ impl Injector<'_> {
         let mut rng = sim::rng::from_seed(f.resolve_seed);
         // Faults land on sectors that hold data the node serves, so that
         // they are effective; a node that is down falls back to any
-        // written sector.
-        let serving = self
-            .cluster
-            .with_machine(v.node, Node::live_sectors)
-            .unwrap_or_default();
+        // written sector. The survivable atlas keeps only sectors whose
+        // records have another live copy.
+        let mut live = self.fault_sectors(v);
+        let map = self.atlas.and_then(|_| self.sector_map(v));
+        if let Some(atlas) = self.atlas {
+            live = atlas.safe_sectors(&self.copies(), &v.device, &live, map.as_deref());
+        }
         let mut disk = lock_disk(&v.disk);
-        let live = if serving.is_empty() {
-            disk.live_sectors()
-        } else {
-            serving
-        };
         let mut resolution = fields!["fault" => f.id, "device" => &v.device];
         let fault = match f.kind {
             Fault::BitRot | Fault::LatentSectorError => {
@@ -605,6 +682,9 @@ impl Injector<'_> {
                     return None;
                 }
                 let sector = live[rng.random_range(0..live.len())];
+                if let Some(atlas) = self.atlas {
+                    atlas.struck_sector(&self.copies(), &v.device, sector, map.as_deref());
+                }
                 resolution.push(("sector", sector.into()));
                 if f.kind == Fault::BitRot {
                     DiskFault::BitRot {

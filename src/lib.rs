@@ -27,6 +27,7 @@ pub mod seed_range;
 pub mod shard;
 pub mod shell;
 pub mod shrink;
+pub mod survivable;
 pub mod swarm;
 pub mod system;
 pub mod topology;

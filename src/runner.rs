@@ -6,6 +6,7 @@ use crate::checker;
 use crate::planner;
 use crate::scenario::Scenario;
 use crate::shell::shell_word;
+use crate::survivable::SkipReason;
 use crate::world::{self, RunOutput};
 use models::design::Design;
 use models::fault::Fault;
@@ -102,6 +103,14 @@ impl Case {
             .filter(|e| e.kind == EngineEvent::FaultNearMiss)
             .filter_map(|e| e.field("fault").and_then(sim::trace::Value::as_u64))
             .collect();
+        let atlas_skipped: BTreeSet<u64> = output
+            .trace
+            .events()
+            .iter()
+            .filter(|e| e.kind == EngineEvent::FaultSkipped)
+            .filter(|e| e.str("atlas").and_then(SkipReason::parse).is_some())
+            .filter_map(|e| e.field("fault").and_then(sim::trace::Value::as_u64))
+            .collect();
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
         for f in &plan.faults {
             let c = faults.entry(f.kind.name().to_string()).or_default();
@@ -113,6 +122,9 @@ impl Case {
             }
             if near_misses.contains(&u64::from(f.id)) {
                 c.near_miss += 1;
+            }
+            if atlas_skipped.contains(&u64::from(f.id)) {
+                c.atlas_skipped += 1;
             }
         }
         let outcome = SeedOutcome {

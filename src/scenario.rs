@@ -53,6 +53,8 @@ pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "schema-migration",
     "chaos",
     "sqlite-handsets",
+    "offline-media",
+    "restore-resets",
 ];
 
 /// The storage arrays an upgrade may target.
@@ -383,6 +385,12 @@ pub struct Faults {
     pub clock_skew_max: Duration,
     /// Operator, backup and upgrade incidents (default: none).
     pub incidents: Incidents,
+    /// The survivable atlas (`crate::survivable`; default false): storage
+    /// faults and resets land, when they fire, only where every
+    /// acknowledged version they would strike keeps another live copy;
+    /// the others are skipped, traced and counted. For the mixes no design
+    /// could survive otherwise.
+    pub survivable: bool,
 }
 
 impl Default for Faults {
@@ -405,6 +413,7 @@ impl Default for Faults {
             clock_skew_per_handset_day: 0.0,
             clock_skew_max: Duration::from_secs(3600),
             incidents: Incidents::default(),
+            survivable: false,
         }
     }
 }

@@ -27,7 +27,9 @@
 //!   every engine), and buggify (on or off with probability 1/2, unless
 //!   `[swarm] buggify` fixes it).
 //!
-//! Never a design knob: a sweep tests one design.
+//! Never a design knob: a sweep tests one design. A scenario's
+//! `faults.survivable` stays as it is: the swarm of `offline-media` or
+//! `restore-resets` draws mixes of the hard classes under the atlas.
 //! - with `unbounded`, the storage atlas is switched off
 //!   (`faults.storage.unbounded = true`); otherwise it bounds the drawn
 //!   storage faults as it bounds the scenario's.

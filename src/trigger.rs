@@ -63,6 +63,7 @@ impl Context {
             clocks: &self.clocks,
             handsets: self.handsets,
             operator: self.operator,
+            atlas: None,
         }
     }
 }

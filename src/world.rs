@@ -9,9 +9,10 @@
 //! nothing itself. What it hands on is the trace, the ledger and the final
 //! state: what each place serves.
 
-use crate::inject::FollowUp;
+use crate::inject::{FollowUp, Injector};
 use crate::places;
 use crate::scenario::Scenario;
+use crate::survivable::Survivable;
 use crate::system::{self, System};
 use crate::trigger::{Context, Triggers};
 use models::design::Design;
@@ -228,6 +229,8 @@ struct World {
     /// What faults act on (the injector's and the triggers' context).
     ctx: Context,
     triggers: Triggers,
+    /// The survivable atlas, when the scenario asks for it.
+    atlas: Option<Survivable>,
     buggify: Buggify,
     handsets: u32,
     portals: bool,
@@ -278,6 +281,7 @@ impl World {
             tracer,
             lineage,
             triggers: Triggers::new(ctx.clone()),
+            atlas: scenario.faults.survivable.then(Survivable::new),
             ctx,
             cluster,
             buggify,
@@ -311,6 +315,12 @@ impl World {
         let end = SimTime::from(run);
         let clock = self.cluster.clock();
         self.phase(fields!["phase" => "safety"]);
+        if self.atlas.is_some() {
+            let now = clock.now();
+            let mode = fields!["mode" => "survivable"];
+            self.tracer
+                .emit(now, "harness", EngineEvent::FaultAtlas, mode);
+        }
         while let Some(((at, _), action)) = timeline.queue.pop_first() {
             if at >= end {
                 timeline.queue.insert((at, 0), action);
@@ -324,7 +334,10 @@ impl World {
 
     /// Carries out one action of the timeline.
     fn act(&mut self, action: Action, timeline: &mut Timeline, plan: &Plan<Fault>) {
-        let injector = self.ctx.injector();
+        let injector = Injector {
+            atlas: self.atlas.as_ref(),
+            ..self.ctx.injector()
+        };
         match action {
             Action::Edit {
                 addr,
@@ -350,6 +363,7 @@ impl World {
             Action::Then(next) => injector.carry_out(next),
             Action::Arm(i) => self.triggers.arm(&plan.faults[i]),
             Action::Expire(id) => self.triggers.expire(id),
+            Action::Fault(i) if injector.atlas_skips(&plan.faults[i]) => {}
             Action::Fault(i) => {
                 self.fired.push(plan.faults[i].id);
                 for next in injector.apply(&plan.faults[i]) {

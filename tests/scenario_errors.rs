@@ -128,6 +128,12 @@ fn a_wrong_type_names_file_line_and_key() {
         "workload.sync_interval",
         "not a duration",
     );
+    assert_file_error(
+        "battery_pull_down_for",
+        "survivable = \"yes\"",
+        "faults.survivable",
+        "invalid type",
+    );
 }
 
 #[test]

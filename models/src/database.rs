@@ -134,6 +134,12 @@ impl Database {
         self.sectors.values().copied().collect()
     }
 
+    /// Which record each sector of [`Database::live_sectors`] holds, for a
+    /// fault atlas that must know what a sector fault would strike.
+    pub fn sector_records(&self) -> Vec<(u64, RecordId)> {
+        self.sectors.iter().map(|(r, s)| (*s, *r)).collect()
+    }
+
     /// Whether the database serves (it is not waiting for a restore).
     pub fn serving(&self) -> bool {
         self.state == State::Serving

@@ -237,6 +237,16 @@ impl Handset {
         self.sectors.values().copied().collect()
     }
 
+    /// Which record each sector of [`Handset::live_sectors`] holds, for a
+    /// fault atlas that must know what a sector fault would strike; `None`
+    /// when the engine keeps no such map (SQLite pages hold many rows).
+    pub fn sector_records(&self) -> Option<Vec<(u64, RecordId)>> {
+        if self.sqlite.is_some() {
+            return None;
+        }
+        Some(self.sectors.iter().map(|(r, s)| (*s, *r)).collect())
+    }
+
     /// How much is at stake right now: a sync exchange in flight and
     /// versions not yet durable count one each.
     pub fn at_stake(&self) -> u32 {

@@ -6,6 +6,7 @@ use crate::database::Database;
 use crate::handset::Handset;
 use crate::msg::{Input, Msg};
 use crate::operator::Operator;
+use crate::record::RecordId;
 use crate::server::Server;
 use sim::host::{Addr, Boot, Io, Machine};
 
@@ -42,6 +43,17 @@ impl Node {
             Node::Handset(h) => h.live_sectors(),
             Node::Database(d) => d.live_sectors(),
             Node::Server(_) | Node::Operator(_) => Vec::new(),
+        }
+    }
+
+    /// Which record each of [`Node::live_sectors`] holds, as (sector,
+    /// record) pairs; `None` when the node's store keeps no such map (an
+    /// SQLite handset), empty for nodes without a store.
+    pub fn sector_records(&self) -> Option<Vec<(u64, RecordId)>> {
+        match self {
+            Node::Handset(h) => h.sector_records(),
+            Node::Database(d) => Some(d.sector_records()),
+            Node::Server(_) | Node::Operator(_) => Some(Vec::new()),
         }
     }
 }

@@ -312,6 +312,14 @@ impl Lineage {
             .collect()
     }
 
+    /// Whether a copy of `version` of `record` is live on `store`.
+    pub fn is_live(&self, store: &str, record: &str, version: &str) -> bool {
+        let r = self.inner.lock().expect("lineage lock");
+        r.by_store
+            .get(store)
+            .is_some_and(|s| s.contains(&(record.to_string(), version.to_string())))
+    }
+
     /// The (record, version) pairs live on `store`.
     pub fn on_store(&self, store: &str) -> Vec<(String, String)> {
         let r = self.inner.lock().expect("lineage lock");

@@ -151,6 +151,15 @@ pub struct FaultCount {
     /// down to its last copies, there).
     #[serde(default)]
     pub near_miss: u64,
+    /// Times the survivable atlas skipped it: it would have struck the last
+    /// copy of acknowledged data. Left out of JSON when zero, so the lines
+    /// of runs without the atlas are unchanged.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub atlas_skipped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl SeedOutcome {

@@ -3,7 +3,7 @@
 //! broken cell told in full. Numbers are written with fixed precision and
 //! every list is in a fixed order, so the same matrix gives the same text.
 
-use super::stats::{by_fault_class, coverage, mean_worst, CellTotals, HOUR_MS};
+use super::stats::{atlas_skipped, by_fault_class, coverage, mean_worst, CellTotals, HOUR_MS};
 use super::{by_scenario, Cell, Config, FileNames, LOSS_RATE_FILE};
 use std::fmt::Write;
 
@@ -289,6 +289,7 @@ fn fault_coverage(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
             .filter(|k| covs.iter().all(|cov| !cov.contains_key(*k)))
             .collect();
         md.push('\n');
+        atlas_skips(md, cells);
         if !never.is_empty() {
             let _ = writeln!(
                 md,
@@ -301,6 +302,29 @@ fn fault_coverage(md: &mut String, scenarios: &[(&str, Vec<&Cell>)]) {
             );
         }
     }
+}
+
+/// Per design, the faults the survivable atlas skipped (they would have
+/// struck the last copy of acknowledged data), when the scenario runs it:
+/// a design that keeps fewer copies gets more skipped, so its clean record
+/// there was earned against fewer faults.
+fn atlas_skips(md: &mut String, cells: &[&Cell]) {
+    if !cells.iter().any(|c| c.case.scenario.faults.survivable) {
+        return;
+    }
+    let cols: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            let (skipped, seeds) = atlas_skipped(&c.seeds);
+            format!("`{}` {skipped} (in {seeds} seeds)", c.design)
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "Faults skipped by the survivable atlas (each would have struck the last live copy of \
+         acknowledged data; a design that keeps fewer copies gets more skipped): {}.\n",
+        cols.join(", ")
+    );
 }
 
 fn exposure(md: &mut String, scenarios: &[(&str, Vec<&Cell>)], names: &FileNames) {

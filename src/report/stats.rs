@@ -377,6 +377,15 @@ pub fn by_fault_class(seeds: &[SeedStats]) -> BTreeMap<String, (u64, BTreeSet<u6
     out
 }
 
+/// Faults the survivable atlas skipped over `seeds`, and in how many seeds
+/// it skipped one.
+pub fn atlas_skipped(seeds: &[SeedStats]) -> (u64, u64) {
+    seeds.iter().fold((0, 0), |(n, in_seeds), s| {
+        let here: u64 = s.outcome.faults.values().map(|c| c.atlas_skipped).sum();
+        (n + here, in_seeds + u64::from(here > 0))
+    })
+}
+
 /// Per fault kind over `seeds`: faults fired, faults effective, seeds in
 /// which one fired, seeds in which one was effective.
 pub fn coverage(seeds: &[SeedStats]) -> BTreeMap<String, [u64; 4]> {

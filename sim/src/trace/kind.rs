@@ -133,8 +133,16 @@ event_kinds! {
         /// A planned fault was resolved at fire time. Fields: `fault`, and
         /// what it resolved to (`device`, `sector`, `offset`, ...).
         FaultResolved = "fault.resolved",
-        /// A planned fault could not fire (its target or trigger never came about).
+        /// A planned fault could not fire (its target or trigger never came
+        /// about), or a fault atlas kept it from striking. Fields: `fault`,
+        /// `why`; an atlas's skip adds `atlas` (its reason's name) and the
+        /// acknowledged version it would have struck the last copy of
+        /// (`record`, `version`, `versions`).
         FaultSkipped = "fault.skipped",
+        /// The run's faults are placed by a fault atlas mode other than the
+        /// plan's own (emitted once, at the start of the safety phase, only
+        /// when one is on). Fields: `mode`.
+        FaultAtlas = "fault.atlas",
         /// A fault took effect on acknowledged data: it ended, corrupted or
         /// made unreadable a copy, made an acknowledged write fail or
         /// aborted a sync. Fields: `fault`, `why`.
