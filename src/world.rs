@@ -12,24 +12,26 @@
 use crate::inject::{FollowUp, Injector};
 use crate::places;
 use crate::scenario::Scenario;
+use crate::situations::{Situation, Watcher};
 use crate::system::{self, System};
 use crate::trigger::{Context, Triggers};
 use models::design::Design;
 use models::fault::Fault;
 use models::ledger::Ledger;
-use models::msg::Input;
+use models::msg::{Input, Msg};
 use models::node::Node;
 use models::record::{RecordId, Row, VersionId};
 use models::workload::{Workload, WorkloadConfig};
 use sim::buggify::{Buggify, SiteCount};
 use sim::fields;
-use sim::host::{Addr, Boot, Clock, Cluster};
+use sim::host::{Addr, Boot, Clock, Cluster, StepSeen};
 use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
 use sim::trace::{kind, Trace, Tracer};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What each place serves at the end of the run, per user.
@@ -68,6 +70,9 @@ pub struct RunOutput {
     /// Per buggify site reached (in name order): whether it was active and
     /// how often it fired; empty when the scenario leaves buggify off.
     pub buggify: BTreeMap<&'static str, SiteCount>,
+    /// How often each situation that matters happened (those that never
+    /// did are left out; see [`crate::situations`]).
+    pub situations: BTreeMap<Situation, u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -215,7 +220,7 @@ async fn simulate(
             );
         }
         match f.kind {
-            Fault::MidSyncPull { window_ms, .. } => {
+            Fault::MidSyncPull { window_ms, .. } | Fault::EditRace { window_ms, .. } => {
                 push(&mut queue, f.at, Action::Arm(i));
                 let end = f.at.after(Duration::from_millis(window_ms));
                 push(&mut queue, end, Action::Expire(f.id));
@@ -232,7 +237,7 @@ async fn simulate(
         operator,
         clocks: &clocks,
     };
-    let triggers = Triggers::new(Context {
+    let mut triggers = Triggers::new(Context {
         cluster: cluster.clone(),
         ledger: ledger.clone(),
         volumes: volumes.clone(),
@@ -240,14 +245,29 @@ async fn simulate(
         handsets,
         operator,
     });
-    // Steps are watched only when some fault waits for one.
     if plan
         .faults
         .iter()
-        .any(|f| matches!(f.kind, Fault::MidSyncPull { .. }))
+        .any(|f| matches!(f.kind, Fault::EditRace { .. }))
     {
-        cluster.watch_steps(Some(triggers.watch()));
+        triggers = triggers.with_races();
     }
+    // Every step is watched for the situations coverage counts, and, when
+    // some fault waits for a step, for the triggers first (a step they
+    // crash sends nothing).
+    let situations = Watcher::new(cluster.clone());
+    let armed = plan
+        .faults
+        .iter()
+        .any(|f| Triggers::is_triggered(&f.kind))
+        .then(|| triggers.clone());
+    let seen = situations.clone();
+    cluster.watch_steps(Some(Arc::new(move |step: StepSeen<'_, Msg>| {
+        if let Some(t) = &armed {
+            t.on_step(&step);
+        }
+        seen.on_step(&step);
+    })));
     let mut fired = Vec::new();
     let mut edits_skipped = 0u64;
     let end = SimTime::from(scenario.run.duration);
@@ -360,9 +380,11 @@ async fn simulate(
     fired.extend(triggers.fired());
     let mut effective: Vec<u32> = lineage.effective().into_iter().collect();
     effective.sort_unstable();
+    let (trace, ledger) = (tracer.snapshot(), ledger.snapshot());
     RunOutput {
-        trace: tracer.snapshot(),
-        ledger: ledger.snapshot(),
+        situations: situations.count(&ledger, &trace),
+        trace,
+        ledger,
         final_state,
         fired,
         effective,
