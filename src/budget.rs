@@ -191,6 +191,7 @@ fn planned_faults(s: &Scenario, handsets: f64, days: f64) -> f64 {
     let f = &s.faults;
     let per_handset = f.battery_pull_per_handset_day
         + f.mid_sync_pull_per_handset_day
+        + f.edit_race_per_handset_day
         + f.reset_per_handset_day
         + f.clock_reset_per_handset_day
         + f.clock_skew_per_handset_day

@@ -3,9 +3,13 @@
 //! a record was down to its last copies on what it hit (a near miss), with
 //! the seeds each happened in; and the classes that never fired.
 //!
+//! It also counts the situations that matter ([`crate::situations`]) and
+//! lists those no seed reached, with the buggify sites that never fired.
+//!
 //! It reads only the seeds' outcomes, so it is the same for one run and for
 //! the merged shards of one.
 
+use crate::situations::{Situation, BUGGIFY_SITES};
 use models::fault::FAULT_TABLE;
 use sim::outcome::SeedOutcome;
 use std::fmt;
@@ -44,6 +48,17 @@ pub struct SiteCoverage {
     pub fired: u64,
 }
 
+/// One situation over a sweep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SituationCoverage {
+    /// The situation.
+    pub situation: Situation,
+    /// Times it happened, over every seed.
+    pub count: u64,
+    /// Seeds in which it happened.
+    pub seeds: u64,
+}
+
 /// Every fault class over a sweep, in fault-table order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Coverage {
@@ -57,6 +72,8 @@ pub struct Coverage {
     /// Per buggify site any seed reached, in name order (empty when no
     /// seed ran with buggify).
     pub sites: Vec<SiteCoverage>,
+    /// Per situation, in [`Situation::ALL`] order.
+    pub situations: Vec<SituationCoverage>,
 }
 
 impl Coverage {
@@ -82,6 +99,14 @@ impl Coverage {
                 })
                 .collect(),
             sites: Vec::new(),
+            situations: Situation::ALL
+                .iter()
+                .map(|&situation| SituationCoverage {
+                    situation,
+                    count: 0,
+                    seeds: 0,
+                })
+                .collect(),
         }
     }
 
@@ -127,6 +152,38 @@ impl Coverage {
             e.seeds_fired += u64::from(c.fired > 0);
             e.fired += c.fired;
         }
+        for e in &mut self.situations {
+            let n = o.situations.get(e.situation.name()).copied().unwrap_or(0);
+            e.count += n;
+            e.seeds += u64::from(n > 0);
+        }
+    }
+
+    /// The situation `s` over the sweep.
+    pub fn situation(&self, s: Situation) -> &SituationCoverage {
+        let i = Situation::ALL
+            .iter()
+            .position(|x| *x == s)
+            .expect("every situation");
+        &self.situations[i]
+    }
+
+    /// What no seed reached: the situations that never happened, then,
+    /// if any seed ran with buggify, the buggify sites ([`BUGGIFY_SITES`])
+    /// that never fired, in that order.
+    pub fn never_reached(&self) -> Vec<String> {
+        let buggified = !self.sites.is_empty();
+        let situations = self
+            .situations
+            .iter()
+            .filter(|s| s.seeds == 0)
+            .map(|s| s.situation.name().to_string());
+        let sites = BUGGIFY_SITES
+            .iter()
+            .filter(|_| buggified)
+            .filter(|site| self.site(site).is_none_or(|s| s.seeds_fired == 0))
+            .map(|site| format!("buggify {site}"));
+        situations.chain(sites).collect()
     }
 
     /// The buggify site `name`, if some seed reached it.
@@ -201,6 +258,21 @@ impl fmt::Display for Coverage {
                 )?;
             }
         }
+        writeln!(
+            f,
+            "situations (times, and in how many seeds): {}",
+            self.situations
+                .iter()
+                .map(|s| format!("{} {} ({})", s.situation, s.count, s.seeds))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+        let never = self.never_reached();
+        if never.is_empty() {
+            writeln!(f, "never reached: none")?;
+        } else {
+            writeln!(f, "never reached: {}", never.join(", "))?;
+        }
         let pct = if self.seeds == 0 {
             0.0
         } else {
@@ -244,6 +316,7 @@ mod tests {
             findings: Default::default(),
             drawn: vec![],
             buggify: Default::default(),
+            situations: Default::default(),
         }
     }
 
@@ -302,5 +375,38 @@ mod tests {
         assert!(!Coverage::of(&[outcome(0, &[])])
             .to_string()
             .contains("buggify"));
+    }
+
+    #[test]
+    fn counts_situations_and_lists_what_no_seed_reached() {
+        let mut a = outcome(0, &[]);
+        a.situations.insert("edit-during-push".into(), 3);
+        let mut b = outcome(1, &[]);
+        b.situations.insert("edit-during-push".into(), 1);
+        b.buggify.insert(
+            crate::situations::BUGGIFY_SITES[0].into(),
+            sim::outcome::SiteCount {
+                active: true,
+                reached: 2,
+                fired: 1,
+            },
+        );
+        let c = Coverage::of(&[a, b]);
+        let e = c.situation(Situation::EditDuringPush);
+        assert_eq!((e.count, e.seeds), (3 + 1, 2));
+        let never = c.never_reached();
+        assert!(
+            !never.contains(&"edit-during-push".to_string()),
+            "{never:?}"
+        );
+        assert!(never.contains(&"equal-stamps".to_string()), "{never:?}");
+        let site = format!("buggify {}", crate::situations::BUGGIFY_SITES[0]);
+        assert!(!never.contains(&site), "a site that fired was reached");
+        let text = c.to_string();
+        assert!(text.contains("edit-during-push 4 (2)"), "{text}");
+        assert!(
+            text.contains("never reached: three-concurrent-versions"),
+            "{text}"
+        );
     }
 }

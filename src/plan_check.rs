@@ -48,6 +48,7 @@ impl Targets {
             }
             Fault::FactoryReset
             | Fault::MidSyncPull { .. }
+            | Fault::EditRace { .. }
             | Fault::ClockReset { .. }
             | Fault::ClockSkew { .. }
             | Fault::Offline { .. } => Targets::Handsets,

@@ -171,6 +171,7 @@ fn plan_within(scenario: &Scenario, seed: u64, quota: &Quota) -> Plan<Fault> {
     out.extend(atlas);
     out.extend(network_faults(scenario, &seeds, quota));
     out.extend(clock_faults(scenario, &seeds, quota));
+    out.extend(edit_races(scenario, &seeds, quota));
     let faults = out
         .into_iter()
         .filter(|(at, ..)| at.as_duration() < run)
@@ -395,6 +396,35 @@ fn clock_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Drawn>
         ) {
             let skew_ms = rng.random_range(1..=max) * if rng.random_bool(0.5) { 1 } else { -1 };
             out.push((at, name.clone(), Fault::ClockSkew { skew_ms }, rng.random()));
+        }
+    }
+    out
+}
+
+/// Edit races: per handset, from its own stream, a Poisson process of the
+/// scenario's rate (0 draws nothing, so plans without races are unchanged);
+/// the record, the delay and the reset or power loss are resolved when it
+/// fires ([`crate::race`]).
+fn edit_races(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Drawn> {
+    let f = &scenario.faults;
+    let ms = |d: Duration| d.as_millis() as u64;
+    let kind = Fault::EditRace {
+        window_ms: ms(f.edit_race_window),
+        delay_max_ms: ms(f.edit_race_delay_max),
+        down_for_ms: ms(f.battery_pull_down_for),
+    };
+    let mut out = Vec::new();
+    for h in 0..scenario.topology.handsets {
+        let mut rng = seeds.stream(Stream::EditRaceFor(h));
+        let run = scenario.run.duration;
+        for at in poisson(
+            &mut rng,
+            f.edit_race_per_handset_day,
+            Duration::ZERO,
+            run,
+            quota,
+        ) {
+            out.push((at, topology::handset(h), kind.clone(), rng.random()));
         }
     }
     out

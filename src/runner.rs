@@ -144,6 +144,11 @@ impl Case {
                 .iter()
                 .map(|(site, c)| (site.to_string(), (*c).into()))
                 .collect(),
+            situations: output
+                .situations
+                .iter()
+                .map(|(s, n)| (s.name().to_string(), *n))
+                .collect(),
         };
         SeedRun {
             outcome,

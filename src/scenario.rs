@@ -55,6 +55,7 @@ pub const CATALOGUE: &[(&str, &str)] = catalogue![
     "sqlite-handsets",
     "offline-media",
     "restore-resets",
+    "edit-races",
 ];
 
 /// The storage arrays an upgrade may target.
@@ -350,6 +351,20 @@ pub struct Faults {
     /// skipped (> 0; default 6h).
     #[serde(with = "as_text")]
     pub mid_sync_pull_window: Duration,
+    /// Mean edit races per handset per simulated day (>= 0; default 0):
+    /// each is armed at a time drawn from this rate and fires at the
+    /// handset's next sync push of a record it shows; the user edits that
+    /// record at once, then after a delay drawn up to `edit_race_delay_max`
+    /// the handset is reset or loses power (see `models::fault::Fault::EditRace`).
+    pub edit_race_per_handset_day: f64,
+    /// How long an armed edit race waits for a push before it is skipped
+    /// (> 0; default 6h).
+    #[serde(with = "as_text")]
+    pub edit_race_window: Duration,
+    /// The longest delay from an edit race's edit to its reset or power
+    /// loss (> 0; default 1s, about the time a handset takes to push again).
+    #[serde(with = "as_text")]
+    pub edit_race_delay_max: Duration,
     /// Mean factory resets (local store wiped, refetched from the server) per
     /// handset per simulated day (>= 0; default 0).
     pub reset_per_handset_day: f64,
@@ -400,6 +415,9 @@ impl Default for Faults {
             battery_pull_down_for: Duration::from_secs(5 * 60),
             mid_sync_pull_per_handset_day: 0.0,
             mid_sync_pull_window: Duration::from_secs(6 * 3600),
+            edit_race_per_handset_day: 0.0,
+            edit_race_window: Duration::from_secs(6 * 3600),
+            edit_race_delay_max: Duration::from_secs(1),
             reset_per_handset_day: 0.0,
             server_crash_per_day: 0.0,
             db_crash_per_day: 0.0,
@@ -1899,6 +1917,13 @@ impl Faults {
             per_handset_day,
         )?;
         positive(at("mid_sync_pull_window"), self.mid_sync_pull_window)?;
+        rate(
+            at("edit_race_per_handset_day"),
+            self.edit_race_per_handset_day,
+            per_handset_day,
+        )?;
+        positive(at("edit_race_window"), self.edit_race_window)?;
+        positive(at("edit_race_delay_max"), self.edit_race_delay_max)?;
         rate(
             at("reset_per_handset_day"),
             self.reset_per_handset_day,

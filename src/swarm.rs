@@ -219,7 +219,7 @@ fn engine_name(engine: EngineKind) -> &'static str {
 
 /// `v` to 4 significant digits, so that drawn overrides read well and
 /// parse back to the same value.
-fn round(v: f64) -> f64 {
+pub(crate) fn round(v: f64) -> f64 {
     if v == 0.0 {
         return 0.0;
     }

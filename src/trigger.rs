@@ -12,12 +12,20 @@
 //!   state: the handset is pulled just after the request left, while the
 //!   rows are on their way.
 //!
+//! An [`Fault::EditRace`] is armed the same way and strikes when its
+//! handset's step sends a push carrying a record it shows ([`crate::race`]):
+//! the user edits that record at once, and the reset or power loss follows
+//! at its drawn delay.
+//!
 //! Nothing here reads a model's internals: only what a step wrote to the
 //! trace and sent. Firing goes through the injector, as for timed faults.
 //! Once the safety phase ends ([`Triggers::close`]), nothing fires.
 
 use crate::inject::{Injector, Volume};
+use crate::race::{self, Race};
 use crate::topology;
+use futures::channel::mpsc::UnboundedSender;
+use futures::StreamExt;
 use models::clock::Rtc;
 use models::fault::{Fault, SyncStep};
 use models::ledger::LedgerHandle;
@@ -28,6 +36,8 @@ use sim::host::{Addr, Cluster, StepSeen, StepWatch};
 use sim::plan::PlannedFault;
 use sim::trace::EngineEvent;
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -76,12 +86,40 @@ struct State {
     fired: Vec<u32>,
 }
 
+/// A task to run on the world's own simulated node.
+type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Runs jobs on the node of the task that made it (the world's): a task a
+/// step watch spawns belongs to the stepping node and dies with it when
+/// that node is crashed or rebooted, so what must outlive the node (a
+/// race's reset after its delay, a reboot) is handed over here.
+#[derive(Clone)]
+struct World(UnboundedSender<Job>);
+
+impl World {
+    /// Call on the world's own task.
+    fn here() -> Self {
+        let (tx, mut rx) = futures::channel::mpsc::unbounded::<Job>();
+        madsim::task::spawn(async move {
+            while let Some(job) = rx.next().await {
+                madsim::task::spawn(job);
+            }
+        });
+        World(tx)
+    }
+
+    fn spawn(&self, job: impl Future<Output = ()> + Send + 'static) {
+        let _ = self.0.unbounded_send(Box::pin(job));
+    }
+}
+
 /// The triggered faults of one run.
 #[derive(Clone)]
 pub struct Triggers {
     ctx: Context,
     state: Arc<Mutex<State>>,
     open: Arc<AtomicBool>,
+    world: Option<World>,
 }
 
 impl Triggers {
@@ -91,23 +129,43 @@ impl Triggers {
             ctx,
             state: Arc::default(),
             open: Arc::new(AtomicBool::new(true)),
+            world: None,
         }
+    }
+
+    /// Lets edit races strike: what follows a race runs on the calling
+    /// task's node (call it on the world's task, only when the plan has
+    /// races, so that runs without them schedule exactly as before).
+    pub fn with_races(mut self) -> Self {
+        self.world = Some(World::here());
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().expect("trigger lock")
     }
 
-    /// Arms `fault` (a [`Fault::MidSyncPull`] aimed at a handset); other
-    /// faults, or a target that is no handset, are skipped.
+    /// Arms `fault` (a [`Fault::MidSyncPull`] or [`Fault::EditRace`] aimed
+    /// at a handset); other faults, or a target that is no handset, are
+    /// skipped.
     pub fn arm(&self, fault: &PlannedFault<Fault>) {
         let handset = (0..self.ctx.handsets).find(|&h| topology::handset(h) == fault.target);
         match (&fault.kind, handset) {
-            (Fault::MidSyncPull { .. }, Some(h)) => {
+            (Fault::MidSyncPull { .. } | Fault::EditRace { .. }, Some(h)) => {
                 self.lock().armed.insert(fault.id, (fault.clone(), h));
             }
-            _ => self.skip(&fault.target, fault.id, "not a handset's mid-sync pull"),
+            _ => self.skip(
+                &fault.target,
+                fault.id,
+                "not a handset's mid-sync pull or edit race",
+            ),
         }
+    }
+
+    /// Whether `fault` is one that waits for a step (armed, not fired at
+    /// its time).
+    pub fn is_triggered(fault: &Fault) -> bool {
+        matches!(fault, Fault::MidSyncPull { .. } | Fault::EditRace { .. })
     }
 
     /// The window of fault `id` has passed: if it is still armed, it is
@@ -150,22 +208,42 @@ impl Triggers {
         Arc::new(move |seen: StepSeen<'_, Msg>| this.on_step(&seen))
     }
 
-    fn on_step(&self, seen: &StepSeen<'_, Msg>) {
+    /// Fires every armed fault whose step `seen` is (the step watch of
+    /// [`Triggers::watch`] calls it; a watch of several parts may too).
+    pub fn on_step(&self, seen: &StepSeen<'_, Msg>) {
         if !self.open.load(Ordering::Relaxed) {
             return;
         }
-        let hits: Vec<PlannedFault<Fault>> = {
+        let (hits, races) = {
             let mut st = self.lock();
-            let ids: Vec<u32> = st
-                .armed
-                .iter()
-                .filter(|(_, (f, h))| strikes(f, *h, seen))
-                .map(|(id, _)| *id)
-                .collect();
-            ids.into_iter()
+            let mut races: Vec<(PlannedFault<Fault>, Race)> = Vec::new();
+            let mut ids: Vec<u32> = Vec::new();
+            for (id, (f, h)) in &st.armed {
+                if let Fault::EditRace { .. } = f.kind {
+                    // One race per push: the others wait for the next.
+                    if races.iter().any(|(r, _)| r.target == f.target) {
+                        continue;
+                    }
+                    let pushed = race::pushed_records(&f.target, seen);
+                    if let Some(r) = race::resolve(f, *h, &pushed) {
+                        races.push((f.clone(), r));
+                    }
+                } else if strikes(f, *h, seen) {
+                    ids.push(*id);
+                }
+            }
+            for (f, _) in &races {
+                st.armed.remove(&f.id);
+            }
+            let hits: Vec<PlannedFault<Fault>> = ids
+                .into_iter()
                 .filter_map(|id| st.armed.remove(&id).map(|(f, _)| f))
-                .collect()
+                .collect();
+            (hits, races)
         };
+        for (f, r) in races {
+            self.race(&f, r);
+        }
         for f in hits {
             if matches!(
                 f.kind,
@@ -192,7 +270,50 @@ impl Triggers {
             return self.skip(&f.target, f.id, "the safety phase ended before it struck");
         }
         self.lock().fired.push(f.id);
-        for next in self.ctx.injector().apply(f) {
+        self.carry_out(self.ctx.injector().apply(f));
+    }
+}
+
+impl Triggers {
+    /// Race `f` strikes: the user edits its record now, through the same
+    /// input as every workload edit, and its reset or power loss follows
+    /// at its delay (unless the safety phase is over by then).
+    fn race(&self, f: &PlannedFault<Fault>, r: Race) {
+        let tracer = self.ctx.cluster.tracer();
+        let now = self.ctx.cluster.clock().now();
+        let fired = fields!["fault" => f.id, "fault_kind" => f.kind.name()];
+        tracer.emit(now, &f.target, EngineEvent::FaultFired, fired);
+        tracer.emit(
+            now,
+            &f.target,
+            EngineEvent::FaultResolved,
+            r.resolution(f.id),
+        );
+        self.lock().fired.push(f.id);
+        if let Some(addr) = self.ctx.cluster.addr_of(&f.target) {
+            self.ctx.cluster.input(addr, r.edit());
+        }
+        let Some(world) = &self.world else {
+            return self.skip(&f.target, f.id, "races are not enabled in this run");
+        };
+        let this = self.clone();
+        let end = r.end_fault(f);
+        world.spawn(async move {
+            madsim::time::sleep(r.after).await;
+            if !this.open.load(Ordering::Relaxed) {
+                return this.skip(
+                    &end.target,
+                    end.id,
+                    "the safety phase ended before the race's reset or power loss",
+                );
+            }
+            this.carry_out(this.ctx.injector().apply(&end));
+        });
+    }
+
+    /// Schedules what a fault set in motion, each at its time.
+    fn carry_out(&self, next: Vec<crate::inject::FollowUp>) {
+        for next in next {
             let ctx = self.ctx.clone();
             let at = next.at();
             madsim::task::spawn(async move {

@@ -12,25 +12,27 @@
 use crate::inject::{FollowUp, Injector};
 use crate::places;
 use crate::scenario::Scenario;
+use crate::situations::{Situation, Watcher};
 use crate::survivable::Survivable;
 use crate::system::{self, System};
 use crate::trigger::{Context, Triggers};
 use models::design::Design;
 use models::fault::Fault;
 use models::ledger::Ledger;
-use models::msg::Input;
+use models::msg::{Input, Msg};
 use models::node::Node;
 use models::record::{RecordId, Row, VersionId};
 use models::workload::{Workload, WorkloadConfig};
 use sim::buggify::{Buggify, SiteCount};
 use sim::fields;
-use sim::host::{Addr, Boot, Clock, Cluster};
+use sim::host::{Addr, Boot, Clock, Cluster, StepSeen};
 use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Trace, Tracer};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What each place serves at the end of the run, per user.
@@ -69,6 +71,9 @@ pub struct RunOutput {
     /// Per buggify site reached (in name order): whether it was active and
     /// how often it fired; empty when the scenario leaves buggify off.
     pub buggify: BTreeMap<&'static str, SiteCount>,
+    /// How often each situation that matters happened (those that never
+    /// did are left out; see [`crate::situations`]).
+    pub situations: BTreeMap<Situation, u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -203,7 +208,7 @@ impl Timeline {
                 t.push(at, notice);
             }
             match f.kind {
-                Fault::MidSyncPull { window_ms, .. } => {
+                Fault::MidSyncPull { window_ms, .. } | Fault::EditRace { window_ms, .. } => {
                     t.push(f.at, Action::Arm(i));
                     let end = f.at.after(Duration::from_millis(window_ms));
                     t.push(end, Action::Expire(f.id));
@@ -229,6 +234,8 @@ struct World {
     /// What faults act on (the injector's and the triggers' context).
     ctx: Context,
     triggers: Triggers,
+    /// Counts the situations coverage reports.
+    situations: Watcher,
     /// The survivable atlas, when the scenario asks for it.
     atlas: Option<Survivable>,
     buggify: Buggify,
@@ -281,6 +288,7 @@ impl World {
             tracer,
             lineage,
             triggers: Triggers::new(ctx.clone()),
+            situations: Watcher::new(cluster.clone()),
             atlas: scenario.faults.survivable.then(Survivable::new),
             ctx,
             cluster,
@@ -293,15 +301,30 @@ impl World {
         }
     }
 
-    /// Steps are watched only when some fault waits for one.
-    fn watch_triggers(&self, plan: &Plan<Fault>) {
+    /// Every step is watched for the situations coverage counts, and, when
+    /// some fault waits for a step, for the triggers first (a step they
+    /// crash sends nothing). Edit races strike only when the plan has them.
+    fn watch_triggers(&mut self, plan: &Plan<Fault>) {
         if plan
             .faults
             .iter()
-            .any(|f| matches!(f.kind, Fault::MidSyncPull { .. }))
+            .any(|f| matches!(f.kind, Fault::EditRace { .. }))
         {
-            self.cluster.watch_steps(Some(self.triggers.watch()));
+            self.triggers = self.triggers.clone().with_races();
         }
+        let armed = plan
+            .faults
+            .iter()
+            .any(|f| Triggers::is_triggered(&f.kind))
+            .then(|| self.triggers.clone());
+        let seen = self.situations.clone();
+        self.cluster
+            .watch_steps(Some(Arc::new(move |step: StepSeen<'_, Msg>| {
+                if let Some(t) = &armed {
+                    t.on_step(&step);
+                }
+                seen.on_step(&step);
+            })));
     }
 
     fn phase(&self, fields: Vec<(&'static str, sim::trace::Value)>) {
@@ -436,9 +459,11 @@ impl World {
         self.fired.extend(self.triggers.fired());
         let mut effective: Vec<u32> = self.lineage.effective().into_iter().collect();
         effective.sort_unstable();
+        let (trace, ledger) = (self.tracer.snapshot(), self.ledger.snapshot());
         RunOutput {
-            trace: self.tracer.snapshot(),
-            ledger: self.ledger.snapshot(),
+            situations: self.situations.count(&ledger, &trace),
+            trace,
+            ledger,
             final_state,
             fired: self.fired,
             effective,

@@ -54,6 +54,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("system.sector_size", Kind::Count),
     ("faults.battery_pull_per_handset_day", Kind::Rate),
     ("faults.mid_sync_pull_per_handset_day", Kind::Rate),
+    ("faults.edit_race_per_handset_day", Kind::Rate),
+    ("faults.edit_race_delay_max", Kind::Span),
     ("faults.reset_per_handset_day", Kind::Rate),
     ("faults.server_crash_per_day", Kind::Rate),
     ("faults.db_crash_per_day", Kind::Rate),

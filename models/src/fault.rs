@@ -194,6 +194,24 @@ pub enum Fault {
         /// How long after the planned time the pull waits for the step.
         window_ms: u64,
     },
+    /// A race the checker cares about, on demand: armed at the planned
+    /// time, it fires the first time in `window_ms` that the handset sends
+    /// a sync push carrying a record it still shows; the user then edits
+    /// that record on the handset at once (while the push of its previous
+    /// version is in flight), and after a delay drawn from 0 to
+    /// `delay_max_ms` the handset is factory-reset or loses power (for
+    /// `down_for_ms`), which of the two drawn at fire time (else it is
+    /// skipped, `fault.skipped`).
+    EditRace {
+        /// How long after the planned time it waits for a push.
+        window_ms: u64,
+        /// The longest delay from the edit to the reset or power loss, in
+        /// simulated milliseconds.
+        delay_max_ms: u64,
+        /// How long the handset stays off after a power loss, in simulated
+        /// milliseconds.
+        down_for_ms: u64,
+    },
 }
 
 /// A step of a handset's sync exchange, at which a [`Fault::MidSyncPull`]
@@ -228,6 +246,7 @@ impl Fault {
         match self {
             Fault::BatteryPull { .. } => FaultKind::BatteryPull,
             Fault::MidSyncPull { .. } => FaultKind::MidSyncPull,
+            Fault::EditRace { .. } => FaultKind::EditRace,
             Fault::FactoryReset => FaultKind::FactoryReset,
             Fault::BotchedUpgrade { .. } => FaultKind::BotchedUpgrade,
             Fault::NodeCrash { .. } => FaultKind::NodeCrash,
@@ -293,6 +312,8 @@ pub enum FaultKind {
     BatteryPull,
     /// [`Fault::MidSyncPull`].
     MidSyncPull,
+    /// [`Fault::EditRace`].
+    EditRace,
     /// [`Fault::FactoryReset`].
     FactoryReset,
     /// [`Fault::BotchedUpgrade`].
@@ -496,6 +517,16 @@ pub const FAULT_TABLE: &[FaultRow] = &[
         rates: &["faults.mid_sync_pull_per_handset_day"],
         params: &["faults.mid_sync_pull_window"],
         effect: "handset loses power at a step of a sync exchange (before its request leaves; after the primary committed its push, before it hears; while its restore is on the way), the first time the step comes within the window; skipped if none comes",
+    },
+    FaultRow {
+        kind: FaultKind::EditRace,
+        name: "edit-race",
+        class: FaultClass::Node,
+        called: None,
+        fired: None,
+        rates: &["faults.edit_race_per_handset_day"],
+        params: &["faults.edit_race_window", "faults.edit_race_delay_max"],
+        effect: "the user edits a record while the handset's push of its previous version is in flight, then after a drawn delay the handset is reset or loses power; skipped if no push comes within the window",
     },
     FaultRow {
         kind: FaultKind::FactoryReset,

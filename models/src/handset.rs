@@ -43,7 +43,9 @@ use xxhash_rust::xxh3::Xxh3;
 const TIMER_SYNC: u64 = 1;
 const TIMER_TIMEOUT: u64 = 2;
 const TIMER_SCRUB: u64 = 3;
-const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a handset waits for the answer to its sync request before it
+/// gives the exchange up (and retries later).
+pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 const RETRY_AFTER: Duration = Duration::from_secs(300);
 
 /// Buggify site: after a timeout or an unavailable server, the handset

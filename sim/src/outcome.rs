@@ -115,6 +115,11 @@ pub struct SeedOutcome {
     /// JSON line of a plain run is unchanged.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub buggify: BTreeMap<String, SiteCount>,
+    /// How often each situation that matters happened this seed (by the
+    /// situation's name; the checker's harness defines them), only those
+    /// that did. Empty when none did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub situations: BTreeMap<String, u64>,
 }
 
 /// What one buggify site did in one seed.

@@ -44,6 +44,8 @@ pub enum Stream {
     Portal(u32),
     /// Materializing clock faults (skews, resets) on one handset, by index.
     ClockFor(u32),
+    /// Materializing the edit races armed on one handset, by handset index.
+    EditRaceFor(u32),
 }
 
 impl Stream {
@@ -63,6 +65,7 @@ impl Stream {
             Stream::Deletes(i) => (5 << 32) | u64::from(i),
             Stream::Portal(i) => (6 << 32) | u64::from(i),
             Stream::ClockFor(i) => (7 << 32) | u64::from(i),
+            Stream::EditRaceFor(i) => (9 << 32) | u64::from(i),
         }
     }
 }

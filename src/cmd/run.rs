@@ -17,6 +17,7 @@ use indicatif::ProgressBar;
 use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
 use lastcopy::determinism::{self, Difference};
+use lastcopy::guided;
 use lastcopy::output::{self, FileTarget};
 use lastcopy::runner::{self, Case, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
@@ -75,6 +76,12 @@ pub struct Args {
     /// With `--swarm`: let storage faults fall outside the fault atlas.
     #[arg(long, requires = "swarm")]
     pub unbounded: bool,
+    /// With `--swarm`: bias each generation of 50 seeds (in seed order)
+    /// toward the situations earlier generations never reached (see
+    /// `lastcopy::guided`); the output is the same for any `--jobs`. Not
+    /// with `--shard`.
+    #[arg(long, requires = "swarm", conflicts_with = "check_determinism")]
+    pub guided: bool,
     /// Stop at the first seed (in seed order) that breaks the promise:
     /// print it and the summary of the seeds run up to it.
     #[arg(long, conflicts_with_all = ["results", "shard"])]
@@ -117,12 +124,20 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         Some(path) => Some((path, check_writable(&case, Path::new(path))?)),
         None => None,
     };
+    if args.guided && args.shard.is_some() {
+        return Err(format!(
+            "--guided cannot run with --shard: each generation of {} seeds leans toward \
+             what every seed of the generations before it missed, and a shard runs only \
+             some of those seeds",
+            guided::GENERATION
+        ));
+    }
     let count = shard.seed_count(range);
     if args.swarm {
         args.case
             .check_swarm(&case, shard.seeds(range), count, args.unbounded)?;
     }
-    if args.swarm && count <= u128::from(MAX_HELD_SEEDS) {
+    if args.swarm && !args.guided && count <= u128::from(MAX_HELD_SEEDS) {
         // Every drawn configuration is checked before any seed runs (past a
         // million seeds, each as its seed starts).
         swarm::check_draws(&case, shard.seeds(range), args.unbounded)?;
@@ -186,14 +201,19 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         swarm: args.swarm,
         unbounded: args.unbounded,
         check: args.check_determinism.then_some(range),
+        bias: None,
     };
-    let end = runner::stream_map(
-        shard.seeds(range),
-        jobs,
-        &INTERRUPTED,
-        |&seed| how.run(&case, seed),
-        |_, o| sink(o),
-    );
+    let end = if args.guided {
+        guided_sweep(&case, shard.seeds(range), jobs, &how, &mut sink)
+    } else {
+        runner::stream_map(
+            shard.seeds(range),
+            jobs,
+            &INTERRUPTED,
+            |&seed| how.run(&case, seed),
+            |_, o| sink(o),
+        )
+    };
     let outcome = match end {
         StreamEnd::Refused if broke => Ok(out.finish(None)),
         StreamEnd::Refused => Err(failure.unwrap_or_else(|| "the sweep stopped".into())),
@@ -235,16 +255,61 @@ pub const NONDETERMINISTIC_EXIT: u8 = 3;
 /// `--check-determinism`).
 type Seed = (SeedOutcome, Option<Difference>);
 
+/// Runs `seeds` in generations of [`guided::GENERATION`], each leaning
+/// toward what the seeds of the generations before it never reached, and
+/// hands each seed's outcome to `sink` in seed order.
+fn guided_sweep(
+    case: &Case,
+    seeds: impl Iterator<Item = u64> + Send,
+    jobs: usize,
+    how: &How,
+    sink: &mut impl FnMut(Result<Vec<Seed>, String>) -> ControlFlow<()>,
+) -> StreamEnd {
+    let mut seeds = seeds;
+    let mut reached = guided::Reached::default();
+    loop {
+        let generation: Vec<u64> = seeds.by_ref().take(guided::GENERATION).collect();
+        if generation.is_empty() {
+            return StreamEnd::Complete;
+        }
+        let bias = guided::Bias::toward(&reached);
+        let how = How {
+            bias: Some(&bias),
+            ..*how
+        };
+        let mut next = reached.clone();
+        let end = runner::stream_map(
+            generation.into_iter(),
+            jobs,
+            &INTERRUPTED,
+            |&seed| how.run(case, seed),
+            |_, r| {
+                if let Ok(seeds) = &r {
+                    seeds.iter().for_each(|(o, _)| next.add(o));
+                }
+                sink(r)
+            },
+        );
+        reached = next;
+        if end != StreamEnd::Complete {
+            return end;
+        }
+    }
+}
+
 /// How each seed of a sweep runs.
-struct How {
+#[derive(Clone, Copy)]
+struct How<'a> {
     swarm: bool,
     unbounded: bool,
     /// With `--check-determinism`: the sweep's range (seeds are checked in
     /// pairs within it).
     check: Option<SeedRange>,
+    /// With `--guided`: how this generation's draws lean.
+    bias: Option<&'a guided::Bias>,
 }
 
-impl How {
+impl How<'_> {
     /// Runs `seed` (and with `--check-determinism` its pair's partner, or
     /// nothing if the partner leads the pair), in seed order.
     fn run(&self, case: &Case, seed: u64) -> Result<Vec<Seed>, String> {
@@ -271,7 +336,10 @@ impl How {
             let run = case.run_seed(seed);
             return Ok((run.outcome, run.output.trace));
         }
-        let (drawn, seed_case) = swarm::seed_case(case, seed, self.unbounded)?;
+        let (drawn, seed_case) = match self.bias {
+            Some(bias) => guided::seed_case(case, seed, self.unbounded, bias)?,
+            None => swarm::seed_case(case, seed, self.unbounded)?,
+        };
         let run = seed_case.run_seed(seed);
         let mut outcome = run.outcome;
         outcome.overrides.clone_from(&case.overrides);
