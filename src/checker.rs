@@ -424,6 +424,7 @@ mod tests {
             messages: 0,
             edits_skipped: 0,
             buggify: BTreeMap::new(),
+            disks: BTreeMap::new(),
         }
     }
 

@@ -23,7 +23,7 @@ use models::record::{RecordId, Row, VersionId};
 use models::workload::{Workload, WorkloadConfig};
 use sim::buggify::{Buggify, SiteCount};
 use sim::fields;
-use sim::host::{Addr, Boot, Clock, Cluster};
+use sim::host::{lock_disk, Addr, Boot, Clock, Cluster, DiskHandle};
 use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
@@ -68,6 +68,11 @@ pub struct RunOutput {
     /// Per buggify site reached (in name order): whether it was active and
     /// how often it fired; empty when the scenario leaves buggify off.
     pub buggify: BTreeMap<&'static str, SiteCount>,
+    /// Per disk (by device name, such as `handset-3/flash`), a hash of its
+    /// bytes when the run ended (`sim::disk::Disk::contents_hash`): what a
+    /// read sees and what is durable. Not part of the trace hash; the same
+    /// seed gives the same hashes whatever ran before it or beside it.
+    pub disks: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -167,7 +172,9 @@ async fn simulate(
     let handsets = scenario.topology.handsets;
     let (primary, operator, handset_addr) =
         (system::PRIMARY, system::OPERATOR, system::handset_addr);
+    let mut disks: Vec<(String, DiskHandle)> = Vec::new();
     for spec in nodes {
+        disks.extend(spec.disks.iter().cloned());
         let addr = cluster.add(&spec.name, spec.disks, spec.factory);
         debug_assert_eq!(cluster.name_of(addr), spec.name);
     }
@@ -360,7 +367,7 @@ async fn simulate(
     fired.extend(triggers.fired());
     let mut effective: Vec<u32> = lineage.effective().into_iter().collect();
     effective.sort_unstable();
-    RunOutput {
+    let output = RunOutput {
         trace: tracer.snapshot(),
         ledger: ledger.snapshot(),
         final_state,
@@ -369,7 +376,14 @@ async fn simulate(
         messages: cluster.messages_delivered(),
         edits_skipped,
         buggify: buggify.counts(),
-    }
+        disks: disks
+            .iter()
+            .map(|(name, d)| (name.clone(), lock_disk(d).contents_hash()))
+            .collect(),
+    };
+    // Nothing of the run may outlive it (see `Cluster::end`).
+    cluster.end();
+    output
 }
 
 /// Whether every user's places agree now ([`places::agree`]), stopping at
