@@ -58,7 +58,8 @@ const PORTAL_SCAN: f64 = 1.0 / 3000.0;
 /// committed, with its syncs of the simulated flash) and its scrubs (read
 /// back through a fresh connection). Derived from `benches/storage.rs`'s
 /// `handsets` group, a whole seed of sidekick-2009 under `hardened` on each
-/// store: SQLite took x3.3 the log store's time (2.91 s against 891 ms),
+/// store: SQLite took x3.3 the log store's time (2.91 s against 891 ms;
+/// x3.4 measured again, 5.45 s against 1.62 s on a busier machine),
 /// and the handsets' syncs, edits and scrubs are 208,000 of that seed's
 /// 294,325 units on the log store; so the extra 2.3 times 294,325 units
 /// fall on those 208,000, which each cost 1 + 2.3 * 294,325 / 208,000 =
