@@ -12,7 +12,9 @@
 //! a day, a backup every minute), and are within a factor of about two of
 //! them, erring high. The estimate is an upper bound where the run's length
 //! depends on the seed: the heal phase is counted in full, as if
-//! convergence came at `run.heal_bound` or never.
+//! convergence came at `run.heal_bound` or never. Handsets on SQLite
+//! (`handset_engine = "sqlite"`) weigh their syncs, edits and scrubs
+//! `SQLITE_STORE` times as much, fitted to `benches/storage.rs`.
 //!
 //! [`Budget::DEFAULT`] fits every catalogue scenario, every swarm draw from
 //! it (rates scaled up to 4 times) and the 1,000-handset benchmark with
