@@ -8,6 +8,11 @@
 //! - `handsets/sidekick-2009/ENGINE`: seed 0 of sidekick-2009 under
 //!   `hardened` with the handsets' store on the log store or on SQLite
 //!   (`handset_engine`), the same seed every iteration.
+//! - `jobs/sqlite-handsets/ENGINE/JOBS`: seeds 0..4 of sqlite-handsets under
+//!   `hardened`, handsets on the log store or on SQLite, on 1 or 2 worker
+//!   threads (`run --jobs`): what the process-wide SQLite lock costs a
+//!   parallel sweep is the SQLite speedup from 1 to 2 jobs against the log
+//!   store's (elements: seeds).
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use lastcopy::runner::Case;
@@ -88,5 +93,25 @@ fn handset_engines(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, disk_model, storage_seeds, handset_engines);
+/// Seeds of `sqlite-handsets` per sweep in the `jobs` group.
+const JOB_SEEDS: u64 = 4;
+
+fn jobs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("jobs");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(JOB_SEEDS));
+    for engine in ["log", "sqlite"] {
+        let case = case_with("sqlite-handsets", vec![format!("handset_engine={engine}")]);
+        for jobs in [1usize, 2] {
+            group.bench_function(format!("sqlite-handsets/{engine}/{jobs}"), |b| {
+                b.iter(|| black_box(case.sweep(0..JOB_SEEDS, jobs).len()))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, disk_model, storage_seeds, handset_engines, jobs);
 criterion_main!(benches);

@@ -425,6 +425,7 @@ mod tests {
             edits_skipped: 0,
             buggify: BTreeMap::new(),
             situations: BTreeMap::new(),
+            disks: BTreeMap::new(),
         }
     }
 

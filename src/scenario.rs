@@ -134,9 +134,9 @@ pub struct Scenario {
     /// the trace is the plain run's).
     #[serde(default, skip_serializing_if = "is_false")]
     pub buggify: bool,
-    /// How `run --swarm` may draw this scenario's workload, engine and
-    /// buggify (default: the workload table's bounds, every engine, buggify
-    /// drawn).
+    /// How `run --swarm` may draw this scenario's workload, engines and
+    /// buggify (default: the workload table's bounds, every engine and
+    /// handset engine, buggify drawn).
     #[serde(default, skip_serializing_if = "SwarmBounds::is_default")]
     pub swarm: SwarmBounds,
 }
@@ -152,6 +152,9 @@ pub struct SwarmBounds {
     /// The engines the databases may be drawn on, each listed once (empty,
     /// the default: every engine).
     pub engines: Vec<EngineKind>,
+    /// The stores the handsets (and portals) may be drawn on, each listed
+    /// once (empty, the default: the log store and SQLite).
+    pub handset_engines: Vec<HandsetEngine>,
     /// Whether buggify is fixed on or off rather than drawn.
     pub buggify: Option<bool>,
 }
@@ -180,6 +183,15 @@ impl SwarmBounds {
             vec![EngineKind::Log, EngineKind::Redb]
         } else {
             self.engines.clone()
+        }
+    }
+
+    /// The handset stores a swarm draws from, in a fixed order.
+    pub fn handset_engines(&self) -> Vec<HandsetEngine> {
+        if self.handset_engines.is_empty() {
+            HandsetEngine::ALL.to_vec()
+        } else {
+            self.handset_engines.clone()
         }
     }
 
@@ -219,6 +231,14 @@ impl SwarmBounds {
                 .engines
                 .iter()
                 .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>(),
+        )?;
+        distinct(
+            KeyPath::of(&["swarm", "handset_engines"]),
+            &self
+                .handset_engines
+                .iter()
+                .map(HandsetEngine::to_string)
                 .collect::<Vec<_>>(),
         )
     }

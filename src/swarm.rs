@@ -24,8 +24,9 @@
 //!   that is above 1 (a handset syncing less often needs longer to
 //!   converge), so that a design that converges is never cut short.
 //! - the databases' engine, uniformly among `[swarm] engines` (default
-//!   every engine), and buggify (on or off with probability 1/2, unless
-//!   `[swarm] buggify` fixes it).
+//!   every engine), buggify (on or off with probability 1/2, unless
+//!   `[swarm] buggify` fixes it), and the handsets' store, uniformly among
+//!   `[swarm] handset_engines` (default the log store and SQLite).
 //!
 //! Never a design knob: a sweep tests one design. A scenario's
 //! `faults.survivable` stays as it is: the swarm of `offline-media` or
@@ -37,6 +38,7 @@
 use crate::runner::{parallel_map, Case};
 use crate::scenario::Scenario;
 use crate::workload_table::{Kind, HEAL_SCALES_WITH, WORKLOAD_TABLE};
+use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::FAULT_TABLE;
 use rand::RngExt;
@@ -152,7 +154,8 @@ fn factor(rng: &mut sim::rng::Rng, (min, max): (f64, f64)) -> f64 {
 
 /// The workload's shape and timing ([`WORKLOAD_TABLE`], keys the scenario
 /// leaves at zero stay so), the heal bound scaled with the drawn sync
-/// interval, the databases' engine and buggify, as overrides.
+/// interval, the databases' engine, buggify and the handsets' store, as
+/// overrides.
 fn draw_workload(scenario: &Scenario, rng: &mut sim::rng::Rng) -> Vec<String> {
     let table = as_table(scenario);
     let mut out = Vec::new();
@@ -189,12 +192,18 @@ fn draw_workload(scenario: &Scenario, rng: &mut sim::rng::Rng) -> Vec<String> {
         None => rng.random_bool(0.5),
     };
     out.push(format!("buggify={buggify}"));
+    // Drawn last, so every earlier dimension keeps the value it drew
+    // before the handsets' store was a dimension.
+    let stores = scenario.swarm.handset_engines();
+    let store = stores[rng.random_range(0..stores.len())];
+    out.push(format!("handset_engine={store}"));
     out
 }
 
 /// The scenario at the costly corner of every workload dimension a swarm
 /// draws from it: edit and portal rates at their largest factor, the sync
-/// interval at its smallest, the heal bound at its largest. The work
+/// interval at its smallest, the heal bound at its largest, the handsets
+/// on SQLite if a swarm may draw it (it costs more per flush). The work
 /// budget's bound on every draw (`Work::swarm_bound`) is this one's, with
 /// the fault rates scaled as [`draw`] scales them.
 pub fn costliest(scenario: &Scenario) -> Scenario {
@@ -206,6 +215,9 @@ pub fn costliest(scenario: &Scenario) -> Scenario {
     let (fastest, slowest) = b.bounds(HEAL_SCALES_WITH);
     w.sync_interval = w.sync_interval.mul_f64(fastest);
     s.run.heal_bound = s.run.heal_bound.mul_f64(slowest.max(1.0));
+    if b.handset_engines().contains(&HandsetEngine::Sqlite) {
+        s.handset_engine = HandsetEngine::Sqlite;
+    }
     s
 }
 

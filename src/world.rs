@@ -25,7 +25,7 @@ use models::record::{RecordId, Row, VersionId};
 use models::workload::{Workload, WorkloadConfig};
 use sim::buggify::{Buggify, SiteCount};
 use sim::fields;
-use sim::host::{Addr, Boot, Clock, Cluster, StepSeen};
+use sim::host::{lock_disk, Addr, Boot, Clock, Cluster, DiskHandle, StepSeen};
 use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
@@ -74,6 +74,11 @@ pub struct RunOutput {
     /// How often each situation that matters happened (those that never
     /// did are left out; see [`crate::situations`]).
     pub situations: BTreeMap<Situation, u64>,
+    /// Per disk (by device name, such as `handset-3/flash`), a hash of its
+    /// bytes when the run ended (`sim::disk::Disk::contents_hash`): what a
+    /// read sees and what is durable. Not part of the trace hash; the same
+    /// seed gives the same hashes whatever ran before it or beside it.
+    pub disks: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -242,6 +247,8 @@ struct World {
     handsets: u32,
     portals: bool,
     ledger: models::ledger::LedgerHandle,
+    /// Every node's disks, by device name, in node order.
+    disks: Vec<(String, DiskHandle)>,
     /// Plan ids of timed faults that fired, in firing order.
     fired: Vec<u32>,
     edits_skipped: u64,
@@ -271,7 +278,9 @@ impl World {
         } else {
             Buggify::disabled()
         };
+        let mut disks: Vec<(String, DiskHandle)> = Vec::new();
         for spec in nodes {
+            disks.extend(spec.disks.iter().cloned());
             let addr = cluster.add(&spec.name, spec.disks, spec.factory);
             debug_assert_eq!(cluster.name_of(addr), spec.name);
         }
@@ -296,6 +305,7 @@ impl World {
             handsets,
             portals: system::has_portals(scenario),
             ledger,
+            disks,
             fired: Vec::new(),
             edits_skipped: 0,
         }
@@ -460,7 +470,13 @@ impl World {
         let mut effective: Vec<u32> = self.lineage.effective().into_iter().collect();
         effective.sort_unstable();
         let (trace, ledger) = (self.tracer.snapshot(), self.ledger.snapshot());
-        RunOutput {
+        let disks = self
+            .disks
+            .iter()
+            .map(|(name, d)| (name.clone(), lock_disk(d).contents_hash()))
+            .collect();
+        let output = RunOutput {
+            disks,
             situations: self.situations.count(&ledger, &trace),
             trace,
             ledger,
@@ -470,7 +486,10 @@ impl World {
             messages: self.cluster.messages_delivered(),
             edits_skipped: self.edits_skipped,
             buggify: self.buggify.counts(),
-        }
+        };
+        // Nothing of the run may outlive it (see `Cluster::end`).
+        self.cluster.end();
+        output
     }
 }
 

@@ -116,6 +116,27 @@ fn the_estimate_grows_with_what_makes_a_run_long() {
 }
 
 #[test]
+fn handsets_on_sqlite_are_estimated_at_what_the_bench_measured() {
+    let of = |sets: &[&str]| {
+        let s = Scenario::load("sidekick-2009", &self::sets(sets)).expect("loads");
+        Work::of(&s).total() as f64
+    };
+    let (log, sqlite) = (of(&[]), of(&["handset_engine=sqlite"]));
+    // benches/storage.rs `handsets`: a seed of sidekick-2009 under hardened
+    // took 3.3 times as long with its handsets on SQLite (README).
+    let ratio = sqlite / log;
+    assert!(
+        (3.1..=3.5).contains(&ratio),
+        "SQLite / log store: x{ratio:.2}"
+    );
+    // A swarm that may draw SQLite is bounded as if it did.
+    let s = Scenario::load("sidekick-2009", &[]).expect("loads");
+    let on_sqlite =
+        Scenario::load("sidekick-2009", &sets(&["handset_engine=sqlite"])).expect("loads");
+    assert!(Work::swarm_bound(&s).total() >= Work::of(&on_sqlite).total());
+}
+
+#[test]
 fn the_planner_stops_near_its_expected_count_whatever_the_rate() {
     // The highest rate a scenario accepts, for an hour: about 3.6 million
     // battery pulls expected; the plan draws them, and no more than the

@@ -1,6 +1,7 @@
 //! Swarm over everything a scenario sets: each seed draws the workload's
 //! shape and timing (the workload table), a heal bound that grows with the
-//! drawn sync interval, the databases' engine and buggify, beside the fault
+//! drawn sync interval, the databases' engine, buggify and the handsets'
+//! store, beside the fault
 //! rates and the handset count. Each dimension is drawn within its bounds
 //! (or a scenario's narrower ones), a drawn configuration replays to the
 //! same trace without the swarm, and the work budget bounds every draw.
@@ -123,6 +124,51 @@ fn the_engine_and_buggify_are_drawn_and_a_scenario_may_fix_them() {
         assert_eq!(drawn(&narrow, seed, "engine").as_deref(), Some("redb"));
         assert_eq!(drawn(&narrow, seed, "buggify").as_deref(), Some("true"));
     }
+}
+
+#[test]
+fn the_handsets_store_is_drawn_and_a_scenario_may_narrow_it() {
+    let s = Scenario::load("chaos", &[]).expect("loads");
+    let stores: BTreeSet<String> = (0..40)
+        .filter_map(|seed| drawn(&s, seed, "handset_engine"))
+        .collect();
+    assert_eq!(stores, ["log", "sqlite"].map(String::from).into());
+    // sqlite-handsets narrows it to SQLite in its own [swarm].
+    let sqlite = Scenario::load("sqlite-handsets", &[]).expect("loads");
+    let only = ["swarm.handset_engines=[\"log\"]".to_string()];
+    let log = Scenario::load("chaos", &only).expect("loads");
+    for seed in 0..20 {
+        assert_eq!(
+            drawn(&sqlite, seed, "handset_engine").as_deref(),
+            Some("sqlite")
+        );
+        assert_eq!(drawn(&log, seed, "handset_engine").as_deref(), Some("log"));
+    }
+    let twice = "swarm.handset_engines=[\"sqlite\", \"sqlite\"]".to_string();
+    let e = Scenario::load("chaos", std::slice::from_ref(&twice)).expect_err(&twice);
+    assert!(e.to_string().contains("swarm.handset_engines"), "{e}");
+}
+
+#[test]
+fn a_seed_that_draws_sqlite_handsets_replays_as_a_set_override() {
+    let case = common::case("two-writers", "hardened", &["topology.handsets=2"]);
+    let seed = (0..40u64)
+        .find(|&seed| {
+            swarm::draw(&case.scenario, seed, false).contains(&"handset_engine=sqlite".to_string())
+        })
+        .expect("some seed draws SQLite");
+    let swarmed = swarm::run_seed(&case, seed, false).expect("loads");
+    assert!(swarmed.drawn.contains(&"handset_engine=sqlite".to_string()));
+    let sets: Vec<&str> = ["topology.handsets=2"]
+        .into_iter()
+        .chain(swarmed.drawn.iter().map(String::as_str))
+        .collect();
+    let replay = common::case("two-writers", "hardened", &sets);
+    assert_eq!(
+        replay.scenario.handset_engine,
+        models::engine::sqlite::HandsetEngine::Sqlite
+    );
+    assert_eq!(replay.run_seed(seed).outcome.trace_hash, swarmed.trace_hash);
 }
 
 #[test]

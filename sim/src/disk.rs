@@ -922,6 +922,27 @@ impl Disk {
         self.history
     }
 
+    /// A hash of the device's bytes now, and of nothing else: for every
+    /// sector that holds data, in order, its number, what a read of it sees
+    /// (unsynced writes included; a latent error or a fence does not hide
+    /// it) and its durable contents. Two devices that hash alike hold the
+    /// same bytes and would keep the same bytes at a power loss that drops
+    /// every unsynced write; how they got there ([`Disk::history_hash`]) may
+    /// differ. Reads nothing through the device, so it counts no read.
+    pub fn contents_hash(&self) -> u64 {
+        let mut h = 0;
+        for s in self.live_sectors() {
+            let seen = match self.source(s) {
+                Source::Cache(d) | Source::Medium(d) => d,
+            };
+            let durable = self.durable.get(&s).map_or(&[][..], |d| d);
+            h = xxh3_64_with_seed(&s.to_le_bytes(), h);
+            h = xxh3_64_with_seed(seen, h);
+            h = xxh3_64_with_seed(durable, h);
+        }
+        h
+    }
+
     /// Counts of the I/O that succeeded.
     pub fn stats(&self) -> DiskStats {
         DiskStats {
@@ -1104,6 +1125,32 @@ mod tests {
 
     fn filled(byte: u8, len: usize) -> Vec<u8> {
         vec![byte; len]
+    }
+
+    #[test]
+    fn contents_hash_is_the_bytes_seen_and_durable() {
+        let (mut a, mut b) = (disk(), disk());
+        assert_eq!(a.contents_hash(), b.contents_hash());
+        a.write(3, &filled(7, 512)).unwrap();
+        assert_ne!(a.contents_hash(), b.contents_hash(), "an unsynced write");
+        b.write(3, &filled(7, 512)).unwrap();
+        assert_eq!(a.contents_hash(), b.contents_hash());
+        let before = a.contents_hash();
+        a.sync().unwrap();
+        assert_ne!(a.contents_hash(), before, "the write became durable");
+        // Another way to the same bytes: the history differs, the contents not.
+        b.write(3, &filled(9, 512)).unwrap();
+        b.write(3, &filled(7, 512)).unwrap();
+        b.sync().unwrap();
+        assert_ne!(a.history_hash(), b.history_hash());
+        assert_eq!(a.contents_hash(), b.contents_hash());
+        sector(&a, 3);
+        a.fence();
+        assert_eq!(
+            a.contents_hash(),
+            b.contents_hash(),
+            "reads and a fence change nothing"
+        );
     }
 
     fn padded(data: &[u8]) -> Vec<u8> {

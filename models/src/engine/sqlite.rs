@@ -33,6 +33,11 @@ pub enum HandsetEngine {
     Sqlite,
 }
 
+impl HandsetEngine {
+    /// Every handset engine, in the order a swarm draws from them.
+    pub const ALL: [HandsetEngine; 2] = [HandsetEngine::Log, HandsetEngine::Sqlite];
+}
+
 impl fmt::Display for HandsetEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -54,6 +54,15 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use vfs::{lock_ctx, Ctx, Registered, SharedCtx};
 
+/// How many databases are open in this process: each [`SqliteOnDisk`]
+/// registers a VFS of its own with SQLite until it is closed, crashed or
+/// dropped. A simulation that ends with databases still open has leaked
+/// them (their connection, page cache, files and disk, and a VFS SQLite
+/// keeps looking through at every open).
+pub fn open_databases() -> u64 {
+    vfs::live()
+}
+
 /// Files shared between a database's VFS and its owner.
 pub type SharedFiles = Arc<Mutex<Files>>;
 

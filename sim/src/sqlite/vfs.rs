@@ -127,6 +127,15 @@ unsafe impl Send for Registered {}
 
 static NEXT_VFS: AtomicU64 = AtomicU64::new(0);
 
+/// How many VFSs are registered now (see [`live`]).
+static LIVE: AtomicU64 = AtomicU64::new(0);
+
+/// How many VFSs this crate has registered with SQLite and not yet
+/// unregistered, process-wide.
+pub(crate) fn live() -> u64 {
+    LIVE.load(Ordering::Relaxed)
+}
+
 impl Registered {
     /// Registers a new VFS over `ctx` (not as the default). Call it holding
     /// the SQLite lock. The VFS's name is unique in the process; it never
@@ -173,6 +182,7 @@ impl Registered {
             return Err(format!("sqlite3_vfs_register failed: {rc}"));
         }
         r.registered = true;
+        LIVE.fetch_add(1, Ordering::Relaxed);
         Ok(r)
     }
 
@@ -189,6 +199,7 @@ impl Registered {
             // SQLite lock and no connection uses it any more.
             unsafe { ffi::sqlite3_vfs_unregister(&mut *self.vfs) };
             self.registered = false;
+            LIVE.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
