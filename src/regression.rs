@@ -299,7 +299,7 @@ impl Regression {
 
     /// The command that replays this case.
     pub fn replay_command(&self) -> String {
-        format!("cargo run --release -- replay {}", self.path)
+        format!("{} replay {}", crate::shell::invocation(), self.path)
     }
 
     /// The regression of a shrink: `shrunk` saved as `path`, its seed and

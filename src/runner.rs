@@ -66,10 +66,12 @@ impl Case {
         }
     }
 
-    /// The command that replays `seed` of this case exactly.
+    /// The command that replays `seed` of this case exactly, as run from
+    /// the current directory ([`crate::shell::invocation`]).
     pub fn replay_command(&self, seed: u64) -> String {
         let mut cmd = format!(
-            "cargo run --release -- replay {} --seed {seed}",
+            "{} replay {} --seed {seed}",
+            crate::shell::invocation(),
             shell_word(&self.spec)
         );
         // The preset, not the knobs' name: `--set design.*` overrides below

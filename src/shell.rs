@@ -17,6 +17,29 @@ pub fn shell_word(s: &str) -> String {
     }
 }
 
+/// How to run this binary again from the current directory, for commands
+/// the user is shown (replay, shrink): `cargo run --release --` inside the
+/// source tree it was built from, else the binary as invoked (a bare name
+/// found on `PATH`, or its absolute path).
+pub fn invocation() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let inside = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.canonicalize().ok())
+        .zip(root.canonicalize().ok())
+        .is_some_and(|(cwd, root)| cwd.starts_with(root));
+    if inside {
+        return "cargo run --release --".into();
+    }
+    let argv0 = std::env::args().next().unwrap_or_default();
+    if !argv0.is_empty() && !argv0.contains('/') {
+        return shell_word(&argv0);
+    }
+    std::env::current_exe()
+        .map(|exe| shell_word(&exe.to_string_lossy()))
+        .unwrap_or_else(|_| "lastcopy".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_word;

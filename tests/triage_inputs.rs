@@ -419,3 +419,26 @@ fn the_json_trace_has_each_events_fields_as_an_object_of_typed_values() {
     assert!(numbers > 0, "the trace has numeric fields");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_failing_runs_replay_line_works_as_printed_outside_the_source_tree() {
+    let dir = work_dir("run-replay");
+    let run = lastcopy(&small(&["run", "sidekick-2009", "--seeds", "0..1"]), &dir);
+    assert_eq!(run.code, 1, "seed 0 breaks the promise: {}", run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("seed 0: broke the promise"))
+        .expect("the failing seed's line");
+    let (_, cmd) = line.split_once("; replay: ").expect("a replay command");
+    let words = shell_words(cmd);
+    assert_ne!(words[0], "cargo", "no cargo outside the source tree: {cmd}");
+    let replay = exec(&words[0], &words[1..], &dir);
+    assert_eq!(
+        replay.code, 1,
+        "the replay fails as the run did: {}",
+        replay.stderr
+    );
+    trace_hash(&replay);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -11,7 +11,7 @@ use lastcopy::regression::{self, Regression};
 use lastcopy::runner::Case;
 use lastcopy::shell::shell_word;
 use lastcopy::shrink::{self, Options, Shrunk};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `lastcopy shrink`.
@@ -173,7 +173,7 @@ fn save(args: &Args, case: &Case, s: &Shrunk, target: &SaveTarget) -> Result<(),
         .map_err(|e| e.to_string())?;
     println!(
         "# saved {path}; replay: {} replay {}",
-        invocation(),
+        lastcopy::shell::invocation(),
         shell_word(path)
     );
     Ok(())
@@ -275,28 +275,6 @@ fn check_name(name: &str) -> Result<(), String> {
             "--save {name:?}: a regression name is 1 to {MAX_NAME} of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (or give a path ending in .toml)"
         ))
     }
-}
-
-/// How to run this binary again from the current directory: `cargo run
-/// --release --` inside the source tree it was built from, else the
-/// binary as invoked (a bare name found on `PATH`, or its absolute path).
-fn invocation() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let inside = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| cwd.canonicalize().ok())
-        .zip(root.canonicalize().ok())
-        .is_some_and(|(cwd, root)| cwd.starts_with(root));
-    if inside {
-        return "cargo run --release --".into();
-    }
-    let argv0 = std::env::args().next().unwrap_or_default();
-    if !argv0.is_empty() && !argv0.contains('/') {
-        return shell_word(&argv0);
-    }
-    std::env::current_exe()
-        .map(|exe| shell_word(&exe.to_string_lossy()))
-        .unwrap_or_else(|_| "lastcopy".into())
 }
 
 #[cfg(test)]
