@@ -35,6 +35,7 @@ fn failing_cases() -> Vec<(String, Case, u64)> {
                 overrides: Vec::new(),
                 plan: None,
                 workload: None,
+                situations: false,
             };
             let seeds = u64::from(scenario.test.seeds);
             let failing = case

@@ -56,6 +56,7 @@ fn case_with(scenario: &str, overrides: Vec<String>) -> Case {
         overrides,
         plan: None,
         workload: None,
+        situations: false,
     }
 }
 

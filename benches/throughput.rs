@@ -39,6 +39,7 @@ fn case(overrides: &[&str], design: Option<&str>) -> Case {
         overrides,
         plan: None,
         workload: None,
+        situations: false,
     }
 }
 
@@ -103,9 +104,12 @@ fn messages(c: &mut Criterion) {
     let no_faults = Plan::new(vec![]);
     let harness = || {
         std::thread::scope(|s| {
-            s.spawn(|| world::run(&case.scenario, &case.design, &no_faults, &workload, SEED))
-                .join()
-                .expect("world runs")
+            s.spawn(|| {
+                let (scenario, design) = (&case.scenario, &case.design);
+                world::run(scenario, design, &no_faults, &workload, SEED, false)
+            })
+            .join()
+            .expect("world runs")
         })
     };
     let base = || baseline::run(&case.scenario, &case.design, &workload, SEED);

@@ -285,6 +285,7 @@ impl Regression {
             overrides: Vec::new(),
             plan: Some((self.path.clone(), self.plan.clone())),
             workload: Some(self.workload.clone()),
+            situations: false,
         })
     }
 

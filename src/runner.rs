@@ -37,6 +37,10 @@ pub struct Case {
     pub plan: Option<(String, Plan<Fault>)>,
     /// A saved workload to run instead of drawing one.
     pub workload: Option<Workload>,
+    /// Whether runs count the situations coverage reports
+    /// ([`crate::situations`]); counting watches every machine step, so
+    /// it is on only when asked for (`--coverage`, `--guided`).
+    pub situations: bool,
 }
 
 /// One seed's full result: the judged outcome and everything behind it.
@@ -96,6 +100,7 @@ impl Case {
             &plan,
             &self.workload(seed),
             seed,
+            self.situations,
         );
         let judgement = checker::judge(&output);
         let near_misses: BTreeSet<u64> = output

@@ -120,13 +120,16 @@ pub fn draw_workload(scenario: &Scenario, seed: u64) -> Workload {
 }
 
 /// Runs one seed of `scenario` under `design` with `plan` and `workload`.
-/// The seed drives madsim's own draws (scheduling, latency).
+/// The seed drives madsim's own draws (scheduling, latency). With
+/// `situations`, the run also counts the situations coverage reports
+/// ([`RunOutput::situations`]; empty without), which never changes its trace.
 pub fn run(
     scenario: &Scenario,
     design: &Design,
     plan: &Plan<Fault>,
     workload: &Workload,
     seed: u64,
+    situations: bool,
 ) -> RunOutput {
     let mut config = madsim::Config::default();
     if scenario.system.network_latency != crate::scenario::System::DEFAULT_LATENCY {
@@ -143,6 +146,7 @@ pub fn run(
         plan.clone(),
         workload.clone(),
         seed,
+        situations,
     ))
 }
 
@@ -152,8 +156,9 @@ async fn simulate(
     plan: Plan<Fault>,
     workload: Workload,
     seed: u64,
+    situations: bool,
 ) -> RunOutput {
-    let mut world = World::build(&scenario, &design, seed);
+    let mut world = World::build(&scenario, &design, seed, situations);
     let mut timeline = Timeline::of(&workload, &plan, world.handsets, world.portals);
     world.watch_triggers(&plan);
     world
@@ -239,8 +244,8 @@ struct World {
     /// What faults act on (the injector's and the triggers' context).
     ctx: Context,
     triggers: Triggers,
-    /// Counts the situations coverage reports.
-    situations: Watcher,
+    /// Counts the situations coverage reports, when asked to.
+    situations: Option<Watcher>,
     /// The survivable atlas, when the scenario asks for it.
     atlas: Option<Survivable>,
     buggify: Buggify,
@@ -257,7 +262,7 @@ struct World {
 impl World {
     /// The system `scenario` and `design` describe, every node added to a
     /// new cluster (not yet booted).
-    fn build(scenario: &Scenario, design: &Design, seed: u64) -> World {
+    fn build(scenario: &Scenario, design: &Design, seed: u64, situations: bool) -> World {
         let tracer = Tracer::new();
         let lineage = Lineage::new(tracer.clone());
         let System {
@@ -297,7 +302,7 @@ impl World {
             tracer,
             lineage,
             triggers: Triggers::new(ctx.clone()),
-            situations: Watcher::new(cluster.clone()),
+            situations: situations.then(|| Watcher::new(cluster.clone())),
             atlas: scenario.faults.survivable.then(Survivable::new),
             ctx,
             cluster,
@@ -311,9 +316,10 @@ impl World {
         }
     }
 
-    /// Every step is watched for the situations coverage counts, and, when
-    /// some fault waits for a step, for the triggers first (a step they
-    /// crash sends nothing). Edit races strike only when the plan has them.
+    /// Steps are watched for the situations coverage counts (when asked)
+    /// and, when some fault waits for a step, for the triggers first (a
+    /// step they crash sends nothing); else not at all. Edit races strike
+    /// only when the plan has them.
     fn watch_triggers(&mut self, plan: &Plan<Fault>) {
         if plan
             .faults
@@ -328,12 +334,17 @@ impl World {
             .any(|f| Triggers::is_triggered(&f.kind))
             .then(|| self.triggers.clone());
         let seen = self.situations.clone();
+        if armed.is_none() && seen.is_none() {
+            return;
+        }
         self.cluster
             .watch_steps(Some(Arc::new(move |step: StepSeen<'_, Msg>| {
                 if let Some(t) = &armed {
                     t.on_step(&step);
                 }
-                seen.on_step(&step);
+                if let Some(s) = &seen {
+                    s.on_step(&step);
+                }
             })));
     }
 
@@ -477,7 +488,11 @@ impl World {
             .collect();
         let output = RunOutput {
             disks,
-            situations: self.situations.count(&ledger, &trace),
+            situations: self
+                .situations
+                .as_ref()
+                .map(|s| s.count(&ledger, &trace))
+                .unwrap_or_default(),
             trace,
             ledger,
             final_state,

@@ -47,6 +47,7 @@ impl CaseArgs {
             overrides: self.set.clone(),
             plan,
             workload: None,
+            situations: false,
         };
         self.check_budget(&case)?;
         Ok(case)

@@ -107,9 +107,11 @@ pub const INTERRUPTED_EXIT: u8 = 130;
 /// Runs the sweep. Exit 0 if every seed kept the promise, 1 if any broke
 /// it, 130 if Ctrl-C interrupted it.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
-    let case = args
+    let mut case = args
         .case
         .load(args.scenario.as_deref().unwrap_or("sidekick-2009"))?;
+    // Situations are counted only where they are shown or steer the draws.
+    case.situations = args.coverage || args.guided;
     let range = match (args.seed, &args.seeds) {
         (Some(s), _) => SeedRange::single(s),
         (None, Some(r)) => SeedRange::parse("--seeds", r)?,

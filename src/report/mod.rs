@@ -116,6 +116,7 @@ pub fn cases(config: &Config) -> Result<Vec<(String, Case)>, ReportError> {
                     overrides: config.overrides.clone(),
                     plan: None,
                     workload: None,
+                    situations: false,
                 },
             ));
         }

@@ -17,6 +17,7 @@ pub fn case(name: &str, design: &str, overrides: &[&str]) -> Case {
         overrides,
         plan: None,
         workload: None,
+        situations: true,
     }
 }
 
