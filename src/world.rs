@@ -159,7 +159,7 @@ async fn simulate(
     situations: bool,
 ) -> RunOutput {
     let mut world = World::build(&scenario, &design, seed, situations);
-    let mut timeline = Timeline::of(&workload, &plan, world.handsets, world.portals);
+    let mut timeline = Timeline::of(&workload, &plan, world.ctx.handsets, world.portals);
     world.watch_triggers(&plan);
     world
         .safety(&mut timeline, &plan, scenario.run.duration)
@@ -238,10 +238,8 @@ impl Timeline {
 /// One seed's world on the engine: the cluster of the system's nodes, what
 /// the injector and the triggers act on, and what the run has counted.
 struct World {
-    tracer: Tracer,
-    lineage: Lineage,
-    cluster: Cluster<Node>,
-    /// What faults act on (the injector's and the triggers' context).
+    /// The cluster, the ledger, the volumes and the handsets' clocks: what
+    /// faults act on (the injector's and the triggers' context).
     ctx: Context,
     triggers: Triggers,
     /// Counts the situations coverage reports, when asked to.
@@ -249,9 +247,7 @@ struct World {
     /// The survivable atlas, when the scenario asks for it.
     atlas: Option<Survivable>,
     buggify: Buggify,
-    handsets: u32,
     portals: bool,
-    ledger: models::ledger::LedgerHandle,
     /// Every node's disks, by device name, in node order.
     disks: Vec<(String, DiskHandle)>,
     /// Plan ids of timed faults that fired, in firing order.
@@ -289,27 +285,21 @@ impl World {
             let addr = cluster.add(&spec.name, spec.disks, spec.factory);
             debug_assert_eq!(cluster.name_of(addr), spec.name);
         }
-        let handsets = scenario.topology.handsets;
         let ctx = Context {
             cluster: cluster.clone(),
-            ledger: ledger.clone(),
+            ledger,
             volumes,
             clocks,
-            handsets,
+            handsets: scenario.topology.handsets,
             operator: system::OPERATOR,
         };
         World {
-            tracer,
-            lineage,
             triggers: Triggers::new(ctx.clone()),
-            situations: situations.then(|| Watcher::new(cluster.clone())),
+            situations: situations.then(|| Watcher::new(cluster)),
             atlas: scenario.faults.survivable.then(Survivable::new),
             ctx,
-            cluster,
             buggify,
-            handsets,
             portals: system::has_portals(scenario),
-            ledger,
             disks,
             fired: Vec::new(),
             edits_skipped: 0,
@@ -337,7 +327,8 @@ impl World {
         if armed.is_none() && seen.is_none() {
             return;
         }
-        self.cluster
+        self.ctx
+            .cluster
             .watch_steps(Some(Arc::new(move |step: StepSeen<'_, Msg>| {
                 if let Some(t) = &armed {
                     t.on_step(&step);
@@ -348,22 +339,21 @@ impl World {
             })));
     }
 
-    fn phase(&self, fields: Vec<(&'static str, sim::trace::Value)>) {
-        let now = self.cluster.clock().now();
-        self.tracer.emit(now, "harness", EngineEvent::Phase, fields);
+    /// Writes one of the harness's own events (node `harness`) at the
+    /// current simulated time.
+    fn harness(&self, kind: EngineEvent, fields: Vec<(&'static str, sim::trace::Value)>) {
+        let now = self.ctx.cluster.clock().now();
+        self.ctx.cluster.tracer().emit(now, "harness", kind, fields);
     }
 
     /// The safety phase: the timeline up to the end of the run; what is
     /// due later stays in it.
     async fn safety(&mut self, timeline: &mut Timeline, plan: &Plan<Fault>, run: Duration) {
         let end = SimTime::from(run);
-        let clock = self.cluster.clock();
-        self.phase(fields!["phase" => "safety"]);
+        let clock = self.ctx.cluster.clock();
+        self.harness(EngineEvent::Phase, fields!["phase" => "safety"]);
         if self.atlas.is_some() {
-            let now = clock.now();
-            let mode = fields!["mode" => "survivable"];
-            self.tracer
-                .emit(now, "harness", EngineEvent::FaultAtlas, mode);
+            self.harness(EngineEvent::FaultAtlas, fields!["mode" => "survivable"]);
         }
         while let Some(((at, _), action)) = timeline.queue.pop_first() {
             if at >= end {
@@ -396,12 +386,13 @@ impl World {
                     creates,
                     deletes,
                 };
-                if !self.cluster.input(addr, edit) {
+                if !self.ctx.cluster.input(addr, edit) {
                     self.edits_skipped += 1;
                 }
             }
             Action::Notice { array, at_ms } => {
-                self.cluster
+                self.ctx
+                    .cluster
                     .input(system::OPERATOR, Input::UpgradeNotice { array, at_ms });
             }
             Action::Then(next) => injector.carry_out(next),
@@ -422,9 +413,9 @@ impl World {
     /// frames held in transit are dropped); every node shuts down cleanly
     /// and boots from its own disk.
     async fn heal(&mut self, timeline: Timeline) {
-        self.phase(fields!["phase" => "heal"]);
+        self.harness(EngineEvent::Phase, fields!["phase" => "heal"]);
         self.triggers.close();
-        self.cluster.watch_steps(None);
+        self.ctx.cluster.watch_steps(None);
         let injector = self.ctx.injector();
         // Storage that comes back is announced to the operator only after the
         // clean reboot, so that the reboot does not make it forget the restore.
@@ -436,12 +427,15 @@ impl World {
                 _ => {}
             }
         }
-        self.cluster.heal_net_faults();
-        for addr in self.cluster.addrs() {
-            self.cluster.heal_network(addr);
-            self.cluster.shutdown(addr);
-            self.lineage.set_blame(&self.cluster.name_of(addr), None);
-            self.cluster.boot(addr, Boot::Clean, true);
+        self.ctx.cluster.heal_net_faults();
+        for addr in self.ctx.cluster.addrs() {
+            self.ctx.cluster.heal_network(addr);
+            self.ctx.cluster.shutdown(addr);
+            self.ctx
+                .cluster
+                .lineage()
+                .set_blame(&self.ctx.cluster.name_of(addr), None);
+            self.ctx.cluster.boot(addr, Boot::Clean, true);
         }
         if !back_after_reboot.is_empty() {
             // Boots happen asynchronously: let the operator come up first.
@@ -455,12 +449,17 @@ impl World {
     /// Waits until every user's places agree or the heal bound passes;
     /// how long after heal began they agreed, if they did.
     async fn converge(&self, scenario: &Scenario) -> Option<Duration> {
-        let clock = self.cluster.clock();
+        let clock = self.ctx.cluster.clock();
         let heal_start = clock.now();
         let deadline = heal_start.after(scenario.run.heal_bound);
         loop {
             madsim::time::sleep(scenario.run.converge_check).await;
-            if converged(&self.cluster, self.handsets, self.portals, system::PRIMARY) {
+            if converged(
+                &self.ctx.cluster,
+                self.ctx.handsets,
+                self.portals,
+                system::PRIMARY,
+            ) {
                 return Some(clock.now().since(heal_start));
             }
             if clock.now() >= deadline {
@@ -471,16 +470,27 @@ impl World {
 
     /// The check: what the run hands on to the checker.
     fn finish(mut self, converged_after: Option<Duration>) -> RunOutput {
-        self.phase(fields!["phase" => "check", "converged" => converged_after.is_some()]);
+        self.harness(
+            EngineEvent::Phase,
+            fields!["phase" => "check", "converged" => converged_after.is_some()],
+        );
         let final_state = FinalState {
             converged: converged_after.is_some(),
             converged_after,
-            ..views(&self.cluster, self.handsets, self.portals, system::PRIMARY)
+            ..views(
+                &self.ctx.cluster,
+                self.ctx.handsets,
+                self.portals,
+                system::PRIMARY,
+            )
         };
         self.fired.extend(self.triggers.fired());
-        let mut effective: Vec<u32> = self.lineage.effective().into_iter().collect();
+        let mut effective: Vec<u32> = self.ctx.cluster.lineage().effective().into_iter().collect();
         effective.sort_unstable();
-        let (trace, ledger) = (self.tracer.snapshot(), self.ledger.snapshot());
+        let (trace, ledger) = (
+            self.ctx.cluster.tracer().snapshot(),
+            self.ctx.ledger.snapshot(),
+        );
         let disks = self
             .disks
             .iter()
@@ -498,12 +508,12 @@ impl World {
             final_state,
             fired: self.fired,
             effective,
-            messages: self.cluster.messages_delivered(),
+            messages: self.ctx.cluster.messages_delivered(),
             edits_skipped: self.edits_skipped,
             buggify: self.buggify.counts(),
         };
         // Nothing of the run may outlive it (see `Cluster::end`).
-        self.cluster.end();
+        self.ctx.cluster.end();
         output
     }
 }
