@@ -85,42 +85,16 @@ fn assert_refused(run: &Run, needles: &[&str]) {
     }
 }
 
-/// Splits a command line as a POSIX shell would, for the quoting replay
-/// commands use: bare words and '...'.
-fn shell_words(s: &str) -> Vec<String> {
-    let (mut words, mut cur, mut in_word) = (Vec::new(), String::new(), false);
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                for q in chars.by_ref() {
-                    if q == '\'' {
-                        break;
-                    }
-                    cur.push(q);
-                }
-            }
-            '\\' => {
-                in_word = true;
-                cur.extend(chars.next());
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    words
+/// The words of the replay command printed on the line of `stdout` that
+/// starts with `prefix` (after its `; replay: `), split as a POSIX shell
+/// would.
+fn replay_words(stdout: &str, prefix: &str) -> Vec<String> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in {stdout}"));
+    let (_, cmd) = line.split_once("; replay: ").expect("a replay command");
+    shlex::split(cmd).expect("a shell can read it")
 }
 
 fn trace_hash(run: &Run) -> String {
@@ -156,13 +130,7 @@ fn shrink_save_writes_under_the_current_directory_and_prints_a_replay_that_works
     assert_eq!(leftovers.len(), 1, "no temporary left: {leftovers:?}");
 
     // The printed replay command works as printed, from where shrink ran.
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("# saved "))
-        .expect("a saved line");
-    let (_, cmd) = line.split_once("; replay: ").expect("a replay command");
-    let words = shell_words(cmd);
+    let words = replay_words(&run.stdout, "# saved ");
     assert_eq!(
         words[1..],
         ["replay", &format!("scenarios/regressions/{name}.toml")]
@@ -425,14 +393,11 @@ fn a_failing_runs_replay_line_works_as_printed_outside_the_source_tree() {
     let dir = work_dir("run-replay");
     let run = lastcopy(&small(&["run", "sidekick-2009", "--seeds", "0..1"]), &dir);
     assert_eq!(run.code, 1, "seed 0 breaks the promise: {}", run.stderr);
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("seed 0: broke the promise"))
-        .expect("the failing seed's line");
-    let (_, cmd) = line.split_once("; replay: ").expect("a replay command");
-    let words = shell_words(cmd);
-    assert_ne!(words[0], "cargo", "no cargo outside the source tree: {cmd}");
+    let words = replay_words(&run.stdout, "seed 0: broke the promise");
+    assert_ne!(
+        words[0], "cargo",
+        "no cargo outside the source tree: {words:?}"
+    );
     let replay = exec(&words[0], &words[1..], &dir);
     assert_eq!(
         replay.code, 1,
