@@ -27,6 +27,7 @@ use models::record::{RecordId, VersionId};
 use models::workload::Workload;
 use rand::RngExt;
 use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io, Machine};
+use sim::ledger::LedgerHandle;
 use sim::lineage::Lineage;
 use sim::rng::Rng;
 use sim::time::SimTime;
@@ -119,6 +120,7 @@ struct Loop {
     rng: Rng,
     tracer: Tracer,
     lineage: Lineage,
+    ledger: LedgerHandle,
     messages: u64,
     events: u64,
 }
@@ -154,7 +156,14 @@ impl Loop {
     fn step(&mut self, addr: Addr, f: impl FnOnce(&mut Node, &mut Io<'_, Msg>)) {
         let now = self.now();
         let host = &mut self.hosts[addr.0 as usize];
-        let mut io = Io::new(now, &host.name, addr, &self.tracer, &self.lineage);
+        let mut io = Io::new(
+            now,
+            &host.name,
+            addr,
+            &self.tracer,
+            &self.lineage,
+            &self.ledger,
+        );
         f(&mut host.machine, &mut io);
         let out = io.into_outputs();
         let life = host.life;
@@ -250,7 +259,8 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
     let tracer = Tracer::new();
     let lineage = Lineage::new(tracer.clone());
     let system = system::build(scenario, design);
-    system::watch_promises(&lineage, &system.ledger);
+    let ledger = LedgerHandle::new();
+    ledger.inform(&lineage);
     let mut ev = Loop {
         now_ns: 0,
         seq: 0,
@@ -259,6 +269,7 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
         rng: sim::rng::from_seed(seed),
         tracer: tracer.clone(),
         lineage,
+        ledger,
         messages: 0,
         events: 0,
     };
@@ -344,23 +355,11 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
     }
 }
 
-/// Whether every handset (and portal, if `portals`) shows what the
-/// primary shows, as the world judges it ([`places::agree`]).
+/// Whether every user's places agree, as the world judges it
+/// ([`places::all_agree`]).
 fn is_converged(hosts: &[Host], handsets: u32, portals: bool) -> bool {
-    let view = |a: Addr| match &hosts[a.0 as usize].machine {
-        Node::Handset(h) => Some(h.view()),
-        _ => None,
-    };
-    (0..handsets).all(|u| {
-        let server = match &hosts[system::PRIMARY.0 as usize].machine {
-            Node::Database(d) if d.serving() => Some(d.view(u)),
-            _ => None,
-        };
-        let portal = portals.then(|| system::portal_addr(handsets, u));
-        let others = std::iter::once(system::handset_addr(u))
-            .chain(portal)
-            .map(view);
-        places::agree(server.as_ref(), others)
+    places::all_agree(&system::places(handsets, portals), |p, a| {
+        system::served(&hosts[a.0 as usize].machine, p)
     })
 }
 

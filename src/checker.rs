@@ -46,11 +46,12 @@
 //! (saved, never synced, then wiped by the user's own reset) are counted,
 //! not judged.
 
+use crate::places::Served;
 use crate::places::{self, Apart};
 use crate::world::{FinalState, RunOutput};
-use models::ledger::Ledger;
-use models::record::{RecordId, Row};
+use sim::ledger::Ledger;
 use sim::outcome::{Verdict, VerdictKind};
+use sim::record::{RecordId, VersionId};
 use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -116,7 +117,7 @@ pub fn judge(out: &RunOutput) -> Judgement {
         let Some(view) = view else { continue };
         for (record, _) in view
             .iter()
-            .filter(|(r, row)| !written.contains(r) && owners.foreign(row).is_none())
+            .filter(|(r, row)| !written.contains(r) && owners.foreign(**r, row).is_none())
         {
             j.verdicts.push(Verdict {
                 kind: VerdictKind::Corrupted,
@@ -175,24 +176,25 @@ pub fn judge(out: &RunOutput) -> Judgement {
 /// Which record every written content belongs to: the content of a
 /// version is a pure function of (record, version), so a served row's
 /// content names the record it really is, whatever it is filed under.
-struct Owners(BTreeMap<[u8; models::record::CONTENT_LEN], RecordId>);
+struct Owners(BTreeMap<u64, RecordId>);
 
 impl Owners {
     fn of(ledger: &Ledger) -> Self {
         Owners(
             ledger
                 .entries()
-                .map(|((r, v), _)| (models::record::content_of(*r, *v), *r))
+                .map(|((r, _), e)| (e.content, *r))
                 .collect(),
         )
     }
 
-    /// The record of another owner whose content `row` holds, if any.
-    fn foreign(&self, row: &Row) -> Option<RecordId> {
+    /// The record of another owner whose content `served`, filed as
+    /// `record`, holds, if any.
+    fn foreign(&self, record: RecordId, served: &Served) -> Option<RecordId> {
         self.0
-            .get(&row.content)
+            .get(&served.content)
             .copied()
-            .filter(|r| r.owner != row.record.owner)
+            .filter(|r| r.owner != record.owner)
     }
 }
 
@@ -202,7 +204,7 @@ fn leaked(fs: &FinalState, owners: &Owners) -> Vec<Verdict> {
     let mut out = Vec::new();
     for (place, view) in fs.places() {
         let Some(view) = view else { continue };
-        for row in view.values() {
+        for (filed, row) in view {
             let real = owners
                 .0
                 .get(&row.content)
@@ -214,7 +216,7 @@ fn leaked(fs: &FinalState, owners: &Owners) -> Vec<Verdict> {
                     subject: real.to_string(),
                     detail: format!(
                         "{place} serves {} of {real}, owned by user {}, filed as {}",
-                        row.version, real.owner, row.record
+                        row.version, real.owner, filed
                     ),
                 });
             }
@@ -230,11 +232,11 @@ fn judge_record(
     record: RecordId,
 ) -> Option<Verdict> {
     let owner = record.owner;
-    let served: Vec<(&str, &Row)> = fs
+    let served: Vec<(&str, &Served)> = fs
         .places_of(owner)
         .into_iter()
         .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p.kind(), row)))
-        .filter(|(_, row)| owners.foreign(row).is_none())
+        .filter(|(_, row)| owners.foreign(record, row).is_none())
         .collect();
     let verdict = |kind: VerdictKind, detail: String| Verdict {
         kind,
@@ -245,7 +247,7 @@ fn judge_record(
         let unknown = std::iter::once(*row)
             .chain(&row.conflicts)
             .find(|r| ledger.get(record, r.version).is_none());
-        if !row.is_genuine() || unknown.is_some() {
+        if !row.genuine || unknown.is_some() {
             return Some(verdict(
                 VerdictKind::Corrupted,
                 format!(
@@ -259,7 +261,7 @@ fn judge_record(
     if latest.is_empty() {
         return None;
     }
-    let names = |vs: &[models::record::VersionId]| {
+    let names = |vs: &[VersionId]| {
         vs.iter()
             .map(|v| v.to_string())
             .collect::<Vec<_>>()
@@ -280,7 +282,7 @@ fn judge_record(
     }
     // A conflict copy keeps an edit; it keeps a deletion only beside a
     // concurrent edit that won, never beside an ancestor served live again.
-    let covers = |row: &Row, l| {
+    let covers = |row: &Served, l| {
         ledger.descends(record, row.version, l)
             || (row
                 .conflicts
@@ -303,7 +305,7 @@ fn judge_record(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut kinds: Vec<(VerdictKind, models::record::VersionId)> = Vec::new();
+    let mut kinds: Vec<(VerdictKind, VersionId)> = Vec::new();
     for &l in &missing {
         let live = served.iter().any(|(_, r)| !r.deleted);
         if deletion(l) {
@@ -342,21 +344,27 @@ fn judge_record(
     Some(verdict(worst, detail))
 }
 
-/// `liveness`: every place (handset or portal) that does not show what
-/// its user's server shows, naming the records apart and how each shows.
+/// `liveness`: every place (a device) that does not show what its user's
+/// reference place (the server) shows, naming the records apart and how
+/// each shows.
 fn liveness(fs: &FinalState) -> Vec<Verdict> {
     places::not_converged(fs)
         .into_iter()
         .map(|(place, apart)| {
+            let reference = fs
+                .places_of(place.user)
+                .iter()
+                .find(|(p, _)| p.kind.reference)
+                .map_or("reference", |(p, _)| p.kind());
             let detail = match apart {
                 Apart::Down => format!("{} never came back up", place.kind()),
-                Apart::ServerDown => "server not serving at the heal bound".into(),
+                Apart::ServerDown => format!("{reference} not serving at the heal bound"),
                 Apart::Records(records) => {
                     let each: Vec<String> = records
                         .iter()
                         .map(|a| {
                             let kind = place.kind();
-                            format!("{} ({kind} {}, server {})", a.record, a.here, a.server)
+                            format!("{} ({kind} {}, {reference} {})", a.record, a.here, a.server)
                         })
                         .collect();
                     format!("{} records apart: {}", records.len(), each.join("; "))
@@ -374,8 +382,10 @@ fn liveness(fs: &FinalState) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use models::ledger::LedgerHandle;
-    use models::record::{RecordKind, VersionId};
+    use crate::test_ledger::{
+        handset_and_server, put, TestLedger as LedgerHandle, HANDSET, PORTAL, SERVER,
+    };
+    use models::record::{RecordId, RecordKind, Row};
     use sim::time::SimTime;
     use sim::trace::Trace;
 
@@ -407,13 +417,9 @@ mod tests {
         server: Option<Row>,
         converged: bool,
     ) -> RunOutput {
-        let view = |row: Option<Row>| Some(row.into_iter().map(|r| (r.record, r)).collect());
         let final_state = FinalState {
-            handsets: [(0, view(handset))].into_iter().collect(),
-            server: [(0, view(server))].into_iter().collect(),
-            portals: BTreeMap::new(),
             converged,
-            converged_after: None,
+            ..handset_and_server(handset, server)
         };
         RunOutput {
             trace: Trace::new(),
@@ -483,8 +489,8 @@ mod tests {
         misfiled.record.owner = 0;
         let mine = Row::new(R, v(2), Some(v(1)));
         let mut out = run(&l, Some(misfiled), Some(mine), true);
-        out.final_state.handsets.insert(1, Some(BTreeMap::new()));
-        out.final_state.server.insert(1, Some(BTreeMap::new()));
+        put(&mut out.final_state, HANDSET, 1, Some(BTreeMap::new()));
+        put(&mut out.final_state, SERVER, 1, Some(BTreeMap::new()));
         let verdicts = judge(&out).verdicts;
         let leaked: Vec<_> = verdicts
             .iter()
@@ -518,11 +524,11 @@ mod tests {
         let mut misfiled = theirs_row.clone();
         misfiled.record.owner = 0;
         let portal: BTreeMap<RecordId, Row> = [(R, mine), (misfiled.record, misfiled)].into();
-        out.final_state.portals.insert(0, Some(portal));
+        put(&mut out.final_state, PORTAL, 0, Some(portal));
         let own: BTreeMap<RecordId, Row> = [(theirs, theirs_row)].into();
-        out.final_state.handsets.insert(1, Some(own.clone()));
-        out.final_state.server.insert(1, Some(own.clone()));
-        out.final_state.portals.insert(1, Some(own));
+        put(&mut out.final_state, HANDSET, 1, Some(own.clone()));
+        put(&mut out.final_state, SERVER, 1, Some(own.clone()));
+        put(&mut out.final_state, PORTAL, 1, Some(own));
         let verdicts = judge(&out).verdicts;
         let leaked: Vec<_> = verdicts
             .iter()
@@ -543,7 +549,7 @@ mod tests {
         // The portal keeps a conflict copy the server does not.
         let mut kept = row;
         kept.conflicts.push(Row::new(R, v(1), None));
-        out.final_state.portals.insert(0, Some([(R, kept)].into()));
+        put(&mut out.final_state, PORTAL, 0, Some([(R, kept)].into()));
         let verdicts = judge(&out).verdicts;
         assert_eq!(verdicts.len(), 1, "{verdicts:?}");
         assert_eq!(verdicts[0].kind, VerdictKind::Liveness);

@@ -12,14 +12,15 @@
 //! Everything here is a pure function of its inputs: no clock, no hash map
 //! iteration, so the same run always explains the same way.
 
+use crate::places::{Place, View};
 use crate::topology;
 use crate::world::RunOutput;
 use models::event::SidekickEvent;
 use models::fault::FaultKind;
-use models::record::{RecordId, Row, VersionId};
 use serde::Serialize;
 use sim::lineage::EndCause;
 use sim::outcome::{Verdict, VerdictKind};
+use sim::record::{RecordId, VersionId};
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Event, Kind, Trace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -211,7 +212,7 @@ fn copy_end(e: &Event) -> Option<CopyEnd> {
 
 /// Reads the lineage of `record` from a run's trace and ledger.
 pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
-    let id = record.parse::<RecordId>().ok();
+    let id = output.ledger.record_named(record);
     let mut l = RecordLineage {
         record: record.to_string(),
         owner: id.map(|r| r.owner),
@@ -337,7 +338,7 @@ fn explain_record(
     verdict: &Verdict,
 ) -> RecordExplanation {
     let record = verdict.subject.as_str();
-    let id = record.parse::<RecordId>().ok();
+    let id = output.ledger.record_named(record);
     let lin = lineage(output, record);
     let mut story = Story::new(record, id, &lin, fired);
     for (i, e) in output.trace.events().iter().enumerate() {
@@ -775,29 +776,31 @@ fn at_check(output: &RunOutput, id: Option<RecordId>) -> String {
     };
     let fs = &output.final_state;
     let latest = output.ledger.latest_promised(r);
-    let place = |name: String, view: Option<&Option<BTreeMap<RecordId, Row>>>| match view {
-        None | Some(None) => format!("{name} is not serving"),
-        Some(Some(m)) => match m.get(&r) {
-            None => format!("{name} serves no version of it"),
-            Some(row) => format!(
-                "{name} serves {}{}{}",
-                row.version,
-                if row.deleted { " (a tombstone)" } else { "" },
-                stale(output, r, row.version, &latest)
-            ),
-        },
+    let place = |place: Place, view: Option<&View>| {
+        let name = if place.kind.reference {
+            format!("the {}", place.kind())
+        } else {
+            place.to_string()
+        };
+        match view {
+            None => format!("{name} is not serving"),
+            Some(m) => match m.get(&r) {
+                None => format!("{name} serves no version of it"),
+                Some(row) => format!(
+                    "{name} serves {}{}{}",
+                    row.version,
+                    if row.deleted { " (a tombstone)" } else { "" },
+                    stale(output, r, row.version, &latest)
+                ),
+            },
+        }
     };
-    let portal = if fs.portals.is_empty() {
-        String::new()
-    } else {
-        let p = place(format!("portal-{}", r.owner), fs.portals.get(&r.owner));
-        format!("; {p}")
-    };
-    format!(
-        "at the check: {}; {}{portal}",
-        place(format!("handset-{}", r.owner), fs.handsets.get(&r.owner)),
-        place("the server".into(), fs.server.get(&r.owner))
-    )
+    let each: Vec<String> = fs
+        .places_of(r.owner)
+        .into_iter()
+        .map(|(p, v)| place(p, v))
+        .collect();
+    format!("at the check: {}", each.join("; "))
 }
 
 fn stale(output: &RunOutput, r: RecordId, served: VersionId, latest: &[VersionId]) -> String {

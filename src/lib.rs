@@ -33,6 +33,8 @@ pub mod situations;
 pub mod survivable;
 pub mod swarm;
 pub mod system;
+#[cfg(test)]
+mod test_ledger;
 pub mod topology;
 pub mod trace_filter;
 pub mod trigger;

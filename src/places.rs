@@ -3,87 +3,63 @@
 //! `liveness`, and convergence in the world and the baseline) reads them
 //! from here.
 //!
-//! A user reads their records at three kinds of place: their handset's
-//! store, their web portal (when the run has portals) and the server (the
-//! primary database's rows of that user). A place that is down at the
+//! A system names the places each user reads (`sim::place`): in the
+//! Sidekick, the handset's store, the web portal (when the run has
+//! portals) and the server (the primary database's rows of that user), the
+//! server being the user's reference place. A place that is down at the
 //! check serves nothing (`None`).
 //!
 //! Convergence is agreement of what each place *shows*: per record, the
 //! live version it serves and the conflict copies kept beside it; a
 //! tombstone and no row at all agree (both say the record is deleted).
-//! Every handset and portal of a user must show what the server shows.
+//! Every place of a user must show what the user's reference place shows.
 
-use crate::world::FinalState;
-use models::record::{RecordId, Row, VersionId};
+pub use sim::place::{Place, PlaceKind, Served, View};
+use sim::record::{RecordId, VersionId};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::time::Duration;
 
-/// What one place serves: a row per record.
-pub type View = BTreeMap<RecordId, Row>;
-
-/// One place a user can read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Place {
-    /// The user's handset.
-    Handset(u32),
-    /// The server's rows of the user.
-    Server(u32),
-    /// The user's web portal.
-    Portal(u32),
-}
-
-impl Place {
-    /// The user who reads this place.
-    pub fn user(self) -> u32 {
-        match self {
-            Place::Handset(u) | Place::Server(u) | Place::Portal(u) => u,
-        }
-    }
-
-    /// The kind of place, without its user: `handset`, `server`, `portal`.
-    pub fn kind(self) -> &'static str {
-        match self {
-            Place::Handset(_) => "handset",
-            Place::Server(_) => "server",
-            Place::Portal(_) => "portal",
-        }
-    }
-}
-
-impl fmt::Display for Place {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Place::Handset(u) => write!(f, "handset-{u}"),
-            Place::Server(u) => write!(f, "server (user {u})"),
-            Place::Portal(u) => write!(f, "portal-{u}"),
-        }
-    }
+/// What each place serves at the end of the run, and whether the places
+/// converged during heal.
+#[derive(Clone, Debug, Default)]
+pub struct FinalState {
+    /// Every place of every user with what it serves (`None`: down), user
+    /// by user, each user's places in the system's order.
+    pub places: Vec<(Place, Option<View>)>,
+    /// Whether every user's places converged during heal.
+    pub converged: bool,
+    /// When heal converged, as time since heal began.
+    pub converged_after: Option<Duration>,
 }
 
 impl FinalState {
     /// Every place of every user with what it serves (`None`: down), user
-    /// by user: handset, server, then portal (if the run has portals).
+    /// by user.
     pub fn places(&self) -> Vec<(Place, Option<&View>)> {
-        self.handsets
-            .keys()
-            .flat_map(|&u| self.places_of(u))
+        self.places.iter().map(|(p, v)| (*p, v.as_ref())).collect()
+    }
+
+    /// The places of `user`, in the system's order, with what each serves
+    /// (`None`: down).
+    pub fn places_of(&self, user: u32) -> Vec<(Place, Option<&View>)> {
+        self.places
+            .iter()
+            .filter(|(p, _)| p.user == user)
+            .map(|(p, v)| (*p, v.as_ref()))
             .collect()
     }
 
-    /// The places of `user`: handset, server, then portal (if the run has
-    /// portals), with what each serves (`None`: down).
-    pub fn places_of(&self, user: u32) -> Vec<(Place, Option<&View>)> {
-        fn view(m: &BTreeMap<u32, Option<View>>, user: u32) -> Option<&View> {
-            m.get(&user).and_then(Option::as_ref)
-        }
-        let mut out = vec![
-            (Place::Handset(user), view(&self.handsets, user)),
-            (Place::Server(user), view(&self.server, user)),
-        ];
-        if self.portals.contains_key(&user) {
-            out.push((Place::Portal(user), view(&self.portals, user)));
-        }
-        out
+    /// The users with places, in order.
+    pub fn users(&self) -> BTreeSet<u32> {
+        self.places.iter().map(|(p, _)| p.user).collect()
+    }
+
+    /// What `place` serves (`None`: down, or no such place).
+    pub fn view(&self, place: Place) -> Option<&View> {
+        self.places
+            .iter()
+            .find(|(p, _)| *p == place)
+            .and_then(|(_, v)| v.as_ref())
     }
 }
 
@@ -94,7 +70,7 @@ pub type Shown = (VersionId, Vec<VersionId>);
 /// What `view` shows, per record; deleted records are not shown.
 pub fn shown(view: &View) -> BTreeMap<RecordId, Shown> {
     view.iter()
-        .filter(|(_, row)| !row.deleted)
+        .filter(|(_, served)| !served.deleted)
         .map(|(r, row)| {
             let copies = row.conflicts.iter().map(|c| c.version).collect();
             (*r, (row.version, copies))
@@ -125,12 +101,13 @@ pub fn describe(view: &View, record: &RecordId) -> String {
     }
 }
 
-/// A user's place that does not show what the server shows, and why.
+/// A user's place that does not show what the user's reference place
+/// (the server) shows, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Apart {
     /// The place is down.
     Down,
-    /// The server is down or awaiting a restore.
+    /// The reference place is down or awaiting a restore.
     ServerDown,
     /// Both are up; these records show differently.
     Records(Vec<RecordApart>),
@@ -147,21 +124,21 @@ pub struct RecordApart {
     pub server: String,
 }
 
-/// Every place of `fs` that does not show what its user's server shows
-/// (handsets and portals; the server is the reference), in place order.
+/// Every place of `fs` that does not show what its user's reference place
+/// shows (the reference itself is not listed), in place order.
 pub fn not_converged(fs: &FinalState) -> Vec<(Place, Apart)> {
     let mut out = Vec::new();
-    for user in fs.handsets.keys().copied() {
+    for user in fs.users() {
         let places = fs.places_of(user);
-        let server = places
+        let reference = places
             .iter()
-            .find(|(p, _)| matches!(p, Place::Server(_)))
+            .find(|(p, _)| p.kind.reference)
             .and_then(|(_, v)| *v);
         for (place, view) in places {
-            if matches!(place, Place::Server(_)) {
+            if place.kind.reference {
                 continue;
             }
-            let apart = match (view, server) {
+            let apart = match (view, reference) {
                 (None, _) => Apart::Down,
                 (_, None) => Apart::ServerDown,
                 (Some(v), Some(s)) => {
@@ -185,7 +162,7 @@ pub fn not_converged(fs: &FinalState) -> Vec<(Place, Apart)> {
     out
 }
 
-/// Whether every handset and portal shows what its user's server shows.
+/// Whether every place shows what its user's server shows.
 pub fn converged(fs: &FinalState) -> bool {
     not_converged(fs).is_empty()
 }
@@ -205,37 +182,99 @@ pub fn agree(server: Option<&View>, others: impl IntoIterator<Item = Option<View
         .all(|v| v.is_some_and(|v| apart(&v, server).is_empty()))
 }
 
+/// Whether every user's places agree now, as [`converged`] judges them:
+/// `places` are the places (user by user, each with what `serve` needs to
+/// read it) and `serve` reads one (`None`: down). Reads lazily, stopping at
+/// the first user apart.
+pub fn all_agree<A>(places: &[(Place, A)], serve: impl Fn(Place, &A) -> Option<View>) -> bool {
+    let mut rest = places;
+    while let Some((first, _)) = rest.first() {
+        let n = rest
+            .iter()
+            .take_while(|(p, _)| p.user == first.user)
+            .count();
+        let (user, later) = rest.split_at(n);
+        rest = later;
+        let Some((reference, at)) = user.iter().find(|(p, _)| p.kind.reference) else {
+            continue;
+        };
+        let others = user
+            .iter()
+            .filter(|(p, _)| !p.kind.reference)
+            .map(|(p, a)| serve(*p, a));
+        if !agree(serve(*reference, at).as_ref(), others) {
+            return false;
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use models::record::RecordKind;
+    use sim::record::RecordKind;
 
-    fn row(record: RecordId, seq: u32) -> Row {
-        Row::new(record, VersionId { writer: 0, seq }, None)
+    const CONTACT: RecordKind = RecordKind::new(0, "contact");
+    const HANDSET: PlaceKind = PlaceKind {
+        code: 0,
+        name: "handset",
+        reference: false,
+    };
+    const SERVER: PlaceKind = PlaceKind {
+        code: 1,
+        name: "server",
+        reference: true,
+    };
+    const PORTAL: PlaceKind = PlaceKind {
+        code: 2,
+        name: "portal",
+        reference: false,
+    };
+
+    fn row(_record: RecordId, seq: u32) -> Served {
+        Served {
+            version: VersionId { writer: 0, seq },
+            deleted: false,
+            content: u64::from(seq),
+            genuine: true,
+            conflicts: Vec::new(),
+        }
+    }
+
+    fn place(kind: PlaceKind) -> Place {
+        Place {
+            user: 0,
+            kind,
+            index: 0,
+        }
     }
 
     fn state(handset: Option<View>, server: Option<View>, portal: Option<View>) -> FinalState {
-        let mut fs = FinalState::default();
-        fs.handsets.insert(0, handset);
-        fs.server.insert(0, server);
-        fs.portals.insert(0, portal);
-        fs
+        FinalState {
+            places: vec![
+                (place(HANDSET), handset),
+                (place(SERVER), server),
+                (place(PORTAL), portal),
+            ],
+            ..FinalState::default()
+        }
     }
 
     #[test]
     fn a_portal_apart_from_the_server_is_named() {
         let r = RecordId {
             owner: 0,
-            kind: RecordKind::Contact,
+            kind: CONTACT,
             n: 0,
         };
         let same: View = [(r, row(r, 1))].into();
         let older: View = [(r, row(r, 0))].into();
         let fs = state(Some(same.clone()), Some(same.clone()), Some(older));
         assert!(!converged(&fs));
-        let [(Place::Portal(0), Apart::Records(records))] = &not_converged(&fs)[..] else {
+        let [(p, Apart::Records(records))] = &not_converged(&fs)[..] else {
             panic!("only the portal is apart: {:?}", not_converged(&fs));
         };
+        assert_eq!((p.to_string(), p.kind()), ("portal-0".into(), "portal"));
         assert_eq!(records.iter().map(|a| a.record).collect::<Vec<_>>(), [r]);
         let fs = state(Some(same.clone()), Some(same.clone()), Some(same));
         assert!(converged(&fs));
@@ -245,7 +284,7 @@ mod tests {
     fn a_conflict_copy_kept_at_one_place_only_is_apart() {
         let r = RecordId {
             owner: 0,
-            kind: RecordKind::Contact,
+            kind: CONTACT,
             n: 0,
         };
         let plain: View = [(r, row(r, 2))].into();
@@ -263,7 +302,7 @@ mod tests {
     fn a_tombstone_and_no_row_agree() {
         let r = RecordId {
             owner: 0,
-            kind: RecordKind::Contact,
+            kind: CONTACT,
             n: 0,
         };
         let mut dead = row(r, 1);

@@ -22,11 +22,11 @@
 
 use crate::system;
 use models::handset::EXCHANGE_TIMEOUT;
-use models::ledger::Ledger;
 use models::msg::Msg;
 use models::node::Node;
 use models::record::{RecordId, Row, VersionId};
 use sim::host::{Addr, Cluster, StepSeen};
+use sim::ledger::Ledger;
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Trace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -276,7 +276,9 @@ fn edits_during_push(
                 xs.iter().any(|(ex, crash)| {
                     ex.open_at(entry.written_at)
                         && crash.is_none_or(|c| entry.written_at < c)
-                        && ex.pushed.iter().any(|(r, v)| r == record && v != version)
+                        && ex.pushed.iter().any(|(r, v)| {
+                            sim::record::RecordId::from(*r) == *record && v != version
+                        })
                 })
             })
         })
@@ -290,9 +292,14 @@ fn three_concurrent(ledger: &Ledger) -> u64 {
         .records()
         .into_iter()
         .filter(|&r| {
-            let versions: Vec<(VersionId, Option<VersionId>)> =
-                ledger.versions(r).map(|(v, e)| (v, e.parent)).collect();
-            let parents: BTreeSet<VersionId> = versions.iter().filter_map(|(_, p)| *p).collect();
+            let versions: Vec<(VersionId, &[VersionId])> = ledger
+                .versions(r)
+                .map(|(v, e)| (v, e.parents.as_slice()))
+                .collect();
+            let parents: BTreeSet<VersionId> = versions
+                .iter()
+                .flat_map(|(_, p)| p.iter().copied())
+                .collect();
             versions
                 .iter()
                 .filter(|(v, _)| !parents.contains(v))
@@ -317,23 +324,23 @@ mod tests {
 
     #[test]
     fn three_leaves_of_a_version_tree_are_three_concurrent_versions() {
-        use models::ledger::LedgerHandle;
         use models::record::RecordKind;
-        let r = RecordId {
+        use sim::ledger::{LedgerHandle, Write};
+        let r = sim::record::RecordId {
             owner: 0,
-            kind: RecordKind::Todo,
+            kind: RecordKind::Todo.promised(),
             n: 0,
         };
         let v = |writer, seq| VersionId { writer, seq };
         let l = LedgerHandle::new();
         let t = SimTime(0);
-        l.written(r, v(0, 1), None, 0, t);
-        l.written(r, v(0, 2), Some(v(0, 1)), 0, t);
-        l.written(r, v(1, 1), Some(v(0, 1)), 0, t);
+        l.written(r, v(0, 1), Write::edit(None, 0), t);
+        l.written(r, v(0, 2), Write::edit(Some(v(0, 1)), 0), t);
+        l.written(r, v(1, 1), Write::edit(Some(v(0, 1)), 0), t);
         assert_eq!(three_concurrent(&l.snapshot()), 0, "two branches");
-        l.written(r, v(0, 3), Some(v(0, 2)), 0, t);
+        l.written(r, v(0, 3), Write::edit(Some(v(0, 2)), 0), t);
         assert_eq!(three_concurrent(&l.snapshot()), 0, "still two leaves");
-        l.written(r, v(2, 1), Some(v(0, 1)), 0, t);
+        l.written(r, v(2, 1), Write::edit(Some(v(0, 1)), 0), t);
         assert_eq!(three_concurrent(&l.snapshot()), 1, "three leaves");
     }
 }

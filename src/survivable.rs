@@ -42,9 +42,10 @@
 //! the same.
 
 use models::fault::Fault;
-use models::ledger::LedgerHandle;
-use models::record::{RecordId, VersionId};
+use models::record::RecordId;
+use sim::ledger::LedgerHandle;
 use sim::lineage::Lineage;
+use sim::record::VersionId;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Mutex;
@@ -227,8 +228,11 @@ impl Copies<'_> {
     /// Whether the promise covers (record, version) now: one of the
     /// record's latest promised versions, and synced if `forfeits`.
     fn acknowledged(&self, record: &str, version: &str, forfeits: bool) -> bool {
-        match (record.parse::<RecordId>(), version.parse::<VersionId>()) {
-            (Ok(r), Ok(v)) => {
+        match (
+            self.ledger.record_named(record),
+            version.parse::<VersionId>(),
+        ) {
+            (Some(r), Ok(v)) => {
                 self.ledger.is_latest_promised(r, v) && (!forfeits || self.ledger.is_synced(r, v))
             }
             _ => false,
@@ -414,6 +418,7 @@ impl Survivable {
 mod tests {
     use super::*;
     use models::record::RecordKind;
+    use sim::ledger::Write;
     use sim::time::SimTime;
     use sim::trace::Tracer;
 
@@ -435,9 +440,9 @@ mod tests {
         let lineage = Lineage::new(Tracer::new());
         let ledger = LedgerHandle::new();
         for r in [R, S] {
-            ledger.written(r, V, None, 0, SimTime(1));
-            ledger.saved(r, V, SimTime(2));
-            ledger.synced(r, V, SimTime(3));
+            ledger.written(r.into(), V, Write::edit(None, 0), SimTime(1));
+            ledger.saved(r.into(), V, SimTime(2));
+            ledger.synced(r.into(), V, SimTime(3));
             lineage.created(SimTime(2), "h", "h/flash", &r.to_string(), &V.to_string());
         }
         lineage.created(

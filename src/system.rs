@@ -14,14 +14,13 @@ use models::clock::Rtc;
 use models::database::{Database, Role};
 use models::design::Design;
 use models::handset::{Handset, HandsetConfig};
-use models::ledger::LedgerHandle;
 use models::node::Node;
 use models::operator::{Operator, OperatorConfig};
-use models::record::{RecordId, VersionId};
+use models::record::served_view;
 use models::server::Server;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle};
-use sim::lineage::Lineage;
+use sim::place::{Place, PlaceKind, View};
 
 /// The sync server's address.
 pub const SERVER: Addr = Addr(0);
@@ -77,8 +76,6 @@ pub struct System {
     pub nodes: Vec<NodeSpec>,
     /// Every volume faults can hit: databases first, then handsets in order.
     pub volumes: Vec<Volume>,
-    /// What the users were told.
-    pub ledger: LedgerHandle,
     /// Each handset's clock, in handset order (faults move them).
     pub clocks: Vec<Rtc>,
 }
@@ -103,7 +100,6 @@ fn volume(device: String, domain: &str, disk: &DiskHandle, node: Addr, name: &st
 
 /// Builds the system `scenario` and `design` describe, on blank disks.
 pub fn build(scenario: &Scenario, design: &Design) -> System {
-    let ledger = LedgerHandle::new();
     let engine = scenario.engine;
     let mut nodes = Vec::new();
     let mut volumes = Vec::new();
@@ -178,12 +174,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             rtc,
             engine: scenario.handset_engine,
         };
-        let (name, d, dk, l) = (
-            topology::handset(i),
-            design.clone(),
-            disk(scenario),
-            ledger.clone(),
-        );
+        let (name, d, dk) = (topology::handset(i), design.clone(), disk(scenario));
         volumes.push(volume(
             cfg.store.clone(),
             &name,
@@ -195,7 +186,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             name,
             disks: vec![(cfg.store.clone(), dk.clone())],
             factory: Box::new(move || {
-                Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone()))
+                Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone()))
             }),
         });
     }
@@ -210,12 +201,12 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
                 rtc: Rtc::new(),
                 engine: scenario.handset_engine,
             };
-            let (d, dk, l) = (design.clone(), disk(scenario), ledger.clone());
+            let (d, dk) = (design.clone(), disk(scenario));
             nodes.push(NodeSpec {
                 name: topology::portal(u),
                 disks: vec![(cfg.store.clone(), dk.clone())],
                 factory: Box::new(move || {
-                    Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone(), l.clone()))
+                    Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone()))
                 }),
             });
         }
@@ -223,19 +214,57 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
     System {
         nodes,
         volumes,
-        ledger,
         clocks,
     }
 }
 
-/// Tells `lineage` which copies hold acknowledged data: the ledger's
-/// promised versions (so it can mark the faults that end them effective).
-pub fn watch_promises(lineage: &Lineage, ledger: &LedgerHandle) {
-    let ledger = ledger.clone();
-    lineage.set_promised(
-        move |r, v| match (r.parse::<RecordId>(), v.parse::<VersionId>()) {
-            (Ok(r), Ok(v)) => ledger.is_promised(r, v),
-            _ => false,
-        },
-    );
+/// A user's handset: what the user reads on the phone.
+pub const HANDSET_PLACE: PlaceKind = PlaceKind {
+    code: 0,
+    name: "handset",
+    reference: false,
+};
+/// The server's rows of a user: the place every other converges to.
+pub const SERVER_PLACE: PlaceKind = PlaceKind {
+    code: 1,
+    name: "server",
+    reference: true,
+};
+/// A user's web portal (runs whose workload has portal edits).
+pub const PORTAL_PLACE: PlaceKind = PlaceKind {
+    code: 2,
+    name: "portal",
+    reference: false,
+};
+
+/// Where each of `handsets` users reads, in the order verdicts list them:
+/// handset, server, then portal (when `portals`), user by user, each with
+/// the address of the node serving it.
+pub fn places(handsets: u32, portals: bool) -> Vec<(Place, Addr)> {
+    let mut out = Vec::new();
+    for user in 0..handsets {
+        let at = |kind| Place {
+            user,
+            kind,
+            index: user,
+        };
+        out.push((at(HANDSET_PLACE), handset_addr(user)));
+        out.push((at(SERVER_PLACE), PRIMARY));
+        if portals {
+            out.push((at(PORTAL_PLACE), portal_addr(handsets, user)));
+        }
+    }
+    out
+}
+
+/// What `node` serves at `place` now, in the harness's terms (`None`:
+/// down, or a primary that is not serving).
+pub fn served(node: &Node, place: Place) -> Option<View> {
+    match node {
+        Node::Handset(h) if !place.kind.reference => Some(served_view(&h.view())),
+        Node::Database(d) if place.kind.reference && d.serving() => {
+            Some(served_view(&d.view(place.user)))
+        }
+        _ => None,
+    }
 }

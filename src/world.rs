@@ -18,15 +18,16 @@ use crate::system::{self, System};
 use crate::trigger::{Context, Triggers};
 use models::design::Design;
 use models::fault::Fault;
-use models::ledger::Ledger;
 use models::msg::{Input, Msg};
 use models::node::Node;
-use models::record::{RecordId, Row, VersionId};
+use models::record::{RecordId, VersionId};
 use models::workload::{Workload, WorkloadConfig};
 use sim::buggify::{Buggify, SiteCount};
 use sim::fields;
 use sim::host::{lock_disk, Addr, Boot, Clock, Cluster, DiskHandle, StepSeen};
+use sim::ledger::Ledger;
 use sim::lineage::Lineage;
+use sim::place::Place;
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
@@ -35,22 +36,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What each place serves at the end of the run, per user.
-#[derive(Clone, Debug, Default)]
-pub struct FinalState {
-    /// Per user: what the handset serves (None if it never came back up).
-    pub handsets: BTreeMap<u32, Option<BTreeMap<RecordId, Row>>>,
-    /// Per user: what the server serves (None if the primary is down or
-    /// awaiting a restore).
-    pub server: BTreeMap<u32, Option<BTreeMap<RecordId, Row>>>,
-    /// Per user: what the user's web portal serves (empty when the run has
-    /// no portals; None if it never came back up).
-    pub portals: BTreeMap<u32, Option<BTreeMap<RecordId, Row>>>,
-    /// Whether every handset and the server converged during heal.
-    pub converged: bool,
-    /// When heal converged, as time since heal began.
-    pub converged_after: Option<Duration>,
-}
+pub use crate::places::FinalState;
 
 /// Everything one seed's run produced, before it is judged.
 pub struct RunOutput {
@@ -264,11 +250,10 @@ impl World {
         let System {
             nodes,
             volumes,
-            ledger,
             clocks,
         } = system::build(scenario, design);
-        system::watch_promises(&lineage, &ledger);
         let cluster: Cluster<Node> = Cluster::new(Clock::start(), tracer.clone(), lineage.clone());
+        let ledger = cluster.ledger().clone();
         cluster.set_sealed_frames(design.wire_checksum);
         // Buggify's sites draw from streams keyed by the seed and their names;
         // off, they draw nothing and the run is the plain one.
@@ -454,12 +439,7 @@ impl World {
         let deadline = heal_start.after(scenario.run.heal_bound);
         loop {
             madsim::time::sleep(scenario.run.converge_check).await;
-            if converged(
-                &self.ctx.cluster,
-                self.ctx.handsets,
-                self.portals,
-                system::PRIMARY,
-            ) {
+            if converged(&self.ctx.cluster, self.ctx.handsets, self.portals) {
                 return Some(clock.now().since(heal_start));
             }
             if clock.now() >= deadline {
@@ -477,12 +457,7 @@ impl World {
         let final_state = FinalState {
             converged: converged_after.is_some(),
             converged_after,
-            ..views(
-                &self.ctx.cluster,
-                self.ctx.handsets,
-                self.portals,
-                system::PRIMARY,
-            )
+            ..views(&self.ctx.cluster, self.ctx.handsets, self.portals)
         };
         self.fired.extend(self.triggers.fired());
         let mut effective: Vec<u32> = self.ctx.cluster.lineage().effective().into_iter().collect();
@@ -518,47 +493,29 @@ impl World {
     }
 }
 
-/// Whether every user's places agree now ([`places::agree`]), stopping at
-/// the first user apart.
-fn converged(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> bool {
-    (0..handsets).all(|u| {
-        let portal = portals.then(|| system::portal_addr(handsets, u));
-        let others = std::iter::once(system::handset_addr(u))
-            .chain(portal)
-            .map(|a| writer_view(cluster, a));
-        places::agree(server_view(cluster, primary, u).as_ref(), others)
+/// Whether every user's places agree now ([`places::all_agree`]),
+/// stopping at the first user apart.
+fn converged(cluster: &Cluster<Node>, handsets: u32, portals: bool) -> bool {
+    places::all_agree(&system::places(handsets, portals), |p, a| {
+        serve(cluster, p, *a)
     })
 }
 
-/// What the handset or portal at `addr` serves (None: down).
-fn writer_view(cluster: &Cluster<Node>, addr: Addr) -> Option<places::View> {
-    let v = cluster.with_machine(addr, |n| match n {
-        Node::Handset(h) => Some(h.view()),
-        _ => None,
-    });
-    v.flatten()
-}
-
-/// What the primary serves of user `u` (None: down or not serving).
-fn server_view(cluster: &Cluster<Node>, primary: Addr, u: u32) -> Option<places::View> {
-    let v = cluster.with_machine(primary, |n| match n {
-        Node::Database(d) if d.serving() => Some(d.view(u)),
-        _ => None,
-    });
-    v.flatten()
+/// What the node at `addr` serves at `place` now (None: down).
+fn serve(cluster: &Cluster<Node>, place: Place, addr: Addr) -> Option<places::View> {
+    cluster
+        .with_machine(addr, |n| system::served(n, place))
+        .flatten()
 }
 
 /// What each place serves now (see [`places`]), with no convergence yet.
-fn views(cluster: &Cluster<Node>, handsets: u32, portals: bool, primary: Addr) -> FinalState {
-    let mut fs = FinalState::default();
-    for u in 0..handsets {
-        fs.handsets
-            .insert(u, writer_view(cluster, system::handset_addr(u)));
-        if portals {
-            let portal = system::portal_addr(handsets, u);
-            fs.portals.insert(u, writer_view(cluster, portal));
-        }
-        fs.server.insert(u, server_view(cluster, primary, u));
+fn views(cluster: &Cluster<Node>, handsets: u32, portals: bool) -> FinalState {
+    let places = system::places(handsets, portals)
+        .into_iter()
+        .map(|(p, a)| (p, serve(cluster, p, a)))
+        .collect();
+    FinalState {
+        places,
+        ..FinalState::default()
     }
-    fs
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use lastcopy::situations::Situation;
-use models::record::{RecordId, VersionId};
+use models::record::VersionId;
 use sim::trace::EngineEvent;
 
 #[test]
@@ -28,7 +28,9 @@ fn an_edit_race_edits_a_record_in_flight_then_resets_or_pulls_the_handset() {
             .filter(same)
             .find(|e| e.kind == EngineEvent::FaultResolved)
             .expect("a race is resolved as it fires");
-        let record: RecordId = resolved.str("record").unwrap().parse().unwrap();
+        let record = ledger
+            .record_named(resolved.str("record").unwrap())
+            .unwrap();
         let version: VersionId = resolved.str("version").unwrap().parse().unwrap();
         // The edit went through the handset like any edit: the ledger has
         // it, made at once, on top of a version whose push was in flight
@@ -40,7 +42,9 @@ fn an_edit_race_edits_a_record_in_flight_then_resets_or_pulls_the_handset() {
             edit.written_at.since(fired.at).as_millis() <= 5,
             "{fired:?}"
         );
-        let parent = edit.parent.expect("an edit of a record the handset shows");
+        let [parent] = edit.parents[..] else {
+            panic!("an edit of a record the handset shows has one parent");
+        };
         let pushed = ledger.get(record, parent).unwrap();
         assert!(pushed.written_at < fired.at);
         if let Some(synced) = pushed.synced_at {

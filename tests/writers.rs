@@ -104,9 +104,10 @@ fn hardened_keeps_the_promise_on_two_writers() {
         let copies = run
             .output
             .final_state
-            .server
-            .values()
-            .flatten()
+            .places()
+            .into_iter()
+            .filter(|(p, _)| p.kind.reference)
+            .flat_map(|(_, v)| v)
             .flat_map(|m| m.values())
             .any(|row| !row.conflicts.is_empty());
         if seed == 0 {

@@ -23,19 +23,18 @@ use crate::clock::Rtc;
 use crate::design::{Design, HandsetStore, SavedAck, SCRUB_INTERVAL};
 use crate::engine::sqlite::{self as sqlite, HandsetEngine, SqliteStore};
 use crate::event::SidekickEvent;
-use crate::ledger::LedgerHandle;
 use crate::logstore::{LogStore, Opened};
 use crate::merge::{self, AtWriter};
 use crate::msg::{Msg, SyncResult};
 use crate::readback;
-use crate::record::{RecordId, Row, VersionId};
+use crate::record::{fingerprint, RecordId, Row, VersionId};
 use serde::{Deserialize, Serialize};
 use sim::disk::DiskError;
 use sim::fields;
 use sim::host::{lock_disk, Addr, Boot, DiskHandle, Io};
+use sim::ledger::Write;
 use sim::lineage::EndCause;
 use sim::time::SimTime;
-use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use xxhash_rust::xxh3::Xxh3;
@@ -175,7 +174,6 @@ pub struct Handset {
     cfg: HandsetConfig,
     design: Design,
     disk: DiskHandle,
-    ledger: LedgerHandle,
     log: Option<LogStore>,
     /// The SQLite store, with `handset_engine = "sqlite"`.
     sqlite: Option<Box<SqliteStore>>,
@@ -200,12 +198,11 @@ pub struct Handset {
 
 impl Handset {
     /// A handset that will read its state from `disk` when it boots.
-    pub fn new(cfg: HandsetConfig, design: Design, disk: DiskHandle, ledger: LedgerHandle) -> Self {
+    pub fn new(cfg: HandsetConfig, design: Design, disk: DiskHandle) -> Self {
         Handset {
             cfg,
             design,
             disk,
-            ledger,
             log: None,
             sqlite: None,
             rows: BTreeMap::new(),
@@ -584,13 +581,13 @@ impl Handset {
         let stamp = self.stamp(io);
         let mut row = Row::make(record, version, parent, stamp, deletes);
         row.conflicts = conflicts;
-        if deletes {
-            self.ledger
-                .written_tombstone(record, version, parent, row.sum, io.now());
+        let content = fingerprint(&row.content);
+        let write = if deletes {
+            Write::deletion(parent, content)
         } else {
-            self.ledger
-                .written(record, version, parent, row.sum, io.now());
-        }
+            Write::edit(parent, content)
+        };
+        io.wrote(record.into(), version, write);
         let (rs, vs) = (record.to_string(), version.to_string());
         if let Err(e) = self.put(row, false) {
             io.trace(
@@ -604,11 +601,7 @@ impl Handset {
             SavedAck::AfterSync => self.flush(io).is_ok(),
         };
         if durable {
-            self.ledger.saved(record, version, io.now());
-            io.trace(
-                EngineEvent::AckSaved,
-                fields!["record" => rs, "version" => vs],
-            );
+            io.told_saved(record.into(), version);
         } else {
             io.trace(
                 SidekickEvent::EditFailed,
@@ -755,11 +748,7 @@ impl Handset {
         io: &mut Io<'_, Msg>,
     ) -> Result<(), StoreError> {
         for (record, version) in committed {
-            self.ledger.synced(record, version, io.now());
-            io.trace(
-                EngineEvent::AckSynced,
-                fields!["record" => record.to_string(), "version" => version.to_string()],
-            );
+            io.told_synced(record.into(), version);
             let Some(l) = self.rows.get(&record).filter(|l| l.row.version == version) else {
                 continue;
             };

@@ -6,8 +6,9 @@
 //! own log store ([`database`], [`logstore`]), and the operator who runs
 //! storage upgrades ([`operator`]). Each is a state machine apart from its
 //! I/O, run by the engine's hosts through [`node::Node`]. The user's
-//! behaviour ([`workload`]) and what the user was told ([`ledger`]) live
-//! outside every simulated device.
+//! behaviour ([`workload`]) lives outside every simulated device; what the
+//! user was told, the models say only through acknowledgements on their
+//! step I/O (`sim::host::Io::told_saved`), into the harness's ledger.
 #![deny(missing_docs)]
 
 pub mod clock;
@@ -18,7 +19,6 @@ pub mod event;
 pub mod fault;
 pub mod handset;
 pub mod incident;
-pub mod ledger;
 pub mod logstore;
 pub mod merge;
 pub mod msg;

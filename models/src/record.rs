@@ -33,7 +33,7 @@ impl RecordKind {
     ];
 
     /// The lowercase name used in record ids.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             RecordKind::Contact => "contact",
             RecordKind::Calendar => "calendar",
@@ -55,39 +55,46 @@ pub struct RecordId {
 }
 
 impl fmt::Display for RecordId {
-    /// `u17/contact-3`
+    /// `u17/contact-3`: as the harness names it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "u{}/{}-{}", self.owner, self.kind.name(), self.n)
+        sim::record::RecordId::from(*self).fmt(f)
     }
 }
 
-/// A version of a record: who wrote it and that writer's sequence number.
-/// Versions of one writer are ordered by sequence number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct VersionId {
-    /// The writer (a handset index).
-    pub writer: u32,
-    /// The writer's edit counter, from 1.
-    pub seq: u32,
-}
+/// The harness's version id: who wrote it and that writer's sequence number.
+pub use sim::record::VersionId;
 
-impl Ord for VersionId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.seq, self.writer).cmp(&(other.seq, other.writer))
+impl RecordKind {
+    /// This kind as the harness names records of it.
+    pub const fn promised(self) -> sim::record::RecordKind {
+        sim::record::RecordKind::new(self as u16, self.name())
     }
 }
 
-impl PartialOrd for VersionId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+/// Every kind as the harness names records of it, to parse record ids.
+pub const PROMISED_KINDS: [sim::record::RecordKind; 4] = [
+    RecordKind::Contact.promised(),
+    RecordKind::Calendar.promised(),
+    RecordKind::Todo.promised(),
+    RecordKind::Photo.promised(),
+];
+
+impl From<RecordId> for sim::record::RecordId {
+    /// The same record as the harness's ledger and checker name it.
+    fn from(r: RecordId) -> Self {
+        sim::record::RecordId {
+            owner: r.owner,
+            kind: r.kind.promised(),
+            n: r.n,
+        }
     }
 }
 
-impl fmt::Display for VersionId {
-    /// `w17.42`
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "w{}.{}", self.writer, self.seq)
-    }
+/// The fingerprint of `content` the ledger keeps (see
+/// [`sim::ledger::Write::content`]): content is a hash already, so its
+/// first eight bytes.
+pub fn fingerprint(content: &[u8; CONTENT_LEN]) -> u64 {
+    u64::from_le_bytes(content[..8].try_into().expect("eight bytes"))
 }
 
 /// Bytes of content per version.
@@ -205,6 +212,17 @@ impl Row {
             && self.conflicts.iter().all(Row::is_genuine)
     }
 
+    /// What a place serving this row serves, in the harness's terms.
+    pub fn served(&self) -> sim::place::Served {
+        sim::place::Served {
+            version: self.version,
+            deleted: self.deleted,
+            content: fingerprint(&self.content),
+            genuine: self.is_genuine(),
+            conflicts: self.conflicts.iter().map(Row::served).collect(),
+        }
+    }
+
     /// The order last-writer-wins uses: stamp, then version.
     pub fn lww_key(&self) -> (u64, VersionId) {
         (self.stamp, self.version)
@@ -266,39 +284,13 @@ mod tests {
 impl std::str::FromStr for RecordId {
     type Err = String;
 
-    /// Parses `u17/contact-3`.
+    /// Parses `u17/contact-3`, as the harness does.
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("not a record id: {s:?} (expected e.g. u17/contact-3)");
-        let (owner, rest) = s
-            .strip_prefix('u')
-            .and_then(|r| r.split_once('/'))
-            .ok_or_else(bad)?;
-        let (kind, n) = rest.rsplit_once('-').ok_or_else(bad)?;
-        let kind = RecordKind::ALL
-            .into_iter()
-            .find(|k| k.name() == kind)
-            .ok_or_else(bad)?;
+        let r = sim::record::RecordId::parse(s, &PROMISED_KINDS)?;
         Ok(RecordId {
-            owner: owner.parse().map_err(|_| bad())?,
-            kind,
-            n: n.parse().map_err(|_| bad())?,
-        })
-    }
-}
-
-impl std::str::FromStr for VersionId {
-    type Err = String;
-
-    /// Parses `w17.42`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("not a version id: {s:?} (expected e.g. w17.42)");
-        let (w, seq) = s
-            .strip_prefix('w')
-            .and_then(|r| r.split_once('.'))
-            .ok_or_else(bad)?;
-        Ok(VersionId {
-            writer: w.parse().map_err(|_| bad())?,
-            seq: seq.parse().map_err(|_| bad())?,
+            owner: r.owner,
+            kind: RecordKind::ALL[usize::from(r.kind.code)],
+            n: r.n,
         })
     }
 }
@@ -319,10 +311,23 @@ mod parse_tests {
             seq: 42,
         };
         assert_eq!(r.to_string().parse::<RecordId>().unwrap(), r);
+        let promised = sim::record::RecordId::from(r);
+        assert_eq!(promised.to_string(), r.to_string());
+        assert_eq!(
+            sim::record::RecordId::parse(&r.to_string(), &PROMISED_KINDS),
+            Ok(promised)
+        );
         assert_eq!(v.to_string().parse::<VersionId>().unwrap(), v);
         assert!("x".parse::<RecordId>().is_err());
         assert!("w1".parse::<VersionId>().is_err());
     }
+}
+
+/// What a place holding `rows` serves, in the harness's terms.
+pub fn served_view(rows: &std::collections::BTreeMap<RecordId, Row>) -> sim::place::View {
+    rows.iter()
+        .map(|(r, row)| ((*r).into(), row.served()))
+        .collect()
 }
 
 /// The bytes one record adds to a sync digest: its id, the version served

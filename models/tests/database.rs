@@ -12,7 +12,6 @@ use models::design::Design;
 use models::engine::EngineKind;
 use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
-use models::ledger::LedgerHandle;
 use models::msg::{DbHealth, Msg, SyncResult};
 use models::record::{RecordId, Row, VersionId};
 use sim::disk::{CrashMode, DiskFault};
@@ -280,7 +279,7 @@ fn a_digest_mismatch_gives_a_full_reply_and_a_match_does_not() {
         rtc: models::clock::Rtc::new(),
         engine: Default::default(),
     };
-    let mut h = Handset::new(cfg, Design::hardened(), flash, LedgerHandle::new());
+    let mut h = Handset::new(cfg, Design::hardened(), flash);
     env.step("handset-0", HANDSET_0, |io| {
         h.boot(Boot::First, io);
         h.edit(rec(0, 1), ver(0, 1), true, false, io);

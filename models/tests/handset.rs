@@ -11,11 +11,11 @@ use models::clock::Rtc;
 use models::design::Design;
 use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
-use models::ledger::{Entry, LedgerHandle};
 use models::msg::{Msg, SyncResult};
 use models::record::{RecordId, Row, VersionId};
 use sim::disk::{CrashMode, DiskFault};
 use sim::host::{lock_disk, Boot, DiskHandle, Io, Outputs};
+use sim::ledger::Entry;
 use std::time::Duration;
 
 const TIMER_SYNC: u64 = 1;
@@ -46,7 +46,6 @@ struct Phone {
     env: Env,
     design: Design,
     disk: DiskHandle,
-    ledger: LedgerHandle,
     rtc: Rtc,
     h: Handset,
 }
@@ -55,14 +54,12 @@ impl Phone {
     /// A handset of `design`, first boot on a blank flash.
     fn new(design: Design) -> Self {
         let disk = blank_disk();
-        let ledger = LedgerHandle::new();
         let rtc = Rtc::new();
-        let h = Self::machine(&design, &disk, &ledger, &rtc);
+        let h = Self::machine(&design, &disk, &rtc);
         let mut p = Phone {
             env: Env::new(),
             design,
             disk,
-            ledger,
             rtc,
             h,
         };
@@ -70,7 +67,7 @@ impl Phone {
         p
     }
 
-    fn machine(design: &Design, disk: &DiskHandle, ledger: &LedgerHandle, rtc: &Rtc) -> Handset {
+    fn machine(design: &Design, disk: &DiskHandle, rtc: &Rtc) -> Handset {
         let cfg = HandsetConfig {
             user: USER,
             server: SERVER,
@@ -80,7 +77,7 @@ impl Phone {
             rtc: rtc.clone(),
             engine: Default::default(),
         };
-        Handset::new(cfg, design.clone(), disk.clone(), ledger.clone())
+        Handset::new(cfg, design.clone(), disk.clone())
     }
 
     fn step<R>(
@@ -147,14 +144,15 @@ impl Phone {
         if boot == Boot::Crash {
             lock_disk(&self.disk).crash(CrashMode::DropUnsynced);
         }
-        self.h = Self::machine(&self.design, &self.disk, &self.ledger, &self.rtc);
+        self.h = Self::machine(&self.design, &self.disk, &self.rtc);
         self.step(|h, io| h.boot(boot, io)).1
     }
 
     fn entry(&self, record: RecordId, version: VersionId) -> Entry {
-        self.ledger
+        self.env
+            .ledger
             .snapshot()
-            .get(record, version)
+            .get(record.into(), version)
             .cloned()
             .expect("written to the ledger")
     }
@@ -353,7 +351,7 @@ fn an_edit_of_a_record_the_handset_does_not_show_is_skipped() {
     let out = p.edit(r(1), v(1), false);
     let ev = p.env.event(SidekickEvent::EditSkipped);
     assert_eq!(ev.str("record"), Some("u0/contact-1"));
-    assert_eq!(p.ledger.snapshot().entries().count(), 0);
+    assert_eq!(p.env.ledger.snapshot().entries().count(), 0);
     assert!(lock_disk(&p.disk).is_blank(), "nothing written");
     assert!(out.timers.is_empty() && out.sends.is_empty());
     assert_eq!(p.shows(r(1)), None);
@@ -449,7 +447,7 @@ fn tombstones_are_purged_once_committed_unless_kept() {
         assert_eq!(p.row(r(1)).is_some(), keep, "keep tombstones {keep}");
         // Either way the user no longer sees it and cannot edit it.
         p.edit(r(1), v(3), false);
-        assert!(p.ledger.snapshot().get(r(1), v(3)).is_none());
+        assert!(p.env.ledger.snapshot().get(r(1).into(), v(3)).is_none());
     }
 }
 

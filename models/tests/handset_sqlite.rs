@@ -13,7 +13,6 @@ use models::design::Design;
 use models::engine::sqlite::{files_config, HandsetEngine, NAME};
 use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
-use models::ledger::LedgerHandle;
 use models::msg::Msg;
 use sim::disk::CrashMode;
 use sim::files::Files;
@@ -34,7 +33,7 @@ fn machine(design: &Design, disk: &DiskHandle) -> Handset {
         rtc: Rtc::new(),
         engine: HandsetEngine::Sqlite,
     };
-    Handset::new(cfg, design.clone(), disk.clone(), LedgerHandle::new())
+    Handset::new(cfg, design.clone(), disk.clone())
 }
 
 /// Boots a handset of `design` on a blank flash, has the user save three

@@ -6,7 +6,9 @@
 //! crash-faithful file layer on it ([`files`]), SQLite on those files
 //! ([`sqlite`]), hosts that run state machines as madsim
 //! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
-//! ([`lineage`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
+//! ([`lineage`]), the records users are promised, the ledger of what
+//! they were told and the places they read ([`record`], [`ledger`],
+//! [`place`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
 //! ([`outcome`]).
 #![deny(missing_docs)]
 
@@ -14,10 +16,13 @@ pub mod buggify;
 pub mod disk;
 pub mod files;
 pub mod host;
+pub mod ledger;
 pub mod lineage;
 pub mod net;
 pub mod outcome;
+pub mod place;
 pub mod plan;
+pub mod record;
 pub mod rng;
 pub mod sqlite;
 pub mod time;

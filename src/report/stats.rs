@@ -8,10 +8,10 @@
 use crate::coverage::Coverage;
 use crate::explain::{self, RECORD_VERDICTS};
 use crate::runner::{SeedRun, Summary};
-use models::ledger::Ledger;
-use models::record::{RecordId, VersionId};
 use serde::{Deserialize, Serialize};
+use sim::ledger::Ledger;
 use sim::outcome::{SeedOutcome, VerdictKind};
+use sim::record::{RecordId, VersionId};
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Event, Trace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -405,13 +405,13 @@ pub fn coverage(seeds: &[SeedStats]) -> BTreeMap<String, [u64; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use models::ledger::LedgerHandle;
     use models::record::RecordKind;
+    use sim::ledger::{LedgerHandle, Write};
     use sim::trace::Value;
 
     const R: RecordId = RecordId {
         owner: 0,
-        kind: RecordKind::Contact,
+        kind: RecordKind::Contact.promised(),
         n: 0,
     };
 
@@ -439,9 +439,9 @@ mod tests {
     #[test]
     fn exposure_counts_time_with_exactly_one_copy_of_the_latest_acknowledged_version() {
         let l = LedgerHandle::new();
-        l.written(R, v(1), None, 0, SimTime(0));
+        l.written(R, v(1), Write::edit(None, 0), SimTime(0));
         l.saved(R, v(1), SimTime(5));
-        l.written(R, v(2), Some(v(1)), 0, SimTime(200));
+        l.written(R, v(2), Write::edit(Some(v(1)), 0), SimTime(200));
         l.saved(R, v(2), SimTime(300));
         let mut t = Trace::new();
         for e in [
@@ -462,7 +462,7 @@ mod tests {
     #[test]
     fn a_forfeited_or_lost_version_is_not_exposed() {
         let l = LedgerHandle::new();
-        l.written(R, v(1), None, 0, SimTime(0));
+        l.written(R, v(1), Write::edit(None, 0), SimTime(0));
         l.saved(R, v(1), SimTime(0));
         l.forfeit_unsynced(0, SimTime(50));
         let mut t = Trace::new();

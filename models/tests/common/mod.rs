@@ -6,6 +6,7 @@ use models::msg::{Msg, SyncResult};
 use models::record::{RecordId, RecordKind, Row, VersionId};
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, lock_disk, Addr, DiskHandle, Io, Outputs};
+use sim::ledger::LedgerHandle;
 use sim::lineage::Lineage;
 use sim::time::SimTime;
 use sim::trace::{Event, Kind, Tracer};
@@ -18,10 +19,11 @@ pub const BACKUP: Addr = Addr(2);
 pub const OPERATOR: Addr = Addr(3);
 pub const HANDSET_0: Addr = Addr(4);
 
-/// A clock, a trace and a copy lineage to make `Io`s from.
+/// A clock, a trace, a copy lineage and a ledger to make `Io`s from.
 pub struct Env {
     pub tracer: Tracer,
     pub lineage: Lineage,
+    pub ledger: LedgerHandle,
     pub now: SimTime,
 }
 
@@ -32,6 +34,7 @@ impl Env {
         Env {
             tracer,
             lineage,
+            ledger: LedgerHandle::new(),
             now: SimTime::ZERO,
         }
     }
@@ -44,7 +47,14 @@ impl Env {
         me: Addr,
         f: impl FnOnce(&mut Io<'_, Msg>) -> R,
     ) -> (R, Outputs<Msg>) {
-        let mut io = Io::new(self.now, node, me, &self.tracer, &self.lineage);
+        let mut io = Io::new(
+            self.now,
+            node,
+            me,
+            &self.tracer,
+            &self.lineage,
+            &self.ledger,
+        );
         let r = f(&mut io);
         (r, io.into_outputs())
     }

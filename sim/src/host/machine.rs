@@ -27,20 +27,23 @@ pub struct Io<'a, M> {
     me: Addr,
     tracer: &'a Tracer,
     lineage: &'a Lineage,
+    ledger: &'a LedgerHandle,
     sends: Vec<(Addr, M)>,
     timers: Vec<(u64, Option<SimTime>)>,
     buggify: Option<&'a Buggify>,
 }
 
 impl<'a, M> Io<'a, M> {
-    /// An I/O context for a step at `now` of the node `node` (`me`). The
-    /// engine makes these; tests of a machine make them directly.
+    /// An I/O context for a step at `now` of the node `node` (`me`),
+    /// writing to `tracer`, `lineage` and `ledger`. The engine makes these;
+    /// tests of a machine make them directly.
     pub fn new(
         now: SimTime,
         node: &'a str,
         me: Addr,
         tracer: &'a Tracer,
         lineage: &'a Lineage,
+        ledger: &'a LedgerHandle,
     ) -> Self {
         Io {
             now,
@@ -48,6 +51,7 @@ impl<'a, M> Io<'a, M> {
             me,
             tracer,
             lineage,
+            ledger,
             sends: Vec::new(),
             timers: Vec::new(),
             buggify: None,
@@ -125,6 +129,33 @@ impl<'a, M> Io<'a, M> {
             },
             cause,
             None,
+        );
+    }
+
+    /// A user made `version` of `record` as `write` says (its parents, its
+    /// content, whether it deletes): the ledger records it, unacknowledged.
+    pub fn wrote(&self, record: RecordId, version: VersionId, write: Write) {
+        self.ledger.written(record, version, write, self.now);
+    }
+
+    /// The user was told `saved` for `version` of `record`: the promise
+    /// covers it from now on (the first time counts). Traced as `ack.saved`.
+    pub fn told_saved(&self, record: RecordId, version: VersionId) {
+        self.ledger.saved(record, version, self.now);
+        self.ack(EngineEvent::AckSaved, record, version);
+    }
+
+    /// The user was told `synced` for `version` of `record` (the first
+    /// time counts). Traced as `ack.synced`.
+    pub fn told_synced(&self, record: RecordId, version: VersionId) {
+        self.ledger.synced(record, version, self.now);
+        self.ack(EngineEvent::AckSynced, record, version);
+    }
+
+    fn ack(&self, kind: EngineEvent, record: RecordId, version: VersionId) {
+        self.trace(
+            kind,
+            crate::fields!["record" => record.to_string(), "version" => version.to_string()],
         );
     }
 

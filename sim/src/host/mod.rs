@@ -35,8 +35,10 @@
 
 use crate::buggify::Buggify;
 use crate::disk::{CrashMode, Disk, FaultEffect};
+use crate::ledger::{LedgerHandle, Write};
 use crate::lineage::{CopyOf, EndCause, Lineage};
 use crate::net::{Counts, Effect, Impairment, Links, NetFaults};
+use crate::record::{RecordId, VersionId};
 use crate::time::SimTime;
 use crate::trace::{EngineEvent, Kind, Tracer, Value};
 use futures::channel::mpsc;
@@ -140,6 +142,7 @@ struct Shared<M: Machine> {
     clock: Clock,
     tracer: Tracer,
     lineage: Lineage,
+    ledger: LedgerHandle,
     slots: Mutex<Vec<Arc<Slot<M>>>>,
     /// Tells the supervisor of panics and of frames held in transit.
     control: mpsc::UnboundedSender<Control>,
@@ -168,16 +171,21 @@ impl<M: Machine> Clone for Cluster<M> {
 }
 
 impl<M: Machine> Cluster<M> {
-    /// An empty cluster. Call inside the simulation (`Runtime::block_on`);
-    /// it spawns the supervisor that reboots nodes whose machines panicked.
+    /// An empty cluster with an empty ledger that `lineage` consults (see
+    /// [`LedgerHandle::inform`]). Call inside the simulation
+    /// (`Runtime::block_on`); it spawns the supervisor that reboots nodes
+    /// whose machines panicked.
     pub fn new(clock: Clock, tracer: Tracer, lineage: Lineage) -> Self {
         install_quiet_panic_hook();
+        let ledger = LedgerHandle::new();
+        ledger.inform(&lineage);
         let (tx, mut rx) = mpsc::unbounded::<Control>();
         let cluster = Cluster {
             shared: Arc::new(Shared {
                 clock,
                 tracer,
                 lineage,
+                ledger,
                 slots: Mutex::new(Vec::new()),
                 control: tx,
                 messages: AtomicU64::new(0),
@@ -238,6 +246,12 @@ impl<M: Machine> Cluster<M> {
     /// The copy lineage registry of this cluster.
     pub fn lineage(&self) -> &Lineage {
         &self.shared.lineage
+    }
+    /// The run's ledger: what every user was told, written only through
+    /// the acknowledgements of machine steps ([`Io::wrote`],
+    /// [`Io::told_saved`], [`Io::told_synced`]) and the harness.
+    pub fn ledger(&self) -> &LedgerHandle {
+        &self.shared.ledger
     }
     /// How many messages were delivered to machines so far.
     pub fn messages_delivered(&self) -> u64 {

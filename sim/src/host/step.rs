@@ -66,6 +66,7 @@ impl<M: Machine> Cluster<M> {
             slot.addr,
             &self.shared.tracer,
             &self.shared.lineage,
+            &self.shared.ledger,
         );
         if let Some(b) = self.shared.buggify.get() {
             io = io.with_buggify(b);

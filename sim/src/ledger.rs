@@ -1,22 +1,27 @@
 //! The ghost ledger: what every user was told about every version.
 //!
-//! The workload writes each version and its parent here at write time, and
-//! the acknowledgement levels when the user is shown them. Faults cannot
-//! touch it: it lives outside every simulated device. The checker judges
-//! the run against it.
+//! The harness owns it; a system writes to it only through typed calls on
+//! its step I/O ([`crate::host::Io::wrote`], [`crate::host::Io::told_saved`],
+//! [`crate::host::Io::told_synced`]): each version with its parents when a user
+//! makes it, and the acknowledgement levels when the user is shown them.
+//! Faults cannot touch it: it lives outside every simulated device. The
+//! checker judges the run against it.
 
-use crate::record::{RecordId, VersionId};
-use sim::time::SimTime;
+use crate::lineage::Lineage;
+use crate::record::{RecordId, RecordKind, VersionId};
+use crate::time::SimTime;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What the ledger knows of one version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// The version the writer saw when making this one.
-    pub parent: Option<VersionId>,
-    /// The end-to-end checksum made at edit time.
-    pub sum: u64,
+    /// The versions the writer saw when making this one: none for a new
+    /// record, one for an edit, several for a merge.
+    pub parents: Vec<VersionId>,
+    /// A fingerprint of the content written, which names the version
+    /// wherever its bytes are served (see [`Write::content`]).
+    pub content: u64,
     /// When the user made the edit.
     pub written_at: SimTime,
     /// Whether the edit deleted the record (the version is a tombstone).
@@ -38,13 +43,64 @@ impl Entry {
     }
 }
 
+/// What a user made: a version's parents, its content and whether it
+/// deletes the record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Write {
+    /// The versions the writer saw: none for a new record, one for an
+    /// edit, several for a merge.
+    pub parents: Vec<VersionId>,
+    /// A fingerprint of the content written: the same bytes served
+    /// anywhere, under any record's name, carry the same fingerprint, so
+    /// the checker knows whose content a place serves.
+    pub content: u64,
+    /// Whether the version deletes the record (a tombstone).
+    pub deleted: bool,
+}
+
+impl Write {
+    /// An edit (or a new record, with no parent) of `content`.
+    pub fn edit(parent: Option<VersionId>, content: u64) -> Self {
+        Write {
+            parents: parent.into_iter().collect(),
+            content,
+            deleted: false,
+        }
+    }
+
+    /// A deletion, having seen `parent`.
+    pub fn deletion(parent: Option<VersionId>, content: u64) -> Self {
+        Write {
+            deleted: true,
+            ..Write::edit(parent, content)
+        }
+    }
+
+    /// A merge of `parents` into `content`.
+    pub fn merge(parents: Vec<VersionId>, content: u64) -> Self {
+        Write {
+            parents,
+            content,
+            deleted: false,
+        }
+    }
+}
+
 /// Every version written in a run.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     entries: BTreeMap<(RecordId, VersionId), Entry>,
+    /// Every kind of record written, to read record names back.
+    kinds: Vec<RecordKind>,
 }
 
 impl Ledger {
+    /// The record named `name` (`u17/contact-3`) if its kind was ever
+    /// written; a name of no written kind names no record of this run.
+    pub fn record_named(&self, name: &str) -> Option<RecordId> {
+        RecordId::parse(name, &self.kinds).ok()
+    }
+
     /// The entry of `version` of `record`, if it was ever written.
     pub fn get(&self, record: RecordId, version: VersionId) -> Option<&Entry> {
         self.entries.get(&(record, version))
@@ -75,18 +131,21 @@ impl Ledger {
         out
     }
 
-    /// Whether `descendant` equals `ancestor` or descends from it by parent links.
+    /// Whether `descendant` equals `ancestor` or descends from it by parent
+    /// links (through any parent of a merge).
     pub fn descends(&self, record: RecordId, descendant: VersionId, ancestor: VersionId) -> bool {
-        let mut cur = Some(descendant);
-        let mut steps = 0;
-        while let Some(v) = cur {
+        let mut todo = vec![descendant];
+        let mut seen = 0;
+        while let Some(v) = todo.pop() {
             if v == ancestor {
                 return true;
             }
-            cur = self.get(record, v).and_then(|e| e.parent);
-            steps += 1;
-            if steps > self.entries.len() {
+            seen += 1;
+            if seen > self.entries.len() {
                 return false;
+            }
+            if let Some(e) = self.get(record, v) {
+                todo.extend(&e.parents);
             }
         }
         false
@@ -97,18 +156,21 @@ impl Ledger {
         !self.descends(record, a, b) && !self.descends(record, b, a)
     }
 
-    /// The versions on `from`'s parent chain (from itself upwards) that
-    /// `other` does not descend from: `from`'s own branch since the two
-    /// forked.
+    /// The versions `from` descends from (itself included, nearest first)
+    /// that `other` does not descend from: `from`'s own branch since the
+    /// two forked.
     pub fn branch(&self, record: RecordId, from: VersionId, other: VersionId) -> Vec<VersionId> {
         let mut out = Vec::new();
-        let mut cur = Some(from);
-        while let Some(v) = cur {
-            if self.descends(record, other, v) || out.len() > self.entries.len() {
-                break;
+        let mut todo = std::collections::VecDeque::from([from]);
+        while let Some(v) = todo.pop_front() {
+            if out.contains(&v) || self.descends(record, other, v) || out.len() > self.entries.len()
+            {
+                continue;
             }
             out.push(v);
-            cur = self.get(record, v).and_then(|e| e.parent);
+            if let Some(e) = self.get(record, v) {
+                todo.extend(&e.parents);
+            }
         }
         out
     }
@@ -154,47 +216,19 @@ impl LedgerHandle {
         self.inner.lock().expect("ledger lock")
     }
 
-    /// The user made `version` of `record`, having seen `parent`.
-    pub fn written(
-        &self,
-        record: RecordId,
-        version: VersionId,
-        parent: Option<VersionId>,
-        sum: u64,
-        at: SimTime,
-    ) {
-        self.record_write(record, version, parent, sum, at, false);
-    }
-
-    /// The user deleted `record`, making the tombstone `version`, having
-    /// seen `parent`.
-    pub fn written_tombstone(
-        &self,
-        record: RecordId,
-        version: VersionId,
-        parent: Option<VersionId>,
-        sum: u64,
-        at: SimTime,
-    ) {
-        self.record_write(record, version, parent, sum, at, true);
-    }
-
-    fn record_write(
-        &self,
-        record: RecordId,
-        version: VersionId,
-        parent: Option<VersionId>,
-        sum: u64,
-        at: SimTime,
-        deleted: bool,
-    ) {
-        self.lock().entries.insert(
+    /// The user made `version` of `record` as `write` says.
+    pub fn written(&self, record: RecordId, version: VersionId, write: Write, at: SimTime) {
+        let mut ledger = self.lock();
+        if !ledger.kinds.contains(&record.kind) {
+            ledger.kinds.push(record.kind);
+        }
+        ledger.entries.insert(
             (record, version),
             Entry {
-                parent,
-                sum,
+                parents: write.parents,
+                content: write.content,
                 written_at: at,
-                deleted,
+                deleted: write.deleted,
                 saved_at: None,
                 synced_at: None,
                 forfeited_at: None,
@@ -253,6 +287,25 @@ impl LedgerHandle {
             .is_some_and(|e| e.synced_at.is_some())
     }
 
+    /// Tells `lineage` which copies hold acknowledged data (the promised
+    /// versions, as [`LedgerHandle::is_promised`] says), so it can mark the
+    /// faults that end them effective.
+    pub fn inform(&self, lineage: &Lineage) {
+        let ledger = self.clone();
+        lineage.set_promised(move |r, v| {
+            let l = ledger.lock();
+            match (l.record_named(r), v.parse::<VersionId>()) {
+                (Some(r), Ok(v)) => l.get(r, v).is_some_and(Entry::is_promised),
+                _ => false,
+            }
+        });
+    }
+
+    /// The record named `name`, if a version of its kind was written.
+    pub fn record_named(&self, name: &str) -> Option<RecordId> {
+        self.lock().record_named(name)
+    }
+
     /// A copy of the ledger as it stands.
     pub fn snapshot(&self) -> Ledger {
         self.lock().clone()
@@ -264,18 +317,21 @@ mod tests {
     use super::*;
     use crate::record::RecordKind;
 
+    const TODO: RecordKind = RecordKind::new(2, "todo");
+    const CONTACT: RecordKind = RecordKind::new(0, "contact");
+
     #[test]
     fn latest_promised_are_the_leaves_and_forfeits_drop_out() {
         let l = LedgerHandle::new();
         let r = RecordId {
             owner: 1,
-            kind: RecordKind::Todo,
+            kind: TODO,
             n: 0,
         };
         let v = |seq| VersionId { writer: 1, seq };
-        l.written(r, v(1), None, 0, SimTime(1));
-        l.written(r, v(2), Some(v(1)), 0, SimTime(2));
-        l.written(r, v(3), Some(v(1)), 0, SimTime(3));
+        l.written(r, v(1), Write::edit(None, 0), SimTime(1));
+        l.written(r, v(2), Write::edit(Some(v(1)), 0), SimTime(2));
+        l.written(r, v(3), Write::edit(Some(v(1)), 0), SimTime(3));
         for s in 1..=3 {
             l.saved(r, v(s), SimTime(4));
         }
@@ -294,15 +350,15 @@ mod tests {
         let l = LedgerHandle::new();
         let r = RecordId {
             owner: 1,
-            kind: RecordKind::Contact,
+            kind: CONTACT,
             n: 0,
         };
         let h = |seq| VersionId { writer: 1, seq };
         let p = |seq| VersionId { writer: 9, seq };
-        l.written(r, h(1), None, 0, SimTime(1));
-        l.written(r, h(2), Some(h(1)), 0, SimTime(2));
-        l.written(r, p(1), Some(h(1)), 0, SimTime(3));
-        l.written_tombstone(r, p(2), Some(p(1)), 0, SimTime(4));
+        l.written(r, h(1), Write::edit(None, 0), SimTime(1));
+        l.written(r, h(2), Write::edit(Some(h(1)), 0), SimTime(2));
+        l.written(r, p(1), Write::edit(Some(h(1)), 0), SimTime(3));
+        l.written(r, p(2), Write::deletion(Some(p(1)), 0), SimTime(4));
         for v in [h(1), h(2), p(1), p(2)] {
             l.synced(r, v, SimTime(5));
         }
@@ -321,9 +377,39 @@ mod tests {
         assert!(led.is_deletion(r, p(2)) && !led.is_deletion(r, p(1)));
         // Forfeits are per writer: the handset's user reset forfeits only
         // the handset's unsynced versions, never the portal's.
-        l.written(r, h(3), Some(h(2)), 0, SimTime(6));
+        l.written(r, h(3), Write::edit(Some(h(2)), 0), SimTime(6));
         l.saved(r, h(3), SimTime(6));
         assert_eq!(l.forfeit_unsynced(1, SimTime(7)), 1);
         assert_eq!(l.snapshot().latest_promised(r), vec![h(2), p(2)]);
+    }
+
+    #[test]
+    fn a_merge_descends_from_every_parent_and_is_the_one_latest() {
+        // w1.1 forks into w1.2 and w2.1; w1.3 merges both.
+        let l = LedgerHandle::new();
+        let r = RecordId {
+            owner: 1,
+            kind: TODO,
+            n: 0,
+        };
+        let v = |writer, seq| VersionId { writer, seq };
+        l.written(r, v(1, 1), Write::edit(None, 1), SimTime(1));
+        l.written(r, v(1, 2), Write::edit(Some(v(1, 1)), 2), SimTime(2));
+        l.written(r, v(2, 1), Write::edit(Some(v(1, 1)), 3), SimTime(2));
+        let merge = Write::merge(vec![v(1, 2), v(2, 1)], 4);
+        l.written(r, v(1, 3), merge, SimTime(3));
+        for (w, s) in [(1, 1), (1, 2), (2, 1), (1, 3)] {
+            l.synced(r, v(w, s), SimTime(4));
+        }
+        let led = l.snapshot();
+        assert!(led.descends(r, v(1, 3), v(2, 1)) && led.descends(r, v(1, 3), v(1, 2)));
+        assert!(led.concurrent(r, v(1, 2), v(2, 1)));
+        assert_eq!(led.latest_promised(r), vec![v(1, 3)]);
+        assert_eq!(
+            led.branch(r, v(1, 3), v(1, 1)),
+            vec![v(1, 3), v(1, 2), v(2, 1)]
+        );
+        assert_eq!(l.record_named("u1/todo-0"), Some(r));
+        assert_eq!(l.record_named("u1/photo-0"), None, "no photo was written");
     }
 }
