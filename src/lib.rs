@@ -9,7 +9,7 @@
 pub mod baseline;
 pub mod budget;
 pub mod build_identity;
-pub mod checker;
+pub use harness::checker;
 pub mod coverage;
 pub mod determinism;
 pub mod duration;
@@ -17,7 +17,7 @@ pub mod explain;
 pub mod guided;
 pub mod inject;
 pub mod output;
-pub mod places;
+pub use harness::places;
 pub mod plan_check;
 pub mod planner;
 pub mod race;
@@ -33,8 +33,6 @@ pub mod situations;
 pub mod survivable;
 pub mod swarm;
 pub mod system;
-#[cfg(test)]
-mod test_ledger;
 pub mod topology;
 pub mod trace_filter;
 pub mod trigger;

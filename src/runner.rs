@@ -102,7 +102,7 @@ impl Case {
             seed,
             self.situations,
         );
-        let judgement = checker::judge(&output);
+        let judgement = checker::judge(&output.evidence());
         let near_misses: BTreeSet<u64> = output
             .trace
             .events()

@@ -67,6 +67,19 @@ pub struct RunOutput {
     pub disks: BTreeMap<String, u64>,
 }
 
+impl RunOutput {
+    /// What the checker reads of this run.
+    pub fn evidence(&self) -> crate::checker::Evidence<'_> {
+        crate::checker::Evidence {
+            trace: &self.trace,
+            ledger: &self.ledger,
+            final_state: &self.final_state,
+            messages: self.messages,
+            edits_skipped: self.edits_skipped,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Action {
     Edit {

@@ -46,13 +46,14 @@
 //! (saved, never synced, then wiped by the user's own reset) are counted,
 //! not judged.
 
+use crate::places::FinalState;
 use crate::places::Served;
 use crate::places::{self, Apart};
-use crate::world::{FinalState, RunOutput};
 use sim::ledger::Ledger;
 use sim::outcome::{Verdict, VerdictKind};
 use sim::record::{RecordId, VersionId};
 use sim::trace::EngineEvent;
+use sim::trace::Trace;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The failing verdicts of a seed by kind, most severe first:
@@ -98,11 +99,27 @@ pub struct Judgement {
     pub findings: BTreeMap<String, u64>,
 }
 
-/// Judges `out`.
-pub fn judge(out: &RunOutput) -> Judgement {
+/// What the checker reads of one run: what users were told, what each
+/// place serves, the trace, and two counters it reports beside verdicts.
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence<'a> {
+    /// The run's trace.
+    pub trace: &'a Trace,
+    /// What every user was told.
+    pub ledger: &'a Ledger,
+    /// What each place serves at the check.
+    pub final_state: &'a FinalState,
+    /// Messages delivered.
+    pub messages: u64,
+    /// User actions skipped because their node was down.
+    pub edits_skipped: u64,
+}
+
+/// Judges the run `out` describes.
+pub fn judge(out: &Evidence<'_>) -> Judgement {
     let mut j = Judgement::default();
-    let ledger = &out.ledger;
-    let fs = &out.final_state;
+    let ledger = out.ledger;
+    let fs = out.final_state;
     let owners = Owners::of(ledger);
     j.verdicts.extend(leaked(fs, &owners));
     for record in ledger.records() {
@@ -382,18 +399,33 @@ fn liveness(fs: &FinalState) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_ledger::{
-        handset_and_server, put, TestLedger as LedgerHandle, HANDSET, PORTAL, SERVER,
+    use crate::fixture::{
+        handset_and_server, put, Row, TestLedger as LedgerHandle, CONTACT, HANDSET, PORTAL, SERVER,
     };
-    use models::record::{RecordId, RecordKind, Row};
     use sim::time::SimTime;
-    use sim::trace::Trace;
 
     const R: RecordId = RecordId {
         owner: 0,
-        kind: RecordKind::Contact,
+        kind: CONTACT,
         n: 0,
     };
+
+    /// A run as the checker sees it.
+    struct Out {
+        trace: Trace,
+        ledger: Ledger,
+        final_state: FinalState,
+    }
+
+    fn judge(out: &Out) -> Judgement {
+        super::judge(&Evidence {
+            trace: &out.trace,
+            ledger: &out.ledger,
+            final_state: &out.final_state,
+            messages: 0,
+            edits_skipped: 0,
+        })
+    }
 
     fn v(seq: u32) -> VersionId {
         VersionId { writer: 0, seq }
@@ -416,26 +448,19 @@ mod tests {
         handset: Option<Row>,
         server: Option<Row>,
         converged: bool,
-    ) -> RunOutput {
+    ) -> Out {
         let final_state = FinalState {
             converged,
             ..handset_and_server(handset, server)
         };
-        RunOutput {
+        Out {
             trace: Trace::new(),
             ledger: ledger.snapshot(),
             final_state,
-            fired: vec![],
-            effective: vec![],
-            messages: 0,
-            edits_skipped: 0,
-            buggify: BTreeMap::new(),
-            situations: BTreeMap::new(),
-            disks: BTreeMap::new(),
         }
     }
 
-    fn kinds(out: &RunOutput) -> Vec<String> {
+    fn kinds(out: &Out) -> Vec<String> {
         judge(out)
             .verdicts
             .into_iter()
@@ -467,7 +492,7 @@ mod tests {
     #[test]
     fn content_no_writer_wrote_is_corrupted() {
         let mut bad = Row::new(R, v(2), Some(v(1)));
-        bad.content[3] ^= 0x40;
+        bad.genuine = false;
         let good = Row::new(R, v(2), Some(v(1)));
         assert_eq!(
             kinds(&run(&ledger(), Some(good), Some(bad), true)),

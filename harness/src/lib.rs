@@ -1,0 +1,15 @@
+//! lastcopy's harness as a library: bring your own sync or backup system.
+//!
+//! A system says what its nodes are, what its users do and where they read
+//! their records ([`system::System`]); the harness runs it on the engine
+//! ([`sim`], re-exported) with seeded faults, holds the promise ledger its
+//! nodes acknowledge into, and judges every run ([`checker`]) from the
+//! ledger and the places alone ([`places`]).
+#![deny(missing_docs)]
+
+pub use sim;
+
+pub mod checker;
+#[cfg(test)]
+mod fixture;
+pub mod places;
