@@ -306,7 +306,7 @@ pub struct Workload {
     /// a second writer of the same records (>= 0; default 0: no portal).
     #[serde(default)]
     pub portal_edits_per_user_day: f64,
-    /// Mean extra edits each of a handset's edits brings within a short
+    /// Mean extra edits each burst of a handset's edits brings within a short
     /// span, at the same mean rate (0 to [`MAX_BURSTINESS`]; default 0: a
     /// Poisson stream of edits; see
     /// `models::workload::WorkloadConfig::burstiness`).

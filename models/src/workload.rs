@@ -33,7 +33,7 @@ pub struct WorkloadConfig {
     pub delete_probability: f64,
     /// Mean edits per user per simulated day made on the web portal.
     pub portal_edits_per_day: f64,
-    /// Mean extra edits each of a handset's edits brings within a short
+    /// Mean extra edits each burst of a handset's edits brings within a short
     /// span (>= 0). Zero is a Poisson stream of edits. Above zero, bursts
     /// start as a Poisson stream at `edits_per_day / (1 + burstiness)`,
     /// and each brings a geometric number of extra edits (mean
