@@ -15,6 +15,10 @@
 //! convergence came at `run.heal_bound` or never. Handsets on SQLite
 //! (`handset_engine = "sqlite"`) weigh their syncs, edits and scrubs
 //! `SQLITE_STORE` times as much, fitted to `benches/storage.rs`.
+//! Burstiness (`workload.burstiness`) keeps the mean edit rate, so it
+//! counts nothing more; nor does the exchange timeout, one timer per
+//! exchange whatever its length (a longer one a swarm draws lengthens the
+//! heal bound, which is counted).
 //!
 //! [`Budget::DEFAULT`] fits every catalogue scenario, every swarm draw from
 //! it (rates scaled up to 4 times) and the 1,000-handset benchmark with

@@ -180,14 +180,7 @@ impl Bias {
         let f = if drawn <= 0.0 { 1.0 } else { drawn / base };
         let f = if f < middle { min * max / f } else { f };
         let f = f.clamp(min, max);
-        let v = base * f;
-        let text = match kind {
-            Kind::Duration => format!("{}ms", v.round().max(1.0) as u64),
-            Kind::Count => format!("{}", v.round().max(1.0) as u64),
-            Kind::Probability => format!("{}", swarm::round(v.min(1.0))),
-            Kind::Rate => format!("{}", swarm::round(v)),
-        };
-        Some(format!("{key}={text}"))
+        Some(format!("{key}={}", kind.write(base * f)))
     }
 }
 

@@ -22,6 +22,7 @@ use models::design::{BlankBoot, Design, HandsetStore, SavedAck};
 use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::{FaultClass, FaultKind};
+use models::handset::EXCHANGE_TIMEOUT;
 use serde::{Deserialize, Serialize};
 use toml_edit::{Document, DocumentMut, Item, Value};
 
@@ -305,6 +306,57 @@ pub struct Workload {
     /// a second writer of the same records (>= 0; default 0: no portal).
     #[serde(default)]
     pub portal_edits_per_user_day: f64,
+    /// Mean extra edits each burst of a handset's edits brings within a short
+    /// span, at the same mean rate (0 to [`MAX_BURSTINESS`]; default 0: a
+    /// Poisson stream of edits; see
+    /// `models::workload::WorkloadConfig::burstiness`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub burstiness: f64,
+    /// How long a handset (or portal) waits for the answer to its sync
+    /// request before it gives the exchange up and retries later (from
+    /// [`MIN_EXCHANGE_TIMEOUT`] to [`MAX_EXCHANGE_TIMEOUT`]; default
+    /// [`EXCHANGE_TIMEOUT`], 60 s).
+    #[serde(
+        with = "as_text",
+        default = "Workload::default_exchange_timeout",
+        skip_serializing_if = "Workload::is_default_exchange_timeout"
+    )]
+    pub exchange_timeout: Duration,
+}
+
+/// The most `workload.burstiness` may be: bursts of 11 edits on average.
+pub const MAX_BURSTINESS: f64 = 10.0;
+
+/// The least `workload.exchange_timeout` may be: a few network round trips.
+pub const MIN_EXCHANGE_TIMEOUT: Duration = Duration::from_millis(10);
+
+/// The most `workload.exchange_timeout` may be.
+pub const MAX_EXCHANGE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+impl Workload {
+    fn default_exchange_timeout() -> Duration {
+        EXCHANGE_TIMEOUT
+    }
+
+    fn is_default_exchange_timeout(d: &Duration) -> bool {
+        *d == EXCHANGE_TIMEOUT
+    }
+
+    /// The settings the workload model draws schedules from.
+    pub fn config(&self) -> models::workload::WorkloadConfig {
+        models::workload::WorkloadConfig {
+            edits_per_day: self.edits_per_handset_day,
+            new_record_probability: self.new_record_probability,
+            max_records: self.max_records_per_handset,
+            delete_probability: self.delete_probability,
+            portal_edits_per_day: self.portal_edits_per_user_day,
+            burstiness: self.burstiness,
+        }
+    }
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// `[system]`: how the operator runs the service. Every key has a default.
@@ -1881,6 +1933,30 @@ impl Workload {
             at("portal_edits_per_user_day"),
             self.portal_edits_per_user_day,
             "user per day",
+        )?;
+        let b = self.burstiness;
+        ensure(
+            (0.0..=MAX_BURSTINESS).contains(&b),
+            at("burstiness"),
+            || {
+                format!(
+                    "must be from 0 to {MAX_BURSTINESS} (mean extra edits per burst), got {}",
+                    number(b)
+                )
+            },
+        )?;
+        let t = self.exchange_timeout;
+        ensure(
+            (MIN_EXCHANGE_TIMEOUT..=MAX_EXCHANGE_TIMEOUT).contains(&t),
+            at("exchange_timeout"),
+            || {
+                format!(
+                    "must be from {} to {}, got {}",
+                    duration::format(MIN_EXCHANGE_TIMEOUT),
+                    duration::format(MAX_EXCHANGE_TIMEOUT),
+                    duration::format(t)
+                )
+            },
         )?;
         positive(at("sync_interval"), self.sync_interval)
     }

@@ -21,7 +21,6 @@
 //!   flight.
 
 use crate::system;
-use models::handset::EXCHANGE_TIMEOUT;
 use models::msg::Msg;
 use models::node::Node;
 use models::record::{RecordId, Row, VersionId};
@@ -32,6 +31,7 @@ use sim::trace::{EngineEvent, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A situation a sweep should reach.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,6 +96,9 @@ struct Exchange {
     req: u64,
     /// When the request was sent.
     from: SimTime,
+    /// When the writer gives it up if no answer came (its exchange
+    /// timeout after `from`).
+    gives_up: SimTime,
     /// When the answer was sent (None: never, within what was watched).
     to: Option<SimTime>,
     /// The versions the request pushed.
@@ -105,7 +108,7 @@ struct Exchange {
 impl Exchange {
     /// Whether the exchange was still in flight at `at`, at the latest.
     fn open_at(&self, at: SimTime) -> bool {
-        let end = self.from.after(EXCHANGE_TIMEOUT);
+        let end = self.gives_up;
         at >= self.from && at <= self.to.unwrap_or(end).min(end)
     }
 }
@@ -130,14 +133,19 @@ struct Seen {
 #[derive(Clone)]
 pub struct Watcher {
     cluster: Cluster<Node>,
+    exchange_timeout: Duration,
     seen: Arc<Mutex<Seen>>,
 }
 
 impl Watcher {
-    /// A watcher of `cluster`'s steps (nothing seen yet).
-    pub fn new(cluster: Cluster<Node>) -> Self {
+    /// A watcher of `cluster`'s steps (nothing seen yet), whose writers
+    /// give an exchange up `exchange_timeout` after its request (the
+    /// scenario's `workload.exchange_timeout`): an exchange is in flight
+    /// until its answer or then, whichever comes first.
+    pub fn new(cluster: Cluster<Node>, exchange_timeout: Duration) -> Self {
         Watcher {
             cluster,
+            exchange_timeout,
             seen: Arc::default(),
         }
     }
@@ -171,6 +179,7 @@ impl Watcher {
                         node: seen.node.to_string(),
                         req: *req,
                         from: now,
+                        gives_up: now.after(self.exchange_timeout),
                         to: None,
                         pushed: push.iter().map(|r| (r.record, r.version)).collect(),
                     };

@@ -22,11 +22,17 @@
 //!   scenario's narrower `[swarm] factors`.
 //! - the heal bound: the scenario's, times the sync interval's factor when
 //!   that is above 1 (a handset syncing less often needs longer to
-//!   converge), so that a design that converges is never cut short.
+//!   converge), plus what the drawn exchange timeout adds to the
+//!   scenario's, so that a design that converges is never cut short.
 //! - the databases' engine, uniformly among `[swarm] engines` (default
 //!   every engine), buggify (on or off with probability 1/2, unless
 //!   `[swarm] buggify` fixes it), and the handsets' store, uniformly among
 //!   `[swarm] handset_engines` (default the log store and SQLite).
+//! - then the workload table's later rows: the burstiness of the edits, a
+//!   level drawn uniformly from 0 (Poisson) to 4 whatever the scenario's,
+//!   and the handsets' exchange timeout, scaled like the rows above. They
+//!   come last so that every dimension above keeps the value a seed drew
+//!   before they existed.
 //!
 //! Never a design knob: a sweep tests one design. A scenario's
 //! `faults.survivable` stays as it is: the swarm of `offline-media` or
@@ -37,13 +43,16 @@
 
 use crate::runner::{parallel_map, Case};
 use crate::scenario::Scenario;
-use crate::workload_table::{Kind, HEAL_SCALES_WITH, WORKLOAD_TABLE};
+use crate::workload_table::{
+    Row, DRAWN_BEFORE_ENGINES, HEAL_SCALES_WITH, HEAL_WAITS_FOR, WORKLOAD_TABLE,
+};
 use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::FAULT_TABLE;
 use rand::RngExt;
 use sim::outcome::SeedOutcome;
 use sim::rng::{Seeds, Stream};
+use std::time::Duration;
 
 /// The value of the dotted `key` (starting `faults.`) in `faults`, if it
 /// is a number.
@@ -141,9 +150,13 @@ fn value_at(table: &toml::Table, key: &str) -> Option<f64> {
 
 /// The value of a key the scenario leaves out of its TOML when it holds
 /// its default.
-fn unserialized_default(key: &str) -> Option<f64> {
-    (key == "system.network_latency")
-        .then(|| crate::scenario::System::DEFAULT_LATENCY.as_millis() as f64)
+fn unserialized_default(scenario: &Scenario, key: &str) -> Option<f64> {
+    match key {
+        "system.network_latency" => Some(scenario.system.network_latency.as_millis() as f64),
+        "workload.burstiness" => Some(scenario.workload.burstiness),
+        "workload.exchange_timeout" => Some(scenario.workload.exchange_timeout.as_millis() as f64),
+        _ => None,
+    }
 }
 
 /// A factor drawn log-uniformly from `min` to `max`.
@@ -152,58 +165,110 @@ fn factor(rng: &mut sim::rng::Rng, (min, max): (f64, f64)) -> f64 {
     min * (max / min).powf(u)
 }
 
+/// One row drawn: its value, and the factor it was scaled by (1 for a
+/// level).
+struct Drawn {
+    row: &'static Row,
+    value: f64,
+    factor: f64,
+}
+
+/// Draws `rows` from `scenario`, one draw each in order, keeping those
+/// the scenario does not leave at zero (levels are always kept).
+fn draw_rows(
+    scenario: &Scenario,
+    table: &toml::Table,
+    rows: &'static [Row],
+    rng: &mut sim::rng::Rng,
+) -> Vec<Drawn> {
+    rows.iter()
+        .filter_map(|row| {
+            let bounds = scenario.swarm.bounds(row.key);
+            if !row.kind.scales() {
+                let (min, max) = bounds;
+                let value = min + (max - min) * rng.random_range(0.0..=1.0);
+                return Some(Drawn {
+                    row,
+                    value,
+                    factor: 1.0,
+                });
+            }
+            let base = value_at(table, row.key)
+                .or_else(|| unserialized_default(scenario, row.key))
+                .unwrap_or_else(|| {
+                    panic!("workload table key {} is a value of the scenario", row.key)
+                });
+            let f = factor(rng, bounds);
+            (base != 0.0).then_some(Drawn {
+                row,
+                value: base * f,
+                factor: f,
+            })
+        })
+        .collect()
+}
+
 /// The workload's shape and timing ([`WORKLOAD_TABLE`], keys the scenario
 /// leaves at zero stay so), the heal bound scaled with the drawn sync
-/// interval, the databases' engine, buggify and the handsets' store, as
-/// overrides.
+/// interval and lengthened by the drawn exchange timeout, the databases'
+/// engine, buggify and the handsets' store, as overrides.
 fn draw_workload(scenario: &Scenario, rng: &mut sim::rng::Rng) -> Vec<String> {
     let table = as_table(scenario);
-    let mut out = Vec::new();
-    let mut heal_factor = 1.0f64;
-    for row in WORKLOAD_TABLE {
-        let base = value_at(&table, row.key)
-            .or_else(|| unserialized_default(row.key))
-            .unwrap_or_else(|| panic!("workload table key {} is a value of the scenario", row.key));
-        let f = factor(rng, scenario.swarm.bounds(row.key));
-        if base == 0.0 {
-            continue;
-        }
-        if row.key == HEAL_SCALES_WITH {
-            heal_factor = heal_factor.max(f);
-        }
-        let v = base * f;
-        let text = match row.kind {
-            Kind::Rate => format!("{}", round(v)),
-            Kind::Probability => format!("{}", round(v.min(1.0))),
-            Kind::Count => format!("{}", v.round().max(1.0) as u64),
-            Kind::Duration => format!("{}ms", v.round().max(1.0) as u64),
-        };
-        out.push(format!("{}={text}", row.key));
-    }
-    // A handset syncing k times less often needs k times as long to
-    // converge: the heal bound never shrinks, and grows with the interval.
-    let heal = scenario.run.heal_bound.as_millis() as f64 * heal_factor;
-    out.push(format!("run.heal_bound={}ms", heal.round() as u64));
+    let (first, later) = WORKLOAD_TABLE.split_at(DRAWN_BEFORE_ENGINES);
+    let mut rows = draw_rows(scenario, &table, first, rng);
     let engines = scenario.swarm.engines();
     let engine = engines[rng.random_range(0..engines.len())];
-    out.push(format!("engine={}", engine_name(engine)));
     let buggify = match scenario.swarm.buggify {
         Some(fixed) => fixed,
         None => rng.random_bool(0.5),
     };
-    out.push(format!("buggify={buggify}"));
-    // Drawn last, so every earlier dimension keeps the value it drew
-    // before the handsets' store was a dimension.
     let stores = scenario.swarm.handset_engines();
     let store = stores[rng.random_range(0..stores.len())];
+    // Drawn last, so every earlier dimension keeps the value it drew
+    // before these were dimensions.
+    let late = draw_rows(scenario, &table, later, rng);
+    let heal = heal_bound(scenario, rows.iter().chain(&late));
+    let mut out: Vec<String> = rows
+        .drain(..)
+        .map(|d| format!("{}={}", d.row.key, d.row.kind.write(d.value)))
+        .collect();
+    out.push(format!("run.heal_bound={}ms", heal.as_millis()));
+    out.push(format!("engine={}", engine_name(engine)));
+    out.push(format!("buggify={buggify}"));
     out.push(format!("handset_engine={store}"));
+    out.extend(
+        late.iter()
+            .map(|d| format!("{}={}", d.row.key, d.row.kind.write(d.value))),
+    );
     out
+}
+
+/// The heal bound of a draw: the scenario's, times the sync interval's
+/// factor when that is above 1 (a handset syncing k times less often needs
+/// k times as long to converge), plus what the drawn exchange timeout adds
+/// to the scenario's; never shorter than the scenario's.
+fn heal_bound<'a>(scenario: &Scenario, drawn: impl Iterator<Item = &'a Drawn>) -> Duration {
+    let mut heal = scenario.run.heal_bound.as_millis() as f64;
+    let mut waits = 0.0f64;
+    for d in drawn {
+        if d.row.key == HEAL_SCALES_WITH {
+            heal *= d.factor.max(1.0);
+        }
+        if d.row.key == HEAL_WAITS_FOR {
+            let base = d.value / d.factor;
+            waits = (d.value.round() - base.round()).max(0.0);
+        }
+    }
+    Duration::from_millis((heal.round() + waits) as u64)
 }
 
 /// The scenario at the costly corner of every workload dimension a swarm
 /// draws from it: edit and portal rates at their largest factor, the sync
-/// interval at its smallest, the heal bound at its largest, the handsets
-/// on SQLite if a swarm may draw it (it costs more per flush). The work
+/// interval at its smallest, the heal bound at its largest (with the
+/// longest exchange timeout's wait), the handsets on SQLite if a swarm may
+/// draw it (it costs more per flush). Burstiness and the exchange timeout
+/// cost nothing more: bursts keep the mean edit rate, and a timeout is one
+/// timer per exchange whatever its length. The work
 /// budget's bound on every draw (`Work::swarm_bound`) is this one's, with
 /// the fault rates scaled as [`draw`] scales them.
 pub fn costliest(scenario: &Scenario) -> Scenario {
@@ -215,6 +280,9 @@ pub fn costliest(scenario: &Scenario) -> Scenario {
     let (fastest, slowest) = b.bounds(HEAL_SCALES_WITH);
     w.sync_interval = w.sync_interval.mul_f64(fastest);
     s.run.heal_bound = s.run.heal_bound.mul_f64(slowest.max(1.0));
+    let longest = b.bounds(HEAL_WAITS_FOR).1;
+    let timeout = scenario.workload.exchange_timeout;
+    s.run.heal_bound += timeout.mul_f64(longest).saturating_sub(timeout);
     if b.handset_engines().contains(&HandsetEngine::Sqlite) {
         s.handset_engine = HandsetEngine::Sqlite;
     }

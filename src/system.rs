@@ -171,6 +171,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             store: topology::flash(i),
             sync_interval: scenario.workload.sync_interval,
             sync_after_edit: scenario.workload.sync_after_edit,
+            exchange_timeout: scenario.workload.exchange_timeout,
             rtc,
             engine: scenario.handset_engine,
         };
@@ -198,6 +199,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
                 store: topology::portal_store(u),
                 sync_interval: scenario.workload.sync_interval,
                 sync_after_edit: scenario.workload.sync_after_edit,
+                exchange_timeout: scenario.workload.exchange_timeout,
                 rtc: Rtc::new(),
                 engine: scenario.handset_engine,
             };

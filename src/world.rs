@@ -21,7 +21,7 @@ use models::fault::Fault;
 use models::msg::{Input, Msg};
 use models::node::Node;
 use models::record::{RecordId, VersionId};
-use models::workload::{Workload, WorkloadConfig};
+use models::workload::Workload;
 use sim::buggify::{Buggify, SiteCount};
 use sim::fields;
 use sim::host::{lock_disk, Addr, Boot, Clock, Cluster, DiskHandle, StepSeen};
@@ -103,17 +103,10 @@ enum Action {
 
 /// The workload `scenario` draws for `seed`.
 pub fn draw_workload(scenario: &Scenario, seed: u64) -> Workload {
-    let cfg = WorkloadConfig {
-        edits_per_day: scenario.workload.edits_per_handset_day,
-        new_record_probability: scenario.workload.new_record_probability,
-        max_records: scenario.workload.max_records_per_handset,
-        delete_probability: scenario.workload.delete_probability,
-        portal_edits_per_day: scenario.workload.portal_edits_per_user_day,
-    };
     Workload::draw(
         &Seeds::new(seed),
         scenario.topology.handsets,
-        &cfg,
+        &scenario.workload.config(),
         scenario.run.duration,
     )
 }
@@ -293,7 +286,8 @@ impl World {
         };
         World {
             triggers: Triggers::new(ctx.clone()),
-            situations: situations.then(|| Watcher::new(cluster)),
+            situations: situations
+                .then(|| Watcher::new(cluster, scenario.workload.exchange_timeout)),
             atlas: scenario.faults.survivable.then(Survivable::new),
             ctx,
             buggify,

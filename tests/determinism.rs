@@ -67,7 +67,7 @@ fn same_seed_same_trace_in_two_processes() {
 
 #[test]
 fn removing_a_fault_or_handset_leaves_the_rest_of_the_plan_and_workload_alone() {
-    use models::workload::{schedule, WorkloadConfig};
+    use models::workload::schedule;
     use sim::rng::Seeds;
     let case = small();
     let plan = lastcopy::planner::plan(&case.scenario, 9);
@@ -101,14 +101,7 @@ fn removing_a_fault_or_handset_leaves_the_rest_of_the_plan_and_workload_alone() 
         let t = format!("handset-{h}");
         assert_eq!(per_target(&plan, &t), per_target(&p5, &t), "{t}'s faults");
     }
-    let w = &case.scenario.workload;
-    let cfg = WorkloadConfig {
-        edits_per_day: w.edits_per_handset_day,
-        new_record_probability: w.new_record_probability,
-        max_records: w.max_records_per_handset,
-        delete_probability: w.delete_probability,
-        portal_edits_per_day: w.portal_edits_per_user_day,
-    };
+    let cfg = case.scenario.workload.config();
     let seeds = Seeds::new(9);
     for h in 0..5 {
         assert_eq!(

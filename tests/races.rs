@@ -146,3 +146,29 @@ fn equal_stamps_are_counted() {
     let plain = common::case("two-writers", "fragile-2009", &[]);
     assert_eq!(count(&plain, 0, Situation::EqualStamps), 0);
 }
+
+#[test]
+fn an_exchange_is_in_flight_until_the_handset_gives_it_up() {
+    // No races; edits every few minutes of two records, and answers that
+    // take seconds (10 s latency): with the default minute, some edits
+    // fall while a push is waiting for its answer...
+    let slow = [
+        "topology.handsets=3",
+        "run.duration=1d",
+        "run.heal_bound=1h",
+        "faults.edit_race_per_handset_day=0",
+        "workload.edits_per_handset_day=500",
+        "workload.max_records_per_handset=2",
+        "system.network_latency=10s",
+    ];
+    let patient = common::case("edit-races", "hardened", &slow);
+    assert!(count(&patient, 0, Situation::EditDuringPush) > 0);
+    // ...but a handset that gives its exchange up after 10 ms has nothing
+    // in flight after that, whenever the server answers.
+    let sets: Vec<&str> = slow
+        .into_iter()
+        .chain(["workload.exchange_timeout=10ms"])
+        .collect();
+    let impatient = common::case("edit-races", "hardened", &sets);
+    assert_eq!(count(&impatient, 0, Situation::EditDuringPush), 0);
+}

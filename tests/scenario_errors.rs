@@ -177,6 +177,49 @@ fn impossible_values_name_file_line_and_key() {
 }
 
 #[test]
+fn burstiness_and_the_exchange_timeout_name_file_line_and_key() {
+    // Each key is written on the line of sync_after_edit, which follows it.
+    let after = "\nsync_after_edit = \"10s\"";
+    for (line, key, detail) in [
+        (
+            "burstiness = 10.5",
+            "workload.burstiness",
+            "must be from 0 to 10 (mean extra edits per burst), got 10.5",
+        ),
+        (
+            "burstiness = -1",
+            "workload.burstiness",
+            "must be from 0 to 10",
+        ),
+        (
+            "exchange_timeout = \"5ms\"",
+            "workload.exchange_timeout",
+            "must be from 10ms to 1h, got 5ms",
+        ),
+        (
+            "exchange_timeout = \"2h\"",
+            "workload.exchange_timeout",
+            "must be from 10ms to 1h, got 2h",
+        ),
+    ] {
+        assert_file_error("sync_after_edit", &format!("{line}{after}"), key, detail);
+    }
+    let message = error(flagship(), &["workload.exchange_timeout=0s"]);
+    assert!(
+        message
+            .starts_with("--set 'workload.exchange_timeout=0s': key `workload.exchange_timeout`"),
+        "{message}"
+    );
+    let s = Scenario::from_str("ok.toml", flagship(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.workload.burstiness, 0.0);
+    assert_eq!(s.workload.exchange_timeout, Duration::from_secs(60));
+    let sets = sets(&["workload.burstiness=2.5", "workload.exchange_timeout=90s"]);
+    let s = Scenario::from_str("ok.toml", flagship(), &sets).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.workload.burstiness, 2.5);
+    assert_eq!(s.workload.exchange_timeout, Duration::from_secs(90));
+}
+
+#[test]
 fn a_missing_key_names_its_table() {
     let (text, line) = with_line("heal_bound", "");
     let message = error(&text, &[]);

@@ -1,17 +1,20 @@
 //! Swarm over everything a scenario sets: each seed draws the workload's
-//! shape and timing (the workload table), a heal bound that grows with the
-//! drawn sync interval, the databases' engine, buggify and the handsets'
-//! store, beside the fault
-//! rates and the handset count. Each dimension is drawn within its bounds
-//! (or a scenario's narrower ones), a drawn configuration replays to the
-//! same trace without the swarm, and the work budget bounds every draw.
+//! shape and timing (the workload table, burstiness and the exchange
+//! timeout included), a heal bound that grows with the drawn sync interval
+//! and exchange timeout, the databases' engine, buggify and the handsets'
+//! store, beside the fault rates and the handset count. Each dimension is
+//! drawn within its bounds (or a scenario's narrower ones), dimensions
+//! added later leave what a seed drew before alone, a drawn configuration
+//! replays to the same trace without the swarm, and the work budget bounds
+//! every draw.
 
 mod common;
 
 use lastcopy::budget::Work;
 use lastcopy::scenario::Scenario;
 use lastcopy::swarm;
-use lastcopy::workload_table::WORKLOAD_TABLE;
+use lastcopy::workload_table::{Kind, WORKLOAD_TABLE};
+use models::event::SidekickEvent;
 use std::collections::BTreeSet;
 
 /// The value seed `seed`'s draw from `s` gives `key`, if it sets it.
@@ -42,6 +45,8 @@ fn base(s: &Scenario, key: &str) -> f64 {
         "workload.sync_interval" => w.sync_interval.as_millis() as f64,
         "workload.sync_after_edit" => w.sync_after_edit.as_millis() as f64,
         "system.network_latency" => s.system.network_latency.as_millis() as f64,
+        "workload.exchange_timeout" => w.exchange_timeout.as_millis() as f64,
+        "workload.burstiness" => w.burstiness,
         other => panic!("a new workload table key {other}: add it here"),
     }
 }
@@ -50,7 +55,7 @@ fn base(s: &Scenario, key: &str) -> f64 {
 fn every_workload_and_timing_key_is_drawn_within_its_bounds() {
     // two-writers sets every key of the table above zero (portal, deletes).
     let s = Scenario::load("two-writers", &[]).expect("loads");
-    for row in WORKLOAD_TABLE {
+    for row in WORKLOAD_TABLE.iter().filter(|r| r.kind.scales()) {
         let b = base(&s, row.key);
         assert!(b > 0.0, "two-writers sets {}", row.key);
         let values: Vec<f64> = (0..100)
@@ -91,12 +96,15 @@ fn the_heal_bound_grows_with_the_drawn_sync_interval_and_never_shrinks() {
     let s = Scenario::load("chaos", &[]).expect("loads");
     let heal = s.run.heal_bound.as_millis() as f64;
     let interval = s.workload.sync_interval.as_millis() as f64;
+    let timeout = s.workload.exchange_timeout.as_millis() as f64;
     let mut grew = 0;
     for seed in 0..100 {
         let h = ms(&drawn(&s, seed, "run.heal_bound").expect("drawn"));
         let i = ms(&drawn(&s, seed, "workload.sync_interval").expect("drawn"));
+        let t = ms(&drawn(&s, seed, "workload.exchange_timeout").expect("drawn"));
         assert!(h >= heal, "seed {seed}: heal {h} < {heal}");
-        let want = heal * (i / interval).max(1.0);
+        // A longer exchange timeout is waited out once more.
+        let want = heal * (i / interval).max(1.0) + (t - timeout).max(0.0);
         assert!(
             (h - want).abs() <= heal * 1e-3 + 1.0,
             "seed {seed}: {h} vs {want}"
@@ -258,4 +266,150 @@ fn network_latency_is_a_key_whose_default_is_the_plain_run() {
         let e = Scenario::load("partitions", &[bad.to_string()]).expect_err(bad);
         assert!(e.to_string().contains("network_latency"), "{e}");
     }
+}
+
+#[test]
+fn later_dimensions_leave_what_a_seed_drew_before_them_alone() {
+    // chaos seeds 0 and 1 as drawn before burstiness and the exchange
+    // timeout were dimensions (drawn after the handsets' store).
+    let s = Scenario::load("chaos", &[]).expect("loads");
+    let before: [(u64, &[&str]); 2] = [
+        (
+            0,
+            &[
+                "topology.handsets=7",
+                "workload.edits_per_handset_day=12.72",
+                "workload.sync_interval=1247666ms",
+                "system.network_latency=17ms",
+                "engine=redb",
+                "buggify=true",
+                "handset_engine=log",
+            ],
+        ),
+        (
+            1,
+            &[
+                "topology.handsets=10",
+                "workload.max_records_per_handset=11",
+                "workload.sync_after_edit=26106ms",
+                "system.network_latency=27ms",
+                "engine=redb",
+                "buggify=true",
+                "handset_engine=sqlite",
+            ],
+        ),
+    ];
+    for (seed, overrides) in before {
+        let d = swarm::draw(&s, seed, false);
+        for o in overrides {
+            assert!(d.contains(&o.to_string()), "seed {seed} lost {o}: {d:?}");
+        }
+        let n = d.len();
+        assert!(d[n - 2].starts_with("workload.burstiness="), "{d:?}");
+        assert!(d[n - 1].starts_with("workload.exchange_timeout="), "{d:?}");
+    }
+}
+
+#[test]
+fn burstiness_is_drawn_as_a_level_though_every_scenario_leaves_it_at_zero() {
+    let row = WORKLOAD_TABLE
+        .iter()
+        .find(|r| r.key == "workload.burstiness")
+        .expect("a row");
+    assert_eq!(row.kind, Kind::Level);
+    let s = Scenario::load("chaos", &[]).expect("loads");
+    assert_eq!(s.workload.burstiness, 0.0);
+    let values: Vec<f64> = (0..100)
+        .map(|seed| drawn(&s, seed, row.key).expect("drawn").parse().unwrap())
+        .collect();
+    assert!(values.iter().all(|v| (row.min..=row.max).contains(v)));
+    assert!(values.iter().any(|v| *v < 1.0) && values.iter().any(|v| *v > 3.0));
+    // A scenario narrows the level itself; [0, 0] keeps the Poisson stream.
+    let poisson = Scenario::load(
+        "chaos",
+        &["swarm.factors={\"workload.burstiness\" = [0.0, 0.0]}".to_string()],
+    )
+    .expect("loads");
+    for seed in 0..20 {
+        assert_eq!(drawn(&poisson, seed, row.key).as_deref(), Some("0"));
+    }
+    let wide = "swarm.factors={\"workload.burstiness\" = [0.0, 5.0]}".to_string();
+    let e = Scenario::load("chaos", std::slice::from_ref(&wide)).expect_err(&wide);
+    assert!(e.to_string().contains("workload.burstiness"), "{e}");
+}
+
+/// The share of the gaps between a handset's consecutive edits shorter
+/// than a minute, over every handset of seed `seed` of `case`.
+fn short_gaps(case: &lastcopy::runner::Case, seed: u64) -> (f64, usize) {
+    let w = case.workload(seed);
+    let (mut short, mut gaps, mut edits) = (0, 0, 0);
+    for h in &w.handsets {
+        edits += h.edits.len();
+        for pair in h.edits.windows(2) {
+            gaps += 1;
+            short += usize::from(pair[1].at.0 - pair[0].at.0 < 60_000);
+        }
+    }
+    (short as f64 / gaps as f64, edits)
+}
+
+#[test]
+fn a_bursty_workload_clusters_edits_at_the_same_mean_rate() {
+    let sets = ["run.duration=10d"];
+    let plain = common::case("two-writers", "hardened", &sets);
+    let bursty = common::case(
+        "two-writers",
+        "hardened",
+        &["run.duration=10d", "workload.burstiness=3"],
+    );
+    let (p, p_edits) = short_gaps(&plain, 5);
+    let (b, b_edits) = short_gaps(&bursty, 5);
+    // 10 edits a day: ~0.7% of Poisson gaps are under a minute; three
+    // extra edits per burst, 20 s apart, make most of them so.
+    assert!(p < 0.05, "Poisson: {p}");
+    assert!(b > 0.5, "bursty: {b}");
+    // 10 handsets x 10 days x 10 a day: 1,000 edits expected of each.
+    let ratio = b_edits as f64 / p_edits as f64;
+    assert!((0.75..1.33).contains(&ratio), "{b_edits} vs {p_edits}");
+    // The default draws nothing more: the schedule is the plain one.
+    let zero = common::case(
+        "two-writers",
+        "hardened",
+        &["run.duration=10d", "workload.burstiness=0"],
+    );
+    assert_eq!(zero.workload(5), plain.workload(5));
+}
+
+#[test]
+fn the_exchange_timeout_is_drawn_and_a_short_one_shows_in_the_trace() {
+    let s = Scenario::load("chaos", &[]).expect("loads");
+    let timeouts: BTreeSet<u64> = (0..40)
+        .map(|seed| ms(&drawn(&s, seed, "workload.exchange_timeout").expect("drawn")) as u64)
+        .collect();
+    assert!(timeouts.len() > 30, "{timeouts:?}");
+    assert!(timeouts.iter().all(|t| (15_000..=240_000).contains(t)));
+
+    let small = ["topology.handsets=3", "run.duration=1d"];
+    let timed_out = |extra: &[&str]| {
+        let sets: Vec<&str> = small.iter().chain(extra).copied().collect();
+        let run = common::case("two-writers", "hardened", &sets).run_seed(2);
+        let n = run
+            .output
+            .trace
+            .events()
+            .iter()
+            .filter(|e| e.kind == SidekickEvent::SyncTimeout)
+            .count();
+        (n, run.outcome.trace_hash)
+    };
+    let (plain, plain_hash) = timed_out(&[]);
+    let (same, same_hash) = timed_out(&["workload.exchange_timeout=60s"]);
+    assert_eq!(
+        (plain, &plain_hash),
+        (same, &same_hash),
+        "60 s is the default"
+    );
+    // 10 ms is under a round trip through the server to the database.
+    let (short, _) = timed_out(&["workload.exchange_timeout=10ms"]);
+    assert!(short > plain + 10, "{short} timeouts against {plain}");
 }

@@ -42,8 +42,9 @@ use xxhash_rust::xxh3::Xxh3;
 const TIMER_SYNC: u64 = 1;
 const TIMER_TIMEOUT: u64 = 2;
 const TIMER_SCRUB: u64 = 3;
-/// How long a handset waits for the answer to its sync request before it
-/// gives the exchange up (and retries later).
+/// The default of [`HandsetConfig::exchange_timeout`]: how long a handset
+/// waits for the answer to its sync request before it gives the exchange
+/// up (and retries later).
 pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 const RETRY_AFTER: Duration = Duration::from_secs(300);
 
@@ -79,6 +80,10 @@ pub struct HandsetConfig {
     pub sync_interval: Duration,
     /// Delay from an edit to the sync it triggers.
     pub sync_after_edit: Duration,
+    /// How long it waits for the answer to its sync request before it
+    /// gives the exchange up and retries later (> 0; [`EXCHANGE_TIMEOUT`]
+    /// unless a scenario says otherwise).
+    pub exchange_timeout: Duration,
     /// The writer's clock (survives crash boots; faults may move it).
     pub rtc: Rtc,
     /// The store it keeps its records in.
@@ -687,7 +692,7 @@ impl Handset {
             );
             EDGE_TIMEOUT
         } else {
-            EXCHANGE_TIMEOUT
+            self.cfg.exchange_timeout
         };
         io.set_timer(TIMER_TIMEOUT, timeout);
         let digest = self.design.digest_sync.then(|| self.digest());

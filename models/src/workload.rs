@@ -7,7 +7,9 @@
 //!
 //! Deletes and the web portal draw from streams of their own
 //! ([`Stream::Deletes`], [`Stream::Portal`]), so a scenario without them
-//! keeps exactly the schedules it had. The portal of user `u` is a second
+//! keeps exactly the schedules it had. So do bursts: a bursty handset
+//! ([`WorkloadConfig::burstiness`] above zero) draws its edit times from
+//! [`Stream::Bursts`], and a Poisson one (burstiness zero) never touches it. The portal of user `u` is a second
 //! writer with writer id `handsets + u`: it edits and deletes records the
 //! user's handset created, never creates any.
 
@@ -31,7 +33,18 @@ pub struct WorkloadConfig {
     pub delete_probability: f64,
     /// Mean edits per user per simulated day made on the web portal.
     pub portal_edits_per_day: f64,
+    /// Mean extra edits each burst of a handset's edits brings within a short
+    /// span (>= 0). Zero is a Poisson stream of edits. Above zero, bursts
+    /// start as a Poisson stream at `edits_per_day / (1 + burstiness)`,
+    /// and each brings a geometric number of extra edits (mean
+    /// `burstiness`), each [`BURST_GAP`] (mean, exponential) after the one
+    /// before: the same mean rate, clustered.
+    pub burstiness: f64,
 }
+
+/// The mean time from one edit of a burst to the next: a user fixing up a
+/// few records in a row.
+pub const BURST_GAP: Duration = Duration::from_secs(20);
 
 /// One planned edit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,13 +169,79 @@ fn poisson_times(rng: &mut sim::rng::Rng, per_day: f64, duration: Duration) -> V
     let end = duration.as_millis() as f64;
     let mut t = 0.0f64;
     loop {
-        let u: f64 = rng.random_range(f64::EPSILON..1.0);
-        t += -u.ln() * mean_gap_ms;
+        t += exponential(rng, mean_gap_ms);
         if t >= end {
             return out;
         }
         out.push(SimTime(t as u64));
     }
+}
+
+/// When a handset's edits happen: drawn one at a time from the workload
+/// stream, between the draws of what each edit does (Poisson, as every
+/// schedule was before bursts), or all at once from the bursts stream.
+enum Arrivals {
+    /// A Poisson stream, drawn from the workload stream as it goes.
+    Poisson { mean_gap_ms: f64, end: f64, t: f64 },
+    /// Bursty times drawn up front, in time order.
+    Bursty(std::vec::IntoIter<f64>),
+}
+
+impl Arrivals {
+    fn new(seeds: &Seeds, handset: u32, cfg: &WorkloadConfig, duration: Duration) -> Self {
+        let mean_gap_ms = 86_400_000.0 / cfg.edits_per_day;
+        let end = duration.as_millis() as f64;
+        if cfg.burstiness <= 0.0 {
+            return Arrivals::Poisson {
+                mean_gap_ms,
+                end,
+                t: 0.0,
+            };
+        }
+        let mut rng = seeds.stream(Stream::Bursts(handset));
+        let more = cfg.burstiness / (1.0 + cfg.burstiness);
+        let gap_ms = BURST_GAP.as_millis() as f64;
+        let mut times = Vec::new();
+        let mut start = 0.0f64;
+        loop {
+            start += exponential(&mut rng, mean_gap_ms * (1.0 + cfg.burstiness));
+            if start >= end {
+                break;
+            }
+            let mut t = start;
+            times.push(t);
+            while rng.random_bool(more) {
+                t += exponential(&mut rng, gap_ms);
+                if t < end {
+                    times.push(t);
+                }
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        Arrivals::Bursty(times.into_iter())
+    }
+
+    /// The next edit's time in milliseconds, if it falls within the run;
+    /// a Poisson stream draws it from `rng`.
+    fn next(&mut self, rng: &mut sim::rng::Rng) -> Option<f64> {
+        match self {
+            Arrivals::Poisson {
+                mean_gap_ms,
+                end,
+                t,
+            } => {
+                *t += exponential(rng, *mean_gap_ms);
+                (*t < *end).then_some(*t)
+            }
+            Arrivals::Bursty(times) => times.next(),
+        }
+    }
+}
+
+/// A time drawn from the exponential distribution of mean `mean`.
+fn exponential(rng: &mut sim::rng::Rng, mean: f64) -> f64 {
+    let u: f64 = rng.random_range(f64::EPSILON..1.0);
+    -u.ln() * mean
 }
 
 /// The schedule of handset `handset` over `duration`.
@@ -178,17 +257,10 @@ pub fn schedule(
     if cfg.edits_per_day <= 0.0 {
         return out;
     }
-    let mean_gap_ms = 86_400_000.0 / cfg.edits_per_day;
+    let mut arrivals = Arrivals::new(seeds, handset, cfg, duration);
     let mut records: Vec<RecordId> = Vec::new();
-    let mut t = 0.0f64;
-    let end = duration.as_millis() as f64;
     let mut seq = 0;
-    loop {
-        let u: f64 = rng.random_range(f64::EPSILON..1.0);
-        t += -u.ln() * mean_gap_ms;
-        if t >= end {
-            break;
-        }
+    while let Some(t) = arrivals.next(&mut rng) {
         let create = records.is_empty()
             || (records.len() < cfg.max_records as usize
                 && rng.random_bool(cfg.new_record_probability));
@@ -232,6 +304,7 @@ mod tests {
             max_records: 5,
             delete_probability: 0.0,
             portal_edits_per_day: 0.0,
+            burstiness: 0.0,
         }
     }
 
@@ -289,5 +362,40 @@ mod tests {
                 assert!(made, "the portal edits only records its user created");
             }
         }
+    }
+
+    /// The share of a schedule's gaps between edits shorter than a minute.
+    fn short_gaps(edits: &[PlannedEdit]) -> f64 {
+        let short = edits
+            .windows(2)
+            .filter(|w| w[1].at.0 - w[0].at.0 < 60_000)
+            .count();
+        short as f64 / (edits.len() - 1) as f64
+    }
+
+    #[test]
+    fn bursts_cluster_edits_at_the_same_mean_rate() {
+        let s = Seeds::new(42);
+        let d = Duration::from_secs(30 * 86_400);
+        let bursty = WorkloadConfig {
+            burstiness: 2.0,
+            ..cfg()
+        };
+        let (mut plain_n, mut bursty_n) = (0, 0);
+        for h in 0..4 {
+            let p = schedule(&s, h, &cfg(), d);
+            let b = schedule(&s, h, &bursty, d);
+            assert!(b.windows(2).all(|w| w[0].at <= w[1].at));
+            assert_eq!(b.last().unwrap().version.seq as usize, b.len());
+            // A Poisson stream of 10 a day has ~0.7% of its gaps under a
+            // minute; two extra edits per burst, 20 s apart, most of them.
+            assert!(short_gaps(&p) < 0.05, "{}", short_gaps(&p));
+            assert!(short_gaps(&b) > 0.4, "{}", short_gaps(&b));
+            plain_n += p.len();
+            bursty_n += b.len();
+        }
+        // 1,200 edits expected of each.
+        let ratio = bursty_n as f64 / plain_n as f64;
+        assert!((0.8..1.25).contains(&ratio), "{bursty_n} vs {plain_n}");
     }
 }

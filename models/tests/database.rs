@@ -276,6 +276,7 @@ fn a_digest_mismatch_gives_a_full_reply_and_a_match_does_not() {
         store: "handset-0/flash".into(),
         sync_interval: HOUR,
         sync_after_edit: Duration::from_secs(10),
+        exchange_timeout: models::handset::EXCHANGE_TIMEOUT,
         rtc: models::clock::Rtc::new(),
         engine: Default::default(),
     };

@@ -74,6 +74,7 @@ impl Phone {
             store: "handset-0/flash".into(),
             sync_interval: Duration::from_secs(1800),
             sync_after_edit: SYNC_AFTER_EDIT,
+            exchange_timeout: models::handset::EXCHANGE_TIMEOUT,
             rtc: rtc.clone(),
             engine: Default::default(),
         };

@@ -30,6 +30,7 @@ fn machine(design: &Design, disk: &DiskHandle) -> Handset {
         store: "handset-0/flash".into(),
         sync_interval: Duration::from_secs(1800),
         sync_after_edit: Duration::from_secs(10),
+        exchange_timeout: models::handset::EXCHANGE_TIMEOUT,
         rtc: Rtc::new(),
         engine: HandsetEngine::Sqlite,
     };

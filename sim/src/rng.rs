@@ -46,6 +46,10 @@ pub enum Stream {
     ClockFor(u32),
     /// Materializing the edit races armed on one handset, by handset index.
     EditRaceFor(u32),
+    /// The edit times of one handset whose workload is bursty, by handset
+    /// index (a Poisson workload draws its times from [`Stream::Workload`]
+    /// and never this one).
+    Bursts(u32),
 }
 
 impl Stream {
@@ -66,6 +70,7 @@ impl Stream {
             Stream::Portal(i) => (6 << 32) | u64::from(i),
             Stream::ClockFor(i) => (7 << 32) | u64::from(i),
             Stream::EditRaceFor(i) => (9 << 32) | u64::from(i),
+            Stream::Bursts(i) => (10 << 32) | u64::from(i),
         }
     }
 }
