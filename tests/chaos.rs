@@ -9,7 +9,9 @@ mod common;
 
 use lastcopy::coverage::Coverage;
 use lastcopy::runner::Summary;
+use lastcopy::situations::Situation;
 use lastcopy::swarm;
+use models::fault::FaultKind;
 
 #[test]
 fn hardened_keeps_the_promise_under_swarm_on_chaos_with_near_misses() {
@@ -58,4 +60,24 @@ fn swarm_draws_switch_classes_off_and_scale_the_rest() {
     assert!(off > 50 && scaled > 50, "off {off}, scaled {scaled}");
     let unbounded = swarm::draw(&scenario, 0, true);
     assert!(unbounded.contains(&"faults.storage.unbounded=true".to_string()));
+}
+
+#[test]
+fn chaos_races_edits_and_its_hybrid_clocks_can_tie() {
+    // Seed 8 of plain chaos under hardened: edit races fire, and a handset
+    // set forward past the end of the run leaves a stamp its portal and
+    // then the handset itself (set back) count on from, so two versions of
+    // a record tie. With skews of at most two hours (chaos before) the
+    // clocks catch up and the same seed has no tie.
+    let count = |o: &sim::outcome::SeedOutcome| {
+        let s = o.situations.get(Situation::EqualStamps.name());
+        s.copied().unwrap_or(0)
+    };
+    let chaos = common::case("chaos", "hardened", &[]).run_seed(8).outcome;
+    let races = chaos.faults.get(FaultKind::EditRace.name());
+    assert!(races.is_some_and(|c| c.fired > 0), "{:?}", chaos.faults);
+    assert!(count(&chaos) > 0, "{:?}", chaos.situations);
+    assert!(chaos.kept_promise(), "{:?}", chaos.verdicts);
+    let hours = common::case("chaos", "hardened", &["faults.clock_skew_max=2h"]);
+    assert_eq!(count(&hours.run_seed(8).outcome), 0);
 }
