@@ -13,3 +13,4 @@ pub mod checker;
 #[cfg(test)]
 mod fixture;
 pub mod places;
+pub mod system;

@@ -101,6 +101,19 @@ impl Seeds {
     }
 }
 
+impl Seeds {
+    /// A fresh generator for the stream a system names `key`, number
+    /// `index` (`keyed("workload", 3)`: user 3's workload): fixed forever for
+    /// the same root, key and index, independent of every other stream,
+    /// and never one of the engine's own [`Stream`]s.
+    pub fn keyed(&self, key: &str, index: u32) -> Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.root);
+        let named = xxhash_rust::xxh3::xxh3_64(key.as_bytes()) & 0x7fff_ffff;
+        rng.set_stream((1 << 63) | (named << 32) | u64::from(index));
+        rng
+    }
+}
+
 /// A generator for a one-off decision that carries its own seed (for example
 /// the resolution of one planned fault at fire time).
 pub fn from_seed(seed: u64) -> Rng {

@@ -1,0 +1,149 @@
+//! What a system provides: the one trait a user implements to run their
+//! own sync or backup design under the harness.
+//!
+//! A system is its scenario section (`[system]` of a scenario file,
+//! deserialized into the implementing type), its named designs, its nodes
+//! (state machines with their disks and failure domains), what its users
+//! do, and where each user reads their records. Its nodes acknowledge into
+//! the harness's ledger through their step I/O
+//! ([`sim::host::Io::wrote`], [`sim::host::Io::told_saved`],
+//! [`sim::host::Io::told_synced`]); the harness plans and injects faults,
+//! runs the safety and heal phases, and judges each run from the ledger
+//! and the places alone.
+//!
+//! ```
+//! use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
+//! use lastcopy_harness::sim::place::{Place, PlaceKind, View};
+//! use lastcopy_harness::sim::rng::Seeds;
+//! use lastcopy_harness::system::{NodeSpec, System, UserAction};
+//! use std::time::Duration;
+//!
+//! /// A system of one node that serves nothing: the smallest there is.
+//! #[derive(Clone, Debug, serde::Deserialize)]
+//! struct Nothing {}
+//!
+//! struct Idle;
+//! impl Machine for Idle {
+//!     type Msg = ();
+//!     type Input = ();
+//!     fn boot(&mut self, _: Boot, _: &mut Io<'_, ()>) {}
+//!     fn on_message(&mut self, _: Addr, _: (), _: &mut Io<'_, ()>) {}
+//!     fn on_timer(&mut self, _: u64, _: &mut Io<'_, ()>) {}
+//!     fn on_input(&mut self, _: (), _: &mut Io<'_, ()>) {}
+//! }
+//!
+//! const SERVER: PlaceKind = PlaceKind { code: 0, name: "server", reference: true };
+//!
+//! impl System for Nothing {
+//!     type Node = Idle;
+//!     type Design = ();
+//!     fn designs() -> Vec<(&'static str, ())> {
+//!         vec![("plain", ())]
+//!     }
+//!     fn nodes(&self, _: &()) -> Vec<NodeSpec<Idle>> {
+//!         vec![NodeSpec::new("server", "rack-a", vec![], || Idle)]
+//!     }
+//!     fn workload(&self, _: &Seeds, _: Duration) -> Vec<UserAction<()>> {
+//!         Vec::new()
+//!     }
+//!     fn places(&self) -> Vec<(Place, Addr)> {
+//!         vec![(Place { user: 0, kind: SERVER, index: 0 }, Addr(0))]
+//!     }
+//!     fn served(_: &Idle, _: Place) -> Option<View> {
+//!         Some(View::new())
+//!     }
+//! }
+//! # assert_eq!(Nothing::designs()[0].0, "plain");
+//! ```
+
+use serde::de::DeserializeOwned;
+use sim::disk::{Disk, DiskConfig};
+use sim::host::{disk_handle, Addr, DiskHandle, Machine};
+use sim::place::{Place, View};
+use sim::rng::Seeds;
+use std::fmt::Debug;
+use std::time::Duration;
+
+/// A sync or backup system the harness can run. The implementing type is
+/// the system's own scenario section, `[system]` in a scenario file.
+pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
+    /// Every node's state machine (an enum when nodes differ).
+    type Node: Machine;
+    /// A design: the knobs one sweep holds fixed.
+    type Design: Clone + Debug + Send + Sync + 'static;
+
+    /// The designs it ships, by name; the first is the default.
+    fn designs() -> Vec<(&'static str, Self::Design)>;
+
+    /// Its nodes under `design`, in address order (node `i` is `Addr(i)`),
+    /// each on blank disks.
+    fn nodes(&self, design: &Self::Design) -> Vec<NodeSpec<Self::Node>>;
+
+    /// What users do during the safety phase, in any order, drawn only
+    /// from `seeds` (use [`Seeds::keyed`] streams) and lasting `duration`.
+    fn workload(&self, seeds: &Seeds, duration: Duration) -> Vec<UserAction<Input<Self>>>;
+
+    /// Every place a user reads at the check, user by user (one of each
+    /// user's places is the reference the others converge to), with the
+    /// node that serves it.
+    fn places(&self) -> Vec<(Place, Addr)>;
+
+    /// What `node` serves at `place` now (`None`: not serving).
+    fn served(node: &Self::Node, place: Place) -> Option<View>;
+}
+
+/// The input a system's nodes take from outside the network.
+pub type Input<S> = <<S as System>::Node as Machine>::Input;
+
+/// One node: its name, its failure domain, its disks and the factory that
+/// makes its machine at each boot.
+pub struct NodeSpec<M> {
+    /// The node's name (`client-0`), unique in the system.
+    pub name: String,
+    /// The failure domain its disks live in (`rack-a`): the fault atlas
+    /// never takes out two domains' disks at once.
+    pub domain: String,
+    /// Its disks: (device name, handle).
+    pub disks: Vec<(String, DiskHandle)>,
+    /// Makes the node's machine; called at every boot.
+    pub factory: Box<dyn Fn() -> M + Send + Sync>,
+}
+
+impl<M> NodeSpec<M> {
+    /// A node named `name` in `domain` with `disks`, whose machine
+    /// `factory` makes at each boot.
+    pub fn new(
+        name: impl Into<String>,
+        domain: impl Into<String>,
+        disks: Vec<(String, DiskHandle)>,
+        factory: impl Fn() -> M + Send + Sync + 'static,
+    ) -> Self {
+        NodeSpec {
+            name: name.into(),
+            domain: domain.into(),
+            disks,
+            factory: Box::new(factory),
+        }
+    }
+}
+
+/// A blank simulated disk of 4 MiB in 512-byte sectors: enough for a small
+/// system's store, sparse until written.
+pub fn blank_disk() -> DiskHandle {
+    disk_handle(Disk::new(DiskConfig {
+        sector_size: 512,
+        sectors: 8192,
+    }))
+}
+
+/// One thing a user does: `input` to the node at `node`, `at` after the
+/// run starts. An input to a node that is down is skipped and counted.
+#[derive(Clone, Debug)]
+pub struct UserAction<I> {
+    /// When, from the start of the run.
+    pub at: Duration,
+    /// The node the user acts on.
+    pub node: Addr,
+    /// What the user does.
+    pub input: I,
+}
