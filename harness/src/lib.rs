@@ -10,7 +10,9 @@
 pub use sim;
 
 pub mod checker;
+pub mod faults;
 #[cfg(test)]
 mod fixture;
 pub mod places;
+pub mod scenario;
 pub mod system;
