@@ -16,3 +16,4 @@ mod fixture;
 pub mod places;
 pub mod scenario;
 pub mod system;
+pub mod world;
