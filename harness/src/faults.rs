@@ -201,10 +201,16 @@ impl Rates {
         for r in FAULT_TABLE {
             let v = self.of(r.kind);
             if !(0.0..=MAX_RATE).contains(&v) {
-                return Err(format!("faults.{}: {v} is not a rate from 0 to {MAX_RATE} a day", r.key));
+                return Err(format!(
+                    "faults.{}: {v} is not a rate from 0 to {MAX_RATE} a day",
+                    r.key
+                ));
             }
         }
-        for (key, d) in [("down_for", self.down_for), ("partition_for", self.partition_for)] {
+        for (key, d) in [
+            ("down_for", self.down_for),
+            ("partition_for", self.partition_for),
+        ] {
             if d > Duration::from_secs(30 * 86_400) {
                 return Err(format!("faults.{key}: at most 30 days"));
             }
@@ -260,7 +266,10 @@ pub fn plan(rates: &Rates, targets: &[Target], seed: u64, duration: Duration) ->
     let struck = {
         use rand::RngExt;
         let mut rng = seeds.keyed("faults/atlas", 0);
-        domains.get(rng.random_range(0..domains.len().max(1))).copied().unwrap_or_default()
+        domains
+            .get(rng.random_range(0..domains.len().max(1)))
+            .copied()
+            .unwrap_or_default()
     };
     for r in FAULT_TABLE {
         let rate = rates.of(r.kind);
@@ -317,7 +326,13 @@ pub fn plan(rates: &Rates, targets: &[Target], seed: u64, duration: Duration) ->
 
 /// Times of a Poisson process of `rate` a day over `duration`, from the
 /// stream of fault `name` on target `index`, each with a resolve seed.
-fn arrivals(seeds: &Seeds, name: &str, index: usize, rate: f64, duration: Duration) -> Vec<(SimTime, u64)> {
+fn arrivals(
+    seeds: &Seeds,
+    name: &str,
+    index: usize,
+    rate: f64,
+    duration: Duration,
+) -> Vec<(SimTime, u64)> {
     use rand::RngExt;
     let mut rng = seeds.keyed(&format!("faults/{name}"), index as u32);
     let mean_ms = 86_400_000.0 / rate;

@@ -148,7 +148,9 @@ impl<S: DeserializeOwned> Scenario<S> {
             ("run.heal_bound", self.run.heal_bound),
         ] {
             if d.is_zero() || d > MAX_RUN {
-                return Err(bad(format!("{key}: must be more than 0 and at most 366 days")));
+                return Err(bad(format!(
+                    "{key}: must be more than 0 and at most 366 days"
+                )));
             }
         }
         if self.run.converge_check.is_zero() || self.run.converge_check > self.run.heal_bound {
@@ -175,7 +177,10 @@ fn set(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError> {
         .map(|mut t| t.remove("v").expect("just parsed"))
         .unwrap_or_else(|_| toml::Value::String(raw.to_string()));
     let mut path: Vec<&str> = key.trim().split('.').collect();
-    let last = path.pop().filter(|k| !k.is_empty()).ok_or_else(|| bad("empty key".into()))?;
+    let last = path
+        .pop()
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| bad("empty key".into()))?;
     let mut at = table;
     for part in path {
         at = at
@@ -218,7 +223,10 @@ mod tests {
         let s = Scenario::<Toy>::parse("toy.toml", FILE, &[]).unwrap();
         assert_eq!((s.system.clients, s.run.duration.as_secs()), (2, 86_400));
         assert_eq!(s.expect["plain"], Expect::Keeps);
-        let o = ["system.clients=5".to_string(), "faults.power_loss_per_node_day=2".into()];
+        let o = [
+            "system.clients=5".to_string(),
+            "faults.power_loss_per_node_day=2".into(),
+        ];
         let s = Scenario::<Toy>::parse("toy.toml", FILE, &o).unwrap();
         assert_eq!(s.system.clients, 5);
         assert_eq!(s.faults.power_loss_per_node_day, 2.0);
@@ -229,11 +237,19 @@ mod tests {
         let bad = FILE.replace("clients = 2", "clients = 2\nservers = 1");
         let e = Scenario::<Toy>::parse("toy.toml", &bad, &[]).unwrap_err();
         assert_eq!(e.line, Some(7), "{e}");
-        assert!(e.to_string().starts_with("toy.toml:7:") && e.message.contains("servers"), "{e}");
-        let e = Scenario::<Toy>::parse("toy.toml", FILE, &["system.clients=-1".into()]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("toy.toml:7:") && e.message.contains("servers"),
+            "{e}"
+        );
+        let e =
+            Scenario::<Toy>::parse("toy.toml", FILE, &["system.clients=-1".into()]).unwrap_err();
         assert!(e.to_string().contains("--set system.clients=-1"), "{e}");
-        let e = Scenario::<Toy>::parse("toy.toml", FILE, &["faults.power_loss_per_node_day=-1".into()])
-            .unwrap_err();
+        let e = Scenario::<Toy>::parse(
+            "toy.toml",
+            FILE,
+            &["faults.power_loss_per_node_day=-1".into()],
+        )
+        .unwrap_err();
         assert!(e.message.contains("power_loss_per_node_day"), "{e}");
         let long = FILE.replace("\"1d\"", "\"400d\"");
         let e = Scenario::<Toy>::parse("toy.toml", &long, &[]).unwrap_err();

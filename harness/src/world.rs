@@ -71,7 +71,9 @@ pub fn run<S: System>(
     let (scenario, design, plan) = (scenario.clone(), design.clone(), plan.clone());
     rt.block_on(async move {
         let mut world = World::<S>::build(&scenario, &design);
-        let workload = scenario.system.workload(&Seeds::new(seed), scenario.run.duration);
+        let workload = scenario
+            .system
+            .workload(&Seeds::new(seed), scenario.run.duration);
         world.safety(&scenario, workload, &plan).await;
         world.heal();
         let after = world.converge(&scenario).await;
@@ -107,8 +109,7 @@ impl<S: System> World<S> {
         let mut disks = BTreeMap::new();
         for spec in scenario.system.nodes(design) {
             let owned = spec.disks.clone();
-            let factory = spec.factory;
-            let addr = cluster.add(&spec.name, spec.disks, move || factory());
+            let addr = cluster.add(&spec.name, spec.disks, spec.factory);
             for (device, d) in owned {
                 disks.insert(device, (addr, d));
             }
@@ -149,7 +150,11 @@ impl<S: System> World<S> {
             q.insert((at, order), step);
         };
         for a in workload {
-            push(&mut queue, SimTime(a.at.as_millis() as u64), Step::Act(a.node, a.input));
+            push(
+                &mut queue,
+                SimTime(a.at.as_millis() as u64),
+                Step::Act(a.node, a.input),
+            );
         }
         for (i, f) in plan.faults.iter().enumerate() {
             push(&mut queue, f.at, Step::Strike(i));
@@ -215,7 +220,8 @@ impl<S: System> World<S> {
         let back = |d: Duration| vec![(d, Step::Boot(addr))];
         match (f.kind.kind, disk) {
             (FaultKind::PowerLoss, _) => {
-                self.cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
+                self.cluster
+                    .crash(addr, CrashMode::DropUnsynced, Some(f.id));
                 back(rates.down_for)
             }
             (FaultKind::TornWrite, _) => {
@@ -226,14 +232,16 @@ impl<S: System> World<S> {
                 back(rates.down_for)
             }
             (FaultKind::Partition, _) => {
-                let Some(peer) = f.kind.peer.as_deref().and_then(|p| self.cluster.addr_of(p)) else {
+                let Some(peer) = f.kind.peer.as_deref().and_then(|p| self.cluster.addr_of(p))
+                else {
                     return Vec::new();
                 };
                 self.cluster.partition(addr, peer);
                 vec![(rates.partition_for, Step::Reconnect(addr))]
             }
             (FaultKind::DeviceLoss, Some((_, d))) => {
-                self.cluster.crash(addr, CrashMode::DropUnsynced, Some(f.id));
+                self.cluster
+                    .crash(addr, CrashMode::DropUnsynced, Some(f.id));
                 self.cluster.lose_device(&f.target, &d, Some(f.id));
                 back(rates.down_for)
             }
