@@ -11,7 +11,7 @@ pub mod budget;
 pub mod build_identity;
 pub use harness::checker;
 pub mod coverage;
-pub mod determinism;
+pub use harness::determinism;
 pub mod duration;
 pub mod explain;
 pub mod guided;

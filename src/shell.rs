@@ -1,57 +1,14 @@
-//! Quoting for the commands lastcopy prints for a user to copy into a POSIX
-//! shell (replay lines, a report's "Regenerate" command): one function, so
-//! every printed command quotes its words the same way.
+//! Quoting and replay invocations for the commands lastcopy prints (see
+//! `lastcopy_harness::shell`).
 
-/// `s` as one word of a POSIX shell command line: unchanged if it holds only
-/// characters no shell treats specially (ASCII letters and digits and
-/// `-_./=:,`), else in single quotes, each `'` in it written `'\''`. The
-/// empty string is `''`. A shell reading the result gets back exactly `s`.
-pub fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
+pub use harness::shell::shell_word;
 
 /// How to run this binary again from the current directory, for commands
 /// the user is shown (replay, shrink): `cargo run --release --` inside the
 /// source tree it was built from, else the binary as invoked (a bare name
 /// found on `PATH`, or its absolute path).
 pub fn invocation() -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let inside = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| cwd.canonicalize().ok())
-        .zip(root.canonicalize().ok())
-        .is_some_and(|(cwd, root)| cwd.starts_with(root));
-    if inside {
-        return "cargo run --release --".into();
-    }
-    let argv0 = std::env::args().next().unwrap_or_default();
-    if !argv0.is_empty() && !argv0.contains('/') {
-        return shell_word(&argv0);
-    }
-    std::env::current_exe()
-        .map(|exe| shell_word(&exe.to_string_lossy()))
-        .unwrap_or_else(|_| "lastcopy".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shell_word;
-
-    #[test]
-    fn plain_words_stay_and_the_rest_is_quoted() {
-        assert_eq!(shell_word("reports/sidekick-2009"), "reports/sidekick-2009");
-        assert_eq!(shell_word("a=b,c:d"), "a=b,c:d");
-        assert_eq!(shell_word("r/rep $(id)"), "'r/rep $(id)'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-        assert_eq!(shell_word("`x`"), "'`x`'");
-        assert_eq!(shell_word("a\nb"), "'a\nb'");
-        assert_eq!(shell_word(""), "''");
-    }
+    let any = harness::shell::invocation_of(env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"));
+    // The root package is the workspace's default run target: no `-p`.
+    any.replace(concat!(" -p ", env!("CARGO_PKG_NAME"), " --"), " --")
 }

@@ -9,8 +9,17 @@
 
 pub use sim;
 
+pub mod case;
 pub mod checker;
+pub mod cli;
+pub mod determinism;
+pub mod explain;
+pub mod faults;
 #[cfg(test)]
 mod fixture;
 pub mod places;
+pub mod scenario;
+pub mod shell;
+pub mod shrink;
 pub mod system;
+pub mod world;

@@ -1,0 +1,121 @@
+//! One case of a user's system: a scenario, a design and the overrides
+//! that made them, run and judged one seed at a time.
+
+use crate::checker;
+use crate::faults::{self, Fault, Target};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::system::System;
+use crate::world::{self, Output};
+use sim::outcome::{FaultCount, SeedOutcome};
+use sim::plan::Plan;
+use std::collections::BTreeMap;
+
+/// A scenario under one of the system's designs.
+#[derive(Clone, Debug)]
+pub struct Case<S: System> {
+    /// The scenario, overrides applied.
+    pub scenario: Scenario<S>,
+    /// The design's name.
+    pub design_name: String,
+    /// The design.
+    pub design: S::Design,
+    /// The `--set` overrides the scenario was loaded with.
+    pub overrides: Vec<String>,
+}
+
+/// One seed's result: the judged outcome, the run behind it and its plan.
+pub struct SeedRun {
+    /// The judged outcome.
+    pub outcome: SeedOutcome,
+    /// Everything the run produced.
+    pub output: Output,
+    /// The faults it ran with.
+    pub plan: Plan<Fault>,
+}
+
+impl<S: System> Case<S> {
+    /// The case of scenario `text` (from `origin`) with `overrides`, under
+    /// the design named `design`; an unknown design is an error naming the
+    /// system's designs.
+    pub fn load(
+        origin: &str,
+        text: &str,
+        overrides: &[String],
+        design: &str,
+    ) -> Result<Self, ScenarioError> {
+        let scenario = Scenario::parse(origin, text, overrides)?;
+        let designs = S::designs();
+        let Some((name, d)) = designs.iter().find(|(n, _)| *n == design) else {
+            let names: Vec<&str> = designs.iter().map(|(n, _)| *n).collect();
+            return Err(ScenarioError {
+                origin: "--design".into(),
+                line: None,
+                message: format!("no design {design:?}; the designs are {}", names.join(", ")),
+            });
+        };
+        Ok(Case {
+            scenario,
+            design_name: name.to_string(),
+            design: d.clone(),
+            overrides: overrides.to_vec(),
+        })
+    }
+
+    /// The fault plan of `seed`: the same for every design.
+    pub fn plan(&self, seed: u64) -> Plan<Fault> {
+        let targets: Vec<Target> = self
+            .scenario
+            .system
+            .nodes(&self.design)
+            .into_iter()
+            .map(|n| Target {
+                node: n.name,
+                domain: n.domain,
+                disks: n.disks.into_iter().map(|(name, _)| name).collect(),
+            })
+            .collect();
+        faults::plan(
+            &self.scenario.faults,
+            &targets,
+            seed,
+            self.scenario.run.duration,
+        )
+    }
+
+    /// Runs and judges `seed` with its own plan.
+    pub fn run_seed(&self, seed: u64) -> SeedRun {
+        self.run_plan(seed, self.plan(seed))
+    }
+
+    /// Runs and judges `seed` with `plan` (a shrunk one, say).
+    pub fn run_plan(&self, seed: u64, plan: Plan<Fault>) -> SeedRun {
+        let output = world::run(&self.scenario, &self.design, &plan, seed);
+        let judgement = checker::judge(&output.evidence());
+        let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
+        for f in &plan.faults {
+            let c = faults.entry(f.kind.kind.to_string()).or_default();
+            c.fired += u64::from(output.fired.contains(&f.id));
+            c.effective += u64::from(output.effective.contains(&f.id));
+        }
+        let outcome = SeedOutcome {
+            scenario: self.scenario.name.clone(),
+            design: self.design_name.clone(),
+            overrides: self.overrides.clone(),
+            seed,
+            plan_hash: format!("{:016x}", plan.hash()),
+            trace_hash: output.trace.hash().to_string(),
+            verdicts: judgement.verdicts,
+            counts: judgement.counts,
+            faults,
+            findings: judgement.findings,
+            drawn: Vec::new(),
+            buggify: BTreeMap::new(),
+            situations: BTreeMap::new(),
+        };
+        SeedRun {
+            outcome,
+            output,
+            plan,
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The generic faults the harness injects into any system, one row each
+//! of one table ([`FAULT_TABLE`]), in the manner of TigerBeetle's simulated
+//! storage: what strikes, which scenario key sets its rate, and its exact
+//! effect. Their rates ([`Rates`]) become a seed's plan ([`plan`]).
+//!
+//! The atlas: storage faults of one seed strike the disks of one failure
+//! domain only (drawn per seed), so some other domain keeps its copies.
+
+use serde::{Deserialize, Serialize};
+use sim::plan::{Plan, PlannedFault};
+use sim::rng::Seeds;
+use sim::time::SimTime;
+use std::fmt;
+use std::time::Duration;
+
+/// A kind of generic fault (named in plans by its table name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// A node loses power.
+    PowerLoss,
+    /// A node loses power mid-write.
+    TornWrite,
+    /// Bits flip in a written sector.
+    BitRot,
+    /// A written sector becomes unreadable.
+    LatentSectorError,
+    /// A disk's next sync fails.
+    SyncFailure,
+    /// A disk's next sync silently skips its last write.
+    LostWrite,
+    /// A disk is replaced by a blank one.
+    DeviceLoss,
+    /// Two nodes cannot reach each other.
+    Partition,
+}
+
+/// What part of a system a fault strikes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FaultClass {
+    /// A node's power.
+    Power,
+    /// A disk.
+    Storage,
+    /// A link between two nodes.
+    Network,
+}
+
+impl fmt::Display for FaultClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FaultClass::Power => "power",
+            FaultClass::Storage => "storage",
+            FaultClass::Network => "network",
+        })
+    }
+}
+
+/// One row of the fault table.
+#[derive(Clone, Copy, Debug)]
+pub struct FaultRow {
+    /// The fault.
+    pub kind: FaultKind,
+    /// Its name in traces, plans and reports.
+    pub name: &'static str,
+    /// What it strikes.
+    pub class: FaultClass,
+    /// The scenario key of its rate, under `[faults]`.
+    pub key: &'static str,
+    /// Its exact effect.
+    pub effect: &'static str,
+}
+
+const fn row(
+    kind: FaultKind,
+    name: &'static str,
+    class: FaultClass,
+    key: &'static str,
+    effect: &'static str,
+) -> FaultRow {
+    FaultRow {
+        kind,
+        name,
+        class,
+        key,
+        effect,
+    }
+}
+
+/// Every generic fault, in [`FaultKind`] order.
+pub const FAULT_TABLE: &[FaultRow] = &[
+    row(FaultKind::PowerLoss, "power-loss", FaultClass::Power, "power_loss_per_node_day",
+        "the node's unsynced writes are dropped and it is down for `down_for`, then boots from its disks"),
+    row(FaultKind::TornWrite, "torn-write", FaultClass::Power, "torn_write_per_node_day",
+        "a power loss in which each unsynced write keeps a prefix of its sectors"),
+    row(FaultKind::BitRot, "bit-rot", FaultClass::Storage, "bit_rot_per_disk_day",
+        "1 to 3 bits flip in one written sector; reads return the wrong bytes"),
+    row(FaultKind::LatentSectorError, "latent-sector-error", FaultClass::Storage, "latent_sector_error_per_disk_day",
+        "one written sector fails every read from the medium until rewritten"),
+    row(FaultKind::SyncFailure, "sync-failure", FaultClass::Storage, "sync_failure_per_disk_day",
+        "the disk's next sync fails and drops every unsynced write"),
+    row(FaultKind::LostWrite, "lost-write", FaultClass::Storage, "lost_write_per_disk_day",
+        "the disk's next sync reports success but does not persist its last write"),
+    row(FaultKind::DeviceLoss, "device-loss", FaultClass::Storage, "device_loss_per_disk_day",
+        "the disk is replaced by a blank one and its node goes down for `down_for`"),
+    row(FaultKind::Partition, "partition", FaultClass::Network, "partition_per_link_day",
+        "the two nodes cannot reach each other for `partition_for`"),
+];
+
+impl FaultKind {
+    /// This kind's row of [`FAULT_TABLE`].
+    pub fn row(self) -> &'static FaultRow {
+        &FAULT_TABLE[self as usize]
+    }
+
+    /// The kind named `name`, if any (an unknown name is no fault).
+    pub fn parse(name: &str) -> Option<FaultKind> {
+        FAULT_TABLE.iter().find(|r| r.name == name).map(|r| r.kind)
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.row().name)
+    }
+}
+
+/// The rates of the generic faults (`[faults]` of a scenario), per day per
+/// node, disk or link, and how long their outages last.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rates {
+    /// Power losses per node per day.
+    pub power_loss_per_node_day: f64,
+    /// Torn writes per node per day.
+    pub torn_write_per_node_day: f64,
+    /// Bit rot per disk per day.
+    pub bit_rot_per_disk_day: f64,
+    /// Latent sector errors per disk per day.
+    pub latent_sector_error_per_disk_day: f64,
+    /// Sync failures per disk per day.
+    pub sync_failure_per_disk_day: f64,
+    /// Lost writes per disk per day.
+    pub lost_write_per_disk_day: f64,
+    /// Device losses per disk per day.
+    pub device_loss_per_disk_day: f64,
+    /// Partitions per link (pair of nodes) per day.
+    pub partition_per_link_day: f64,
+    /// How long a node stays down after a power loss or device loss.
+    #[serde(deserialize_with = "duration")]
+    pub down_for: Duration,
+    /// How long a partition lasts.
+    #[serde(deserialize_with = "duration")]
+    pub partition_for: Duration,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates {
+            power_loss_per_node_day: 0.0,
+            torn_write_per_node_day: 0.0,
+            bit_rot_per_disk_day: 0.0,
+            latent_sector_error_per_disk_day: 0.0,
+            sync_failure_per_disk_day: 0.0,
+            lost_write_per_disk_day: 0.0,
+            device_loss_per_disk_day: 0.0,
+            partition_per_link_day: 0.0,
+            down_for: Duration::from_secs(600),
+            partition_for: Duration::from_secs(1800),
+        }
+    }
+}
+
+fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text)
+        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration: {e}")))
+}
+
+/// The most faults of one kind a day may ask for on one target: a bound,
+/// so that no accepted rate can exhaust memory.
+const MAX_RATE: f64 = 1000.0;
+
+impl Rates {
+    /// The rate of `kind`.
+    pub fn of(&self, kind: FaultKind) -> f64 {
+        match kind {
+            FaultKind::PowerLoss => self.power_loss_per_node_day,
+            FaultKind::TornWrite => self.torn_write_per_node_day,
+            FaultKind::BitRot => self.bit_rot_per_disk_day,
+            FaultKind::LatentSectorError => self.latent_sector_error_per_disk_day,
+            FaultKind::SyncFailure => self.sync_failure_per_disk_day,
+            FaultKind::LostWrite => self.lost_write_per_disk_day,
+            FaultKind::DeviceLoss => self.device_loss_per_disk_day,
+            FaultKind::Partition => self.partition_per_link_day,
+        }
+    }
+
+    /// Every rate finite, from 0 to 1000 a day; outages at most 30 days.
+    pub fn check(&self) -> Result<(), String> {
+        for r in FAULT_TABLE {
+            let v = self.of(r.kind);
+            if !(0.0..=MAX_RATE).contains(&v) {
+                return Err(format!(
+                    "faults.{}: {v} is not a rate from 0 to {MAX_RATE} a day",
+                    r.key
+                ));
+            }
+        }
+        for (key, d) in [
+            ("down_for", self.down_for),
+            ("partition_for", self.partition_for),
+        ] {
+            if d > Duration::from_secs(30 * 86_400) {
+                return Err(format!("faults.{key}: at most 30 days"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One planned generic fault: its kind, and the peer of a partition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// What strikes.
+    pub kind: FaultKind,
+    /// The other node of a partition.
+    pub peer: Option<String>,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.peer {
+            Some(p) => write!(f, "{} with {p}", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+/// What the planner sees of a system: each node's name, failure domain
+/// and disks.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The node's name.
+    pub node: String,
+    /// Its failure domain.
+    pub domain: String,
+    /// Its disks' device names.
+    pub disks: Vec<String>,
+}
+
+/// The faults `rates` draw for seed `seed` over `duration` on `targets`:
+/// power faults on every node, storage faults on the disks of one failure
+/// domain (drawn for the seed), partitions on every pair of nodes. Each
+/// target draws from its own stream, so adding a node leaves the others'
+/// faults alone. Ids follow time order.
+pub fn plan(rates: &Rates, targets: &[Target], seed: u64, duration: Duration) -> Plan<Fault> {
+    let seeds = Seeds::new(seed);
+    let mut raw: Vec<(SimTime, String, Fault, u64)> = Vec::new();
+    let domains: Vec<&str> = {
+        let mut d: Vec<&str> = targets.iter().map(|t| t.domain.as_str()).collect();
+        d.dedup();
+        d
+    };
+    let struck = {
+        use rand::RngExt;
+        let mut rng = seeds.keyed("faults/atlas", 0);
+        domains
+            .get(rng.random_range(0..domains.len().max(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    for r in FAULT_TABLE {
+        let rate = rates.of(r.kind);
+        if rate == 0.0 {
+            continue;
+        }
+        let fault = |peer: Option<String>| Fault { kind: r.kind, peer };
+        match r.class {
+            FaultClass::Power => {
+                for (i, t) in targets.iter().enumerate() {
+                    for (at, s) in arrivals(&seeds, r.name, i, rate, duration) {
+                        raw.push((at, t.node.clone(), fault(None), s));
+                    }
+                }
+            }
+            FaultClass::Storage => {
+                let disks = targets
+                    .iter()
+                    .filter(|t| t.domain == struck)
+                    .flat_map(|t| t.disks.iter());
+                for (i, d) in disks.enumerate() {
+                    for (at, s) in arrivals(&seeds, r.name, i, rate, duration) {
+                        raw.push((at, d.clone(), fault(None), s));
+                    }
+                }
+            }
+            FaultClass::Network => {
+                let mut link = 0;
+                for (i, a) in targets.iter().enumerate() {
+                    for b in &targets[i + 1..] {
+                        for (at, s) in arrivals(&seeds, r.name, link, rate, duration) {
+                            raw.push((at, a.node.clone(), fault(Some(b.node.clone())), s));
+                        }
+                        link += 1;
+                    }
+                }
+            }
+        }
+    }
+    raw.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let faults = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, target, kind, resolve_seed))| PlannedFault {
+            id: i as u32,
+            at,
+            target,
+            kind,
+            resolve_seed,
+        })
+        .collect();
+    Plan::new(faults)
+}
+
+/// Times of a Poisson process of `rate` a day over `duration`, from the
+/// stream of fault `name` on target `index`, each with a resolve seed.
+fn arrivals(
+    seeds: &Seeds,
+    name: &str,
+    index: usize,
+    rate: f64,
+    duration: Duration,
+) -> Vec<(SimTime, u64)> {
+    use rand::RngExt;
+    let mut rng = seeds.keyed(&format!("faults/{name}"), index as u32);
+    let mean_ms = 86_400_000.0 / rate;
+    let end = duration.as_millis() as f64;
+    let mut out = Vec::new();
+    let mut t = 0.0;
+    loop {
+        let u: f64 = rng.random_range(f64::EPSILON..1.0);
+        t += -u.ln() * mean_ms;
+        if t >= end {
+            return out;
+        }
+        out.push((SimTime(t as u64), rng.random()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_follow_kind_order_and_names_parse_back() {
+        for (i, r) in FAULT_TABLE.iter().enumerate() {
+            assert_eq!(r.kind as usize, i, "{}", r.name);
+            assert_eq!(FaultKind::parse(r.name), Some(r.kind));
+        }
+        assert_eq!(FaultKind::parse("meteor"), None);
+    }
+
+    #[test]
+    fn storage_faults_strike_one_domain_and_plans_are_per_seed() {
+        let t = |node: &str, domain: &str| Target {
+            node: node.into(),
+            domain: domain.into(),
+            disks: vec![format!("{node}/disk")],
+        };
+        let targets = [t("a", "x"), t("b", "y"), t("c", "z")];
+        let rates = Rates {
+            bit_rot_per_disk_day: 20.0,
+            power_loss_per_node_day: 1.0,
+            ..Rates::default()
+        };
+        let day = Duration::from_secs(86_400);
+        for seed in 0..20 {
+            let p = plan(&rates, &targets, seed, day);
+            assert_eq!(p, plan(&rates, &targets, seed, day), "same seed, same plan");
+            let hit: std::collections::BTreeSet<&str> = p
+                .faults
+                .iter()
+                .filter(|f| f.kind.kind == FaultKind::BitRot)
+                .map(|f| f.target.as_str())
+                .collect();
+            assert!(hit.len() <= 1, "one domain's disks only: {hit:?}");
+            assert!(p.faults.windows(2).all(|w| w[0].at <= w[1].at));
+        }
+    }
+}
