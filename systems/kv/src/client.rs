@@ -11,9 +11,9 @@
 use crate::msg::{Msg, Row};
 use crate::store::Store;
 use crate::{fingerprint, record, Design, Put, SYNC_TIMER};
-use harness::sim::host::{Addr, Boot, DiskHandle, Io};
-use harness::sim::ledger::Write;
-use harness::sim::record::VersionId;
+use lastcopy_harness::sim::host::{Addr, Boot, DiskHandle, Io};
+use lastcopy_harness::sim::ledger::Write;
+use lastcopy_harness::sim::record::VersionId;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -166,7 +166,7 @@ impl Client {
     }
 
     /// What the client serves of its user's records.
-    pub fn view(&self) -> harness::sim::place::View {
+    pub fn view(&self) -> lastcopy_harness::sim::place::View {
         self.store
             .as_ref()
             .map(|s| s.view(self.user))

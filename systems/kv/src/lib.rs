@@ -20,11 +20,11 @@ pub mod server;
 pub mod store;
 
 use client::Client;
-use harness::sim::host::{Addr, Boot, Io, Machine};
-use harness::sim::place::{Place, PlaceKind, View};
-use harness::sim::record::{RecordId, RecordKind, VersionId};
-use harness::sim::rng::Seeds;
-use harness::system::{blank_disk, NodeSpec, System, UserAction};
+use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
+use lastcopy_harness::sim::place::{Place, PlaceKind, View};
+use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
+use lastcopy_harness::sim::rng::Seeds;
+use lastcopy_harness::system::{blank_disk, NodeSpec, System, UserAction};
 use msg::Msg;
 use rand::RngExt;
 use serde::Deserialize;

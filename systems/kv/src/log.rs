@@ -8,8 +8,8 @@
 //! in a row; an entry that cannot be read or fails its checksum is skipped,
 //! so what a crash, a torn write or bit rot damaged is simply absent.
 
-use harness::sim::host::{lock_disk, DiskHandle};
-use harness::sim::record::VersionId;
+use lastcopy_harness::sim::host::{lock_disk, DiskHandle};
+use lastcopy_harness::sim::record::VersionId;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const MAGIC: u32 = 0x6b76_6c67;

@@ -1,6 +1,6 @@
 //! What clients and the server say to each other: one round trip per sync.
 
-use harness::sim::record::VersionId;
+use lastcopy_harness::sim::record::VersionId;
 use serde::{Deserialize, Serialize};
 
 /// One key of one user at one version.

@@ -9,8 +9,8 @@
 use crate::msg::{Msg, Row};
 use crate::store::Store;
 use crate::{Design, SYNC_TIMER};
-use harness::sim::host::{Addr, DiskHandle, Io};
-use harness::sim::place::View;
+use lastcopy_harness::sim::host::{Addr, DiskHandle, Io};
+use lastcopy_harness::sim::place::View;
 use std::time::Duration;
 
 /// The server node.
@@ -44,7 +44,7 @@ impl Server {
         io.set_timer(SYNC_TIMER, self.every);
     }
 
-    fn version(&self, user: u32, key: u32) -> Option<harness::sim::record::VersionId> {
+    fn version(&self, user: u32, key: u32) -> Option<lastcopy_harness::sim::record::VersionId> {
         self.store.get(user, key).map(|e| e.version)
     }
 

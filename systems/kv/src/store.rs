@@ -8,10 +8,10 @@
 
 use crate::log::{self, Entry};
 use crate::{fingerprint, record};
-use harness::sim::host::{DiskHandle, Io};
-use harness::sim::lineage::EndCause;
-use harness::sim::place::{Served, View};
-use harness::sim::record::VersionId;
+use lastcopy_harness::sim::host::{DiskHandle, Io};
+use lastcopy_harness::sim::lineage::EndCause;
+use lastcopy_harness::sim::place::{Served, View};
+use lastcopy_harness::sim::record::VersionId;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One node's rows, keyed by (owner, key), over its log.

@@ -1,15 +1,15 @@
 //! The key-value machines stepped by hand, without madsim: what each
 //! design acknowledges, and what survives a crash of a disk.
 
-use harness::sim::disk::{CrashMode, DiskFault};
-use harness::sim::host::{lock_disk, Addr, Boot, DiskHandle, Io, Machine, Outputs};
-use harness::sim::ledger::LedgerHandle;
-use harness::sim::lineage::Lineage;
-use harness::sim::place::{Place, View};
-use harness::sim::record::VersionId;
-use harness::sim::time::SimTime;
-use harness::sim::trace::Tracer;
-use harness::system::{blank_disk, System};
+use lastcopy_harness::sim::disk::{CrashMode, DiskFault};
+use lastcopy_harness::sim::host::{lock_disk, Addr, Boot, DiskHandle, Io, Machine, Outputs};
+use lastcopy_harness::sim::ledger::LedgerHandle;
+use lastcopy_harness::sim::lineage::Lineage;
+use lastcopy_harness::sim::place::{Place, View};
+use lastcopy_harness::sim::record::VersionId;
+use lastcopy_harness::sim::time::SimTime;
+use lastcopy_harness::sim::trace::Tracer;
+use lastcopy_harness::system::{blank_disk, System};
 use lastcopy_kv::client::Client;
 use lastcopy_kv::msg::Msg;
 use lastcopy_kv::server::Server;
@@ -114,7 +114,7 @@ impl Rig {
     }
 }
 
-fn place(kind: harness::sim::place::PlaceKind) -> Place {
+fn place(kind: lastcopy_harness::sim::place::PlaceKind) -> Place {
     Place {
         user: 0,
         kind,
