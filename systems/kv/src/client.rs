@@ -52,11 +52,12 @@ impl Client {
             .get_or_insert_with(|| Store::open(self.disk.clone()))
     }
 
-    /// Reads the log back, re-pushes (hardened) and asks the server for
+    /// Reads the log back (squaring the copy lineage with it), re-pushes (hardened) and asks the server for
     /// the user's rows. Takes puts at once on a first boot, else only
     /// after the server answered (so no version number is reused).
     pub fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
         let user = self.user;
+        self.store().reconcile(io);
         let keys: Vec<(u32, u32)> = self
             .store()
             .rows_of(user)

@@ -31,8 +31,10 @@ impl Server {
         }
     }
 
-    /// Starts the flush timer of the naive design.
+    /// Squares the copy lineage with the disk; starts the naive design's
+    /// flush timer.
     pub fn boot(&mut self, io: &mut Io<'_, Msg>) {
+        self.store.reconcile(io);
         if self.design == Design::Naive {
             io.set_timer(SYNC_TIMER, self.every);
         }

@@ -50,6 +50,27 @@ impl Store {
         self.changed.clear();
     }
 
+    /// At boot: tells the copy lineage which copies it held on this store
+    /// the disk no longer has (a crash, a torn or lost write, rot took
+    /// them) and which the disk has that it never heard of (a write a
+    /// crash happened to keep).
+    pub fn reconcile<M>(&self, io: &mut Io<'_, M>) {
+        let store = io.node().to_string();
+        let held: BTreeSet<(String, String)> = self
+            .rows
+            .values()
+            .map(|e| (record(e.owner, e.key).to_string(), e.version.to_string()))
+            .collect();
+        let believed: BTreeSet<(String, String)> =
+            io.lineage().on_store(&store).into_iter().collect();
+        for (r, v) in believed.difference(&held) {
+            io.copy_ended(&store, r, v, EndCause::Lost);
+        }
+        for (r, v) in held.difference(&believed) {
+            io.copy_created(&store, r, v);
+        }
+    }
+
     /// The row of `owner`'s `key`, if any.
     pub fn get(&self, owner: u32, key: u32) -> Option<&Entry> {
         self.rows.get(&(owner, key))

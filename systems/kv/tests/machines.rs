@@ -202,6 +202,24 @@ fn a_rotten_entry_is_skipped_at_boot_and_pulled_back_from_the_server() {
         !rig.client_view().contains_key(&record(0, 1)),
         "checksum failed"
     );
+    let live = |rig: &Rig| rig.lineage.is_live("client-0", "u0/key-1", "w0.1");
+    assert!(!live(&rig), "the lineage heard the copy is gone");
     rig.round_trip(msgs);
     assert_eq!(rig.client_view()[&record(0, 1)].version, V1, "pulled back");
+    assert!(live(&rig), "and that it is back");
+}
+
+#[test]
+fn hardened_client_repushes_what_a_replaced_server_disk_lost() {
+    let mut rig = Rig::new(Design::Hardened);
+    let msgs = rig.client_step(|n, io| n.on_input(Put { key: 2 }, io));
+    rig.round_trip(msgs);
+    lock_disk(&rig.server_disk).replace_blank();
+    rig.crash_server();
+    assert!(rig.server_view().is_empty(), "the new disk is blank");
+    for _ in 0..2 {
+        let msgs = rig.client_step(|n, io| n.on_timer(lastcopy_kv::SYNC_TIMER, io));
+        rig.round_trip(msgs);
+    }
+    assert_eq!(rig.server_view()[&record(0, 2)].version, V1, "pushed again");
 }
