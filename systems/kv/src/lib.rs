@@ -110,7 +110,6 @@ pub struct Put {
 }
 
 /// A node of the system.
-#[allow(clippy::large_enum_variant)]
 pub enum KvNode {
     /// A user's client.
     Client(Client),
