@@ -1,0 +1,231 @@
+//! A small key-value system written only against lastcopy's public harness
+//! API: one client per user and one server, each with a disk of its own.
+//!
+//! Users put new versions of their keys on their client; the client keeps
+//! them in an append-only log ([`log`]) and syncs them with the server
+//! ([`msg`]), which keeps every user's rows in a log of its own. Two
+//! designs: `hardened` syncs before it acknowledges and keeps the client's
+//! copy until the server shows it; `naive` acknowledges before its writes
+//! are durable and then trusts the server.
+//!
+//! Addresses: client `U` is `Addr(U)` (node `client-U`, failure domain
+//! `client-U`); the server is `Addr(clients)` (node `server`, domain
+//! `rack-a`).
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod log;
+pub mod msg;
+pub mod server;
+pub mod store;
+
+use client::Client;
+use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
+use lastcopy_harness::sim::place::{Place, PlaceKind, View};
+use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
+use lastcopy_harness::sim::rng::Seeds;
+use lastcopy_harness::system::{blank_disk, NodeSpec, System, UserAction};
+use msg::Msg;
+use rand::RngExt;
+use serde::Deserialize;
+use server::Server;
+use std::time::Duration;
+
+/// The one kind of record: a user's key.
+pub const KEY: RecordKind = RecordKind::new(0, "key");
+/// A user's client, as a place.
+pub const CLIENT_PLACE: PlaceKind = PlaceKind {
+    code: 0,
+    name: "client",
+    reference: false,
+};
+/// The server's rows of a user, as a place: the reference.
+pub const SERVER_PLACE: PlaceKind = PlaceKind {
+    code: 1,
+    name: "server",
+    reference: true,
+};
+/// The timer key of a node's periodic sync.
+pub const SYNC_TIMER: u64 = 1;
+
+/// Record `u{owner}/key-{key}`.
+pub fn record(owner: u32, key: u32) -> RecordId {
+    RecordId {
+        owner,
+        kind: KEY,
+        n: key,
+    }
+}
+
+/// The content fingerprint of `version` of `record`: what its writer wrote,
+/// the same wherever it is stored.
+pub fn fingerprint(record: RecordId, version: VersionId) -> u64 {
+    let mut bytes = Vec::with_capacity(16);
+    for n in [record.owner, record.n, version.writer, version.seq] {
+        bytes.extend_from_slice(&n.to_le_bytes());
+    }
+    xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, u64::from(record.kind.code))
+}
+
+/// The `[system]` section of a scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KvStore {
+    /// How many users, each with one client.
+    pub clients: u32,
+    /// Puts per client per simulated day, on average (Poisson arrivals).
+    pub writes_per_client_day: f64,
+    /// How many keys each user puts to (drawn uniformly).
+    pub keys_per_client: u32,
+    /// Seconds between a client's syncs (and the naive server's flushes).
+    pub sync_interval_s: u64,
+}
+
+impl Default for KvStore {
+    /// 3 clients, 40 puts a day over 8 keys, syncing every 30 s.
+    fn default() -> Self {
+        KvStore {
+            clients: 3,
+            writes_per_client_day: 40.0,
+            keys_per_client: 8,
+            sync_interval_s: 30,
+        }
+    }
+}
+
+/// How the system acknowledges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Design {
+    /// Durable before acknowledged; the client keeps its copy and re-pushes.
+    Hardened,
+    /// Acknowledged before durable; the client then trusts the server.
+    Naive,
+}
+
+/// A user's put of a new version of key `key`.
+#[derive(Clone, Copy, Debug)]
+pub struct Put {
+    /// The key's number, below `keys_per_client`.
+    pub key: u32,
+}
+
+/// A node of the system.
+pub enum KvNode {
+    /// A user's client.
+    Client(Client),
+    /// The server.
+    Server(Server),
+}
+
+impl Machine for KvNode {
+    type Msg = Msg;
+    type Input = Put;
+
+    fn boot(&mut self, boot: Boot, io: &mut Io<'_, Msg>) {
+        match self {
+            KvNode::Client(c) => c.boot(boot, io),
+            KvNode::Server(s) => s.boot(io),
+        }
+    }
+
+    fn on_message(&mut self, from: Addr, msg: Msg, io: &mut Io<'_, Msg>) {
+        match (self, msg) {
+            (KvNode::Server(s), Msg::Sync { user, rows }) => s.on_sync(from, user, rows, io),
+            (KvNode::Client(c), Msg::State { committed, all }) => c.on_state(committed, all, io),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, _key: u64, io: &mut Io<'_, Msg>) {
+        match self {
+            KvNode::Client(c) => c.tick(io),
+            KvNode::Server(s) => s.tick(io),
+        }
+    }
+
+    fn on_input(&mut self, input: Put, io: &mut Io<'_, Msg>) {
+        if let KvNode::Client(c) = self {
+            c.put(input, io);
+        }
+    }
+}
+
+impl System for KvStore {
+    type Node = KvNode;
+    type Design = Design;
+
+    fn designs() -> Vec<(&'static str, Design)> {
+        vec![("hardened", Design::Hardened), ("naive", Design::Naive)]
+    }
+
+    fn nodes(&self, design: &Design) -> Vec<NodeSpec<KvNode>> {
+        let (design, every) = (*design, Duration::from_secs(self.sync_interval_s));
+        let server = Addr(self.clients);
+        let mut nodes: Vec<NodeSpec<KvNode>> = (0..self.clients)
+            .map(|u| {
+                let disk = blank_disk();
+                let name = format!("client-{u}");
+                let d = disk.clone();
+                NodeSpec::new(&name, &name, vec![("flash".into(), disk)], move || {
+                    KvNode::Client(Client::new(u, server, design, every, d.clone()))
+                })
+            })
+            .collect();
+        let disk = blank_disk();
+        let d = disk.clone();
+        nodes.push(NodeSpec::new(
+            "server",
+            "rack-a",
+            vec![("disk".into(), disk)],
+            move || KvNode::Server(Server::new(design, every, d.clone())),
+        ));
+        nodes
+    }
+
+    fn workload(&self, seeds: &Seeds, duration: Duration) -> Vec<UserAction<Put>> {
+        let mut actions = Vec::new();
+        let mean_gap_s = 86_400.0 / self.writes_per_client_day.max(f64::MIN_POSITIVE);
+        for u in 0..self.clients {
+            let mut rng = seeds.keyed("kv-workload", u);
+            let mut at = 0.0;
+            loop {
+                let draw: f64 = rng.random_range(f64::EPSILON..1.0);
+                at += -draw.ln() * mean_gap_s;
+                if at >= duration.as_secs_f64() {
+                    break;
+                }
+                let key = rng.random_range(0..self.keys_per_client.max(1));
+                actions.push(UserAction {
+                    at: Duration::from_secs_f64(at),
+                    node: Addr(u),
+                    input: Put { key },
+                });
+            }
+        }
+        actions
+    }
+
+    fn places(&self) -> Vec<(Place, Addr)> {
+        (0..self.clients)
+            .flat_map(|u| {
+                let at = |kind| Place {
+                    user: u,
+                    kind,
+                    index: u,
+                };
+                [
+                    (at(CLIENT_PLACE), Addr(u)),
+                    (at(SERVER_PLACE), Addr(self.clients)),
+                ]
+            })
+            .collect()
+    }
+
+    fn served(node: &KvNode, place: Place) -> Option<View> {
+        match node {
+            KvNode::Client(c) if place.kind == CLIENT_PLACE => Some(c.view()),
+            KvNode::Server(s) if place.kind == SERVER_PLACE => Some(s.view(place.user)),
+            _ => None,
+        }
+    }
+}
