@@ -183,6 +183,9 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         for o in &args.overrides {
             cmd.push_str(&format!(" --set {}", shell_word(o)));
         }
+        if let Some(p) = &args.plan {
+            cmd.push_str(&format!(" --plan {}", shell_word(p)));
+        }
         cmd
     };
     if args.check_determinism {

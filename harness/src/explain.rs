@@ -50,9 +50,17 @@ fn told(run: &SeedRun, record: RecordId) -> String {
     out
 }
 
-/// Every copy of the record created and ended, and where the last one went.
+/// Every copy of the record created and ended, and where the last copy
+/// of a latest acknowledged version went.
 fn copies(run: &SeedRun, record: RecordId) -> String {
     let name = record.to_string();
+    let promised: Vec<String> = run
+        .output
+        .ledger
+        .latest_promised(record)
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
     let mut out = String::new();
     let mut last: Option<String> = None;
     for e in run.output.trace.events() {
@@ -75,14 +83,16 @@ fn copies(run: &SeedRun, record: RecordId) -> String {
             let cause = e.str("cause").unwrap_or("ended");
             let line = format!("{version} on {store} {cause}{fault} at {}", e.at);
             let _ = writeln!(out, "  {}  {}: copy of {line}", e.at, e.node);
-            last = Some(line);
+            if promised.iter().any(|v| v == version) {
+                last = Some(line);
+            }
         }
     }
     let _ = writeln!(
         out,
         "  last copy: {}",
         last.as_deref()
-            .unwrap_or("never ended (still served, or never made)")
+            .unwrap_or("no copy of an acknowledged version ended (still served, or never made durable)")
     );
     out
 }

@@ -229,3 +229,8 @@ impl System for KvStore {
         }
     }
 }
+
+/// The guide to bringing your own system, whose code blocks `cargo test`
+/// compiles and runs against this crate.
+#[doc = include_str!("../../../docs/your-own-system.md")]
+pub mod guide {}
