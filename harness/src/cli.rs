@@ -278,6 +278,7 @@ fn check_determinism<S: System>(
         (r.outcome.kept_promise(), r.output.trace)
     };
     let (mut differed, mut failed) = (false, false);
+    let count = seeds.end - seeds.start;
     for seed in seeds {
         for checked in determinism::check_pair(&run, seed, seed.wrapping_add(1), false) {
             failed |= !checked.result;
@@ -291,6 +292,10 @@ fn check_determinism<S: System>(
             }
         }
     }
+    println!(
+        "seeds: {count} run twice, differed: {}",
+        if differed { "yes" } else { "none" }
+    );
     if differed {
         3
     } else {

@@ -91,8 +91,9 @@ fn copies(run: &SeedRun, record: RecordId) -> String {
     let _ = writeln!(
         out,
         "  last copy: {}",
-        last.as_deref()
-            .unwrap_or("no copy of an acknowledged version ended (still served, or never made durable)")
+        last.as_deref().unwrap_or(
+            "no copy of an acknowledged version ended (still served, or never made durable)"
+        )
     );
     out
 }

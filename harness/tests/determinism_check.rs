@@ -3,14 +3,14 @@
 //! seed different traces, once its thread has run another seed; a machine
 //! that iterates a `BTreeMap` does not.
 
-use lastcopy::determinism::check_pair;
-use sim::host::{Addr, Boot, Clock, Cluster, Io, Machine};
-use sim::lineage::Lineage;
-use sim::trace::{Trace, Tracer};
+use lastcopy_harness::determinism::check_pair;
+use lastcopy_harness::sim::host::{Addr, Boot, Clock, Cluster, Io, Machine};
+use lastcopy_harness::sim::lineage::Lineage;
+use lastcopy_harness::sim::trace::{Trace, Tracer};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-sim::event_kinds! {
+lastcopy_harness::sim::event_kinds! {
     /// What the gossip machine traces.
     enum GossipEvent in "gossip" {
         /// A key arrived. Fields: `key`.
@@ -49,7 +49,10 @@ impl Machine for Gossip {
     }
 
     fn on_message(&mut self, _from: Addr, key: u32, io: &mut Io<'_, u32>) {
-        io.trace(GossipEvent::Key, sim::fields!["key" => key]);
+        io.trace(
+            GossipEvent::Key,
+            lastcopy_harness::sim::fields!["key" => key],
+        );
     }
 
     fn on_timer(&mut self, _key: u64, _io: &mut Io<'_, u32>) {}
