@@ -44,6 +44,27 @@ impl<S: System> Case<S> {
         design: &str,
     ) -> Result<Self, ScenarioError> {
         let scenario = Scenario::parse(origin, text, overrides)?;
+        let own = S::own_faults();
+        if let Some(key) = scenario
+            .faults
+            .system
+            .keys()
+            .find(|k| !own.iter().any(|r| r.key == k.as_str()))
+        {
+            let keys: Vec<&str> = own.iter().map(|r| r.key).collect();
+            return Err(ScenarioError {
+                origin: origin.to_string(),
+                line: None,
+                message: format!(
+                    "faults.system.{key}: no fault of this system has that key (its keys: {})",
+                    if keys.is_empty() {
+                        "none".to_string()
+                    } else {
+                        keys.join(", ")
+                    }
+                ),
+            });
+        }
         let designs = S::designs();
         let Some((name, d)) = designs.iter().find(|(n, _)| *n == design) else {
             let names: Vec<&str> = designs.iter().map(|(n, _)| *n).collect();
@@ -77,6 +98,7 @@ impl<S: System> Case<S> {
         faults::plan(
             &self.scenario.faults,
             &targets,
+            S::own_faults(),
             seed,
             self.scenario.run.duration,
         )
@@ -93,7 +115,7 @@ impl<S: System> Case<S> {
         let judgement = checker::judge(&output.evidence());
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
         for f in &plan.faults {
-            let c = faults.entry(f.kind.kind.to_string()).or_default();
+            let c = faults.entry(f.kind.name.to_string()).or_default();
             c.fired += u64::from(output.fired.contains(&f.id));
             c.effective += u64::from(output.effective.contains(&f.id));
         }

@@ -6,10 +6,12 @@
 //! The atlas: storage faults of one seed strike the disks of one failure
 //! domain only (drawn per seed), so some other domain keeps its copies.
 
+use crate::system::OwnFault;
 use serde::{Deserialize, Serialize};
 use sim::plan::{Plan, PlannedFault};
 use sim::rng::Seeds;
 use sim::time::SimTime;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -152,6 +154,9 @@ pub struct Rates {
     /// How long a partition lasts.
     #[serde(deserialize_with = "duration")]
     pub partition_for: Duration,
+    /// The system's own faults' rates per day, by their rows' keys
+    /// (`[faults.system]`).
+    pub system: BTreeMap<String, f64>,
 }
 
 impl Default for Rates {
@@ -167,6 +172,7 @@ impl Default for Rates {
             partition_per_link_day: 0.0,
             down_for: Duration::from_secs(600),
             partition_for: Duration::from_secs(1800),
+            system: BTreeMap::new(),
         }
     }
 }
@@ -219,12 +225,45 @@ impl Rates {
     }
 }
 
-/// One planned generic fault: its kind, and the peer of a partition.
+/// What strikes: one of the harness's generic faults, or one of the
+/// system's own (by its row's name, see [`crate::system::OwnFault`]).
+/// Written in plans as the name alone.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FaultName {
+    /// A row of [`FAULT_TABLE`].
+    Generic(FaultKind),
+    /// A row of the system's own table.
+    Own(String),
+}
+
+impl fmt::Display for FaultName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FaultName::Generic(k) => write!(f, "{k}"),
+            FaultName::Own(n) => f.write_str(n),
+        }
+    }
+}
+
+impl Serialize for FaultName {
+    fn serialize<Ser: serde::Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(FaultKind::parse(&name).map_or(FaultName::Own(name), FaultName::Generic))
+    }
+}
+
+/// One planned fault: what strikes, and the peer of a partition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// What strikes.
-    pub kind: FaultKind,
+    pub name: FaultName,
     /// The other node of a partition.
     pub peer: Option<String>,
 }
@@ -232,8 +271,8 @@ pub struct Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.peer {
-            Some(p) => write!(f, "{} with {p}", self.kind),
-            None => write!(f, "{}", self.kind),
+            Some(p) => write!(f, "{} with {p}", self.name),
+            None => write!(f, "{}", self.name),
         }
     }
 }
@@ -252,10 +291,17 @@ pub struct Target {
 
 /// The faults `rates` draw for seed `seed` over `duration` on `targets`:
 /// power faults on every node, storage faults on the disks of one failure
-/// domain (drawn for the seed), partitions on every pair of nodes. Each
-/// target draws from its own stream, so adding a node leaves the others'
-/// faults alone. Ids follow time order.
-pub fn plan(rates: &Rates, targets: &[Target], seed: u64, duration: Duration) -> Plan<Fault> {
+/// domain (drawn for the seed), partitions on every pair of nodes, and
+/// each of the system's `own` faults on its row's node. Each target draws
+/// from its own stream, so adding a node leaves the others' faults alone.
+/// Ids follow time order.
+pub fn plan(
+    rates: &Rates,
+    targets: &[Target],
+    own: &[OwnFault],
+    seed: u64,
+    duration: Duration,
+) -> Plan<Fault> {
     let seeds = Seeds::new(seed);
     let mut raw: Vec<(SimTime, String, Fault, u64)> = Vec::new();
     let domains: Vec<&str> = {
@@ -276,7 +322,10 @@ pub fn plan(rates: &Rates, targets: &[Target], seed: u64, duration: Duration) ->
         if rate == 0.0 {
             continue;
         }
-        let fault = |peer: Option<String>| Fault { kind: r.kind, peer };
+        let fault = |peer: Option<String>| Fault {
+            name: FaultName::Generic(r.kind),
+            peer,
+        };
         match r.class {
             FaultClass::Power => {
                 for (i, t) in targets.iter().enumerate() {
@@ -307,6 +356,19 @@ pub fn plan(rates: &Rates, targets: &[Target], seed: u64, duration: Duration) ->
                     }
                 }
             }
+        }
+    }
+    for row in own {
+        let rate = rates.system.get(row.key).copied().unwrap_or(0.0);
+        if rate == 0.0 {
+            continue;
+        }
+        for (at, s) in arrivals(&seeds, &format!("own/{}", row.name), 0, rate, duration) {
+            let fault = Fault {
+                name: FaultName::Own(row.name.to_string()),
+                peer: None,
+            };
+            raw.push((at, row.node.to_string(), fault, s));
         }
     }
     raw.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
@@ -377,12 +439,16 @@ mod tests {
         };
         let day = Duration::from_secs(86_400);
         for seed in 0..20 {
-            let p = plan(&rates, &targets, seed, day);
-            assert_eq!(p, plan(&rates, &targets, seed, day), "same seed, same plan");
+            let p = plan(&rates, &targets, &[], seed, day);
+            assert_eq!(
+                p,
+                plan(&rates, &targets, &[], seed, day),
+                "same seed, same plan"
+            );
             let hit: std::collections::BTreeSet<&str> = p
                 .faults
                 .iter()
-                .filter(|f| f.kind.kind == FaultKind::BitRot)
+                .filter(|f| f.kind.name == FaultName::Generic(FaultKind::BitRot))
                 .map(|f| f.target.as_str())
                 .collect();
             assert!(hit.len() <= 1, "one domain's disks only: {hit:?}");

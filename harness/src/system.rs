@@ -90,6 +90,34 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
 
     /// What `node` serves at `place` now (`None`: not serving).
     fn served(node: &Self::Node, place: Place) -> Option<View>;
+
+    /// The system's own faults beyond the harness's generic ones (an
+    /// operator's restore, a garbage collection that races uploads), one
+    /// row each; their rates are `[faults.system]` keys. None by default.
+    fn own_faults() -> &'static [OwnFault] {
+        &[]
+    }
+
+    /// What the own fault `name` does when it strikes now: an input to a
+    /// node, drawn only from `resolve_seed` (`None`: nothing to do). The
+    /// harness traces it fired and blames what follows on it.
+    fn own_fault(&self, name: &str, resolve_seed: u64) -> Option<(Addr, Input<Self>)> {
+        let _ = (name, resolve_seed);
+        None
+    }
+}
+
+/// One row of a system's own fault table.
+#[derive(Clone, Copy, Debug)]
+pub struct OwnFault {
+    /// Its name in plans, traces and reports (`stale-restore`).
+    pub name: &'static str,
+    /// The scenario key of its rate per day, under `[faults.system]`.
+    pub key: &'static str,
+    /// The node it strikes (by name).
+    pub node: &'static str,
+    /// Its exact effect.
+    pub effect: &'static str,
 }
 
 /// The input a system's nodes take from outside the network.

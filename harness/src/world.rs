@@ -9,7 +9,7 @@
 //! nodes acknowledged into, and the final state.
 
 use crate::checker::Evidence;
-use crate::faults::{Fault, FaultKind};
+use crate::faults::{Fault, FaultKind, FaultName};
 use crate::places::{self, FinalState};
 use crate::scenario::Scenario;
 use crate::system::{Input, System, UserAction};
@@ -214,11 +214,18 @@ impl<S: System> World<S> {
         };
         let node = self.cluster.name_of(addr);
         self.fired.push(f.id);
-        let fired = fields!["fault" => f.id, "fault_kind" => f.kind.kind.row().name];
+        let fired = fields!["fault" => f.id, "fault_kind" => f.kind.name.to_string()];
         self.emit(&node, EngineEvent::FaultFired, fired);
         self.cluster.lineage().set_blame(&node, Some(f.id));
+        let kind = match &f.kind.name {
+            FaultName::Generic(kind) => *kind,
+            FaultName::Own(name) => {
+                self.own_fault(f, name, &node, scenario);
+                return Vec::new();
+            }
+        };
         let back = |d: Duration| vec![(d, Step::Boot(addr))];
-        match (f.kind.kind, disk) {
+        match (kind, disk) {
             (FaultKind::PowerLoss, _) => {
                 self.cluster
                     .crash(addr, CrashMode::DropUnsynced, Some(f.id));
@@ -251,6 +258,24 @@ impl<S: System> World<S> {
             }
             (_, None) => Vec::new(),
         }
+    }
+
+    /// The system's own fault `name`: the input it says, to its node.
+    fn own_fault(&self, f: &PlannedFault<Fault>, name: &str, node: &str, scenario: &Scenario<S>) {
+        let why = match scenario.system.own_fault(name, f.resolve_seed) {
+            None => "nothing to do",
+            Some((to, input)) => {
+                if self.cluster.input(to, input) {
+                    return;
+                }
+                "its node is down"
+            }
+        };
+        self.emit(
+            node,
+            EngineEvent::FaultSkipped,
+            fields!["fault" => f.id, "why" => why],
+        );
     }
 
     /// A storage fault on one disk, onto a written sector where it needs one.

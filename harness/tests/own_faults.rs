@@ -1,0 +1,158 @@
+//! A system's own faults: one row of its table, planned at its scenario
+//! rate, carried out as an input to its node when it strikes, and caught
+//! by the checker like any fault; an unknown `[faults.system]` key is
+//! refused.
+
+use lastcopy_harness::case::Case;
+use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
+use lastcopy_harness::sim::ledger::Write;
+use lastcopy_harness::sim::place::{Place, PlaceKind, Served, View};
+use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
+use lastcopy_harness::sim::rng::Seeds;
+use lastcopy_harness::sim::trace::EngineEvent;
+use lastcopy_harness::system::{NodeSpec, OwnFault, System, UserAction};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const NOTE: RecordKind = RecordKind::new(0, "note");
+const VAULT: PlaceKind = PlaceKind {
+    code: 0,
+    name: "vault",
+    reference: true,
+};
+const RECORD: RecordId = RecordId {
+    owner: 0,
+    kind: NOTE,
+    n: 0,
+};
+const VERSION: VersionId = VersionId { writer: 0, seq: 1 };
+
+/// One vault that keeps one note in a store that outlives its reboots (a
+/// shared cell stands in for a disk no fault here strikes), and an
+/// operator's purge, its own fault, that drops it.
+#[derive(Clone, Debug, serde::Deserialize)]
+struct Vault {}
+
+enum Do {
+    Note,
+    Purge,
+}
+
+struct Keeper {
+    note: Arc<AtomicBool>,
+}
+
+impl Machine for Keeper {
+    type Msg = ();
+    type Input = Do;
+    fn boot(&mut self, _: Boot, _: &mut Io<'_, ()>) {}
+    fn on_message(&mut self, _: Addr, _: (), _: &mut Io<'_, ()>) {}
+    fn on_timer(&mut self, _: u64, _: &mut Io<'_, ()>) {}
+    fn on_input(&mut self, input: Do, io: &mut Io<'_, ()>) {
+        match input {
+            Do::Note => {
+                self.note.store(true, Ordering::Relaxed);
+                io.wrote(RECORD, VERSION, Write::edit(None, 7));
+                io.told_saved(RECORD, VERSION);
+            }
+            Do::Purge => self.note.store(false, Ordering::Relaxed),
+        }
+    }
+}
+
+const PURGE: OwnFault = OwnFault {
+    name: "purge",
+    key: "purge_per_day",
+    node: "vault",
+    effect: "the operator's cleanup drops every note the vault holds",
+};
+
+impl System for Vault {
+    type Node = Keeper;
+    type Design = ();
+    fn designs() -> Vec<(&'static str, ())> {
+        vec![("plain", ())]
+    }
+    fn nodes(&self, _: &()) -> Vec<NodeSpec<Keeper>> {
+        let note = Arc::new(AtomicBool::new(false));
+        vec![NodeSpec::new("vault", "rack-a", vec![], move || Keeper {
+            note: note.clone(),
+        })]
+    }
+    fn workload(&self, _: &Seeds, _: Duration) -> Vec<UserAction<Do>> {
+        vec![UserAction {
+            at: Duration::from_secs(60),
+            node: Addr(0),
+            input: Do::Note,
+        }]
+    }
+    fn places(&self) -> Vec<(Place, Addr)> {
+        let vault = Place {
+            user: 0,
+            kind: VAULT,
+            index: 0,
+        };
+        vec![(vault, Addr(0))]
+    }
+    fn served(node: &Keeper, _: Place) -> Option<View> {
+        let kept = Served {
+            version: VERSION,
+            deleted: false,
+            content: 7,
+            genuine: true,
+            conflicts: vec![],
+        };
+        let held = node.note.load(Ordering::Relaxed);
+        Some(held.then_some((RECORD, kept)).into_iter().collect())
+    }
+    fn own_faults() -> &'static [OwnFault] {
+        &[PURGE]
+    }
+    fn own_fault(&self, name: &str, _: u64) -> Option<(Addr, Do)> {
+        (name == PURGE.name).then_some((Addr(0), Do::Purge))
+    }
+}
+
+fn scenario(purges: f64) -> String {
+    format!(
+        "name = \"vault\"\n[run]\nduration = \"10d\"\nheal_bound = \"1h\"\n\
+         [faults.system]\npurge_per_day = {purges}\n[system]\n"
+    )
+}
+
+#[test]
+fn an_own_fault_strikes_as_its_input_and_the_checker_sees_the_loss() {
+    let calm = Case::<Vault>::load("vault.toml", &scenario(0.0), &[], "plain").unwrap();
+    assert!(calm.run_seed(0).outcome.kept_promise());
+    let purged = Case::<Vault>::load("vault.toml", &scenario(2.0), &[], "plain").unwrap();
+    let run = purged.run_seed(0);
+    assert!(!run.plan.faults.is_empty(), "purges planned at 2 a day");
+    assert!(run
+        .plan
+        .faults
+        .iter()
+        .all(|f| f.target == "vault" && f.kind.to_string() == "purge"));
+    assert_eq!(run.outcome.verdicts[0].subject, "u0/note-0");
+    assert_eq!(run.outcome.verdicts[0].kind.to_string(), "lost");
+    let fired = run
+        .output
+        .trace
+        .events()
+        .iter()
+        .filter(|e| e.kind == EngineEvent::FaultFired && e.str("fault_kind") == Some("purge"))
+        .count();
+    assert_eq!(fired, run.plan.faults.len());
+    assert_eq!(run.outcome.faults["purge"].fired, fired as u64);
+}
+
+#[test]
+fn an_unknown_system_fault_key_is_refused() {
+    let bad = scenario(1.0).replace("purge_per_day", "purge_per_week");
+    let e = Case::<Vault>::load("vault.toml", &bad, &[], "plain").unwrap_err();
+    assert!(
+        e.to_string().contains("faults.system.purge_per_week")
+            && e.message.contains("purge_per_day"),
+        "{e}"
+    );
+}
