@@ -50,7 +50,10 @@ fn a_struck_handset_loses_power_at_once_and_reboots() {
     let fired: Vec<_> = events
         .iter()
         .filter(|e| {
-            e.kind == EngineEvent::FaultFired && e.str("fault_kind") == Some("mid-sync-pull")
+            e.kind == EngineEvent::FaultFired
+                && e.str("fault_kind")
+                    .and_then(models::fault::FaultKind::parse)
+                    == Some(models::fault::FaultKind::MidSyncPull)
         })
         .collect();
     assert!(!fired.is_empty());

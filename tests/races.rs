@@ -6,6 +6,7 @@
 mod common;
 
 use lastcopy::situations::Situation;
+use models::fault::FaultKind;
 use models::record::VersionId;
 use sim::trace::EngineEvent;
 
@@ -19,7 +20,7 @@ fn an_edit_race_edits_a_record_in_flight_then_resets_or_pulls_the_handset() {
     let mut checked = 0;
     for fired in events
         .iter()
-        .filter(|e| e.kind == EngineEvent::FaultFired && e.str("fault_kind") == Some("edit-race"))
+        .filter(|e| fired_kind(e) == Some(FaultKind::EditRace))
     {
         let id = fired.field("fault").and_then(|v| v.as_u64()).unwrap();
         let same = |e: &&sim::trace::Event| e.field("fault").and_then(|v| v.as_u64()) == Some(id);
@@ -54,14 +55,14 @@ fn an_edit_race_edits_a_record_in_flight_then_resets_or_pulls_the_handset() {
         let after = resolved.field("after_ms").and_then(|v| v.as_u64()).unwrap();
         let then = resolved.str("then").unwrap();
         let end_kind = if then == "reset" {
-            "factory-reset"
+            FaultKind::FactoryReset
         } else {
-            "battery-pull"
+            FaultKind::BatteryPull
         };
         let end = events
             .iter()
             .filter(same)
-            .find(|e| e.kind == EngineEvent::FaultFired && e.str("fault_kind") == Some(end_kind));
+            .find(|e| fired_kind(e) == Some(end_kind));
         let skipped = events
             .iter()
             .filter(same)
@@ -171,4 +172,11 @@ fn an_exchange_is_in_flight_until_the_handset_gives_it_up() {
         .collect();
     let impatient = common::case("edit-races", "hardened", &sets);
     assert_eq!(count(&impatient, 0, Situation::EditDuringPush), 0);
+}
+
+/// The kind of fault `e` says fired, if it is a fault firing.
+fn fired_kind(e: &sim::trace::Event) -> Option<FaultKind> {
+    (e.kind == EngineEvent::FaultFired)
+        .then(|| e.str("fault_kind").and_then(FaultKind::parse))
+        .flatten()
 }

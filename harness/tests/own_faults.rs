@@ -4,6 +4,7 @@
 //! refused.
 
 use lastcopy_harness::case::Case;
+use lastcopy_harness::faults::FaultName;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
 use lastcopy_harness::sim::place::{Place, PlaceKind, Served, View};
@@ -140,7 +141,8 @@ fn an_own_fault_strikes_as_its_input_and_the_checker_sees_the_loss() {
         .trace
         .events()
         .iter()
-        .filter(|e| e.kind == EngineEvent::FaultFired && e.str("fault_kind") == Some("purge"))
+        .filter(|e| e.kind == EngineEvent::FaultFired)
+        .filter(|e| e.str("fault_kind") == Some(&FaultName::Own(PURGE.name.into()).to_string()))
         .count();
     assert_eq!(fired, run.plan.faults.len());
     assert_eq!(run.outcome.faults["purge"].fired, fired as u64);
