@@ -353,3 +353,36 @@ proptest! {
 // The strategies keep every file under its slot's size, so that no
 // operation is refused for size.
 const _: () = assert!(300 + 140 <= MAX_WORDS && 320 <= MAX_WORDS);
+
+/// Found by `crashes_keep_what_the_model_promises` on 2026-11-29: after a
+/// torn crash that follows a delete and a create refused for a full
+/// directory, deleting another file and creating one is refused as
+/// `DirectoryFull`, where the model says a slot is free. Either the layer
+/// keeps a slot marked in use after the crash, or the model miscounts the
+/// crash's outcome: not yet known. Kept here, ignored, so the case replays
+/// exactly (`cargo test -p lastcopy-sim --test files_props -- --ignored`)
+/// until it is fixed.
+#[test]
+#[ignore = "known: sim::files slot accounting after a torn crash disagrees with the model"]
+fn a_torn_crash_after_a_delete_leaves_the_model_and_the_layer_agreeing() {
+    use Op::*;
+    let w = |n| Write { n, at: 0, words: 1 };
+    let ops = [
+        Create(2),
+        Create(1),
+        SyncDir,
+        Crash(None),
+        w(1),
+        Create(0),
+        Sync(0),
+        w(0),
+        SyncDir,
+        Delete(0),
+        w(1),
+        Create(0),
+        Crash(Some(2_775_181_051_118_187_929)),
+        Delete(1),
+        Create(1),
+    ];
+    run(&ops).expect("the layer does what the model says");
+}
