@@ -359,7 +359,7 @@ pub fn run(scenario: &Scenario, design: &Design, workload: &Workload, seed: u64)
 /// ([`places::all_agree`]).
 fn is_converged(hosts: &[Host], handsets: u32, portals: bool) -> bool {
     places::all_agree(&system::places(handsets, portals), |p, a| {
-        system::served(&hosts[a.0 as usize].machine, p)
+        system::shows(&hosts[a.0 as usize].machine, p)
     })
 }
 

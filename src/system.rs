@@ -8,6 +8,7 @@
 //! then (when the workload has portal edits) each user's web portal.
 
 use crate::inject::Volume;
+use crate::places;
 use crate::scenario::Scenario;
 use crate::topology;
 use models::clock::Rtc;
@@ -16,7 +17,7 @@ use models::design::Design;
 use models::handset::{Handset, HandsetConfig};
 use models::node::Node;
 use models::operator::{Operator, OperatorConfig};
-use models::record::served_view;
+use models::record::{served_view, RecordId, Row};
 use models::server::Server;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle};
@@ -257,6 +258,25 @@ pub fn places(handsets: u32, portals: bool) -> Vec<(Place, Addr)> {
         }
     }
     out
+}
+
+/// What `node` shows at `place` now, all that convergence compares
+/// ([`places::shown`] of [`served`], read without copying or verifying a
+/// row; `None`: down, or a primary that is not serving).
+pub fn shows(node: &Node, place: Place) -> Option<places::Shows> {
+    fn of<'a>(rows: impl Iterator<Item = (&'a RecordId, &'a Row)>) -> places::Shows {
+        rows.filter(|(_, row)| !row.deleted)
+            .map(|(r, row)| {
+                let copies = row.conflicts.iter().map(|c| c.version).collect();
+                ((*r).into(), (row.version, copies))
+            })
+            .collect()
+    }
+    match node {
+        Node::Handset(h) if !place.kind.reference => Some(of(h.rows())),
+        Node::Database(d) if place.kind.reference && d.serving() => Some(of(d.rows_of(place.user))),
+        _ => None,
+    }
 }
 
 /// What `node` serves at `place` now, in the harness's terms (`None`:

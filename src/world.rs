@@ -504,7 +504,7 @@ impl World {
 /// stopping at the first user apart.
 fn converged(cluster: &Cluster<Node>, handsets: u32, portals: bool) -> bool {
     places::all_agree(&system::places(handsets, portals), |p, a| {
-        serve(cluster, p, *a)
+        cluster.with_machine(*a, |n| system::shows(n, p)).flatten()
     })
 }
 

@@ -167,26 +167,30 @@ pub fn converged(fs: &FinalState) -> bool {
     not_converged(fs).is_empty()
 }
 
-/// Whether one user's places agree: the server serves, and each of the
-/// user's other places (handset, portal) serves and shows what it shows.
-/// The same judgement as [`converged`], one user at a time, so a caller can
-/// stop at the first user apart.
-/// `others` is read lazily, one place at a time, and not at all when the
-/// server does not serve.
-pub fn agree(server: Option<&View>, others: impl IntoIterator<Item = Option<View>>) -> bool {
-    let Some(server) = server else {
+/// What a place shows, per record (see [`shown`]): all that convergence
+/// compares.
+pub type Shows = BTreeMap<RecordId, Shown>;
+
+/// Whether one user's places agree: the reference shows something, and
+/// each of the user's other places shows the same. The same judgement as
+/// [`converged`], one user at a time, so a caller can stop at the first
+/// user apart. `others` is read lazily, one place at a time, and not at
+/// all when the reference does not serve.
+pub fn agree(reference: Option<&Shows>, others: impl IntoIterator<Item = Option<Shows>>) -> bool {
+    let Some(reference) = reference else {
         return false;
     };
     others
         .into_iter()
-        .all(|v| v.is_some_and(|v| apart(&v, server).is_empty()))
+        .all(|v| v.is_some_and(|v| &v == reference))
 }
 
 /// Whether every user's places agree now, as [`converged`] judges them:
-/// `places` are the places (user by user, each with what `serve` needs to
-/// read it) and `serve` reads one (`None`: down). Reads lazily, stopping at
-/// the first user apart.
-pub fn all_agree<A>(places: &[(Place, A)], serve: impl Fn(Place, &A) -> Option<View>) -> bool {
+/// `places` are the places (user by user, each with what `shows` needs to
+/// read it) and `shows` reads what one shows (`None`: down; [`shown`] of
+/// what it serves, or something cheaper that is equal to it). Reads
+/// lazily, stopping at the first user apart.
+pub fn all_agree<A>(places: &[(Place, A)], shows: impl Fn(Place, &A) -> Option<Shows>) -> bool {
     let mut rest = places;
     while let Some((first, _)) = rest.first() {
         let n = rest
@@ -201,8 +205,8 @@ pub fn all_agree<A>(places: &[(Place, A)], serve: impl Fn(Place, &A) -> Option<V
         let others = user
             .iter()
             .filter(|(p, _)| !p.kind.reference)
-            .map(|(p, a)| serve(*p, a));
-        if !agree(serve(*reference, at).as_ref(), others) {
+            .map(|(p, a)| shows(*p, a));
+        if !agree(shows(*reference, at).as_ref(), others) {
             return false;
         }
     }

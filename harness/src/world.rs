@@ -336,7 +336,9 @@ impl<S: System> World<S> {
         let deadline = start.after(scenario.run.heal_bound);
         loop {
             madsim::time::sleep(scenario.run.converge_check).await;
-            if places::all_agree(&self.places, |p, a| self.serve(p, *a)) {
+            if places::all_agree(&self.places, |p, a| {
+                self.serve(p, *a).map(|v| places::shown(&v))
+            }) {
                 return Some(clock.now().since(start));
             }
             if clock.now() >= deadline {

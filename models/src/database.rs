@@ -117,6 +117,16 @@ impl Database {
         }
     }
 
+    /// The rows this database serves for `user`, in record order, without
+    /// copying them (none while it awaits a restore; see [`Database::view`]).
+    pub fn rows_of(&self, user: u32) -> impl Iterator<Item = (&RecordId, &Row)> {
+        self.users
+            .get(&user)
+            .filter(|_| self.state == State::Serving)
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(r, (row, _))| (r, row)))
+    }
+
     /// The rows this database serves for `user` (none while it awaits a restore).
     pub fn view(&self, user: u32) -> BTreeMap<RecordId, Row> {
         if self.state != State::Serving {

@@ -226,6 +226,12 @@ impl Handset {
         }
     }
 
+    /// The rows this handset holds, in record order, without copying them
+    /// (see [`Handset::view`]).
+    pub fn rows(&self) -> impl Iterator<Item = (&RecordId, &Row)> {
+        self.rows.iter().map(|(r, l)| (r, &l.row))
+    }
+
     /// The records this handset holds, with the version of each (a
     /// tombstone for a record deleted here and not yet purged).
     pub fn view(&self) -> BTreeMap<RecordId, Row> {

@@ -134,21 +134,37 @@ impl Ledger {
     /// Whether `descendant` equals `ancestor` or descends from it by parent
     /// links (through any parent of a merge).
     pub fn descends(&self, record: RecordId, descendant: VersionId, ancestor: VersionId) -> bool {
-        let mut todo = vec![descendant];
-        let mut seen = 0;
-        while let Some(v) = todo.pop() {
-            if v == ancestor {
+        let mut budget = self.entries.len() + 1;
+        self.descends_within(record, descendant, ancestor, &mut budget)
+    }
+
+    /// [`Ledger::descends`], visiting at most `budget` versions (a parent
+    /// cycle a buggy system wrote ends the walk, never loops).
+    fn descends_within(
+        &self,
+        record: RecordId,
+        mut cur: VersionId,
+        ancestor: VersionId,
+        budget: &mut usize,
+    ) -> bool {
+        loop {
+            if cur == ancestor {
                 return true;
             }
-            seen += 1;
-            if seen > self.entries.len() {
+            if *budget == 0 {
                 return false;
             }
-            if let Some(e) = self.get(record, v) {
-                todo.extend(&e.parents);
+            *budget -= 1;
+            match self.get(record, cur).map(|e| e.parents.as_slice()) {
+                Some([one]) => cur = *one,
+                Some(many) if many.len() > 1 => {
+                    return many
+                        .iter()
+                        .any(|p| self.descends_within(record, *p, ancestor, budget));
+                }
+                _ => return false,
             }
         }
-        false
     }
 
     /// Whether `a` and `b` are concurrent: neither descends from the other.
