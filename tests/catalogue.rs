@@ -5,8 +5,7 @@
 
 mod common;
 
-use lastcopy::runner::Summary;
-use lastcopy::scenario::{Expectation, Scenario, CATALOGUE};
+use lastcopy::scenario::{Scenario, CATALOGUE};
 use std::collections::BTreeMap;
 
 #[test]
@@ -18,30 +17,14 @@ fn every_catalogue_expectation_holds_and_every_fault_kind_takes_effect() {
         let scenario = Scenario::load(name, &[]).expect("catalogue scenarios load");
         let seeds = common::sweep(u64::from(scenario.test.seeds));
         for (design, expectation) in &scenario.expect {
-            let case = common::case(name, design, &[]);
-            let outcomes = case.sweep(0..seeds, common::jobs());
+            let (outcomes, held) = common::check_expectation(name, design, expectation, seeds);
             for o in &outcomes {
                 for (k, c) in &o.faults {
                     *effective.entry(k.clone()).or_default() += c.effective;
                     *fired.entry(k.clone()).or_default() += c.fired;
                 }
             }
-            let s = Summary::of(&outcomes);
-            let holds = match expectation {
-                Expectation::Keeps => s.failed == 0,
-                Expectation::Breaks { min_share } => s.failed as f64 >= min_share * seeds as f64,
-            };
-            if !holds {
-                let first = outcomes
-                    .iter()
-                    .find(|o| o.kept_promise() != matches!(expectation, Expectation::Keeps));
-                let replay = first
-                    .map(|o| case.replay_command(o.seed))
-                    .unwrap_or_default();
-                failures.push(format!(
-                    "{name} / {design}: expected {expectation:?}, got {s}; e.g. {replay}"
-                ));
-            }
+            failures.extend(held.err());
         }
     }
     // A clock skew only moves a clock: whether it hurt shows later, in the

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use lastcopy::runner::Case;
-use lastcopy::scenario::Scenario;
+use lastcopy::runner::{Case, Summary};
+use lastcopy::scenario::{Expectation, Scenario};
+use sim::outcome::SeedOutcome;
 
 /// The case of catalogue scenario `name` under design `design`, with overrides.
 pub fn case(name: &str, design: &str, overrides: &[&str]) -> Case {
@@ -19,6 +20,36 @@ pub fn case(name: &str, design: &str, overrides: &[&str]) -> Case {
         workload: None,
         situations: true,
     }
+}
+
+/// Runs catalogue scenario `name` under `design` over seeds `0..seeds` and
+/// judges `expectation` on them: the outcomes, and `Err` with a line naming
+/// the scenario, the design, the summary and a replay command when it does
+/// not hold.
+pub fn check_expectation(
+    name: &str,
+    design: &str,
+    expectation: &Expectation,
+    seeds: u64,
+) -> (Vec<SeedOutcome>, Result<(), String>) {
+    let case = case(name, design, &[]);
+    let outcomes = case.sweep(0..seeds, jobs());
+    let s = Summary::of(&outcomes);
+    let holds = match expectation {
+        Expectation::Keeps => s.failed == 0,
+        Expectation::Breaks { min_share } => s.failed as f64 >= min_share * seeds as f64,
+    };
+    if holds {
+        return (outcomes, Ok(()));
+    }
+    let first = outcomes
+        .iter()
+        .find(|o| o.kept_promise() != matches!(expectation, Expectation::Keeps));
+    let replay = first
+        .map(|o| case.replay_command(o.seed))
+        .unwrap_or_default();
+    let line = format!("{name} / {design}: expected {expectation:?}, got {s}; e.g. {replay}");
+    (outcomes, Err(line))
 }
 
 /// How many seeds a sweep of `base` seeds runs: `base` times LASTCOPY_SWEEP.
