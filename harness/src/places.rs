@@ -24,7 +24,7 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default)]
 pub struct FinalState {
     /// Every place of every user with what it serves (`None`: down), user
-    /// by user, each user's places in the system's order.
+    /// by user in user order, each user's places in the system's order.
     pub places: Vec<(Place, Option<View>)>,
     /// Whether every user's places converged during heal.
     pub converged: bool,
@@ -42,9 +42,10 @@ impl FinalState {
     /// The places of `user`, in the system's order, with what each serves
     /// (`None`: down).
     pub fn places_of(&self, user: u32) -> Vec<(Place, Option<&View>)> {
-        self.places
+        let from = self.places.partition_point(|(p, _)| p.user < user);
+        self.places[from..]
             .iter()
-            .filter(|(p, _)| p.user == user)
+            .take_while(|(p, _)| p.user == user)
             .map(|(p, v)| (*p, v.as_ref()))
             .collect()
     }

@@ -357,12 +357,15 @@ impl<S: System> World<S> {
     fn finish(self, converged_after: Option<Duration>) -> Output {
         let phase = fields!["phase" => "check", "converged" => converged_after.is_some()];
         self.emit("harness", EngineEvent::Phase, phase);
+        let mut places: Vec<_> = self
+            .places
+            .iter()
+            .map(|(p, a)| (*p, self.serve(*p, *a)))
+            .collect();
+        // User by user in user order, each user's in the system's order.
+        places.sort_by_key(|(p, _)| p.user);
         let final_state = FinalState {
-            places: self
-                .places
-                .iter()
-                .map(|(p, a)| (*p, self.serve(*p, *a)))
-                .collect(),
+            places,
             converged: converged_after.is_some(),
             converged_after,
         };
