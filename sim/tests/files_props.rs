@@ -127,6 +127,12 @@ struct Model {
     names: [NameState; 3],
     /// Per word offset, every write id that wrote it, in any file.
     written: BTreeMap<usize, BTreeSet<u32>>,
+    /// Slots a crash may have left holding a superseded entry: a name
+    /// deleted and created again before the crash, whose old entry and new
+    /// one may both be durable. The layer keeps such a slot until the next
+    /// directory sync; whether it does is not visible, so creates may be
+    /// refused or not while these could fill the directory.
+    maybe_stale: usize,
 }
 
 impl Model {
@@ -183,6 +189,10 @@ fn run(ops: &[Op]) -> Result<Observed, TestCaseError> {
                     prop_assert_eq!(r, Err(FilesError::Exists(NAMES[n].into())));
                 } else if m.slots_taken() >= CONFIG.slots as usize {
                     prop_assert_eq!(r, Err(FilesError::DirectoryFull));
+                } else if r == Err(FilesError::DirectoryFull)
+                    && m.slots_taken() + m.maybe_stale >= CONFIG.slots as usize
+                {
+                    // A superseded slot the crash left is still taken.
                 } else {
                     prop_assert!(r.is_ok(), "{:?}", r);
                     m.incs.push(Inc {
@@ -244,6 +254,7 @@ fn run(ops: &[Op]) -> Result<Observed, TestCaseError> {
             }
             Op::SyncDir => {
                 prop_assert_eq!(f.sync_dir(), Ok(()));
+                m.maybe_stale = 0;
                 for s in &mut m.names {
                     s.durable = s.current;
                     s.since.clear();
@@ -290,6 +301,10 @@ fn run(ops: &[Op]) -> Result<Observed, TestCaseError> {
 fn check_crash(f: &Files, m: &mut Model) -> Result<(), TestCaseError> {
     for (n, s) in m.names.clone().iter().enumerate() {
         let name = NAMES[n];
+        let recreated = s.durable.is_some() && s.deleted_since && !s.since.is_empty();
+        if recreated && f.exists(name) {
+            m.maybe_stale += 1;
+        }
         if !f.exists(name) {
             prop_assert!(
                 s.durable.is_none() || s.deleted_since,
@@ -332,8 +347,19 @@ fn check_crash(f: &Files, m: &mut Model) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// 256 cases from a fixed seed, so `cargo test` is the same run every time
+/// (a known case of the layer still fails: see the ignored test below);
+/// `PROPTEST_RNG_SEED=N` (and `PROPTEST_CASES`) explore other cases.
+fn config() -> ProptestConfig {
+    let mut c = ProptestConfig::with_cases(256);
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        c.rng_seed = proptest::test_runner::RngSeed::Fixed(0x1a57_c0b1);
+    }
+    c
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config())]
 
     /// Every result and every read matches the model; every crash leaves
     /// only what the model allows.
@@ -354,16 +380,14 @@ proptest! {
 // operation is refused for size.
 const _: () = assert!(300 + 140 <= MAX_WORDS && 320 <= MAX_WORDS);
 
-/// Found by `crashes_keep_what_the_model_promises` on 2026-11-29: after a
-/// torn crash that follows a delete and a create refused for a full
-/// directory, deleting another file and creating one is refused as
-/// `DirectoryFull`, where the model says a slot is free. Either the layer
-/// keeps a slot marked in use after the crash, or the model miscounts the
-/// crash's outcome: not yet known. Kept here, ignored, so the case replays
-/// exactly (`cargo test -p lastcopy-sim --test files_props -- --ignored`)
-/// until it is fixed.
+/// Found by `crashes_keep_what_the_model_promises` on 2026-11-29: a file
+/// deleted and created again (in another slot) before a torn crash can
+/// come back with both entries durable; the layer keeps the superseded
+/// slot until the next directory sync (reusing it sooner could let a
+/// crash bring the old entry back over a new file), and a create that
+/// needs it is refused. The model had counted that slot free; it now
+/// allows either answer while such a slot may exist.
 #[test]
-#[ignore = "known: sim::files slot accounting after a torn crash disagrees with the model"]
 fn a_torn_crash_after_a_delete_leaves_the_model_and_the_layer_agreeing() {
     use Op::*;
     let w = |n| Write { n, at: 0, words: 1 };
@@ -383,6 +407,34 @@ fn a_torn_crash_after_a_delete_leaves_the_model_and_the_layer_agreeing() {
         Crash(Some(2_775_181_051_118_187_929)),
         Delete(1),
         Create(1),
+    ];
+    run(&ops).expect("the layer does what the model says");
+}
+
+/// Found with `PROPTEST_CASES=4000` on 2026-11-29: a file created, written
+/// and synced, then deleted, all before any directory sync, comes back from
+/// a torn crash with size 0, where the model allows it gone or with its
+/// synced word. The layer's delete seems to let the inode's change become
+/// durable without the directory entry's. Not fixed yet: ignored, so the
+/// case replays exactly with `-- --ignored`.
+#[test]
+#[ignore = "known: sim::files brings a deleted, never dir-synced file back empty after a torn crash"]
+fn a_deleted_file_a_torn_crash_brings_back_keeps_its_synced_content() {
+    use Op::*;
+    let ops = [
+        Create(0),
+        SyncDir,
+        Create(1),
+        Write {
+            n: 1,
+            at: 0,
+            words: 1,
+        },
+        Sync(1),
+        Sync(0),
+        Delete(1),
+        Create(2),
+        Crash(Some(15_894_793_945_621_901_340)),
     ];
     run(&ops).expect("the layer does what the model says");
 }
