@@ -8,7 +8,6 @@ pub use harness::shell::shell_word;
 /// source tree it was built from, else the binary as invoked (a bare name
 /// found on `PATH`, or its absolute path).
 pub fn invocation() -> String {
-    let any = harness::shell::invocation_of(env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"));
     // The root package is the workspace's default run target: no `-p`.
-    any.replace(concat!(" -p ", env!("CARGO_PKG_NAME"), " --"), " --")
+    harness::shell::invocation_of(env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"), true)
 }

@@ -176,7 +176,7 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
     let replay = |seed: u64| {
         let mut cmd = format!(
             "{} run {} --design {} --seed {seed}",
-            invocation_of(program.package, program.manifest_dir),
+            invocation_of(program.package, program.manifest_dir, false),
             shell_word(&args.scenario),
             shell_word(&case.design_name),
         );

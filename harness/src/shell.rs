@@ -18,10 +18,12 @@ pub fn shell_word(s: &str) -> String {
 }
 
 /// How to run a binary again from the current directory, for commands
-/// the user is shown (replay, shrink): `cargo run --release -p PACKAGE --`
-/// inside the workspace the package at `manifest_dir` belongs to, else the
-/// binary as invoked (a bare name found on `PATH`, or its absolute path).
-pub fn invocation_of(package: &str, manifest_dir: &str) -> String {
+/// the user is shown (replay, shrink): inside the workspace the package at
+/// `manifest_dir` belongs to, `cargo run --release -p PACKAGE --` (or
+/// `cargo run --release --` when `default_run`: the package is the
+/// workspace's default run target); else the binary as invoked (a bare
+/// name found on `PATH`, or its absolute path).
+pub fn invocation_of(package: &str, manifest_dir: &str, default_run: bool) -> String {
     let manifest = std::path::Path::new(manifest_dir);
     let root = manifest
         .ancestors()
@@ -32,6 +34,9 @@ pub fn invocation_of(package: &str, manifest_dir: &str) -> String {
         .and_then(|cwd| cwd.canonicalize().ok())
         .zip(root.canonicalize().ok())
         .is_some_and(|(cwd, root)| cwd.starts_with(root));
+    if inside && default_run {
+        return "cargo run --release --".into();
+    }
     if inside {
         return format!("cargo run --release -p {} --", shell_word(package));
     }
