@@ -12,7 +12,7 @@ pub mod build_identity;
 pub use harness::checker;
 pub mod coverage;
 pub use harness::determinism;
-pub mod duration;
+pub use harness::duration;
 pub mod explain;
 pub mod guided;
 pub mod inject;

@@ -149,10 +149,10 @@ pub struct Rates {
     /// Partitions per link (pair of nodes) per day.
     pub partition_per_link_day: f64,
     /// How long a node stays down after a power loss or device loss.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub down_for: Duration,
     /// How long a partition lasts.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub partition_for: Duration,
     /// The system's own faults' rates per day, by their rows' keys
     /// (`[faults.system]`).
@@ -175,12 +175,6 @@ impl Default for Rates {
             system: BTreeMap::new(),
         }
     }
-}
-
-fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration: {e}")))
 }
 
 /// The most faults of one kind a day may ask for on one target: a bound,

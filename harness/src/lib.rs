@@ -13,6 +13,7 @@ pub mod case;
 pub mod checker;
 pub mod cli;
 pub mod determinism;
+pub mod duration;
 pub mod explain;
 pub mod faults;
 #[cfg(test)]

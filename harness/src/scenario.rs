@@ -56,13 +56,13 @@ pub struct Scenario<S> {
 #[serde(deny_unknown_fields)]
 pub struct Run {
     /// How long users act and faults strike (the safety phase).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration::as_text")]
     pub duration: Duration,
     /// How long heal may take for every user's places to agree.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration::as_text")]
     pub heal_bound: Duration,
     /// How often heal checks whether they agree.
-    #[serde(with = "humantime_serde", default = "Run::default_check")]
+    #[serde(with = "crate::duration::as_text", default = "Run::default_check")]
     pub converge_check: Duration,
 }
 
@@ -191,19 +191,6 @@ fn set(table: &mut toml::Table, o: &str) -> Result<(), ScenarioError> {
     }
     at.insert(last.to_string(), value);
     Ok(())
-}
-
-/// Durations written as `"90s"`, `"2d"`, `"1h 30m"`.
-mod humantime_serde {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(|e| {
-            serde::de::Error::custom(format!("{text:?} is not a duration like \"90s\": {e}"))
-        })
-    }
 }
 
 #[cfg(test)]

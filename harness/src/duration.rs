@@ -4,8 +4,6 @@
 //! [humantime](https://docs.rs/humantime) syntax. The simulation counts whole
 //! milliseconds, so a duration with a sub-millisecond part is refused rather
 //! than silently rounded, and so is one longer than [`MAX`].
-#![deny(missing_docs)]
-
 use std::time::Duration;
 
 /// The longest duration accepted anywhere: 36 500 days (about 100 years).
