@@ -298,11 +298,13 @@ pub fn plan(
 ) -> Plan<Fault> {
     let seeds = Seeds::new(seed);
     let mut raw: Vec<(SimTime, String, Fault, u64)> = Vec::new();
-    let domains: Vec<&str> = {
-        let mut d: Vec<&str> = targets.iter().map(|t| t.domain.as_str()).collect();
-        d.dedup();
-        d
-    };
+    // Each domain once, in the order nodes first name it.
+    let mut domains: Vec<&str> = Vec::new();
+    for t in targets {
+        if !domains.contains(&t.domain.as_str()) {
+            domains.push(&t.domain);
+        }
+    }
     let struck = {
         use rand::RngExt;
         let mut rng = seeds.keyed("faults/atlas", 0);
@@ -448,5 +450,32 @@ mod tests {
             assert!(hit.len() <= 1, "one domain's disks only: {hit:?}");
             assert!(p.faults.windows(2).all(|w| w[0].at <= w[1].at));
         }
+    }
+
+    #[test]
+    fn every_failure_domain_is_as_likely_to_be_struck_wherever_its_nodes_stand() {
+        // Domain x has two nodes that do not stand together: it must still
+        // be drawn as one domain of two, not two of three.
+        let t = |node: &str, domain: &str| Target {
+            node: node.into(),
+            domain: domain.into(),
+            disks: vec![format!("{node}/disk")],
+        };
+        let targets = [t("a", "x"), t("b", "y"), t("c", "x")];
+        let rates = Rates {
+            bit_rot_per_disk_day: 50.0,
+            ..Rates::default()
+        };
+        let day = Duration::from_secs(86_400);
+        let on_x = (0..400)
+            .filter(|&seed| {
+                let p = plan(&rates, &targets, &[], seed, day);
+                p.faults.iter().any(|f| f.target != "b/disk")
+            })
+            .count();
+        assert!(
+            (160..=240).contains(&on_x),
+            "x struck on {on_x} of 400 seeds"
+        );
     }
 }
