@@ -217,33 +217,10 @@ pub fn all_agree<A>(places: &[(Place, A)], shows: impl Fn(Place, &A) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim::record::RecordKind;
+    use crate::fixture::{Row, CONTACT, HANDSET, PORTAL, SERVER};
 
-    const CONTACT: RecordKind = RecordKind::new(0, "contact");
-    const HANDSET: PlaceKind = PlaceKind {
-        code: 0,
-        name: "handset",
-        reference: false,
-    };
-    const SERVER: PlaceKind = PlaceKind {
-        code: 1,
-        name: "server",
-        reference: true,
-    };
-    const PORTAL: PlaceKind = PlaceKind {
-        code: 2,
-        name: "portal",
-        reference: false,
-    };
-
-    fn row(_record: RecordId, seq: u32) -> Served {
-        Served {
-            version: VersionId { writer: 0, seq },
-            deleted: false,
-            content: u64::from(seq),
-            genuine: true,
-            conflicts: Vec::new(),
-        }
+    fn row(record: RecordId, seq: u32) -> Served {
+        Row::new(record, VersionId { writer: 0, seq }, None).served()
     }
 
     fn place(kind: PlaceKind) -> Place {
