@@ -3,7 +3,7 @@
 
 use crate::checker;
 use crate::faults::{self, Fault, Target};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::system::System;
 use crate::world::{self, Output};
 use sim::outcome::{FaultCount, SeedOutcome};
@@ -34,44 +34,20 @@ pub struct SeedRun {
 }
 
 impl<S: System> Case<S> {
-    /// The case of scenario `text` (from `origin`) with `overrides`, under
-    /// the design named `design`; an unknown design is an error naming the
+    /// The case of the scenario in `source` with `overrides`, under the
+    /// design named `design`; an unknown design is an error naming the
     /// system's designs.
     pub fn load(
-        origin: &str,
-        text: &str,
+        source: &Source,
         overrides: &[String],
         design: &str,
     ) -> Result<Self, ScenarioError> {
-        let scenario = Scenario::parse(origin, text, overrides)?;
-        let own = S::own_faults();
-        if let Some(key) = scenario
-            .faults
-            .system
-            .keys()
-            .find(|k| !own.iter().any(|r| r.key == k.as_str()))
-        {
-            let keys: Vec<&str> = own.iter().map(|r| r.key).collect();
-            return Err(ScenarioError {
-                origin: origin.to_string(),
-                line: None,
-                message: format!(
-                    "faults.system.{key}: no fault of this system has that key (its keys: {})",
-                    if keys.is_empty() {
-                        "none".to_string()
-                    } else {
-                        keys.join(", ")
-                    }
-                ),
-            });
-        }
+        let scenario = Scenario::parse(source, overrides)?;
         let designs = S::designs();
         let Some((name, d)) = designs.iter().find(|(n, _)| *n == design) else {
-            let names: Vec<&str> = designs.iter().map(|(n, _)| *n).collect();
-            return Err(ScenarioError {
-                origin: "--design".into(),
-                line: None,
-                message: format!("no design {design:?}; the designs are {}", names.join(", ")),
+            return Err(ScenarioError::UnknownDesign {
+                name: design.to_string(),
+                presets: designs.iter().map(|(n, _)| n.to_string()).collect(),
             });
         };
         Ok(Case {

@@ -39,6 +39,7 @@ use crate::case::{Case, SeedRun};
 use crate::determinism;
 use crate::explain::explain;
 use crate::faults::Fault;
+use crate::scenario::Source;
 use crate::shell::{invocation_of, shell_word};
 use crate::shrink::shrink;
 use crate::system::System;
@@ -141,29 +142,13 @@ pub fn main<S: System>(program: &Program) -> ExitCode {
 
 /// Loads everything the run needs, refusing bad input before any work.
 fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
-    let (origin, text) = match program.catalogue.iter().find(|(n, _)| *n == args.scenario) {
-        Some((name, text)) => (format!("{name}.toml"), text.to_string()),
-        None if args.scenario.ends_with(".toml") => {
-            let text = std::fs::read_to_string(&args.scenario)
-                .map_err(|e| format!("{}: {e}", args.scenario))?;
-            (args.scenario.clone(), text)
-        }
-        None => {
-            let names: Vec<&str> = program.catalogue.iter().map(|(n, _)| *n).collect();
-            return Err(format!(
-                "no scenario {:?}; built in: {} (or a path to a .toml file)",
-                args.scenario,
-                names.join(", ")
-            ));
-        }
-    };
+    let source = Source::find(&args.scenario, program.catalogue).map_err(|e| e.to_string())?;
     let default = S::designs()
         .first()
         .map(|(n, _)| n.to_string())
         .unwrap_or_default();
     let design = args.design.clone().unwrap_or(default);
-    let case =
-        Case::<S>::load(&origin, &text, &args.overrides, &design).map_err(|e| e.to_string())?;
+    let case = Case::<S>::load(&source, &args.overrides, &design).map_err(|e| e.to_string())?;
     let plan = match &args.plan {
         Some(path) => Some(read_plan(path)?),
         None => None,

@@ -6,6 +6,7 @@
 //! The atlas: storage faults of one seed strike the disks of one failure
 //! domain only (drawn per seed), so some other domain keeps its copies.
 
+use crate::scenario::{ensure, number, Check, KeyPath};
 use crate::system::OwnFault;
 use serde::{Deserialize, Serialize};
 use sim::plan::{Plan, PlannedFault};
@@ -196,24 +197,44 @@ impl Rates {
         }
     }
 
-    /// Every rate finite, from 0 to 1000 a day; outages at most 30 days.
-    pub fn check(&self) -> Result<(), String> {
+    /// Every rate finite, from 0 to 1000 a day, each `[faults.system]` key
+    /// one of `own`'s; outages at most 30 days. Keys are named from the
+    /// `[faults]` section down.
+    pub fn check(&self, own: &[OwnFault]) -> Check {
+        let in_range = |key: KeyPath, v: f64| {
+            ensure((0.0..=MAX_RATE).contains(&v), key, || {
+                format!("{} is not a rate from 0 to {MAX_RATE} a day", number(v))
+            })
+        };
         for r in FAULT_TABLE {
-            let v = self.of(r.kind);
-            if !(0.0..=MAX_RATE).contains(&v) {
-                return Err(format!(
-                    "faults.{}: {v} is not a rate from 0 to {MAX_RATE} a day",
-                    r.key
-                ));
-            }
+            in_range(KeyPath::of(&[r.key]), self.of(r.kind))?;
+        }
+        for (key, v) in &self.system {
+            let path = KeyPath::of(&["system", key]);
+            ensure(
+                own.iter().any(|r| r.key == key.as_str()),
+                path.clone(),
+                || {
+                    let keys: Vec<&str> = own.iter().map(|r| r.key).collect();
+                    let keys = if keys.is_empty() {
+                        "none".to_string()
+                    } else {
+                        keys.join(", ")
+                    };
+                    format!("no fault of this system has that key (its keys: {keys})")
+                },
+            )?;
+            in_range(path, *v)?;
         }
         for (key, d) in [
             ("down_for", self.down_for),
             ("partition_for", self.partition_for),
         ] {
-            if d > Duration::from_secs(30 * 86_400) {
-                return Err(format!("faults.{key}: at most 30 days"));
-            }
+            ensure(
+                d <= Duration::from_secs(30 * 86_400),
+                KeyPath::of(&[key]),
+                || "at most 30 days".to_string(),
+            )?;
         }
         Ok(())
     }

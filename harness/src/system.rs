@@ -56,6 +56,7 @@
 //! # assert_eq!(Nothing::designs()[0].0, "plain");
 //! ```
 
+use crate::scenario::Check;
 use serde::de::DeserializeOwned;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle, Machine};
@@ -90,6 +91,15 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
 
     /// What `node` serves at `place` now (`None`: not serving).
     fn served(node: &Self::Node, place: Place) -> Option<View>;
+
+    /// The rules of its `[system]` section that serde cannot say (a count
+    /// in range, one key no larger than another): the problem at the key,
+    /// named from the section down (`KeyPath::of(&["devices"])`); the
+    /// harness names the file's line or the `--set` that put it there.
+    /// Fine by default.
+    fn check(&self) -> Check {
+        Ok(())
+    }
 
     /// The system's own faults beyond the harness's generic ones (an
     /// operator's restore, a garbage collection that races uploads), one

@@ -5,6 +5,7 @@
 
 use lastcopy_harness::case::Case;
 use lastcopy_harness::faults::FaultName;
+use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
 use lastcopy_harness::sim::place::{Place, PlaceKind, Served, View};
@@ -124,9 +125,11 @@ fn scenario(purges: f64) -> String {
 
 #[test]
 fn an_own_fault_strikes_as_its_input_and_the_checker_sees_the_loss() {
-    let calm = Case::<Vault>::load("vault.toml", &scenario(0.0), &[], "plain").unwrap();
+    let calm =
+        Case::<Vault>::load(&Source::new("vault.toml", scenario(0.0)), &[], "plain").unwrap();
     assert!(calm.run_seed(0).outcome.kept_promise());
-    let purged = Case::<Vault>::load("vault.toml", &scenario(2.0), &[], "plain").unwrap();
+    let purged =
+        Case::<Vault>::load(&Source::new("vault.toml", scenario(2.0)), &[], "plain").unwrap();
     let run = purged.run_seed(0);
     assert!(!run.plan.faults.is_empty(), "purges planned at 2 a day");
     assert!(run
@@ -151,10 +154,11 @@ fn an_own_fault_strikes_as_its_input_and_the_checker_sees_the_loss() {
 #[test]
 fn an_unknown_system_fault_key_is_refused() {
     let bad = scenario(1.0).replace("purge_per_day", "purge_per_week");
-    let e = Case::<Vault>::load("vault.toml", &bad, &[], "plain").unwrap_err();
+    let e = Case::<Vault>::load(&Source::new("vault.toml", bad), &[], "plain").unwrap_err();
     assert!(
-        e.to_string().contains("faults.system.purge_per_week")
-            && e.message.contains("purge_per_day"),
+        e.to_string().starts_with("vault.toml:")
+            && e.to_string().contains("faults.system.purge_per_week")
+            && e.to_string().contains("purge_per_day"),
         "{e}"
     );
 }

@@ -4,6 +4,7 @@
 //! `LASTCOPY_SWEEP` when set, e.g. `LASTCOPY_SWEEP=4` for 0..200).
 
 use lastcopy_harness::case::Case;
+use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::outcome::VerdictKind;
 use lastcopy_kv::KvStore;
 
@@ -13,7 +14,8 @@ const CATALOGUE: &[(&str, &str)] = &[
 ];
 
 fn case(name: &str, text: &str, design: &str) -> Case<KvStore> {
-    Case::load(&format!("{name}.toml"), text, &[], design).expect("catalogue scenario loads")
+    Case::load(&Source::new(format!("{name}.toml"), text), &[], design)
+        .expect("catalogue scenario loads")
 }
 
 fn sweep() -> u64 {
@@ -58,7 +60,7 @@ fn a_seed_replays_to_the_same_trace() {
 #[test]
 fn an_unknown_system_key_is_refused_with_its_line() {
     let text = CATALOGUE[0].1.replace("keys_per_client", "keys_per_user");
-    let err = Case::<KvStore>::load("bad.toml", &text, &[], "hardened").unwrap_err();
+    let err = Case::<KvStore>::load(&Source::new("bad.toml", text), &[], "hardened").unwrap_err();
     assert!(err.to_string().contains("bad.toml:"), "{err}");
     assert!(err.to_string().contains("keys_per_user"), "{err}");
 }
