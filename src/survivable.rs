@@ -35,9 +35,9 @@
 //! Faults the atlas does not name (sync failures, full disks, incidents,
 //! network and clock faults) are never skipped.
 //!
-//! Every skip is traced as [`EngineEvent::FaultSkipped`] with an `atlas` field
+//! Every skip is traced as [`EngineEvent::FaultSkipped`](sim::trace::EngineEvent::FaultSkipped) with an `atlas` field
 //! naming its [`SkipReason`]; the run's start says the mode is on
-//! ([`EngineEvent::FaultAtlas`]). Every decision reads only the lineage, the
+//! ([`EngineEvent::FaultAtlas`](sim::trace::EngineEvent::FaultAtlas)). Every decision reads only the lineage, the
 //! ledger and the node's sector map, in a fixed order: the same run decides
 //! the same.
 
