@@ -14,6 +14,7 @@ use crate::places::{self, FinalState};
 use crate::scenario::Scenario;
 use crate::system::{Input, System, UserAction};
 use rand::RngExt;
+use sim::buggify::{Buggify, SiteCount};
 use sim::disk::{CrashMode, DiskFault};
 use sim::fields;
 use sim::host::{lock_disk, Addr, Boot, Clock, Cluster, DiskHandle};
@@ -42,6 +43,9 @@ pub struct Output {
     pub messages: u64,
     /// User actions skipped because their node was down.
     pub inputs_skipped: u64,
+    /// Per buggify site reached, in name order: whether it was active and
+    /// how often it fired (empty when the scenario leaves buggify off).
+    pub buggify: BTreeMap<&'static str, SiteCount>,
 }
 
 impl Output {
@@ -70,7 +74,7 @@ pub fn run<S: System>(
     rt.set_time_limit(limit);
     let (scenario, design, plan) = (scenario.clone(), design.clone(), plan.clone());
     rt.block_on(async move {
-        let mut world = World::<S>::build(&scenario, &design);
+        let mut world = World::<S>::build(&scenario, &design, seed);
         let workload = scenario
             .system
             .workload(&Seeds::new(seed), scenario.run.duration);
@@ -99,13 +103,23 @@ struct World<S: System> {
     places: Vec<(places::Place, Addr)>,
     fired: Vec<u32>,
     skipped: u64,
+    buggify: Buggify,
 }
 
 impl<S: System> World<S> {
-    fn build(scenario: &Scenario<S>, design: &S::Design) -> Self {
+    fn build(scenario: &Scenario<S>, design: &S::Design, seed: u64) -> Self {
         let tracer = Tracer::new();
         let lineage = Lineage::new(tracer.clone());
         let cluster = Cluster::new(Clock::start(), tracer, lineage);
+        // Sites draw from streams keyed by the seed and their names; off,
+        // they draw nothing and the run is the plain one.
+        let buggify = if scenario.buggify {
+            let b = Buggify::enabled(seed);
+            cluster.set_buggify(b.clone());
+            b
+        } else {
+            Buggify::disabled()
+        };
         let mut disks = BTreeMap::new();
         for spec in scenario.system.nodes(design) {
             let owned = spec.disks.clone();
@@ -123,6 +137,7 @@ impl<S: System> World<S> {
             places: scenario.system.places(),
             fired: Vec::new(),
             skipped: 0,
+            buggify,
         }
     }
 
@@ -379,6 +394,7 @@ impl<S: System> World<S> {
             effective,
             messages: self.cluster.messages_delivered(),
             inputs_skipped: self.skipped,
+            buggify: self.buggify.counts(),
         };
         // Nothing of the run may outlive it (see `Cluster::end`).
         self.cluster.end();

@@ -8,6 +8,7 @@
 //! [run]
 //! duration = "2d"
 //! heal_bound = "1d"
+//! buggify = false    # true: rare paths on purpose (Io::sometimes)
 //! [faults]
 //! power_loss_per_node_day = 1.0
 //! [system]            # the system's own keys
@@ -60,6 +61,13 @@ pub struct Scenario<S> {
     /// The generic faults' rates.
     #[serde(default)]
     pub faults: Rates,
+    /// Whether nodes take their rare paths on purpose: with it, each
+    /// [`sim::host::Io::sometimes`] site is active for a seed with
+    /// probability 1/4 and then fires with its own probability (see
+    /// [`sim::buggify`]); without it (the default) no site fires and
+    /// nothing is drawn.
+    #[serde(default)]
+    pub buggify: bool,
     /// The system's own section.
     pub system: S,
     /// Per design name: whether it must keep the promise or is expected to
