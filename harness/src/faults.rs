@@ -36,6 +36,9 @@ pub enum FaultKind {
     DeviceLoss,
     /// Two nodes cannot reach each other.
     Partition,
+    /// The user edits a record while the node pushes it, then the node
+    /// loses power or is reset (see [`crate::race`]).
+    EditRace,
 }
 
 /// What part of a system a fault strikes.
@@ -108,6 +111,8 @@ pub const FAULT_TABLE: &[FaultRow] = &[
         "the disk is replaced by a blank one and its node goes down for `down_for`"),
     row(FaultKind::Partition, "partition", FaultClass::Network, "partition_per_link_day",
         "the two nodes cannot reach each other for `partition_for`"),
+    row(FaultKind::EditRace, "edit-race", FaultClass::Power, "edit_race_per_node_day",
+        "armed for `edit_race_window`: at the node's next push, the user edits a pushed record; after a drawn delay (up to `edit_race_delay_max`) the node loses power or every disk of it is replaced by a blank one, and it is down for `down_for`; skipped if no push comes"),
 ];
 
 impl FaultKind {
@@ -149,6 +154,14 @@ pub struct Rates {
     pub device_loss_per_disk_day: f64,
     /// Partitions per link (pair of nodes) per day.
     pub partition_per_link_day: f64,
+    /// Edit races per node per day.
+    pub edit_race_per_node_day: f64,
+    /// How long an edit race waits for its node's push.
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    pub edit_race_window: Duration,
+    /// The longest delay from a race's edit to its power loss or reset.
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    pub edit_race_delay_max: Duration,
     /// How long a node stays down after a power loss or device loss.
     #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub down_for: Duration,
@@ -171,6 +184,9 @@ impl Default for Rates {
             lost_write_per_disk_day: 0.0,
             device_loss_per_disk_day: 0.0,
             partition_per_link_day: 0.0,
+            edit_race_per_node_day: 0.0,
+            edit_race_window: Duration::from_secs(3600),
+            edit_race_delay_max: Duration::from_secs(600),
             down_for: Duration::from_secs(600),
             partition_for: Duration::from_secs(1800),
             system: BTreeMap::new(),
@@ -194,6 +210,7 @@ impl Rates {
             FaultKind::LostWrite => self.lost_write_per_disk_day,
             FaultKind::DeviceLoss => self.device_loss_per_disk_day,
             FaultKind::Partition => self.partition_per_link_day,
+            FaultKind::EditRace => self.edit_race_per_node_day,
         }
     }
 
@@ -229,6 +246,8 @@ impl Rates {
         for (key, d) in [
             ("down_for", self.down_for),
             ("partition_for", self.partition_for),
+            ("edit_race_window", self.edit_race_window),
+            ("edit_race_delay_max", self.edit_race_delay_max),
         ] {
             ensure(
                 d <= Duration::from_secs(30 * 86_400),

@@ -19,6 +19,7 @@ pub mod faults;
 #[cfg(test)]
 mod fixture;
 pub mod places;
+pub mod race;
 pub mod scenario;
 pub mod shell;
 pub mod shrink;

@@ -61,6 +61,7 @@ use serde::de::DeserializeOwned;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle, Machine};
 use sim::place::{Place, View};
+use sim::record::RecordId;
 use sim::rng::Seeds;
 use std::fmt::Debug;
 use std::time::Duration;
@@ -99,6 +100,23 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
     /// Fine by default.
     fn check(&self) -> Check {
         Ok(())
+    }
+
+    /// The records `msg` pushes toward the reference place (a sync's
+    /// upload), so that the harness's edit races (`edit-race`) can strike
+    /// while a push is in flight. None by default: no race ever strikes.
+    fn pushed(msg: &<Self::Node as Machine>::Msg) -> Vec<RecordId> {
+        let _ = msg;
+        Vec::new()
+    }
+
+    /// The user's edit of `record` at the node at `node`, as an edit race
+    /// makes it: a new version the node writes and acknowledges like any
+    /// edit, distinct for each `race` (its plan id) and from every
+    /// workload edit. `None` (the default): the race is skipped.
+    fn race_edit(&self, node: Addr, record: RecordId, race: u32) -> Option<Input<Self>> {
+        let _ = (node, record, race);
+        None
     }
 
     /// The system's own faults beyond the harness's generic ones (an

@@ -11,6 +11,7 @@
 use crate::checker::Evidence;
 use crate::faults::{Fault, FaultKind, FaultName};
 use crate::places::{self, FinalState};
+use crate::race::{self, Races};
 use crate::scenario::Scenario;
 use crate::system::{Input, System, UserAction};
 use rand::RngExt;
@@ -74,7 +75,7 @@ pub fn run<S: System>(
     rt.set_time_limit(limit);
     let (scenario, design, plan) = (scenario.clone(), design.clone(), plan.clone());
     rt.block_on(async move {
-        let mut world = World::<S>::build(&scenario, &design, seed);
+        let mut world = World::<S>::build(&scenario, &design, &plan, seed);
         let workload = scenario
             .system
             .workload(&Seeds::new(seed), scenario.run.duration);
@@ -95,6 +96,8 @@ enum Step<I> {
     Boot(Addr),
     /// A partition of a node ends.
     Reconnect(Addr),
+    /// An edit race's window ends (by plan id).
+    Expire(u32),
 }
 
 struct World<S: System> {
@@ -104,10 +107,12 @@ struct World<S: System> {
     fired: Vec<u32>,
     skipped: u64,
     buggify: Buggify,
+    /// The plan's edit races, when it has any.
+    races: Option<Races<S>>,
 }
 
 impl<S: System> World<S> {
-    fn build(scenario: &Scenario<S>, design: &S::Design, seed: u64) -> Self {
+    fn build(scenario: &Scenario<S>, design: &S::Design, plan: &Plan<Fault>, seed: u64) -> Self {
         let tracer = Tracer::new();
         let lineage = Lineage::new(tracer.clone());
         let cluster = Cluster::new(Clock::start(), tracer, lineage);
@@ -131,6 +136,22 @@ impl<S: System> World<S> {
         for addr in cluster.addrs() {
             cluster.boot(addr, Boot::First, false);
         }
+        let races = plan.faults.iter().any(is_race).then(|| {
+            let mut by_node: BTreeMap<Addr, Vec<(String, DiskHandle)>> = BTreeMap::new();
+            for (device, (addr, d)) in &disks {
+                by_node
+                    .entry(*addr)
+                    .or_default()
+                    .push((device.clone(), d.clone()));
+            }
+            let bounds = race::Bounds {
+                delay_max: scenario.faults.edit_race_delay_max,
+                down_for: scenario.faults.down_for,
+            };
+            let races = Races::new(cluster.clone(), by_node, scenario.system.clone(), bounds);
+            cluster.watch_steps(Some(races.watch()));
+            races
+        });
         World {
             cluster,
             disks,
@@ -138,6 +159,7 @@ impl<S: System> World<S> {
             fired: Vec::new(),
             skipped: 0,
             buggify,
+            races,
         }
     }
 
@@ -201,7 +223,20 @@ impl<S: System> World<S> {
                 }
                 Vec::new()
             }
+            Step::Strike(i) if is_race(&plan.faults[i]) => {
+                let f = &plan.faults[i];
+                if let Some(races) = &self.races {
+                    races.arm(f);
+                }
+                vec![(scenario.faults.edit_race_window, Step::Expire(f.id))]
+            }
             Step::Strike(i) => self.strike(&plan.faults[i], scenario),
+            Step::Expire(id) => {
+                if let Some(races) = &self.races {
+                    races.expire(id);
+                }
+                Vec::new()
+            }
             Step::Boot(addr) => {
                 self.cluster.boot(addr, Boot::Crash, false);
                 Vec::new()
@@ -333,6 +368,10 @@ impl<S: System> World<S> {
     /// down cleanly and boots from its own disks.
     fn heal(&mut self) {
         self.emit("harness", EngineEvent::Phase, fields!["phase" => "heal"]);
+        if let Some(races) = &self.races {
+            races.close();
+            self.cluster.watch_steps(None);
+        }
         self.cluster.heal_net_faults();
         for addr in self.cluster.addrs() {
             self.cluster.heal_network(addr);
@@ -384,13 +423,15 @@ impl<S: System> World<S> {
             converged: converged_after.is_some(),
             converged_after,
         };
+        let mut fired = self.fired;
+        fired.extend(self.races.iter().flat_map(|r| r.fired()));
         let mut effective: Vec<u32> = self.cluster.lineage().effective().into_iter().collect();
         effective.sort_unstable();
         let output = Output {
             trace: self.cluster.tracer().snapshot(),
             ledger: self.cluster.ledger().snapshot(),
             final_state,
-            fired: self.fired,
+            fired,
             effective,
             messages: self.cluster.messages_delivered(),
             inputs_skipped: self.skipped,
@@ -400,4 +441,9 @@ impl<S: System> World<S> {
         self.cluster.end();
         output
     }
+}
+
+/// Whether planned fault `f` is an edit race (armed, not struck, at its time).
+fn is_race(f: &PlannedFault<Fault>) -> bool {
+    f.kind.name == FaultName::Generic(FaultKind::EditRace)
 }
