@@ -36,11 +36,13 @@
 //! `--check-determinism`.
 
 use crate::case::{Case, SeedRun};
+use crate::coverage::Coverage;
 use crate::determinism;
 use crate::explain::explain;
 use crate::faults::Fault;
 use crate::shell::{invocation_of, shell_word};
 use crate::shrink::shrink;
+use crate::swarm::Swarm;
 use crate::system::System;
 use clap::{Parser, Subcommand};
 use sim::plan::Plan;
@@ -109,6 +111,15 @@ struct RunArgs {
     /// another thread) and compare the traces event by event.
     #[arg(long)]
     check_determinism: bool,
+    /// After the summary: per fault kind, how often it fired, was
+    /// effective and struck a record's last copies (a near miss).
+    #[arg(long)]
+    coverage: bool,
+    /// Each seed draws its own fault mix and rates, and the system's
+    /// swarmable keys, from the scenario's; a failing seed prints what it
+    /// drew and a replay that sets exactly that.
+    #[arg(long, conflicts_with_all = ["plan", "check_determinism"])]
+    swarm: bool,
 }
 
 /// Runs the command line for system `S`; returns the exit code.
@@ -173,14 +184,14 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         (None, Some(r)) => parse_range(r)?,
         (None, None) => 0..20,
     };
-    let replay = |seed: u64| {
+    let replay_drawn = |seed: u64, drawn: &[String]| {
         let mut cmd = format!(
             "{} run {} --design {} --seed {seed}",
             invocation_of(program.package, program.manifest_dir, false),
             shell_word(&args.scenario),
             shell_word(&case.design_name),
         );
-        for o in &args.overrides {
+        for o in args.overrides.iter().chain(drawn) {
             cmd.push_str(&format!(" --set {}", shell_word(o)));
         }
         if let Some(p) = &args.plan {
@@ -188,22 +199,40 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         }
         cmd
     };
+    let replay = |seed: u64| replay_drawn(seed, &[]);
     if args.check_determinism {
         return Ok(check_determinism(&case, seeds, &replay));
     }
+    let swarm = if args.swarm {
+        Some(Swarm::new(&case, &origin, &text)?)
+    } else {
+        None
+    };
+    let mut coverage = Coverage::new(S::own_faults());
     let (mut failed, mut ran) = (0u64, 0u64);
     for seed in seeds {
+        let swarmed = swarm.as_ref().map(|s| s.case(seed)).transpose();
+        let case = swarmed
+            .map_err(|e| e.to_string())?
+            .unwrap_or_else(|| case.clone());
         let run = match &plan {
             Some(p) => case.run_plan(seed, p.clone()),
             None => case.run_seed(seed),
         };
         ran += 1;
+        coverage.add(&run.outcome);
         if run.outcome.kept_promise() {
             continue;
         }
         failed += 1;
         let summary = crate::checker::verdict_summary(&run.outcome);
-        println!("seed {seed}: {summary}\n  replay: {}", replay(seed));
+        println!(
+            "seed {seed}: {summary}\n  replay: {}",
+            replay_drawn(seed, &case.drawn)
+        );
+        if !case.drawn.is_empty() {
+            println!("  drew: {}", case.drawn.join(" "));
+        }
         if args.explain {
             print!("{}", explain(&run));
         }
@@ -215,6 +244,9 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         }
     }
     println!("seeds: {ran}, failed: {failed}");
+    if args.coverage {
+        println!("{coverage}");
+    }
     Ok(u8::from(failed > 0))
 }
 
