@@ -30,17 +30,18 @@
 //! ```
 //!
 //! and gets `run` (sweeps, `--fail-fast`, `--explain`, `--shrink` and
-//! `--save`, `--plan` replays, `--check-determinism`) and `list`. Exit
-//! codes: 0 every seed kept the promise, 1 some seed broke it, 2 bad input
-//! (nothing run), 3 some seed's two runs differed under
-//! `--check-determinism`.
+//! `--save`, `--plan` replays, `--check-determinism`, `--coverage`,
+//! `--swarm`), `report` ([`crate::report`]) and `list`. Exit codes: 0
+//! every seed kept the promise (for `report`: the report was written), 1
+//! some seed broke it, 2 bad input (nothing run, nothing written), 3 some
+//! seed's two runs differed under `--check-determinism`.
 
 use crate::case::{Case, SeedRun};
 use crate::coverage::Coverage;
 use crate::determinism;
 use crate::explain::explain;
 use crate::faults::Fault;
-use crate::shell::{invocation_of, shell_word};
+use crate::shell::{invocation_of, replay_command, shell_word};
 use crate::shrink::shrink;
 use crate::swarm::Swarm;
 use crate::system::System;
@@ -74,6 +75,8 @@ enum Command {
     Run(RunArgs),
     /// Lists the built-in scenarios and the designs.
     List,
+    /// Runs scenarios × designs over seeds and writes a report directory.
+    Report(crate::report::command::Args),
 }
 
 #[derive(clap::Args)]
@@ -147,27 +150,40 @@ pub fn main<S: System>(program: &Program) -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Report(args) => match crate::report::command::execute::<S>(program, &args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+impl Program {
+    /// The scenario `name` names: a built-in one, or a `.toml` file; its
+    /// origin (for errors) and text.
+    pub fn scenario(&self, name: &str) -> Result<(String, String), String> {
+        match self.catalogue.iter().find(|(n, _)| *n == name) {
+            Some((name, text)) => Ok((format!("{name}.toml"), text.to_string())),
+            None if name.ends_with(".toml") => {
+                let text = std::fs::read_to_string(name).map_err(|e| format!("{name}: {e}"))?;
+                Ok((name.to_string(), text))
+            }
+            None => {
+                let names: Vec<&str> = self.catalogue.iter().map(|(n, _)| *n).collect();
+                Err(format!(
+                    "no scenario {name:?}; built in: {} (or a path to a .toml file)",
+                    names.join(", ")
+                ))
+            }
+        }
     }
 }
 
 /// Loads everything the run needs, refusing bad input before any work.
 fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
-    let (origin, text) = match program.catalogue.iter().find(|(n, _)| *n == args.scenario) {
-        Some((name, text)) => (format!("{name}.toml"), text.to_string()),
-        None if args.scenario.ends_with(".toml") => {
-            let text = std::fs::read_to_string(&args.scenario)
-                .map_err(|e| format!("{}: {e}", args.scenario))?;
-            (args.scenario.clone(), text)
-        }
-        None => {
-            let names: Vec<&str> = program.catalogue.iter().map(|(n, _)| *n).collect();
-            return Err(format!(
-                "no scenario {:?}; built in: {} (or a path to a .toml file)",
-                args.scenario,
-                names.join(", ")
-            ));
-        }
-    };
+    let (origin, text) = program.scenario(&args.scenario)?;
     let default = S::designs()
         .first()
         .map(|(n, _)| n.to_string())
@@ -185,15 +201,13 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         (None, None) => 0..20,
     };
     let replay_drawn = |seed: u64, drawn: &[String]| {
-        let mut cmd = format!(
-            "{} run {} --design {} --seed {seed}",
-            invocation_of(program.package, program.manifest_dir, false),
-            shell_word(&args.scenario),
-            shell_word(&case.design_name),
+        let mut cmd = replay_command(
+            &invocation_of(program.package, program.manifest_dir, false),
+            &args.scenario,
+            &case.design_name,
+            seed,
+            args.overrides.iter().chain(drawn),
         );
-        for o in args.overrides.iter().chain(drawn) {
-            cmd.push_str(&format!(" --set {}", shell_word(o)));
-        }
         if let Some(p) = &args.plan {
             cmd.push_str(&format!(" --plan {}", shell_word(p)));
         }
@@ -288,7 +302,7 @@ fn read_plan(path: &str) -> Result<Plan<Fault>, String> {
 }
 
 /// `A..B` with A < B.
-fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
+pub(crate) fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
     let bad = || format!("--seeds {s:?}: expected A..B with A < B");
     let (a, b) = s.split_once("..").ok_or_else(bad)?;
     let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);

@@ -22,6 +22,7 @@ mod fixture;
 pub mod near_miss;
 pub mod output;
 pub mod places;
+pub mod report;
 pub mod scenario;
 pub mod shell;
 pub mod shrink;
