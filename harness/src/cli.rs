@@ -116,7 +116,7 @@ struct RunArgs {
     check_determinism: bool,
     /// After the summary: per fault kind, how often it fired, was
     /// effective and struck a record's last copies (a near miss).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "check_determinism")]
     coverage: bool,
     /// Each seed draws its own fault mix and rates, and the system's
     /// swarmable keys, from the scenario's; a failing seed prints what it
