@@ -226,9 +226,8 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
     let (mut failed, mut ran) = (0u64, 0u64);
     for seed in seeds {
         let swarmed = swarm.as_ref().map(|s| s.case(seed)).transpose();
-        let case = swarmed
-            .map_err(|e| e.to_string())?
-            .unwrap_or_else(|| case.clone());
+        let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
+        let case = swarmed.as_ref().unwrap_or(&case);
         let run = match &plan {
             Some(p) => case.run_plan(seed, p.clone()),
             None => case.run_seed(seed),
@@ -251,7 +250,7 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
             print!("{}", explain(&run));
         }
         if args.shrink {
-            shrunk(&case, seed, run, args.save.as_deref())?;
+            shrunk(case, seed, run, args.save.as_deref())?;
         }
         if args.fail_fast {
             break;
