@@ -16,7 +16,7 @@ pub use harness::duration;
 pub mod explain;
 pub mod guided;
 pub mod inject;
-pub mod output;
+pub use harness::output;
 pub use harness::places;
 pub mod plan_check;
 pub mod planner;

@@ -3,6 +3,7 @@
 
 use crate::checker;
 use crate::faults::{self, Fault, Target};
+use crate::near_miss::near_misses;
 use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::system::System;
 use crate::world::{self, Output};
@@ -19,8 +20,11 @@ pub struct Case<S: System> {
     pub design_name: String,
     /// The design.
     pub design: S::Design,
-    /// The `--set` overrides the scenario was loaded with.
+    /// The `--set` overrides the user gave.
     pub overrides: Vec<String>,
+    /// The overrides a swarm seed drew for itself, applied after
+    /// `overrides` ([`crate::swarm`]); empty otherwise.
+    pub drawn: Vec<String>,
 }
 
 /// One seed's result: the judged outcome, the run behind it and its plan.
@@ -55,6 +59,7 @@ impl<S: System> Case<S> {
             design_name: name.to_string(),
             design: d.clone(),
             overrides: overrides.to_vec(),
+            drawn: Vec::new(),
         })
     }
 
@@ -89,11 +94,13 @@ impl<S: System> Case<S> {
     pub fn run_plan(&self, seed: u64, plan: Plan<Fault>) -> SeedRun {
         let output = world::run(&self.scenario, &self.design, &plan, seed);
         let judgement = checker::judge(&output.evidence());
+        let near = near_misses(&output);
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
         for f in &plan.faults {
             let c = faults.entry(f.kind.name.to_string()).or_default();
             c.fired += u64::from(output.fired.contains(&f.id));
             c.effective += u64::from(output.effective.contains(&f.id));
+            c.near_miss += u64::from(near.contains(&f.id));
         }
         let outcome = SeedOutcome {
             scenario: self.scenario.name.clone(),
@@ -106,7 +113,7 @@ impl<S: System> Case<S> {
             counts: judgement.counts,
             faults,
             findings: judgement.findings,
-            drawn: Vec::new(),
+            drawn: self.drawn.clone(),
             buggify: BTreeMap::new(),
             situations: BTreeMap::new(),
         };

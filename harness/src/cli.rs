@@ -30,18 +30,21 @@
 //! ```
 //!
 //! and gets `run` (sweeps, `--fail-fast`, `--explain`, `--shrink` and
-//! `--save`, `--plan` replays, `--check-determinism`) and `list`. Exit
-//! codes: 0 every seed kept the promise, 1 some seed broke it, 2 bad input
-//! (nothing run), 3 some seed's two runs differed under
-//! `--check-determinism`.
+//! `--save`, `--plan` replays, `--check-determinism`, `--coverage`,
+//! `--swarm`), `report` ([`crate::report`]) and `list`. Exit codes: 0
+//! every seed kept the promise (for `report`: the report was written), 1
+//! some seed broke it, 2 bad input (nothing run, nothing written), 3 some
+//! seed's two runs differed under `--check-determinism`.
 
 use crate::case::{Case, SeedRun};
+use crate::coverage::Coverage;
 use crate::determinism;
 use crate::explain::explain;
 use crate::faults::Fault;
 use crate::scenario::Source;
-use crate::shell::{invocation_of, shell_word};
+use crate::shell::{invocation_of, replay_command, shell_word};
 use crate::shrink::shrink;
+use crate::swarm::Swarm;
 use crate::system::System;
 use clap::{Parser, Subcommand};
 use sim::plan::Plan;
@@ -73,6 +76,8 @@ enum Command {
     Run(RunArgs),
     /// Lists the built-in scenarios and the designs.
     List,
+    /// Runs scenarios × designs over seeds and writes a report directory.
+    Report(crate::report::command::Args),
 }
 
 #[derive(clap::Args)]
@@ -110,6 +115,15 @@ struct RunArgs {
     /// another thread) and compare the traces event by event.
     #[arg(long)]
     check_determinism: bool,
+    /// After the summary: per fault kind, how often it fired, was
+    /// effective and struck a record's last copies (a near miss).
+    #[arg(long, conflicts_with = "check_determinism")]
+    coverage: bool,
+    /// Each seed draws its own fault mix and rates, and the system's
+    /// swarmable keys, from the scenario's; a failing seed prints what it
+    /// drew and a replay that sets exactly that.
+    #[arg(long, conflicts_with_all = ["plan", "check_determinism"])]
+    swarm: bool,
 }
 
 /// Runs the command line for system `S`; returns the exit code.
@@ -137,12 +151,27 @@ pub fn main<S: System>(program: &Program) -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Report(args) => match crate::report::command::execute::<S>(program, &args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+impl Program {
+    /// The scenario `spec` names: a built-in one, or a file (see
+    /// [`Source::find`]).
+    pub fn scenario(&self, spec: &str) -> Result<Source, String> {
+        Source::find(spec, self.catalogue).map_err(|e| e.to_string())
     }
 }
 
 /// Loads everything the run needs, refusing bad input before any work.
 fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
-    let source = Source::find(&args.scenario, program.catalogue).map_err(|e| e.to_string())?;
+    let source = program.scenario(&args.scenario)?;
     let default = S::designs()
         .first()
         .map(|(n, _)| n.to_string())
@@ -158,48 +187,66 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         (None, Some(r)) => parse_range(r)?,
         (None, None) => 0..20,
     };
-    let replay = |seed: u64| {
-        let mut cmd = format!(
-            "{} run {} --design {} --seed {seed}",
-            invocation_of(program.package, program.manifest_dir, false),
-            shell_word(&args.scenario),
-            shell_word(&case.design_name),
+    let replay_drawn = |seed: u64, drawn: &[String]| {
+        let mut cmd = replay_command(
+            &invocation_of(program.package, program.manifest_dir, false),
+            &args.scenario,
+            &case.design_name,
+            seed,
+            args.overrides.iter().chain(drawn),
         );
-        for o in &args.overrides {
-            cmd.push_str(&format!(" --set {}", shell_word(o)));
-        }
         if let Some(p) = &args.plan {
             cmd.push_str(&format!(" --plan {}", shell_word(p)));
         }
         cmd
     };
+    let replay = |seed: u64| replay_drawn(seed, &[]);
     if args.check_determinism {
         return Ok(check_determinism(&case, seeds, &replay));
     }
+    let swarm = if args.swarm {
+        Some(Swarm::new(&case, &source)?)
+    } else {
+        None
+    };
+    let mut coverage = Coverage::new(S::own_faults());
     let (mut failed, mut ran) = (0u64, 0u64);
     for seed in seeds {
+        let swarmed = swarm.as_ref().map(|s| s.case(seed)).transpose();
+        let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
+        let case = swarmed.as_ref().unwrap_or(&case);
         let run = match &plan {
             Some(p) => case.run_plan(seed, p.clone()),
             None => case.run_seed(seed),
         };
         ran += 1;
+        coverage.add(&run.outcome);
         if run.outcome.kept_promise() {
             continue;
         }
         failed += 1;
         let summary = crate::checker::verdict_summary(&run.outcome);
-        println!("seed {seed}: {summary}\n  replay: {}", replay(seed));
+        println!(
+            "seed {seed}: {summary}\n  replay: {}",
+            replay_drawn(seed, &case.drawn)
+        );
+        if !case.drawn.is_empty() {
+            println!("  drew: {}", case.drawn.join(" "));
+        }
         if args.explain {
             print!("{}", explain(&run));
         }
         if args.shrink {
-            shrunk(&case, seed, run, args.save.as_deref())?;
+            shrunk(case, seed, run, args.save.as_deref())?;
         }
         if args.fail_fast {
             break;
         }
     }
     println!("seeds: {ran}, failed: {failed}");
+    if args.coverage {
+        println!("{coverage}");
+    }
     Ok(u8::from(failed > 0))
 }
 
@@ -241,7 +288,7 @@ fn read_plan(path: &str) -> Result<Plan<Fault>, String> {
 }
 
 /// `A..B` with A < B.
-fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
+pub(crate) fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
     let bad = || format!("--seeds {s:?}: expected A..B with A < B");
     let (a, b) = s.split_once("..").ok_or_else(bad)?;
     let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);

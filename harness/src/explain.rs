@@ -5,10 +5,11 @@
 
 use crate::case::SeedRun;
 use crate::faults::Fault;
-use sim::plan::Plan;
+use sim::outcome::Verdict;
+use sim::plan::{Plan, PlannedFault};
 use sim::record::RecordId;
 use sim::time::SimTime;
-use sim::trace::EngineEvent;
+use sim::trace::{EngineEvent, Event};
 use std::fmt::Write as _;
 
 /// The story of every record `run` broke the promise on, one block each:
@@ -16,17 +17,77 @@ use std::fmt::Write as _;
 /// and ended (with the fault that ended it), what each place served at the
 /// check, and where its last copy ended.
 pub fn explain(run: &SeedRun) -> String {
-    let mut out = String::new();
-    for v in &run.outcome.verdicts {
-        let _ = writeln!(out, "{}: {} ({})", v.subject, v.kind, v.detail);
-        let Some(record) = run.output.ledger.record_named(&v.subject) else {
-            continue;
-        };
+    run.outcome
+        .verdicts
+        .iter()
+        .map(|v| explain_verdict(run, v))
+        .collect()
+}
+
+/// The story of one of `run`'s verdicts: for a record, as [`explain`]
+/// tells each; for a place (liveness), its one line.
+pub fn explain_verdict(run: &SeedRun, v: &Verdict) -> String {
+    let mut out = format!("{}: {} ({})\n", v.subject, v.kind, v.detail);
+    if let Some(record) = run.output.ledger.record_named(&v.subject) {
         out.push_str(&told(run, record));
         out.push_str(&copies(run, record));
         out.push_str(&at_check(run, record));
     }
     out
+}
+
+/// Where the last copy of a record's latest acknowledged version went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LastCopy {
+    /// No copy of a latest acknowledged version ended: still served, or
+    /// never made durable.
+    NeverEnded,
+    /// The last one to end did so with no fault to blame (in the normal
+    /// course of the system's own work).
+    NoFault,
+    /// The last one to end was ended by this planned fault.
+    Fault(PlannedFault<Fault>),
+}
+
+/// Where the last copy of `record`'s latest acknowledged version went, as
+/// [`explain`]'s `last copy:` line tells it.
+pub fn last_copy(run: &SeedRun, record: RecordId) -> LastCopy {
+    match last_copy_end(run, record) {
+        None => LastCopy::NeverEnded,
+        Some(e) => match fault_of(e).and_then(|id| planned(&run.plan, id)) {
+            Some(f) => LastCopy::Fault(f.clone()),
+            None => LastCopy::NoFault,
+        },
+    }
+}
+
+/// The last `copy.ended` event of a latest acknowledged version of
+/// `record`.
+fn last_copy_end(run: &SeedRun, record: RecordId) -> Option<&Event> {
+    let name = record.to_string();
+    let promised: Vec<String> = run
+        .output
+        .ledger
+        .latest_promised(record)
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    run.output.trace.events().iter().rev().find(|e| {
+        e.kind == EngineEvent::CopyEnded
+            && e.str("record") == Some(name.as_str())
+            && e.str("version")
+                .is_some_and(|v| promised.iter().any(|p| p == v))
+    })
+}
+
+/// The planned fault an event names.
+fn fault_of(e: &Event) -> Option<u64> {
+    e.field("fault").and_then(|f| f.as_u64())
+}
+
+/// Planned fault `id` of `plan`.
+fn planned(plan: &Plan<Fault>, id: u64) -> Option<&PlannedFault<Fault>> {
+    plan.faults.iter().find(|f| u64::from(f.id) == id)
 }
 
 /// What the user was told of each version.
@@ -54,15 +115,7 @@ fn told(run: &SeedRun, record: RecordId) -> String {
 /// of a latest acknowledged version went.
 fn copies(run: &SeedRun, record: RecordId) -> String {
     let name = record.to_string();
-    let promised: Vec<String> = run
-        .output
-        .ledger
-        .latest_promised(record)
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
     let mut out = String::new();
-    let mut last: Option<String> = None;
     for e in run.output.trace.events() {
         if e.str("record") != Some(name.as_str()) {
             continue;
@@ -74,20 +127,10 @@ fn copies(run: &SeedRun, record: RecordId) -> String {
         if e.kind == EngineEvent::CopyCreated {
             let _ = writeln!(out, "  {}  {}: copy of {version} on {store}", e.at, e.node);
         } else if e.kind == EngineEvent::CopyEnded {
-            let fault = e
-                .field("fault")
-                .and_then(|f| f.as_u64())
-                .map_or(String::new(), |id| {
-                    format!(" by {}", fault_name(&run.plan, id))
-                });
-            let cause = e.str("cause").unwrap_or("ended");
-            let line = format!("{version} on {store} {cause}{fault} at {}", e.at);
-            let _ = writeln!(out, "  {}  {}: copy of {line}", e.at, e.node);
-            if promised.iter().any(|v| v == version) {
-                last = Some(line);
-            }
+            let _ = writeln!(out, "  {}  {}: copy of {}", e.at, e.node, ended(run, e));
         }
     }
+    let last = last_copy_end(run, record).map(|e| ended(run, e));
     let _ = writeln!(
         out,
         "  last copy: {}",
@@ -98,12 +141,19 @@ fn copies(run: &SeedRun, record: RecordId) -> String {
     out
 }
 
-/// `fault 4 (power-loss on client-0)`.
-fn fault_name(plan: &Plan<Fault>, id: u64) -> String {
-    match plan.faults.iter().find(|f| u64::from(f.id) == id) {
-        Some(f) => format!("fault {id} ({} on {})", f.kind, f.target),
-        None => format!("fault {id}"),
-    }
+/// `w0.3 on client-0 lost by fault 4 (power-loss on client-0) at 0d ...`:
+/// a `copy.ended` event in words.
+fn ended(run: &SeedRun, e: &Event) -> String {
+    let (store, version) = (
+        e.str("store").unwrap_or("?"),
+        e.str("version").unwrap_or("?"),
+    );
+    let fault = fault_of(e).map_or(String::new(), |id| match planned(&run.plan, id) {
+        Some(f) => format!(" by fault {id} ({} on {})", f.kind, f.target),
+        None => format!(" by fault {id}"),
+    });
+    let cause = e.str("cause").unwrap_or("ended");
+    format!("{version} on {store} {cause}{fault} at {}", e.at)
 }
 
 /// What each of the owner's places served at the check.

@@ -196,7 +196,7 @@ impl Default for Rates {
 
 /// The most faults of one kind a day may ask for on one target: a bound,
 /// so that no accepted rate can exhaust memory.
-const MAX_RATE: f64 = 1000.0;
+pub const MAX_RATE: f64 = 1000.0;
 
 impl Rates {
     /// The rate of `kind`.

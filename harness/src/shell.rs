@@ -49,6 +49,26 @@ pub fn invocation_of(package: &str, manifest_dir: &str, default_run: bool) -> St
         .unwrap_or_else(|_| shell_word(package))
 }
 
+/// `INVOCATION run SCENARIO --design DESIGN --seed SEED --set O ...`: the
+/// command that replays one seed with `overrides`, each word quoted.
+pub fn replay_command<'a>(
+    invocation: &str,
+    scenario: &str,
+    design: &str,
+    seed: u64,
+    overrides: impl IntoIterator<Item = &'a String>,
+) -> String {
+    let mut cmd = format!(
+        "{invocation} run {} --design {} --seed {seed}",
+        shell_word(scenario),
+        shell_word(design),
+    );
+    for o in overrides {
+        cmd.push_str(&format!(" --set {}", shell_word(o)));
+    }
+    cmd
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_word;

@@ -57,6 +57,7 @@
 //! ```
 
 use crate::scenario::Check;
+use crate::swarm::SwarmKey;
 use serde::de::DeserializeOwned;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle, Machine};
@@ -132,6 +133,14 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
     fn own_fault(&self, name: &str, resolve_seed: u64) -> Option<(Addr, Input<Self>)> {
         let _ = (name, resolve_seed);
         None
+    }
+
+    /// The `[system]` keys `run --swarm` may draw per seed, each within its
+    /// bounds ([`crate::swarm`]): the workload's shape and timing, a count
+    /// of nodes; never a design knob (a sweep tests one design). None by
+    /// default.
+    fn swarm_keys() -> &'static [SwarmKey] {
+        &[]
     }
 }
 

@@ -1,7 +1,8 @@
 //! A system's own faults: one row of its table, planned at its scenario
 //! rate, carried out as an input to its node when it strikes, and caught
-//! by the checker like any fault; an unknown `[faults.system]` key is
-//! refused.
+//! by the checker like any fault, counted by coverage (a near miss when it
+//! strikes the last copy), blamed by reports and drawn by swarm; an
+//! unknown `[faults.system]` key is refused.
 
 mod common;
 
@@ -11,6 +12,7 @@ use lastcopy_harness::faults::FaultName;
 use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
+use lastcopy_harness::sim::lineage::EndCause;
 use lastcopy_harness::sim::place::{Place, View};
 use lastcopy_harness::sim::rng::Seeds;
 use lastcopy_harness::sim::trace::EngineEvent;
@@ -45,9 +47,14 @@ impl Machine for Keeper {
             Do::Note => {
                 self.note.store(true, Ordering::Relaxed);
                 io.wrote(RECORD, VERSION, Write::edit(None, CONTENT));
+                io.copy_created("vault", &RECORD.to_string(), &VERSION.to_string());
                 io.told_saved(RECORD, VERSION);
             }
-            Do::Purge => self.note.store(false, Ordering::Relaxed),
+            Do::Purge => {
+                self.note.store(false, Ordering::Relaxed);
+                let (r, v) = (RECORD.to_string(), VERSION.to_string());
+                io.copy_ended("vault", &r, &v, EndCause::Wiped);
+            }
         }
     }
 }
@@ -136,5 +143,38 @@ fn an_unknown_system_fault_key_is_refused() {
             && e.to_string().contains("faults.system.purge_per_week")
             && e.to_string().contains("purge_per_day"),
         "{e}"
+    );
+}
+
+#[test]
+fn an_own_fault_is_covered_blamed_and_drawn_by_swarm() {
+    use lastcopy_harness::coverage::Coverage;
+    use lastcopy_harness::report::blame::{blame_seed, Blame};
+    use lastcopy_harness::swarm::Swarm;
+    let text = scenario(2.0);
+    let case = Case::<Vault>::load(&Source::new("vault.toml", &text), &[], "plain").unwrap();
+    let run = case.run_seed(0);
+    let mut c = Coverage::new(Vault::own_faults());
+    c.add(&run.outcome);
+    let purge = c.kind("purge").unwrap();
+    assert_eq!(purge.class, "own");
+    assert!(purge.total.fired > 0);
+    assert_eq!(
+        purge.total.near_miss, 1,
+        "the first purge strikes the only copy"
+    );
+    let blamed = blame_seed(&run);
+    let own = Blame::Fault {
+        kind: "purge".into(),
+        class: "own".into(),
+    };
+    assert_eq!(blamed.get(&own), Some(&1), "{blamed:?}");
+    let source = Source::new("vault.toml", text);
+    let swarm = Swarm::new(&case, &source).unwrap();
+    let drawn = swarm.case(5).unwrap().drawn;
+    assert_eq!(drawn.len(), 1, "{drawn:?}");
+    assert!(
+        drawn[0].starts_with("faults.system.purge_per_day="),
+        "{drawn:?}"
     );
 }

@@ -9,6 +9,7 @@
 //! seeds and writes their stats to FILE; `lastcopy merge` turns the shards'
 //! files into the report one unsharded run writes.
 
+use harness::report::provenance;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lastcopy::build_identity;
 use lastcopy::output::{self, DirTarget};
@@ -217,42 +218,10 @@ fn command(args: &Args) -> String {
 /// The provenance line: when, and by which build (version and commit, both
 /// fixed when the binary was built; no `git` runs now).
 fn provenance() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    format!(
-        "_Generated {y:04}-{m:02}-{d:02} {:02}:{:02} UTC by lastcopy {} at commit {}._",
-        (secs / 3600) % 24,
-        (secs / 60) % 60,
+    let build = format!(
+        "{} at commit {}",
         build_identity::VERSION,
         build_identity::COMMIT
-    )
-}
-
-/// Year, month, day of the day `z` days after 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::civil_from_days;
-
-    #[test]
-    fn days_become_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_416), (2025, 11, 24));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
+    );
+    provenance::line(provenance::now_unix_secs(), "lastcopy", &build)
 }

@@ -24,6 +24,7 @@ use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::place::{Place, PlaceKind, View};
 use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
 use lastcopy_harness::sim::rng::Seeds;
+use lastcopy_harness::swarm::{SwarmKey, SwarmRange};
 use lastcopy_harness::system::{blank_disk, NodeSpec, System, UserAction};
 use msg::Msg;
 use rand::RngExt;
@@ -219,6 +220,28 @@ impl System for KvStore {
                 ]
             })
             .collect()
+    }
+
+    /// A swarm draws the workload's rate and spread and the sync timing;
+    /// the number of clients and the design stay the scenario's.
+    fn swarm_keys() -> &'static [SwarmKey] {
+        &[
+            SwarmKey {
+                key: "writes_per_client_day",
+                range: SwarmRange::Real {
+                    min: 5.0,
+                    max: 200.0,
+                },
+            },
+            SwarmKey {
+                key: "keys_per_client",
+                range: SwarmRange::Integer { min: 1, max: 16 },
+            },
+            SwarmKey {
+                key: "sync_interval_s",
+                range: SwarmRange::Integer { min: 5, max: 300 },
+            },
+        ]
     }
 
     fn served(node: &KvNode, place: Place) -> Option<View> {

@@ -71,6 +71,11 @@ fn bad_input_exits_2_before_any_work() {
             "--set",
             "faults.power_loss_per_node_day=-1",
         ],
+        &["run", "kv-power", "--swarm", "--check-determinism"],
+        &[
+            "run", "kv-power", "--seed", "1", "--swarm", "--plan", "p.json",
+        ],
+        &["run", "kv-power", "--coverage", "--check-determinism"],
     ] {
         let mut w = vec![BIN.to_string()];
         w.extend(bad.iter().map(|s| s.to_string()));

@@ -1,0 +1,149 @@
+//! `report SCENARIO... --designs A,B --seeds A..B --out DIR`: everything
+//! is checked before a seed runs (scenarios, designs, seeds, and that DIR
+//! may be written: replaced only with `--force`, and only if lastcopy
+//! wrote it); the directory is written atomically. Exit 0 once written,
+//! whatever the designs did (that is what the report says); bad input is
+//! an error (exit 2) with the directory as it was.
+
+use super::{provenance, Config};
+use crate::case::Case;
+use crate::cli::{parse_range, Program};
+use crate::output;
+use crate::shell::{invocation_of, shell_word};
+use crate::system::System;
+use std::path::PathBuf;
+
+/// Arguments of `report`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Built-in scenario names or paths to scenario files.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+    /// Designs to compare, comma separated (default: every design).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub designs: Vec<String>,
+    /// Seeds `A..B` (B excluded) of every scenario and design.
+    #[arg(long, value_name = "A..B", default_value = "0..20")]
+    pub seeds: String,
+    /// The report directory to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace DIR if it exists (only a report lastcopy wrote, or an
+    /// empty directory).
+    #[arg(long)]
+    pub force: bool,
+    /// Leave out the provenance line (date, version), so the same
+    /// arguments give byte-identical files.
+    #[arg(long)]
+    pub no_provenance: bool,
+    /// `KEY=VALUE` overrides of every scenario (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// Runs `report` for system `S`; an error is bad input, and nothing was
+/// written.
+pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> {
+    let seeds = parse_range(&args.seeds)?;
+    if seeds.end - seeds.start > super::MAX_SEEDS {
+        return Err(format!(
+            "--seeds {}: a report holds at most {} seeds per cell",
+            args.seeds,
+            super::MAX_SEEDS
+        ));
+    }
+    let designs: Vec<String> = if args.designs.is_empty() {
+        S::designs().iter().map(|(n, _)| n.to_string()).collect()
+    } else {
+        args.designs.clone()
+    };
+    let cases = load::<S>(program, args, &designs)?;
+    let target = output::check_dir(&args.out, args.force, &args.scenarios)
+        .map_err(|e| format!("--out {e}"))?;
+    let invocation = invocation_of(program.package, program.manifest_dir, false);
+    let config = Config {
+        scenarios: args.scenarios.clone(),
+        designs,
+        seeds: seeds.clone(),
+        overrides: args.set.clone(),
+        command: command(&invocation, args),
+        invocation,
+        provenance: (!args.no_provenance).then(|| {
+            let name = format!("{} (lastcopy-harness)", program.package);
+            provenance::line(
+                provenance::now_unix_secs(),
+                &name,
+                env!("CARGO_PKG_VERSION"),
+            )
+        }),
+    };
+    let cells = super::run(cases, seeds);
+    let files = super::render(&cells, &config);
+    target.write(&files).map_err(|e| format!("--out {e}"))?;
+    println!(
+        "wrote {} ({} and {})",
+        args.out.display(),
+        super::README_MD,
+        super::RESULTS_JSON
+    );
+    Ok(())
+}
+
+/// One case per scenario and design, scenario-major; refuses a scenario
+/// named twice and an unknown design or scenario.
+fn load<S: System>(
+    program: &Program,
+    args: &Args,
+    designs: &[String],
+) -> Result<Vec<(String, Case<S>)>, String> {
+    for (i, d) in designs.iter().enumerate() {
+        if designs[..i].contains(d) {
+            return Err(format!("--designs: {d:?} is named twice"));
+        }
+    }
+    let mut out = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for spec in &args.scenarios {
+        let source = program.scenario(spec)?;
+        for d in designs {
+            let case = Case::<S>::load(&source, &args.set, d).map_err(|e| e.to_string())?;
+            if d == &designs[0] {
+                if names.contains(&case.scenario.name) {
+                    return Err(format!(
+                        "{spec}: a scenario named {:?} is already in the report",
+                        case.scenario.name
+                    ));
+                }
+                names.push(case.scenario.name.clone());
+            }
+            out.push((spec.clone(), case));
+        }
+    }
+    Ok(out)
+}
+
+/// The command that regenerates the report.
+fn command(invocation: &str, args: &Args) -> String {
+    let mut c = format!("{invocation} report");
+    for s in &args.scenarios {
+        c.push_str(&format!(" {}", shell_word(s)));
+    }
+    if !args.designs.is_empty() {
+        c.push_str(&format!(
+            " --designs {}",
+            shell_word(&args.designs.join(","))
+        ));
+    }
+    c.push_str(&format!(" --seeds {}", shell_word(&args.seeds)));
+    for o in &args.set {
+        c.push_str(&format!(" --set {}", shell_word(o)));
+    }
+    c.push_str(&format!(
+        " --out {} --force",
+        shell_word(&args.out.display().to_string())
+    ));
+    if args.no_provenance {
+        c.push_str(" --no-provenance");
+    }
+    c
+}
