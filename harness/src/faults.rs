@@ -35,6 +35,12 @@ pub enum FaultKind {
     DeviceLoss,
     /// Two nodes cannot reach each other.
     Partition,
+    /// A node's process crashes and restarts; its disks keep every write.
+    Crash,
+    /// A node's wall clock jumps.
+    ClockSkew,
+    /// A node's wall clock goes back to the run's start.
+    ClockReset,
 }
 
 /// What part of a system a fault strikes.
@@ -46,6 +52,10 @@ pub enum FaultClass {
     Storage,
     /// A link between two nodes.
     Network,
+    /// A node's process.
+    Process,
+    /// A node's wall clock.
+    Clock,
 }
 
 impl fmt::Display for FaultClass {
@@ -54,6 +64,8 @@ impl fmt::Display for FaultClass {
             FaultClass::Power => "power",
             FaultClass::Storage => "storage",
             FaultClass::Network => "network",
+            FaultClass::Process => "process",
+            FaultClass::Clock => "clock",
         })
     }
 }
@@ -107,6 +119,12 @@ pub const FAULT_TABLE: &[FaultRow] = &[
         "the disk is replaced by a blank one and its node goes down for `down_for`"),
     row(FaultKind::Partition, "partition", FaultClass::Network, "partition_per_link_day",
         "the two nodes cannot reach each other for `partition_for`"),
+    row(FaultKind::Crash, "crash", FaultClass::Process, "crash_per_node_day",
+        "the node's process dies (nothing more of it runs or writes) and restarts after `restart_after`; its disks keep every write, unsynced ones too, as the operating system holds them"),
+    row(FaultKind::ClockSkew, "clock-skew", FaultClass::Clock, "clock_skew_per_node_day",
+        "the node's wall clock jumps by an offset drawn uniformly from `[-clock_skew_max, clock_skew_max]` (never 0) and runs on from there"),
+    row(FaultKind::ClockReset, "clock-reset", FaultClass::Clock, "clock_reset_per_node_day",
+        "the node's wall clock goes back to the run's start, as a dead clock battery leaves it, and runs on from there"),
 ];
 
 impl FaultKind {
@@ -148,12 +166,24 @@ pub struct Rates {
     pub device_loss_per_disk_day: f64,
     /// Partitions per link (pair of nodes) per day.
     pub partition_per_link_day: f64,
+    /// Process crashes per node per day.
+    pub crash_per_node_day: f64,
+    /// Clock skews per node per day.
+    pub clock_skew_per_node_day: f64,
+    /// Clock resets per node per day.
+    pub clock_reset_per_node_day: f64,
     /// How long a node stays down after a power loss or device loss.
     #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub down_for: Duration,
     /// How long a partition lasts.
     #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub partition_for: Duration,
+    /// How long a crashed process takes to restart.
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    pub restart_after: Duration,
+    /// The largest clock skew, either way; more than 0.
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    pub clock_skew_max: Duration,
     /// The system's own faults' rates per day, by their rows' keys
     /// (`[faults.system]`).
     pub system: BTreeMap<String, f64>,
@@ -170,8 +200,13 @@ impl Default for Rates {
             lost_write_per_disk_day: 0.0,
             device_loss_per_disk_day: 0.0,
             partition_per_link_day: 0.0,
+            crash_per_node_day: 0.0,
+            clock_skew_per_node_day: 0.0,
+            clock_reset_per_node_day: 0.0,
             down_for: Duration::from_secs(600),
             partition_for: Duration::from_secs(1800),
+            restart_after: Duration::from_secs(10),
+            clock_skew_max: Duration::from_secs(3600),
             system: BTreeMap::new(),
         }
     }
@@ -193,10 +228,14 @@ impl Rates {
             FaultKind::LostWrite => self.lost_write_per_disk_day,
             FaultKind::DeviceLoss => self.device_loss_per_disk_day,
             FaultKind::Partition => self.partition_per_link_day,
+            FaultKind::Crash => self.crash_per_node_day,
+            FaultKind::ClockSkew => self.clock_skew_per_node_day,
+            FaultKind::ClockReset => self.clock_reset_per_node_day,
         }
     }
 
-    /// Every rate finite, from 0 to 1000 a day; outages at most 30 days.
+    /// Every rate finite, from 0 to 1000 a day; outages and restarts at
+    /// most 30 days; a clock skew bound above 0.
     pub fn check(&self) -> Result<(), String> {
         for r in FAULT_TABLE {
             let v = self.of(r.kind);
@@ -210,10 +249,14 @@ impl Rates {
         for (key, d) in [
             ("down_for", self.down_for),
             ("partition_for", self.partition_for),
+            ("restart_after", self.restart_after),
         ] {
             if d > Duration::from_secs(30 * 86_400) {
                 return Err(format!("faults.{key}: at most 30 days"));
             }
+        }
+        if self.clock_skew_max.is_zero() {
+            return Err("faults.clock_skew_max: must be more than 0".into());
         }
         Ok(())
     }
@@ -284,11 +327,13 @@ pub struct Target {
 }
 
 /// The faults `rates` draw for seed `seed` over `duration` on `targets`:
-/// power faults on every node, storage faults on the disks of one failure
-/// domain (drawn for the seed), partitions on every pair of nodes, and
-/// each of the system's `own` faults on its row's node. Each target draws
-/// from its own stream, so adding a node leaves the others' faults alone.
-/// Ids follow time order.
+/// power, process and clock faults on every node, storage faults on the
+/// disks of one failure domain (drawn for the seed), partitions on every
+/// pair of nodes, and each of the system's `own` faults on its row's node.
+/// Each kind on each target draws from its own stream, so adding a node
+/// leaves the others' faults alone, and a kind's times and targets do not
+/// depend on the other kinds' rates (a kind at rate 0 draws nothing). Ids
+/// follow time order.
 pub fn plan(
     rates: &Rates,
     targets: &[Target],
@@ -323,7 +368,7 @@ pub fn plan(
             peer,
         };
         match r.class {
-            FaultClass::Power => {
+            FaultClass::Power | FaultClass::Process | FaultClass::Clock => {
                 for (i, t) in targets.iter().enumerate() {
                     for (at, s) in arrivals(&seeds, r.name, i, rate, duration) {
                         raw.push((at, t.node.clone(), fault(None), s));

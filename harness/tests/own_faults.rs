@@ -3,31 +3,20 @@
 //! by the checker like any fault; an unknown `[faults.system]` key is
 //! refused.
 
+mod common;
+
+use common::{CONTENT, RECORD, VERSION};
 use lastcopy_harness::case::Case;
 use lastcopy_harness::faults::FaultName;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
-use lastcopy_harness::sim::place::{Place, PlaceKind, Served, View};
-use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
+use lastcopy_harness::sim::place::{Place, View};
 use lastcopy_harness::sim::rng::Seeds;
 use lastcopy_harness::sim::trace::EngineEvent;
 use lastcopy_harness::system::{NodeSpec, OwnFault, System, UserAction};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-const NOTE: RecordKind = RecordKind::new(0, "note");
-const VAULT: PlaceKind = PlaceKind {
-    code: 0,
-    name: "vault",
-    reference: true,
-};
-const RECORD: RecordId = RecordId {
-    owner: 0,
-    kind: NOTE,
-    n: 0,
-};
-const VERSION: VersionId = VersionId { writer: 0, seq: 1 };
 
 /// One vault that keeps one note in a store that outlives its reboots (a
 /// shared cell stands in for a disk no fault here strikes), and an
@@ -54,7 +43,7 @@ impl Machine for Keeper {
         match input {
             Do::Note => {
                 self.note.store(true, Ordering::Relaxed);
-                io.wrote(RECORD, VERSION, Write::edit(None, 7));
+                io.wrote(RECORD, VERSION, Write::edit(None, CONTENT));
                 io.told_saved(RECORD, VERSION);
             }
             Do::Purge => self.note.store(false, Ordering::Relaxed),
@@ -89,23 +78,10 @@ impl System for Vault {
         }]
     }
     fn places(&self) -> Vec<(Place, Addr)> {
-        let vault = Place {
-            user: 0,
-            kind: VAULT,
-            index: 0,
-        };
-        vec![(vault, Addr(0))]
+        common::places()
     }
     fn served(node: &Keeper, _: Place) -> Option<View> {
-        let kept = Served {
-            version: VERSION,
-            deleted: false,
-            content: 7,
-            genuine: true,
-            conflicts: vec![],
-        };
-        let held = node.note.load(Ordering::Relaxed);
-        Some(held.then_some((RECORD, kept)).into_iter().collect())
+        common::served(node.note.load(Ordering::Relaxed))
     }
     fn own_faults() -> &'static [OwnFault] {
         &[PURGE]
