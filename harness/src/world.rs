@@ -3,8 +3,9 @@
 //! Safety: the system's nodes boot on blank disks; users act as its
 //! workload says and the plan's faults strike. Heal: no more actions or
 //! faults; the network heals, every node shuts down cleanly and boots from
-//! its own disks, and the world waits until every user's places agree or
-//! the heal bound passes. Check: what each place serves is read. The world
+//! its own disks (its wall clock keeps whatever clock faults did to it, as
+//! a device's clock stays wrong until someone sets it), and the world waits
+//! until every user's places agree or the heal bound passes. Check: what each place serves is read. The world
 //! repairs nothing itself; what it hands on is the trace, the ledger the
 //! nodes acknowledged into, and the final state.
 

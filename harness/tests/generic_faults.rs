@@ -6,12 +6,13 @@
 //! ([`Io::wall_clock`]), which outlives the process, while true time
 //! ([`Io::now`]) and the timers stay; the new kinds are planned from
 //! their `[faults]` rates, leave the other kinds' plans as they were, and
-//! shrink like any fault.
+//! shrink and explain like any fault.
 
 mod common;
 
 use common::{CONTENT, RECORD, VERSION};
 use lastcopy_harness::case::{Case, SeedRun};
+use lastcopy_harness::explain::explain;
 use lastcopy_harness::faults::{plan, Fault, FaultKind, FaultName, Rates, Target};
 use lastcopy_harness::shrink::shrink;
 use lastcopy_harness::sim::event_kinds;
@@ -392,6 +393,8 @@ fn a_crash_that_breaks_the_promise_shrinks_to_itself() {
         .map(|f| f.kind.to_string())
         .collect();
     assert_eq!(left, vec!["crash"]);
+    let story = explain(&shrunk);
+    assert!(story.starts_with("u0/note-0: lost"), "{story}");
 }
 
 #[test]
