@@ -39,6 +39,12 @@ pub enum FaultKind {
     /// The user edits a record while the node pushes it, then the node
     /// loses power or is reset (see [`crate::race`]).
     EditRace,
+    /// A node's process crashes and restarts; its disks keep every write.
+    Crash,
+    /// A node's wall clock jumps.
+    ClockSkew,
+    /// A node's wall clock goes back to the run's start.
+    ClockReset,
 }
 
 /// What part of a system a fault strikes.
@@ -50,6 +56,10 @@ pub enum FaultClass {
     Storage,
     /// A link between two nodes.
     Network,
+    /// A node's process.
+    Process,
+    /// A node's wall clock.
+    Clock,
 }
 
 impl fmt::Display for FaultClass {
@@ -58,6 +68,8 @@ impl fmt::Display for FaultClass {
             FaultClass::Power => "power",
             FaultClass::Storage => "storage",
             FaultClass::Network => "network",
+            FaultClass::Process => "process",
+            FaultClass::Clock => "clock",
         })
     }
 }
@@ -113,6 +125,12 @@ pub const FAULT_TABLE: &[FaultRow] = &[
         "the two nodes cannot reach each other for `partition_for`"),
     row(FaultKind::EditRace, "edit-race", FaultClass::Power, "edit_race_per_node_day",
         "armed for `edit_race_window`: at the node's next push, the user edits a pushed record; after a drawn delay (up to `edit_race_delay_max`) the node loses power or every disk of it is replaced by a blank one, and it is down for `down_for`; skipped if no push comes"),
+    row(FaultKind::Crash, "crash", FaultClass::Process, "crash_per_node_day",
+        "the node's process dies (nothing more of it runs or writes) and restarts after `restart_after`; its disks keep every write, unsynced ones too, as the operating system holds them"),
+    row(FaultKind::ClockSkew, "clock-skew", FaultClass::Clock, "clock_skew_per_node_day",
+        "the node's wall clock jumps by an offset drawn uniformly from `[-clock_skew_max, clock_skew_max]` (never 0) and runs on from there"),
+    row(FaultKind::ClockReset, "clock-reset", FaultClass::Clock, "clock_reset_per_node_day",
+        "the node's wall clock goes back to the run's start, as a dead clock battery leaves it, and runs on from there"),
 ];
 
 impl FaultKind {
@@ -162,12 +180,24 @@ pub struct Rates {
     /// The longest delay from a race's edit to its power loss or reset.
     #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub edit_race_delay_max: Duration,
+    /// Process crashes per node per day.
+    pub crash_per_node_day: f64,
+    /// Clock skews per node per day.
+    pub clock_skew_per_node_day: f64,
+    /// Clock resets per node per day.
+    pub clock_reset_per_node_day: f64,
     /// How long a node stays down after a power loss or device loss.
     #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub down_for: Duration,
     /// How long a partition lasts.
     #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
     pub partition_for: Duration,
+    /// How long a crashed process takes to restart.
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    pub restart_after: Duration,
+    /// The largest clock skew, either way; more than 0.
+    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    pub clock_skew_max: Duration,
     /// The system's own faults' rates per day, by their rows' keys
     /// (`[faults.system]`).
     pub system: BTreeMap<String, f64>,
@@ -187,8 +217,13 @@ impl Default for Rates {
             edit_race_per_node_day: 0.0,
             edit_race_window: Duration::from_secs(3600),
             edit_race_delay_max: Duration::from_secs(600),
+            crash_per_node_day: 0.0,
+            clock_skew_per_node_day: 0.0,
+            clock_reset_per_node_day: 0.0,
             down_for: Duration::from_secs(600),
             partition_for: Duration::from_secs(1800),
+            restart_after: Duration::from_secs(10),
+            clock_skew_max: Duration::from_secs(3600),
             system: BTreeMap::new(),
         }
     }
@@ -211,11 +246,15 @@ impl Rates {
             FaultKind::DeviceLoss => self.device_loss_per_disk_day,
             FaultKind::Partition => self.partition_per_link_day,
             FaultKind::EditRace => self.edit_race_per_node_day,
+            FaultKind::Crash => self.crash_per_node_day,
+            FaultKind::ClockSkew => self.clock_skew_per_node_day,
+            FaultKind::ClockReset => self.clock_reset_per_node_day,
         }
     }
 
     /// Every rate finite, from 0 to 1000 a day, each `[faults.system]` key
-    /// one of `own`'s; outages at most 30 days. Keys are named from the
+    /// one of `own`'s; outages, restarts and race windows at most 30 days;
+    /// a clock skew bound above 0 and at most a year. Keys are named from the
     /// `[faults]` section down.
     pub fn check(&self, own: &[OwnFault]) -> Check {
         let in_range = |key: KeyPath, v: f64| {
@@ -248,6 +287,7 @@ impl Rates {
             ("partition_for", self.partition_for),
             ("edit_race_window", self.edit_race_window),
             ("edit_race_delay_max", self.edit_race_delay_max),
+            ("restart_after", self.restart_after),
         ] {
             ensure(
                 d <= Duration::from_secs(30 * 86_400),
@@ -255,7 +295,12 @@ impl Rates {
                 || "at most 30 days".to_string(),
             )?;
         }
-        Ok(())
+        let skew = self.clock_skew_max;
+        ensure(
+            !skew.is_zero() && skew <= Duration::from_secs(366 * 86_400),
+            KeyPath::of(&["clock_skew_max"]),
+            || "must be more than 0 and at most 366 days".to_string(),
+        )
     }
 }
 
@@ -324,11 +369,13 @@ pub struct Target {
 }
 
 /// The faults `rates` draw for seed `seed` over `duration` on `targets`:
-/// power faults on every node, storage faults on the disks of one failure
-/// domain (drawn for the seed), partitions on every pair of nodes, and
-/// each of the system's `own` faults on its row's node. Each target draws
-/// from its own stream, so adding a node leaves the others' faults alone.
-/// Ids follow time order.
+/// power, process and clock faults on every node, storage faults on the
+/// disks of one failure domain (drawn for the seed), partitions on every
+/// pair of nodes, and each of the system's `own` faults on its row's node.
+/// Each kind on each target draws from its own stream, so adding a node
+/// leaves the others' faults alone, and a kind's times and targets do not
+/// depend on the other kinds' rates (a kind at rate 0 draws nothing). Ids
+/// follow time order.
 pub fn plan(
     rates: &Rates,
     targets: &[Target],
@@ -363,7 +410,7 @@ pub fn plan(
             peer,
         };
         match r.class {
-            FaultClass::Power => {
+            FaultClass::Power | FaultClass::Process | FaultClass::Clock => {
                 for (i, t) in targets.iter().enumerate() {
                     for (at, s) in arrivals(&seeds, r.name, i, rate, duration) {
                         raw.push((at, t.node.clone(), fault(None), s));

@@ -3,8 +3,9 @@
 //! Safety: the system's nodes boot on blank disks; users act as its
 //! workload says and the plan's faults strike. Heal: no more actions or
 //! faults; the network heals, every node shuts down cleanly and boots from
-//! its own disks, and the world waits until every user's places agree or
-//! the heal bound passes. Check: what each place serves is read. The world
+//! its own disks (its wall clock keeps whatever clock faults did to it, as
+//! a device's clock stays wrong until someone sets it), and the world waits
+//! until every user's places agree or the heal bound passes. Check: what each place serves is read. The world
 //! repairs nothing itself; what it hands on is the trace, the ledger the
 //! nodes acknowledged into, and the final state.
 
@@ -258,8 +259,7 @@ impl<S: System> World<S> {
         let node_addr = self.cluster.addr_of(&f.target);
         let disk = self.disks.get(&f.target).cloned();
         let Some(addr) = node_addr.or(disk.as_ref().map(|(a, _)| *a)) else {
-            let why = fields!["fault" => f.id, "why" => "no such target"];
-            self.emit(&f.target, EngineEvent::FaultSkipped, why);
+            self.skip(f, &f.target, "no such target");
             return Vec::new();
         };
         let node = self.cluster.name_of(addr);
@@ -296,6 +296,18 @@ impl<S: System> World<S> {
                 self.cluster.partition(addr, peer);
                 vec![(rates.partition_for, Step::Reconnect(addr))]
             }
+            (FaultKind::Crash, _) => {
+                if !self.cluster.is_up(addr) {
+                    self.skip(f, &node, "its node is down");
+                    return Vec::new();
+                }
+                self.cluster.crash_process(addr, Some(f.id));
+                back(rates.restart_after)
+            }
+            (FaultKind::ClockSkew | FaultKind::ClockReset, _) => {
+                self.clock_fault(f, kind, addr, &node, rates.clock_skew_max);
+                Vec::new()
+            }
             (FaultKind::DeviceLoss, Some((_, d))) => {
                 self.cluster
                     .crash(addr, CrashMode::DropUnsynced, Some(f.id));
@@ -310,6 +322,40 @@ impl<S: System> World<S> {
         }
     }
 
+    /// A clock fault on the node at `addr`: its wall clock jumps by a skew
+    /// drawn from the fault's seed (at most `skew_max` either way, never
+    /// 0), or goes back to the run's start. Up or down, the clock moves.
+    fn clock_fault(
+        &self,
+        f: &PlannedFault<Fault>,
+        kind: FaultKind,
+        addr: Addr,
+        node: &str,
+        skew_max: Duration,
+    ) {
+        let mut resolution = fields!["fault" => f.id];
+        if kind == FaultKind::ClockSkew {
+            let mut rng = sim::rng::from_seed(f.resolve_seed);
+            let max = skew_max.as_millis().clamp(1, i64::MAX as u128) as i64;
+            let skew_ms = rng.random_range(1..=max) * if rng.random_bool(0.5) { 1 } else { -1 };
+            self.cluster.skew_clock(addr, skew_ms);
+            let direction = if skew_ms < 0 { "back" } else { "forward" };
+            resolution.push(("skew_ms", skew_ms.unsigned_abs().into()));
+            resolution.push(("direction", direction.into()));
+        } else {
+            self.cluster.reset_clock(addr);
+        }
+        let clock_ms = self.cluster.wall_clock(addr).as_millis();
+        resolution.push(("clock_ms", clock_ms.into()));
+        self.emit(node, EngineEvent::FaultResolved, resolution);
+    }
+
+    /// Traces that fault `f` fired on `node` but did nothing, and why.
+    fn skip(&self, f: &PlannedFault<Fault>, node: &str, why: &str) {
+        let fields = fields!["fault" => f.id, "why" => why];
+        self.emit(node, EngineEvent::FaultSkipped, fields);
+    }
+
     /// The system's own fault `name`: the input it says, to its node.
     fn own_fault(&self, f: &PlannedFault<Fault>, name: &str, node: &str, scenario: &Scenario<S>) {
         let why = match scenario.system.own_fault(name, f.resolve_seed) {
@@ -321,11 +367,7 @@ impl<S: System> World<S> {
                 "its node is down"
             }
         };
-        self.emit(
-            node,
-            EngineEvent::FaultSkipped,
-            fields!["fault" => f.id, "why" => why],
-        );
+        self.skip(f, node, why);
     }
 
     /// A storage fault on one disk, onto a written sector where it needs one.
@@ -338,8 +380,7 @@ impl<S: System> World<S> {
                 let live = disk.live_sectors();
                 if live.is_empty() {
                     drop(disk);
-                    let why = fields!["fault" => f.id, "why" => "no live sector"];
-                    self.emit(node, EngineEvent::FaultSkipped, why);
+                    self.skip(f, node, "no live sector");
                     return;
                 }
                 let sector = live[rng.random_range(0..live.len())];

@@ -31,9 +31,9 @@
 //!   write order) and loses the rest; the kept prefixes are applied in write
 //!   order. Synced writes are never touched. The device is unfenced.
 //! - **Fence** ([`Disk::fence`]). Every read, write, sync and shutdown fails
-//!   with [`DiskError::Fenced`] and changes nothing, until `crash` or
-//!   `replace_blank`. It is how a node that lost power is kept from running
-//!   clean-up writes.
+//!   with [`DiskError::Fenced`] and changes nothing, until `crash`,
+//!   `unfence` or `replace_blank`. It is how a node that lost power (or
+//!   whose process crashed) is kept from running clean-up writes.
 //! - **Clean shutdown** ([`Disk::shutdown`]). A sync, then power off: the
 //!   cache is emptied, so afterwards reads see exactly the durable contents.
 //! - **Device loss** ([`Disk::replace_blank`], [`DiskFault::DeviceLoss`]).
@@ -381,6 +381,7 @@ const OP_FENCE: u8 = 5;
 const OP_REPLACE: u8 = 6;
 const OP_INJECT: u8 = 7;
 const OP_SYNC_RANGE: u8 = 8;
+const OP_UNFENCE: u8 = 9;
 
 /// A simulated block device. See the [module documentation](self) for what
 /// it promises under each fault.
@@ -779,11 +780,22 @@ impl Disk {
     }
 
     /// Fences the device: every later read, write, sync and shutdown fails
-    /// with [`DiskError::Fenced`] and changes nothing, until [`Disk::crash`]
-    /// or [`Disk::replace_blank`]. Faults can still be injected.
+    /// with [`DiskError::Fenced`] and changes nothing, until [`Disk::crash`],
+    /// [`Disk::unfence`] or [`Disk::replace_blank`]. Faults can still be
+    /// injected.
     pub fn fence(&mut self) {
         self.fenced = true;
         self.record(OP_FENCE, 0, 0, 0);
+    }
+
+    /// Lifts a fence and touches nothing else: every write, synced or not,
+    /// stays as it was, and reads see the cached contents again. It is how
+    /// a node whose process crashed (the device kept power, and the
+    /// operating system still holds what the process wrote) gets its disk
+    /// back once its machine is gone.
+    pub fn unfence(&mut self) {
+        self.fenced = false;
+        self.record(OP_UNFENCE, 0, 0, 0);
     }
 
     /// Whether the device is fenced.
@@ -1255,6 +1267,25 @@ mod tests {
                 sectors: vec![1]
             }]
         );
+    }
+
+    #[test]
+    fn unfence_keeps_every_write_unsynced_ones_too() {
+        let mut d = disk();
+        d.write(0, b"synced").unwrap();
+        d.sync().unwrap();
+        d.write(1, b"pending").unwrap();
+        d.fence();
+        assert_eq!(d.write(2, b"cleanup"), Err(DiskError::Fenced));
+        d.unfence();
+        assert!(!d.is_fenced());
+        assert_eq!(d.unsynced_writes(), 1);
+        assert_eq!(sector(&d, 1), padded(b"pending"));
+        assert_eq!(sector(&d, 2), padded(b""));
+        assert!(d.take_effects().is_empty());
+        // Still unsynced: a later power loss drops it.
+        assert_eq!(d.crash(CrashMode::DropUnsynced).dropped_writes(), 1);
+        assert_eq!(sector(&d, 0), padded(b"synced"));
     }
 
     #[test]

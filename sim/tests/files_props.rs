@@ -127,12 +127,6 @@ struct Model {
     names: [NameState; 3],
     /// Per word offset, every write id that wrote it, in any file.
     written: BTreeMap<usize, BTreeSet<u32>>,
-    /// Slots a crash may have left holding a superseded entry: a name
-    /// deleted and created again before the crash, whose old entry and new
-    /// one may both be durable. The layer keeps such a slot until the next
-    /// directory sync; whether it does is not visible, so creates may be
-    /// refused or not while these could fill the directory.
-    maybe_stale: usize,
 }
 
 impl Model {
@@ -189,10 +183,6 @@ fn run(ops: &[Op]) -> Result<Observed, TestCaseError> {
                     prop_assert_eq!(r, Err(FilesError::Exists(NAMES[n].into())));
                 } else if m.slots_taken() >= CONFIG.slots as usize {
                     prop_assert_eq!(r, Err(FilesError::DirectoryFull));
-                } else if r == Err(FilesError::DirectoryFull)
-                    && m.slots_taken() + m.maybe_stale >= CONFIG.slots as usize
-                {
-                    // A superseded slot the crash left is still taken.
                 } else {
                     prop_assert!(r.is_ok(), "{:?}", r);
                     m.incs.push(Inc {
@@ -254,7 +244,6 @@ fn run(ops: &[Op]) -> Result<Observed, TestCaseError> {
             }
             Op::SyncDir => {
                 prop_assert_eq!(f.sync_dir(), Ok(()));
-                m.maybe_stale = 0;
                 for s in &mut m.names {
                     s.durable = s.current;
                     s.since.clear();
@@ -301,10 +290,6 @@ fn run(ops: &[Op]) -> Result<Observed, TestCaseError> {
 fn check_crash(f: &Files, m: &mut Model) -> Result<(), TestCaseError> {
     for (n, s) in m.names.clone().iter().enumerate() {
         let name = NAMES[n];
-        let recreated = s.durable.is_some() && s.deleted_since && !s.since.is_empty();
-        if recreated && f.exists(name) {
-            m.maybe_stale += 1;
-        }
         if !f.exists(name) {
             prop_assert!(
                 s.durable.is_none() || s.deleted_since,
@@ -347,8 +332,7 @@ fn check_crash(f: &Files, m: &mut Model) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// 256 cases from a fixed seed, so `cargo test` is the same run every time
-/// (a known case of the layer still fails: see the ignored test below);
+/// 256 cases from a fixed seed, so `cargo test` is the same run every time;
 /// `PROPTEST_RNG_SEED=N` (and `PROPTEST_CASES`) explore other cases.
 fn config() -> ProptestConfig {
     let mut c = ProptestConfig::with_cases(256);
@@ -382,11 +366,11 @@ const _: () = assert!(300 + 140 <= MAX_WORDS && 320 <= MAX_WORDS);
 
 /// Found by `crashes_keep_what_the_model_promises` on 2026-11-29: a file
 /// deleted and created again (in another slot) before a torn crash can
-/// come back with both entries durable; the layer keeps the superseded
-/// slot until the next directory sync (reusing it sooner could let a
-/// crash bring the old entry back over a new file), and a create that
-/// needs it is refused. The model had counted that slot free; it now
-/// allows either answer while such a slot may exist.
+/// come back with both entries durable. The layer then kept the superseded
+/// slot until the next directory sync, refusing a create that needed it,
+/// and a second crash could bring the superseded file back. Mount now
+/// writes that slot's deletion out and syncs it: the slot is free at once,
+/// as the model counts it.
 #[test]
 fn a_torn_crash_after_a_delete_leaves_the_model_and_the_layer_agreeing() {
     use Op::*;
@@ -412,13 +396,13 @@ fn a_torn_crash_after_a_delete_leaves_the_model_and_the_layer_agreeing() {
 }
 
 /// Found with `PROPTEST_CASES=4000` on 2026-11-29: a file created, written
-/// and synced, then deleted, all before any directory sync, comes back from
+/// and synced, then deleted, all before any directory sync, came back from
 /// a torn crash with size 0, where the model allows it gone or with its
-/// synced word. The layer's delete seems to let the inode's change become
-/// durable without the directory entry's. Not fixed yet: ignored, so the
-/// case replays exactly with `-- --ignored`.
+/// synced word. The layer reused its slot for the next file at once, so
+/// the crash could keep the deleted file's old directory record beside the
+/// new file's inode. The layer now leaves such a slot alone until its
+/// record is durable.
 #[test]
-#[ignore = "known: sim::files brings a deleted, never dir-synced file back empty after a torn crash"]
 fn a_deleted_file_a_torn_crash_brings_back_keeps_its_synced_content() {
     use Op::*;
     let ops = [

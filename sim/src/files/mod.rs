@@ -37,7 +37,7 @@
 //!   durable is empty. If an unsynced deletion and a later creation of the
 //!   same name both survive, the later file wins (a creation implies the
 //!   deletions of its name before it); [`Files::mount`] writes those
-//!   deletions out.
+//!   deletions out and makes them durable.
 //! - Synced data and sizes of a file whose creation is durable, and that was
 //!   not changed since its sync, survive any crash exactly; a synced
 //!   directory keeps exactly the files it listed unless a later unsynced
@@ -45,7 +45,13 @@
 //!   at that offset of some file.
 //!
 //! The space of a deleted file is not reused until its deletion is durable,
-//! so a deleted file that comes back after a crash comes back whole.
+//! so a deleted file that comes back after a crash comes back whole. A
+//! deletion whose file's creation is durable becomes durable at the next
+//! [`Files::sync_dir`]; until then its slot is taken. A file created and
+//! deleted since the last directory sync takes no slot: [`Files::create`]
+//! prefers other free slots and, when none is left, makes that deletion
+//! durable first (a sync of that one directory record), as a file system
+//! orders a freed inode's reuse after its release.
 //!
 //! Faults: every I/O error of the disk is returned as
 //! [`FilesError::Disk`], nothing panics on the I/O paths, and a failed
@@ -70,8 +76,8 @@ use std::ops::Range;
 /// largest file). Sectors cost memory only once written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FilesConfig {
-    /// How many files can exist at once (deleted files count until their
-    /// deletion is durable). Default 16.
+    /// How many files can exist at once (a deleted file whose creation was
+    /// durable counts until its deletion is durable). Default 16.
     pub slots: u32,
     /// Sectors per file: the largest file is `slot_sectors * sector_size`
     /// bytes. Default 16384 (64 MiB at 4 KiB sectors).
@@ -129,7 +135,8 @@ pub enum FilesError {
     /// A file of that name exists already.
     #[error("a file named {0:?} exists")]
     Exists(String),
-    /// Every slot holds a file or a deletion not yet durable.
+    /// Every slot holds a file, or a deletion not yet durable of a file
+    /// whose creation was.
     #[error("the directory is full")]
     DirectoryFull,
     /// The name is empty, longer than [`MAX_NAME`] bytes or holds a NUL.
@@ -178,8 +185,11 @@ struct Slot {
     /// The slot holds a file in the durable directory (as far as the layer
     /// knows): it may not be reused until a directory sync says otherwise.
     durable_used: bool,
-    /// The generation the next file in this slot gets.
-    next_gen: u64,
+    /// The slot's directory record was written since the last directory
+    /// sync (a file created, or created and deleted, there since): a crash
+    /// may bring back any of those records, so the slot's inode must not
+    /// be rewritten for another file until that record is durable.
+    dirty: bool,
 }
 
 /// The files on one disk. See the [module documentation](self) for what
@@ -190,6 +200,10 @@ pub struct Files {
     layout: Layout,
     slots: Vec<Slot>,
     names: BTreeMap<String, u32>,
+    /// The generation the next file gets: above every generation on the
+    /// disk, in any slot, so that of two records of one name the later
+    /// file has the higher generation.
+    next_gen: u64,
 }
 
 impl Files {
@@ -232,6 +246,7 @@ impl Files {
             layout,
             slots: vec![Slot::default(); layout.slots as usize],
             names: BTreeMap::new(),
+            next_gen: 1,
         };
         files.reload_dir()?;
         Ok(files)
@@ -309,13 +324,8 @@ impl Files {
         if self.names.contains_key(name) {
             return Err(FilesError::Exists(name.to_string()));
         }
-        let slot = (0..self.layout.slots)
-            .find(|&i| {
-                let s = &self.slots[i as usize];
-                s.file.is_none() && !s.durable_used
-            })
-            .ok_or(FilesError::DirectoryFull)?;
-        let gen = self.slots[slot as usize].next_gen;
+        let slot = self.free_slot()?;
+        let gen = self.next_gen;
         let entry = Entry {
             used: true,
             gen,
@@ -335,8 +345,9 @@ impl Files {
                 &layout::encode_inode(&self.layout, slot, inode),
             );
         }
+        self.next_gen = gen + 1;
         let s = &mut self.slots[slot as usize];
-        s.next_gen = gen + 1;
+        s.dirty = true;
         s.file = Some(Live {
             name: name.to_string(),
             gen,
@@ -360,7 +371,9 @@ impl Files {
             self.layout.dir_sector(id.slot),
             &layout::encode_entry(&self.layout, id.slot, &entry),
         )?;
-        self.slots[id.slot as usize].file = None;
+        let s = &mut self.slots[id.slot as usize];
+        s.file = None;
+        s.dirty = true;
         self.names.remove(name);
         Ok(())
     }
@@ -376,6 +389,7 @@ impl Files {
             Ok(()) => {
                 for s in &mut self.slots {
                     s.durable_used = s.file.is_some();
+                    s.dirty = false;
                 }
                 Ok(())
             }
@@ -522,6 +536,34 @@ impl Files {
         Ok(start..start + size.div_ceil(self.layout.ss as u64))
     }
 
+    /// A slot for a new file: one holding no file, whose directory record
+    /// says so durably. A slot whose record changed since the last
+    /// directory sync (a file created and deleted there since) is taken
+    /// only when no other is free, and only once that deletion is made
+    /// durable by a sync of its record alone: otherwise a crash could bring
+    /// the deleted file's record back over the new file's inode. Fails
+    /// with [`FilesError::DirectoryFull`], or the disk's error if that sync
+    /// fails (the disk then dropped the record's unsynced writes, which
+    /// leaves the slot free as well).
+    fn free_slot(&mut self) -> Result<u32, FilesError> {
+        let free = |s: &Slot| s.file.is_none() && !s.durable_used;
+        if let Some(i) = self.slots.iter().position(|s| free(s) && !s.dirty) {
+            return Ok(i as u32);
+        }
+        let i = self
+            .slots
+            .iter()
+            .position(free)
+            .ok_or(FilesError::DirectoryFull)?;
+        let slot = i as u32;
+        let r = lock_disk(&self.disk).sync_range(self.layout.dir_sector(slot), 1);
+        if matches!(r, Ok(()) | Err(DiskError::SyncFailed)) {
+            self.slots[i].dirty = false;
+        }
+        r?;
+        Ok(slot)
+    }
+
     fn live(&self, id: FileId) -> Result<&Live, FilesError> {
         self.slots
             .get(id.slot as usize)
@@ -543,7 +585,8 @@ impl Files {
     }
 
     /// Reads the directory and every inode back from the disk (what reads
-    /// see) and takes it as durable.
+    /// see) and takes it as durable; writes out and syncs the deletions of
+    /// the files that later files of their names superseded.
     fn reload_dir(&mut self) -> Result<(), FilesError> {
         let l = self.layout;
         let n = u64::from(l.slots);
@@ -560,6 +603,9 @@ impl Files {
         let mut slots = vec![Slot::default(); l.slots as usize];
         let mut names: BTreeMap<String, u32> = BTreeMap::new();
         let mut superseded = Vec::new();
+        // Never below what this layer handed out: a FileId of a file whose
+        // creation a failed sync dropped must stay stale.
+        let mut next_gen = self.next_gen;
         for slot in 0..l.slots {
             let i = slot as usize;
             let entry =
@@ -578,8 +624,8 @@ impl Files {
                 })?;
             let entry_gen = entry.as_ref().map_or(0, |e| e.gen);
             let inode_gen = inode.map_or(0, |i| i.gen);
+            next_gen = next_gen.max(entry_gen.max(inode_gen) + 1);
             let s = &mut slots[i];
-            s.next_gen = entry_gen.max(inode_gen) + 1;
             let Some(e) = entry.filter(|e| e.used) else {
                 continue;
             };
@@ -610,9 +656,21 @@ impl Files {
         }
         self.slots = slots;
         self.names = names;
-        for (slot, mut e) in superseded {
+        self.next_gen = next_gen;
+        if superseded.is_empty() {
+            return Ok(());
+        }
+        // The directory as found is taken as durable: the deletions that
+        // the surviving creations imply must be durable too, or a second
+        // crash could bring a superseded file back over one deleted since.
+        let mut d = lock_disk(&self.disk);
+        for (slot, e) in &mut superseded {
             e.used = false;
-            lock_disk(&self.disk).write(l.dir_sector(slot), &layout::encode_entry(&l, slot, &e))?;
+            d.write(l.dir_sector(*slot), &layout::encode_entry(&l, *slot, e))?;
+        }
+        d.sync_range(l.dir_first(), n)?;
+        for (slot, _) in superseded {
+            self.slots[slot as usize].durable_used = false;
         }
         Ok(())
     }

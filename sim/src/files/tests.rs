@@ -189,11 +189,70 @@ fn a_surviving_recreation_wins_over_its_name() {
     lock_disk(f.disk()).sync_range(new_dir_sector, 1).unwrap();
     let mut f = power_loss(f);
     assert_eq!(f.names(), vec!["a".to_string()]);
-    assert_eq!(read_all(&f, f.open("a").unwrap()), b"new");
-    // Mount wrote the old entry's deletion; once durable, the old is gone for good.
-    f.sync_dir().unwrap();
+    let a = f.open("a").unwrap();
+    assert_eq!(read_all(&f, a), b"new");
+    // Mount made the old entry's deletion durable: delete the new file,
+    // keep only that deletion through a crash, and nothing comes back.
+    f.delete("a").unwrap();
+    lock_disk(f.disk()).sync_range(new_dir_sector, 1).unwrap();
     let f = power_loss(f);
+    assert!(f.names().is_empty(), "{:?}", f.names());
+}
+
+#[test]
+fn a_surviving_recreation_in_a_lower_slot_wins_too() {
+    let mut f = fresh();
+    f.create("x").unwrap();
+    // Churn slot 1 so that its file's generation is not below slot 0's.
+    for _ in 0..3 {
+        f.create("a").unwrap();
+        f.sync_dir().unwrap();
+        f.delete("a").unwrap();
+        f.sync_dir().unwrap();
+    }
+    let a = f.create("a").unwrap();
+    assert_eq!(a.slot, 1);
+    f.write(a, 0, b"old").unwrap();
+    f.sync(a).unwrap();
+    f.delete("x").unwrap();
+    f.sync_dir().unwrap();
+    f.delete("a").unwrap();
+    let a = f.create("a").unwrap();
+    assert_eq!(a.slot, 0);
+    f.write(a, 0, b"new").unwrap();
+    f.sync(a).unwrap();
+    lock_disk(f.disk())
+        .sync_range(f.layout.dir_sector(0), 1)
+        .unwrap();
+    let f = power_loss(f);
+    assert_eq!(f.names(), vec!["a".to_string()]);
     assert_eq!(read_all(&f, f.open("a").unwrap()), b"new");
+}
+
+#[test]
+fn a_slot_is_reused_only_once_its_deletion_is_durable() {
+    let mut f = fresh();
+    // Created, synced and deleted, never in a synced directory.
+    let a = f.create("a").unwrap();
+    f.write(a, 0, b"deleted").unwrap();
+    f.sync(a).unwrap();
+    f.delete("a").unwrap();
+    // Other free slots are taken first.
+    for n in ["b", "c", "d"] {
+        assert_ne!(f.create(n).unwrap().slot, a.slot);
+    }
+    // The last free slot is a's: its deletion is made durable, then reused.
+    let syncs = lock_disk(f.disk()).stats().syncs;
+    let e = f.create("e").unwrap();
+    assert_eq!(e.slot, a.slot);
+    assert_eq!(lock_disk(f.disk()).stats().syncs, syncs + 1);
+    // Whatever a crash keeps, "a" stays deleted.
+    for seed in 0..64 {
+        let disk = disk_handle(lock_disk(f.disk()).clone());
+        lock_disk(&disk).crash(CrashMode::Tear { seed });
+        let g = Files::mount(disk, CONFIG).unwrap();
+        assert!(!g.exists("a"), "seed {seed}: {:?}", g.names());
+    }
 }
 
 #[test]

@@ -19,7 +19,9 @@ pub enum Boot {
     First,
     /// After a clean shutdown: every write the node made is on its disks.
     Clean,
-    /// After a crash or a caught panic: unsynced writes are gone.
+    /// After a crash or a caught panic: after a power loss (which a caught
+    /// panic is handled as) unsynced writes are gone; after a process
+    /// crash ([`Cluster::crash_process`]) the disks hold every write.
     Crash,
 }
 
@@ -89,13 +91,7 @@ impl<M: Machine> Cluster<M> {
                 self.trace_disk_effect(now, name, &effect, fault);
             }
         }
-        Handle::current().kill(self.node_id(&slot));
-        {
-            let mut st = slot.state();
-            st.machine = None;
-            st.up = false;
-            st.inbox = None;
-        }
+        self.take_down(&slot);
         let mut fields =
             crate::fields!["dropped_writes" => summary.dropped, "torn_writes" => summary.torn];
         if let Some(f) = fault {
@@ -105,6 +101,41 @@ impl<M: Machine> Cluster<M> {
             .tracer
             .emit(now, &slot.name, EngineEvent::NodeCrash, fields);
         summary
+    }
+    /// Process crash: the node's process dies, its device keeps power. Its
+    /// disks are fenced while its machine is dropped (so nothing its drop
+    /// would write, such as an engine's clean close, reaches them), then
+    /// unfenced with every write kept, synced or not. The node is killed
+    /// and stays down until [`Cluster::boot`]. `fault` names the planned
+    /// fault, if any. No-op if the node is already down.
+    pub fn crash_process(&self, addr: Addr, fault: Option<u32>) {
+        let slot = self.slot(addr);
+        if !slot.state().up {
+            return;
+        }
+        for (_, d) in &slot.disks {
+            lock_disk(d).fence();
+        }
+        self.drop_machine(&slot);
+        for (_, d) in &slot.disks {
+            lock_disk(d).unfence();
+        }
+        self.take_down(&slot);
+        let fields = fault.map(|f| ("fault", f.into())).into_iter().collect();
+        self.shared.tracer.emit(
+            self.now(),
+            &slot.name,
+            EngineEvent::NodeProcessCrash,
+            fields,
+        );
+    }
+    /// Kills the node's madsim node and marks it down, machine gone.
+    fn take_down(&self, slot: &Slot<M>) {
+        Handle::current().kill(self.node_id(slot));
+        let mut st = slot.state();
+        st.machine = None;
+        st.up = false;
+        st.inbox = None;
     }
     /// Writes to the trace the disk faults that took effect during a step
     /// of the node, blaming the planned fault that last struck it, and marks
@@ -139,13 +170,7 @@ impl<M: Machine> Cluster<M> {
             // A failed sync at shutdown is a disk fault already in the trace.
             let _ = lock_disk(d).shutdown();
         }
-        Handle::current().kill(self.node_id(&slot));
-        {
-            let mut st = slot.state();
-            st.machine = None;
-            st.up = false;
-            st.inbox = None;
-        }
+        self.take_down(&slot);
         self.shared
             .tracer
             .emit(self.now(), &slot.name, EngineEvent::NodeShutdown, vec![]);

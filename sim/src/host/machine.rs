@@ -31,6 +31,7 @@ pub struct Io<'a, M> {
     sends: Vec<(Addr, M)>,
     timers: Vec<(u64, Option<SimTime>)>,
     buggify: Option<&'a Buggify>,
+    clock_offset_ms: i64,
 }
 
 impl<'a, M> Io<'a, M> {
@@ -55,7 +56,15 @@ impl<'a, M> Io<'a, M> {
             sends: Vec::new(),
             timers: Vec::new(),
             buggify: None,
+            clock_offset_ms: 0,
         }
+    }
+
+    /// This context with the node's wall clock `offset_ms` milliseconds
+    /// off the simulated time (see [`Io::wall_clock`]); 0 unless set.
+    pub fn with_clock_offset(mut self, offset_ms: i64) -> Self {
+        self.clock_offset_ms = offset_ms;
+        self
     }
 
     /// This context with `buggify` answering [`Io::sometimes`].
@@ -71,9 +80,21 @@ impl<'a, M> Io<'a, M> {
         self.buggify.is_some_and(|b| b.sometimes(site, p))
     }
 
-    /// The current simulated time.
+    /// The current simulated time: true time, which no fault moves. Timers
+    /// and the trace run on it.
     pub fn now(&self) -> SimTime {
         self.now
+    }
+
+    /// What this node's own clock says now: the simulated time plus the
+    /// offset the harness's clock faults gave it (a clock skewed either
+    /// way, or reset to the run's start and run on from there), never
+    /// below the run's start. A device's clock, which may be wrong: read it
+    /// wherever the real device would stamp or compare times with its
+    /// clock (a last-writer-wins timestamp, an expiry), and [`Io::now`]
+    /// nowhere a device could not know the true time.
+    pub fn wall_clock(&self) -> SimTime {
+        super::clock::wall_time(self.now, self.clock_offset_ms)
     }
 
     /// This node's name.

@@ -10,7 +10,15 @@
 //!   the node can write again; then unsynced writes are dropped (or torn, as
 //!   the plan says); then the madsim node is killed. Nothing the node had in
 //!   memory survives. It comes back only through [`Cluster::boot`].
+//! - **Process crash** ([`Cluster::crash_process`]): the node's disks are
+//!   fenced while its machine is dropped, so nothing more of it runs or
+//!   writes; then they are unfenced untouched, every write kept (unsynced
+//!   ones too, as the operating system holds them). Nothing the node had in
+//!   memory survives. It comes back only through [`Cluster::boot`].
 //! - **Clean shutdown**: disks are synced, then the node stops. Nothing is lost.
+//! - **Wall clocks**: each node has a clock of its own that clock faults may
+//!   skew or reset and that outlives its machine (see `clock.rs`);
+//!   [`Io::now`] stays the true simulated time.
 //! - **Boot**: the machine is rebuilt by its factory, told whether this is a
 //!   [`Boot::Crash`], [`Boot::Clean`] or [`Boot::First`] boot, and reads its
 //!   state back from its own disks.
@@ -51,7 +59,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -86,6 +94,7 @@ mod step;
 mod wire;
 
 pub use clock::Clock;
+use clock::WallClock;
 use lifecycle::{install_quiet_panic_hook, panic_message, QUIET_PANICS};
 pub use lifecycle::{Boot, CrashSummary};
 pub use machine::{Io, Machine, Outputs};
@@ -113,6 +122,8 @@ struct Slot<M: Machine> {
     addr: Addr,
     disks: Vec<(String, DiskHandle)>,
     factory: Factory<M>,
+    /// The node's own clock: outlives its machine.
+    wall: WallClock,
     node: Mutex<Option<NodeId>>,
     state: Mutex<SlotState<M>>,
 }
@@ -283,6 +294,7 @@ impl<M: Machine> Cluster<M> {
             addr,
             disks,
             factory: Box::new(factory),
+            wall: WallClock::default(),
             node: Mutex::new(None),
             state: Mutex::new(SlotState {
                 machine: None,

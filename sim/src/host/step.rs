@@ -71,6 +71,7 @@ impl<M: Machine> Cluster<M> {
         if let Some(b) = self.shared.buggify.get() {
             io = io.with_buggify(b);
         }
+        io = io.with_clock_offset(slot.wall.offset_ms());
         QUIET_PANICS.with(|q| q.set(true));
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(machine, &mut io)));
         QUIET_PANICS.with(|q| q.set(false));

@@ -157,6 +157,11 @@ event_kinds! {
         /// A node lost power: its disks were fenced, unsynced writes
         /// dropped, the node killed.
         NodeCrash = "node.crash",
+        /// A node's process crashed: its machine was dropped without
+        /// running anything more (its disks fenced meanwhile), and its
+        /// disks kept every write, unsynced ones too, as the operating
+        /// system holds them; the node is down until it boots again.
+        NodeProcessCrash = "node.process-crash",
         /// A node shut down cleanly: its disks were synced, nothing lost.
         NodeShutdown = "node.shutdown",
         /// A panic inside a node's code was caught and handled as a crash.
