@@ -21,6 +21,9 @@ pub struct Case<S: System> {
     pub design: S::Design,
     /// The `--set` overrides the scenario was loaded with.
     pub overrides: Vec<String>,
+    /// The scenario's text as read, before the overrides (what a
+    /// regression file keeps).
+    pub text: String,
 }
 
 /// One seed's result: the judged outcome, the run behind it and its plan.
@@ -79,6 +82,7 @@ impl<S: System> Case<S> {
             design_name: name.to_string(),
             design: d.clone(),
             overrides: overrides.to_vec(),
+            text: text.to_string(),
         })
     }
 

@@ -9,18 +9,31 @@
 
 pub use sim;
 
+pub mod build_identity;
 pub mod case;
 pub mod checker;
 pub mod cli;
+mod commands;
 pub mod determinism;
 pub mod duration;
 pub mod explain;
 pub mod faults;
 #[cfg(test)]
 mod fixture;
+pub mod load;
+pub mod merge;
+pub mod output;
 pub mod places;
+pub mod regression;
+pub mod replay;
+pub mod results;
+pub mod save_target;
 pub mod scenario;
+pub mod seed_range;
+pub mod shard;
 pub mod shell;
 pub mod shrink;
+pub mod summary;
+pub mod sweep;
 pub mod system;
 pub mod world;
