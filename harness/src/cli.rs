@@ -36,7 +36,9 @@
 //! a regression file: [`crate::regression`]) and `list`. Exit codes: 0
 //! every seed kept the promise, 1 some seed broke it, 2 bad input (nothing
 //! run, nothing written), 3 some seed's two runs differed under
-//! `--check-determinism`.
+//! `--check-determinism`, 130 a `run` interrupted by Ctrl-C (the seeds in
+//! flight finish, the summary covers the seeds that ran, `--results` is
+//! not written).
 
 use crate::case::{Case, SeedRun};
 use crate::determinism;
@@ -48,7 +50,7 @@ use crate::shell::{invocation_of, shell_word};
 use crate::shrink::shrink;
 use crate::summary::{failure_line, Summary};
 use crate::system::System;
-use crate::{commands, regression, sweep};
+use crate::{commands, interrupt, regression, sweep};
 use clap::{Parser, Subcommand};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
@@ -211,12 +213,14 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
     }
     let shards = commands::Shards::check(program, &spec, range, &args.shard, &args.results)?;
     let mut results = shards.writer()?;
+    interrupt::set_pending(results.temp_path());
+    interrupt::on_ctrl_c();
     let mut summary = Summary::default();
     let mut failure: Option<String> = None;
-    sweep::stream_map(
+    let end = sweep::stream_map(
         shards.seeds(),
         jobs,
-        &sweep::NEVER,
+        &interrupt::INTERRUPTED,
         |&seed| match &plan {
             Some(p) => case.run_plan(seed, p.clone()),
             None => case.run_seed(seed),
@@ -247,8 +251,19 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
             ControlFlow::Continue(())
         },
     );
+    interrupt::set_pending(None);
     if let Some(e) = failure {
         return Err(e);
+    }
+    if end == sweep::StreamEnd::Stopped {
+        let note = results.abandon();
+        println!("{summary}");
+        let of = shards.seed_count();
+        eprintln!(
+            "interrupted by Ctrl-C: {} of {of} seeds ran{note}",
+            summary.seeds
+        );
+        return Ok(interrupt::INTERRUPTED_EXIT);
     }
     let written = results.finish();
     println!("{summary}");

@@ -20,6 +20,7 @@ pub mod explain;
 pub mod faults;
 #[cfg(test)]
 mod fixture;
+pub mod interrupt;
 pub mod load;
 pub mod merge;
 pub mod output;

@@ -10,7 +10,7 @@ use crate::results::{LinesWriter, ResultLine, RunInfo};
 use crate::seed_range::SeedRange;
 use crate::shard::{Shard, INDEX_ENV};
 use sim::outcome::SeedOutcome;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A run's share of its range and where its results go.
 pub(crate) struct Shards {
@@ -65,6 +65,11 @@ impl Shards {
         })
     }
 
+    /// How many seeds this run takes.
+    pub(crate) fn seed_count(&self) -> u128 {
+        self.shard.seed_count(self.range)
+    }
+
     /// The seeds this run takes, in order.
     pub(crate) fn seeds(&self) -> impl Iterator<Item = u64> + Send {
         self.shard.seeds(self.range)
@@ -97,6 +102,22 @@ impl Results<'_> {
         };
         out.write(&line)
             .map_err(|e| format!("--results {path}: {e}"))
+    }
+
+    /// The temporary file the lines go to, if any.
+    pub(crate) fn temp_path(&self) -> Option<PathBuf> {
+        self.0
+            .as_ref()
+            .map(|(_, out, _, _)| out.temp_path().to_path_buf())
+    }
+
+    /// Leaves the file unwritten (its temporary removed, FILE as it was),
+    /// for an interrupted sweep; what to add to the note that says so.
+    pub(crate) fn abandon(self) -> String {
+        match self.0 {
+            Some((path, ..)) => format!("; --results {path} not written (it would be incomplete)"),
+            None => String::new(),
+        }
     }
 
     /// Puts the file in place, whole.

@@ -1,11 +1,13 @@
 //! The harness's sweeps, as a user of the key-value system's binary runs
 //! them: output that is the same for any `--jobs`, shards that merge into
 //! what the unsharded run prints, merges that refuse files of different
-//! runs, `replay` and `plan` that agree with `run`, and bad input that
-//! exits 2 before any work.
+//! runs, `replay` and `plan` that agree with `run`, an endless sweep that
+//! Ctrl-C ends with its summary, and bad input that exits 2 before any
+//! work.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lastcopy-kv");
 
@@ -207,5 +209,59 @@ fn bad_input_exits_2_before_any_work() {
         std::fs::read_dir(&dir).unwrap().count(),
         1,
         "nothing written"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_an_endless_sweep_with_its_summary_and_no_results() {
+    let dir = scratch("ctrl-c");
+    std::fs::write(dir.join("r.jsonl"), "what was there\n").unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", "kv-power", "--design", "naive", "--jobs", "2"])
+        .args([
+            "--seeds",
+            "0..=18446744073709551615",
+            "--results",
+            "r.jsonl",
+        ])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // It streams: wait for its first failing seed.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
+    while !seen.contains(&b'\n') {
+        let n = stdout.read(&mut buf).expect("read");
+        assert!(n > 0, "stdout closed early");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let kill = format!("kill -INT {}", child.id());
+    let sent = Command::new("sh").args(["-c", &kill]).status().unwrap();
+    assert!(sent.success());
+    stdout.read_to_end(&mut seen).expect("read");
+    let out = child.wait_with_output().expect("exits");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&seen),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let last = stdout.lines().last().expect("a summary");
+    assert!(last.starts_with("seeds: "), "{last}");
+    assert!(
+        stderr.contains("interrupted by Ctrl-C: ")
+            && stderr.contains(" of 18446744073709551616 seeds ran; --results r.jsonl not written"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("r.jsonl")).unwrap(),
+        "what was there\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary left"
     );
 }
