@@ -25,7 +25,7 @@ pub mod regression;
 pub mod report;
 pub mod runner;
 pub mod scenario;
-pub mod seed_range;
+pub use harness::seed_range;
 pub mod shard;
 pub mod shell;
 pub mod shrink;

@@ -25,6 +25,9 @@ pub struct Case<S: System> {
     /// The overrides a swarm seed drew for itself, applied after
     /// `overrides` ([`crate::swarm`]); empty otherwise.
     pub drawn: Vec<String>,
+    /// The scenario's text as read, before the overrides (what a
+    /// regression file keeps).
+    pub text: String,
 }
 
 /// One seed's result: the judged outcome, the run behind it and its plan.
@@ -60,6 +63,7 @@ impl<S: System> Case<S> {
             design: d.clone(),
             overrides: overrides.to_vec(),
             drawn: Vec::new(),
+            text: source.text.clone(),
         })
     }
 

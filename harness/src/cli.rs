@@ -29,25 +29,34 @@
 //! }
 //! ```
 //!
-//! and gets `run` (sweeps, `--fail-fast`, `--explain`, `--shrink` and
-//! `--save`, `--plan` replays, `--check-determinism`, `--coverage`,
-//! `--swarm`), `report` ([`crate::report`]) and `list`. Exit codes: 0
-//! every seed kept the promise (for `report`: the report was written), 1
-//! some seed broke it, 2 bad input (nothing run, nothing written), 3 some
-//! seed's two runs differed under `--check-determinism`.
+//! and gets `run` (sweeps on `--jobs` threads, `--shard` and `--results`,
+//! `--fail-fast`, `--explain`, `--shrink` and `--save`, `--plan` replays,
+//! `--check-determinism`, `--coverage`, `--swarm`), `report`
+//! ([`crate::report`]), `merge` (a sharded run's results files, printed
+//! as the unsharded run prints), `replay`, `plan`, `shrink` (with `--save`,
+//! a regression file: [`crate::regression`]) and `list`. Exit codes: 0
+//! every seed kept the promise, 1 some seed broke it, 2 bad input (nothing
+//! run, nothing written), 3 some seed's two runs differed under
+//! `--check-determinism`, 130 a `run` interrupted by Ctrl-C (the seeds in
+//! flight finish, the summary covers the seeds that ran, `--results` is
+//! not written).
 
 use crate::case::{Case, SeedRun};
 use crate::coverage::Coverage;
 use crate::determinism;
 use crate::explain::explain;
-use crate::faults::Fault;
+use crate::load::CaseSpec;
+use crate::save_target::SaveTarget;
 use crate::scenario::Source;
-use crate::shell::{invocation_of, replay_command, shell_word};
+use crate::seed_range::SeedRange;
+use crate::shell::{invocation_of, shell_word};
 use crate::shrink::shrink;
+use crate::summary::{failure_line, Summary};
 use crate::swarm::Swarm;
 use crate::system::System;
+use crate::{commands, interrupt, regression, sweep};
 use clap::{Parser, Subcommand};
-use sim::plan::Plan;
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 /// What a system's binary tells the command line about itself.
@@ -76,6 +85,16 @@ enum Command {
     Run(RunArgs),
     /// Lists the built-in scenarios and the designs.
     List,
+    /// Combines the results files of a sharded run (`run --shard K/N
+    /// --results FILE`) into the output and exit code of the unsharded run.
+    Merge(commands::MergeArgs),
+    /// Runs one seed and prints its plan, trace and verdicts.
+    Replay(commands::ReplayArgs),
+    /// Prints a seed's fault plan, as `--plan` reads it.
+    Plan(commands::PlanArgs),
+    /// Shrinks a failing seed's plan to the faults that matter; with
+    /// `--save NAME`, keeps it as a regression file.
+    Shrink(commands::ShrinkArgs),
     /// Runs scenarios × designs over seeds and writes a report directory.
     Report(crate::report::command::Args),
 }
@@ -90,14 +109,26 @@ struct RunArgs {
     /// One seed.
     #[arg(long, conflicts_with = "seeds")]
     seed: Option<u64>,
-    /// Seeds `A..B` (B excluded); default `0..20`.
+    /// Seeds `A..B` (B excluded) or `A..=B` (B included); default `0..20`.
     #[arg(long)]
     seeds: Option<String>,
+    /// Seeds run in parallel (default: available cores). Output is the
+    /// same for any value.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only shard K of N: the seeds whose index in the range is K mod
+    /// N. `auto/N` takes K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "K/N", conflicts_with = "check_determinism")]
+    shard: Option<String>,
+    /// Also write one JSON line per seed run (its outcome, the build and
+    /// the run it belongs to) to FILE, atomically, for `merge`.
+    #[arg(long, value_name = "FILE", conflicts_with = "check_determinism")]
+    results: Option<String>,
     /// `KEY=VALUE` overrides of the scenario (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
-    /// Stop at the first seed that breaks the promise.
-    #[arg(long)]
+    /// Stop at the first seed (in seed order) that breaks the promise.
+    #[arg(long, conflicts_with_all = ["results", "shard"])]
     fail_fast: bool,
     /// With --seed: tell the story of every record the seed lost.
     #[arg(long, requires = "seed")]
@@ -105,10 +136,16 @@ struct RunArgs {
     /// With --seed: shrink the failing seed's plan to the faults that matter.
     #[arg(long, requires = "seed")]
     shrink: bool,
-    /// With --shrink: write the shrunk plan (JSON) here.
-    #[arg(long, requires = "shrink")]
+    /// With --shrink: keep the shrunk case as a regression file: a bare
+    /// NAME writes ./regressions/NAME.json under the current directory; an
+    /// argument with a '/' or ending in .json is the file's path.
+    #[arg(long, requires = "shrink", value_name = "NAME|PATH")]
     save: Option<String>,
-    /// With --seed: run this plan (from --save) instead of the seed's own.
+    /// With --save: replace an existing regression file.
+    #[arg(long, requires = "save")]
+    force: bool,
+    /// With --seed: run this plan (from `plan`, or a regression file's)
+    /// instead of the seed's own.
     #[arg(long, requires = "seed")]
     plan: Option<String>,
     /// Run every seed twice (the second time after another seed, on
@@ -144,20 +181,14 @@ pub fn main<S: System>(program: &Program) -> ExitCode {
             println!("designs: {}", designs.join(", "));
             ExitCode::SUCCESS
         }
-        Command::Run(args) => match run::<S>(program, &args) {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Report(args) => match crate::report::command::execute::<S>(program, &args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
+        Command::Run(args) => exit(run::<S>(program, &args)),
+        Command::Merge(args) => exit(commands::merge::<S>(program, &args)),
+        Command::Replay(args) => exit(commands::replay::<S>(program, &args)),
+        Command::Plan(args) => exit(commands::plan::<S>(program, &args)),
+        Command::Shrink(args) => exit(commands::shrink::<S>(program, &args)),
+        Command::Report(args) => {
+            exit(crate::report::command::execute::<S>(program, &args).map(|()| 0))
+        }
     }
 }
 
@@ -169,93 +200,137 @@ impl Program {
     }
 }
 
-/// Loads everything the run needs, refusing bad input before any work.
+/// The exit code of a command's result: its own, or 2 (bad input) after
+/// printing the error.
+fn exit(result: Result<u8, String>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads everything the run needs, refusing bad input before any work,
+/// then runs the seeds on `--jobs` threads ([`sweep::stream_map`]),
+/// printing in seed order.
 fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
-    let source = program.scenario(&args.scenario)?;
-    let default = S::designs()
-        .first()
-        .map(|(n, _)| n.to_string())
-        .unwrap_or_default();
-    let design = args.design.clone().unwrap_or(default);
-    let case = Case::<S>::load(&source, &args.overrides, &design).map_err(|e| e.to_string())?;
-    let plan = match &args.plan {
-        Some(path) => Some(read_plan(path)?),
+    let spec = CaseSpec {
+        scenario: args.scenario.clone(),
+        design: args.design.clone(),
+        overrides: args.overrides.clone(),
+        plan: args.plan.clone(),
+    };
+    let source = program.scenario(&spec.scenario)?;
+    let (case, plan) = spec.load_from::<S>(&source)?;
+    let range = match (args.seed, &args.seeds) {
+        (Some(s), _) => SeedRange::single(s),
+        (None, Some(r)) => SeedRange::parse("--seeds", r)?,
+        (None, None) => SeedRange::half_open(0, 20)?,
+    };
+    let jobs = sweep::jobs(args.jobs)?;
+    let save = match &args.save {
+        Some(arg) => Some(SaveTarget::check(arg, args.force, regression::RULES)?),
         None => None,
     };
-    let seeds = match (args.seed, &args.seeds) {
-        (Some(s), _) => s..s.saturating_add(1),
-        (None, Some(r)) => parse_range(r)?,
-        (None, None) => 0..20,
-    };
-    let replay_drawn = |seed: u64, drawn: &[String]| {
-        let mut cmd = replay_command(
-            &invocation_of(program.package, program.manifest_dir, false),
-            &args.scenario,
-            &case.design_name,
-            seed,
-            args.overrides.iter().chain(drawn),
-        );
-        if let Some(p) = &args.plan {
-            cmd.push_str(&format!(" --plan {}", shell_word(p)));
-        }
-        cmd
-    };
-    let replay = |seed: u64| replay_drawn(seed, &[]);
+    let replay = |seed: u64| spec.replay_command(program, &case.design_name, seed, &[]);
     if args.check_determinism {
-        return Ok(check_determinism(&case, seeds, &replay));
+        return Ok(check_determinism(&case, range, &replay));
     }
-    let swarm = if args.swarm {
-        Some(Swarm::new(&case, &source)?)
-    } else {
-        None
+    let shards = commands::Shards::check(program, &spec, range, &args.shard, &args.results)?;
+    let mut results = shards.writer()?;
+    interrupt::set_pending(results.temp_path());
+    interrupt::on_ctrl_c();
+    let swarm = match args.swarm {
+        true => Some(Swarm::new(&case, &source)?),
+        false => None,
     };
     let mut coverage = Coverage::new(S::own_faults());
-    let (mut failed, mut ran) = (0u64, 0u64);
-    for seed in seeds {
-        let swarmed = swarm.as_ref().map(|s| s.case(seed)).transpose();
-        let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
-        let case = swarmed.as_ref().unwrap_or(&case);
-        let run = match &plan {
-            Some(p) => case.run_plan(seed, p.clone()),
-            None => case.run_seed(seed),
-        };
-        ran += 1;
-        coverage.add(&run.outcome);
-        if run.outcome.kept_promise() {
-            continue;
-        }
-        failed += 1;
-        let summary = crate::checker::verdict_summary(&run.outcome);
-        println!(
-            "seed {seed}: {summary}\n  replay: {}",
-            replay_drawn(seed, &case.drawn)
-        );
-        if !case.drawn.is_empty() {
-            println!("  drew: {}", case.drawn.join(" "));
-        }
-        if args.explain {
-            print!("{}", explain(&run));
-        }
-        if args.shrink {
-            shrunk(case, seed, run, args.save.as_deref())?;
-        }
-        if args.fail_fast {
-            break;
-        }
+    let mut summary = Summary::default();
+    let mut failure: Option<String> = None;
+    let end = sweep::stream_map(
+        shards.seeds(),
+        jobs,
+        &interrupt::INTERRUPTED,
+        |&seed| {
+            let swarmed = swarm.as_ref().map(|s| s.case(seed)).transpose();
+            let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
+            let case = swarmed.as_ref().unwrap_or(&case);
+            let run = match &plan {
+                Some(p) => case.run_plan(seed, p.clone()),
+                None => case.run_seed(seed),
+            };
+            Ok::<_, String>((run, case.drawn.clone()))
+        },
+        |seed, ran| {
+            let (run, drawn) = match ran {
+                Ok(ran) => ran,
+                Err(e) => {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            };
+            coverage.add(&run.outcome);
+            if let Err(e) = results.write(&run.outcome) {
+                failure = Some(e);
+                return ControlFlow::Break(());
+            }
+            summary.add(&run.outcome);
+            if run.outcome.kept_promise() {
+                return ControlFlow::Continue(());
+            }
+            let replay = spec.replay_command(program, &case.design_name, seed, &drawn);
+            println!("{}", failure_line(&run.outcome, &replay));
+            if !drawn.is_empty() {
+                println!("  drew: {}", drawn.join(" "));
+            }
+            if args.explain {
+                print!("{}", explain(&run));
+            }
+            if args.shrink {
+                let saved = save.as_ref().map(|t| (t, &spec));
+                if let Err(e) = shrunk(program, &case, seed, run, saved) {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            if args.fail_fast {
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    interrupt::set_pending(None);
+    if let Some(e) = failure {
+        return Err(e);
     }
-    println!("seeds: {ran}, failed: {failed}");
+    if end == sweep::StreamEnd::Stopped {
+        let note = results.abandon();
+        println!("{summary}");
+        let of = shards.seed_count();
+        eprintln!(
+            "interrupted by Ctrl-C: {} of {of} seeds ran{note}",
+            summary.seeds
+        );
+        return Ok(interrupt::INTERRUPTED_EXIT);
+    }
+    let written = results.finish();
+    println!("{summary}");
     if args.coverage {
         println!("{coverage}");
     }
-    Ok(u8::from(failed > 0))
+    written.map(|()| summary.exit_code())
 }
 
-/// Shrinks a failing seed and prints (and with `save`, writes) its plan.
-fn shrunk<S: System>(
+/// Shrinks a failing seed and prints its plan; with `save`, writes it as
+/// a regression file there (checked before any work).
+pub(crate) fn shrunk<S: System>(
+    program: &Program,
     case: &Case<S>,
     seed: u64,
     run: SeedRun,
-    save: Option<&str>,
+    save: Option<(&SaveTarget, &CaseSpec)>,
 ) -> Result<(), String> {
     let before = run.plan.faults.len();
     let small = shrink(case, seed, run);
@@ -268,41 +343,24 @@ fn shrunk<S: System>(
         println!("  fault {} at {}: {} on {}", f.id, f.at, f.kind, f.target);
     }
     print!("{}", explain(&small));
-    if let Some(path) = save {
-        let json = serde_json::to_string_pretty(&small.plan).expect("plans serialize");
-        let tmp = format!("{path}.tmp");
-        std::fs::write(&tmp, json + "\n")
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| format!("{path}: {e}"))?;
+    if let Some((target, spec)) = save {
+        let reg = regression::of_shrunk(spec, case, before, &small)?;
+        reg.save(&target.path)?;
         println!(
-            "saved: {path} (replay with --seed {seed} --plan {})",
-            shell_word(path)
+            "saved: {} (replay with {} replay {})",
+            target.shown,
+            invocation_of(program.package, program.manifest_dir, false),
+            shell_word(&target.shown)
         );
     }
     Ok(())
-}
-
-fn read_plan(path: &str) -> Result<Plan<Fault>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    serde_json::from_str(&text).map_err(|e| format!("{path}:{}: {e}", e.line()))
-}
-
-/// `A..B` with A < B.
-pub(crate) fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
-    let bad = || format!("--seeds {s:?}: expected A..B with A < B");
-    let (a, b) = s.split_once("..").ok_or_else(bad)?;
-    let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
-    if a >= b {
-        return Err(bad());
-    }
-    Ok(a..b)
 }
 
 /// Runs every seed twice and reports the first whose traces differ: exit
 /// 3 if any did, else what the first runs say (0 or 1).
 fn check_determinism<S: System>(
     case: &Case<S>,
-    seeds: std::ops::Range<u64>,
+    seeds: SeedRange,
     replay: &dyn Fn(u64) -> String,
 ) -> u8 {
     let run = |seed: u64| {
@@ -310,8 +368,8 @@ fn check_determinism<S: System>(
         (r.outcome.kept_promise(), r.output.trace)
     };
     let (mut differed, mut failed) = (false, false);
-    let count = seeds.end - seeds.start;
-    for seed in seeds {
+    let count = seeds.seed_count();
+    for seed in seeds.iter() {
         for checked in determinism::check_pair(&run, seed, seed.wrapping_add(1), false) {
             failed |= !checked.result;
             if let Some(d) = checked.difference {

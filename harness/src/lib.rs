@@ -9,9 +9,11 @@
 
 pub use sim;
 
+pub mod build_identity;
 pub mod case;
 pub mod checker;
 pub mod cli;
+mod commands;
 pub mod coverage;
 pub mod determinism;
 pub mod duration;
@@ -19,14 +21,25 @@ pub mod explain;
 pub mod faults;
 #[cfg(test)]
 mod fixture;
+pub mod interrupt;
+pub mod load;
+pub mod merge;
 pub mod near_miss;
 pub mod output;
 pub mod places;
 pub mod race;
+pub mod regression;
+pub mod replay;
 pub mod report;
+pub mod results;
+pub mod save_target;
 pub mod scenario;
+pub mod seed_range;
+pub mod shard;
 pub mod shell;
 pub mod shrink;
+pub mod summary;
 pub mod swarm;
+pub mod sweep;
 pub mod system;
 pub mod world;

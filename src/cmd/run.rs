@@ -13,6 +13,7 @@
 //! second Ctrl-C stops at once.
 
 use super::case::CaseArgs;
+use harness::interrupt::{on_ctrl_c, set_pending, INTERRUPTED};
 use indicatif::ProgressBar;
 use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
@@ -26,10 +27,8 @@ use lastcopy::swarm;
 use sim::outcome::{SeedOutcome, VerdictKind};
 use sim::trace::Trace;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 /// Arguments of `lastcopy run`.
 #[derive(clap::Args, Debug)]
@@ -94,15 +93,7 @@ pub struct Args {
     pub check_determinism: bool,
 }
 
-/// Set by the first Ctrl-C: the sweep starts no new seed.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// The temporary results file being written, removed by a second Ctrl-C
-/// (which ends the process at once).
-static PENDING: Mutex<Option<PathBuf>> = Mutex::new(None);
-
-/// Exit code of a sweep interrupted by Ctrl-C (128 + SIGINT, as shells report it).
-pub const INTERRUPTED_EXIT: u8 = 130;
+pub use harness::interrupt::INTERRUPTED_EXIT;
 
 /// Runs the sweep. Exit 0 if every seed kept the promise, 1 if any broke
 /// it, 130 if Ctrl-C interrupted it.
@@ -155,8 +146,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         Some((path, target)) => {
             let writer = ResultsWriter::create(target, RunInfo::new(&case, range, shard))
                 .map_err(|e| format!("--results {e}"))?;
-            *PENDING.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(writer.temp_path().to_path_buf());
+            set_pending(Some(writer.temp_path().to_path_buf()));
             Some((path, writer))
         }
         None => None,
@@ -241,7 +231,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
             written.map(|()| code)
         }
     };
-    *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    set_pending(None);
     if unsteady > 0 && outcome.is_ok() {
         println!("not deterministic: {unsteady} seeds");
         return Ok(ExitCode::from(NONDETERMINISTIC_EXIT));
@@ -348,24 +338,6 @@ impl How<'_> {
         outcome.drawn = drawn;
         Ok((outcome, run.output.trace))
     }
-}
-
-/// Installs the Ctrl-C handler: the first Ctrl-C lets the seeds in flight
-/// finish and starts no new one; a second ends the process at once (exit
-/// 130), removing the temporary results file. Without a handler (one could
-/// not be installed), Ctrl-C ends the process as usual.
-fn on_ctrl_c() {
-    let _ = ctrlc::set_handler(|| {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            if let Some(tmp) = PENDING.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                let _ = std::fs::remove_file(tmp);
-            }
-            std::process::exit(i32::from(INTERRUPTED_EXIT));
-        }
-        eprintln!(
-            "interrupted: finishing the seeds in flight, then the summary (Ctrl-C again to stop now)"
-        );
-    });
 }
 
 /// How an interrupted sweep ended, for its closing note.

@@ -6,12 +6,12 @@
 //! name and the target are checked before anything runs.
 
 use super::case::CaseArgs;
+use harness::save_target::{Rules, SaveTarget};
 use lastcopy::explain::{self, Filter};
 use lastcopy::regression::{self, Regression};
 use lastcopy::runner::Case;
 use lastcopy::shell::shell_word;
 use lastcopy::shrink::{self, Options, Shrunk};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `lastcopy shrink`.
@@ -47,7 +47,7 @@ pub struct Args {
 /// input, a file that cannot be written) exit 2.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
     let target = match &args.save {
-        Some(arg) => Some(SaveTarget::check(arg, args.force)?),
+        Some(arg) => Some(SaveTarget::check(arg, args.force, RULES)?),
         None => None,
     };
     let (case, own_seed) = super::replay::load_case(&args.scenario, &args.case)?;
@@ -179,141 +179,9 @@ fn save(args: &Args, case: &Case, s: &Shrunk, target: &SaveTarget) -> Result<(),
     Ok(())
 }
 
-/// Where `--save` writes, checked before anything runs.
-#[derive(Debug, PartialEq, Eq)]
-struct SaveTarget {
-    /// The file, relative to the current directory unless given absolute.
-    path: PathBuf,
-    /// The file as printed and as the regression names itself.
-    shown: String,
-}
-
-/// The longest bare `--save` name.
-const MAX_NAME: usize = 64;
-
-impl SaveTarget {
-    /// The file `--save ARG` names: a bare name's file under
-    /// `./scenarios/regressions/`, or the path given. Refused before any
-    /// work: a name or path of the wrong form, a directory that is missing
-    /// (for a path) or is not a directory, and a file that exists (unless
-    /// `force`, and then only a regression file lastcopy wrote).
-    fn check(arg: &str, force: bool) -> Result<Self, String> {
-        let is_path = arg.contains('/') || arg.ends_with(".toml");
-        let shown = if is_path {
-            arg.to_string()
-        } else {
-            check_name(arg)?;
-            format!("{}/{arg}.toml", regression::DIR)
-        };
-        let path = PathBuf::from(&shown);
-        let file_name = path.file_name().map(|n| n.len()).unwrap_or(0);
-        if !shown.ends_with(".toml") || file_name <= ".toml".len() {
-            return Err(format!(
-                "--save {arg:?}: a regression file's path names a file ending in .toml"
-            ));
-        }
-        if file_name > 255 {
-            return Err(format!(
-                "--save {arg:?}: the file name is {file_name} bytes, longer than a file system allows (255)"
-            ));
-        }
-        // A bare name's directories are created under the current
-        // directory; a path's directory must exist.
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-        if is_path {
-            if let Some(dir) = parent.filter(|d| !d.is_dir()) {
-                return Err(format!(
-                    "--save {arg:?}: {} is not an existing directory",
-                    dir.display()
-                ));
-            }
-        } else {
-            for dir in path
-                .ancestors()
-                .skip(1)
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                if dir.exists() && !dir.is_dir() {
-                    return Err(format!(
-                        "--save {arg:?}: {} exists and is not a directory",
-                        dir.display()
-                    ));
-                }
-            }
-        }
-        if path.is_dir() {
-            return Err(format!("--save {arg:?}: {shown} is a directory"));
-        }
-        if path.exists() || path.is_symlink() {
-            if !force {
-                return Err(format!(
-                    "--save {arg:?}: {shown} already exists; choose another name, remove it, or pass --force to replace it"
-                ));
-            }
-            if !regression::is_regression_file(&shown) {
-                return Err(format!(
-                    "--save {arg:?}: {shown} exists and is not a regression file; --force replaces only a regression file lastcopy wrote"
-                ));
-            }
-        }
-        Ok(SaveTarget { path, shown })
-    }
-}
-
-/// A bare `--save` name: `[a-z0-9][a-z0-9._-]{0,63}`.
-fn check_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-        && name.len() <= MAX_NAME;
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "--save {name:?}: a regression name is 1 to {MAX_NAME} of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (or give a path ending in .toml)"
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bare_names_follow_the_rule_and_land_under_scenarios_regressions() {
-        for ok in ["my-case", "a", "0.fix_2", &"x".repeat(MAX_NAME)] {
-            assert_eq!(check_name(ok), Ok(()), "{ok}");
-        }
-        for bad in [
-            "",
-            "-x",
-            ".x",
-            "My-case",
-            "a b",
-            "a\\b",
-            "ü",
-            &"x".repeat(MAX_NAME + 1),
-        ] {
-            assert!(check_name(bad).is_err(), "{bad:?}");
-        }
-        let t = SaveTarget::check("zz-no-such-case-here", false).unwrap();
-        assert_eq!(t.shown, "scenarios/regressions/zz-no-such-case-here.toml");
-        assert_eq!(t.path, PathBuf::from(&t.shown));
-    }
-
-    #[test]
-    fn paths_must_end_in_toml_and_have_a_directory() {
-        assert!(SaveTarget::check("dir/case", false).is_err());
-        assert!(SaveTarget::check("/no/such/dir/case.toml", false).is_err());
-        assert!(SaveTarget::check(".toml", false).is_err());
-        let long = format!("{}.toml", "x".repeat(300));
-        assert!(SaveTarget::check(&long, false).unwrap_err().contains("255"));
-        let t = SaveTarget::check("/tmp/lastcopy-zz-case.toml", false);
-        assert_eq!(
-            t.map(|t| t.shown),
-            Ok("/tmp/lastcopy-zz-case.toml".to_string())
-        );
-    }
-}
+/// How the Sidekick's regression files are named.
+const RULES: Rules<'static> = Rules {
+    dir: regression::DIR,
+    ext: ".toml",
+    is_regression_file: regression::is_regression_file,
+};

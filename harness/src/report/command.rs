@@ -7,9 +7,11 @@
 
 use super::{provenance, Config};
 use crate::case::Case;
-use crate::cli::{parse_range, Program};
+use crate::cli::Program;
 use crate::output;
+use crate::seed_range::SeedRange;
 use crate::shell::{invocation_of, shell_word};
+use crate::sweep;
 use crate::system::System;
 use std::path::PathBuf;
 
@@ -39,19 +41,34 @@ pub struct Args {
     /// `KEY=VALUE` overrides of every scenario (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Seeds run in parallel (default: available cores). The report is
+    /// the same for any value.
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 /// Runs `report` for system `S`; an error is bad input, and nothing was
 /// written.
 pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> {
-    let seeds = parse_range(&args.seeds)?;
-    if seeds.end - seeds.start > super::MAX_SEEDS {
+    let range = SeedRange::parse("--seeds", &args.seeds)?;
+    let jobs = sweep::jobs(args.jobs)?;
+    if range.seed_count() > u128::from(super::MAX_SEEDS) {
         return Err(format!(
             "--seeds {}: a report holds at most {} seeds per cell",
             args.seeds,
             super::MAX_SEEDS
         ));
     }
+    // A report's cells hold ranges; the one seed a range cannot end after
+    // is refused rather than dropped.
+    let end = range.last().checked_add(1).ok_or_else(|| {
+        format!(
+            "--seeds {}: a report's last seed must be below {}",
+            args.seeds,
+            u64::MAX
+        )
+    })?;
+    let seeds = range.first()..end;
     let designs: Vec<String> = if args.designs.is_empty() {
         S::designs().iter().map(|(n, _)| n.to_string()).collect()
     } else {
@@ -77,7 +94,7 @@ pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> 
             )
         }),
     };
-    let cells = super::run(cases, seeds);
+    let cells = super::run(cases, seeds, jobs);
     let files = super::render(&cells, &config);
     target.write(&files).map_err(|e| format!("--out {e}"))?;
     println!(

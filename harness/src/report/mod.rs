@@ -100,21 +100,24 @@ pub struct Shrunk {
     pub lineage: String,
 }
 
-/// Runs every seed of `case` in `seeds`, in seed order: the one place a
-/// parallel sweep plugs in.
-pub fn sweep_cell<S: System>(case: &Case<S>, seeds: Range<u64>) -> Vec<SeedResult> {
-    seeds
-        .map(|seed| SeedResult::of(&case.run_seed(seed)))
-        .collect()
+/// Runs every seed of `case` in `seeds` on `jobs` threads; the results
+/// in seed order, the same for any `jobs`.
+pub fn sweep_cell<S: System>(case: &Case<S>, seeds: Range<u64>, jobs: usize) -> Vec<SeedResult> {
+    let seeds: Vec<u64> = seeds.collect();
+    crate::sweep::parallel_map(&seeds, jobs, |&seed| SeedResult::of(&case.run_seed(seed)))
 }
 
 /// Sweeps every `(spec, case)` over `seeds` and shrinks the first failing
 /// seed of each cell that broke the promise.
-pub fn run<S: System>(cases: Vec<(String, Case<S>)>, seeds: Range<u64>) -> Vec<Cell<S>> {
+pub fn run<S: System>(
+    cases: Vec<(String, Case<S>)>,
+    seeds: Range<u64>,
+    jobs: usize,
+) -> Vec<Cell<S>> {
     cases
         .into_iter()
         .map(|(spec, case)| {
-            let results = sweep_cell(&case, seeds.clone());
+            let results = sweep_cell(&case, seeds.clone(), jobs);
             let first = results.iter().find(|r| !r.outcome.kept_promise());
             let shrunk = first.map(|r| shrink_seed(&case, r.outcome.seed));
             Cell {

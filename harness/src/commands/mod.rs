@@ -1,0 +1,112 @@
+//! The command line's subcommands beyond `run` and `list`, one file each,
+//! and the sharding of `run`'s seeds: [`crate::cli`] only parses and
+//! dispatches to them.
+
+mod merge;
+mod plan;
+mod replay;
+mod shards;
+mod shrink;
+
+pub(crate) use merge::{merge, MergeArgs};
+pub(crate) use plan::{plan, PlanArgs};
+pub(crate) use replay::{replay, ReplayArgs};
+pub(crate) use shards::Shards;
+pub(crate) use shrink::{shrink, ShrinkArgs};
+
+use crate::case::Case;
+use crate::cli::Program;
+use crate::faults::Fault;
+use crate::load::{read_plan, CaseSpec};
+use crate::regression::{is_regression_file, Regression};
+use crate::system::System;
+use sim::plan::Plan;
+
+/// `--design` and `--set`, as `replay`, `plan` and `shrink` take them.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct CaseArgs {
+    /// A built-in scenario's name, a path to a scenario file, or a
+    /// regression file (its scenario, design, overrides, seed and plan).
+    scenario: String,
+    /// The design (default: the system's first, or the regression file's).
+    #[arg(long)]
+    design: Option<String>,
+    /// `KEY=VALUE` overrides of the scenario (repeatable; after a
+    /// regression file's own).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+/// A case a subcommand names, loaded: the case, the plan that runs (a
+/// `--plan` file, or a regression file's own) and the seed.
+pub(crate) struct Loaded<S: System> {
+    /// What the command line said, as a replay command repeats it.
+    spec: CaseSpec,
+    /// The case.
+    case: Case<S>,
+    /// The plan to run instead of the seed's own.
+    plan: Option<Plan<Fault>>,
+    /// The seed.
+    seed: u64,
+}
+
+impl CaseArgs {
+    /// Loads the case: a scenario with `seed` (required) and `plan`, or a
+    /// regression file, whose design, seed and plan the arguments given
+    /// replace and whose overrides they extend.
+    fn load<S: System>(
+        &self,
+        program: &Program,
+        seed: Option<u64>,
+        plan: Option<&str>,
+    ) -> Result<Loaded<S>, String> {
+        let path = &self.scenario;
+        if !is_regression_file(path) {
+            let spec = CaseSpec {
+                scenario: path.clone(),
+                design: self.design.clone(),
+                overrides: self.overrides.clone(),
+                plan: plan.map(str::to_string),
+            };
+            let (case, plan) = spec.load::<S>(program)?;
+            let seed = seed.ok_or("--seed is required")?;
+            return Ok(Loaded {
+                spec,
+                case,
+                plan,
+                seed,
+            });
+        }
+        let mut reg = Regression::load(path)?;
+        reg.overrides.extend(self.overrides.iter().cloned());
+        if let Some(d) = &self.design {
+            reg.design.clone_from(d);
+        }
+        let case = reg.case::<S>(path)?;
+        let plan = match plan {
+            Some(p) => read_plan(p)?,
+            None => reg.plan,
+        };
+        Ok(Loaded {
+            spec: CaseSpec {
+                scenario: path.clone(),
+                design: Some(reg.design),
+                overrides: self.overrides.clone(),
+                plan: None,
+            },
+            case,
+            plan: Some(plan),
+            seed: seed.unwrap_or(reg.seed),
+        })
+    }
+}
+
+impl<S: System> Loaded<S> {
+    /// Runs and judges the seed with its plan.
+    fn run(&self) -> crate::case::SeedRun {
+        match &self.plan {
+            Some(p) => self.case.run_plan(self.seed, p.clone()),
+            None => self.case.run_seed(self.seed),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! `plan SCENARIO --seed S`: the fault plan a seed draws, as the JSON
+//! `--plan` reads, so it can be saved, edited and run as it is.
+
+use super::CaseArgs;
+use crate::cli::Program;
+use crate::load::plan_json;
+use crate::system::System;
+
+/// Arguments of `plan`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    case: CaseArgs,
+    /// The seed.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+/// Prints the plan; exit 0.
+pub(crate) fn plan<S: System>(program: &Program, args: &PlanArgs) -> Result<u8, String> {
+    let loaded = args.case.load::<S>(program, args.seed, None)?;
+    let plan = match loaded.plan {
+        Some(p) => p,
+        None => loaded.case.plan(loaded.seed),
+    };
+    print!("{}", plan_json(&plan));
+    Ok(0)
+}

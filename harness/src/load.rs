@@ -1,0 +1,96 @@
+//! What a command line names, loaded and checked before any work: a
+//! scenario (built in, or a `.toml` file), a design, `--set` overrides and
+//! a `--plan` file; and the command that runs one seed of them again.
+
+use crate::case::Case;
+use crate::cli::Program;
+use crate::faults::Fault;
+use crate::scenario::Source;
+use crate::shell::{invocation_of, shell_word};
+use crate::system::System;
+use sim::plan::Plan;
+
+/// The case a command names: the scenario as given (`spec`), the design
+/// (`None`: the system's first), overrides and an optional plan file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseSpec {
+    /// A built-in scenario's name, or a path to a scenario file.
+    pub scenario: String,
+    /// The design's name, if given.
+    pub design: Option<String>,
+    /// `KEY=VALUE` overrides, in order.
+    pub overrides: Vec<String>,
+    /// A plan file (JSON, as `plan` prints it) to run instead of a seed's
+    /// own plan.
+    pub plan: Option<String>,
+}
+
+impl CaseSpec {
+    /// Loads the case and its plan file, if any; an error names the file,
+    /// line and key, or the unknown scenario or design.
+    pub fn load<S: System>(
+        &self,
+        program: &Program,
+    ) -> Result<(Case<S>, Option<Plan<Fault>>), String> {
+        self.load_from(&program.scenario(&self.scenario)?)
+    }
+
+    /// [`CaseSpec::load`] from the scenario in `source` (the one this
+    /// spec names, already found: [`Program::scenario`]).
+    pub fn load_from<S: System>(
+        &self,
+        source: &Source,
+    ) -> Result<(Case<S>, Option<Plan<Fault>>), String> {
+        let default = S::designs()
+            .first()
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_default();
+        let design = self.design.clone().unwrap_or(default);
+        let case = Case::<S>::load(source, &self.overrides, &design).map_err(|e| e.to_string())?;
+        let plan = match &self.plan {
+            Some(path) => Some(read_plan(path)?),
+            None => None,
+        };
+        Ok((case, plan))
+    }
+
+    /// The command that runs `seed` of this case again (under `design`,
+    /// the name it resolved to, with `drawn` overrides after the case's
+    /// own: what a swarm seed drew), from the current directory.
+    pub fn replay_command(
+        &self,
+        program: &Program,
+        design: &str,
+        seed: u64,
+        drawn: &[String],
+    ) -> String {
+        let mut cmd = format!(
+            "{} run {} --design {} --seed {seed}",
+            invocation_of(program.package, program.manifest_dir, false),
+            shell_word(&self.scenario),
+            shell_word(design),
+        );
+        for o in self.overrides.iter().chain(drawn) {
+            cmd.push_str(&format!(" --set {}", shell_word(o)));
+        }
+        if let Some(p) = &self.plan {
+            cmd.push_str(&format!(" --plan {}", shell_word(p)));
+        }
+        cmd
+    }
+}
+
+/// The plan in the JSON file `path` (as `plan` prints it, or a regression
+/// file's: [`crate::regression`]); an error names the file and line.
+pub fn read_plan(path: &str) -> Result<Plan<Fault>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    if let Ok(reg) = serde_json::from_str::<crate::regression::Regression>(&text) {
+        return Ok(reg.plan);
+    }
+    serde_json::from_str(&text).map_err(|e| format!("{path}:{}: {e}", e.line()))
+}
+
+/// `plan` as the JSON `--plan` reads: pretty, with a final newline.
+pub fn plan_json(plan: &Plan<Fault>) -> String {
+    serde_json::to_string_pretty(plan).expect("plans serialize") + "\n"
+}

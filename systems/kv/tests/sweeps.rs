@@ -1,0 +1,267 @@
+//! The harness's sweeps, as a user of the key-value system's binary runs
+//! them: output that is the same for any `--jobs`, shards that merge into
+//! what the unsharded run prints, merges that refuse files of different
+//! runs, `replay` and `plan` that agree with `run`, an endless sweep that
+//! Ctrl-C ends with its summary, and bad input that exits 2 before any
+//! work.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lastcopy-kv");
+
+/// Runs the binary with `args` in `dir`: exit code, stdout, stderr.
+fn kv(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("JOB_COMPLETION_INDEX")
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh, empty directory of this test's own.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lastcopy-kv-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+const SWEEP: [&str; 6] = ["run", "kv-power", "--design", "naive", "--seeds", "0..8"];
+
+fn sweep(dir: &Path, more: &[&str]) -> (i32, String, String) {
+    let args: Vec<&str> = SWEEP.iter().chain(more).copied().collect();
+    kv(dir, &args)
+}
+
+#[test]
+fn output_is_the_same_for_any_jobs() {
+    let dir = scratch("jobs");
+    let one = sweep(&dir, &["--jobs", "1"]);
+    let two = sweep(&dir, &["--jobs", "2"]);
+    assert_eq!(one.0, 1, "naive breaks some seed of 0..8: {}", one.1);
+    assert!(one.1.contains("seeds: 8, failed: "), "{}", one.1);
+    assert_eq!((one.0, &one.1), (two.0, &two.1));
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_run() {
+    let dir = scratch("shards");
+    let whole = sweep(&dir, &[]);
+    for k in ["0", "1"] {
+        let (code, _, err) = sweep(
+            &dir,
+            &[
+                "--shard",
+                &format!("{k}/2"),
+                "--results",
+                &format!("s{k}.jsonl"),
+            ],
+        );
+        assert!(code == 0 || code == 1, "{err}");
+    }
+    let merged = kv(&dir, &["merge", "s1.jsonl", "s0.jsonl"]);
+    assert_eq!((merged.0, &merged.1), (whole.0, &whole.1), "{}", merged.2);
+    // Each line is a seed's outcome with the build and the run.
+    let text = std::fs::read_to_string(dir.join("s0.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    for key in ["seed", "verdicts", "trace_hash", "package", "binary", "run"] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+    assert_eq!(first["run"]["shards"], 2);
+}
+
+#[test]
+fn merge_refuses_files_that_are_not_one_run() {
+    let dir = scratch("mixed");
+    sweep(&dir, &["--shard", "0/2", "--results", "naive0.jsonl"]);
+    let hardened = ["run", "kv-power", "--design", "hardened", "--seeds", "0..8"];
+    let args: Vec<&str> = hardened
+        .iter()
+        .chain(&["--shard", "1/2", "--results", "hard1.jsonl"])
+        .copied()
+        .collect();
+    kv(&dir, &args);
+    let (code, out, err) = kv(&dir, &["merge", "naive0.jsonl", "hard1.jsonl"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("different runs"), "{err}");
+    let (code, _, err) = kv(&dir, &["merge", "naive0.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing shard 1/2"), "{err}");
+    let (code, _, err) = kv(&dir, &["merge", "naive0.jsonl", "naive0.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("seed 0 is in naive0.jsonl and in naive0.jsonl"),
+        "{err}"
+    );
+    // A line of another build of the binary.
+    let text = std::fs::read_to_string(dir.join("naive0.jsonl")).unwrap();
+    let other = text.replacen("\"binary\":\"", "\"binary\":\"0", 1);
+    std::fs::write(dir.join("other.jsonl"), other).unwrap();
+    let (code, _, err) = kv(&dir, &["merge", "other.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("different builds"), "{err}");
+    let extra = text.replacen("{\"scenario\"", "{\"surprise\":1,\"scenario\"", 1);
+    std::fs::write(dir.join("extra.jsonl"), extra).unwrap();
+    let (code, _, err) = kv(&dir, &["merge", "extra.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("extra.jsonl:1:") && err.contains("surprise"),
+        "{err}"
+    );
+}
+
+/// The kinds of the verdicts a replay prints, in order.
+fn replay_verdicts(text: &str) -> Vec<String> {
+    let verdicts = text
+        .split("# verdicts\n")
+        .nth(1)
+        .expect("a verdicts section");
+    verdicts
+        .lines()
+        .take_while(|l| !l.starts_with("trace-hash:") && !l.starts_with('#'))
+        .map(|l| l.split(' ').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn replay_and_plan_agree_with_run() {
+    let dir = scratch("replay");
+    sweep(&dir, &["--results", "all.jsonl"]);
+    let text = std::fs::read_to_string(dir.join("all.jsonl")).unwrap();
+    let failing: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|o| !o["verdicts"].as_array().unwrap().is_empty())
+        .expect("a failing seed");
+    let seed = failing["seed"].to_string();
+    let args = ["replay", "kv-power", "--design", "naive", "--seed", &seed];
+    let (code, out, err) = kv(&dir, &args);
+    assert_eq!(code, 1, "{err}");
+    let kinds: Vec<String> = failing["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(replay_verdicts(&out), kinds, "{out}");
+    let hash = format!("trace-hash: {}", failing["trace_hash"].as_str().unwrap());
+    assert!(out.trim_end().ends_with(&hash), "{out}");
+    // The plan it prints is the seed's: run as a --plan, the same trace.
+    let (code, plan, _) = kv(&dir, &["plan", "kv-power", "--seed", &seed]);
+    assert_eq!(code, 0);
+    std::fs::write(dir.join("plan.json"), &plan).unwrap();
+    assert!(
+        out.contains(&plan),
+        "the replay prints the plan as `plan` does"
+    );
+    let mut again = args.to_vec();
+    again.extend(["--plan", "plan.json"]);
+    let (_, out, _) = kv(&dir, &again);
+    assert!(out.trim_end().ends_with(&hash), "{out}");
+}
+
+#[test]
+fn bad_input_exits_2_before_any_work() {
+    let dir = scratch("bad");
+    std::fs::write(dir.join("not-results.jsonl"), "{\"a\": 1}\n").unwrap();
+    for bad in [
+        &["--jobs", "0"][..],
+        &["--shard", "2/2"],
+        &["--shard", "auto/2"],
+        &["--shard", "1"],
+        &["--results", "no-such-dir/r.jsonl"],
+        &["--results", "."],
+        &["--fail-fast", "--results", "r.jsonl"],
+    ] {
+        let (code, out, err) = sweep(&dir, bad);
+        assert_eq!(code, 2, "{bad:?}: {out}{err}");
+        assert!(!out.contains("seeds:"), "nothing ran: {out}");
+    }
+    for bad in [
+        &["merge", "no-such.jsonl"][..],
+        &["merge", "not-results.jsonl"],
+        &["replay", "kv-power"],
+        &["replay", "nope", "--seed", "1"],
+        &[
+            "replay",
+            "kv-power",
+            "--seed",
+            "1",
+            "--plan",
+            "not-results.jsonl",
+        ],
+        &["plan", "kv-power", "--seed", "1", "--design", "nope"],
+        &["shrink", "kv-power", "--seed", "1", "--save", "Bad Name"],
+    ] {
+        let (code, out, err) = kv(&dir, bad);
+        assert_eq!(code, 2, "{bad:?}: {out}{err}");
+        assert!(err.starts_with("error: "), "{bad:?}: {err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "nothing written"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_an_endless_sweep_with_its_summary_and_no_results() {
+    let dir = scratch("ctrl-c");
+    std::fs::write(dir.join("r.jsonl"), "what was there\n").unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", "kv-power", "--design", "naive", "--jobs", "2"])
+        .args([
+            "--seeds",
+            "0..=18446744073709551615",
+            "--results",
+            "r.jsonl",
+        ])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // It streams: wait for its first failing seed.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
+    while !seen.contains(&b'\n') {
+        let n = stdout.read(&mut buf).expect("read");
+        assert!(n > 0, "stdout closed early");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let kill = format!("kill -INT {}", child.id());
+    let sent = Command::new("sh").args(["-c", &kill]).status().unwrap();
+    assert!(sent.success());
+    stdout.read_to_end(&mut seen).expect("read");
+    let out = child.wait_with_output().expect("exits");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&seen),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let last = stdout.lines().last().expect("a summary");
+    assert!(last.starts_with("seeds: "), "{last}");
+    assert!(
+        stderr.contains("interrupted by Ctrl-C: ")
+            && stderr.contains(" of 18446744073709551616 seeds ran; --results r.jsonl not written"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("r.jsonl")).unwrap(),
+        "what was there\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary left"
+    );
+}
