@@ -41,7 +41,8 @@ use std::time::Duration;
 pub const SCHEMA: u32 = 3;
 /// The schema the old migration moves a library to when it runs again.
 pub const OLD_SCHEMA: u32 = 2;
-/// How long offline makes a naive device push its whole library back.
+/// How long offline (or unsynced: a reboot brings the network back, not
+/// the library up to date) makes a naive device push its whole library back.
 pub const STALE_AFTER: Duration = Duration::from_secs(7 * 86_400);
 const DAY_MS: u64 = 86_400_000;
 
@@ -95,6 +96,7 @@ pub struct Device {
     offset_ms: i64,
     offline_until: SimTime,
     offline_since: Option<SimTime>,
+    incident: Option<u32>,
 }
 
 impl Device {
@@ -116,6 +118,7 @@ impl Device {
             offset_ms: 0,
             offline_until: SimTime(0),
             offline_since: None,
+            incident: None,
         }
     }
 
@@ -170,9 +173,12 @@ impl Device {
                     schema,
                     generation,
                     offset_ms,
+                    offline_since_ms,
+                    incident,
                 } => {
                     (self.schema, self.generation) = (schema, generation);
-                    self.offset_ms = offset_ms;
+                    (self.offset_ms, self.incident) = (offset_ms, incident);
+                    self.offline_since = offline_since_ms.map(SimTime);
                 }
             }
         }
@@ -250,6 +256,8 @@ impl Device {
             schema: self.schema,
             generation: self.generation,
             offset_ms: self.offset_ms,
+            offline_since_ms: self.offline_since.map(|t| t.0),
+            incident: self.incident,
         };
         self.append(e)
     }
@@ -326,6 +334,14 @@ impl Device {
             return;
         }
         let wall = self.wall_ms(io.now());
+        let incident = matches!(
+            action,
+            Action::ClockJump { .. } | Action::GoOffline { .. } | Action::OldMigration
+        );
+        if incident {
+            // The harness blames what follows a fault on it: this one.
+            self.incident = io.lineage().blame_of(self.name());
+        }
         let made = match action {
             Action::Add {
                 photo,
@@ -365,12 +381,12 @@ impl Device {
                     PhotoEvent::Offline,
                     fields!["until" => self.offline_until.0],
                 );
-                false
+                self.mark()
             }
             Action::OldMigration => self.migrate(wall, io),
             Action::StaleRestore { .. } | Action::VolumeLost | Action::Gc => false,
         };
-        if made && self.hardened() {
+        if (made && self.hardened()) || incident {
             self.flush(io, EndCause::Lost, false);
         }
     }
@@ -503,6 +519,7 @@ impl Device {
             return;
         }
         if let Some(since) = self.offline_since.take() {
+            self.mark();
             if !self.hardened() && now.since(since) >= STALE_AFTER {
                 self.push_stale_library(io);
             }
@@ -610,7 +627,7 @@ impl Device {
     /// Pushes unconfirmed rows whose blobs are stored, and (hardened)
     /// confirmed rows the service lacks; asks for the user's rows.
     fn push(&mut self, io: &mut Io<'_, Msg>) {
-        let push = self
+        let push: Vec<Push> = self
             .rows
             .values()
             .filter(|l| {
@@ -626,9 +643,15 @@ impl Device {
                 repair: l.repair,
             })
             .collect();
-        let (device, user) = (self.setup.index, self.setup.user);
+        let (device, user, blame) = (self.setup.index, self.setup.user, self.incident);
         let primary = self.setup.topology.primary();
-        io.send(primary, Msg::Sync { device, user, push });
+        let sync = Msg::Sync {
+            device,
+            user,
+            push,
+            blame,
+        };
+        io.send(primary, sync);
     }
 
     /// Fetches the blobs of photos it holds rows of but not their bytes.

@@ -351,9 +351,15 @@ impl Machine for PhotoNode {
             (PhotoNode::Device(d), Msg::BlobData { id, bytes, of }) => {
                 d.on_blob_data(id, bytes, of, io)
             }
-            (PhotoNode::Meta(m), Msg::Sync { device, user, push }) => {
-                m.on_sync(from, device, user, push, io)
-            }
+            (
+                PhotoNode::Meta(m),
+                Msg::Sync {
+                    device,
+                    user,
+                    push,
+                    blame,
+                },
+            ) => m.on_sync(from, (device, blame), user, push, io),
             (PhotoNode::Meta(m), Msg::Replicate { req, rows }) => {
                 m.on_replicate(from, req, rows, io)
             }

@@ -79,6 +79,10 @@ pub enum Entry {
         generation: u32,
         /// The device's wall clock offset from true time, in milliseconds.
         offset_ms: i64,
+        /// Since when (ms) the device has been offline, if it is.
+        offline_since_ms: Option<u64>,
+        /// The planned fault of the last incident that struck the device.
+        incident: Option<u32>,
     },
 }
 
@@ -121,11 +125,15 @@ fn encode(entry: &Entry, sector: u64) -> Vec<u8> {
             schema,
             generation,
             offset_ms,
+            offline_since_ms,
+            incident,
         } => {
             p.push(4);
             p.extend_from_slice(&schema.to_le_bytes());
             p.extend_from_slice(&generation.to_le_bytes());
             p.extend_from_slice(&offset_ms.to_le_bytes());
+            p.extend_from_slice(&offline_since_ms.unwrap_or(u64::MAX).to_le_bytes());
+            p.extend_from_slice(&incident.unwrap_or(u32::MAX).to_le_bytes());
         }
     }
     let mut buf = Vec::with_capacity(SECTOR);
@@ -187,6 +195,8 @@ fn decode(buf: &[u8], sector: u64) -> Option<Entry> {
             schema: u32_at(p, 0),
             generation: u32_at(p, 4),
             offset_ms: u64_at(p, 8) as i64,
+            offline_since_ms: Some(u64_at(p, 16)).filter(|&t| t != u64::MAX),
+            incident: Some(u32_at(p, 24)).filter(|&f| f != u32::MAX),
         },
         5 => Entry::Forget {
             photo: u32_at(p, 0),
@@ -363,6 +373,8 @@ mod tests {
             schema: 2,
             generation: 1,
             offset_ms: -5,
+            offline_since_ms: Some(3),
+            incident: None,
         })
         .unwrap();
         log.sync().unwrap();

@@ -204,7 +204,7 @@ impl Meta {
     pub fn tick(&mut self, io: &mut Io<'_, Msg>) {
         io.set_timer(TICK_TIMER, self.setup.every);
         if !self.hardened() {
-            self.flush(io, EndCause::Lost, false);
+            self.flush(io, EndCause::Lost, true);
         } else if self.setup.role == Role::Primary {
             if self.ready {
                 self.purge(io);
@@ -323,10 +323,11 @@ impl Meta {
 
     /// A device's sync: commit what the design lets in, then answer (the
     /// hardened primary once the synchronous replica has it).
+    /// `device` is the pusher and the incident it says last struck it.
     pub fn on_sync(
         &mut self,
         from: Addr,
-        device: u32,
+        device: (u32, Option<u32>),
         user: u32,
         push: Vec<Push>,
         io: &mut Io<'_, Msg>,
@@ -334,8 +335,8 @@ impl Meta {
         if !self.ready || self.setup.role != Role::Primary {
             return;
         }
-        let pusher = DEVICE_NAMES.get(device as usize).copied().unwrap_or("?");
-        let pusher_blame = io.lineage().blame_of(pusher);
+        let pusher = DEVICE_NAMES.get(device.0 as usize).copied().unwrap_or("?");
+        let pusher_blame = device.1.or_else(|| io.lineage().blame_of(pusher));
         let now_ms = io.now().0;
         let (mut accepted, mut refused, mut changed) = (Vec::new(), Vec::new(), Vec::new());
         for p in &push {

@@ -42,6 +42,9 @@ pub enum Msg {
         user: u32,
         /// Rows to commit.
         push: Vec<Push>,
+        /// The planned fault of the last incident that struck the device
+        /// (for the copy lineage: rows it overwrites are blamed on it).
+        blame: Option<u32>,
     },
     /// Primary to device: the answer to a sync.
     State {
