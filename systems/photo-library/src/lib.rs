@@ -150,10 +150,24 @@ pub enum Design {
     Naive,
 }
 
-/// The `[system]` section of a scenario: one user and their devices.
+/// The `[system]` section of a scenario, checked: one user and their
+/// devices (every key is a field of [`Section`], read through `Deref`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(try_from = "Section")]
-pub struct PhotoLibrary {
+pub struct PhotoLibrary(Section);
+
+impl std::ops::Deref for PhotoLibrary {
+    type Target = Section;
+
+    fn deref(&self) -> &Section {
+        &self.0
+    }
+}
+
+/// `[system]` as written, checked into a [`PhotoLibrary`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Section {
     /// How many devices the user has, 2 to 4.
     pub devices: u32,
     /// Photos added per day (Poisson arrivals, on a random device).
@@ -175,34 +189,6 @@ pub struct PhotoLibrary {
     /// About how old the snapshot `stale-snapshot-restore` restores is, in days.
     pub snapshot_age_days: f64,
     /// How far `clock-jump` moves the tablet's clock forward at most, in days.
-    pub clock_jump_days: f64,
-}
-
-/// `[system]` as written, checked into a [`PhotoLibrary`].
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Section {
-    /// See [`PhotoLibrary::devices`].
-    pub devices: u32,
-    /// See [`PhotoLibrary::adds_per_day`].
-    pub adds_per_day: f64,
-    /// See [`PhotoLibrary::edits_per_day`].
-    pub edits_per_day: f64,
-    /// See [`PhotoLibrary::trashes_per_day`].
-    pub trashes_per_day: f64,
-    /// See [`PhotoLibrary::restore_fraction`].
-    pub restore_fraction: f64,
-    /// See [`PhotoLibrary::sync_interval_s`].
-    pub sync_interval_s: u64,
-    /// See [`PhotoLibrary::join_after_days`].
-    pub join_after_days: f64,
-    /// See [`PhotoLibrary::replace_after_days`].
-    pub replace_after_days: f64,
-    /// See [`PhotoLibrary::offline_days`].
-    pub offline_days: f64,
-    /// See [`PhotoLibrary::snapshot_age_days`].
-    pub snapshot_age_days: f64,
-    /// See [`PhotoLibrary::clock_jump_days`].
     pub clock_jump_days: f64,
 }
 
@@ -263,19 +249,7 @@ impl TryFrom<Section> for PhotoLibrary {
                 s.sync_interval_s
             ));
         }
-        Ok(PhotoLibrary {
-            devices: s.devices,
-            adds_per_day: s.adds_per_day,
-            edits_per_day: s.edits_per_day,
-            trashes_per_day: s.trashes_per_day,
-            restore_fraction: s.restore_fraction,
-            sync_interval_s: s.sync_interval_s,
-            join_after_days: s.join_after_days,
-            replace_after_days: s.replace_after_days,
-            offline_days: s.offline_days,
-            snapshot_age_days: s.snapshot_age_days,
-            clock_jump_days: s.clock_jump_days,
-        })
+        Ok(PhotoLibrary(s))
     }
 }
 

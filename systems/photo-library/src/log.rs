@@ -307,6 +307,15 @@ impl Log {
         lock_disk(&self.disk).sync().map_err(|e| format!("{e:?}"))
     }
 
+    /// Syncs; if that fails (the unsynced writes are gone), reads the log
+    /// back: `None` when it synced, else every entry that verifies now.
+    pub fn sync_or_reread(&mut self) -> Option<Vec<Entry>> {
+        match self.sync() {
+            Ok(()) => None,
+            Err(_) => Some(self.reread()),
+        }
+    }
+
     /// Whether anything was written (or wiped) since the last sync.
     pub fn dirty(&self) -> bool {
         self.dirty

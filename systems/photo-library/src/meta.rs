@@ -132,14 +132,12 @@ impl Meta {
         if !self.log().dirty() {
             return true;
         }
-        let ok = self.log().sync().is_ok();
-        let gone = if ok {
-            gone
-        } else {
-            let entries = self.log().reread();
+        let reread = self.log().sync_or_reread();
+        let ok = reread.is_none();
+        if let Some(entries) = reread {
             self.load(entries);
-            EndCause::Lost
-        };
+        }
+        let gone = if ok { gone } else { EndCause::Lost };
         let now = self.holding();
         let blame = &self.blame;
         let fault = |r: &RecordId| {
