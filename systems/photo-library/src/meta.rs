@@ -513,7 +513,6 @@ impl Meta {
                     self.rows.insert((row.owner, row.photo), row);
                     kept += 1;
                 }
-                let _ = at_ms;
             }
         }
         if let Some(f) = io.lineage().blame_of(self.name()) {
