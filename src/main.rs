@@ -38,19 +38,8 @@ enum Command {
     Durability(cmd::durability::Args),
 }
 
-/// A closed pipe (`lastcopy replay ... | head`) ends the process quietly,
-/// as it does any Unix filter, instead of a panic on the next print.
-fn quiet_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: restoring the default action of one signal at start-up, before
-    // any thread or simulation exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
 fn main() -> ExitCode {
-    quiet_on_closed_pipe();
+    harness::cli::quiet_on_closed_pipe();
     let result = match Cli::parse().command {
         Command::Run(args) => cmd::run::execute(args),
         Command::Replay(args) => cmd::replay::execute(args),

@@ -163,8 +163,21 @@ struct RunArgs {
     swarm: bool,
 }
 
+/// A closed pipe (`... run | head`) ends the process quietly, as it does
+/// any Unix filter, instead of a panic on the next print. [`main`] calls
+/// it first; a binary with its own command line calls it at start-up.
+pub fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of one signal at start-up, before
+    // any thread or simulation exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Runs the command line for system `S`; returns the exit code.
 pub fn main<S: System>(program: &Program) -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
