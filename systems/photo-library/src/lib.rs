@@ -52,6 +52,7 @@ pub mod workload;
 use action::Action;
 use device::{Device, DeviceSetup};
 use incident::Incident;
+use lastcopy_harness::scenario::{ensure, Check, KeyPath};
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::place::{Place, PlaceKind, View};
 use lastcopy_harness::sim::rng::Seeds;
@@ -150,10 +151,12 @@ pub enum Design {
     Naive,
 }
 
-/// The `[system]` section of a scenario, checked: one user and their
-/// devices (every key is a field of [`Section`], read through `Deref`).
+/// The `[system]` section of a scenario: one user and their devices
+/// (every key is a field of [`Section`], read through `Deref`). A scenario
+/// checks it as it loads ([`System::check`], each problem at its key's
+/// line); code makes one with `PhotoLibrary::try_from`, checked the same.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(try_from = "Section")]
+#[serde(transparent)]
 pub struct PhotoLibrary(Section);
 
 impl std::ops::Deref for PhotoLibrary {
@@ -214,41 +217,50 @@ impl Default for Section {
     }
 }
 
+impl Section {
+    /// Devices 2 to 4; rates and days finite, not negative, at most 1000;
+    /// a restore share from 0 to 1; a sync interval from 60 s to a day:
+    /// the problem at the first key that breaks its rule.
+    pub fn check(&self) -> Check {
+        let at = |key: &str| KeyPath::of(&[key]);
+        ensure((2..=4).contains(&self.devices), at("devices"), || {
+            format!("{} is not from 2 to 4", self.devices)
+        })?;
+        for (key, v) in [
+            ("adds_per_day", self.adds_per_day),
+            ("edits_per_day", self.edits_per_day),
+            ("trashes_per_day", self.trashes_per_day),
+            ("join_after_days", self.join_after_days),
+            ("replace_after_days", self.replace_after_days),
+            ("offline_days", self.offline_days),
+            ("snapshot_age_days", self.snapshot_age_days),
+            ("clock_jump_days", self.clock_jump_days),
+        ] {
+            ensure((0.0..=1000.0).contains(&v), at(key), || {
+                format!("{v} is not from 0 to 1000")
+            })?;
+        }
+        let share = self.restore_fraction;
+        ensure((0.0..=1.0).contains(&share), at("restore_fraction"), || {
+            format!("{share} is not from 0 to 1")
+        })?;
+        let every = self.sync_interval_s;
+        ensure(
+            (60..=86_400).contains(&every),
+            at("sync_interval_s"),
+            || format!("{every} is not from 60 to 86400"),
+        )
+    }
+}
+
 impl TryFrom<Section> for PhotoLibrary {
     type Error = String;
 
-    /// Devices 2 to 4; rates and days finite, not negative, at most 1000;
-    /// a restore share from 0 to 1; a sync interval from 60 s to a day.
+    /// The section if it keeps [`Section::check`]'s rules, else the first
+    /// problem (`key: what is wrong`).
     fn try_from(s: Section) -> Result<Self, String> {
-        if !(2..=4).contains(&s.devices) {
-            return Err(format!("devices: {} is not from 2 to 4", s.devices));
-        }
-        for (key, v) in [
-            ("adds_per_day", s.adds_per_day),
-            ("edits_per_day", s.edits_per_day),
-            ("trashes_per_day", s.trashes_per_day),
-            ("join_after_days", s.join_after_days),
-            ("replace_after_days", s.replace_after_days),
-            ("offline_days", s.offline_days),
-            ("snapshot_age_days", s.snapshot_age_days),
-            ("clock_jump_days", s.clock_jump_days),
-        ] {
-            if !(0.0..=1000.0).contains(&v) {
-                return Err(format!("{key}: {v} is not from 0 to 1000"));
-            }
-        }
-        if !(0.0..=1.0).contains(&s.restore_fraction) {
-            return Err(format!(
-                "restore_fraction: {} is not from 0 to 1",
-                s.restore_fraction
-            ));
-        }
-        if !(60..=86_400).contains(&s.sync_interval_s) {
-            return Err(format!(
-                "sync_interval_s: {} is not from 60 to 86400",
-                s.sync_interval_s
-            ));
-        }
+        s.check()
+            .map_err(|p| format!("{}: {}", p.path, p.message))?;
         Ok(PhotoLibrary(s))
     }
 }
@@ -386,6 +398,10 @@ impl System for PhotoLibrary {
 
     fn designs() -> Vec<(&'static str, Design)> {
         vec![("hardened", Design::Hardened), ("naive", Design::Naive)]
+    }
+
+    fn check(&self) -> Check {
+        self.0.check()
     }
 
     fn nodes(&self, design: &Design) -> Vec<NodeSpec<PhotoNode>> {

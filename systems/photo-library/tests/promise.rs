@@ -137,13 +137,17 @@ fn bad_system_keys_are_refused_with_their_line() {
     let (_, text, _) = CATALOGUE[0];
     for (from, to, key) in [
         ("adds_per_day", "photos_per_day", "photos_per_day"),
-        ("devices = 3", "devices = 7", "devices"),
+        (
+            "devices = 3",
+            "devices = 7",
+            "key `system.devices`: 7 is not from 2 to 4",
+        ),
         ("gc_race_per_day", "gc_per_day", "gc_per_day"),
     ] {
         let bad = text.replace(from, to);
         let err =
             Case::<PhotoLibrary>::load(&Source::new("bad.toml", bad), &[], "hardened").unwrap_err();
         let err = err.to_string();
-        assert!(err.contains("bad.toml") && err.contains(key), "{err}");
+        assert!(err.starts_with("bad.toml:") && err.contains(key), "{err}");
     }
 }
