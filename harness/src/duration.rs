@@ -28,6 +28,18 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `d` for a reader: `3 days`, `1 day`, `12 h`, or [`format`]'s form for
+/// anything else (never humantime's 30.44-day months).
+pub fn span(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s % 86_400, s % 3600, d.subsec_millis()) {
+        (0, _, 0) if s == 86_400 => "1 day".into(),
+        (0, _, 0) => format!("{} days", s / 86_400),
+        (_, 0, 0) => format!("{} h", s / 3600),
+        _ => format(d),
+    }
+}
+
 /// Formats `d` so that [`parse`] reads it back unchanged (e.g. `"1day 1h"`).
 pub fn format(d: Duration) -> String {
     humantime::format_duration(d).to_string()

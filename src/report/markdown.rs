@@ -5,6 +5,7 @@
 
 use super::stats::{atlas_skipped, by_fault_class, coverage, mean_worst, CellTotals, HOUR_MS};
 use super::{by_scenario, Cell, Config, FileNames, LOSS_RATE_FILE};
+use harness::duration::span;
 use std::fmt::Write;
 
 /// The text of `report.md`, its charts linked by their names in `files`.
@@ -100,17 +101,6 @@ fn setup(md: &mut String, scenarios: &[(&str, Vec<&Cell>)], config: &Config) {
         );
     }
     md.push('\n');
-}
-
-/// `3 days`, `1 day`, `12 h`, or humantime's form for anything else.
-fn span(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match (s % 86_400, s % 3600, d.subsec_millis()) {
-        (0, _, 0) if s == 86_400 => "1 day".into(),
-        (0, _, 0) => format!("{} days", s / 86_400),
-        (_, 0, 0) => format!("{} h", s / 3600),
-        _ => humantime::format_duration(d).to_string(),
-    }
 }
 
 /// `12.3 h`.

@@ -64,9 +64,9 @@ fn setup<S: System>(out: &mut String, cells: &[Cell<S>], config: &Config) {
         let s = &c.case.scenario;
         let _ = writeln!(
             out,
-            "- Scenario `{name}`: workload and faults for `{}`, then a heal phase of at most `{}`. {}",
-            crate::duration::format(s.run.duration),
-            crate::duration::format(s.run.heal_bound),
+            "- Scenario `{name}`: workload and faults for {}, then a heal phase of at most {}. {}",
+            crate::duration::span(s.run.duration),
+            crate::duration::span(s.run.heal_bound),
             s.description
         );
     }
