@@ -17,13 +17,15 @@
 # ignores --test-package there), where the promise checks do not live, so
 # the baseline is run here instead and cargo-mutants skips its own; the
 # check takes about 40 s, so a test of 4 minutes is a timeout (a mutant
-# that makes a run spin).
+# that makes a run spin). On a machine busy with other builds, raise both
+# bounds: MUTANTS_TIMEOUT=600 MUTANTS_BUILD_TIMEOUT=1800 scripts/mutants.sh ...
 if [[ " $* " != *" --list "* ]]; then
     nice -n 19 cargo test --package lastcopy --test promise_checks
 fi
 rc=0
 nice -n 19 cargo mutants --package lastcopy-models --test-package lastcopy \
-    --baseline skip --timeout 240 --build-timeout 600 "$@" || rc=$?
+    --baseline skip --timeout "${MUTANTS_TIMEOUT:-240}" \
+    --build-timeout "${MUTANTS_BUILD_TIMEOUT:-600}" "$@" || rc=$?
 # The counts of the sitting that just ran (cargo-mutants exits 2 when a
 # mutant was missed, 3 when one timed out; the counts say which).
 out=mutants.out

@@ -14,6 +14,7 @@ pub mod coverage;
 pub use harness::determinism;
 pub use harness::duration;
 pub mod explain;
+pub mod fault_model;
 pub mod guided;
 pub mod inject;
 pub use harness::output;

@@ -23,6 +23,8 @@ use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle};
 use sim::place::{Place, PlaceKind, View};
 
+pub use harness::system::NodeSpec;
+
 /// The sync server's address.
 pub const SERVER: Addr = Addr(0);
 /// The primary database's address.
@@ -60,21 +62,10 @@ pub fn handset_of(addr: Addr, handsets: u32) -> Option<u32> {
 /// (say, redb's) from asking for more memory than a run can have.
 const DEVICE_BYTES: u64 = 256 << 20;
 
-/// One node: its name, its disks (device name and handle) and the factory
-/// that makes its machine at each boot.
-pub struct NodeSpec {
-    /// The node's name (`handset-3`, `db-primary`).
-    pub name: String,
-    /// Its disks: (device name, handle).
-    pub disks: Vec<(String, DiskHandle)>,
-    /// Makes the node's machine; called at every boot.
-    pub factory: Box<dyn Fn() -> Node + Send + Sync>,
-}
-
 /// The whole system of one run.
 pub struct System {
     /// Every node, in address order.
-    pub nodes: Vec<NodeSpec>,
+    pub nodes: Vec<NodeSpec<Node>>,
     /// Every volume faults can hit: databases first, then handsets in order.
     pub volumes: Vec<Volume>,
     /// Each handset's clock, in handset order (faults move them).
@@ -107,6 +98,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
     let server_design = design.clone();
     nodes.push(NodeSpec {
         name: topology::SERVER.into(),
+        domain: topology::SERVER.into(),
         disks: vec![],
         factory: Box::new(move || Node::Server(Server::new(PRIMARY, server_design.clone()))),
     });
@@ -136,6 +128,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
         let store = device.clone();
         nodes.push(NodeSpec {
             name: name.into(),
+            domain: array.into(),
             disks: vec![(device, dk.clone())],
             factory: Box::new(move || {
                 Node::Database(Database::new(
@@ -157,6 +150,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
     let (d, sd) = (design.clone(), disk(scenario));
     nodes.push(NodeSpec {
         name: topology::OPERATOR.into(),
+        domain: topology::OPERATOR.into(),
         disks: vec![(topology::SNAPSHOTS.to_string(), sd.clone())],
         factory: Box::new(move || {
             Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone()))
@@ -185,6 +179,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             &name,
         ));
         nodes.push(NodeSpec {
+            domain: name.clone(),
             name,
             disks: vec![(cfg.store.clone(), dk.clone())],
             factory: Box::new(move || {
@@ -207,6 +202,7 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             let (d, dk) = (design.clone(), disk(scenario));
             nodes.push(NodeSpec {
                 name: topology::portal(u),
+                domain: topology::portal(u),
                 disks: vec![(cfg.store.clone(), dk.clone())],
                 factory: Box::new(move || {
                     Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone()))
@@ -288,5 +284,46 @@ pub fn served(node: &Node, place: Place) -> Option<View> {
             Some(served_view(&d.view(place.user)))
         }
         _ => None,
+    }
+}
+
+/// The Sidekick system through the harness's trait: the scenario is its
+/// own section, its designs are the presets, and its nodes, workload and
+/// places are the ones above.
+impl harness::system::System for Scenario {
+    type Node = Node;
+    type Design = Design;
+
+    fn designs() -> Vec<(&'static str, Design)> {
+        Design::PRESETS
+            .into_iter()
+            .filter_map(|p| Some((p, Design::preset(p)?)))
+            .collect()
+    }
+
+    fn nodes(&self, design: &Design) -> Vec<NodeSpec<Node>> {
+        build(self, design).nodes
+    }
+
+    fn workload(
+        &self,
+        seeds: &sim::rng::Seeds,
+        duration: std::time::Duration,
+    ) -> Vec<harness::system::UserAction<models::msg::Input>> {
+        let cfg = self.workload.config();
+        let drawn = models::workload::Workload::draw(seeds, self.topology.handsets, &cfg, duration);
+        crate::fault_model::actions(&drawn, self.topology.handsets, has_portals(self))
+    }
+
+    fn places(&self) -> Vec<(Place, Addr)> {
+        places(self.topology.handsets, has_portals(self))
+    }
+
+    fn served(node: &Node, place: Place) -> Option<View> {
+        served(node, place)
+    }
+
+    fn shows(node: &Node, place: Place) -> Option<places::Shows> {
+        shows(node, place)
     }
 }

@@ -56,6 +56,7 @@
 //! # assert_eq!(Nothing::designs()[0].0, "plain");
 //! ```
 
+use crate::places;
 use crate::scenario::Check;
 use crate::swarm::SwarmKey;
 use serde::de::DeserializeOwned;
@@ -93,6 +94,14 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
 
     /// What `node` serves at `place` now (`None`: not serving).
     fn served(node: &Self::Node, place: Place) -> Option<View>;
+
+    /// What `node` shows at `place` now: all that convergence compares,
+    /// [`places::shown`] of [`System::served`] (the default). A system
+    /// whose views are costly to build may read its rows directly; the
+    /// answer must be the same.
+    fn shows(node: &Self::Node, place: Place) -> Option<places::Shows> {
+        Self::served(node, place).map(|v| places::shown(&v))
+    }
 
     /// The rules of its `[system]` section that serde cannot say (a count
     /// in range, one key no larger than another): the problem at the key,
