@@ -264,10 +264,10 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
     }
     if args.guided && args.shard.is_some() {
         return Err(format!(
-            "--guided cannot run with --shard: each generation of {} seeds leans toward \
-             what every seed of the generations before it missed, and a shard runs only \
-             some of those seeds",
-            guided::GENERATION
+            "--guided cannot run with --shard: the draws of seeds {g}.. lean on what seeds \
+             0..{g} reached (generations of {g}), and a shard would not see the other \
+             shards' seeds",
+            g = guided::GENERATION
         ));
     }
     let shards = commands::Shards::check(program, &spec, range, &args.shard, &args.results)?;

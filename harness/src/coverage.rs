@@ -13,7 +13,8 @@
 use crate::faults::{FaultKind, FaultName, FAULT_TABLE};
 use crate::situation::{Goal, OwnSituation, Situation};
 use crate::system::OwnFault;
-use sim::outcome::{FaultCount, SeedOutcome};
+use sim::outcome::{FaultCount, SeedOutcome, SiteCount};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// One situation over a sweep.
@@ -28,10 +29,8 @@ pub struct SituationCoverage {
 }
 
 /// One buggify site over a sweep.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SiteCoverage {
-    /// The site's name.
-    pub site: String,
     /// Seeds in which the code reached it (with buggify on).
     pub seeds_reached: u64,
     /// Seeds in which it was active.
@@ -40,6 +39,16 @@ pub struct SiteCoverage {
     pub seeds_fired: u64,
     /// Times it fired, over every seed.
     pub fired: u64,
+}
+
+impl SiteCoverage {
+    /// Adds what the site did in one seed that reached it.
+    fn add(&mut self, c: &SiteCount) {
+        self.seeds_reached += 1;
+        self.seeds_active += u64::from(c.active);
+        self.seeds_fired += u64::from(c.fired > 0);
+        self.fired += c.fired;
+    }
 }
 
 /// One fault kind over a sweep.
@@ -70,9 +79,9 @@ pub struct Coverage {
     /// the system's own in its table's order, then any other an outcome
     /// names.
     pub situations: Vec<SituationCoverage>,
-    /// Per buggify site any seed reached, in name order (empty when no
-    /// seed ran with buggify).
-    pub sites: Vec<SiteCoverage>,
+    /// Per buggify site any seed reached, by name (empty when no seed ran
+    /// with buggify).
+    pub sites: BTreeMap<String, SiteCoverage>,
 }
 
 impl Coverage {
@@ -88,7 +97,7 @@ impl Coverage {
             seeds_near_miss: 0,
             kinds: generic.chain(own).collect(),
             situations: Situation::ALL.iter().map(|s| none(s.name())).collect(),
-            sites: Vec::new(),
+            sites: BTreeMap::new(),
         }
     }
 
@@ -131,22 +140,7 @@ impl Coverage {
             self.situations[i].seeds += u64::from(*n > 0);
         }
         for (site, c) in &o.buggify {
-            let i = match self.sites.binary_search_by(|s| s.site.as_str().cmp(site)) {
-                Ok(i) => i,
-                Err(i) => {
-                    let site = SiteCoverage {
-                        site: site.clone(),
-                        ..SiteCoverage::default()
-                    };
-                    self.sites.insert(i, site);
-                    i
-                }
-            };
-            let e = &mut self.sites[i];
-            e.seeds_reached += 1;
-            e.seeds_active += u64::from(c.active);
-            e.seeds_fired += u64::from(c.fired > 0);
-            e.fired += c.fired;
+            self.sites.entry(site.clone()).or_default().add(c);
         }
     }
 
@@ -166,8 +160,8 @@ impl Coverage {
         let sites = self
             .sites
             .iter()
-            .filter(|s| s.seeds_fired == 0)
-            .map(|s| Goal::Site(s.site.clone()));
+            .filter(|(_, s)| s.seeds_fired == 0)
+            .map(|(site, _)| Goal::Site(site.clone()));
         let kind = |k: &KindCoverage| {
             FaultKind::parse(&k.kind)
                 .map_or_else(|| FaultName::Own(k.kind.clone()), FaultName::Generic)
@@ -283,11 +277,11 @@ impl fmt::Display for Coverage {
                 f,
                 "buggify sites (seeds reached, active, fired; times fired):"
             )?;
-            for s in &self.sites {
+            for (site, s) in &self.sites {
                 writeln!(
                     f,
-                    "  {:<28} {:>6} {:>6} {:>6} {:>8}",
-                    s.site, s.seeds_reached, s.seeds_active, s.seeds_fired, s.fired
+                    "  {site:<28} {:>6} {:>6} {:>6} {:>8}",
+                    s.seeds_reached, s.seeds_active, s.seeds_fired, s.fired
                 )?;
             }
         }

@@ -219,12 +219,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_parse_back() {
+    fn names_parse_back_and_levers_are_rates_swarm_draws() {
+        let rates: Vec<String> = crate::faults::FAULT_TABLE
+            .iter()
+            .map(|r| format!("faults.{}", r.key))
+            .collect();
         for s in Situation::ALL {
-            assert_eq!(Situation::parse(s.name()), Some(s));
-            assert_eq!(s.to_string(), s.name());
+            assert_eq!(Situation::parse(&s.to_string()), Some(s));
+            let drawn = |l: &&str| rates.iter().any(|r| r == l);
+            assert!(s.levers().iter().all(drawn), "{s}");
         }
-        assert_eq!(Situation::parse("nope"), None);
+        assert!(Situation::parse("edit-during-push").is_none());
     }
 
     #[test]

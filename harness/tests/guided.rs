@@ -56,6 +56,14 @@ fn plain_swarm(source: &Source, design: &str, seeds: u64) -> Vec<Ran> {
     out
 }
 
+/// `seeds` of `design` guided on 2 jobs, and under plain swarm.
+fn both(source: &Source, design: &str, seeds: u64) -> (Vec<Ran>, Vec<Ran>) {
+    (
+        guided(source, design, seeds, 2),
+        plain_swarm(source, design, seeds),
+    )
+}
+
 fn failed(runs: &[Ran]) -> Vec<u64> {
     runs.iter().filter(|r| !r.1).map(|r| r.0).collect()
 }
@@ -80,10 +88,7 @@ fn generation_one_leans_toward_what_generation_zero_never_made_effective() {
     // harness sees), and buggify is off: generation 1 switches it on and
     // mirrors every crash factor below 1 into the upper half.
     let source = fleet::source("crash_per_node_day = 0.1", "");
-    let (g, p) = (
-        guided(&source, "careful", 100, 2),
-        plain_swarm(&source, "careful", 100),
-    );
+    let (g, p) = both(&source, "careful", 100);
     assert_eq!(draws(&g)[..50], draws(&p)[..50], "generation 0 is plain");
     let mut raised = 0;
     for (g, p) in g[50..].iter().zip(&p[50..]) {
@@ -102,10 +107,7 @@ fn a_sweep_that_reached_everything_it_draws_draws_as_plain_swarm() {
     // No fault to lean, buggify on, and long bursts reached in generation
     // 0: the system's lever (`system.burst`) is left alone.
     let source = fleet::source("", "buggify = true");
-    let (g, p) = (
-        guided(&source, "careful", 100, 2),
-        plain_swarm(&source, "careful", 100),
-    );
+    let (g, p) = both(&source, "careful", 100);
     assert_eq!(draws(&g), draws(&p));
 }
 

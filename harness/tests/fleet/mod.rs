@@ -315,6 +315,14 @@ fn long_burst(output: &Output) -> u64 {
         .sum()
 }
 
+/// Swarm key `key`, an integer from `min` to `max`.
+const fn integer(key: &'static str, min: i64, max: i64) -> SwarmKey {
+    SwarmKey {
+        key,
+        range: SwarmRange::Integer { min, max },
+    }
+}
+
 impl System for Fleet {
     type Node = Node;
     type Design = Design;
@@ -408,20 +416,12 @@ impl System for Fleet {
         }
     }
     fn swarm_keys() -> &'static [SwarmKey] {
-        &[
-            SwarmKey {
-                key: "clients",
-                range: SwarmRange::Integer { min: 1, max: 4 },
-            },
-            SwarmKey {
-                key: "burst",
-                range: SwarmRange::Integer { min: 1, max: 8 },
-            },
-            SwarmKey {
-                key: "sync_interval_s",
-                range: SwarmRange::Integer { min: 5, max: 300 },
-            },
-        ]
+        const KEYS: [SwarmKey; 3] = [
+            integer("clients", 1, 4),
+            integer("burst", 1, 8),
+            integer("sync_interval_s", 5, 300),
+        ];
+        &KEYS
     }
     fn situations() -> &'static [OwnSituation] {
         &[OwnSituation {
