@@ -256,9 +256,6 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         None => None,
     };
     let replay = |seed: u64| spec.replay_command(program, &case.design_name, seed, &[]);
-    if args.check_determinism {
-        return Ok(check_determinism(&case, range, &replay));
-    }
     if args.guided && !args.swarm {
         return Err("--guided leans --swarm's draws: it needs --swarm".into());
     }
@@ -269,6 +266,9 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
              shards' seeds",
             g = guided::GENERATION
         ));
+    }
+    if args.check_determinism {
+        return Ok(check_determinism(&case, range, &replay));
     }
     let shards = commands::Shards::check(program, &spec, range, &args.shard, &args.results)?;
     let mut results = shards.writer()?;

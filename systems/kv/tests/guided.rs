@@ -97,9 +97,11 @@ fn a_failing_guided_seed_replays_as_printed_without_guided() {
 
 #[test]
 fn guided_without_swarm_or_with_a_shard_is_refused() {
-    let (code, out, err) = kv("run kv-power --guided --seeds 0..3");
-    assert_eq!((code, out.as_str()), (2, ""), "{err}");
-    assert!(err.contains("--guided") && err.contains("--swarm"), "{err}");
+    for alone in ["", " --check-determinism"] {
+        let (code, out, err) = kv(&format!("run kv-power --guided --seeds 0..3{alone}"));
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        assert!(err.contains("--guided") && err.contains("--swarm"), "{err}");
+    }
     let (code, out, err) = kv("run kv-power --swarm --guided --shard 0/2 --seeds 0..3");
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(err.contains("cannot run with --shard"), "{err}");
