@@ -293,14 +293,7 @@ mod tests {
 
     fn outcome(seed: u64, faults: &[(&str, u64, u64, u64)]) -> SeedOutcome {
         SeedOutcome {
-            scenario: "s".into(),
-            design: "d".into(),
-            overrides: vec![],
             seed,
-            plan_hash: String::new(),
-            trace_hash: String::new(),
-            verdicts: vec![],
-            counts: Default::default(),
             faults: faults
                 .iter()
                 .map(|&(k, fired, effective, near_miss)| {
@@ -313,10 +306,7 @@ mod tests {
                     (k.to_string(), c)
                 })
                 .collect(),
-            findings: Default::default(),
-            drawn: vec![],
-            buggify: Default::default(),
-            situations: Default::default(),
+            ..SeedOutcome::default()
         }
     }
 

@@ -256,17 +256,7 @@ mod tests {
         nothing.add(&SeedOutcome {
             scenario: "chaos".into(),
             design: "hardened".into(),
-            overrides: vec![],
-            seed: 0,
-            plan_hash: String::new(),
-            trace_hash: String::new(),
-            verdicts: vec![],
-            counts: Default::default(),
-            faults: Default::default(),
-            findings: Default::default(),
-            drawn: vec![],
-            buggify: Default::default(),
-            situations: Default::default(),
+            ..SeedOutcome::default()
         });
         let all = Bias::toward(&nothing);
         assert!(all.buggify && all.keys.contains("faults.clock_reset_per_handset_day"));

@@ -232,7 +232,10 @@ impl Watcher {
         let edits = edits_during_push(ledger, &exchanges, &crashes);
         let counts = [
             (Situation::EditDuringPush, edits),
-            (Situation::ThreeConcurrentVersions, three_concurrent(ledger)),
+            (
+                Situation::ThreeConcurrentVersions,
+                harness::situation::three_concurrent(ledger),
+            ),
             (Situation::EqualStamps, st.equal.len() as u64),
             (Situation::RestoreDuringSync, st.restores_during_sync),
         ];
@@ -294,30 +297,6 @@ fn edits_during_push(
         .count() as u64
 }
 
-/// The records of `ledger` with three versions none of which descends from
-/// another: in a version forest, the largest such set is its leaves.
-fn three_concurrent(ledger: &Ledger) -> u64 {
-    ledger
-        .records()
-        .into_iter()
-        .filter(|&r| {
-            let versions: Vec<(VersionId, &[VersionId])> = ledger
-                .versions(r)
-                .map(|(v, e)| (v, e.parents.as_slice()))
-                .collect();
-            let parents: BTreeSet<VersionId> = versions
-                .iter()
-                .flat_map(|(_, p)| p.iter().copied())
-                .collect();
-            versions
-                .iter()
-                .filter(|(v, _)| !parents.contains(v))
-                .count()
-                >= 3
-        })
-        .count() as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,27 +308,5 @@ mod tests {
             assert_eq!(s.to_string(), s.name());
         }
         assert_eq!(Situation::parse("nope"), None);
-    }
-
-    #[test]
-    fn three_leaves_of_a_version_tree_are_three_concurrent_versions() {
-        use models::record::RecordKind;
-        use sim::ledger::{LedgerHandle, Write};
-        let r = sim::record::RecordId {
-            owner: 0,
-            kind: RecordKind::Todo.promised(),
-            n: 0,
-        };
-        let v = |writer, seq| VersionId { writer, seq };
-        let l = LedgerHandle::new();
-        let t = SimTime(0);
-        l.written(r, v(0, 1), Write::edit(None, 0), t);
-        l.written(r, v(0, 2), Write::edit(Some(v(0, 1)), 0), t);
-        l.written(r, v(1, 1), Write::edit(Some(v(0, 1)), 0), t);
-        assert_eq!(three_concurrent(&l.snapshot()), 0, "two branches");
-        l.written(r, v(0, 3), Write::edit(Some(v(0, 2)), 0), t);
-        assert_eq!(three_concurrent(&l.snapshot()), 0, "still two leaves");
-        l.written(r, v(2, 1), Write::edit(Some(v(0, 1)), 0), t);
-        assert_eq!(three_concurrent(&l.snapshot()), 1, "three leaves");
     }
 }

@@ -5,6 +5,7 @@ use crate::checker;
 use crate::faults::{self, Fault, Target};
 use crate::near_miss::near_misses;
 use crate::scenario::{Scenario, ScenarioError, Source};
+use crate::situation;
 use crate::system::System;
 use crate::world::{self, Output};
 use sim::outcome::{FaultCount, SeedOutcome};
@@ -106,7 +107,7 @@ impl<S: System> Case<S> {
             c.effective += u64::from(output.effective.contains(&f.id));
             c.near_miss += u64::from(near.contains(&f.id));
         }
-        let outcome = SeedOutcome {
+        let mut outcome = SeedOutcome {
             scenario: self.scenario.name.clone(),
             design: self.design_name.clone(),
             overrides: self.overrides.clone(),
@@ -118,9 +119,14 @@ impl<S: System> Case<S> {
             faults,
             findings: judgement.findings,
             drawn: self.drawn.clone(),
-            buggify: BTreeMap::new(),
+            buggify: output
+                .buggify
+                .iter()
+                .map(|(site, c)| (site.to_string(), (*c).into()))
+                .collect(),
             situations: BTreeMap::new(),
         };
+        outcome.situations = situation::reached::<S>(&output, &outcome.faults);
         SeedRun {
             outcome,
             output,

@@ -31,7 +31,7 @@
 //!
 //! and gets `run` (sweeps on `--jobs` threads, `--shard` and `--results`,
 //! `--fail-fast`, `--explain`, `--shrink` and `--save`, `--plan` replays,
-//! `--check-determinism`, `--coverage`, `--swarm`), `report`
+//! `--check-determinism`, `--coverage`, `--swarm`, `--swarm --guided`), `report`
 //! ([`crate::report`]), `merge` (a sharded run's results files, printed
 //! as the unsharded run prints), `replay`, `plan`, `shrink` (with `--save`,
 //! a regression file: [`crate::regression`]) and `list`. Exit codes: 0
@@ -45,6 +45,7 @@ use crate::case::{Case, SeedRun};
 use crate::coverage::Coverage;
 use crate::determinism;
 use crate::explain::explain;
+use crate::guided::{self, Bias};
 use crate::load::CaseSpec;
 use crate::save_target::SaveTarget;
 use crate::scenario::Source;
@@ -52,7 +53,7 @@ use crate::seed_range::SeedRange;
 use crate::shell::{invocation_of, shell_word};
 use crate::shrink::shrink;
 use crate::summary::{failure_line, Summary};
-use crate::swarm::Swarm;
+use crate::swarm::{self, Swarm};
 use crate::system::System;
 use crate::{commands, interrupt, regression, sweep};
 use clap::{Parser, Subcommand};
@@ -161,6 +162,13 @@ struct RunArgs {
     /// drew and a replay that sets exactly that.
     #[arg(long, conflicts_with_all = ["plan", "check_determinism"])]
     swarm: bool,
+    /// With --swarm: bias each generation of 50 seeds (in seed order)
+    /// toward what the generations before it never reached: situations,
+    /// buggify sites, fault kinds that never fired or were never effective
+    /// (see the `guided` module). The output is the same for any --jobs;
+    /// not with --shard.
+    #[arg(long)]
+    guided: bool,
 }
 
 /// A closed pipe (`... run | head`) ends the process quietly, as it does
@@ -248,6 +256,17 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         None => None,
     };
     let replay = |seed: u64| spec.replay_command(program, &case.design_name, seed, &[]);
+    if args.guided && !args.swarm {
+        return Err("--guided leans --swarm's draws: it needs --swarm".into());
+    }
+    if args.guided && args.shard.is_some() {
+        return Err(format!(
+            "--guided cannot run with --shard: the draws of seeds {g}.. lean on what seeds \
+             0..{g} reached (generations of {g}), and a shard would not see the other \
+             shards' seeds",
+            g = guided::GENERATION
+        ));
+    }
     if args.check_determinism {
         return Ok(check_determinism(&case, range, &replay));
     }
@@ -259,61 +278,81 @@ fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
         true => Some(Swarm::new(&case, &source)?),
         false => None,
     };
-    let mut coverage = Coverage::new(S::own_faults());
+    let mut coverage = Coverage::new(S::own_faults()).with_situations(S::situations());
     let mut summary = Summary::default();
     let mut failure: Option<String> = None;
-    let end = sweep::stream_map(
-        shards.seeds(),
-        jobs,
-        &interrupt::INTERRUPTED,
-        |&seed| {
-            let swarmed = swarm.as_ref().map(|s| s.case(seed)).transpose();
-            let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
-            let case = swarmed.as_ref().unwrap_or(&case);
-            let run = match &plan {
-                Some(p) => case.run_plan(seed, p.clone()),
-                None => case.run_seed(seed),
-            };
-            Ok::<_, String>((run, case.drawn.clone()))
-        },
-        |seed, ran| {
-            let (run, drawn) = match ran {
-                Ok(ran) => ran,
-                Err(e) => {
-                    failure = Some(e);
-                    return ControlFlow::Break(());
-                }
-            };
-            coverage.add(&run.outcome);
-            if let Err(e) = results.write(&run.outcome) {
+    let run_seed = |bias: Option<&Bias>, seed: u64| {
+        let swarmed = swarm.as_ref().map(|s| {
+            let drawn = swarm::draw(s.scenario(), seed);
+            s.case_with(match bias {
+                Some(b) => b.apply(s.scenario(), drawn),
+                None => drawn,
+            })
+        });
+        let swarmed = swarmed.transpose();
+        let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
+        let case = swarmed.as_ref().unwrap_or(&case);
+        let run = match &plan {
+            Some(p) => case.run_plan(seed, p.clone()),
+            None => case.run_seed(seed),
+        };
+        Ok::<_, String>((run, case.drawn.clone(), case.scenario.buggify))
+    };
+    let sink = |seed, ran: Result<(SeedRun, Vec<String>, bool), String>| {
+        let (run, drawn, _) = match ran {
+            Ok(ran) => ran,
+            Err(e) => {
                 failure = Some(e);
                 return ControlFlow::Break(());
             }
-            summary.add(&run.outcome);
-            if run.outcome.kept_promise() {
-                return ControlFlow::Continue(());
-            }
-            let replay = spec.replay_command(program, &case.design_name, seed, &drawn);
-            println!("{}", failure_line(&run.outcome, &replay));
-            if !drawn.is_empty() {
-                println!("  drew: {}", drawn.join(" "));
-            }
-            if args.explain {
-                print!("{}", explain(&run));
-            }
-            if args.shrink {
-                let saved = save.as_ref().map(|t| (t, &spec));
-                if let Err(e) = shrunk(program, &case, seed, run, saved) {
-                    failure = Some(e);
-                    return ControlFlow::Break(());
-                }
-            }
-            if args.fail_fast {
+        };
+        coverage.add(&run.outcome);
+        if let Err(e) = results.write(&run.outcome) {
+            failure = Some(e);
+            return ControlFlow::Break(());
+        }
+        summary.add(&run.outcome);
+        if run.outcome.kept_promise() {
+            return ControlFlow::Continue(());
+        }
+        let replay = spec.replay_command(program, &case.design_name, seed, &drawn);
+        println!("{}", failure_line(&run.outcome, &replay));
+        if !drawn.is_empty() {
+            println!("  drew: {}", drawn.join(" "));
+        }
+        if args.explain {
+            print!("{}", explain(&run));
+        }
+        if args.shrink {
+            let saved = save.as_ref().map(|t| (t, &spec));
+            if let Err(e) = shrunk(program, &case, seed, run, saved) {
+                failure = Some(e);
                 return ControlFlow::Break(());
             }
-            ControlFlow::Continue(())
-        },
-    );
+        }
+        if args.fail_fast {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    };
+    let end = if args.guided {
+        guided::stream_generations::<S, _>(
+            shards.seeds(),
+            jobs,
+            &interrupt::INTERRUPTED,
+            |bias, seed| run_seed(Some(bias), seed),
+            |ran| ran.as_ref().ok().map(|(run, _, b)| (&run.outcome, *b)),
+            sink,
+        )
+    } else {
+        sweep::stream_map(
+            shards.seeds(),
+            jobs,
+            &interrupt::INTERRUPTED,
+            |&seed| run_seed(None, seed),
+            sink,
+        )
+    };
     interrupt::set_pending(None);
     if let Some(e) = failure {
         return Err(e);

@@ -2,15 +2,54 @@
 //! [`FAULT_TABLE`], then the system's own), how many faults fired, how
 //! many were effective (ended a copy of acknowledged data) and how many
 //! were near misses ([`crate::near_miss`]), each with the number of seeds
-//! it happened in; then the kinds that never fired.
+//! it happened in; then the kinds that never fired. Also how often each
+//! situation that matters happened ([`crate::situation`]), each buggify
+//! site reached, and what no seed reached ([`Coverage::unreached`]).
 //!
-//! It reads only the seeds' outcomes ([`SeedOutcome::faults`]), which the
+//! It reads only the seeds' outcomes ([`SeedOutcome::faults`],
+//! [`SeedOutcome::situations`], [`SeedOutcome::buggify`]), which the
 //! harness fills from the world's output, never from a system's insides.
 
-use crate::faults::FAULT_TABLE;
+use crate::faults::{FaultKind, FaultName, FAULT_TABLE};
+use crate::situation::{Goal, OwnSituation, Situation};
 use crate::system::OwnFault;
-use sim::outcome::{FaultCount, SeedOutcome};
+use sim::outcome::{FaultCount, SeedOutcome, SiteCount};
+use std::collections::BTreeMap;
 use std::fmt;
+
+/// One situation over a sweep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SituationCoverage {
+    /// The situation's name (a generic one's, or the system's own).
+    pub name: String,
+    /// Times it happened, over every seed.
+    pub count: u64,
+    /// Seeds in which it happened.
+    pub seeds: u64,
+}
+
+/// One buggify site over a sweep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SiteCoverage {
+    /// Seeds in which the code reached it (with buggify on).
+    pub seeds_reached: u64,
+    /// Seeds in which it was active.
+    pub seeds_active: u64,
+    /// Seeds in which it fired at least once.
+    pub seeds_fired: u64,
+    /// Times it fired, over every seed.
+    pub fired: u64,
+}
+
+impl SiteCoverage {
+    /// Adds what the site did in one seed that reached it.
+    fn add(&mut self, c: &SiteCount) {
+        self.seeds_reached += 1;
+        self.seeds_active += u64::from(c.active);
+        self.seeds_fired += u64::from(c.fired > 0);
+        self.fired += c.fired;
+    }
+}
 
 /// One fault kind over a sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,11 +75,18 @@ pub struct Coverage {
     pub seeds_near_miss: u64,
     /// Per fault kind.
     pub kinds: Vec<KindCoverage>,
+    /// Per situation: the generic ones in [`Situation::ALL`] order, then
+    /// the system's own in its table's order, then any other an outcome
+    /// names.
+    pub situations: Vec<SituationCoverage>,
+    /// Per buggify site any seed reached, by name (empty when no seed ran
+    /// with buggify).
+    pub sites: BTreeMap<String, SiteCoverage>,
 }
 
 impl Coverage {
     /// The coverage of no seed: every generic kind and every one of `own`,
-    /// at zero.
+    /// every generic situation, at zero.
     pub fn new(own: &[OwnFault]) -> Self {
         let generic = FAULT_TABLE
             .iter()
@@ -50,7 +96,15 @@ impl Coverage {
             seeds: 0,
             seeds_near_miss: 0,
             kinds: generic.chain(own).collect(),
+            situations: Situation::ALL.iter().map(|s| none(s.name())).collect(),
+            sites: BTreeMap::new(),
         }
+    }
+
+    /// This coverage with the system's own situations `own` too, at zero.
+    pub fn with_situations(mut self, own: &[OwnSituation]) -> Self {
+        self.situations.extend(own.iter().map(|s| none(s.name)));
+        self
     }
 
     /// Adds one seed's outcome: a running tally, so a sweep of any length
@@ -74,6 +128,59 @@ impl Coverage {
             k.seeds.near_miss += u64::from(c.near_miss > 0);
         }
         self.seeds_near_miss += u64::from(o.faults.values().any(|c| c.near_miss > 0));
+        for (name, n) in &o.situations {
+            let i = match self.situations.iter().position(|s| &s.name == name) {
+                Some(i) => i,
+                None => {
+                    self.situations.push(none(name));
+                    self.situations.len() - 1
+                }
+            };
+            self.situations[i].count += n;
+            self.situations[i].seeds += u64::from(*n > 0);
+        }
+        for (site, c) in &o.buggify {
+            self.sites.entry(site.clone()).or_default().add(c);
+        }
+    }
+
+    /// The situation named `name`, if it is listed.
+    pub fn situation(&self, name: &str) -> Option<&SituationCoverage> {
+        self.situations.iter().find(|s| s.name == name)
+    }
+
+    /// What no seed reached, in this order: the situations that never
+    /// happened, the buggify sites some seed reached that never fired, the
+    /// fault kinds that never fired, and those that fired but were never
+    /// effective.
+    pub fn unreached(&self) -> Vec<Goal> {
+        let situations = self.situations.iter().filter(|s| s.seeds == 0).map(|s| {
+            Situation::parse(&s.name).map_or_else(|| Goal::Own(s.name.clone()), Goal::Situation)
+        });
+        let sites = self
+            .sites
+            .iter()
+            .filter(|(_, s)| s.seeds_fired == 0)
+            .map(|(site, _)| Goal::Site(site.clone()));
+        let kind = |k: &KindCoverage| {
+            FaultKind::parse(&k.kind)
+                .map_or_else(|| FaultName::Own(k.kind.clone()), FaultName::Generic)
+        };
+        let fired = self
+            .kinds
+            .iter()
+            .filter(|k| k.total.fired == 0)
+            .map(|k| Goal::Fired(kind(k)));
+        let effective = self
+            .kinds
+            .iter()
+            .filter(|k| k.total.fired > 0 && k.total.effective == 0)
+            .map(|k| Goal::Effective(kind(k)));
+        situations
+            .chain(sites)
+            .chain(fired)
+            .chain(effective)
+            .collect()
     }
 
     /// The kind named `name`, if the tables or the outcomes name it.
@@ -88,6 +195,15 @@ impl Coverage {
             .filter(|k| k.total.fired == 0)
             .map(|k| k.kind.as_str())
             .collect()
+    }
+}
+
+/// Situation `name`, never reached.
+fn none(name: &str) -> SituationCoverage {
+    SituationCoverage {
+        name: name.to_string(),
+        count: 0,
+        seeds: 0,
     }
 }
 
@@ -136,6 +252,44 @@ impl fmt::Display for Coverage {
             never.join(", ")
         };
         writeln!(f, "never fired: {never}")?;
+        let list = |goals: Vec<String>| match goals.is_empty() {
+            true => "none".to_string(),
+            false => goals.join(", "),
+        };
+        let unreached = self.unreached();
+        let effective = unreached.iter().filter_map(|g| match g {
+            Goal::Effective(k) => Some(k.to_string()),
+            _ => None,
+        });
+        writeln!(f, "never effective: {}", list(effective.collect()))?;
+        let happened: Vec<String> = self
+            .situations
+            .iter()
+            .map(|s| format!("{} {} ({})", s.name, s.count, s.seeds))
+            .collect();
+        writeln!(
+            f,
+            "situations (times, and in how many seeds): {}",
+            happened.join(", ")
+        )?;
+        if !self.sites.is_empty() {
+            writeln!(
+                f,
+                "buggify sites (seeds reached, active, fired; times fired):"
+            )?;
+            for (site, s) in &self.sites {
+                writeln!(
+                    f,
+                    "  {site:<28} {:>6} {:>6} {:>6} {:>8}",
+                    s.seeds_reached, s.seeds_active, s.seeds_fired, s.fired
+                )?;
+            }
+        }
+        let missed = unreached.iter().filter_map(|g| match g {
+            Goal::Situation(_) | Goal::Own(_) | Goal::Site(_) => Some(g.to_string()),
+            Goal::Fired(_) | Goal::Effective(_) => None,
+        });
+        writeln!(f, "never reached: {}", list(missed.collect()))?;
         let pct = if self.seeds == 0 {
             0.0
         } else {
@@ -155,14 +309,6 @@ mod tests {
 
     fn outcome(faults: &[(&str, u64, u64, u64)]) -> SeedOutcome {
         SeedOutcome {
-            scenario: "s".into(),
-            design: "d".into(),
-            overrides: vec![],
-            seed: 0,
-            plan_hash: String::new(),
-            trace_hash: String::new(),
-            verdicts: vec![],
-            counts: Default::default(),
             faults: faults
                 .iter()
                 .map(|&(k, fired, effective, near_miss)| {
@@ -175,10 +321,7 @@ mod tests {
                     (k.to_string(), c)
                 })
                 .collect(),
-            findings: Default::default(),
-            drawn: vec![],
-            buggify: Default::default(),
-            situations: Default::default(),
+            ..SeedOutcome::default()
         }
     }
 
@@ -212,5 +355,53 @@ mod tests {
         let text = c.to_string();
         assert!(text.contains("in 1 of 2 seeds (50%)"), "{text}");
         assert!(text.contains("stale-restore"), "{text}");
+    }
+
+    #[test]
+    fn counts_situations_and_sites_and_lists_what_no_seed_reached() {
+        fn none(_: &crate::world::Output) -> u64 {
+            0
+        }
+        let own = [OwnSituation {
+            name: "long-burst",
+            levers: &[],
+            count: none,
+        }];
+        let mut c = Coverage::new(&[]).with_situations(&own);
+        let site = |fired| sim::outcome::SiteCount {
+            active: fired > 0,
+            reached: 3,
+            fired,
+        };
+        let mut a = outcome(&[("power-loss", 2, 0, 0)]);
+        a.situations.insert("three-concurrent-versions".into(), 2);
+        a.buggify.insert("retry-early".into(), site(1));
+        a.buggify.insert("split-reply".into(), site(0));
+        let mut b = outcome(&[("crash", 1, 1, 0)]);
+        b.situations.insert("three-concurrent-versions".into(), 1);
+        c.add(&a);
+        c.add(&b);
+        let three = c.situation("three-concurrent-versions").unwrap();
+        assert_eq!((three.count, three.seeds), (3, 2));
+        assert_eq!(c.sites.len(), 2);
+        let unreached = c.unreached();
+        let has = |g: Goal| unreached.contains(&g);
+        assert!(has(Goal::Situation(Situation::EditRaceStruck)));
+        assert!(!has(Goal::Situation(Situation::ThreeConcurrentVersions)));
+        assert!(has(Goal::Own("long-burst".into())));
+        assert!(has(Goal::Site("split-reply".into())));
+        assert!(!has(Goal::Site("retry-early".into())));
+        let power = FaultName::Generic(FaultKind::PowerLoss);
+        let crash = FaultName::Generic(FaultKind::Crash);
+        assert!(has(Goal::Effective(power.clone())) && !has(Goal::Fired(power)));
+        assert!(!has(Goal::Effective(crash.clone())) && !has(Goal::Fired(crash)));
+        assert!(has(Goal::Fired(FaultName::Generic(FaultKind::BitRot))));
+        let text = c.to_string();
+        assert!(text.contains("never effective: power-loss\n"), "{text}");
+        assert!(
+            text.contains("never reached: edit-race-struck, long-burst, buggify split-reply"),
+            "{text}"
+        );
+        assert!(text.contains("three-concurrent-versions 3 (2)"), "{text}");
     }
 }

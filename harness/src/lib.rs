@@ -21,6 +21,7 @@ pub mod explain;
 pub mod faults;
 #[cfg(test)]
 mod fixture;
+pub mod guided;
 pub mod interrupt;
 pub mod load;
 pub mod merge;
@@ -38,6 +39,7 @@ pub mod seed_range;
 pub mod shard;
 pub mod shell;
 pub mod shrink;
+pub mod situation;
 pub mod summary;
 pub mod swarm;
 pub mod sweep;

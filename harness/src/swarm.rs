@@ -78,15 +78,10 @@ pub fn check_keys(keys: &[SwarmKey]) -> Result<(), String> {
 /// overrides in a fixed order (see the module's doc).
 pub fn draw<S: System>(scenario: &Scenario<S>, seed: u64) -> Vec<String> {
     let mut rng = Seeds::new(seed).keyed("swarm", 0);
-    let generic = FAULT_TABLE
-        .iter()
-        .map(|r| (r.key.to_string(), scenario.faults.of(r.kind)));
-    let own = scenario
-        .faults
-        .system
-        .iter()
-        .map(|(k, v)| (format!("system.{k}"), *v));
-    let on: Vec<(String, f64)> = generic.chain(own).filter(|(_, v)| *v > 0.0).collect();
+    let on: Vec<(String, f64)> = rates(scenario)
+        .into_iter()
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
     let mut rates: Vec<Option<f64>> = on
         .iter()
         .map(|(_, v)| {
@@ -102,7 +97,7 @@ pub fn draw<S: System>(scenario: &Scenario<S>, seed: u64) -> Vec<String> {
     let mut out: Vec<String> = on
         .iter()
         .zip(rates)
-        .map(|((key, _), v)| format!("faults.{key}={}", real(v.unwrap_or(0.0))))
+        .map(|((key, _), v)| format!("{key}={}", real(v.unwrap_or(0.0))))
         .collect();
     out.extend(
         S::swarm_keys()
@@ -110,6 +105,23 @@ pub fn draw<S: System>(scenario: &Scenario<S>, seed: u64) -> Vec<String> {
             .map(|k| format!("system.{}={}", k.key, value(&mut rng, k.range))),
     );
     out
+}
+
+/// Every fault rate of `scenario` as a `--set` key with the scenario's
+/// value: the generic ones in [`FAULT_TABLE`] order
+/// (`faults.power_loss_per_node_day`), then the system's own in key order
+/// (`faults.system.stale_restore_per_day`). Swarm scales those above zero
+/// by a factor from 1/4 to 4.
+pub fn rates<S: System>(scenario: &Scenario<S>) -> Vec<(String, f64)> {
+    let generic = FAULT_TABLE
+        .iter()
+        .map(|r| (format!("faults.{}", r.key), scenario.faults.of(r.kind)));
+    let own = scenario
+        .faults
+        .system
+        .iter()
+        .map(|(k, v)| (format!("faults.system.{k}"), *v));
+    generic.chain(own).collect()
 }
 
 /// One value of `range`, as TOML.
@@ -124,7 +136,7 @@ fn value(rng: &mut Rng, range: SwarmRange) -> String {
 }
 
 /// `v` as a TOML float of at most 4 decimals (`0.5`, `12.0`).
-fn real(v: f64) -> String {
+pub(crate) fn real(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0');
     if s.ends_with('.') {
@@ -151,7 +163,17 @@ impl<'a, S: System> Swarm<'a, S> {
     /// Seed `seed`'s case: the base's overrides, then what the seed drew
     /// (in [`Case::drawn`]).
     pub fn case(&self, seed: u64) -> Result<Case<S>, ScenarioError> {
-        let drawn = draw(&self.base.scenario, seed);
+        self.case_with(draw(&self.base.scenario, seed))
+    }
+
+    /// The base's scenario, from which seeds draw.
+    pub fn scenario(&self) -> &Scenario<S> {
+        &self.base.scenario
+    }
+
+    /// The case of the base's overrides, then `drawn` (kept in
+    /// [`Case::drawn`]): what a seed that drew `drawn` runs.
+    pub fn case_with(&self, drawn: Vec<String>) -> Result<Case<S>, ScenarioError> {
         let mut overrides = self.base.overrides.clone();
         overrides.extend(drawn.iter().cloned());
         let mut case = Case::load(self.source, &overrides, &self.base.design_name)?;

@@ -58,6 +58,7 @@
 
 use crate::places;
 use crate::scenario::Check;
+use crate::situation::OwnSituation;
 use crate::swarm::SwarmKey;
 use serde::de::DeserializeOwned;
 use sim::disk::{Disk, DiskConfig};
@@ -149,6 +150,15 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
     /// of nodes; never a design knob (a sweep tests one design). None by
     /// default.
     fn swarm_keys() -> &'static [SwarmKey] {
+        &[]
+    }
+
+    /// The system's own situations that matter, beyond the harness's
+    /// generic ones ([`crate::situation`]): each counted after a run from
+    /// its output alone, listed by coverage when no seed reached it, and
+    /// steered toward by `run --swarm --guided` through its levers. None
+    /// by default.
+    fn situations() -> &'static [OwnSituation] {
         &[]
     }
 }

@@ -84,7 +84,11 @@ pub struct Verdict {
 }
 
 /// Everything one seed's run produced, in a form that serializes as one JSON line.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its `Default` is the outcome of no run: empty names and hashes, seed 0,
+/// no verdict, no count, no fault. A test fixture sets only the fields it
+/// is about and takes the rest from it (`..SeedOutcome::default()`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedOutcome {
     /// The scenario's name.
     pub scenario: String,
