@@ -48,6 +48,10 @@ pub enum Entry {
         base: Option<VersionId>,
         /// When this node stored it, on the service's clock (ms).
         at_ms: u64,
+        /// Device: what the user changed in this unconfirmed version (a
+        /// bit set of [`crate::device::Changed`]), for a rebase if the
+        /// service refuses it as stale; 0 elsewhere.
+        changed: u8,
     },
     /// A blob's bytes lie at sector `at`.
     Blob {
@@ -94,6 +98,7 @@ fn encode(entry: &Entry, sector: u64) -> Vec<u8> {
             acked,
             base,
             at_ms,
+            changed,
         } => {
             p.push(1);
             p.extend_from_slice(&row.encode());
@@ -103,6 +108,7 @@ fn encode(entry: &Entry, sector: u64) -> Vec<u8> {
             p.extend_from_slice(&b.writer.to_le_bytes());
             p.extend_from_slice(&b.seq.to_le_bytes());
             p.extend_from_slice(&at_ms.to_le_bytes());
+            p.push(*changed);
         }
         Entry::Blob { id, len, at, of } => {
             p.push(2);
@@ -175,6 +181,7 @@ fn decode(buf: &[u8], sector: u64) -> Option<Entry> {
                 acked: q[0] == 1,
                 base: (q[1] == 1).then_some(base),
                 at_ms: u64_at(q, 10),
+                changed: q[18],
             }
         }
         2 => Entry::Blob {
@@ -373,6 +380,7 @@ mod tests {
             acked: true,
             base: Some(VersionId { writer: 3, seq: 2 }),
             at_ms: 77,
+            changed: 3,
         };
         log.append(&e).unwrap();
         let bytes = crate::blob::bytes(3, 5000);

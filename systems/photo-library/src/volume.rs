@@ -35,6 +35,20 @@ struct Stored {
     intact: bool,
 }
 
+impl Stored {
+    /// A blob of `len` bytes at sector `at`, backing `of`, kept here since
+    /// `since`, its bytes verified (`intact`) or not.
+    fn new(at: u64, len: u32, of: (u32, u32, VersionId), since: SimTime, intact: bool) -> Self {
+        Stored {
+            at,
+            len,
+            of,
+            since,
+            intact,
+        }
+    }
+}
+
 /// One volume node.
 pub struct Volume {
     number: u8,
@@ -86,17 +100,7 @@ impl Volume {
         for e in entries {
             match e {
                 Entry::Blob { id, len, at, of } => {
-                    let (since, intact) = (now, false);
-                    self.blobs.insert(
-                        id,
-                        Stored {
-                            at,
-                            len,
-                            of,
-                            since,
-                            intact,
-                        },
-                    );
+                    self.blobs.insert(id, Stored::new(at, len, of, now, false));
                 }
                 Entry::Unblob { id } => {
                     self.blobs.remove(&id);
@@ -121,18 +125,7 @@ impl Volume {
     }
 
     fn flush(&mut self, io: &Io<'_, Msg>, gone: EndCause) -> bool {
-        if !self.log().dirty() {
-            return true;
-        }
-        let reread = self.log().sync_or_reread();
-        let ok = reread.is_none();
-        if let Some(entries) = reread {
-            self.load(entries, io.now());
-        }
-        let gone = if ok { gone } else { EndCause::Lost };
-        let now = self.holding();
-        copies::settle(io, self.name(), &mut self.held, now, gone, |_| None);
-        ok
+        copies::flush(self, io, gone, |_, _| None)
     }
 
     fn inventory(&self, full: bool, ids: impl Iterator<Item = u64>) -> Msg {
@@ -200,17 +193,9 @@ impl Volume {
             let Ok(at) = self.log().put_blob(id, &bytes, of) else {
                 return;
             };
-            let (len, since, intact) = (bytes.len() as u32, io.now(), true);
-            self.blobs.insert(
-                id,
-                Stored {
-                    at,
-                    len,
-                    of,
-                    since,
-                    intact,
-                },
-            );
+            let len = bytes.len() as u32;
+            self.blobs
+                .insert(id, Stored::new(at, len, of, io.now(), true));
             if self.hardened() && !self.flush(io, EndCause::Lost) {
                 return;
             }
@@ -329,5 +314,27 @@ impl Volume {
         self.blobs.clear();
         self.flush(io, EndCause::DeviceLost);
         self.report(io);
+    }
+}
+
+impl copies::Logged for Volume {
+    fn store(&self) -> String {
+        self.name().to_string()
+    }
+
+    fn log(&mut self) -> &mut Log {
+        Volume::log(self)
+    }
+
+    fn reload(&mut self, entries: Vec<Entry>, now: SimTime) {
+        self.load(entries, now);
+    }
+
+    fn holding(&self) -> Held {
+        Volume::holding(self)
+    }
+
+    fn held(&mut self) -> &mut Held {
+        &mut self.held
     }
 }
