@@ -22,7 +22,7 @@
 //! offline pushes its whole library back as new.
 
 use crate::action::Action;
-use crate::copies::{self, Held};
+use crate::copies::{self, Held, Logged};
 use crate::log::{Entry, Log};
 use crate::msg::{Msg, Push, Refusal};
 use crate::row::{record, Life, Row};
@@ -170,82 +170,9 @@ impl Device {
         self.setup.design == Design::Hardened
     }
 
-    fn log(&mut self) -> &mut Log {
-        let disk = self.disk.clone();
-        self.log.get_or_insert_with(|| Log::open(disk).0)
-    }
-
     /// The device's wall clock: true time plus its offset, in ms.
     pub fn wall_ms(&self, now: SimTime) -> u64 {
         (now.0 as i64 + self.offset_ms).max(0) as u64
-    }
-
-    fn load(&mut self, entries: Vec<Entry>) {
-        self.rows.clear();
-        self.blobs.clear();
-        for e in entries {
-            match e {
-                Entry::Row {
-                    row,
-                    acked,
-                    base,
-                    changed,
-                    ..
-                } => {
-                    let repair = false;
-                    self.rows.insert(
-                        row.photo,
-                        Local {
-                            row,
-                            acked,
-                            base,
-                            repair,
-                            changed,
-                        },
-                    );
-                }
-                Entry::Blob { id, len, at, .. } => {
-                    let intact = false;
-                    self.blobs.insert(id, Kept { at, len, intact });
-                }
-                Entry::Unblob { id } => {
-                    self.blobs.remove(&id);
-                }
-                Entry::Forget { photo } => {
-                    self.rows.remove(&photo);
-                }
-                Entry::Mark {
-                    schema,
-                    generation,
-                    offset_ms,
-                    offline_since_ms,
-                    incident,
-                } => {
-                    (self.schema, self.generation) = (schema, generation);
-                    (self.offset_ms, self.incident) = (offset_ms, incident);
-                    self.offline_since = offline_since_ms.map(SimTime);
-                }
-            }
-        }
-        let log = self.log.as_ref().expect("opened");
-        for (id, k) in self.blobs.iter_mut() {
-            k.intact = log
-                .read_blob(k.at, k.len)
-                .is_some_and(|b| blob::intact(*id, &b));
-        }
-    }
-
-    /// What the device durably holds: a photo's tombstone, or its row with
-    /// its blob, both as their writer wrote them.
-    fn holding(&self) -> Held {
-        self.rows
-            .values()
-            .filter(|l| l.row.genuine())
-            .filter(|l| {
-                l.row.life == Life::Purged || self.blobs.get(&l.row.blob).is_some_and(|k| k.intact)
-            })
-            .map(|l| (l.row.record(), l.row.version))
-            .collect()
     }
 
     /// Syncs the library; tells the lineage what changed (ends other than
@@ -300,7 +227,7 @@ impl Device {
     pub fn boot(&mut self, _boot: Boot, io: &mut Io<'_, Msg>) {
         let (log, entries) = Log::open(self.disk.clone());
         self.log = Some(log);
-        self.load(entries);
+        self.reload(entries, io.now());
         self.held = copies::believed(io, &self.name());
         if self.hardened() {
             let rotten: Vec<u64> = self
@@ -914,15 +841,73 @@ impl copies::Logged for Device {
     }
 
     fn log(&mut self) -> &mut Log {
-        Device::log(self)
+        Log::opened(&mut self.log, &self.disk)
     }
 
     fn reload(&mut self, entries: Vec<Entry>, _now: SimTime) {
-        self.load(entries);
+        self.rows.clear();
+        self.blobs.clear();
+        for e in entries {
+            match e {
+                Entry::Row {
+                    row,
+                    acked,
+                    base,
+                    changed,
+                    ..
+                } => {
+                    let repair = false;
+                    self.rows.insert(
+                        row.photo,
+                        Local {
+                            row,
+                            acked,
+                            base,
+                            repair,
+                            changed,
+                        },
+                    );
+                }
+                Entry::Blob { id, len, at, .. } => {
+                    let intact = false;
+                    self.blobs.insert(id, Kept { at, len, intact });
+                }
+                Entry::Unblob { id } => {
+                    self.blobs.remove(&id);
+                }
+                Entry::Forget { photo } => {
+                    self.rows.remove(&photo);
+                }
+                Entry::Mark {
+                    schema,
+                    generation,
+                    offset_ms,
+                    offline_since_ms,
+                    incident,
+                } => {
+                    (self.schema, self.generation) = (schema, generation);
+                    (self.offset_ms, self.incident) = (offset_ms, incident);
+                    self.offline_since = offline_since_ms.map(SimTime);
+                }
+            }
+        }
+        let log = self.log.as_ref().expect("opened");
+        for (id, k) in self.blobs.iter_mut() {
+            k.intact = log.blob_intact(*id, k.at, k.len);
+        }
     }
 
+    /// What the device durably holds: a photo's tombstone, or its row with
+    /// its blob, both as their writer wrote them.
     fn holding(&self) -> Held {
-        Device::holding(self)
+        self.rows
+            .values()
+            .filter(|l| l.row.genuine())
+            .filter(|l| {
+                l.row.life == Life::Purged || self.blobs.get(&l.row.blob).is_some_and(|k| k.intact)
+            })
+            .map(|l| (l.row.record(), l.row.version))
+            .collect()
     }
 
     fn held(&mut self) -> &mut Held {

@@ -237,6 +237,11 @@ impl Log {
         (log, entries)
     }
 
+    /// The log in `log`, opened from `disk` first if it is not yet.
+    pub fn opened<'a>(log: &'a mut Option<Log>, disk: &DiskHandle) -> &'a mut Log {
+        log.get_or_insert_with(|| Log::open(disk.clone()).0)
+    }
+
     fn scan(&mut self) -> Vec<Entry> {
         let d = lock_disk(&self.disk);
         let (mut entries, mut blank, mut sector) = (Vec::new(), 0, 0);
@@ -306,6 +311,13 @@ impl Log {
         let mut b = lock_disk(&self.disk).read(at, sectors_of(len)).ok()?;
         b.truncate(len as usize);
         Some(b)
+    }
+
+    /// Whether the blob `id`, `len` bytes at sector `at`, reads back as
+    /// exactly its bytes now.
+    pub fn blob_intact(&self, id: u64, at: u64, len: u32) -> bool {
+        self.read_blob(at, len)
+            .is_some_and(|b| crate::blob::intact(id, &b))
     }
 
     /// Makes every write so far durable.

@@ -13,7 +13,7 @@
 //! at once (whether the row won or not) and syncs its log and replicates
 //! in the background; a restored primary serves what the snapshot held.
 
-use crate::copies::{self, Held};
+use crate::copies::{self, Held, Logged};
 use crate::log::{Entry, Log};
 use crate::msg::{Msg, Push, Refusal};
 use crate::row::{record, Life, Row};
@@ -104,28 +104,6 @@ impl Meta {
         self.setup.design == Design::Hardened
     }
 
-    fn log(&mut self) -> &mut Log {
-        let disk = self.disk.clone();
-        self.log.get_or_insert_with(|| Log::open(disk).0)
-    }
-
-    fn load(&mut self, entries: Vec<Entry>) {
-        self.rows.clear();
-        for e in entries {
-            if let Entry::Row { row, .. } = e {
-                self.rows.insert((row.owner, row.photo), row);
-            }
-        }
-    }
-
-    fn holding(&self) -> Held {
-        self.rows
-            .values()
-            .filter(|r| r.genuine())
-            .map(|r| (r.record(), r.version))
-            .collect()
-    }
-
     /// Syncs the log and tells the lineage what changed; ends other than
     /// supersession are blamed, per photo, on the incident that made its
     /// row what it is, if `blamed`. A failed sync reads the log back.
@@ -166,7 +144,7 @@ impl Meta {
     pub fn boot(&mut self, io: &mut Io<'_, Msg>) {
         let (log, entries) = Log::open(self.disk.clone());
         self.log = Some(log);
-        self.load(entries);
+        self.reload(entries, io.now());
         self.held = copies::believed(io, self.name());
         let now = self.holding();
         copies::settle(io, self.name(), &mut self.held, now, EndCause::Lost, |_| {
@@ -568,15 +546,24 @@ impl copies::Logged for Meta {
     }
 
     fn log(&mut self) -> &mut Log {
-        Meta::log(self)
+        Log::opened(&mut self.log, &self.disk)
     }
 
     fn reload(&mut self, entries: Vec<Entry>, _now: SimTime) {
-        self.load(entries);
+        self.rows.clear();
+        for e in entries {
+            if let Entry::Row { row, .. } = e {
+                self.rows.insert((row.owner, row.photo), row);
+            }
+        }
     }
 
     fn holding(&self) -> Held {
-        Meta::holding(self)
+        self.rows
+            .values()
+            .filter(|r| r.genuine())
+            .map(|r| (r.record(), r.version))
+            .collect()
     }
 
     fn held(&mut self) -> &mut Held {

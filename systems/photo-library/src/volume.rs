@@ -9,7 +9,7 @@
 //! keeps what it finds; garbage collection deletes every blob the primary
 //! does not reference at that moment, uploads in flight included.
 
-use crate::copies::{self, Held};
+use crate::copies::{self, Held, Logged};
 use crate::log::{Entry, Log};
 use crate::msg::Msg;
 use crate::row::record;
@@ -90,40 +90,6 @@ impl Volume {
         self.design == Design::Hardened
     }
 
-    fn log(&mut self) -> &mut Log {
-        let disk = self.disk.clone();
-        self.log.get_or_insert_with(|| Log::open(disk).0)
-    }
-
-    fn load(&mut self, entries: Vec<Entry>, now: SimTime) {
-        self.blobs.clear();
-        for e in entries {
-            match e {
-                Entry::Blob { id, len, at, of } => {
-                    self.blobs.insert(id, Stored::new(at, len, of, now, false));
-                }
-                Entry::Unblob { id } => {
-                    self.blobs.remove(&id);
-                }
-                _ => {}
-            }
-        }
-        let log = self.log.as_ref().expect("opened");
-        for (id, s) in self.blobs.iter_mut() {
-            s.intact = log
-                .read_blob(s.at, s.len)
-                .is_some_and(|b| blob::intact(*id, &b));
-        }
-    }
-
-    fn holding(&self) -> Held {
-        self.blobs
-            .values()
-            .filter(|s| s.intact)
-            .map(|s| (record(s.of.0, s.of.1), s.of.2))
-            .collect()
-    }
-
     fn flush(&mut self, io: &Io<'_, Msg>, gone: EndCause) -> bool {
         copies::flush(self, io, gone, |_, _| None)
     }
@@ -144,7 +110,7 @@ impl Volume {
     pub fn boot(&mut self, io: &mut Io<'_, Msg>) {
         let (log, entries) = Log::open(self.disk.clone());
         self.log = Some(log);
-        self.load(entries, io.now());
+        self.reload(entries, io.now());
         self.held = copies::believed(io, self.name());
         if self.hardened() {
             self.drop_where(io, |_, s| !s.intact);
@@ -323,15 +289,34 @@ impl copies::Logged for Volume {
     }
 
     fn log(&mut self) -> &mut Log {
-        Volume::log(self)
+        Log::opened(&mut self.log, &self.disk)
     }
 
     fn reload(&mut self, entries: Vec<Entry>, now: SimTime) {
-        self.load(entries, now);
+        self.blobs.clear();
+        for e in entries {
+            match e {
+                Entry::Blob { id, len, at, of } => {
+                    self.blobs.insert(id, Stored::new(at, len, of, now, false));
+                }
+                Entry::Unblob { id } => {
+                    self.blobs.remove(&id);
+                }
+                _ => {}
+            }
+        }
+        let log = self.log.as_ref().expect("opened");
+        for (id, s) in self.blobs.iter_mut() {
+            s.intact = log.blob_intact(*id, s.at, s.len);
+        }
     }
 
     fn holding(&self) -> Held {
-        Volume::holding(self)
+        self.blobs
+            .values()
+            .filter(|s| s.intact)
+            .map(|s| (record(s.of.0, s.of.1), s.of.2))
+            .collect()
     }
 
     fn held(&mut self) -> &mut Held {
