@@ -8,8 +8,10 @@ use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::situation;
 use crate::system::System;
 use crate::world::{self, Output};
+use sim::lineage::CopyOf;
 use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
+use sim::trace::Event;
 use std::collections::BTreeMap;
 
 /// A scenario under one of the system's designs.
@@ -39,7 +41,13 @@ pub struct SeedRun {
     pub output: Output,
     /// The faults it ran with.
     pub plan: Plan<Fault>,
+    /// How the system names a copy in `--explain`
+    /// ([`System::copy_words`]).
+    pub copy_words: CopyWords,
 }
+
+/// A system's [`System::copy_words`].
+pub type CopyWords = fn(CopyOf<'_>, &[Event]) -> Option<String>;
 
 impl<S: System> Case<S> {
     /// The case of the scenario in `source` with `overrides`, under the
@@ -99,7 +107,7 @@ impl<S: System> Case<S> {
     pub fn run_plan(&self, seed: u64, plan: Plan<Fault>) -> SeedRun {
         let output = world::run(&self.scenario, &self.design, &plan, seed);
         let judgement = checker::judge(&output.evidence());
-        let near = near_misses(&output);
+        let near = near_misses(&output, S::copy_parts);
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
         for f in &plan.faults {
             let c = faults.entry(f.kind.name.to_string()).or_default();
@@ -131,6 +139,7 @@ impl<S: System> Case<S> {
             outcome,
             output,
             plan,
+            copy_words: S::copy_words,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::case::SeedRun;
 use crate::faults::Fault;
+use sim::lineage::CopyOf;
 use sim::outcome::Verdict;
 use sim::plan::{Plan, PlannedFault};
 use sim::record::RecordId;
@@ -120,12 +121,8 @@ fn copies(run: &SeedRun, record: RecordId) -> String {
         if e.str("record") != Some(name.as_str()) {
             continue;
         }
-        let (store, version) = (
-            e.str("store").unwrap_or("?"),
-            e.str("version").unwrap_or("?"),
-        );
         if e.kind == EngineEvent::CopyCreated {
-            let _ = writeln!(out, "  {}  {}: copy of {version} on {store}", e.at, e.node);
+            let _ = writeln!(out, "  {}  {}: copy of {}", e.at, e.node, words(run, e));
         } else if e.kind == EngineEvent::CopyEnded {
             let _ = writeln!(out, "  {}  {}: copy of {}", e.at, e.node, ended(run, e));
         }
@@ -141,19 +138,31 @@ fn copies(run: &SeedRun, record: RecordId) -> String {
     out
 }
 
-/// `w0.3 on client-0 lost by fault 4 (power-loss on client-0) at 0d ...`:
-/// a `copy.ended` event in words.
-fn ended(run: &SeedRun, e: &Event) -> String {
+/// The copy a copy event names, in the system's words if it has its own
+/// ([`crate::system::System::copy_words`]), else `w0.3 on client-0`.
+fn words(run: &SeedRun, e: &Event) -> String {
     let (store, version) = (
         e.str("store").unwrap_or("?"),
         e.str("version").unwrap_or("?"),
     );
+    let copy = CopyOf {
+        store,
+        record: e.str("record").unwrap_or("?"),
+        version,
+    };
+    (run.copy_words)(copy, run.output.trace.events())
+        .unwrap_or_else(|| format!("{version} on {store}"))
+}
+
+/// `w0.3 on client-0 lost by fault 4 (power-loss on client-0) at 0d ...`:
+/// a `copy.ended` event in words.
+fn ended(run: &SeedRun, e: &Event) -> String {
     let fault = fault_of(e).map_or(String::new(), |id| match planned(&run.plan, id) {
         Some(f) => format!(" by fault {id} ({} on {})", f.kind, f.target),
         None => format!(" by fault {id}"),
     });
     let cause = e.str("cause").unwrap_or("ended");
-    format!("{version} on {store} {cause}{fault} at {}", e.at)
+    format!("{} {cause}{fault} at {}", words(run, e), e.at)
 }
 
 /// What each of the owner's places served at the check.

@@ -44,4 +44,5 @@ pub mod summary;
 pub mod swarm;
 pub mod sweep;
 pub mod system;
+pub mod testing;
 pub mod world;

@@ -63,9 +63,11 @@ use crate::swarm::SwarmKey;
 use serde::de::DeserializeOwned;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle, Machine};
+use sim::lineage::CopyOf;
 use sim::place::{Place, View};
 use sim::record::RecordId;
 use sim::rng::Seeds;
+use sim::trace::Event;
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -160,6 +162,27 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
     /// by default.
     fn situations() -> &'static [OwnSituation] {
         &[]
+    }
+
+    /// How `--explain` names `copy` (a version of a record on one of the
+    /// system's stores) in the system's own words, looking up what it
+    /// needs in the run's `trace`: "blob b3fa2c1d (w1.4) on volume-0"
+    /// rather than "w1.4 on volume-0". `None` (the default): the
+    /// harness's words, `{version} on {store}`.
+    fn copy_words(copy: CopyOf<'_>, trace: &[Event]) -> Option<String> {
+        let _ = (copy, trace);
+        None
+    }
+
+    /// Which parts of a record's version a copy on `store` keeps, as a bit
+    /// set, when a version lives in parts on different stores (a photo's
+    /// metadata on the metadata nodes, its blob on the volumes, both on a
+    /// device): a near miss ([`crate::near_miss`]) is a fault on the node
+    /// holding every live copy of some part. All bits (the default): a
+    /// copy is the whole version.
+    fn copy_parts(store: &str) -> u8 {
+        let _ = store;
+        u8::MAX
     }
 }
 

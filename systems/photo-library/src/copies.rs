@@ -5,8 +5,10 @@
 use lastcopy_harness::sim::host::Io;
 use lastcopy_harness::sim::lineage::{CopyOf, EndCause};
 use lastcopy_harness::sim::record::{RecordId, VersionId};
+use lastcopy_harness::sim::time::SimTime;
 use std::collections::BTreeMap;
 
+use crate::log::{Entry, Log};
 use crate::row::PHOTO;
 
 /// The durable copies one store holds: per photo, the version it can serve.
@@ -61,4 +63,46 @@ pub fn settle<M>(
         }
     }
     *before = now;
+}
+
+/// A node whose stores are one [`Log`]: what [`flush`] needs of it.
+pub trait Logged {
+    /// Its store's name in the copy lineage (its node's name).
+    fn store(&self) -> String;
+    /// Its log.
+    fn log(&mut self) -> &mut Log;
+    /// Rebuilds its state from `entries` as read back at `now`.
+    fn reload(&mut self, entries: Vec<Entry>, now: SimTime);
+    /// What its store durably holds now.
+    fn holding(&self) -> Held;
+    /// What the lineage was last told it holds.
+    fn held(&mut self) -> &mut Held;
+}
+
+/// Syncs `node`'s log and tells the lineage what changed ([`settle`]):
+/// ends other than supersession for `gone`, blamed per photo by `fault`.
+/// A failed sync drops what was not synced, so the log is read back and
+/// what it lost ended as `lost`. Nothing to do when nothing was written
+/// since the last sync. Whether the sync held.
+pub fn flush<N: Logged, M>(
+    node: &mut N,
+    io: &Io<'_, M>,
+    gone: EndCause,
+    fault: impl Fn(&N, &RecordId) -> Option<u32>,
+) -> bool {
+    if !node.log().dirty() {
+        return true;
+    }
+    let reread = node.log().sync_or_reread();
+    let ok = reread.is_none();
+    if let Some(entries) = reread {
+        node.reload(entries, io.now());
+    }
+    let gone = if ok { gone } else { EndCause::Lost };
+    let now = node.holding();
+    let mut before = std::mem::take(node.held());
+    let store = node.store();
+    settle(io, &store, &mut before, now, gone, |r| fault(node, r));
+    *node.held() = before;
+    ok
 }

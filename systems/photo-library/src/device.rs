@@ -12,8 +12,9 @@
 //! once its blob is stored on both volumes, and the user is told `backed
 //! up` only when the primary confirms; the device keeps every original,
 //! re-uploads a blob the service holds on fewer than two volumes, re-pushes
-//! a confirmed row the service lacks, takes only newer versions, and skips
-//! a migration its library's schema already passed.
+//! a confirmed row the service lacks, takes only newer versions, re-applies
+//! an edit the service refused as stale onto the service's version (and
+//! pushes that), and skips a migration its library's schema already passed.
 //! Naive: the library is synced on the tick; the original is dropped as
 //! soon as a volume acknowledges its upload (before the photo is backed
 //! up) and fetched back later; the device mirrors whatever the service
@@ -21,18 +22,18 @@
 //! offline pushes its whole library back as new.
 
 use crate::action::Action;
-use crate::copies::{self, Held};
+use crate::copies::{self, Held, Logged};
 use crate::log::{Entry, Log};
 use crate::msg::{Msg, Push, Refusal};
 use crate::row::{record, Life, Row};
-use crate::topology::{purge_version, writer_of, Topology, DEVICE_NAMES};
+use crate::topology::{purge_version, writer_of, Topology};
 use crate::{blob, Design, PhotoEvent, SYNC_TIMER, TRASH_DAYS};
 use lastcopy_harness::sim::fields;
 use lastcopy_harness::sim::host::{Boot, DiskHandle, Io};
 use lastcopy_harness::sim::ledger::Write;
 use lastcopy_harness::sim::lineage::EndCause;
 use lastcopy_harness::sim::place::{Served, View};
-use lastcopy_harness::sim::record::{RecordId, VersionId};
+use lastcopy_harness::sim::record::VersionId;
 use lastcopy_harness::sim::time::SimTime;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,12 +66,50 @@ pub struct DeviceSetup {
     pub replace_at: Option<SimTime>,
 }
 
+/// What the user changed in a version a device made, as a bit set: a
+/// hardened device whose version the service refuses as stale re-applies
+/// exactly these onto the service's newer version.
+pub struct Changed;
+
+impl Changed {
+    /// The album, caption and favourite mark.
+    pub const METADATA: u8 = 1;
+    /// Where the photo stands: sent to the trash, or restored from it.
+    pub const LIFE: u8 = 2;
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Local {
     row: Row,
     acked: bool,
     base: Option<VersionId>,
     repair: bool,
+    changed: u8,
+}
+
+impl Local {
+    /// A row the service has not confirmed, made over `base`, with the
+    /// user's `changed` fields.
+    fn unconfirmed(row: Row, base: Option<VersionId>, changed: u8) -> Self {
+        Local {
+            row,
+            acked: false,
+            base,
+            repair: false,
+            changed,
+        }
+    }
+
+    /// A row as the service confirmed it.
+    fn confirmed(row: Row) -> Self {
+        Local {
+            row,
+            acked: true,
+            base: None,
+            repair: false,
+            changed: 0,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -122,17 +161,13 @@ impl Device {
         }
     }
 
-    fn name(&self) -> &'static str {
-        DEVICE_NAMES[self.setup.index as usize]
+    fn name(&self) -> String {
+        let s = self.setup;
+        s.topology.device_name(s.user, s.index)
     }
 
     fn hardened(&self) -> bool {
         self.setup.design == Design::Hardened
-    }
-
-    fn log(&mut self) -> &mut Log {
-        let disk = self.disk.clone();
-        self.log.get_or_insert_with(|| Log::open(disk).0)
     }
 
     /// The device's wall clock: true time plus its offset, in ms.
@@ -140,95 +175,15 @@ impl Device {
         (now.0 as i64 + self.offset_ms).max(0) as u64
     }
 
-    fn load(&mut self, entries: Vec<Entry>) {
-        self.rows.clear();
-        self.blobs.clear();
-        for e in entries {
-            match e {
-                Entry::Row {
-                    row, acked, base, ..
-                } => {
-                    let repair = false;
-                    self.rows.insert(
-                        row.photo,
-                        Local {
-                            row,
-                            acked,
-                            base,
-                            repair,
-                        },
-                    );
-                }
-                Entry::Blob { id, len, at, .. } => {
-                    let intact = false;
-                    self.blobs.insert(id, Kept { at, len, intact });
-                }
-                Entry::Unblob { id } => {
-                    self.blobs.remove(&id);
-                }
-                Entry::Forget { photo } => {
-                    self.rows.remove(&photo);
-                }
-                Entry::Mark {
-                    schema,
-                    generation,
-                    offset_ms,
-                    offline_since_ms,
-                    incident,
-                } => {
-                    (self.schema, self.generation) = (schema, generation);
-                    (self.offset_ms, self.incident) = (offset_ms, incident);
-                    self.offline_since = offline_since_ms.map(SimTime);
-                }
-            }
-        }
-        let log = self.log.as_ref().expect("opened");
-        for (id, k) in self.blobs.iter_mut() {
-            k.intact = log
-                .read_blob(k.at, k.len)
-                .is_some_and(|b| blob::intact(*id, &b));
-        }
-    }
-
-    /// What the device durably holds: a photo's tombstone, or its row with
-    /// its blob, both as their writer wrote them.
-    fn holding(&self) -> Held {
-        self.rows
-            .values()
-            .filter(|l| l.row.genuine())
-            .filter(|l| {
-                l.row.life == Life::Purged || self.blobs.get(&l.row.blob).is_some_and(|k| k.intact)
-            })
-            .map(|l| (l.row.record(), l.row.version))
-            .collect()
-    }
-
     /// Syncs the library; tells the lineage what changed (ends other than
     /// supersession for `gone`, blamed per photo on the service's word, or
     /// on what last struck the device). A failed sync drops what was not
     /// synced, so the library is read back.
     fn flush(&mut self, io: &mut Io<'_, Msg>, gone: EndCause, service_said: bool) -> bool {
-        if !self.log().dirty() {
-            return true;
-        }
-        let reread = self.log().sync_or_reread();
-        let ok = reread.is_none();
-        if let Some(entries) = reread {
-            self.load(entries);
-        }
-        let gone = if ok { gone } else { EndCause::Lost };
-        let now = self.holding();
-        let blame = &self.blame;
-        let user = self.setup.user;
-        let fault = |r: &RecordId| {
-            if service_said && r.owner == user {
-                blame.get(&r.n).copied()
-            } else {
-                None
-            }
-        };
-        copies::settle(io, self.name(), &mut self.held, now, gone, fault);
-        ok
+        copies::flush(self, io, gone, |d, r| {
+            let theirs = service_said && r.owner == d.setup.user;
+            theirs.then(|| d.blame.get(&r.n).copied()).flatten()
+        })
     }
 
     fn append(&mut self, e: Entry) -> bool {
@@ -241,6 +196,7 @@ impl Device {
             acked: local.acked,
             base: local.base,
             at_ms: 0,
+            changed: local.changed,
         };
         if !self.append(e) {
             return false;
@@ -271,8 +227,8 @@ impl Device {
     pub fn boot(&mut self, _boot: Boot, io: &mut Io<'_, Msg>) {
         let (log, entries) = Log::open(self.disk.clone());
         self.log = Some(log);
-        self.load(entries);
-        self.held = copies::believed(io, self.name());
+        self.reload(entries, io.now());
+        self.held = copies::believed(io, &self.name());
         if self.hardened() {
             let rotten: Vec<u64> = self
                 .blobs
@@ -287,11 +243,20 @@ impl Device {
             }
         }
         let now = self.holding();
-        copies::settle(io, self.name(), &mut self.held, now, EndCause::Lost, |_| {
-            None
-        });
+        copies::settle(
+            io,
+            &self.name(),
+            &mut self.held,
+            now,
+            EndCause::Lost,
+            |_| None,
+        );
         self.settle_in(io);
-        let stagger = Duration::from_secs(u64::from(self.setup.index) * 97);
+        let at = self
+            .setup
+            .topology
+            .device(self.setup.user, self.setup.index);
+        let stagger = Duration::from_secs(u64::from(at.0) * 97);
         io.set_timer(SYNC_TIMER, self.setup.every + stagger);
     }
 
@@ -338,7 +303,7 @@ impl Device {
         );
         if incident {
             // The harness blames what follows a fault on it: this one.
-            self.incident = io.lineage().blame_of(self.name());
+            self.incident = io.lineage().blame_of(&self.name());
         }
         let made = match action {
             Action::Add {
@@ -353,15 +318,22 @@ impl Device {
                 album,
                 caption,
                 favourite,
-            } => self.change(photo, seq, Life::Live, wall, io, |r| {
-                (r.album, r.caption, r.favourite) = (album, caption, favourite);
-            }),
-            Action::Trash { photo, seq } => self.change(photo, seq, Life::Live, wall, io, |r| {
-                r.life = Life::Trashed;
-                r.trashed_ms = wall;
-            }),
+            } => {
+                let version = (photo, seq, Life::Live, Changed::METADATA);
+                self.change(version, wall, io, |r| {
+                    (r.album, r.caption, r.favourite) = (album, caption, favourite);
+                })
+            }
+            Action::Trash { photo, seq } => {
+                let version = (photo, seq, Life::Live, Changed::LIFE);
+                self.change(version, wall, io, |r| {
+                    r.life = Life::Trashed;
+                    r.trashed_ms = wall;
+                })
+            }
             Action::Restore { photo, seq } => {
-                self.change(photo, seq, Life::Trashed, wall, io, |r| r.life = Life::Live)
+                let version = (photo, seq, Life::Trashed, Changed::LIFE);
+                self.change(version, wall, io, |r| r.life = Life::Live)
             }
             Action::ClockJump { by_ms } => {
                 self.offset_ms += by_ms;
@@ -421,27 +393,25 @@ impl Device {
         }
         .sealed();
         io.wrote(row.record(), version, Write::edit(None, row.content));
+        let (photo_name, blob_name) = (row.record().to_string(), blob::name(id));
+        io.trace(
+            PhotoEvent::Added,
+            fields!["photo" => photo_name, "blob" => blob_name],
+        );
         let of = (row.owner, photo, version);
         let Ok(at) = self.log().put_blob(id, &bytes, of) else {
             return false;
         };
         let intact = true;
         self.blobs.insert(id, Kept { at, len, intact });
-        self.store_row(Local {
-            row,
-            acked: false,
-            base: None,
-            repair: false,
-        })
+        self.store_row(Local::unconfirmed(row, None, 0))
     }
 
-    /// A new version of `photo` over the device's own, if the photo is
-    /// `from` now.
+    /// A new version (sequence number `seq`) of `photo` over the device's
+    /// own, if the photo is `from` now; the user changed `changed` of it.
     fn change(
         &mut self,
-        photo: u32,
-        seq: u32,
-        from: Life,
+        (photo, seq, from, changed): (u32, u32, Life, u8),
         wall: u64,
         io: &mut Io<'_, Msg>,
         edit: impl FnOnce(&mut Row),
@@ -469,12 +439,12 @@ impl Device {
         } else {
             cur.base
         };
-        self.store_row(Local {
-            row,
-            acked: false,
-            base,
-            repair: false,
-        })
+        let changed = if cur.acked {
+            changed
+        } else {
+            changed | cur.changed
+        };
+        self.store_row(Local::unconfirmed(row, base, changed))
     }
 
     /// The old migration: every photo back in the library, in no album and
@@ -564,12 +534,7 @@ impl Device {
             let write = Write::deletion(row.parent, row.content);
             io.wrote(row.record(), row.version, write);
             let base = cur.acked.then_some(cur.row.version).or(cur.base);
-            self.store_row(Local {
-                row,
-                acked: false,
-                base,
-                repair: false,
-            });
+            self.store_row(Local::unconfirmed(row, base, Changed::LIFE));
             if self.append(Entry::Unblob { id: row.blob }) {
                 self.blobs.remove(&row.blob);
             }
@@ -708,8 +673,9 @@ impl Device {
         }
     }
 
-    /// The primary's answer: tell the user what is backed up, drop what it
-    /// refused as stale, and take its rows as the design says.
+    /// The primary's answer: tell the user what is backed up, rebase
+    /// (hardened) or drop (naive) what it refused as stale, and take its
+    /// rows as the design says.
     pub fn on_state(
         &mut self,
         accepted: Vec<(u32, VersionId)>,
@@ -726,13 +692,7 @@ impl Device {
             io.told_synced(record(user, photo), v);
             if let Some(l) = self.rows.get(&photo).copied() {
                 if l.row.version == v && (!l.acked || l.repair) {
-                    let (acked, base, repair) = (true, None, false);
-                    self.store_row(Local {
-                        acked,
-                        base,
-                        repair,
-                        ..l
-                    });
+                    self.store_row(Local::confirmed(l.row));
                 }
             }
         }
@@ -747,6 +707,7 @@ impl Device {
                     self.stored_on.remove(&l.row.blob);
                 }
                 Refusal::Stale if l.row.version == v && !l.acked => match theirs.get(&photo) {
+                    Some(s) if self.hardened() => self.rebase(l, *s, io),
                     Some(s) => self.take(*s),
                     None => self.forget(photo),
                 },
@@ -770,13 +731,43 @@ impl Device {
         }
     }
 
+    /// Hardened, its version `mine` refused as stale: the user's change
+    /// (what `mine.changed` says) made again over the service's `theirs`,
+    /// as a new version descending from both, to push on the next sync
+    /// (the user is told `backed up` once the service confirms it). Over
+    /// a purged photo, or with nothing the user changed, the service's
+    /// row is taken.
+    fn rebase(&mut self, mine: Local, theirs: Row, io: &mut Io<'_, Msg>) {
+        if mine.changed == 0 || theirs.life == Life::Purged {
+            self.take(theirs);
+            return;
+        }
+        let mut row = theirs;
+        if mine.changed & Changed::METADATA != 0 {
+            let m = mine.row;
+            (row.album, row.caption, row.favourite) = (m.album, m.caption, m.favourite);
+        }
+        if mine.changed & Changed::LIFE != 0 {
+            (row.life, row.trashed_ms) = (mine.row.life, mine.row.trashed_ms);
+        }
+        // Above both, and never a workload's (4k) or a purge's (4k + 1)
+        // sequence number: 4k + 2.
+        let top = theirs.version.seq.max(mine.row.version.seq);
+        row.version = self.next_version((top + 2) / 4 * 4 + 2);
+        row.parent = Some(theirs.version);
+        row.stamp_ms = self.wall_ms(io.now());
+        let row = row.sealed();
+        let parents = vec![theirs.version, mine.row.version];
+        io.wrote(
+            row.record(),
+            row.version,
+            Write::merge(parents, row.content),
+        );
+        self.store_row(Local::unconfirmed(row, Some(theirs.version), mine.changed));
+    }
+
     fn take(&mut self, row: Row) {
-        self.store_row(Local {
-            row,
-            acked: true,
-            base: None,
-            repair: false,
-        });
+        self.store_row(Local::confirmed(row));
         if row.life == Life::Purged && self.append(Entry::Unblob { id: row.blob }) {
             self.blobs.remove(&row.blob);
         }
@@ -841,5 +832,85 @@ impl Device {
             view.insert(r.record(), served);
         }
         view
+    }
+}
+
+impl copies::Logged for Device {
+    fn store(&self) -> String {
+        self.name()
+    }
+
+    fn log(&mut self) -> &mut Log {
+        Log::opened(&mut self.log, &self.disk)
+    }
+
+    fn reload(&mut self, entries: Vec<Entry>, _now: SimTime) {
+        self.rows.clear();
+        self.blobs.clear();
+        for e in entries {
+            match e {
+                Entry::Row {
+                    row,
+                    acked,
+                    base,
+                    changed,
+                    ..
+                } => {
+                    let repair = false;
+                    self.rows.insert(
+                        row.photo,
+                        Local {
+                            row,
+                            acked,
+                            base,
+                            repair,
+                            changed,
+                        },
+                    );
+                }
+                Entry::Blob { id, len, at, .. } => {
+                    let intact = false;
+                    self.blobs.insert(id, Kept { at, len, intact });
+                }
+                Entry::Unblob { id } => {
+                    self.blobs.remove(&id);
+                }
+                Entry::Forget { photo } => {
+                    self.rows.remove(&photo);
+                }
+                Entry::Mark {
+                    schema,
+                    generation,
+                    offset_ms,
+                    offline_since_ms,
+                    incident,
+                } => {
+                    (self.schema, self.generation) = (schema, generation);
+                    (self.offset_ms, self.incident) = (offset_ms, incident);
+                    self.offline_since = offline_since_ms.map(SimTime);
+                }
+            }
+        }
+        let log = self.log.as_ref().expect("opened");
+        for (id, k) in self.blobs.iter_mut() {
+            k.intact = log.blob_intact(*id, k.at, k.len);
+        }
+    }
+
+    /// What the device durably holds: a photo's tombstone, or its row with
+    /// its blob, both as their writer wrote them.
+    fn holding(&self) -> Held {
+        self.rows
+            .values()
+            .filter(|l| l.row.genuine())
+            .filter(|l| {
+                l.row.life == Life::Purged || self.blobs.get(&l.row.blob).is_some_and(|k| k.intact)
+            })
+            .map(|l| (l.row.record(), l.row.version))
+            .collect()
+    }
+
+    fn held(&mut self) -> &mut Held {
+        &mut self.held
     }
 }

@@ -2,10 +2,10 @@
 //! operator's restore from an old snapshot, a lost volume, a garbage
 //! collection that races uploads, an old migration run again, a device's
 //! clock jumping, a device offline for weeks. Their rates are
-//! `[faults.system]` keys; each strikes the node its row names.
+//! `[faults.system]` keys; each strikes the node its row names (a device
+//! incident strikes user 0's device).
 
 use crate::action::Action;
-use crate::topology::Topology;
 use crate::PhotoLibrary;
 use lastcopy_harness::sim::host::Addr;
 use lastcopy_harness::sim::rng::from_seed;
@@ -14,7 +14,7 @@ use rand::RngExt;
 use std::time::Duration;
 
 /// One of the system's own incidents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Incident {
     /// The metadata primary is restored from an old snapshot.
     StaleSnapshotRestore,
@@ -94,9 +94,7 @@ impl Incident {
     /// What it does in a run of `system` when it strikes: the input to its
     /// node, drawn from `resolve_seed`.
     pub fn strike(self, system: &PhotoLibrary, resolve_seed: u64) -> (Addr, Action) {
-        let t = Topology {
-            devices: system.devices,
-        };
+        let t = system.topology();
         let mut rng = from_seed(resolve_seed);
         let days = |d: f64| Duration::from_secs_f64(d.max(0.0) * 86_400.0);
         match self {
@@ -106,15 +104,15 @@ impl Incident {
             }
             Incident::VolumeLost => (t.volume(1), Action::VolumeLost),
             Incident::GcRace => (t.volume(0), Action::Gc),
-            Incident::OldMigration => (t.device(0), Action::OldMigration),
+            Incident::OldMigration => (t.device(0, 0), Action::OldMigration),
             Incident::ClockJump => {
                 let span = system.clock_jump_days * 86_400_000.0;
                 let by_ms = rng.random_range(-span / 4.0..=span) as i64;
-                (t.device(1), Action::ClockJump { by_ms })
+                (t.device(0, 1), Action::ClockJump { by_ms })
             }
             Incident::LongOffline => {
                 let for_ = days(system.offline_days);
-                (t.device(2), Action::GoOffline { for_ })
+                (t.device(0, 2), Action::GoOffline { for_ })
             }
         }
     }

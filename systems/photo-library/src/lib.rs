@@ -1,11 +1,13 @@
 //! A photo library synced across a user's devices, written only against
 //! lastcopy's public harness API.
 //!
-//! A user has 2 to 4 devices (`phone`, `tablet`, `laptop`, `desktop`), each
-//! a node with its own flash and failure domain, each keeping the library
-//! as a checksummed log with the photos' bytes ([`device`]). The service
-//! is a metadata service of three nodes and an object store of two volumes
-//! ([`meta`], [`volume`]). A photo's bytes are a blob of 4 to 64 KiB,
+//! One to four users each have 2 to 4 devices (`phone`, `tablet`,
+//! `laptop`, `desktop`), each a node with its own flash and failure
+//! domain, each keeping its user's library as a checksummed log with the
+//! photos' bytes ([`device`]). The service, shared by every user, is a
+//! metadata service of three nodes and an object store of two volumes
+//! ([`meta`], [`volume`]); a photo is its user's (`u1/photo-3`), so users'
+//! photos never collide. A photo's bytes are a blob of 4 to 64 KiB,
 //! content-addressed ([`blob`]); its metadata (album, caption, favourite,
 //! trash) is a row, versioned ([`row`]).
 //!
@@ -32,8 +34,10 @@
 //! library and the service's view are the places a user reads; a place
 //! serves a photo only with its row and its blob's matching bytes.
 //!
-//! Nodes: devices at `Addr(0..devices)`, then `meta-primary`, `meta-sync`,
-//! `meta-async`, `volume-0`, `volume-1` ([`topology`]).
+//! Nodes: user 0's devices at `Addr(0..devices)`, then each further
+//! user's, then `meta-primary`, `meta-sync`, `meta-async`, `volume-0`,
+//! `volume-1` ([`topology`]). Places are per user: each of their devices'
+//! libraries and the service's view of their photos (the reference).
 #![deny(missing_docs)]
 
 pub mod action;
@@ -47,6 +51,7 @@ pub mod msg;
 pub mod row;
 pub mod topology;
 pub mod volume;
+pub mod words;
 pub mod workload;
 
 use action::Action;
@@ -54,15 +59,17 @@ use device::{Device, DeviceSetup};
 use incident::Incident;
 use lastcopy_harness::scenario::{ensure, Check, KeyPath};
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
+use lastcopy_harness::sim::lineage::CopyOf;
 use lastcopy_harness::sim::place::{Place, PlaceKind, View};
 use lastcopy_harness::sim::rng::Seeds;
 use lastcopy_harness::sim::time::SimTime;
+use lastcopy_harness::sim::trace::Event;
 use lastcopy_harness::system::{NodeSpec, OwnFault, System, UserAction};
 use meta::{Meta, MetaSetup, Role};
 use msg::Msg;
 use serde::Deserialize;
 use std::time::Duration;
-use topology::{Topology, DEVICE_NAMES, META_NAMES, VOLUME_NAMES};
+use topology::{Topology, META_NAMES, VOLUME_NAMES};
 use volume::Volume;
 
 /// The timer key of a device's sync.
@@ -88,6 +95,9 @@ lastcopy_harness::sim::event_kinds! {
         Offline = "device.offline",
         /// A naive device back from long offline pushes its library. Fields: `rows`.
         StalePush = "device.stale-push",
+        /// The user added a photo on a device. Fields: `photo` (its
+        /// record), `blob` (its blob's short name).
+        Added = "library.photo-added",
         /// A device ran the old migration. Fields: `rows`.
         MigrationRan = "library.migration-ran",
         /// A device skipped the old migration. Fields: `schema`.
@@ -116,7 +126,9 @@ pub const SERVICE_PLACE: PlaceKind = PlaceKind {
     reference: true,
 };
 
-/// Each device's library, as a place (`phone-0`, `tablet-1`).
+/// Each device's library, as a place (`phone-0`, `tablet-1`): the index
+/// is the device's node number, so user 1's phone in a run of three
+/// devices each is `phone-3`.
 pub const DEVICE_PLACES: [PlaceKind; 4] = [
     PlaceKind {
         code: 0,
@@ -151,7 +163,7 @@ pub enum Design {
     Naive,
 }
 
-/// The `[system]` section of a scenario: one user and their devices
+/// The `[system]` section of a scenario: the users and their devices
 /// (every key is a field of [`Section`], read through `Deref`). A scenario
 /// checks it as it loads ([`System::check`], each problem at its key's
 /// line); code makes one with `PhotoLibrary::try_from`, checked the same.
@@ -171,9 +183,13 @@ impl std::ops::Deref for PhotoLibrary {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Section {
-    /// How many devices the user has, 2 to 4.
+    /// How many users share the service, 1 to 4; each draws their own
+    /// workload, with every rate below.
+    pub users: u32,
+    /// How many devices each user has, 2 to 4.
     pub devices: u32,
-    /// Photos added per day (Poisson arrivals, on a random device).
+    /// Photos added per day, per user (Poisson arrivals, on a random
+    /// device of theirs).
     pub adds_per_day: f64,
     /// Metadata edits per day.
     pub edits_per_day: f64,
@@ -196,12 +212,13 @@ pub struct Section {
 }
 
 impl Default for Section {
-    /// Three devices, 8 photos a day, 4 edits, 2 to the trash (half of
+    /// One user with three devices, 8 photos a day, 4 edits, 2 to the trash (half of
     /// them restored), syncing every 20 minutes; nobody joins or is
     /// replaced; incidents sized at 40 days offline, a 5-day-old snapshot,
     /// a clock 40 days off.
     fn default() -> Self {
         Section {
+            users: 1,
             devices: 3,
             adds_per_day: 8.0,
             edits_per_day: 4.0,
@@ -218,11 +235,14 @@ impl Default for Section {
 }
 
 impl Section {
-    /// Devices 2 to 4; rates and days finite, not negative, at most 1000;
+    /// Users 1 to 4; devices 2 to 4; rates and days finite, not negative, at most 1000;
     /// a restore share from 0 to 1; a sync interval from 60 s to a day:
     /// the problem at the first key that breaks its rule.
     pub fn check(&self) -> Check {
         let at = |key: &str| KeyPath::of(&[key]);
+        ensure((1..=4).contains(&self.users), at("users"), || {
+            format!("{} is not from 1 to 4", self.users)
+        })?;
         ensure((2..=4).contains(&self.devices), at("devices"), || {
             format!("{} is not from 2 to 4", self.devices)
         })?;
@@ -269,6 +289,7 @@ impl PhotoLibrary {
     /// The run's addresses.
     pub fn topology(&self) -> Topology {
         Topology {
+            users: self.users,
             devices: self.devices,
         }
     }
@@ -277,11 +298,11 @@ impl PhotoLibrary {
         SimTime((days * 86_400_000.0) as u64)
     }
 
-    /// Device `d`'s setup under `design`.
-    pub fn device_setup(&self, d: u32, design: Design) -> DeviceSetup {
+    /// The setup of device `d` of user `user` under `design`.
+    pub fn device_setup(&self, user: u32, d: u32, design: Design) -> DeviceSetup {
         let last = d + 1 == self.devices;
         DeviceSetup {
-            user: 0,
+            user,
             index: d,
             design,
             every: Duration::from_secs(self.sync_interval_s),
@@ -422,14 +443,16 @@ impl System for PhotoLibrary {
                 move || make(d.clone()),
             ));
         };
-        for d in 0..self.devices {
-            let setup = self.device_setup(d, design);
-            let name = DEVICE_NAMES[d as usize];
-            node(
-                name,
-                name,
-                Box::new(move |disk| PhotoNode::Device(Device::new(setup, disk))),
-            );
+        for user in 0..self.users {
+            for d in 0..self.devices {
+                let setup = self.device_setup(user, d, design);
+                let name = t.device_name(user, d);
+                node(
+                    &name,
+                    &name,
+                    Box::new(move |disk| PhotoNode::Device(Device::new(setup, disk))),
+                );
+            }
         }
         let zones = ["zone-a", "zone-b", "zone-c"];
         for (k, role) in [Role::Primary, Role::SyncReplica, Role::AsyncReplica]
@@ -466,22 +489,24 @@ impl System for PhotoLibrary {
 
     fn places(&self) -> Vec<(Place, Addr)> {
         let t = self.topology();
-        let mut out: Vec<(Place, Addr)> = (0..self.devices)
-            .map(|d| {
+        let mut out = Vec::new();
+        for user in 0..self.users {
+            for d in 0..self.devices {
+                let at = t.device(user, d);
                 let place = Place {
-                    user: 0,
+                    user,
                     kind: DEVICE_PLACES[d as usize],
-                    index: d,
+                    index: at.0,
                 };
-                (place, t.device(d))
-            })
-            .collect();
-        let service = Place {
-            user: 0,
-            kind: SERVICE_PLACE,
-            index: 0,
-        };
-        out.push((service, t.primary()));
+                out.push((place, at));
+            }
+            let service = Place {
+                user,
+                kind: SERVICE_PLACE,
+                index: 0,
+            };
+            out.push((service, t.primary()));
+        }
         out
     }
 
@@ -501,5 +526,13 @@ impl System for PhotoLibrary {
         let incident = Incident::parse(name)?;
         let (to, action) = incident.strike(self, resolve_seed);
         (to.0 < self.topology().nodes()).then_some((to, action))
+    }
+
+    fn copy_words(copy: CopyOf<'_>, trace: &[Event]) -> Option<String> {
+        Some(words::copy_words(copy, trace))
+    }
+
+    fn copy_parts(store: &str) -> u8 {
+        words::parts(store)
     }
 }

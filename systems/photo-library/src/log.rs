@@ -48,6 +48,10 @@ pub enum Entry {
         base: Option<VersionId>,
         /// When this node stored it, on the service's clock (ms).
         at_ms: u64,
+        /// Device: what the user changed in this unconfirmed version (a
+        /// bit set of [`crate::device::Changed`]), for a rebase if the
+        /// service refuses it as stale; 0 elsewhere.
+        changed: u8,
     },
     /// A blob's bytes lie at sector `at`.
     Blob {
@@ -94,6 +98,7 @@ fn encode(entry: &Entry, sector: u64) -> Vec<u8> {
             acked,
             base,
             at_ms,
+            changed,
         } => {
             p.push(1);
             p.extend_from_slice(&row.encode());
@@ -103,6 +108,7 @@ fn encode(entry: &Entry, sector: u64) -> Vec<u8> {
             p.extend_from_slice(&b.writer.to_le_bytes());
             p.extend_from_slice(&b.seq.to_le_bytes());
             p.extend_from_slice(&at_ms.to_le_bytes());
+            p.push(*changed);
         }
         Entry::Blob { id, len, at, of } => {
             p.push(2);
@@ -175,6 +181,7 @@ fn decode(buf: &[u8], sector: u64) -> Option<Entry> {
                 acked: q[0] == 1,
                 base: (q[1] == 1).then_some(base),
                 at_ms: u64_at(q, 10),
+                changed: q[18],
             }
         }
         2 => Entry::Blob {
@@ -228,6 +235,11 @@ impl Log {
         };
         let entries = log.scan();
         (log, entries)
+    }
+
+    /// The log in `log`, opened from `disk` first if it is not yet.
+    pub fn opened<'a>(log: &'a mut Option<Log>, disk: &DiskHandle) -> &'a mut Log {
+        log.get_or_insert_with(|| Log::open(disk.clone()).0)
     }
 
     fn scan(&mut self) -> Vec<Entry> {
@@ -299,6 +311,13 @@ impl Log {
         let mut b = lock_disk(&self.disk).read(at, sectors_of(len)).ok()?;
         b.truncate(len as usize);
         Some(b)
+    }
+
+    /// Whether the blob `id`, `len` bytes at sector `at`, reads back as
+    /// exactly its bytes now.
+    pub fn blob_intact(&self, id: u64, at: u64, len: u32) -> bool {
+        self.read_blob(at, len)
+            .is_some_and(|b| crate::blob::intact(id, &b))
     }
 
     /// Makes every write so far durable.
@@ -373,6 +392,7 @@ mod tests {
             acked: true,
             base: Some(VersionId { writer: 3, seq: 2 }),
             at_ms: 77,
+            changed: 3,
         };
         log.append(&e).unwrap();
         let bytes = crate::blob::bytes(3, 5000);

@@ -13,11 +13,11 @@
 //! at once (whether the row won or not) and syncs its log and replicates
 //! in the background; a restored primary serves what the snapshot held.
 
-use crate::copies::{self, Held};
+use crate::copies::{self, Held, Logged};
 use crate::log::{Entry, Log};
 use crate::msg::{Msg, Push, Refusal};
 use crate::row::{record, Life, Row};
-use crate::topology::{purge_version, Topology, DEVICE_NAMES, META_NAMES, SERVICE_WRITER};
+use crate::topology::{purge_version, Topology, META_NAMES, SERVICE_WRITER};
 use crate::{Design, PhotoEvent, TICK_TIMER, TRASH_DAYS};
 use lastcopy_harness::sim::fields;
 use lastcopy_harness::sim::host::{Addr, DiskHandle, Io};
@@ -25,6 +25,7 @@ use lastcopy_harness::sim::ledger::Write;
 use lastcopy_harness::sim::lineage::EndCause;
 use lastcopy_harness::sim::place::{Served, View};
 use lastcopy_harness::sim::record::{RecordId, VersionId};
+use lastcopy_harness::sim::time::SimTime;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -103,50 +104,15 @@ impl Meta {
         self.setup.design == Design::Hardened
     }
 
-    fn log(&mut self) -> &mut Log {
-        let disk = self.disk.clone();
-        self.log.get_or_insert_with(|| Log::open(disk).0)
-    }
-
-    fn load(&mut self, entries: Vec<Entry>) {
-        self.rows.clear();
-        for e in entries {
-            if let Entry::Row { row, .. } = e {
-                self.rows.insert((row.owner, row.photo), row);
-            }
-        }
-    }
-
-    fn holding(&self) -> Held {
-        self.rows
-            .values()
-            .filter(|r| r.genuine())
-            .map(|r| (r.record(), r.version))
-            .collect()
-    }
-
     /// Syncs the log and tells the lineage what changed; ends other than
     /// supersession are blamed, per photo, on the incident that made its
     /// row what it is, if `blamed`. A failed sync reads the log back.
     fn flush(&mut self, io: &Io<'_, Msg>, gone: EndCause, blamed: bool) -> bool {
-        if !self.log().dirty() {
-            return true;
-        }
-        let reread = self.log().sync_or_reread();
-        let ok = reread.is_none();
-        if let Some(entries) = reread {
-            self.load(entries);
-        }
-        let gone = if ok { gone } else { EndCause::Lost };
-        let now = self.holding();
-        let blame = &self.blame;
-        let fault = |r: &RecordId| {
+        copies::flush(self, io, gone, |m, r| {
             blamed
-                .then(|| blame.get(&(r.owner, r.n)).copied())
+                .then(|| m.blame.get(&(r.owner, r.n)).copied())
                 .flatten()
-        };
-        copies::settle(io, self.name(), &mut self.held, now, gone, fault);
-        ok
+        })
     }
 
     fn store(&mut self, row: Row, now_ms: u64) -> bool {
@@ -155,6 +121,7 @@ impl Meta {
             acked: true,
             base: None,
             at_ms: now_ms,
+            changed: 0,
         };
         if self.log().append(&e).is_err() {
             return false;
@@ -177,7 +144,7 @@ impl Meta {
     pub fn boot(&mut self, io: &mut Io<'_, Msg>) {
         let (log, entries) = Log::open(self.disk.clone());
         self.log = Some(log);
-        self.load(entries);
+        self.reload(entries, io.now());
         self.held = copies::believed(io, self.name());
         let now = self.holding();
         copies::settle(io, self.name(), &mut self.held, now, EndCause::Lost, |_| {
@@ -251,14 +218,18 @@ impl Meta {
         self.replicate(purged, Pending::Purges(acks), io);
     }
 
-    /// Sends `rows` to both replicas; hardened waits for the synchronous
-    /// one before `then`.
+    /// Sends `rows` to both replicas (and tells the volumes which versions
+    /// their blobs now back); hardened waits for the synchronous one
+    /// before `then`.
     fn replicate(&mut self, rows: Vec<Row>, then: Pending, io: &mut Io<'_, Msg>) {
         self.next_req += 1;
         let req = self.next_req;
         let t = self.setup.topology;
+        // A purged photo's blob backs nothing: it stays filed under the
+        // version it last backed, for the garbage collection to free.
         let backs: Vec<_> = rows
             .iter()
+            .filter(|r| r.life != Life::Purged)
             .map(|r| (r.blob, (r.owner, r.photo, r.version)))
             .collect();
         for v in t.volumes() {
@@ -333,8 +304,8 @@ impl Meta {
         if !self.ready || self.setup.role != Role::Primary {
             return;
         }
-        let pusher = DEVICE_NAMES.get(device.0 as usize).copied().unwrap_or("?");
-        let pusher_blame = device.1.or_else(|| io.lineage().blame_of(pusher));
+        let pusher = self.setup.topology.device_name(user, device.0);
+        let pusher_blame = device.1.or_else(|| io.lineage().blame_of(&pusher));
         let now_ms = io.now().0;
         let (mut accepted, mut refused, mut changed) = (Vec::new(), Vec::new(), Vec::new());
         for p in &push {
@@ -566,5 +537,36 @@ impl Meta {
             );
         }
         Some(view)
+    }
+}
+
+impl copies::Logged for Meta {
+    fn store(&self) -> String {
+        self.name().to_string()
+    }
+
+    fn log(&mut self) -> &mut Log {
+        Log::opened(&mut self.log, &self.disk)
+    }
+
+    fn reload(&mut self, entries: Vec<Entry>, _now: SimTime) {
+        self.rows.clear();
+        for e in entries {
+            if let Entry::Row { row, .. } = e {
+                self.rows.insert((row.owner, row.photo), row);
+            }
+        }
+    }
+
+    fn holding(&self) -> Held {
+        self.rows
+            .values()
+            .filter(|r| r.genuine())
+            .map(|r| (r.record(), r.version))
+            .collect()
+    }
+
+    fn held(&mut self) -> &mut Held {
+        &mut self.held
     }
 }

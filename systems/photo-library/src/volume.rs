@@ -9,7 +9,7 @@
 //! keeps what it finds; garbage collection deletes every blob the primary
 //! does not reference at that moment, uploads in flight included.
 
-use crate::copies::{self, Held};
+use crate::copies::{self, Held, Logged};
 use crate::log::{Entry, Log};
 use crate::msg::Msg;
 use crate::row::record;
@@ -33,6 +33,20 @@ struct Stored {
     of: (u32, u32, VersionId),
     since: SimTime,
     intact: bool,
+}
+
+impl Stored {
+    /// A blob of `len` bytes at sector `at`, backing `of`, kept here since
+    /// `since`, its bytes verified (`intact`) or not.
+    fn new(at: u64, len: u32, of: (u32, u32, VersionId), since: SimTime, intact: bool) -> Self {
+        Stored {
+            at,
+            len,
+            of,
+            since,
+            intact,
+        }
+    }
 }
 
 /// One volume node.
@@ -76,63 +90,8 @@ impl Volume {
         self.design == Design::Hardened
     }
 
-    fn log(&mut self) -> &mut Log {
-        let disk = self.disk.clone();
-        self.log.get_or_insert_with(|| Log::open(disk).0)
-    }
-
-    fn load(&mut self, entries: Vec<Entry>, now: SimTime) {
-        self.blobs.clear();
-        for e in entries {
-            match e {
-                Entry::Blob { id, len, at, of } => {
-                    let (since, intact) = (now, false);
-                    self.blobs.insert(
-                        id,
-                        Stored {
-                            at,
-                            len,
-                            of,
-                            since,
-                            intact,
-                        },
-                    );
-                }
-                Entry::Unblob { id } => {
-                    self.blobs.remove(&id);
-                }
-                _ => {}
-            }
-        }
-        let log = self.log.as_ref().expect("opened");
-        for (id, s) in self.blobs.iter_mut() {
-            s.intact = log
-                .read_blob(s.at, s.len)
-                .is_some_and(|b| blob::intact(*id, &b));
-        }
-    }
-
-    fn holding(&self) -> Held {
-        self.blobs
-            .values()
-            .filter(|s| s.intact)
-            .map(|s| (record(s.of.0, s.of.1), s.of.2))
-            .collect()
-    }
-
     fn flush(&mut self, io: &Io<'_, Msg>, gone: EndCause) -> bool {
-        if !self.log().dirty() {
-            return true;
-        }
-        let reread = self.log().sync_or_reread();
-        let ok = reread.is_none();
-        if let Some(entries) = reread {
-            self.load(entries, io.now());
-        }
-        let gone = if ok { gone } else { EndCause::Lost };
-        let now = self.holding();
-        copies::settle(io, self.name(), &mut self.held, now, gone, |_| None);
-        ok
+        copies::flush(self, io, gone, |_, _| None)
     }
 
     fn inventory(&self, full: bool, ids: impl Iterator<Item = u64>) -> Msg {
@@ -151,7 +110,7 @@ impl Volume {
     pub fn boot(&mut self, io: &mut Io<'_, Msg>) {
         let (log, entries) = Log::open(self.disk.clone());
         self.log = Some(log);
-        self.load(entries, io.now());
+        self.reload(entries, io.now());
         self.held = copies::believed(io, self.name());
         if self.hardened() {
             self.drop_where(io, |_, s| !s.intact);
@@ -200,17 +159,9 @@ impl Volume {
             let Ok(at) = self.log().put_blob(id, &bytes, of) else {
                 return;
             };
-            let (len, since, intact) = (bytes.len() as u32, io.now(), true);
-            self.blobs.insert(
-                id,
-                Stored {
-                    at,
-                    len,
-                    of,
-                    since,
-                    intact,
-                },
-            );
+            let len = bytes.len() as u32;
+            self.blobs
+                .insert(id, Stored::new(at, len, of, io.now(), true));
             if self.hardened() && !self.flush(io, EndCause::Lost) {
                 return;
             }
@@ -329,5 +280,46 @@ impl Volume {
         self.blobs.clear();
         self.flush(io, EndCause::DeviceLost);
         self.report(io);
+    }
+}
+
+impl copies::Logged for Volume {
+    fn store(&self) -> String {
+        self.name().to_string()
+    }
+
+    fn log(&mut self) -> &mut Log {
+        Log::opened(&mut self.log, &self.disk)
+    }
+
+    fn reload(&mut self, entries: Vec<Entry>, now: SimTime) {
+        self.blobs.clear();
+        for e in entries {
+            match e {
+                Entry::Blob { id, len, at, of } => {
+                    self.blobs.insert(id, Stored::new(at, len, of, now, false));
+                }
+                Entry::Unblob { id } => {
+                    self.blobs.remove(&id);
+                }
+                _ => {}
+            }
+        }
+        let log = self.log.as_ref().expect("opened");
+        for (id, s) in self.blobs.iter_mut() {
+            s.intact = log.blob_intact(*id, s.at, s.len);
+        }
+    }
+
+    fn holding(&self) -> Held {
+        self.blobs
+            .values()
+            .filter(|s| s.intact)
+            .map(|s| (record(s.of.0, s.of.1), s.of.2))
+            .collect()
+    }
+
+    fn held(&mut self) -> &mut Held {
+        &mut self.held
     }
 }

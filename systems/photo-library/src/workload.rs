@@ -1,15 +1,16 @@
-//! What the user does, drawn from the seed: photos added, edited, sent to
-//! the trash and some restored from it, each on one of their devices.
+//! What the users do, each drawn from their own keyed stream of the seed:
+//! photos added, edited, sent to the trash and some restored from it,
+//! each on one of the user's devices.
 //!
-//! Every action that makes a version gets the next sequence number in time
-//! order (multiples of 4, so a purge can take the number right after the
-//! trashing it purges): versions of a run never collide, and a later action
-//! always makes a higher version.
+//! Every action of a user that makes a version gets the next sequence
+//! number in time order (multiples of 4, so a purge can take the number
+//! right after the trashing it purges): versions of a user's photos never
+//! collide, and a later action always makes a higher version. A user's
+//! photos are theirs alone (`u1/photo-3`), so users' numbers may repeat.
 
 use crate::action::Action;
 use crate::blob;
 use crate::PhotoLibrary;
-use lastcopy_harness::sim::host::Addr;
 use lastcopy_harness::sim::rng::{Rng, Seeds};
 use lastcopy_harness::system::UserAction;
 use rand::RngExt;
@@ -43,10 +44,23 @@ fn arrivals(rng: &mut Rng, per_day: f64, end_s: f64) -> Vec<f64> {
     }
 }
 
-/// The user's actions over `duration`, from `seeds`.
+/// Every user's actions over `duration`, from `seeds`, user by user.
 pub fn draw(system: &PhotoLibrary, seeds: &Seeds, duration: Duration) -> Vec<UserAction<Action>> {
+    (0..system.users)
+        .flat_map(|user| draw_user(system, user, seeds, duration))
+        .collect()
+}
+
+/// User `user`'s actions over `duration`, from their own stream of `seeds`.
+fn draw_user(
+    system: &PhotoLibrary,
+    user: u32,
+    seeds: &Seeds,
+    duration: Duration,
+) -> Vec<UserAction<Action>> {
     let end = duration.as_secs_f64();
-    let mut rng = seeds.keyed("photo-workload", 0);
+    let topology = system.topology();
+    let mut rng = seeds.keyed("photo-workload", user);
     let devices = system.devices.max(1);
     let mut acts: Vec<(f64, u32, Kind)> = Vec::new();
     let adds = arrivals(&mut rng, system.adds_per_day, end);
@@ -101,7 +115,7 @@ pub fn draw(system: &PhotoLibrary, seeds: &Seeds, duration: Duration) -> Vec<Use
             };
             UserAction {
                 at: Duration::from_secs_f64(t),
-                node: Addr(device),
+                node: topology.device(user, device),
                 input,
             }
         })

@@ -248,6 +248,64 @@ fn a_stale_edit_is_refused_when_hardened_and_acknowledged_anyway_when_naive() {
 }
 
 #[test]
+fn hardened_rebases_a_refused_edit_onto_the_services_version_and_backs_it_up() {
+    let mut rig = Rig::new(Design::Hardened);
+    rig.act(PHONE, add(0, 4));
+    for _ in 0..3 {
+        rig.tick(PHONE);
+        rig.tick(TABLET);
+    }
+    // Offline on the phone the user captions the photo; on the tablet they
+    // move it to another album, which the service takes first.
+    rig.act(
+        PHONE,
+        Action::Edit {
+            photo: 0,
+            seq: 8,
+            album: 1,
+            caption: 77,
+            favourite: false,
+        },
+    );
+    rig.act(
+        TABLET,
+        Action::Edit {
+            photo: 0,
+            seq: 12,
+            album: 5,
+            caption: 0,
+            favourite: true,
+        },
+    );
+    rig.tick(TABLET);
+    rig.tick(PHONE);
+    assert!(!rig.synced(0, v(PHONE, 8)), "refused as stale");
+    // The phone keeps its edit, made again over the tablet's version.
+    let rebased = v(PHONE, 14);
+    let mine = rig.device_view(PHONE)[&record(0, 0)].clone();
+    assert_eq!(mine.version, rebased);
+    assert!(
+        !rig.synced(0, rebased),
+        "not backed up before the service has it"
+    );
+    rig.tick(PHONE);
+    assert!(
+        rig.synced(0, rebased),
+        "backed up once the service confirms"
+    );
+    let service = rig.service_view().expect("serves")[&record(0, 0)].clone();
+    assert_eq!(service.version, rebased);
+    rig.tick(TABLET);
+    assert_eq!(rig.device_view(TABLET)[&record(0, 0)].version, rebased);
+    let ledger = rig.ledger.snapshot();
+    for over in [v(TABLET, 12), v(PHONE, 8)] {
+        assert!(ledger.descends(record(0, 0), rebased, over), "{over}");
+    }
+    let served = ledger.get(record(0, 0), rebased).expect("written").content;
+    assert_eq!(service.content, served);
+}
+
+#[test]
 fn a_restored_primary_catches_up_only_when_hardened() {
     for design in [Design::Hardened, Design::Naive] {
         let mut rig = Rig::new(design);

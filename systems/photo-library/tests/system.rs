@@ -84,3 +84,64 @@ fn every_own_fault_strikes_a_node_of_a_four_device_run() {
     }
     assert!(p.own_fault("meteor", 7).is_none());
 }
+
+#[test]
+fn two_users_have_their_own_devices_places_and_photos_on_one_shared_service() {
+    let p = PhotoLibrary::try_from(Section {
+        users: 2,
+        devices: 2,
+        ..Section::default()
+    })
+    .expect("valid");
+    let names: Vec<String> = p
+        .nodes(&Design::Hardened)
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "phone",
+            "tablet",
+            "u1-phone",
+            "u1-tablet",
+            "meta-primary",
+            "meta-sync",
+            "meta-async",
+            "volume-0",
+            "volume-1"
+        ]
+    );
+    let places = p.places();
+    for user in 0..2 {
+        let mine: Vec<_> = places.iter().filter(|(pl, _)| pl.user == user).collect();
+        assert_eq!(mine.len(), 3, "two devices and the service");
+        assert_eq!(mine.iter().filter(|(pl, _)| pl.kind.reference).count(), 1);
+        for (pl, at) in &mine {
+            if !pl.kind.reference {
+                assert_eq!(at.0 / 2, user, "{pl} is served by its user's device");
+            }
+        }
+    }
+    let days = Duration::from_secs(10 * 86_400);
+    let actions = p.workload(&Seeds::new(3), days);
+    let users: Vec<u32> = actions.iter().map(|a| a.node.0 / 2).collect();
+    assert!(users.contains(&0) && users.contains(&1));
+    // User 0's workload is the one a run of one user draws.
+    let alone = PhotoLibrary::try_from(Section {
+        devices: 2,
+        ..Section::default()
+    })
+    .expect("valid");
+    let first: Vec<String> = actions
+        .iter()
+        .filter(|a| a.node.0 < 2)
+        .map(|a| format!("{a:?}"))
+        .collect();
+    let only: Vec<String> = alone
+        .workload(&Seeds::new(3), days)
+        .iter()
+        .map(|a| format!("{a:?}"))
+        .collect();
+    assert_eq!(first, only);
+}
