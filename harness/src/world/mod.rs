@@ -349,7 +349,7 @@ impl<S: System> World<S> {
             converged_after,
         };
         let (trace, ledger) = (
-            self.cluster.tracer().snapshot(),
+            self.cluster.tracer().take(),
             self.cluster.ledger().snapshot(),
         );
         let (fired, report) = model.finish(&trace, &ledger);

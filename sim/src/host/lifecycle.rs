@@ -184,8 +184,10 @@ impl<M: Machine> Cluster<M> {
     /// pending when its runtime ends, and the cluster's tasks hold the
     /// cluster, so every seed would leak its machines (a handset's SQLite
     /// connection, page cache and registered VFS among them). What those
-    /// tasks still hold (the disks' handles, the tracer) is not released
-    /// here. Afterwards the cluster runs nothing.
+    /// tasks still hold (the disks' handles, the tracer) stays with them,
+    /// so the disks' bytes are freed here too (each disk reads blank
+    /// afterwards: take what a run hands on from them first). Afterwards
+    /// the cluster runs nothing.
     pub fn end(&self) {
         let slots: Vec<Arc<Slot<M>>> = self
             .shared
@@ -208,6 +210,11 @@ impl<M: Machine> Cluster<M> {
             // output is already taken, so it has nowhere to go.
             let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(machine)));
             QUIET_PANICS.with(|q| q.set(false));
+        }
+        for (_, d) in slots.iter().flat_map(|slot| &slot.disks) {
+            let mut disk = lock_disk(d);
+            disk.replace_blank();
+            disk.fence();
         }
         self.shared.control.close_channel();
     }

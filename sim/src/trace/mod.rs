@@ -328,6 +328,12 @@ impl Tracer {
         self.inner.lock().expect("trace lock").clone()
     }
 
+    /// The trace as it stands, moved out: the handle holds an empty trace
+    /// afterwards. For the end of a run, which needs no copy.
+    pub fn take(&self) -> Trace {
+        std::mem::take(&mut *self.inner.lock().expect("trace lock"))
+    }
+
     /// Runs `f` over the trace as it stands, without copying it.
     pub fn with<R>(&self, f: impl FnOnce(&Trace) -> R) -> R {
         f(&self.inner.lock().expect("trace lock"))
