@@ -5,7 +5,7 @@
 //! everything it draws draws as plain swarm; results, failures included,
 //! are the same for any number of jobs.
 
-mod fleet;
+use crate::fleet;
 
 use lastcopy_harness::guided::{stream_generations, Bias};
 use lastcopy_harness::scenario::Source;

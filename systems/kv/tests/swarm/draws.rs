@@ -9,8 +9,8 @@ use lastcopy_harness::swarm::{draw, Swarm};
 use lastcopy_kv::KvStore;
 use std::process::Command;
 
-const POWER: &str = include_str!("../scenarios/kv-power.toml");
-const STORM: &str = include_str!("../scenarios/kv-storm.toml");
+const POWER: &str = include_str!("../../scenarios/kv-power.toml");
+const STORM: &str = include_str!("../../scenarios/kv-storm.toml");
 
 #[test]
 fn same_seed_same_draw_of_only_what_the_scenario_sets() {

@@ -7,7 +7,7 @@
 //! seed; that seed's `drew` overrides replay the failure without swarm;
 //! and the careful design keeps the promise under the same draws.
 
-mod fleet;
+use crate::fleet;
 
 use lastcopy_harness::scenario::Source;
 use lastcopy_harness::swarm::Swarm;
