@@ -34,7 +34,7 @@ use models::engine::sqlite::HandsetEngine;
 use models::workload::Workload;
 
 use crate::runner::Case;
-use crate::scenario::Scenario;
+use crate::scenario::{LinkClass, Scenario, StorageTarget};
 
 const DAY_MS: f64 = 86_400_000.0;
 /// A handset's (or portal's) periodic sync exchange.
@@ -225,12 +225,15 @@ fn planned_faults(s: &Scenario, handsets: f64, days: f64) -> f64 {
     let incidents: f64 = f.incidents.rates().iter().map(|(_, _, r)| r).sum();
     let volumes: f64 = f
         .storage
-        .targets
-        .iter()
-        .map(|t| if t == "handsets" { handsets } else { 1.0 })
+        .volumes()
+        .into_iter()
+        .map(|t| match t {
+            StorageTarget::Handsets => handsets,
+            StorageTarget::DbPrimary | StorageTarget::DbBackup => 1.0,
+        })
         .sum();
     let db_volumes = volumes
-        - if f.storage.targets.iter().any(|t| t == "handsets") {
+        - if f.storage.hits(StorageTarget::Handsets) {
             handsets
         } else {
             0.0
@@ -238,9 +241,12 @@ fn planned_faults(s: &Scenario, handsets: f64, days: f64) -> f64 {
     let storage: f64 = f.storage.rates().iter().map(|(_, r)| r).sum();
     let links: f64 = f
         .network
-        .targets
-        .iter()
-        .map(|t| if t == "handset-server" { handsets } else { 1.0 })
+        .links()
+        .into_iter()
+        .map(|t| match t {
+            LinkClass::HandsetServer => handsets,
+            LinkClass::ServerDatabase => 1.0,
+        })
         .sum();
     let network: f64 = f.network.rates().iter().map(|(_, r)| r).sum();
     let drawn = (handsets * per_handset + nodes + incidents + volumes * storage + links * network)

@@ -18,11 +18,12 @@ use crate::world::RunOutput;
 use models::event::SidekickEvent;
 use models::fault::FaultKind;
 use serde::Serialize;
+use sim::host::Boot;
 use sim::lineage::EndCause;
 use sim::outcome::{Verdict, VerdictKind};
 use sim::record::{RecordId, VersionId};
 use sim::time::SimTime;
-use sim::trace::{EngineEvent, Event, Kind, Trace};
+use sim::trace::{EngineEvent, Event, Kind, RunPhase, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -474,15 +475,15 @@ impl<'a> Story<'a> {
             }
             EngineEvent::NodeBoot if self.is_owner(&e.node) => {
                 let how = e.str("boot").unwrap_or("?");
-                if how == "first" {
+                if how == Boot::First.name() {
                     return None;
                 }
                 format!("booted ({how} boot)")
             }
-            EngineEvent::Phase => match e.str("phase") {
-                Some("heal") => "heal began: no new faults; every node shut down cleanly and booted from its own disk".into(),
-                Some("check") => "the check began".into(),
-                _ => return None,
+            EngineEvent::Phase => match RunPhase::begun_by(e)? {
+                RunPhase::Heal => "heal began: no new faults; every node shut down cleanly and booted from its own disk".into(),
+                RunPhase::Check => "the check began".into(),
+                RunPhase::Safety => return None,
             },
             _ => return None,
         };

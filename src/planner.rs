@@ -5,7 +5,7 @@
 //! stream and server-side faults from the plan stream, so that dropping a
 //! handset changes no other fault. Every event gets its own resolve seed.
 
-use crate::scenario::Scenario;
+use crate::scenario::{LinkClass, Scenario, StorageTarget};
 use crate::topology;
 use models::fault::{Fault, FaultKind, SyncStep};
 use rand::RngExt;
@@ -247,14 +247,18 @@ fn atlas(scenario: &Scenario, seeds: &Seeds, incidents: Vec<Drawn>, quota: &Quot
         _ => None,
     };
     let mut volumes: Vec<(String, Stream)> = Vec::new();
-    for t in &st.targets {
-        match t.as_str() {
-            "handsets" => volumes.extend(
+    for t in st.volumes() {
+        match t {
+            StorageTarget::Handsets => volumes.extend(
                 (0..scenario.topology.handsets)
                     .map(|h| (topology::handset(h), Stream::StorageFor(h))),
             ),
-            "db-backup" => volumes.push((topology::DB_BACKUP.into(), Stream::StorageDb(1))),
-            _ => volumes.push((topology::DB_PRIMARY.into(), Stream::StorageDb(0))),
+            StorageTarget::DbBackup => {
+                volumes.push((topology::DB_BACKUP.into(), Stream::StorageDb(1)))
+            }
+            StorageTarget::DbPrimary => {
+                volumes.push((topology::DB_PRIMARY.into(), Stream::StorageDb(0)))
+            }
         }
     }
     let mut drawn = incidents;
@@ -329,7 +333,6 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Draw
         }),
         _ => None,
     };
-    let targets = |t: &str| n.targets.iter().any(|x| x == t);
     let mut out = Vec::new();
     let links = |rng: &mut Rng, target: &str, out: &mut Vec<_>| {
         for (k, rate) in n.rates() {
@@ -354,11 +357,11 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Draw
             };
             out.push((at, name.clone(), fault, rng.random()));
         }
-        if targets("handset-server") {
+        if n.hits(LinkClass::HandsetServer) {
             links(&mut rng, &name, &mut out);
         }
     }
-    if targets("server-database") {
+    if n.hits(LinkClass::ServerDatabase) {
         let mut rng = seeds.stream(Stream::NetServer);
         links(&mut rng, topology::SERVER, &mut out);
     }

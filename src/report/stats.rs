@@ -13,7 +13,7 @@ use sim::ledger::Ledger;
 use sim::outcome::{SeedOutcome, VerdictKind};
 use sim::record::{RecordId, VersionId};
 use sim::time::SimTime;
-use sim::trace::{EngineEvent, Event, Trace};
+use sim::trace::{EngineEvent, Event, RunPhase, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Milliseconds in one simulated hour: the bucket of the exposure series.
@@ -76,7 +76,7 @@ impl SeedStats {
     /// Measures one seed's run.
     pub fn of(run: &SeedRun) -> Self {
         let trace = &run.output.trace;
-        let end = phase_at(trace, "check")
+        let end = phase_at(trace, RunPhase::Check)
             .or(trace.events().last().map(|e| e.at))
             .unwrap_or(SimTime::ZERO);
         let (exposure_record_ms, exposure_by_hour_record_ms) =
@@ -88,7 +88,7 @@ impl SeedStats {
             .map(|e| e.at)
             .max();
         let converged_at = match (
-            phase_at(trace, "heal"),
+            phase_at(trace, RunPhase::Heal),
             run.output.final_state.converged_after,
         ) {
             (Some(heal), Some(after)) => Some(heal.after(after)),
@@ -112,11 +112,11 @@ impl SeedStats {
 }
 
 /// When the run phase `phase` began, if it did.
-pub fn phase_at(trace: &Trace, phase: &str) -> Option<SimTime> {
+pub fn phase_at(trace: &Trace, phase: RunPhase) -> Option<SimTime> {
     trace
         .events()
         .iter()
-        .find(|e| e.kind == EngineEvent::Phase && e.str("phase") == Some(phase))
+        .find(|e| RunPhase::begun_by(e) == Some(phase))
         .map(|e| e.at)
 }
 

@@ -9,7 +9,7 @@ use models::design::Design;
 use sim::lineage::EndCause;
 use sim::outcome::VerdictKind;
 use sim::time::SimTime;
-use sim::trace::EngineEvent;
+use sim::trace::{EngineEvent, RunPhase};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::stats::phase_at;
@@ -180,14 +180,14 @@ impl Timeline {
                 .collect();
             lane.faults.sort_by_key(|f| (f.at, f.id));
         }
-        let end = phase_at(trace, "check")
+        let end = phase_at(trace, RunPhase::Check)
             .or(trace.events().last().map(|e| e.at))
             .unwrap_or(SimTime::ZERO);
         Timeline {
             record: record.to_string(),
             verdict: *verdict,
             seed: run.outcome.seed,
-            heal_at: phase_at(trace, "heal"),
+            heal_at: phase_at(trace, RunPhase::Heal),
             end,
             lanes: lanes.into_iter().map(|(l, _)| l).collect(),
         }

@@ -2,9 +2,39 @@
 
 use super::*;
 
-/// The link classes network faults may hit, as `[faults.network] targets`
-/// names them.
-pub const NETWORK_TARGETS: [&str; 2] = ["handset-server", "server-database"];
+/// A class of links network faults may hit, as `[faults.network] targets`
+/// names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LinkClass {
+    /// Each handset's link to the sync server.
+    HandsetServer,
+    /// The sync server's links to the databases.
+    ServerDatabase,
+}
+
+impl LinkClass {
+    /// Every class, in the order the documentation lists them.
+    pub const ALL: [LinkClass; 2] = [Self::HandsetServer, Self::ServerDatabase];
+
+    /// Its name in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::HandsetServer => "handset-server",
+            Self::ServerDatabase => "server-database",
+        }
+    }
+
+    /// The class a scenario file names `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+impl std::fmt::Display for LinkClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// `[faults.network]`: network faults (the project's own layer,
 /// `sim::net`). Partitions and bad-network windows are rates per link per
@@ -14,8 +44,8 @@ pub const NETWORK_TARGETS: [&str; 2] = ["handset-server", "server-database"];
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkFaults {
-    /// Which link classes partitions and windows hit: any of
-    /// [`NETWORK_TARGETS`]. Default: none.
+    /// Which link classes partitions and windows hit: names of
+    /// [`LinkClass`]es. Default: none. [`Self::links`] reads them typed.
     pub targets: Vec<String>,
     /// Partitions per link per day: the link cut, every message dropped.
     pub partition_per_link_day: f64,
@@ -84,6 +114,20 @@ impl Default for NetworkFaults {
 }
 
 impl NetworkFaults {
+    /// The link classes `targets` names, in its order (a validated section
+    /// names only known classes).
+    pub fn links(&self) -> Vec<LinkClass> {
+        self.targets
+            .iter()
+            .filter_map(|t| LinkClass::parse(t))
+            .collect()
+    }
+
+    /// Whether `targets` names `class`.
+    pub fn hits(&self, class: LinkClass) -> bool {
+        self.links().contains(&class)
+    }
+
     /// Each per-link fault kind's name (as in `models::fault`) and its rate,
     /// in the order the planner draws them.
     pub fn rates(&self) -> [(FaultKind, f64); 6] {
@@ -104,9 +148,12 @@ impl NetworkFaults {
         let at = |key| KeyPath::of(&["faults", "network", key]);
         for (i, t) in self.targets.iter().enumerate() {
             ensure(
-                NETWORK_TARGETS.contains(&t.as_str()),
+                LinkClass::parse(t).is_some(),
                 at("targets").index(i),
-                || format!("must be one of {}, got `{t}`", NETWORK_TARGETS.join(", ")),
+                || {
+                    let names: Vec<&str> = LinkClass::ALL.map(LinkClass::name).into();
+                    format!("must be one of {}, got `{t}`", names.join(", "))
+                },
             )?;
         }
         distinct(at("targets"), &self.targets)?;

@@ -2,8 +2,42 @@
 
 use super::*;
 
-/// The volumes storage faults may hit, as `[faults.storage] targets` names them.
-pub const STORAGE_TARGETS: [&str; 3] = ["db-primary", "db-backup", "handsets"];
+/// A class of volumes storage faults may hit, as `[faults.storage] targets`
+/// names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StorageTarget {
+    /// The primary database's volume.
+    DbPrimary,
+    /// The backup database's volume.
+    DbBackup,
+    /// Every handset's flash.
+    Handsets,
+}
+
+impl StorageTarget {
+    /// Every class, in the order the documentation lists them.
+    pub const ALL: [StorageTarget; 3] = [Self::DbPrimary, Self::DbBackup, Self::Handsets];
+
+    /// Its name in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DbPrimary => "db-primary",
+            Self::DbBackup => "db-backup",
+            Self::Handsets => "handsets",
+        }
+    }
+
+    /// The class a scenario file names `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+impl std::fmt::Display for StorageTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// `[faults.storage]`: storage faults (the disk fault table of
 /// `sim::disk`), each a rate per target volume per simulated day, bounded by
@@ -12,8 +46,9 @@ pub const STORAGE_TARGETS: [&str; 3] = ["db-primary", "db-backup", "handsets"];
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageFaults {
-    /// Which volumes may be hit: any of [`STORAGE_TARGETS`] (`handsets` means
-    /// every handset's flash). Default: none.
+    /// Which volumes may be hit: names of [`StorageTarget`]s (`handsets`
+    /// means every handset's flash). Default: none. [`Self::volumes`]
+    /// reads them typed.
     pub targets: Vec<String>,
     /// Bit rot: a live sector silently corrupted (per volume per day).
     pub bit_rot_per_day: f64,
@@ -66,6 +101,20 @@ impl Default for StorageFaults {
 }
 
 impl StorageFaults {
+    /// The classes of volume `targets` names, in its order (a validated
+    /// section names only known classes).
+    pub fn volumes(&self) -> Vec<StorageTarget> {
+        self.targets
+            .iter()
+            .filter_map(|t| StorageTarget::parse(t))
+            .collect()
+    }
+
+    /// Whether `targets` names `class`.
+    pub fn hits(&self, class: StorageTarget) -> bool {
+        self.volumes().contains(&class)
+    }
+
     /// Each storage fault kind and its rate.
     pub fn rates(&self) -> [(FaultKind, f64); 8] {
         [
@@ -87,9 +136,12 @@ impl StorageFaults {
         let at = |key| KeyPath::of(&["faults", "storage", key]);
         for (i, t) in self.targets.iter().enumerate() {
             ensure(
-                STORAGE_TARGETS.contains(&t.as_str()),
+                StorageTarget::parse(t).is_some(),
                 at("targets").index(i),
-                || format!("must be one of {}, got `{t}`", STORAGE_TARGETS.join(", ")),
+                || {
+                    let names: Vec<&str> = StorageTarget::ALL.map(StorageTarget::name).into();
+                    format!("must be one of {}, got `{t}`", names.join(", "))
+                },
             )?;
         }
         distinct(at("targets"), &self.targets)?;

@@ -29,7 +29,7 @@ use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
-use sim::trace::{EngineEvent, Trace, Tracer, Value};
+use sim::trace::{EngineEvent, RunPhase, Trace, Tracer, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -236,7 +236,10 @@ impl<S: System> World<S> {
         workload: Vec<UserAction<Input<S>>>,
         model: &mut M,
     ) -> Vec<M::Step> {
-        self.emit(EngineEvent::Phase, fields!["phase" => "safety"]);
+        self.emit(
+            EngineEvent::Phase,
+            fields!["phase" => RunPhase::Safety.name()],
+        );
         model.safety_begins();
         let end = SimTime::from(setup.duration);
         let mut queue: BTreeMap<(SimTime, u64), Step<Input<S>, M::Step>> = BTreeMap::new();
@@ -285,7 +288,10 @@ impl<S: System> World<S> {
     /// network heals, every node shuts down cleanly and boots from its own
     /// disks; a second later the model carries out what waited for that.
     async fn heal<M: FaultModel<S>>(&mut self, left: Vec<M::Step>, model: &mut M) {
-        self.emit(EngineEvent::Phase, fields!["phase" => "heal"]);
+        self.emit(
+            EngineEvent::Phase,
+            fields!["phase" => RunPhase::Heal.name()],
+        );
         let after_reboot = model.heal(left);
         self.cluster.heal_net_faults();
         for addr in self.cluster.addrs() {
@@ -334,7 +340,8 @@ impl<S: System> World<S> {
         converged_after: Option<Duration>,
         model: M,
     ) -> (Output, M::Report) {
-        let phase = fields!["phase" => "check", "converged" => converged_after.is_some()];
+        let phase =
+            fields!["phase" => RunPhase::Check.name(), "converged" => converged_after.is_some()];
         self.emit(EngineEvent::Phase, phase);
         let mut places: Vec<_> = self
             .places

@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 use xxhash_rust::xxh3::Xxh3;
 
 mod kind;
+mod phase;
 pub use kind::{EngineEvent, Kind, SystemEvent, SystemKind};
+pub use phase::RunPhase;
 
 /// One field value of an event.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
