@@ -289,26 +289,7 @@ impl fmt::Display for Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim::outcome::FaultCount;
-
-    fn outcome(seed: u64, faults: &[(&str, u64, u64, u64)]) -> SeedOutcome {
-        SeedOutcome {
-            seed,
-            faults: faults
-                .iter()
-                .map(|&(k, fired, effective, near_miss)| {
-                    let c = FaultCount {
-                        fired,
-                        effective,
-                        near_miss,
-                        ..FaultCount::default()
-                    };
-                    (k.to_string(), c)
-                })
-                .collect(),
-            ..SeedOutcome::default()
-        }
-    }
+    use harness::testing::outcome_with_faults as outcome;
 
     #[test]
     fn counts_faults_and_seeds_per_class_and_lists_silent_classes() {

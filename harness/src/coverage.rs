@@ -308,21 +308,7 @@ mod tests {
     use super::*;
 
     fn outcome(faults: &[(&str, u64, u64, u64)]) -> SeedOutcome {
-        SeedOutcome {
-            faults: faults
-                .iter()
-                .map(|&(k, fired, effective, near_miss)| {
-                    let c = FaultCount {
-                        fired,
-                        effective,
-                        near_miss,
-                        ..FaultCount::default()
-                    };
-                    (k.to_string(), c)
-                })
-                .collect(),
-            ..SeedOutcome::default()
-        }
+        crate::testing::outcome_with_faults(0, faults)
     }
 
     #[test]

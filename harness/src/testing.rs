@@ -4,8 +4,10 @@
 //! replay line works as printed; `--explain --shrink` tells the story in
 //! the system's words; bad input exits 2 before any work), so its tests
 //! check it the same way. The checks panic with what they saw: they are
-//! meant for `#[test]` functions.
+//! meant for `#[test]` functions. [`outcome_with_faults`] builds the
+//! outcome a coverage or report test counts.
 
+use sim::outcome::{FaultCount, SeedOutcome};
 use std::path::Path;
 use std::process::Command;
 
@@ -95,5 +97,24 @@ mod tests {
         assert_eq!(seed, "seed 3: lost 1");
         assert_eq!(shell_words(replay), ["my bin", "run", "x", "--seed", "3"]);
         assert_eq!(first_replay("seeds: 0 of 5 failed\n"), None);
+    }
+}
+
+/// The outcome of `seed` with only fault counts: one `(kind, fired,
+/// effective, near misses)` per fault kind, every other field its default.
+pub fn outcome_with_faults(seed: u64, faults: &[(&str, u64, u64, u64)]) -> SeedOutcome {
+    let count = |&(kind, fired, effective, near_miss): &(&str, u64, u64, u64)| {
+        let c = FaultCount {
+            fired,
+            effective,
+            near_miss,
+            ..FaultCount::default()
+        };
+        (kind.to_string(), c)
+    };
+    SeedOutcome {
+        seed,
+        faults: faults.iter().map(count).collect(),
+        ..SeedOutcome::default()
     }
 }
