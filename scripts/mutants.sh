@@ -20,10 +20,12 @@
 # that makes a run spin). On a machine busy with other builds, raise both
 # bounds: MUTANTS_TIMEOUT=600 MUTANTS_BUILD_TIMEOUT=1800 scripts/mutants.sh ...
 if [[ " $* " != *" --list "* ]]; then
-    nice -n 19 cargo test --package lastcopy --test promise_checks
+    nice -n 19 cargo test --package lastcopy --package lastcopy-models \
+        --test promise_checks --test handset --test database
 fi
 rc=0
-nice -n 19 cargo mutants --package lastcopy-models --test-package lastcopy \
+nice -n 19 cargo mutants --package lastcopy-models \
+    --test-package lastcopy --test-package lastcopy-models \
     --baseline skip --timeout "${MUTANTS_TIMEOUT:-240}" \
     --build-timeout "${MUTANTS_BUILD_TIMEOUT:-600}" "$@" || rc=$?
 # The counts of the sitting that just ran (cargo-mutants exits 2 when a

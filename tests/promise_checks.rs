@@ -1,6 +1,7 @@
 //! Promise checks only, cheap enough to judge a mutant: every catalogue
 //! scenario's `[expect]` per preset on its first few seeds, and a short
-//! swarm sweep of `chaos` on hardened. This is the test cargo-mutants runs
+//! swarm sweep of `chaos` on hardened; in none of them may a machine panic
+//! or the quick view of convergence disagree with what is served. This is the test cargo-mutants runs
 //! (`scripts/mutants.sh`, docs/mutants.md); run it alone with
 //! `cargo test --release --test promise_checks` (under a minute warm).
 //! tests/catalogue.rs checks the same statements over more seeds.
@@ -10,6 +11,7 @@ mod common;
 use lastcopy::runner::Summary;
 use lastcopy::scenario::{Scenario, CATALOGUE};
 use lastcopy::swarm;
+use sim::outcome::SeedOutcome;
 
 /// Seeds per scenario and preset: few enough to stay fast, enough for every
 /// `breaks` share in the catalogue to be met.
@@ -25,8 +27,9 @@ fn every_catalogue_expectation_holds_on_fixed_seeds() {
         let scenario = Scenario::load(name, &[]).expect("catalogue scenarios load");
         let seeds = SEEDS.min(u64::from(scenario.test.seeds));
         for (design, expectation) in &scenario.expect {
-            let (_, held) = common::check_expectation(name, design, expectation, seeds);
+            let (outcomes, held) = common::check_expectation(name, design, expectation, seeds);
             failures.extend(held.err());
+            failures.extend(findings(&outcomes, &format!("{name} / {design}")));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -37,15 +40,28 @@ fn hardened_keeps_the_promise_under_a_short_chaos_swarm() {
     let hardened = common::case("chaos", "hardened", &[]);
     let outcomes = swarm::sweep(&hardened, (0..SWARM_SEEDS).collect(), common::jobs(), false)
         .expect("every drawn configuration loads");
-    let broke: Vec<String> = outcomes
+    let mut broke: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.kept_promise())
         .map(|o| format!("seed {} drew {}", o.seed, o.drawn.join(" ")))
         .collect();
+    broke.extend(findings(&outcomes, "chaos --swarm / hardened"));
     assert!(
         broke.is_empty(),
         "{}\n{}",
         Summary::of(&outcomes),
         broke.join("\n")
     );
+}
+
+/// A line per seed of `outcomes` with a finding: a machine panicked (the
+/// harness catches a step's panic and reboots the node; no design's code
+/// should ever panic), or the system's quick view of convergence disagreed
+/// with what its places served.
+fn findings(outcomes: &[SeedOutcome], case: &str) -> Vec<String> {
+    outcomes
+        .iter()
+        .filter(|o| !o.findings.is_empty())
+        .map(|o| format!("{case}: seed {} found {:?}", o.seed, o.findings))
+        .collect()
 }

@@ -41,8 +41,9 @@
 //! different, concurrent deletion still leaves the record deleted, which
 //! keeps the promise.
 //!
-//! A run whose handsets, portals and server never converged during heal
-//! gets `liveness` verdicts naming what is still apart. Forfeited versions
+//! A run whose places still serve apart at the check gets `liveness`
+//! verdicts naming what is apart, judged from what they serve (not from
+//! the quicker view the heal loop compared, which a system may get wrong). Forfeited versions
 //! (saved, never synced, then wiped by the user's own reset) are counted,
 //! not judged.
 
@@ -88,6 +89,15 @@ pub fn liveness_summary(o: &sim::outcome::SeedOutcome) -> String {
     text
 }
 
+/// The finding that counts a run's caught machine panics (a step that
+/// panicked; the node was rebooted as after a power loss).
+pub const ENGINE_PANIC: &str = "engine-panic";
+
+/// The finding that a run's places agreed by the system's quick view
+/// (`System::shows`) but not by what they serve, or the other way round,
+/// at the check: a system's `shows` that does not tell what `served` does.
+pub const SHOWS_MISMATCH: &str = "shows-mismatch";
+
 /// What the checker found in one run.
 #[derive(Clone, Debug, Default)]
 pub struct Judgement {
@@ -95,7 +105,8 @@ pub struct Judgement {
     pub verdicts: Vec<Verdict>,
     /// Counters: versions written, saved, synced, forfeited, records.
     pub counts: BTreeMap<String, u64>,
-    /// Findings beside the verdicts (caught panics).
+    /// Findings beside the verdicts: caught panics ([`ENGINE_PANIC`]), a
+    /// quick view that disagreed with what was served ([`SHOWS_MISMATCH`]).
     pub findings: BTreeMap<String, u64>,
 }
 
@@ -143,8 +154,13 @@ pub fn judge(out: &Evidence<'_>) -> Judgement {
             });
         }
     }
-    if !fs.converged {
-        j.verdicts.extend(liveness(fs));
+    // From what the places serve, whatever the heal loop concluded from
+    // what they show (`System::shows`): a system whose quick view agrees
+    // while what it serves does not still fails here.
+    j.verdicts.extend(liveness(fs));
+    if fs.converged != places::converged(fs) {
+        // The heal loop's last look and the check are the same instant.
+        j.findings.insert(SHOWS_MISMATCH.into(), 1);
     }
     j.verdicts.sort();
     j.verdicts.dedup();
@@ -185,7 +201,7 @@ pub fn judge(out: &Evidence<'_>) -> Judgement {
         .filter(|e| e.kind == EngineEvent::NodePanic)
         .count() as u64;
     if panics > 0 {
-        j.findings.insert("engine-panic".into(), panics);
+        j.findings.insert(ENGINE_PANIC.into(), panics);
     }
     j
 }
@@ -587,6 +603,20 @@ mod tests {
     }
 
     #[test]
+    fn places_that_serve_apart_fail_liveness_even_if_their_quick_view_agreed() {
+        // The heal loop stopped on `System::shows` agreeing; what the
+        // places serve at the check disagrees: the served views decide.
+        let row = Row::new(R, v(2), Some(v(1)));
+        let older = Row::new(R, v(1), None);
+        let out = run(&ledger(), Some(older), Some(row), true);
+        assert!(
+            kinds(&out).contains(&"liveness".to_string()),
+            "{:?}",
+            kinds(&out)
+        );
+    }
+
+    #[test]
     fn places_that_never_agree_are_a_liveness_failure() {
         let row = Row::new(R, v(2), Some(v(1)));
         assert_eq!(kinds(&run(&ledger(), Some(row), None, false)), ["liveness"]);
@@ -668,7 +698,7 @@ mod tests {
         // A stale copy served again: resurrected (a deletion kept only as
         // a conflict copy of its own ancestor does not excuse it).
         assert_eq!(
-            kinds(&run(&l, None, Some(live.clone()), true)),
+            kinds(&run(&l, Some(live.clone()), Some(live.clone()), true)),
             ["resurrected"]
         );
         let hidden = live.clone().keeping(tomb);

@@ -86,20 +86,6 @@ pub fn exits_2_before_any_work(bin: &str, args: &[&str]) {
     assert!(!out.contains("seeds:"), "nothing ran: {out}");
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_failing_seed_and_its_replay_are_read_from_a_sweep() {
-        let sweep = "seed 3: lost 1\n  replay: 'my bin' run x --seed 3\nseed 4: lost 2\n  replay: b run x --seed 4\nseeds: 2 of 5 failed\n";
-        let (seed, replay) = first_replay(sweep).expect("found");
-        assert_eq!(seed, "seed 3: lost 1");
-        assert_eq!(shell_words(replay), ["my bin", "run", "x", "--seed", "3"]);
-        assert_eq!(first_replay("seeds: 0 of 5 failed\n"), None);
-    }
-}
-
 /// The outcome of `seed` with only fault counts: one `(kind, fired,
 /// effective, near misses)` per fault kind, every other field its default.
 pub fn outcome_with_faults(seed: u64, faults: &[(&str, u64, u64, u64)]) -> SeedOutcome {
@@ -116,5 +102,19 @@ pub fn outcome_with_faults(seed: u64, faults: &[(&str, u64, u64, u64)]) -> SeedO
         seed,
         faults: faults.iter().map(count).collect(),
         ..SeedOutcome::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_failing_seed_and_its_replay_are_read_from_a_sweep() {
+        let sweep = "seed 3: lost 1\n  replay: 'my bin' run x --seed 3\nseed 4: lost 2\n  replay: b run x --seed 4\nseeds: 2 of 5 failed\n";
+        let (seed, replay) = first_replay(sweep).expect("found");
+        assert_eq!(seed, "seed 3: lost 1");
+        assert_eq!(shell_words(replay), ["my bin", "run", "x", "--seed", "3"]);
+        assert_eq!(first_replay("seeds: 0 of 5 failed\n"), None);
     }
 }

@@ -476,3 +476,31 @@ fn absence_from_a_full_reply_deletes_a_synced_record_only_when_the_design_says()
         );
     }
 }
+
+#[test]
+fn a_conflict_copy_the_server_lost_under_the_same_version_is_kept_and_pushed_again() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    let ask = p.sync();
+    p.reply(ask.req, ok(5, 1, vec![(r(1), v(1))], vec![], false));
+    // Another writer's concurrent version, kept by the server as a
+    // conflict copy of the handset's version.
+    let local = p.row(r(1)).expect("the edit is held");
+    let other = Row::make(r(1), ver(9, 1), None, 1, false);
+    let ask = p.sync();
+    let with_copy = local.clone().keeping(other.clone());
+    p.reply(ask.req, ok(5, 2, vec![], vec![with_copy], false));
+    assert!(p.row(r(1)).expect("held").holds(other.version));
+    // The server restored from an image older than the merge: the same
+    // version, without the copy.
+    let ask = p.sync();
+    p.reply(ask.req, ok(6, 0, vec![], vec![local], true));
+    assert!(
+        p.row(r(1)).expect("held").holds(other.version),
+        "the handset keeps the copy the server lost"
+    );
+    assert!(
+        p.sync().push.iter().any(|row| row.holds(other.version)),
+        "and pushes it again"
+    );
+}
