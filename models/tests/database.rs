@@ -16,6 +16,7 @@ use models::msg::{DbHealth, Msg, SyncResult};
 use models::record::{RecordId, Row, VersionId};
 use sim::disk::{CrashMode, DiskFault};
 use sim::host::{lock_disk, Boot, DiskHandle, Io, Outputs};
+use sim::trace::EngineEvent;
 use std::time::Duration;
 
 const TIMER_BACKUP: u64 = 1;
@@ -35,37 +36,44 @@ struct Db {
     env: Env,
     role: Role,
     design: Design,
+    engine: EngineKind,
     disk: DiskHandle,
     db: Database,
 }
 
 impl Db {
     fn primary(design: Design) -> Self {
+        Self::primary_on(design, EngineKind::Log)
+    }
+
+    /// A primary whose store is `engine`.
+    fn primary_on(design: Design, engine: EngineKind) -> Self {
         let role = Role::Primary {
             backup: BACKUP,
             interval: 24 * HOUR,
             offset: 3 * HOUR,
         };
-        Self::first_boot(role, design)
+        Self::first_boot(role, design, engine)
     }
 
     fn backup(design: Design) -> Self {
-        Self::first_boot(Role::Backup, design)
+        Self::first_boot(Role::Backup, design, EngineKind::Log)
     }
 
-    fn first_boot(role: Role, design: Design) -> Self {
+    fn first_boot(role: Role, design: Design, engine: EngineKind) -> Self {
         let disk = blank_disk();
         let db = Database::new(
             role.clone(),
             design.clone(),
             "vol".into(),
             disk.clone(),
-            EngineKind::Log,
+            engine,
         );
         let mut d = Db {
             env: Env::new(),
             role,
             design,
+            engine,
             disk,
             db,
         };
@@ -156,14 +164,30 @@ impl Db {
 
     /// A new machine boots from the volume as it is now.
     fn reboot_as_is(&mut self, boot: Boot) {
-        self.db = Database::new(
+        self.db = self.machine();
+        self.step(|db, io| db.boot(boot, io));
+    }
+
+    /// Power loss while the machine runs (what its engine writes as it goes
+    /// down fails: the disk is fenced), then `fault` hits the volume and a
+    /// new machine boots from it.
+    fn power_loss_with(&mut self, fault: DiskFault) {
+        lock_disk(&self.disk).fence();
+        self.db = self.machine();
+        lock_disk(&self.disk).crash(CrashMode::DropUnsynced);
+        lock_disk(&self.disk).inject(fault);
+        self.step(|db, io| db.boot(Boot::Crash, io));
+    }
+
+    /// A new database machine on the volume, not yet booted.
+    fn machine(&self) -> Database {
+        Database::new(
             self.role.clone(),
             self.design.clone(),
             "vol".into(),
             self.disk.clone(),
-            EngineKind::Log,
-        );
-        self.step(|db, io| db.boot(boot, io));
+            self.engine,
+        )
     }
 
     /// The volume is destroyed; the node comes back on a blank one.
@@ -248,6 +272,7 @@ fn a_quiesced_primary_commits_nothing_until_resumed() {
     let a = row(rec(0, 1), 1);
     assert!(committed(db.push(vec![a.clone()])).is_empty());
     assert!(db.ask(Msg::Quiesce { req: 2, on: false }).done);
+    db.reboot(Boot::Crash); // and so is resuming
     assert_eq!(committed(db.push(vec![a.clone()])), ids(&[a]));
 }
 
@@ -353,6 +378,63 @@ fn a_blank_volume_on_a_non_first_boot_awaits_a_restore_under_hardened() {
         lock_disk(&db.disk).is_blank(),
         "nothing written while waiting"
     );
+}
+
+/// redb cannot open a store whose header sector became unreadable: the
+/// primary formats it anew, and must say so (a new epoch, `rebuilt`), or the
+/// operator sees an intact primary and never restores the backup over it.
+#[test]
+fn a_store_redb_cannot_open_is_rebuilt_and_reported_rebuilt_under_a_new_epoch() {
+    let mut db = Db::primary_on(Design::hardened(), EngineKind::Redb);
+    let (old_epoch, ..) = parts(db.push(vec![row(rec(0, 1), 1)]));
+    db.env.advance(HOUR);
+    db.power_loss_with(DiskFault::LatentSectorError { sector: 1 });
+    db.env.event(SidekickEvent::StoreFailed);
+    let ev = db.env.event(SidekickEvent::DbRebuilt);
+    let epoch = ev.field("epoch").and_then(|v| v.as_u64()).unwrap();
+    assert!(epoch != 0 && epoch != old_epoch, "epoch {epoch}");
+    assert_eq!(
+        db.ask(Msg::Status { req: 1 }).health,
+        DbHealth::Serving {
+            epoch,
+            rebuilt: true
+        }
+    );
+    assert!(db.versions(0).is_empty(), "the store came back blank");
+}
+
+/// The rows a store that failed to open held are gone with it: the lineage
+/// must call them corrupted (damage found), not silently lost.
+#[test]
+fn the_rows_of_a_store_redb_cannot_open_end_as_corrupted() {
+    let mut db = Db::primary_on(Design::hardened(), EngineKind::Redb);
+    let a = row(rec(0, 1), 1);
+    db.push(vec![a.clone()]);
+    db.power_loss_with(DiskFault::LatentSectorError { sector: 1 });
+    db.env.event(SidekickEvent::StoreDamage);
+    let ended: Vec<_> = db
+        .env
+        .events(EngineEvent::CopyEnded)
+        .into_iter()
+        .filter(|e| e.str("record") == Some(&*a.record.to_string()))
+        .map(|e| e.str("cause").map(str::to_string))
+        .collect();
+    assert_eq!(ended, [Some("corrupted".to_string())]);
+}
+
+/// After a rebuild the sequence restarts at 1: a commit made then is sent to
+/// a handset that syncs from the start of the new epoch (cursor 0).
+#[test]
+fn a_commit_after_a_store_rebuild_reaches_a_handset_syncing_from_cursor_zero() {
+    let mut db = Db::primary_on(Design::hardened(), EngineKind::Redb);
+    db.push(vec![row(rec(0, 1), 1)]);
+    db.power_loss_with(DiskFault::LatentSectorError { sector: 1 });
+    db.env.event(SidekickEvent::DbRebuilt);
+    let b = row(rec(0, 2), 2);
+    assert_eq!(committed(db.push(vec![b.clone()])), vec![id(&b)]);
+    let (_, cursor, _, rows, full) = parts(db.sync(0, 0, false, None, vec![]));
+    assert_eq!((ids(&rows), full), (ids(&[b]), false));
+    assert!(cursor > 0, "cursor {cursor}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use models::clock::Rtc;
 use models::design::Design;
+use models::engine::sqlite::HandsetEngine;
 use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
 use models::msg::{Msg, SyncResult};
@@ -45,6 +46,7 @@ struct Ask {
 struct Phone {
     env: Env,
     design: Design,
+    engine: HandsetEngine,
     disk: DiskHandle,
     rtc: Rtc,
     h: Handset,
@@ -53,12 +55,18 @@ struct Phone {
 impl Phone {
     /// A handset of `design`, first boot on a blank flash.
     fn new(design: Design) -> Self {
+        Self::on(design, HandsetEngine::default())
+    }
+
+    /// A handset of `design` whose store is `engine`, first boot on a blank flash.
+    fn on(design: Design, engine: HandsetEngine) -> Self {
         let disk = blank_disk();
         let rtc = Rtc::new();
-        let h = Self::machine(&design, &disk, &rtc);
+        let h = Self::machine(&design, engine, &disk, &rtc);
         let mut p = Phone {
             env: Env::new(),
             design,
+            engine,
             disk,
             rtc,
             h,
@@ -67,7 +75,7 @@ impl Phone {
         p
     }
 
-    fn machine(design: &Design, disk: &DiskHandle, rtc: &Rtc) -> Handset {
+    fn machine(design: &Design, engine: HandsetEngine, disk: &DiskHandle, rtc: &Rtc) -> Handset {
         let cfg = HandsetConfig {
             user: USER,
             server: SERVER,
@@ -76,7 +84,7 @@ impl Phone {
             sync_after_edit: SYNC_AFTER_EDIT,
             exchange_timeout: models::handset::EXCHANGE_TIMEOUT,
             rtc: rtc.clone(),
-            engine: Default::default(),
+            engine,
         };
         Handset::new(cfg, design.clone(), disk.clone())
     }
@@ -145,7 +153,7 @@ impl Phone {
         if boot == Boot::Crash {
             lock_disk(&self.disk).crash(CrashMode::DropUnsynced);
         }
-        self.h = Self::machine(&self.design, &self.disk, &self.rtc);
+        self.h = Self::machine(&self.design, self.engine, &self.disk, &self.rtc);
         self.step(|h, io| h.boot(boot, io)).1
     }
 
@@ -503,4 +511,20 @@ fn a_conflict_copy_the_server_lost_under_the_same_version_is_kept_and_pushed_aga
         p.sync().push.iter().any(|row| row.holds(other.version)),
         "and pushes it again"
     );
+}
+
+/// A SQLite handset keeps where it was in the server's history across a
+/// reboot: it asks from its epoch and cursor, and so notices when the
+/// server's epoch changed (a restore) and asks for everything.
+#[test]
+fn a_sqlite_handset_keeps_its_epoch_and_cursor_across_a_reboot() {
+    let mut p = Phone::on(Design::hardened(), HandsetEngine::Sqlite);
+    let ask = p.sync();
+    p.reply(ask.req, ok(5, 3, vec![], vec![], false));
+    p.reboot(Boot::Clean);
+    let ask = p.sync();
+    assert_eq!((ask.epoch, ask.cursor, ask.full), (5, 3, false));
+    p.reply(ask.req, ok(9, 0, vec![], vec![], false));
+    p.env.event(SidekickEvent::SyncEpochChanged);
+    assert!(p.sync().full, "a new epoch asks for everything");
 }
