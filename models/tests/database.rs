@@ -729,3 +729,31 @@ fn a_migration_that_drops_photos_is_aborted_only_when_checked() {
         assert_eq!(db.versions(0), want);
     }
 }
+
+#[test]
+fn a_push_that_fails_its_checksum_is_committed_only_without_verify_reads() {
+    // The 2009 design trusts what arrives; the hardened one verifies it.
+    for (design, stored) in [(Design::fragile_2009(), true), (Design::hardened(), false)] {
+        let mut db = Db::primary(design);
+        let bad = corrupt(&row(rec(0, 1), 1));
+        assert_eq!(!committed(db.push(vec![bad])).is_empty(), stored);
+        assert_eq!(db.versions(0).len(), usize::from(stored));
+    }
+}
+
+#[test]
+fn without_idempotent_commits_a_late_push_of_an_older_version_replaces_the_newer() {
+    // The 2009 design applies a writer's pushes as they arrive: a late
+    // or repeated push of an older version rolls its newer one back.
+    let older = row(rec(0, 1), 1);
+    let newer = Row::new(rec(0, 1), ver(0, 2), Some(ver(0, 1)));
+    for (design, served) in [
+        (Design::fragile_2009(), older.version),
+        (Design::hardened(), newer.version),
+    ] {
+        let mut db = Db::primary(design);
+        db.push(vec![newer.clone()]);
+        db.push(vec![older.clone()]);
+        assert_eq!(db.versions(0), vec![(rec(0, 1), served)]);
+    }
+}
