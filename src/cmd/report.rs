@@ -9,6 +9,7 @@
 //! seeds and writes their stats to FILE; `lastcopy merge` turns the shards'
 //! files into the report one unsharded run writes.
 
+use harness::report::command::Matrix;
 use harness::report::provenance;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lastcopy::build_identity;
@@ -25,16 +26,9 @@ use std::process::ExitCode;
 /// Arguments of `lastcopy report`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Catalogue names or paths of scenario files.
-    #[arg(required = true, value_name = "SCENARIO")]
-    pub scenarios: Vec<String>,
-    /// Design presets to compare, comma separated (default: every preset).
-    #[arg(long, value_name = "A,B", value_delimiter = ',')]
-    pub designs: Vec<String>,
-    /// Seeds A..B (B excluded) or A..=B (B included) in every scenario and
-    /// design; at most a million.
-    #[arg(long, value_name = "A..B", default_value = "0..20")]
-    pub seeds: String,
+    /// What to compare.
+    #[command(flatten)]
+    pub matrix: Matrix,
     /// The report directory to write.
     #[arg(long, value_name = "DIR", required_unless_present = "shard")]
     pub out: Option<PathBuf>,
@@ -46,19 +40,6 @@ pub struct Args {
     /// With `--shard`: the file to write this shard's stats to.
     #[arg(long, value_name = "FILE", requires = "shard")]
     pub results: Option<String>,
-    /// Replace DIR if it exists (only a previous report, or an empty directory).
-    #[arg(long)]
-    pub force: bool,
-    /// Leave out the provenance line (date, version, commit), so the same
-    /// arguments give byte-identical files.
-    #[arg(long)]
-    pub no_provenance: bool,
-    /// Override a scenario key in every scenario: `--set topology.handsets=5`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// Seeds run in parallel (default: available cores). The report is the same for any value.
-    #[arg(long)]
-    pub jobs: Option<usize>,
     /// The most simulation runs to spend shrinking each broken cell's seed.
     #[arg(long, default_value_t = 500)]
     pub shrink_runs: usize,
@@ -70,19 +51,19 @@ pub struct Args {
 
 /// Runs the matrix and writes the report.
 pub fn execute(args: Args) -> Result<ExitCode, String> {
-    let seeds = SeedRange::parse("--seeds", &args.seeds)?;
-    let jobs = lastcopy::runner::jobs(args.jobs)?;
-    let designs = if args.designs.is_empty() {
+    let seeds = SeedRange::parse("--seeds", &args.matrix.seeds)?;
+    let jobs = lastcopy::runner::jobs(args.matrix.jobs)?;
+    let designs = if args.matrix.designs.is_empty() {
         models::design::Design::PRESETS.map(String::from).to_vec()
     } else {
-        args.designs.clone()
+        args.matrix.designs.clone()
     };
     let base = command(&args);
     let mut config = Config {
-        specs: args.scenarios.clone(),
+        specs: args.matrix.scenarios.clone(),
         designs,
         seeds,
-        overrides: args.set.clone(),
+        overrides: args.matrix.set.clone(),
         jobs,
         shrink_runs: args.shrink_runs,
         command: base.clone(),
@@ -98,7 +79,8 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         return run_shard(&args, cases, &config, &base);
     };
     config.command = report::regenerate_command(&base, out);
-    let target = report::check_out(out, args.force, &args.scenarios).map_err(|e| e.to_string())?;
+    let target = report::check_out(out, args.matrix.force, &args.matrix.scenarios)
+        .map_err(|e| e.to_string())?;
 
     let total = u64::try_from(config.seeds.seed_count())
         .unwrap_or(u64::MAX)
@@ -107,7 +89,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::run(cases, &config, &on);
     bar.finish_and_clear();
-    write(&cells, &config, &target, !args.no_provenance)
+    write(&cells, &config, &target, !args.matrix.no_provenance)
 }
 
 /// Runs one shard of every cell's seeds and writes their stats.
@@ -123,7 +105,7 @@ fn run_shard(
         .as_deref()
         .expect("clap: --shard requires --results");
     let shard = Shard::parse(spec, std::env::var(INDEX_ENV).ok().as_deref())?;
-    let target = output::check_target(std::path::Path::new(path), &args.scenarios)
+    let target = output::check_target(std::path::Path::new(path), &args.matrix.scenarios)
         .map_err(|e| format!("--results {e}"))?;
     let seeds: Vec<u64> = shard.seeds(config.seeds).collect();
     let bar = progress_bar((cases.len() as u64).saturating_mul(seeds.len() as u64));
@@ -193,17 +175,17 @@ pub fn progress_bar(total: u64) -> ProgressBar {
 /// its `--out DIR --force` (which the caller adds).
 fn command(args: &Args) -> String {
     let mut c = String::from("cargo run --release -- report");
-    for s in &args.scenarios {
+    for s in &args.matrix.scenarios {
         c.push_str(&format!(" {}", shell_word(s)));
     }
-    if !args.designs.is_empty() {
+    if !args.matrix.designs.is_empty() {
         c.push_str(&format!(
             " --designs {}",
-            shell_word(&args.designs.join(","))
+            shell_word(&args.matrix.designs.join(","))
         ));
     }
-    c.push_str(&format!(" --seeds {}", shell_word(&args.seeds)));
-    for o in &args.set {
+    c.push_str(&format!(" --seeds {}", shell_word(&args.matrix.seeds)));
+    for o in &args.matrix.set {
         c.push_str(&format!(" --set {}", shell_word(o)));
     }
     if args.shrink_runs != 500 {

@@ -15,27 +15,27 @@ use crate::sweep;
 use crate::system::System;
 use std::path::PathBuf;
 
-/// Arguments of `report`.
+/// What a report compares: scenarios × designs over seeds, with overrides.
+/// Every system's `report` takes these; where it writes, and how, is its
+/// own ([`Args`]).
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub struct Matrix {
     /// Built-in scenario names or paths to scenario files.
     #[arg(required = true, value_name = "SCENARIO")]
     pub scenarios: Vec<String>,
     /// Designs to compare, comma separated (default: every design).
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     pub designs: Vec<String>,
-    /// Seeds `A..B` (B excluded) of every scenario and design.
+    /// Seeds A..B (B excluded) or A..=B (B included) of every scenario and
+    /// design; at most a million.
     #[arg(long, value_name = "A..B", default_value = "0..20")]
     pub seeds: String,
-    /// The report directory to write.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
     /// Replace DIR if it exists (only a report lastcopy wrote, or an
     /// empty directory).
     #[arg(long)]
     pub force: bool,
-    /// Leave out the provenance line (date, version), so the same
-    /// arguments give byte-identical files.
+    /// Leave out the provenance line (when, and by which build), so the
+    /// same arguments give byte-identical files.
     #[arg(long)]
     pub no_provenance: bool,
     /// `KEY=VALUE` overrides of every scenario (repeatable).
@@ -47,15 +47,26 @@ pub struct Args {
     pub jobs: Option<usize>,
 }
 
+/// Arguments of `report`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// What to compare.
+    #[command(flatten)]
+    pub matrix: Matrix,
+    /// The report directory to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
 /// Runs `report` for system `S`; an error is bad input, and nothing was
 /// written.
 pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> {
-    let range = SeedRange::parse("--seeds", &args.seeds)?;
-    let jobs = sweep::jobs(args.jobs)?;
+    let range = SeedRange::parse("--seeds", &args.matrix.seeds)?;
+    let jobs = sweep::jobs(args.matrix.jobs)?;
     if range.seed_count() > u128::from(super::MAX_SEEDS) {
         return Err(format!(
             "--seeds {}: a report holds at most {} seeds per cell",
-            args.seeds,
+            args.matrix.seeds,
             super::MAX_SEEDS
         ));
     }
@@ -64,28 +75,28 @@ pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> 
     let end = range.last().checked_add(1).ok_or_else(|| {
         format!(
             "--seeds {}: a report's last seed must be below {}",
-            args.seeds,
+            args.matrix.seeds,
             u64::MAX
         )
     })?;
     let seeds = range.first()..end;
-    let designs: Vec<String> = if args.designs.is_empty() {
+    let designs: Vec<String> = if args.matrix.designs.is_empty() {
         S::designs().iter().map(|(n, _)| n.to_string()).collect()
     } else {
-        args.designs.clone()
+        args.matrix.designs.clone()
     };
     let cases = load::<S>(program, args, &designs)?;
-    let target = output::check_dir(&args.out, args.force, &args.scenarios)
+    let target = output::check_dir(&args.out, args.matrix.force, &args.matrix.scenarios)
         .map_err(|e| format!("--out {e}"))?;
     let invocation = invocation_of(program.package, program.manifest_dir, false);
     let config = Config {
-        scenarios: args.scenarios.clone(),
+        scenarios: args.matrix.scenarios.clone(),
         designs,
         seeds: seeds.clone(),
-        overrides: args.set.clone(),
+        overrides: args.matrix.set.clone(),
         command: command(&invocation, args),
         invocation,
-        provenance: (!args.no_provenance).then(|| {
+        provenance: (!args.matrix.no_provenance).then(|| {
             let name = format!("{} (lastcopy-harness)", program.package);
             provenance::line(
                 provenance::now_unix_secs(),
@@ -120,10 +131,10 @@ fn load<S: System>(
     }
     let mut out = Vec::new();
     let mut names: Vec<String> = Vec::new();
-    for spec in &args.scenarios {
+    for spec in &args.matrix.scenarios {
         let source = program.scenario(spec)?;
         for d in designs {
-            let case = Case::<S>::load(&source, &args.set, d).map_err(|e| e.to_string())?;
+            let case = Case::<S>::load(&source, &args.matrix.set, d).map_err(|e| e.to_string())?;
             if d == &designs[0] {
                 if names.contains(&case.scenario.name) {
                     return Err(format!(
@@ -142,24 +153,24 @@ fn load<S: System>(
 /// The command that regenerates the report.
 fn command(invocation: &str, args: &Args) -> String {
     let mut c = format!("{invocation} report");
-    for s in &args.scenarios {
+    for s in &args.matrix.scenarios {
         c.push_str(&format!(" {}", shell_word(s)));
     }
-    if !args.designs.is_empty() {
+    if !args.matrix.designs.is_empty() {
         c.push_str(&format!(
             " --designs {}",
-            shell_word(&args.designs.join(","))
+            shell_word(&args.matrix.designs.join(","))
         ));
     }
-    c.push_str(&format!(" --seeds {}", shell_word(&args.seeds)));
-    for o in &args.set {
+    c.push_str(&format!(" --seeds {}", shell_word(&args.matrix.seeds)));
+    for o in &args.matrix.set {
         c.push_str(&format!(" --set {}", shell_word(o)));
     }
     c.push_str(&format!(
         " --out {} --force",
         shell_word(&args.out.display().to_string())
     ));
-    if args.no_provenance {
+    if args.matrix.no_provenance {
         c.push_str(" --no-provenance");
     }
     c
