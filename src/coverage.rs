@@ -273,16 +273,8 @@ impl fmt::Display for Coverage {
         } else {
             writeln!(f, "never reached: {}", never.join(", "))?;
         }
-        let pct = if self.seeds == 0 {
-            0.0
-        } else {
-            100.0 * self.seeds_near_miss as f64 / self.seeds as f64
-        };
-        write!(
-            f,
-            "near miss (a record down to its last copies where a fault struck) in {} of {} seeds ({pct:.0}%)",
-            self.seeds_near_miss, self.seeds
-        )
+        let near = harness::coverage::near_miss_line(self.seeds_near_miss, self.seeds);
+        write!(f, "{near}")
     }
 }
 

@@ -198,6 +198,19 @@ impl Coverage {
     }
 }
 
+/// The coverage table's last line: in how many of `seeds` seeds some
+/// fault was a near miss (`near`), and the share.
+pub fn near_miss_line(near: u64, seeds: u64) -> String {
+    let pct = if seeds == 0 {
+        0.0
+    } else {
+        100.0 * near as f64 / seeds as f64
+    };
+    format!(
+        "near miss (a record down to its last copies where a fault struck) in {near} of {seeds} seeds ({pct:.0}%)"
+    )
+}
+
 /// Situation `name`, never reached.
 fn none(name: &str) -> SituationCoverage {
     SituationCoverage {
@@ -290,16 +303,7 @@ impl fmt::Display for Coverage {
             Goal::Fired(_) | Goal::Effective(_) => None,
         });
         writeln!(f, "never reached: {}", list(missed.collect()))?;
-        let pct = if self.seeds == 0 {
-            0.0
-        } else {
-            100.0 * self.seeds_near_miss as f64 / self.seeds as f64
-        };
-        write!(
-            f,
-            "near miss (a record down to its last copies where a fault struck) in {} of {} seeds ({pct:.0}%)",
-            self.seeds_near_miss, self.seeds
-        )
+        write!(f, "{}", near_miss_line(self.seeds_near_miss, self.seeds))
     }
 }
 
