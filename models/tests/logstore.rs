@@ -33,3 +33,21 @@ fn an_entry_of_max_payload_bytes_round_trips_and_one_byte_more_is_refused() {
     }));
     assert!(refused.is_err(), "an entry of {} bytes was taken", max + 1);
 }
+
+/// A log that fills its disk to the last sector still opens, with every
+/// entry: the scan stops at the disk's end, never reading past it.
+#[test]
+fn a_log_that_fills_its_disk_opens_with_every_entry() {
+    let mut d = Disk::new(DiskConfig {
+        sector_size: 512,
+        sectors: 8,
+    });
+    let (mut log, _) = LogStore::open(&d).unwrap();
+    let entries: Vec<Vec<u8>> = (1..=8u8).map(|i| vec![i; 16]).collect();
+    for e in &entries {
+        log.append(&mut d, e).unwrap();
+    }
+    d.sync().unwrap();
+    let (_, opened) = LogStore::open(&d).expect("a full log opens");
+    assert_eq!(opened.entries, entries);
+}
