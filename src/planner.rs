@@ -342,6 +342,7 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Draw
             }
         }
     };
+    let to_server = n.hits(LinkClass::HandsetServer);
     for h in 0..scenario.topology.handsets {
         let mut rng = seeds.stream(Stream::NetFor(h));
         let name = topology::handset(h);
@@ -357,7 +358,7 @@ fn network_faults(scenario: &Scenario, seeds: &Seeds, quota: &Quota) -> Vec<Draw
             };
             out.push((at, name.clone(), fault, rng.random()));
         }
-        if n.hits(LinkClass::HandsetServer) {
+        if to_server {
             links(&mut rng, &name, &mut out);
         }
     }

@@ -11,6 +11,7 @@ mod common;
 use lastcopy::runner::Summary;
 use lastcopy::scenario::{Scenario, CATALOGUE};
 use lastcopy::swarm;
+use models::fault::FaultKind;
 use sim::outcome::SeedOutcome;
 
 /// Seeds per scenario and preset: few enough to stay fast, enough for every
@@ -79,11 +80,12 @@ fn media_faults_on_the_databases_strike_rows_they_serve() {
         "hardened",
         &["faults.storage.targets=[\"db-primary\", \"db-backup\"]"],
     );
-    let media = ["bit-rot", "latent-sector-error"];
+    let media = [FaultKind::BitRot, FaultKind::LatentSectorError];
     let (mut fired, mut effective) = (0, 0);
     for seed in 0..4 {
         let faults = case.run_seed(seed).outcome.faults;
-        for (_, c) in faults.iter().filter(|(k, _)| media.contains(&k.as_str())) {
+        let is_media = |k: &String| FaultKind::parse(k).is_some_and(|k| media.contains(&k));
+        for (_, c) in faults.iter().filter(|(k, _)| is_media(k)) {
             fired += c.fired;
             effective += c.effective;
         }

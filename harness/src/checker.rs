@@ -49,7 +49,7 @@
 
 use crate::places::FinalState;
 use crate::places::Served;
-use crate::places::{self, Apart};
+use crate::places::{self, Apart, Place};
 use sim::ledger::Ledger;
 use sim::outcome::{Verdict, VerdictKind};
 use sim::record::{RecordId, VersionId};
@@ -157,11 +157,12 @@ pub fn judge(out: &Evidence<'_>) -> Judgement {
     // From what the places serve, whatever the heal loop concluded from
     // what they show (`System::shows`): a system whose quick view agrees
     // while what it serves does not still fails here.
-    j.verdicts.extend(liveness(fs));
-    if fs.converged != places::converged(fs) {
+    let apart = places::not_converged(fs);
+    if fs.converged != apart.is_empty() {
         // The heal loop's last look and the check are the same instant.
         j.findings.insert(SHOWS_MISMATCH.into(), 1);
     }
+    j.verdicts.extend(liveness(fs, apart));
     j.verdicts.sort();
     j.verdicts.dedup();
     let mut c = |k: &str, v: u64| {
@@ -377,11 +378,11 @@ fn judge_record(
     Some(verdict(worst, detail))
 }
 
-/// `liveness`: every place (a device) that does not show what its user's
-/// reference place (the server) shows, naming the records apart and how
-/// each shows.
-fn liveness(fs: &FinalState) -> Vec<Verdict> {
-    places::not_converged(fs)
+/// `liveness`: every place (a device) of `apart` ([`places::not_converged`])
+/// that does not show what its user's reference place (the server) shows,
+/// naming the records apart and how each shows.
+fn liveness(fs: &FinalState, apart: Vec<(Place, Apart)>) -> Vec<Verdict> {
+    apart
         .into_iter()
         .map(|(place, apart)| {
             let reference = fs

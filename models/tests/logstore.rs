@@ -6,10 +6,11 @@ extern crate lastcopy_models as models;
 use models::logstore::LogStore;
 use sim::disk::{Disk, DiskConfig};
 
-fn disk() -> Disk {
+/// A disk of `sectors` sectors of 512 bytes.
+fn disk(sectors: u64) -> Disk {
     Disk::new(DiskConfig {
         sector_size: 512,
-        sectors: 256,
+        sectors,
     })
 }
 
@@ -18,7 +19,7 @@ fn disk() -> Disk {
 /// written truncated.
 #[test]
 fn an_entry_of_max_payload_bytes_round_trips_and_one_byte_more_is_refused() {
-    let mut d = disk();
+    let mut d = disk(256);
     let max = LogStore::max_payload(&d);
     let (mut log, _) = LogStore::open(&d).unwrap();
     let entry: Vec<u8> = (0..max).map(|i| i as u8 | 1).collect();
@@ -38,10 +39,7 @@ fn an_entry_of_max_payload_bytes_round_trips_and_one_byte_more_is_refused() {
 /// entry: the scan stops at the disk's end, never reading past it.
 #[test]
 fn a_log_that_fills_its_disk_opens_with_every_entry() {
-    let mut d = Disk::new(DiskConfig {
-        sector_size: 512,
-        sectors: 8,
-    });
+    let mut d = disk(8);
     let (mut log, _) = LogStore::open(&d).unwrap();
     let entries: Vec<Vec<u8>> = (1..=8u8).map(|i| vec![i; 16]).collect();
     for e in &entries {

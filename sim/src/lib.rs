@@ -18,6 +18,7 @@ pub mod files;
 pub mod host;
 pub mod ledger;
 pub mod lineage;
+mod names;
 pub mod net;
 pub mod outcome;
 pub mod place;

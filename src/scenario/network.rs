@@ -2,37 +2,14 @@
 
 use super::*;
 
-/// A class of links network faults may hit, as `[faults.network] targets`
-/// names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LinkClass {
-    /// Each handset's link to the sync server.
-    HandsetServer,
-    /// The sync server's links to the databases.
-    ServerDatabase,
-}
-
-impl LinkClass {
-    /// Every class, in the order the documentation lists them.
-    pub const ALL: [LinkClass; 2] = [Self::HandsetServer, Self::ServerDatabase];
-
-    /// Its name in a scenario file.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::HandsetServer => "handset-server",
-            Self::ServerDatabase => "server-database",
-        }
-    }
-
-    /// The class a scenario file names `name`, if any.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.name() == name)
-    }
-}
-
-impl std::fmt::Display for LinkClass {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+sim::named! {
+    /// A class of links network faults may hit, as `[faults.network]
+    /// targets` names it.
+    pub enum LinkClass {
+        /// Each handset's link to the sync server.
+        HandsetServer = "handset-server",
+        /// The sync server's links to the databases.
+        ServerDatabase = "server-database",
     }
 }
 
@@ -125,7 +102,9 @@ impl NetworkFaults {
 
     /// Whether `targets` names `class`.
     pub fn hits(&self, class: LinkClass) -> bool {
-        self.links().contains(&class)
+        self.targets
+            .iter()
+            .any(|t| LinkClass::parse(t) == Some(class))
     }
 
     /// Each per-link fault kind's name (as in `models::fault`) and its rate,
@@ -151,7 +130,7 @@ impl NetworkFaults {
                 LinkClass::parse(t).is_some(),
                 at("targets").index(i),
                 || {
-                    let names: Vec<&str> = LinkClass::ALL.map(LinkClass::name).into();
+                    let names: Vec<&str> = LinkClass::ALL.iter().map(|t| t.name()).collect();
                     format!("must be one of {}, got `{t}`", names.join(", "))
                 },
             )?;

@@ -2,40 +2,16 @@
 
 use super::*;
 
-/// A class of volumes storage faults may hit, as `[faults.storage] targets`
-/// names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum StorageTarget {
-    /// The primary database's volume.
-    DbPrimary,
-    /// The backup database's volume.
-    DbBackup,
-    /// Every handset's flash.
-    Handsets,
-}
-
-impl StorageTarget {
-    /// Every class, in the order the documentation lists them.
-    pub const ALL: [StorageTarget; 3] = [Self::DbPrimary, Self::DbBackup, Self::Handsets];
-
-    /// Its name in a scenario file.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::DbPrimary => "db-primary",
-            Self::DbBackup => "db-backup",
-            Self::Handsets => "handsets",
-        }
-    }
-
-    /// The class a scenario file names `name`, if any.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.name() == name)
-    }
-}
-
-impl std::fmt::Display for StorageTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+sim::named! {
+    /// A class of volumes storage faults may hit, as `[faults.storage]
+    /// targets` names it.
+    pub enum StorageTarget {
+        /// The primary database's volume.
+        DbPrimary = "db-primary",
+        /// The backup database's volume.
+        DbBackup = "db-backup",
+        /// Every handset's flash.
+        Handsets = "handsets",
     }
 }
 
@@ -112,7 +88,9 @@ impl StorageFaults {
 
     /// Whether `targets` names `class`.
     pub fn hits(&self, class: StorageTarget) -> bool {
-        self.volumes().contains(&class)
+        self.targets
+            .iter()
+            .any(|t| StorageTarget::parse(t) == Some(class))
     }
 
     /// Each storage fault kind and its rate.
@@ -139,7 +117,7 @@ impl StorageFaults {
                 StorageTarget::parse(t).is_some(),
                 at("targets").index(i),
                 || {
-                    let names: Vec<&str> = StorageTarget::ALL.map(StorageTarget::name).into();
+                    let names: Vec<&str> = StorageTarget::ALL.iter().map(|t| t.name()).collect();
                     format!("must be one of {}, got `{t}`", names.join(", "))
                 },
             )?;

@@ -59,26 +59,11 @@ macro_rules! event_kinds {
             $($(#[$vmeta:meta])* $variant:ident = $text:literal,)*
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[repr(u16)]
-        $vis enum $name {
-            $($(#[$vmeta])* $variant,)*
-        }
-        impl $name {
-            /// Every kind, in the order the table declares them.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-
-            /// The kind's dotted name, as traces print and hash it.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-        }
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.name())
+        $crate::named! {
+            $(#[$meta])*
+            #[repr(u16)]
+            $vis enum $name {
+                $($(#[$vmeta])* $variant = $text,)*
             }
         }
     };
