@@ -99,7 +99,7 @@ pub fn fired_faults(trace: &Trace) -> BTreeMap<u32, FiredFault> {
             FiredFault {
                 id: id as u32,
                 at: e.at,
-                target: e.node.clone(),
+                target: e.node.to_string(),
                 kind: e.str("fault_kind").unwrap_or("fault").to_string(),
             },
         );
@@ -203,7 +203,7 @@ impl Copies {
 fn copy_end(e: &Event) -> Option<CopyEnd> {
     Some(CopyEnd {
         at: e.at,
-        node: e.node.clone(),
+        node: e.node.to_string(),
         store: e.str("store")?.to_string(),
         version: e.str("version")?.to_string(),
         cause: EndCause::parse(e.str("cause")?)?,
@@ -234,7 +234,7 @@ pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
             continue;
         };
         l.stores.insert(store.to_string());
-        l.nodes.insert(e.node.clone());
+        l.nodes.insert(e.node.to_string());
         l.handsets.extend(handset_of(store));
         if e.kind == EngineEvent::CopyEnded {
             l.faults
@@ -487,7 +487,7 @@ impl<'a> Story<'a> {
             },
             _ => return None,
         };
-        Some((e.node.clone(), text))
+        Some((e.node.to_string(), text))
     }
 
     /// The line one of the Sidekick's own events adds (node, text), if any.
@@ -504,7 +504,7 @@ impl<'a> Story<'a> {
                 e.str("error").or(e.str("why")).unwrap_or(e.kind.name())
             ),
             SidekickEvent::CacheRefetch if owner => {
-                self.refetch_at = Some((e.at, e.node.clone()));
+                self.refetch_at = Some((e.at, e.node.to_string()));
                 format!(
                     "re-fetched its cache from the server ({} records kept, {} dropped)",
                     field_or(e, "records"),
@@ -536,7 +536,7 @@ impl<'a> Story<'a> {
             _ if server && handset_of(&e.node).is_none() => recovery_step(k.explained()?, e),
             _ => return None,
         };
-        Some((e.node.clone(), text))
+        Some((e.node.to_string(), text))
     }
 
     /// The ledger's lines of record `r`: each write or delete, each forfeit.

@@ -340,7 +340,7 @@ mod tests {
             at: SimTime(1),
             node: "handset-0".into(),
             kind: sim::trace::EngineEvent::CopyCreated.into(),
-            fields: sim::fields!["store" => "handset-0/flash", "record" => "u0/todo-2"],
+            fields: sim::fields!["store" => "handset-0/flash", "record" => "u0/todo-2"].into(),
         }];
         assert_eq!(node("handset-0").check_matched(&events), Ok(()));
         assert_eq!(record("u0/todo-2").check_matched(&events), Ok(()));

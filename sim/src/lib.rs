@@ -8,7 +8,7 @@
 //! nodes with a crash-faithful lifecycle ([`host`]), copy lineage
 //! ([`lineage`]), the records users are promised, the ledger of what
 //! they were told and the places they read ([`record`], [`ledger`],
-//! [`place`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
+//! [`place`]), node names ([`node_name`]), its own network fault layer ([`net`]), the canonical trace ([`trace`]) and the per-seed outcome
 //! ([`outcome`]).
 #![deny(missing_docs)]
 
@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod lineage;
 mod names;
 pub mod net;
+pub mod node_name;
 pub mod outcome;
 pub mod place;
 pub mod plan;

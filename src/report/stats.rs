@@ -422,7 +422,7 @@ mod tests {
     fn copy(at: u64, created: bool, store: &str, version: u32) -> Event {
         Event {
             at: SimTime(at),
-            node: store.to_string(),
+            node: store.into(),
             kind: if created {
                 EngineEvent::CopyCreated.into()
             } else {
@@ -432,7 +432,8 @@ mod tests {
                 ("store", Value::from(store)),
                 ("record", Value::from(R.to_string())),
                 ("version", Value::from(v(version).to_string())),
-            ],
+            ]
+            .into(),
         }
     }
 

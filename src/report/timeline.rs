@@ -143,7 +143,7 @@ impl Timeline {
                 }
             };
             let (lane, nodes) = &mut lanes[i];
-            nodes.insert(e.node.clone());
+            nodes.insert(e.node.to_string());
             if e.kind == EngineEvent::CopyCreated {
                 lane.copies.push(CopySpan {
                     version: version.to_string(),

@@ -12,8 +12,11 @@
 //! [`EngineEvent::CopyEnded`]), so that a checker can tell, from the trace alone,
 //! which copies existed and what ended each.
 
+use crate::node_name::NodeName;
 use crate::time::SimTime;
 use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
+use smol_str::SmolStr;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use xxhash_rust::xxh3::Xxh3;
@@ -28,8 +31,9 @@ pub use phase::RunPhase;
 pub enum Value {
     /// An unsigned number.
     U(u64),
-    /// A string.
-    S(String),
+    /// A string (held inline when short: an event's ids cost no
+    /// allocation).
+    S(SmolStr),
     /// A flag.
     B(bool),
 }
@@ -56,17 +60,17 @@ impl From<bool> for Value {
 }
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
-        Value::S(v.to_string())
+        Value::S(v.into())
     }
 }
 impl From<String> for Value {
     fn from(v: String) -> Self {
-        Value::S(v)
+        Value::S(v.into())
     }
 }
 impl From<&String> for Value {
     fn from(v: &String) -> Self {
-        Value::S(v.clone())
+        Value::S(v.into())
     }
 }
 
@@ -115,15 +119,19 @@ pub struct Event {
     /// When it happened, in simulated time.
     pub at: SimTime,
     /// The node, device or store it concerns (`handset-17`, `db-primary`, `harness`).
-    pub node: String,
+    pub node: NodeName,
     /// What happened: one of the engine's kinds or one of the system's;
     /// serializes as its dotted name, such as `copy.created`.
     #[serde(serialize_with = "kind_as_name")]
     pub kind: Kind,
     /// Named values, in the order the emitter gave them.
     #[serde(serialize_with = "fields_as_map")]
-    pub fields: Vec<(&'static str, Value)>,
+    pub fields: Fields,
 }
+
+/// An event's named values, in order: up to four are held in the event
+/// itself, so a trace of many small events is few allocations.
+pub type Fields = SmallVec<[(&'static str, Value); 4]>;
 
 /// An event's fields as one map from name to typed value (a number, a
 /// string or a flag), in the order the emitter gave them: in JSON,
@@ -302,7 +310,7 @@ impl Tracer {
     pub fn emit(
         &self,
         at: SimTime,
-        node: impl Into<String>,
+        node: impl Into<NodeName>,
         kind: impl Into<Kind>,
         fields: Vec<(&'static str, Value)>,
     ) {
@@ -310,7 +318,7 @@ impl Tracer {
             at,
             node: node.into(),
             kind: kind.into(),
-            fields,
+            fields: Fields::from_vec(fields),
         };
         self.inner.lock().expect("trace lock").push(event);
     }
@@ -359,7 +367,7 @@ mod tests {
             at: SimTime(at),
             node: node.into(),
             kind: EngineEvent::CopyCreated.into(),
-            fields: crate::fields!["n" => x, "s" => "a b"],
+            fields: crate::fields!["n" => x, "s" => "a b"].into(),
         }
     }
 
