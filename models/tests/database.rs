@@ -757,3 +757,117 @@ fn without_idempotent_commits_a_late_push_of_an_older_version_replaces_the_newer
         assert_eq!(db.versions(0), vec![(rec(0, 1), served)]);
     }
 }
+
+const TIMER_SCRUB: u64 = 2;
+
+/// A handset that has never heard from a server holds epoch 0, so a server
+/// never serves it: a primary first booted at time zero still serves a
+/// non-zero epoch, or a later rebuild's new epoch would look to every
+/// handset like its first contact and no cursor would reset.
+#[test]
+fn a_primary_first_booted_at_time_zero_serves_a_non_zero_epoch() {
+    let env = Env::new();
+    let role = Role::Primary {
+        backup: BACKUP,
+        interval: 24 * HOUR,
+        offset: 3 * HOUR,
+    };
+    let (disk, design) = (blank_disk(), Design::hardened());
+    let mut db = Database::new(role, design, "vol".into(), disk, EngineKind::Log);
+    env.step("db", PRIMARY, |io| db.boot(Boot::First, io));
+    let (_, out) = env.step("db", PRIMARY, |io| {
+        db.on_message(OPERATOR, Msg::Status { req: 1 }, io)
+    });
+    match only_send(&out) {
+        (OPERATOR, Msg::OpReply { health, .. }) => assert!(
+            matches!(health, DbHealth::Serving { epoch, .. } if epoch != 0),
+            "{health:?}"
+        ),
+        other => panic!("expected an OpReply, got {other:?}"),
+    }
+}
+
+/// A primary formatted anew keeps its epoch and its `rebuilt` mark on its
+/// volume: after a crash before the operator restored it, it still says
+/// rebuilt under the same epoch (else the operator would see an intact
+/// primary and never restore the backup, and handsets no new epoch).
+#[test]
+fn a_rebuilt_primary_still_says_rebuilt_under_its_epoch_after_a_crash() {
+    let mut db = Db::primary(Design::fragile_2009());
+    db.push(vec![row(rec(0, 1), 1)]);
+    db.lose_volume_and_boot();
+    let ev = db.env.event(SidekickEvent::DbRebuilt);
+    let epoch = ev.field("epoch").and_then(|v| v.as_u64()).unwrap();
+    db.reboot(Boot::Crash);
+    assert_eq!(
+        db.ask(Msg::Status { req: 1 }).health,
+        DbHealth::Serving {
+            epoch,
+            rebuilt: true
+        }
+    );
+}
+
+/// A scrub rewrites each spoiled row as a new entry of the log, each under
+/// a sequence number of its own: a commit after the repair still comes
+/// after every cursor handed out before it (a sequence that went back
+/// would hide it from every handset's next pull), and after a crash the
+/// log replays every row, repaired ones included, to a handset pulling
+/// from the start.
+#[test]
+fn a_commit_after_a_scrub_repair_comes_after_earlier_cursors() {
+    let mut db = Db::primary(Design::hardened());
+    let (a, b) = (row(rec(0, 1), 1), row(rec(0, 2), 2));
+    let (_, before, ..) = parts(db.push(vec![a.clone(), b.clone()]));
+    for (sector, _) in db.db.sector_records() {
+        lock_disk(&db.disk).inject(DiskFault::BitRot { sector, seed: 7 });
+    }
+    db.step(|db, io| db.on_timer(TIMER_SCRUB, io));
+    let scrub = db.env.event(SidekickEvent::StoreScrub);
+    assert_eq!(scrub.field("rows").and_then(|v| v.as_u64()), Some(2));
+    let c = row(rec(0, 3), 3);
+    db.push(vec![c.clone()]);
+    let (_, _, _, rows, _) = parts(db.sync(0, before, false, None, vec![]));
+    assert_eq!(
+        ids(&rows),
+        ids(&[c.clone()]),
+        "the commit after cursor {before}"
+    );
+    db.reboot(Boot::Crash);
+    let (_, _, _, rows, _) = parts(db.sync(0, 0, false, None, vec![]));
+    let mut got = ids(&rows);
+    got.sort();
+    assert_eq!(got, ids(&[a, b, c]), "every row after cursor 0");
+}
+
+/// A reload of rows the volume still holds ends none of their copies: the
+/// lineage calls a copy ended only when the store lost it, or `--explain`
+/// would blame a fault for a copy that is still there.
+#[test]
+fn a_reboot_ends_no_copy_the_volume_still_holds() {
+    let mut db = Db::primary(Design::hardened());
+    db.push(vec![row(rec(0, 1), 1), row(rec(0, 2), 2)]);
+    db.reboot(Boot::Crash);
+    assert_eq!(db.env.events(EngineEvent::CopyEnded), vec![]);
+    assert_eq!(db.versions(0).len(), 2);
+}
+
+/// `sector_records` names, for every row served, the sector holding it:
+/// the sectors are exactly `live_sectors`, each row's record once (the
+/// survivable atlas reads it to put a sector fault only where another copy
+/// remains).
+#[test]
+fn sector_records_name_the_sector_of_every_row_served() {
+    let mut db = Db::primary(Design::hardened());
+    let rows = [row(rec(0, 1), 1), row(rec(0, 2), 2), row(rec(1, 1), 3)];
+    db.push(rows[..2].to_vec());
+    db.push(rows[2..].to_vec());
+    let map = db.db.sector_records();
+    let mut records: Vec<RecordId> = map.iter().map(|(_, r)| *r).collect();
+    records.sort();
+    assert_eq!(records, rows.iter().map(|r| r.record).collect::<Vec<_>>());
+    let mut sectors: Vec<u64> = map.iter().map(|(s, _)| *s).collect();
+    let mut live = db.db.live_sectors();
+    (sectors.sort(), live.sort());
+    assert_eq!(sectors, live);
+}
