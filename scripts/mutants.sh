@@ -13,7 +13,7 @@
 # mutants an earlier sitting already caught, so a run can be resumed.
 # `--in-place` reuses ./target instead of a cold build in a scratch copy, but
 # mutates the working tree while it runs: do not edit sources meanwhile.
-# It runs under `# cargo-mutants 27 runs its baseline on the mutated package only (it
+# cargo-mutants 27 runs its baseline on the mutated package only (it
 # ignores --test-package there), where the promise checks do not live, so
 # the baseline is run here instead and cargo-mutants skips its own; the
 # check takes about 40 s, so a test of 4 minutes is a timeout (a mutant
