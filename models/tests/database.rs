@@ -830,7 +830,7 @@ fn a_commit_after_a_scrub_repair_comes_after_earlier_cursors() {
     let (_, _, _, rows, _) = parts(db.sync(0, before, false, None, vec![]));
     assert_eq!(
         ids(&rows),
-        ids(&[c.clone()]),
+        ids(std::slice::from_ref(&c)),
         "the commit after cursor {before}"
     );
     db.reboot(Boot::Crash);
@@ -868,6 +868,7 @@ fn sector_records_name_the_sector_of_every_row_served() {
     assert_eq!(records, rows.iter().map(|r| r.record).collect::<Vec<_>>());
     let mut sectors: Vec<u64> = map.iter().map(|(s, _)| *s).collect();
     let mut live = db.db.live_sectors();
-    (sectors.sort(), live.sort());
+    sectors.sort();
+    live.sort();
     assert_eq!(sectors, live);
 }
