@@ -11,7 +11,7 @@ mod shrink;
 pub(crate) use merge::{merge, MergeArgs};
 pub(crate) use plan::{plan, PlanArgs};
 pub(crate) use replay::{replay, ReplayArgs};
-pub(crate) use shards::Shards;
+pub(crate) use shards::{Results, Shards};
 pub(crate) use shrink::{shrink, ShrinkArgs};
 
 use crate::case::Case;

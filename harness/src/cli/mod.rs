@@ -1,0 +1,153 @@
+//! The command line a system's own binary reuses: its `main` is one call,
+//!
+//! ```no_run
+//! # #[derive(Clone, Debug, serde::Deserialize)] struct MySystem;
+//! # impl lastcopy_harness::system::System for MySystem {
+//! #   type Node = N; type Design = ();
+//! #   fn designs() -> Vec<(&'static str, ())> { vec![("d", ())] }
+//! #   fn nodes(&self, _: &()) -> Vec<lastcopy_harness::system::NodeSpec<N>> { vec![] }
+//! #   fn workload(&self, _: &lastcopy_harness::sim::rng::Seeds, _: std::time::Duration)
+//! #     -> Vec<lastcopy_harness::system::UserAction<()>> { vec![] }
+//! #   fn places(&self) -> Vec<(lastcopy_harness::sim::place::Place, lastcopy_harness::sim::host::Addr)> { vec![] }
+//! #   fn served(_: &N, _: lastcopy_harness::sim::place::Place) -> Option<lastcopy_harness::sim::place::View> { None }
+//! # }
+//! # struct N;
+//! # impl lastcopy_harness::sim::host::Machine for N { type Msg = (); type Input = ();
+//! #   fn boot(&mut self, _: lastcopy_harness::sim::host::Boot, _: &mut lastcopy_harness::sim::host::Io<'_, ()>) {}
+//! #   fn on_message(&mut self, _: lastcopy_harness::sim::host::Addr, _: (), _: &mut lastcopy_harness::sim::host::Io<'_, ()>) {}
+//! #   fn on_timer(&mut self, _: u64, _: &mut lastcopy_harness::sim::host::Io<'_, ()>) {}
+//! #   fn on_input(&mut self, _: (), _: &mut lastcopy_harness::sim::host::Io<'_, ()>) {} }
+//! use lastcopy_harness::cli::{self, Program};
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let program = Program {
+//!         package: env!("CARGO_PKG_NAME"),
+//!         manifest_dir: env!("CARGO_MANIFEST_DIR"),
+//!         catalogue: &[("my-scenario", "name = \"my-scenario\"\n...")],
+//!     };
+//!     cli::main::<MySystem>(&program)
+//! }
+//! ```
+//!
+//! and gets `run` (sweeps on `--jobs` threads, `--shard` and `--results`,
+//! `--fail-fast`, `--explain`, `--shrink` and `--save`, `--plan` replays,
+//! `--check-determinism`, `--coverage`, `--swarm`, `--swarm --guided`), `report`
+//! ([`crate::report`]), `merge` (a sharded run's results files, printed
+//! as the unsharded run prints), `replay`, `plan`, `shrink` (with `--save`,
+//! a regression file: [`crate::regression`]) and `list`. Exit codes: 0
+//! every seed kept the promise, 1 some seed broke it, 2 bad input (nothing
+//! run, nothing written), 3 some seed's two runs differed under
+//! `--check-determinism`, 130 a `run` interrupted by Ctrl-C (the seeds in
+//! flight finish, the summary covers the seeds that ran, `--results` is
+//! not written).
+
+use crate::commands;
+use crate::scenario::Source;
+use crate::system::System;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod run;
+pub(crate) use run::shrunk;
+
+/// What a system's binary tells the command line about itself.
+pub struct Program {
+    /// The package the binary is built from (`env!("CARGO_PKG_NAME")`),
+    /// for replay commands.
+    pub package: &'static str,
+    /// Its manifest directory (`env!("CARGO_MANIFEST_DIR")`), to know
+    /// whether a replay can say `cargo run`.
+    pub manifest_dir: &'static str,
+    /// Its built-in scenarios: name and TOML text (`include_str!`). A
+    /// scenario may also be given as a path to a `.toml` file.
+    pub catalogue: &'static [(&'static str, &'static str)],
+}
+
+#[derive(Parser)]
+#[command(about = "Runs a system under lastcopy's harness")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs seeds of a scenario and judges each against the promise.
+    Run(run::RunArgs),
+    /// Lists the built-in scenarios and the designs.
+    List,
+    /// Combines the results files of a sharded run (`run --shard K/N
+    /// --results FILE`) into the output and exit code of the unsharded run.
+    Merge(commands::MergeArgs),
+    /// Runs one seed and prints its plan, trace and verdicts.
+    Replay(commands::ReplayArgs),
+    /// Prints a seed's fault plan, as `--plan` reads it.
+    Plan(commands::PlanArgs),
+    /// Shrinks a failing seed's plan to the faults that matter; with
+    /// `--save NAME`, keeps it as a regression file.
+    Shrink(commands::ShrinkArgs),
+    /// Runs scenarios × designs over seeds and writes a report directory.
+    Report(crate::report::command::Args),
+}
+
+/// A closed pipe (`... run | head`) ends the process quietly, as it does
+/// any Unix filter, instead of a panic on the next print. [`main`] calls
+/// it first; a binary with its own command line calls it at start-up.
+pub fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of one signal at start-up, before
+    // any thread or simulation exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Runs the command line for system `S`; returns the exit code.
+pub fn main<S: System>(program: &Program) -> ExitCode {
+    quiet_on_closed_pipe();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::List => {
+            for (name, _) in program.catalogue {
+                println!("{name}");
+            }
+            let designs: Vec<&str> = S::designs().iter().map(|(n, _)| *n).collect();
+            println!("designs: {}", designs.join(", "));
+            ExitCode::SUCCESS
+        }
+        Command::Run(args) => exit(run::run::<S>(program, &args)),
+        Command::Merge(args) => exit(commands::merge::<S>(program, &args)),
+        Command::Replay(args) => exit(commands::replay::<S>(program, &args)),
+        Command::Plan(args) => exit(commands::plan::<S>(program, &args)),
+        Command::Shrink(args) => exit(commands::shrink::<S>(program, &args)),
+        Command::Report(args) => {
+            exit(crate::report::command::execute::<S>(program, &args).map(|()| 0))
+        }
+    }
+}
+
+impl Program {
+    /// The scenario `spec` names: a built-in one, or a file (see
+    /// [`Source::find`]).
+    pub fn scenario(&self, spec: &str) -> Result<Source, String> {
+        Source::find(spec, self.catalogue).map_err(|e| e.to_string())
+    }
+}
+
+/// The exit code of a command's result: its own, or 2 (bad input) after
+/// printing the error.
+fn exit(result: Result<u8, String>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

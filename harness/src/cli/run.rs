@@ -1,0 +1,386 @@
+//! `run`: load and check everything a run needs, then run the seeds on
+//! `--jobs` threads and print in seed order: a row of phases, each below.
+
+use super::Program;
+use crate::case::{Case, SeedRun};
+use crate::commands::{self, Results};
+use crate::coverage::Coverage;
+use crate::determinism;
+use crate::explain::explain;
+use crate::faults::Fault;
+use crate::guided::{self, Bias};
+use crate::load::CaseSpec;
+use crate::save_target::SaveTarget;
+use crate::seed_range::SeedRange;
+use crate::shell::{invocation_of, shell_word};
+use crate::shrink::shrink;
+use crate::summary::{failure_line, Summary};
+use crate::swarm::{self, Swarm};
+use crate::system::System;
+use crate::{interrupt, regression, sweep};
+use sim::plan::Plan;
+use std::ops::ControlFlow;
+
+#[derive(clap::Args)]
+pub(super) struct RunArgs {
+    /// A built-in scenario's name, or a path to a scenario file.
+    scenario: String,
+    /// The design (default: the system's first).
+    #[arg(long)]
+    design: Option<String>,
+    /// One seed.
+    #[arg(long, conflicts_with = "seeds")]
+    seed: Option<u64>,
+    /// Seeds `A..B` (B excluded) or `A..=B` (B included); default `0..20`.
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Seeds run in parallel (default: available cores). Output is the
+    /// same for any value.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only shard K of N: the seeds whose index in the range is K mod
+    /// N. `auto/N` takes K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "K/N", conflicts_with = "check_determinism")]
+    shard: Option<String>,
+    /// Also write one JSON line per seed run (its outcome, the build and
+    /// the run it belongs to) to FILE, atomically, for `merge`.
+    #[arg(long, value_name = "FILE", conflicts_with = "check_determinism")]
+    results: Option<String>,
+    /// `KEY=VALUE` overrides of the scenario (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Stop at the first seed (in seed order) that breaks the promise.
+    #[arg(long, conflicts_with_all = ["results", "shard"])]
+    fail_fast: bool,
+    /// With --seed: tell the story of every record the seed lost.
+    #[arg(long, requires = "seed")]
+    explain: bool,
+    /// With --seed: shrink the failing seed's plan to the faults that matter.
+    #[arg(long, requires = "seed")]
+    shrink: bool,
+    /// With --shrink: keep the shrunk case as a regression file: a bare
+    /// NAME writes ./regressions/NAME.json under the current directory; an
+    /// argument with a '/' or ending in .json is the file's path.
+    #[arg(long, requires = "shrink", value_name = "NAME|PATH")]
+    save: Option<String>,
+    /// With --save: replace an existing regression file.
+    #[arg(long, requires = "save")]
+    force: bool,
+    /// With --seed: run this plan (from `plan`, or a regression file's)
+    /// instead of the seed's own.
+    #[arg(long, requires = "seed")]
+    plan: Option<String>,
+    /// Run every seed twice (the second time after another seed, on
+    /// another thread) and compare the traces event by event.
+    #[arg(long)]
+    check_determinism: bool,
+    /// After the summary: per fault kind, how often it fired, was
+    /// effective and struck a record's last copies (a near miss).
+    #[arg(long, conflicts_with = "check_determinism")]
+    coverage: bool,
+    /// Each seed draws its own fault mix and rates, and the system's
+    /// swarmable keys, from the scenario's; a failing seed prints what it
+    /// drew and a replay that sets exactly that.
+    #[arg(long, conflicts_with_all = ["plan", "check_determinism"])]
+    swarm: bool,
+    /// With --swarm: bias each generation of 50 seeds (in seed order)
+    /// toward what the generations before it never reached: situations,
+    /// buggify sites, fault kinds that never fired or were never effective
+    /// (see the `guided` module). The output is the same for any --jobs;
+    /// not with --shard.
+    #[arg(long)]
+    guided: bool,
+}
+
+/// Loads everything the run needs, refusing bad input before any work,
+/// then runs the seeds on `--jobs` threads ([`sweep::stream_map`]),
+/// printing in seed order.
+pub(super) fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
+    let spec = CaseSpec {
+        scenario: args.scenario.clone(),
+        design: args.design.clone(),
+        overrides: args.overrides.clone(),
+        plan: args.plan.clone(),
+    };
+    let source = program.scenario(&spec.scenario)?;
+    let (case, plan) = spec.load_from::<S>(&source)?;
+    let checked = Checked::of(args)?;
+    if args.check_determinism {
+        let replay = |seed| spec.replay_command(program, &case.design_name, seed, &[]);
+        return Ok(check_determinism(&case, checked.range, &replay));
+    }
+    let shards =
+        commands::Shards::check(program, &spec, checked.range, &args.shard, &args.results)?;
+    let results = shards.writer()?;
+    interrupt::set_pending(results.temp_path());
+    interrupt::on_ctrl_c();
+    let swarm = match args.swarm {
+        true => Some(Swarm::new(&case, &source)?),
+        false => None,
+    };
+    let seeds = SeedRunner {
+        case: &case,
+        plan: plan.as_ref(),
+        swarm: swarm.as_ref(),
+    };
+    let mut tally = Tally {
+        program,
+        case: &case,
+        spec: &spec,
+        args,
+        save: checked.save.as_ref(),
+        results,
+        coverage: Coverage::new(S::own_faults()).with_situations(S::situations()),
+        summary: Summary::default(),
+        failure: None,
+    };
+    let end = stream(&shards, checked.jobs, args.guided, &seeds, &mut tally);
+    interrupt::set_pending(None);
+    tally.finish(end, shards.seed_count())
+}
+
+/// The run's inputs beyond the case, each checked before any work.
+struct Checked {
+    range: SeedRange,
+    jobs: usize,
+    save: Option<SaveTarget>,
+}
+
+impl Checked {
+    /// The seed range (`--seed`, `--seeds`, or `0..20`), the jobs, the
+    /// `--save` target; `--guided` needs `--swarm` and refuses `--shard`.
+    fn of(args: &RunArgs) -> Result<Checked, String> {
+        let range = match (args.seed, &args.seeds) {
+            (Some(s), _) => SeedRange::single(s),
+            (None, Some(r)) => SeedRange::parse("--seeds", r)?,
+            (None, None) => SeedRange::half_open(0, 20)?,
+        };
+        let jobs = sweep::jobs(args.jobs)?;
+        let save = match &args.save {
+            Some(arg) => Some(SaveTarget::check(arg, args.force, regression::RULES)?),
+            None => None,
+        };
+        if args.guided && !args.swarm {
+            return Err("--guided leans --swarm's draws: it needs --swarm".into());
+        }
+        if args.guided && args.shard.is_some() {
+            return Err(format!(
+                "--guided cannot run with --shard: the draws of seeds {g}.. lean on what seeds \
+                 0..{g} reached (generations of {g}), and a shard would not see the other \
+                 shards' seeds",
+                g = guided::GENERATION
+            ));
+        }
+        Ok(Checked { range, jobs, save })
+    }
+}
+
+/// One seed's run: the case itself, or the seed's swarm draw of it
+/// (leaned by `--guided`'s bias), on its own plan or `--plan`'s.
+struct SeedRunner<'a, S: System> {
+    case: &'a Case<S>,
+    plan: Option<&'a Plan<Fault>>,
+    swarm: Option<&'a Swarm<'a, S>>,
+}
+
+/// A seed's run, the overrides it drew and whether buggify was on; or why
+/// its draw could not run.
+type Ran = Result<(SeedRun, Vec<String>, bool), String>;
+
+impl<S: System> SeedRunner<'_, S> {
+    fn run(&self, bias: Option<&Bias>, seed: u64) -> Ran {
+        let swarmed = self.swarm.map(|s| {
+            let drawn = swarm::draw(s.scenario(), seed);
+            s.case_with(match bias {
+                Some(b) => b.apply(s.scenario(), drawn),
+                None => drawn,
+            })
+        });
+        let swarmed = swarmed.transpose();
+        let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
+        let case = swarmed.as_ref().unwrap_or(self.case);
+        let run = match self.plan {
+            Some(p) => case.run_plan(seed, p.clone()),
+            None => case.run_seed(seed),
+        };
+        Ok((run, case.drawn.clone(), case.scenario.buggify))
+    }
+}
+
+/// Runs the shard's seeds, in generations under `--guided`, handing each
+/// result to `tally` in seed order.
+fn stream<S: System>(
+    shards: &commands::Shards,
+    jobs: usize,
+    guided: bool,
+    seeds: &SeedRunner<'_, S>,
+    tally: &mut Tally<'_, S>,
+) -> sweep::StreamEnd {
+    let sink = |seed, ran| tally.take(seed, ran);
+    if guided {
+        guided::stream_generations::<S, _>(
+            shards.seeds(),
+            jobs,
+            &interrupt::INTERRUPTED,
+            |bias, seed| seeds.run(Some(bias), seed),
+            |ran| ran.as_ref().ok().map(|(run, _, b)| (&run.outcome, *b)),
+            sink,
+        )
+    } else {
+        sweep::stream_map(
+            shards.seeds(),
+            jobs,
+            &interrupt::INTERRUPTED,
+            |&seed| seeds.run(None, seed),
+            sink,
+        )
+    }
+}
+
+/// What the run has seen so far, seed by seed: the summary, coverage and
+/// results file; it prints each failing seed (with `--explain` and
+/// `--shrink`) and stops the run on `--fail-fast` or an error.
+struct Tally<'a, S: System> {
+    program: &'a Program,
+    case: &'a Case<S>,
+    spec: &'a CaseSpec,
+    args: &'a RunArgs,
+    save: Option<&'a SaveTarget>,
+    results: Results<'a>,
+    coverage: Coverage,
+    summary: Summary,
+    failure: Option<String>,
+}
+
+impl<S: System> Tally<'_, S> {
+    /// Takes one seed's result (in seed order).
+    fn take(&mut self, seed: u64, ran: Ran) -> ControlFlow<()> {
+        match self.judge(seed, ran) {
+            Ok(flow) => flow,
+            Err(e) => {
+                self.failure = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn judge(&mut self, seed: u64, ran: Ran) -> Result<ControlFlow<()>, String> {
+        let (run, drawn, _) = ran?;
+        self.coverage.add(&run.outcome);
+        self.results.write(&run.outcome)?;
+        self.summary.add(&run.outcome);
+        if run.outcome.kept_promise() {
+            return Ok(ControlFlow::Continue(()));
+        }
+        let design = &self.case.design_name;
+        let replay = self.spec.replay_command(self.program, design, seed, &drawn);
+        println!("{}", failure_line(&run.outcome, &replay));
+        if !drawn.is_empty() {
+            println!("  drew: {}", drawn.join(" "));
+        }
+        if self.args.explain {
+            print!("{}", explain(&run));
+        }
+        if self.args.shrink {
+            let saved = self.save.map(|t| (t, self.spec));
+            shrunk(self.program, self.case, seed, run, saved)?;
+        }
+        Ok(match self.args.fail_fast {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        })
+    }
+
+    /// The summary (and coverage) once the seeds have run; the exit code.
+    fn finish(self, end: sweep::StreamEnd, of: u128) -> Result<u8, String> {
+        if let Some(e) = self.failure {
+            return Err(e);
+        }
+        let summary = self.summary;
+        if end == sweep::StreamEnd::Stopped {
+            let note = self.results.abandon();
+            println!("{summary}");
+            eprintln!(
+                "interrupted by Ctrl-C: {} of {of} seeds ran{note}",
+                summary.seeds
+            );
+            return Ok(interrupt::INTERRUPTED_EXIT);
+        }
+        let written = self.results.finish();
+        println!("{summary}");
+        if self.args.coverage {
+            println!("{}", self.coverage);
+        }
+        written.map(|()| summary.exit_code())
+    }
+}
+
+/// Shrinks a failing seed and prints its plan; with `save`, writes it as
+/// a regression file there (checked before any work).
+pub(crate) fn shrunk<S: System>(
+    program: &Program,
+    case: &Case<S>,
+    seed: u64,
+    run: SeedRun,
+    save: Option<(&SaveTarget, &CaseSpec)>,
+) -> Result<(), String> {
+    let before = run.plan.faults.len();
+    let small = shrink(case, seed, run);
+    println!(
+        "shrunk: {before} faults -> {}: {}",
+        small.plan.faults.len(),
+        crate::checker::verdict_summary(&small.outcome)
+    );
+    for f in &small.plan.faults {
+        println!("  fault {} at {}: {} on {}", f.id, f.at, f.kind, f.target);
+    }
+    print!("{}", explain(&small));
+    if let Some((target, spec)) = save {
+        let reg = regression::of_shrunk(spec, case, before, &small)?;
+        reg.save(&target.path)?;
+        println!(
+            "saved: {} (replay with {} replay {})",
+            target.shown,
+            invocation_of(program.package, program.manifest_dir, false),
+            shell_word(&target.shown)
+        );
+    }
+    Ok(())
+}
+
+/// Runs every seed twice and reports the first whose traces differ: exit
+/// 3 if any did, else what the first runs say (0 or 1).
+fn check_determinism<S: System>(
+    case: &Case<S>,
+    seeds: SeedRange,
+    replay: &dyn Fn(u64) -> String,
+) -> u8 {
+    let run = |seed: u64| {
+        let r = case.run_seed(seed);
+        (r.outcome.kept_promise(), r.output.trace)
+    };
+    let (mut differed, mut failed) = (false, false);
+    let count = seeds.seed_count();
+    for seed in seeds.iter() {
+        for checked in determinism::check_pair(&run, seed, seed.wrapping_add(1), false) {
+            failed |= !checked.result;
+            if let Some(d) = checked.difference {
+                differed = true;
+                println!(
+                    "seed {}: two runs differ\n{d}\n  replay: {}",
+                    checked.seed,
+                    replay(checked.seed)
+                );
+            }
+        }
+    }
+    println!(
+        "seeds: {count} run twice, differed: {}",
+        if differed { "yes" } else { "none" }
+    );
+    if differed {
+        3
+    } else {
+        u8::from(failed)
+    }
+}
