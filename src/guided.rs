@@ -98,7 +98,8 @@ impl Reached {
     /// The situations no seed reached, in [`Situation::ALL`] order.
     pub fn unreached(&self) -> Vec<Situation> {
         Situation::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|s| !self.situations.contains(s))
             .collect()
     }

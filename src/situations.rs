@@ -29,53 +29,24 @@ use sim::ledger::Ledger;
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Trace};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A situation a sweep should reach.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Situation {
-    /// An edit of a record while the push of another of its versions is in flight.
-    EditDuringPush,
-    /// Three versions of one record, none descending from another.
-    ThreeConcurrentVersions,
-    /// Two versions of one record with equal stamps.
-    EqualStamps,
-    /// A restore by the operator while a sync exchange is in flight.
-    RestoreDuringSync,
-}
-
-impl Situation {
-    /// Every situation, in the order coverage lists them.
-    pub const ALL: [Situation; 4] = [
-        Situation::EditDuringPush,
-        Situation::ThreeConcurrentVersions,
-        Situation::EqualStamps,
-        Situation::RestoreDuringSync,
-    ];
-
-    /// The situation's name, as outcomes and coverage print it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Situation::EditDuringPush => "edit-during-push",
-            Situation::ThreeConcurrentVersions => "three-concurrent-versions",
-            Situation::EqualStamps => "equal-stamps",
-            Situation::RestoreDuringSync => "restore-during-sync",
-        }
-    }
-
-    /// The situation named `name`, if there is one.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.name() == name)
+sim::named! {
+    /// A situation a sweep should reach.
+    pub enum Situation {
+        /// An edit of a record while the push of another of its versions is in flight.
+        EditDuringPush = "edit-during-push",
+        /// Three versions of one record, none descending from another.
+        ThreeConcurrentVersions = "three-concurrent-versions",
+        /// Two versions of one record with equal stamps.
+        EqualStamps = "equal-stamps",
+        /// A restore by the operator while a sync exchange is in flight.
+        RestoreDuringSync = "restore-during-sync",
     }
 }
 
-impl fmt::Display for Situation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+impl Situation {}
 
 /// Every buggify site of the models, in name order: what coverage lists as
 /// never reached when no seed's site fired.
@@ -303,7 +274,7 @@ mod tests {
 
     #[test]
     fn names_parse_back() {
-        for s in Situation::ALL {
+        for &s in Situation::ALL {
             assert_eq!(Situation::parse(s.name()), Some(s));
             assert_eq!(s.to_string(), s.name());
         }

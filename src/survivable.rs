@@ -47,49 +47,26 @@ use sim::ledger::LedgerHandle;
 use sim::lineage::Lineage;
 use sim::record::VersionId;
 use std::collections::BTreeSet;
-use std::fmt;
 use std::sync::Mutex;
 
-/// Why the atlas skipped a fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SkipReason {
-    /// The stores it strikes hold the last live copy of an acknowledged
-    /// version.
-    LastCopy,
-    /// Every sector it could land on holds a last copy.
-    NoSafeSector,
-    /// A power loss of a node whose store has a lost write pending while
-    /// it holds a last copy.
-    LostWritePending,
-    /// A lost or misdirected write on a store where versions are first
-    /// written: the write it strikes may be a version's only copy.
-    FirstCopyAhead,
+sim::named! {
+    /// Why the atlas skipped a fault.
+    pub enum SkipReason {
+        /// The stores it strikes hold the last live copy of an acknowledged
+        /// version.
+        LastCopy = "last-copy",
+        /// Every sector it could land on holds a last copy.
+        NoSafeSector = "no-safe-sector",
+        /// A power loss of a node whose store has a lost write pending while
+        /// it holds a last copy.
+        LostWritePending = "lost-write-pending",
+        /// A lost or misdirected write on a store where versions are first
+        /// written: the write it strikes may be a version's only copy.
+        FirstCopyAhead = "first-copy-ahead",
+    }
 }
 
 impl SkipReason {
-    /// Every reason, in a fixed order.
-    pub const ALL: [SkipReason; 4] = [
-        SkipReason::LastCopy,
-        SkipReason::NoSafeSector,
-        SkipReason::LostWritePending,
-        SkipReason::FirstCopyAhead,
-    ];
-
-    /// The stable name used in the trace's `atlas` field.
-    pub fn name(self) -> &'static str {
-        match self {
-            SkipReason::LastCopy => "last-copy",
-            SkipReason::NoSafeSector => "no-safe-sector",
-            SkipReason::LostWritePending => "lost-write-pending",
-            SkipReason::FirstCopyAhead => "first-copy-ahead",
-        }
-    }
-
-    /// The reason named `name`, if there is one.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.name() == name)
-    }
-
     /// What it means, in words (the trace's `why` field).
     pub fn why(self) -> &'static str {
         match self {
@@ -104,12 +81,6 @@ impl SkipReason {
                 "survivable atlas: the write it strikes may be a version's only copy"
             }
         }
-    }
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -552,7 +523,7 @@ mod tests {
 
     #[test]
     fn reasons_round_trip_through_their_names() {
-        for r in SkipReason::ALL {
+        for &r in SkipReason::ALL {
             assert_eq!(SkipReason::parse(r.name()), Some(r));
         }
     }

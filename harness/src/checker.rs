@@ -61,8 +61,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// `lost 64, liveness 8`.
 pub fn verdict_summary(o: &sim::outcome::SeedOutcome) -> String {
     VerdictKind::ALL
-        .into_iter()
-        .map(|k| (k, o.verdict_count(k)))
+        .iter()
+        .map(|&k| (k, o.verdict_count(k)))
         .filter(|(_, n)| *n > 0)
         .map(|(k, n)| format!("{k} {n}"))
         .collect::<Vec<_>>()
@@ -191,7 +191,7 @@ pub fn judge(out: &Evidence<'_>) -> Judgement {
     c("records", written.len() as u64);
     c("messages", out.messages);
     c("edits-skipped", out.edits_skipped);
-    for k in VerdictKind::ALL {
+    for &k in VerdictKind::ALL {
         let n = j.verdicts.iter().filter(|v| v.kind == k).count() as u64;
         j.counts.insert(k.name().to_string(), n);
     }

@@ -25,35 +25,17 @@ use sim::record::VersionId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// A situation any system's run may reach.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Situation {
-    /// Three versions of one record, none descending from another.
-    ThreeConcurrentVersions,
-    /// An edit race struck a push.
-    EditRaceStruck,
+sim::named! {
+    /// A situation any system's run may reach.
+    pub enum Situation {
+        /// Three versions of one record, none descending from another.
+        ThreeConcurrentVersions = "three-concurrent-versions",
+        /// An edit race struck a push.
+        EditRaceStruck = "edit-race-struck",
+    }
 }
 
 impl Situation {
-    /// Every situation, in the order coverage lists them.
-    pub const ALL: [Situation; 2] = [
-        Situation::ThreeConcurrentVersions,
-        Situation::EditRaceStruck,
-    ];
-
-    /// The situation's name, as outcomes and coverage print it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Situation::ThreeConcurrentVersions => "three-concurrent-versions",
-            Situation::EditRaceStruck => "edit-race-struck",
-        }
-    }
-
-    /// The situation named `name`, if there is one.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.name() == name)
-    }
-
     /// The scenario keys whose larger values make it likelier (as
     /// `--set` keys, the way swarm draws them).
     pub fn levers(self) -> &'static [&'static str] {
@@ -76,12 +58,6 @@ impl Situation {
                 .get(&FaultName::Generic(FaultKind::EditRace).to_string())
                 .map_or(0, |c| c.fired),
         }
-    }
-}
-
-impl fmt::Display for Situation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -180,7 +156,7 @@ pub fn reached<S: System>(
     faults: &BTreeMap<String, FaultCount>,
 ) -> BTreeMap<String, u64> {
     let generic = Situation::ALL
-        .into_iter()
+        .iter()
         .map(|s| (s.name(), s.count(output, faults)));
     let own = S::situations().iter().map(|s| (s.name, (s.count)(output)));
     generic
@@ -224,7 +200,7 @@ mod tests {
             .iter()
             .map(|r| format!("faults.{}", r.key))
             .collect();
-        for s in Situation::ALL {
+        for &s in Situation::ALL {
             assert_eq!(Situation::parse(&s.to_string()), Some(s));
             let drawn = |l: &&str| rates.iter().any(|r| r == l);
             assert!(s.levers().iter().all(drawn), "{s}");

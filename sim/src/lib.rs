@@ -12,6 +12,9 @@
 //! ([`outcome`]).
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub use serde as __serde;
+
 pub mod buggify;
 pub mod disk;
 pub mod files;

@@ -3,7 +3,9 @@
 
 /// Declares a fieldless enum from a table of `Variant = "name"` rows: the
 /// enum, `ALL` (every value in table order), `name()`, `parse()` (the value
-/// a name spells, if any) and `Display` (the name). Event kinds
+/// a name spells, if any), `Display` (the name) and serde's `Serialize` and
+/// `Deserialize` as the name (an unknown name is an error listing the
+/// table's). Event kinds
 /// ([`event_kinds!`](crate::event_kinds)), scenario targets and run phases
 /// are declared with it.
 ///
@@ -20,6 +22,9 @@
 /// assert_eq!(Shelf::parse("bottom"), Some(Shelf::Bottom));
 /// assert_eq!(Shelf::Top.to_string(), "top");
 /// assert_eq!(Shelf::parse("middle"), None);
+/// assert_eq!(serde_json::to_string(&Shelf::Top).unwrap(), "\"top\"");
+/// let err = serde_json::from_str::<Shelf>("\"middle\"").unwrap_err();
+/// assert!(err.to_string().contains("expected `top` or `bottom`"), "{err}");
 /// ```
 #[macro_export]
 macro_rules! named {
@@ -54,6 +59,20 @@ macro_rules! named {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.name())
+            }
+        }
+        impl $crate::__serde::Serialize for $name {
+            fn serialize<S: $crate::__serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                const NAMES: &[&str] = &[$($text,)*];
+                let name = <String as $crate::__serde::Deserialize>::deserialize(d)?;
+                Self::parse(&name).ok_or_else(|| {
+                    <D::Error as $crate::__serde::de::Error>::unknown_variant(&name, NAMES)
+                })
             }
         }
     };

@@ -7,68 +7,33 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A kind of failing verdict. The order is severity, most severe first:
-/// sorting verdicts puts the worst first, and the worst of several is the
-/// least. Each prints (and serializes) as its kebab-case name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VerdictKind {
-    /// A place serves content no writer wrote for the record.
-    Corrupted,
-    /// A place of one user serves another user's record.
-    Leaked,
-    /// No place serves any version of a record its user never deleted.
-    Lost,
-    /// An acknowledged edit was discarded for another writer's.
-    LostUpdate,
-    /// A record whose deletion was acknowledged is served again.
-    Resurrected,
-    /// The places went back in a record's own history.
-    RolledBack,
-    /// The places did not converge within the heal bound.
-    Liveness,
+crate::named! {
+    /// A kind of failing verdict. The order is severity, most severe first:
+    /// sorting verdicts puts the worst first, and the worst of several is the
+    /// least. Each prints (and serializes) as its kebab-case name.
+    pub enum VerdictKind {
+        /// A place serves content no writer wrote for the record.
+        Corrupted = "corrupted",
+        /// A place of one user serves another user's record.
+        Leaked = "leaked",
+        /// No place serves any version of a record its user never deleted.
+        Lost = "lost",
+        /// An acknowledged edit was discarded for another writer's.
+        LostUpdate = "lost-update",
+        /// A record whose deletion was acknowledged is served again.
+        Resurrected = "resurrected",
+        /// The places went back in a record's own history.
+        RolledBack = "rolled-back",
+        /// The places did not converge within the heal bound.
+        Liveness = "liveness",
+    }
 }
 
 impl VerdictKind {
-    /// Every kind, most severe first.
-    pub const ALL: [VerdictKind; 7] = [
-        VerdictKind::Corrupted,
-        VerdictKind::Leaked,
-        VerdictKind::Lost,
-        VerdictKind::LostUpdate,
-        VerdictKind::Resurrected,
-        VerdictKind::RolledBack,
-        VerdictKind::Liveness,
-    ];
-
-    /// The kind's name: `lost`, `rolled-back`, ...
-    pub fn name(self) -> &'static str {
-        match self {
-            VerdictKind::Corrupted => "corrupted",
-            VerdictKind::Leaked => "leaked",
-            VerdictKind::Lost => "lost",
-            VerdictKind::LostUpdate => "lost-update",
-            VerdictKind::Resurrected => "resurrected",
-            VerdictKind::RolledBack => "rolled-back",
-            VerdictKind::Liveness => "liveness",
-        }
-    }
-
-    /// The kind named `name`, if there is one.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
     /// Whether this kind is about a record (every kind but liveness, which
     /// is about a place).
     pub fn is_about_a_record(self) -> bool {
         self != VerdictKind::Liveness
-    }
-}
-
-impl std::fmt::Display for VerdictKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -194,7 +194,7 @@ impl<S: System> Cell<S> {
             let o = &r.outcome;
             t.seeds += 1;
             t.failed += u64::from(!o.kept_promise());
-            for k in VerdictKind::ALL {
+            for &k in VerdictKind::ALL {
                 *t.verdicts.entry(k).or_default() += o.verdict_count(k);
             }
             t.liveness_seeds += u64::from(o.verdict_count(VerdictKind::Liveness) > 0);
