@@ -758,6 +758,22 @@ fn without_idempotent_commits_a_late_push_of_an_older_version_replaces_the_newer
     }
 }
 
+/// Only a writer's own late pushes replay (the 2009 way): a late push of
+/// an older version by another writer (here the current version's parent)
+/// meets the current one as any push does, so the newer version, with the
+/// later stamp, stays served under every design.
+#[test]
+fn a_late_push_of_another_writers_older_version_does_not_replace_the_newer() {
+    let current = Row::make(rec(0, 1), ver(1, 2), Some(ver(0, 1)), 20, false);
+    let late = Row::make(rec(0, 1), ver(0, 1), None, 10, false);
+    for design in [Design::fragile_2009(), Design::hardened()] {
+        let mut db = Db::primary(design);
+        db.push(vec![current.clone()]);
+        db.push(vec![late.clone()]);
+        assert_eq!(db.versions(0), vec![id(&current)]);
+    }
+}
+
 const TIMER_SCRUB: u64 = 2;
 
 /// A handset that has never heard from a server holds epoch 0, so a server
