@@ -23,155 +23,168 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan<Fault> {
 
 fn plan_within(scenario: &Scenario, seed: u64, quota: &Quota) -> Plan<Fault> {
     let seeds = Seeds::new(seed);
-    let f = &scenario.faults;
-    let run = scenario.run.duration;
-    let mut out: Vec<(SimTime, String, Fault, u64)> = Vec::new();
     let mut rng = seeds.stream(Stream::Plan);
-    let down = f.node_down_for.as_millis() as u64;
-    for target in [topology::SERVER] {
-        for at in poisson(&mut rng, f.server_crash_per_day, Duration::ZERO, run, quota) {
-            out.push((
-                at,
-                target.into(),
-                Fault::NodeCrash { down_for_ms: down },
-                rng.random(),
-            ));
-        }
-    }
-    for target in [topology::DB_PRIMARY, topology::DB_BACKUP] {
-        for at in poisson(&mut rng, f.db_crash_per_day, Duration::ZERO, run, quota) {
-            out.push((
-                at,
-                target.into(),
-                Fault::NodeCrash { down_for_ms: down },
-                rng.random(),
-            ));
-        }
-    }
-    for u in &f.upgrades {
-        let fault = Fault::BotchedUpgrade {
-            downtime_ms: u.downtime.as_millis() as u64,
-            notice_ms: f.maintenance_notice.as_millis() as u64,
-        };
-        out.push((SimTime::from(u.at), u.array.clone(), fault, rng.random()));
-    }
+    let mut out = node_crashes(scenario, &mut rng, quota);
+    out.extend(upgrades(scenario, &mut rng));
     let incidents = incidents(scenario, &mut rng, quota);
     let atlas = atlas(scenario, &seeds, incidents, quota);
-    // Incidents (and device losses of database volumes) the atlas kept,
-    // which the aftermath follows when the scenario says so.
-    let reacted: Vec<SimTime> = atlas
-        .iter()
-        .filter(|(_, target, kind, _)| {
-            let db = [topology::DB_PRIMARY, topology::DB_BACKUP].contains(&target.as_str());
-            (kind.is_incident() || db)
-                && f.incidents
-                    .aftermath
-                    .iter()
-                    .any(|k| FaultKind::parse(k) == Some(kind.kind()))
-        })
-        .map(|(at, ..)| *at)
-        .collect();
-    let pull = f.battery_pull_down_for.as_millis() as u64;
+    let reacted = reacted(scenario, &atlas);
     for h in 0..scenario.topology.handsets {
-        let mut rng = seeds.stream(Stream::PlanFor(h));
-        let name = topology::handset(h);
-        for at in poisson(
-            &mut rng,
-            f.battery_pull_per_handset_day,
-            Duration::ZERO,
-            run,
-            quota,
-        ) {
-            out.push((
-                at,
-                name.clone(),
-                Fault::BatteryPull { down_for_ms: pull },
-                rng.random(),
-            ));
-        }
-        for at in poisson(
-            &mut rng,
-            f.reset_per_handset_day,
-            Duration::ZERO,
-            run,
-            quota,
-        ) {
-            out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
-        }
-        for u in &f.upgrades {
-            if quota.is_spent() {
-                break;
-            }
-            let a = &f.aftermath;
-            let start = u.at + u.downtime.min(a.window);
-            let span = a.window.as_millis().max(1) as u64;
-            if rng.random_bool(a.reset_probability) {
-                let at =
-                    SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
-                out.push((
-                    at.max(SimTime::from(start)),
-                    name.clone(),
-                    Fault::FactoryReset,
-                    rng.random(),
-                ));
-            }
-            if rng.random_bool(a.battery_pull_probability) {
-                let at =
-                    SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
-                out.push((
-                    at,
-                    name.clone(),
-                    Fault::BatteryPull { down_for_ms: pull },
-                    rng.random(),
-                ));
-            }
-            quota.spend(2);
-        }
-        for &start in &reacted {
-            if quota.is_spent() {
-                break;
-            }
-            let a = &f.aftermath;
-            let span = a.window.as_millis().max(1) as u64;
-            if rng.random_bool(a.reset_probability) {
-                let at = start.after(Duration::from_millis(rng.random_range(0..span)));
-                out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
-            }
-            if rng.random_bool(a.battery_pull_probability) {
-                let at = start.after(Duration::from_millis(rng.random_range(0..span)));
-                out.push((
-                    at,
-                    name.clone(),
-                    Fault::BatteryPull { down_for_ms: pull },
-                    rng.random(),
-                ));
-            }
-            quota.spend(2);
-        }
+        out.extend(handset_faults(scenario, &seeds, h, &reacted, quota));
     }
     for h in 0..scenario.topology.handsets {
-        let mut rng = seeds.stream(Stream::MidSyncFor(h));
-        let window_ms = f.mid_sync_pull_window.as_millis() as u64;
-        for at in poisson(
-            &mut rng,
-            f.mid_sync_pull_per_handset_day,
-            Duration::ZERO,
-            run,
-            quota,
-        ) {
-            let step = SyncStep::ALL[rng.random_range(0..SyncStep::ALL.len())];
-            let fault = Fault::MidSyncPull {
-                step,
-                down_for_ms: pull,
-                window_ms,
-            };
-            out.push((at, topology::handset(h), fault, rng.random()));
-        }
+        out.extend(mid_sync_pulls(scenario, &seeds, h, quota));
     }
     out.extend(atlas);
     out.extend(network_faults(scenario, &seeds, quota));
     out.extend(clock_faults(scenario, &seeds, quota));
     out.extend(edit_races(scenario, &seeds, quota));
+    numbered(out, scenario.run.duration)
+}
+
+/// Crashes of the sync server, then of each database, from the plan stream.
+fn node_crashes(scenario: &Scenario, rng: &mut Rng, quota: &Quota) -> Vec<Drawn> {
+    let f = &scenario.faults;
+    let run = scenario.run.duration;
+    let down = f.node_down_for.as_millis() as u64;
+    let crash = Fault::NodeCrash { down_for_ms: down };
+    let mut out = Vec::new();
+    for (target, per_day) in [
+        (topology::SERVER, f.server_crash_per_day),
+        (topology::DB_PRIMARY, f.db_crash_per_day),
+        (topology::DB_BACKUP, f.db_crash_per_day),
+    ] {
+        for at in poisson(rng, per_day, Duration::ZERO, run, quota) {
+            out.push((at, target.into(), crash.clone(), rng.random()));
+        }
+    }
+    out
+}
+
+/// The scenario's upgrades, each a botched one at its time.
+fn upgrades(scenario: &Scenario, rng: &mut Rng) -> Vec<Drawn> {
+    let f = &scenario.faults;
+    let notice_ms = f.maintenance_notice.as_millis() as u64;
+    f.upgrades
+        .iter()
+        .map(|u| {
+            let fault = Fault::BotchedUpgrade {
+                downtime_ms: u.downtime.as_millis() as u64,
+                notice_ms,
+            };
+            (SimTime::from(u.at), u.array.clone(), fault, rng.random())
+        })
+        .collect()
+}
+
+/// When the incidents (and device losses of database volumes) the atlas
+/// kept happen, for those the scenario's aftermath follows.
+fn reacted(scenario: &Scenario, atlas: &[Drawn]) -> Vec<SimTime> {
+    let aftermath = &scenario.faults.incidents.aftermath;
+    atlas
+        .iter()
+        .filter(|(_, target, kind, _)| {
+            let db = [topology::DB_PRIMARY, topology::DB_BACKUP].contains(&target.as_str());
+            (kind.is_incident() || db)
+                && aftermath
+                    .iter()
+                    .any(|k| FaultKind::parse(k) == Some(kind.kind()))
+        })
+        .map(|(at, ..)| *at)
+        .collect()
+}
+
+/// Handset `h`'s own faults, from its stream: battery pulls, factory
+/// resets, then the aftermath of each upgrade and of each incident it
+/// reacts to.
+fn handset_faults(
+    scenario: &Scenario,
+    seeds: &Seeds,
+    h: u32,
+    reacted: &[SimTime],
+    quota: &Quota,
+) -> Vec<Drawn> {
+    let f = &scenario.faults;
+    let run = scenario.run.duration;
+    let mut rng = seeds.stream(Stream::PlanFor(h));
+    let name = topology::handset(h);
+    let pull = Fault::BatteryPull {
+        down_for_ms: f.battery_pull_down_for.as_millis() as u64,
+    };
+    let mut out = Vec::new();
+    let per_day = f.battery_pull_per_handset_day;
+    for at in poisson(&mut rng, per_day, Duration::ZERO, run, quota) {
+        out.push((at, name.clone(), pull.clone(), rng.random()));
+    }
+    let per_day = f.reset_per_handset_day;
+    for at in poisson(&mut rng, per_day, Duration::ZERO, run, quota) {
+        out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
+    }
+    let a = &f.aftermath;
+    let span = a.window.as_millis().max(1) as u64;
+    for u in &f.upgrades {
+        if quota.is_spent() {
+            break;
+        }
+        let start = u.at + u.downtime.min(a.window);
+        if rng.random_bool(a.reset_probability) {
+            let at = SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
+            let at = at.max(SimTime::from(start));
+            out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
+        }
+        if rng.random_bool(a.battery_pull_probability) {
+            let at = SimTime::from(u.at).after(Duration::from_millis(rng.random_range(0..span)));
+            out.push((at, name.clone(), pull.clone(), rng.random()));
+        }
+        quota.spend(2);
+    }
+    for &start in reacted {
+        if quota.is_spent() {
+            break;
+        }
+        if rng.random_bool(a.reset_probability) {
+            let at = start.after(Duration::from_millis(rng.random_range(0..span)));
+            out.push((at, name.clone(), Fault::FactoryReset, rng.random()));
+        }
+        if rng.random_bool(a.battery_pull_probability) {
+            let at = start.after(Duration::from_millis(rng.random_range(0..span)));
+            out.push((at, name.clone(), pull.clone(), rng.random()));
+        }
+        quota.spend(2);
+    }
+    out
+}
+
+/// Handset `h`'s battery pulls in the middle of a sync, each at a step
+/// drawn from [`SyncStep::ALL`], from its own stream.
+fn mid_sync_pulls(scenario: &Scenario, seeds: &Seeds, h: u32, quota: &Quota) -> Vec<Drawn> {
+    let f = &scenario.faults;
+    let mut rng = seeds.stream(Stream::MidSyncFor(h));
+    let down_for_ms = f.battery_pull_down_for.as_millis() as u64;
+    let window_ms = f.mid_sync_pull_window.as_millis() as u64;
+    let per_day = f.mid_sync_pull_per_handset_day;
+    let mut out = Vec::new();
+    for at in poisson(
+        &mut rng,
+        per_day,
+        Duration::ZERO,
+        scenario.run.duration,
+        quota,
+    ) {
+        let step = SyncStep::ALL[rng.random_range(0..SyncStep::ALL.len())];
+        let fault = Fault::MidSyncPull {
+            step,
+            down_for_ms,
+            window_ms,
+        };
+        out.push((at, topology::handset(h), fault, rng.random()));
+    }
+    out
+}
+
+/// The plan of everything drawn that falls within the run, numbered from 1
+/// in the order drawn.
+fn numbered(out: Vec<Drawn>, run: Duration) -> Plan<Fault> {
     let faults = out
         .into_iter()
         .filter(|(at, ..)| at.as_duration() < run)
