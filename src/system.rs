@@ -90,18 +90,41 @@ fn volume(device: String, domain: &str, disk: &DiskHandle, node: Addr, name: &st
     }
 }
 
-/// Builds the system `scenario` and `design` describe, on blank disks.
+/// Builds the system `scenario` and `design` describe, on blank disks: the
+/// sync server, the databases, the operator, the handsets, then the
+/// portals, in address order.
 pub fn build(scenario: &Scenario, design: &Design) -> System {
-    let engine = scenario.engine;
-    let mut nodes = Vec::new();
-    let mut volumes = Vec::new();
-    let server_design = design.clone();
-    nodes.push(NodeSpec {
+    let mut system = System {
+        nodes: vec![server(design)],
+        volumes: Vec::new(),
+        clocks: Vec::new(),
+    };
+    add_databases(&mut system, scenario, design);
+    system.nodes.push(operator(scenario, design));
+    add_handsets(&mut system, scenario, design);
+    if has_portals(scenario) {
+        for u in 0..scenario.topology.handsets {
+            system.nodes.push(portal(scenario, design, u));
+        }
+    }
+    system
+}
+
+/// The sync server: no disk of its own.
+fn server(design: &Design) -> NodeSpec<Node> {
+    let design = design.clone();
+    NodeSpec {
         name: topology::SERVER.into(),
         domain: topology::SERVER.into(),
         disks: vec![],
-        factory: Box::new(move || Node::Server(Server::new(PRIMARY, server_design.clone()))),
-    });
+        factory: Box::new(move || Node::Server(Server::new(PRIMARY, design.clone()))),
+    }
+}
+
+/// The primary database on array A and the backup on the design's array,
+/// each with its volume.
+fn add_databases(system: &mut System, scenario: &Scenario, design: &Design) {
+    let engine = scenario.engine;
     let databases = [
         (
             topology::DB_PRIMARY,
@@ -124,9 +147,11 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
     ];
     for (name, addr, device, array, role) in databases {
         let (d, dk) = (design.clone(), disk(scenario));
-        volumes.push(volume(device.clone(), array, &dk, addr, name));
+        system
+            .volumes
+            .push(volume(device.clone(), array, &dk, addr, name));
         let store = device.clone();
-        nodes.push(NodeSpec {
+        system.nodes.push(NodeSpec {
             name: name.into(),
             domain: array.into(),
             disks: vec![(device, dk.clone())],
@@ -141,6 +166,10 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
             }),
         });
     }
+}
+
+/// The operator, who keeps snapshots on a disk of its own.
+fn operator(scenario: &Scenario, design: &Design) -> NodeSpec<Node> {
     let cfg = OperatorConfig {
         primary: PRIMARY,
         backup: BACKUP,
@@ -148,72 +177,69 @@ pub fn build(scenario: &Scenario, design: &Design) -> System {
         snapshot_store: topology::SNAPSHOTS.to_string(),
     };
     let (d, sd) = (design.clone(), disk(scenario));
-    nodes.push(NodeSpec {
+    NodeSpec {
         name: topology::OPERATOR.into(),
         domain: topology::OPERATOR.into(),
         disks: vec![(topology::SNAPSHOTS.to_string(), sd.clone())],
         factory: Box::new(move || {
             Node::Operator(Operator::new(cfg.clone(), d.clone(), sd.clone()))
         }),
-    });
-    let mut clocks = Vec::new();
+    }
+}
+
+/// One handset per user, each with its flash volume and its clock.
+fn add_handsets(system: &mut System, scenario: &Scenario, design: &Design) {
     for i in 0..scenario.topology.handsets {
         let rtc = Rtc::new();
-        clocks.push(rtc.clone());
-        let cfg = HandsetConfig {
-            user: i,
-            server: SERVER,
-            store: topology::flash(i),
-            sync_interval: scenario.workload.sync_interval,
-            sync_after_edit: scenario.workload.sync_after_edit,
-            exchange_timeout: scenario.workload.exchange_timeout,
-            rtc,
-            engine: scenario.handset_engine,
-        };
-        let (name, d, dk) = (topology::handset(i), design.clone(), disk(scenario));
-        volumes.push(volume(
-            cfg.store.clone(),
-            &name,
-            &dk,
-            handset_addr(i),
-            &name,
-        ));
-        nodes.push(NodeSpec {
-            domain: name.clone(),
-            name,
-            disks: vec![(cfg.store.clone(), dk.clone())],
-            factory: Box::new(move || {
-                Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone()))
-            }),
-        });
+        system.clocks.push(rtc.clone());
+        let cfg = handset_config(scenario, i, topology::flash(i), rtc);
+        let (name, dk) = (topology::handset(i), disk(scenario));
+        let store = cfg.store.clone();
+        system
+            .volumes
+            .push(volume(store, &name, &dk, handset_addr(i), &name));
+        system
+            .nodes
+            .push(handset_node(name.clone(), name, cfg, design, dk));
     }
-    if has_portals(scenario) {
-        for u in 0..scenario.topology.handsets {
-            let cfg = HandsetConfig {
-                user: u,
-                server: SERVER,
-                store: topology::portal_store(u),
-                sync_interval: scenario.workload.sync_interval,
-                sync_after_edit: scenario.workload.sync_after_edit,
-                exchange_timeout: scenario.workload.exchange_timeout,
-                rtc: Rtc::new(),
-                engine: scenario.handset_engine,
-            };
-            let (d, dk) = (design.clone(), disk(scenario));
-            nodes.push(NodeSpec {
-                name: topology::portal(u),
-                domain: topology::portal(u),
-                disks: vec![(cfg.store.clone(), dk.clone())],
-                factory: Box::new(move || {
-                    Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone()))
-                }),
-            });
-        }
+}
+
+/// User `u`'s web portal: a handset-like client with its own store, out of
+/// reach of the faults (no volume, a clock no fault moves).
+fn portal(scenario: &Scenario, design: &Design, u: u32) -> NodeSpec<Node> {
+    let cfg = handset_config(scenario, u, topology::portal_store(u), Rtc::new());
+    let name = topology::portal(u);
+    handset_node(name.clone(), name, cfg, design, disk(scenario))
+}
+
+/// The configuration of user `user`'s client storing into `store`.
+fn handset_config(scenario: &Scenario, user: u32, store: String, rtc: Rtc) -> HandsetConfig {
+    HandsetConfig {
+        user,
+        server: SERVER,
+        store,
+        sync_interval: scenario.workload.sync_interval,
+        sync_after_edit: scenario.workload.sync_after_edit,
+        exchange_timeout: scenario.workload.exchange_timeout,
+        rtc,
+        engine: scenario.handset_engine,
     }
-    System {
-        nodes,
-        volumes,
-        clocks,
+}
+
+/// A handset node named `name` in failure domain `domain`, on disk `dk`.
+fn handset_node(
+    name: String,
+    domain: String,
+    cfg: HandsetConfig,
+    design: &Design,
+    dk: DiskHandle,
+) -> NodeSpec<Node> {
+    let d = design.clone();
+    NodeSpec {
+        name,
+        domain,
+        disks: vec![(cfg.store.clone(), dk.clone())],
+        factory: Box::new(move || Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone()))),
     }
 }
 
