@@ -265,117 +265,140 @@ fn judge_record(
     owners: &Owners,
     record: RecordId,
 ) -> Option<Verdict> {
-    let owner = record.owner;
-    let served: Vec<(&str, &Served)> = fs
-        .places_of(owner)
-        .into_iter()
-        .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p.kind(), row)))
-        .filter(|(_, row)| owners.foreign(record, row).is_none())
-        .collect();
+    let served = served_rows(fs, owners, record);
     let verdict = |kind: VerdictKind, detail: String| Verdict {
         kind,
         subject: record.to_string(),
         detail,
     };
-    for (place, row) in &served {
-        let unknown = std::iter::once(*row)
-            .chain(&row.conflicts)
-            .find(|r| ledger.get(record, r.version).is_none());
-        if !row.genuine || unknown.is_some() {
-            return Some(verdict(
-                VerdictKind::Corrupted,
-                format!(
-                    "{place} serves {} whose content is not what its writer wrote",
-                    unknown.map_or(row.version, |r| r.version)
-                ),
-            ));
-        }
+    if let Some(detail) = corruption(ledger, record, &served) {
+        return Some(verdict(VerdictKind::Corrupted, detail));
     }
     let latest = ledger.latest_promised(record);
     if latest.is_empty() {
         return None;
     }
-    let names = |vs: &[VersionId]| {
-        vs.iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let deletion = |v| ledger.is_deletion(record, v);
     if served.is_empty() {
-        if latest.iter().all(|&v| deletion(v)) {
+        if latest.iter().all(|&v| ledger.is_deletion(record, v)) {
             return None;
         }
-        return Some(verdict(
-            VerdictKind::Lost,
-            format!(
-                "acknowledged {} but no place serves any version",
-                names(&latest)
-            ),
-        ));
+        let detail = format!(
+            "acknowledged {} but no place serves any version",
+            version_list(&latest)
+        );
+        return Some(verdict(VerdictKind::Lost, detail));
     }
-    // A conflict copy keeps an edit; it keeps a deletion only beside a
-    // concurrent edit that won, never beside an ancestor served live again.
-    let covers = |row: &Served, l| {
-        ledger.descends(record, row.version, l)
-            || (row
-                .conflicts
-                .iter()
-                .any(|c| ledger.descends(record, c.version, l))
-                && (!deletion(l) || ledger.concurrent(record, row.version, l)))
-    };
-    let missing: Vec<_> = latest
+    let kinds: Vec<(VerdictKind, VersionId)> = latest
         .iter()
         .copied()
-        .filter(|&l| !served.iter().any(|(_, row)| covers(row, l)))
+        .filter(|&l| !served.iter().any(|(_, row)| covers(ledger, record, row, l)))
+        .filter_map(|l| missed_as(ledger, record, l, &served).map(|k| (k, l)))
         .collect();
-    let what = || {
-        served
-            .iter()
-            .map(|(p, r)| {
-                let dead = if r.deleted { " (deleted)" } else { "" };
-                format!("{p} has {}{dead}", r.version)
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut kinds: Vec<(VerdictKind, VersionId)> = Vec::new();
-    for &l in &missing {
-        let live = served.iter().any(|(_, r)| !r.deleted);
-        if deletion(l) {
-            if live {
-                kinds.push((VerdictKind::Resurrected, l));
-            }
-        } else if served.iter().any(|(_, r)| {
-            ledger.concurrent(record, r.version, l)
-                && ledger
-                    .branch(record, r.version, l)
-                    .iter()
-                    .any(|b| b.writer != l.writer)
-        }) {
-            kinds.push((VerdictKind::LostUpdate, l));
-        } else {
-            kinds.push((VerdictKind::RolledBack, l));
-        }
-    }
     let worst = kinds.iter().map(|(k, _)| *k).min()?;
     let versions: Vec<_> = kinds
         .iter()
         .filter(|(k, _)| *k == worst)
         .map(|(_, v)| *v)
         .collect();
-    let detail = match worst {
-        VerdictKind::Resurrected => {
-            format!("deletion {} acknowledged but {}", names(&versions), what())
-        }
+    Some(verdict(worst, missed_detail(worst, &versions, &served)))
+}
+
+/// What each place of the record's owner serves of it: (place kind, row),
+/// leaving out rows another user's place leaked in.
+fn served_rows<'a>(
+    fs: &'a FinalState,
+    owners: &Owners,
+    record: RecordId,
+) -> Vec<(&'a str, &'a Served)> {
+    fs.places_of(record.owner)
+        .into_iter()
+        .filter_map(|(p, v)| v.and_then(|v| v.get(&record)).map(|row| (p.kind(), row)))
+        .filter(|(_, row)| owners.foreign(record, row).is_none())
+        .collect()
+}
+
+/// `corrupted`, in words, if a place serves a row (or keeps a conflict
+/// copy) that is not genuine or that no writer wrote.
+fn corruption(ledger: &Ledger, record: RecordId, served: &[(&str, &Served)]) -> Option<String> {
+    served.iter().find_map(|(place, row)| {
+        let unknown = std::iter::once(*row)
+            .chain(&row.conflicts)
+            .find(|r| ledger.get(record, r.version).is_none());
+        (!row.genuine || unknown.is_some()).then(|| {
+            format!(
+                "{place} serves {} whose content is not what its writer wrote",
+                unknown.map_or(row.version, |r| r.version)
+            )
+        })
+    })
+}
+
+/// Whether `row` keeps the acknowledged version `l`: it descends from it,
+/// or a conflict copy does. A conflict copy keeps an edit; it keeps a
+/// deletion only beside a concurrent edit that won, never beside an
+/// ancestor served live again.
+fn covers(ledger: &Ledger, record: RecordId, row: &Served, l: VersionId) -> bool {
+    ledger.descends(record, row.version, l)
+        || (row
+            .conflicts
+            .iter()
+            .any(|c| ledger.descends(record, c.version, l))
+            && (!ledger.is_deletion(record, l) || ledger.concurrent(record, row.version, l)))
+}
+
+/// What it means that no place keeps the acknowledged version `l`: a
+/// deletion with a live row served is `resurrected` (a deletion nothing
+/// serves live is kept); an edit lost to another writer's concurrent
+/// branch is a `lost-update`; otherwise the places went back: `rolled-back`.
+fn missed_as(
+    ledger: &Ledger,
+    record: RecordId,
+    l: VersionId,
+    served: &[(&str, &Served)],
+) -> Option<VerdictKind> {
+    if ledger.is_deletion(record, l) {
+        let live = served.iter().any(|(_, r)| !r.deleted);
+        return live.then_some(VerdictKind::Resurrected);
+    }
+    let lost_to_another = served.iter().any(|(_, r)| {
+        ledger.concurrent(record, r.version, l)
+            && ledger
+                .branch(record, r.version, l)
+                .iter()
+                .any(|b| b.writer != l.writer)
+    });
+    Some(match lost_to_another {
+        true => VerdictKind::LostUpdate,
+        false => VerdictKind::RolledBack,
+    })
+}
+
+/// The verdict's words for the acknowledged `versions` no place keeps.
+fn missed_detail(worst: VerdictKind, versions: &[VersionId], served: &[(&str, &Served)]) -> String {
+    let what = served
+        .iter()
+        .map(|(p, r)| {
+            let dead = if r.deleted { " (deleted)" } else { "" };
+            format!("{p} has {}{dead}", r.version)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let names = version_list(versions);
+    match worst {
+        VerdictKind::Resurrected => format!("deletion {names} acknowledged but {what}"),
         VerdictKind::LostUpdate => format!(
-            "acknowledged {} but {}, concurrent with it, and no conflict copy kept",
-            names(&versions),
-            what()
+            "acknowledged {names} but {what}, concurrent with it, and no conflict copy kept"
         ),
-        _ => format!("acknowledged {} but {}", names(&versions), what()),
-    };
-    Some(verdict(worst, detail))
+        _ => format!("acknowledged {names} but {what}"),
+    }
+}
+
+/// `v1, v2, ...`
+fn version_list(vs: &[VersionId]) -> String {
+    vs.iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `liveness`: every place (a device) of `apart` ([`places::not_converged`])
