@@ -14,6 +14,7 @@ use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
 use models::msg::{DbHealth, Msg, SyncResult};
 use models::record::{RecordId, Row, VersionId};
+use sim::buggify::Buggify;
 use sim::disk::{CrashMode, DiskFault};
 use sim::host::{lock_disk, Boot, DiskHandle, Io, Outputs};
 use sim::trace::EngineEvent;
@@ -772,6 +773,94 @@ fn a_late_push_of_another_writers_older_version_does_not_replace_the_newer() {
         db.push(vec![late.clone()]);
         assert_eq!(db.versions(0), vec![id(&current)]);
     }
+}
+
+/// A pull of user 0's rows from `cursor`, answered with `buggify` on (the
+/// split-reply site may take its rare path); the reply's cursor and rows.
+fn pull_buggified(db: &mut Db, cursor: u64, buggify: &Buggify) -> (u64, Vec<Row>) {
+    let msg = Msg::DbSync {
+        req: 11,
+        user: 0,
+        epoch: 0,
+        cursor,
+        full: false,
+        digest: None,
+        push: vec![],
+    };
+    let me = db.me();
+    let (_, out) = db
+        .env
+        .step_buggified("db", me, buggify, |io| db.db.on_message(SERVER, msg, io));
+    match only_send(&out) {
+        (SERVER, Msg::DbSyncReply { result, .. }) => {
+            let (_, cursor, _, rows, _) = parts(result);
+            (cursor, rows)
+        }
+        other => panic!("expected a DbSyncReply, got {other:?}"),
+    }
+}
+
+/// The rare path `database.split-reply` answers an incremental pull with
+/// the rows up to the median sequence number and a cursor saying exactly
+/// that: every row up to the cursor is in the reply, the next pull from it
+/// brings the rest, and a reply of one row is never split (an empty reply
+/// under a cursor past that row would hide it).
+#[test]
+fn a_split_reply_holds_every_row_up_to_its_cursor() {
+    let mut db = Db::primary(Design::hardened());
+    let rows: Vec<Row> = (1..=4).map(|n| row(rec(0, n), n)).collect();
+    db.push(rows.clone());
+    let mut split = None;
+    for root in 0..64 {
+        let before = db.env.events(SidekickEvent::DbSplitReply).len();
+        let reply = pull_buggified(&mut db, 0, &Buggify::enabled(root));
+        if db.env.events(SidekickEvent::DbSplitReply).len() > before {
+            split = Some(reply);
+            break;
+        }
+    }
+    let (cursor, held) = split.expect("the site splits some pull within 64 roots");
+    assert_eq!(ids(&held), ids(&rows[..2]), "the rows up to the median");
+    assert_eq!(cursor, 2);
+    let (_, _, _, rest, _) = parts(db.sync(0, cursor, false, None, vec![]));
+    assert_eq!(ids(&rest), ids(&rows[2..]));
+    for root in 0..64 {
+        let (cursor, held) = pull_buggified(&mut db, 3, &Buggify::enabled(root));
+        assert_eq!((cursor, ids(&held)), (4, ids(&rows[3..])), "root {root}");
+    }
+}
+
+/// A restore logs its rows under fresh sequence numbers: a handset whose
+/// cursor reset with the new epoch pulls every restored row from cursor 0.
+/// In the lineage it ends only the copies it replaced or dropped, not the
+/// ones it restored as they were.
+#[test]
+fn a_restore_is_pulled_from_cursor_zero_and_ends_only_what_it_replaced() {
+    let mut db = Db::primary(Design::hardened());
+    let (a, b) = (row(rec(0, 1), 1), row(rec(0, 2), 2));
+    let b2 = Row::new(rec(0, 2), ver(0, 3), Some(b.version));
+    db.push(vec![a.clone(), b.clone()]);
+    let ended_before = db.env.events(EngineEvent::CopyEnded).len();
+    db.ask(Msg::Restore {
+        req: 2,
+        epoch: 77,
+        rows: vec![a.clone(), b2.clone()],
+    });
+    let ended: Vec<(Option<String>, Option<String>)> = db.env.events(EngineEvent::CopyEnded)
+        [ended_before..]
+        .iter()
+        .map(|e| {
+            (
+                e.str("record").map(str::to_string),
+                e.str("version").map(str::to_string),
+            )
+        })
+        .collect();
+    let replaced = (Some(b.record.to_string()), Some(b.version.to_string()));
+    assert_eq!(ended, vec![replaced]);
+    let (epoch, _, _, rows, full) = parts(db.sync(0, 0, false, None, vec![]));
+    assert_eq!((epoch, full), (77, false));
+    assert_eq!(ids(&rows), ids(&[a, b2]));
 }
 
 const TIMER_SCRUB: u64 = 2;

@@ -4,6 +4,7 @@
 
 use models::msg::{Msg, SyncResult};
 use models::record::{RecordId, RecordKind, Row, VersionId};
+use sim::buggify::Buggify;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, lock_disk, Addr, DiskHandle, Io, Outputs};
 use sim::ledger::LedgerHandle;
@@ -55,6 +56,27 @@ impl Env {
             &self.lineage,
             &self.ledger,
         );
+        let r = f(&mut io);
+        (r, io.into_outputs())
+    }
+
+    /// [`Env::step`] with `buggify` answering the machine's rare-path sites.
+    pub fn step_buggified<R>(
+        &self,
+        node: &str,
+        me: Addr,
+        buggify: &Buggify,
+        f: impl FnOnce(&mut Io<'_, Msg>) -> R,
+    ) -> (R, Outputs<Msg>) {
+        let mut io = Io::new(
+            self.now,
+            node,
+            me,
+            &self.tracer,
+            &self.lineage,
+            &self.ledger,
+        )
+        .with_buggify(buggify);
         let r = f(&mut io);
         (r, io.into_outputs())
     }
