@@ -690,6 +690,26 @@ fn a_backup_job_that_stops_part_way_sends_a_prefix_unless_backups_are_verified()
     }
 }
 
+/// The nightly export carries deletions (tombstones) under
+/// `keep_tombstones`, live records only without: a backup without the
+/// tombstone of a deleted record lets a restore forget the deletion, and a
+/// device still holding the record brings it back.
+#[test]
+fn the_backup_image_keeps_tombstones_only_under_keep_tombstones() {
+    let live = row(rec(0, 1), 1);
+    let gone = Row::make(rec(0, 2), ver(0, 2), None, 0, true);
+    for (design, with_tombstone) in [(Design::fragile_2009(), false), (Design::hardened(), true)] {
+        let mut db = Db::primary(design);
+        db.push(vec![live.clone(), gone.clone()]);
+        let sent = backup_job(&mut db).expect("the job sends an image");
+        let expected = match with_tombstone {
+            true => ids(&[live.clone(), gone.clone()]),
+            false => ids(std::slice::from_ref(&live)),
+        };
+        assert_eq!(ids(&sent), expected);
+    }
+}
+
 #[test]
 fn retention_deletes_the_last_image_unless_it_keeps_the_last_verified_one() {
     use models::incident::Incident;
