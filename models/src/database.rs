@@ -811,7 +811,8 @@ impl Database {
 
 /// Whether an upgrade rolled back half-way (resolved by `seed`) had
 /// rewritten `record`: about half the records, chosen by their identity.
-fn rewritten(seed: u64, record: RecordId) -> bool {
+/// The old version cannot read those rows back.
+pub fn rewritten(seed: u64, record: RecordId) -> bool {
     let bytes = postcard::to_allocvec(&record).expect("encodes");
     xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, seed).is_multiple_of(2)
 }

@@ -751,6 +751,36 @@ fn a_migration_that_drops_photos_is_aborted_only_when_checked() {
     }
 }
 
+/// An upgrade rolled back half-way leaves the old version unable to read
+/// the rows the new one rewrote: without `migration_checked` the primary
+/// goes on with the others only (the rewritten rows are gone); with it the
+/// row counts differ and the rollback is aborted, every row kept.
+#[test]
+fn an_upgrade_rollback_drops_the_rewritten_rows_unless_checked() {
+    use models::database::rewritten;
+    use models::incident::Incident;
+    const SEED: u64 = 11;
+    let rows: Vec<Row> = (1..=8).map(|n| row(rec(0, n), n)).collect();
+    let kept: Vec<Row> = rows
+        .iter()
+        .filter(|r| !rewritten(SEED, r.record))
+        .cloned()
+        .collect();
+    assert!(
+        !kept.is_empty() && kept.len() < rows.len(),
+        "{}",
+        kept.len()
+    );
+    for (design, want) in [(Design::fragile_2009(), &kept), (Design::hardened(), &rows)] {
+        let mut db = Db::primary(design);
+        db.push(rows.clone());
+        let rollback = Incident::UpgradeRollback { seed: SEED };
+        db.step(|db, io| db.on_incident(4, rollback, io));
+        db.reboot(Boot::Crash);
+        assert_eq!(db.versions(0), ids(want));
+    }
+}
+
 #[test]
 fn a_push_that_fails_its_checksum_is_committed_only_without_verify_reads() {
     // The 2009 design trusts what arrives; the hardened one verifies it.
