@@ -17,6 +17,7 @@ use models::record::{RecordId, Row, VersionId};
 use sim::buggify::Buggify;
 use sim::disk::{CrashMode, DiskFault};
 use sim::host::{lock_disk, Boot, DiskHandle, Io, Outputs};
+use sim::time::SimTime;
 use sim::trace::EngineEvent;
 use std::time::Duration;
 
@@ -505,6 +506,42 @@ fn the_backup_job_sends_every_row_to_the_backup_every_interval() {
         .timers
         .iter()
         .any(|(k, at)| *k == TIMER_BACKUP && at.is_some_and(|t| t > now)));
+}
+
+/// The backup job runs at the offset of each day (the primary's interval
+/// is a day, its offset three hours): fired at the offset, it schedules
+/// the next one a whole interval later, and so on, never again at once.
+#[test]
+fn the_backup_job_fires_at_the_offset_and_then_every_interval() {
+    let mut db = Db::primary(Design::hardened());
+    db.push(vec![row(rec(0, 1), 1)]);
+    for k in 0..3u32 {
+        let at = SimTime::from(3 * HOUR + k * 24 * HOUR);
+        db.env.now = SimTime::from(at.as_duration() - Duration::from_secs(1));
+        let (_, out) = db.step(|db, io| db.on_timer(TIMER_BACKUP, io));
+        assert_eq!(db.env.now, at);
+        let next = SimTime::from(at.as_duration() + 24 * HOUR);
+        assert!(sets_timer(&out, TIMER_BACKUP, next), "{:?}", out.timers);
+    }
+}
+
+/// An account restore replaces that account's rows with the copy's and
+/// keeps every other account's rows as they are.
+#[test]
+fn an_account_restore_replaces_only_that_accounts_rows() {
+    let mut db = Db::primary(Design::hardened());
+    let (mine, other) = (row(rec(0, 1), 1), row(rec(1, 1), 1));
+    db.push(vec![mine.clone()]);
+    db.push(vec![other.clone()]);
+    let restored = row(rec(0, 2), 2);
+    db.ask(Msg::RestoreAccount {
+        req: 3,
+        epoch: 78,
+        account: 0,
+        rows: vec![restored.clone()],
+    });
+    assert_eq!(db.versions(0), ids(&[restored]));
+    assert_eq!(db.versions(1), ids(&[other]));
 }
 
 #[test]
