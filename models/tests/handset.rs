@@ -528,3 +528,47 @@ fn a_sqlite_handset_keeps_its_epoch_and_cursor_across_a_reboot() {
     p.env.event(SidekickEvent::SyncEpochChanged);
     assert!(p.sync().full, "a new epoch asks for everything");
 }
+
+/// With `verify_reads`, a handset that reads its flash back at boot leaves
+/// out every row whose checksum fails (the server has it, and the next
+/// full sync brings it back), and keeps the others.
+#[test]
+fn a_row_that_rotted_on_flash_is_left_out_at_boot_with_verify_reads() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    p.edit(r(2), v(2), true);
+    let ask = p.sync();
+    p.reply(ask.req, ok(7, 2, ids(&ask.push), vec![], false));
+    let map =
+        p.h.sector_records()
+            .expect("the log store keeps a sector map");
+    let (sector, _) = map
+        .into_iter()
+        .find(|(_, rec)| *rec == r(1))
+        .expect("r(1)'s sector");
+    lock_disk(&p.disk).inject(DiskFault::BitRot { sector, seed: 3 });
+    p.reboot(Boot::Crash);
+    assert_eq!((p.shows(r(1)), p.shows(r(2))), (None, Some(v(2))));
+}
+
+/// A design with `offline_refresh` treats its session as expired only
+/// after twelve hours without a successful sync: then it asks for
+/// everything and pushes nothing (the server wins); before, it syncs as
+/// usual.
+#[test]
+fn an_offline_refresh_comes_only_after_twelve_hours_without_a_sync() {
+    let mut p = Phone::new(Design::fragile_2009());
+    p.edit(r(1), v(1), true);
+    let ask = p.sync();
+    p.reply(ask.req, ok(7, 1, ids(&ask.push), vec![], false));
+    p.edit(r(2), v(2), true);
+    p.env.advance(Duration::from_secs(11 * 3600));
+    let ask = p.sync();
+    assert_eq!((ask.full, ids(&ask.push)), (false, vec![(r(2), v(2))]));
+    assert!(p.env.events(SidekickEvent::SyncRefresh).is_empty());
+    p.reply(ask.req, SyncResult::Unavailable);
+    p.env.advance(Duration::from_secs(2 * 3600));
+    let ask = p.sync();
+    assert_eq!((ask.full, ask.push.len()), (true, 0));
+    p.env.event(SidekickEvent::SyncRefresh);
+}
