@@ -510,7 +510,8 @@ fn the_backup_job_sends_every_row_to_the_backup_every_interval() {
 
 /// The backup job runs at the offset of each day (the primary's interval
 /// is a day, its offset three hours): fired at the offset, it schedules
-/// the next one a whole interval later, and so on, never again at once.
+/// the next one a whole interval later, and so on, never again at once;
+/// a primary booted late in a day waits for the next day's offset.
 #[test]
 fn the_backup_job_fires_at_the_offset_and_then_every_interval() {
     let mut db = Db::primary(Design::hardened());
@@ -523,6 +524,13 @@ fn the_backup_job_fires_at_the_offset_and_then_every_interval() {
         let next = SimTime::from(at.as_duration() + 24 * HOUR);
         assert!(sets_timer(&out, TIMER_BACKUP, next), "{:?}", out.timers);
     }
+    // Booted late in a day (22h), it waits for that day's offset (27h).
+    db.env.now = SimTime::from(3 * 24 * HOUR + 22 * HOUR - Duration::from_secs(1));
+    lock_disk(&db.disk).crash(CrashMode::DropUnsynced);
+    db.db = db.machine();
+    let (_, out) = db.step(|db, io| db.boot(Boot::Crash, io));
+    let next = SimTime::from(3 * 24 * HOUR + 27 * HOUR);
+    assert!(sets_timer(&out, TIMER_BACKUP, next), "{:?}", out.timers);
 }
 
 /// An account restore replaces that account's rows with the copy's and
