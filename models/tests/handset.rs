@@ -572,3 +572,25 @@ fn an_offline_refresh_comes_only_after_twelve_hours_without_a_sync() {
     assert_eq!((ask.full, ask.push.len()), (true, 0));
     p.env.event(SidekickEvent::SyncRefresh);
 }
+
+/// What a power loss would cost a handset now (the harness marks a power
+/// loss effective when it is not zero): nothing at rest, one for a sync
+/// exchange in flight, one per version not yet durable on flash.
+#[test]
+fn at_stake_counts_the_exchange_in_flight_and_each_version_not_yet_durable() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    assert_eq!(p.h.at_stake(), 0, "a hardened edit is durable once saved");
+    let ask = p.sync();
+    assert_eq!(p.h.at_stake(), 1, "the exchange in flight");
+    p.reply(ask.req, ok(7, 1, ids(&ask.push), vec![], false));
+    assert_eq!(p.h.at_stake(), 0);
+    let mut f = Phone::new(Design::fragile_2009());
+    f.edit(r(1), v(1), true);
+    f.edit(r(2), v(2), true);
+    assert_eq!(
+        f.h.at_stake(),
+        2,
+        "two edits told saved before they are durable"
+    );
+}
