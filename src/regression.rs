@@ -54,10 +54,9 @@ pub struct Expect {
 fn verdict_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VerdictKind, D::Error> {
     let name = String::deserialize(d)?;
     VerdictKind::parse(&name).ok_or_else(|| {
-        let kinds: Vec<&str> = VerdictKind::ALL.iter().map(|k| k.name()).collect();
         serde::de::Error::custom(format!(
             "key `expect.verdict`: unknown verdict {name:?}, expected one of {}",
-            kinds.join(", ")
+            VerdictKind::NAMES.join(", ")
         ))
     })
 }

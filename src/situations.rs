@@ -46,8 +46,6 @@ sim::named! {
     }
 }
 
-impl Situation {}
-
 /// Every buggify site of the models, in name order: what coverage lists as
 /// never reached when no seed's site fired.
 pub const BUGGIFY_SITES: [&str; 5] = [

@@ -81,10 +81,10 @@ fn media_faults_on_the_databases_strike_rows_they_serve() {
         &["faults.storage.targets=[\"db-primary\", \"db-backup\"]"],
     );
     let media = [FaultKind::BitRot, FaultKind::LatentSectorError];
+    let is_media = |k: &String| FaultKind::parse(k).is_some_and(|k| media.contains(&k));
     let (mut fired, mut effective) = (0, 0);
     for seed in 0..4 {
         let faults = case.run_seed(seed).outcome.faults;
-        let is_media = |k: &String| FaultKind::parse(k).is_some_and(|k| media.contains(&k));
         for (_, c) in faults.iter().filter(|(k, _)| is_media(k)) {
             fired += c.fired;
             effective += c.effective;

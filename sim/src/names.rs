@@ -2,7 +2,7 @@
 //! one row of one table, and code matches on the value.
 
 /// Declares a fieldless enum from a table of `Variant = "name"` rows: the
-/// enum, `ALL` (every value in table order), `name()`, `parse()` (the value
+/// enum, `ALL` (every value in table order), `NAMES` (their names), `name()`, `parse()` (the value
 /// a name spells, if any), `Display` (the name) and serde's `Serialize` and
 /// `Deserialize` as the name (an unknown name is an error listing the
 /// table's). Event kinds
@@ -43,6 +43,10 @@ macro_rules! named {
             /// Every value, in the order the table declares them.
             pub const ALL: &'static [$name] = &[$($name::$variant,)*];
 
+            /// Every value's name, in the same order (for an error that
+            /// lists them).
+            pub const NAMES: &'static [&'static str] = &[$($text,)*];
+
             /// Its stable name, as files and traces spell it.
             pub const fn name(self) -> &'static str {
                 match self {
@@ -68,10 +72,9 @@ macro_rules! named {
         }
         impl<'de> $crate::__serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                const NAMES: &[&str] = &[$($text,)*];
                 let name = <String as $crate::__serde::Deserialize>::deserialize(d)?;
                 Self::parse(&name).ok_or_else(|| {
-                    <D::Error as $crate::__serde::de::Error>::unknown_variant(&name, NAMES)
+                    <D::Error as $crate::__serde::de::Error>::unknown_variant(&name, Self::NAMES)
                 })
             }
         }

@@ -130,8 +130,8 @@ impl NetworkFaults {
                 LinkClass::parse(t).is_some(),
                 at("targets").index(i),
                 || {
-                    let names: Vec<&str> = LinkClass::ALL.iter().map(|t| t.name()).collect();
-                    format!("must be one of {}, got `{t}`", names.join(", "))
+                    let names = LinkClass::NAMES.join(", ");
+                    format!("must be one of {names}, got `{t}`")
                 },
             )?;
         }

@@ -117,8 +117,8 @@ impl StorageFaults {
                 StorageTarget::parse(t).is_some(),
                 at("targets").index(i),
                 || {
-                    let names: Vec<&str> = StorageTarget::ALL.iter().map(|t| t.name()).collect();
-                    format!("must be one of {}, got `{t}`", names.join(", "))
+                    let names = StorageTarget::NAMES.join(", ");
+                    format!("must be one of {names}, got `{t}`")
                 },
             )?;
         }

@@ -48,16 +48,7 @@ impl Env {
         me: Addr,
         f: impl FnOnce(&mut Io<'_, Msg>) -> R,
     ) -> (R, Outputs<Msg>) {
-        let mut io = Io::new(
-            self.now,
-            node,
-            me,
-            &self.tracer,
-            &self.lineage,
-            &self.ledger,
-        );
-        let r = f(&mut io);
-        (r, io.into_outputs())
+        self.step_with(node, me, None, f)
     }
 
     /// [`Env::step`] with `buggify` answering the machine's rare-path sites.
@@ -68,15 +59,28 @@ impl Env {
         buggify: &Buggify,
         f: impl FnOnce(&mut Io<'_, Msg>) -> R,
     ) -> (R, Outputs<Msg>) {
-        let mut io = Io::new(
+        self.step_with(node, me, Some(buggify), f)
+    }
+
+    fn step_with<R>(
+        &self,
+        node: &str,
+        me: Addr,
+        buggify: Option<&Buggify>,
+        f: impl FnOnce(&mut Io<'_, Msg>) -> R,
+    ) -> (R, Outputs<Msg>) {
+        let io = Io::new(
             self.now,
             node,
             me,
             &self.tracer,
             &self.lineage,
             &self.ledger,
-        )
-        .with_buggify(buggify);
+        );
+        let mut io = match buggify {
+            Some(b) => io.with_buggify(b),
+            None => io,
+        };
         let r = f(&mut io);
         (r, io.into_outputs())
     }
