@@ -154,20 +154,22 @@ impl Db {
     }
 
     /// Power loss (`Crash`) or clean shutdown, then a new machine boots from the volume.
-    fn reboot(&mut self, boot: Boot) {
+    /// Returns what the boot produced.
+    fn reboot(&mut self, boot: Boot) -> Outputs<Msg> {
         match boot {
             Boot::Crash => {
                 lock_disk(&self.disk).crash(CrashMode::DropUnsynced);
             }
             _ => lock_disk(&self.disk).shutdown().expect("clean shutdown"),
         }
-        self.reboot_as_is(boot);
+        self.reboot_as_is(boot)
     }
 
-    /// A new machine boots from the volume as it is now.
-    fn reboot_as_is(&mut self, boot: Boot) {
+    /// A new machine boots from the volume as it is now; returns what the
+    /// boot produced.
+    fn reboot_as_is(&mut self, boot: Boot) -> Outputs<Msg> {
         self.db = self.machine();
-        self.step(|db, io| db.boot(boot, io));
+        self.step(|db, io| db.boot(boot, io)).1
     }
 
     /// Power loss while the machine runs (what its engine writes as it goes
@@ -526,9 +528,7 @@ fn the_backup_job_fires_at_the_offset_and_then_every_interval() {
     }
     // Booted late in a day (22h), it waits for that day's offset (27h).
     db.env.now = SimTime::from(3 * 24 * HOUR + 22 * HOUR - Duration::from_secs(1));
-    lock_disk(&db.disk).crash(CrashMode::DropUnsynced);
-    db.db = db.machine();
-    let (_, out) = db.step(|db, io| db.boot(Boot::Crash, io));
+    let out = db.reboot(Boot::Crash);
     let next = SimTime::from(3 * 24 * HOUR + 27 * HOUR);
     assert!(sets_timer(&out, TIMER_BACKUP, next), "{:?}", out.timers);
 }
