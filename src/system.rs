@@ -198,9 +198,7 @@ fn add_handsets(system: &mut System, scenario: &Scenario, design: &Design) {
         system
             .volumes
             .push(volume(store, &name, &dk, handset_addr(i), &name));
-        system
-            .nodes
-            .push(handset_node(name.clone(), name, cfg, design, dk));
+        system.nodes.push(handset_node(name, cfg, design, dk));
     }
 }
 
@@ -209,7 +207,7 @@ fn add_handsets(system: &mut System, scenario: &Scenario, design: &Design) {
 fn portal(scenario: &Scenario, design: &Design, u: u32) -> NodeSpec<Node> {
     let cfg = handset_config(scenario, u, topology::portal_store(u), Rtc::new());
     let name = topology::portal(u);
-    handset_node(name.clone(), name, cfg, design, disk(scenario))
+    handset_node(name, cfg, design, disk(scenario))
 }
 
 /// The configuration of user `user`'s client storing into `store`.
@@ -226,18 +224,17 @@ fn handset_config(scenario: &Scenario, user: u32, store: String, rtc: Rtc) -> Ha
     }
 }
 
-/// A handset node named `name` in failure domain `domain`, on disk `dk`.
+/// A handset node named `name` (its own failure domain), on disk `dk`.
 fn handset_node(
     name: String,
-    domain: String,
     cfg: HandsetConfig,
     design: &Design,
     dk: DiskHandle,
 ) -> NodeSpec<Node> {
     let d = design.clone();
     NodeSpec {
+        domain: name.clone(),
         name,
-        domain,
         disks: vec![(cfg.store.clone(), dk.clone())],
         factory: Box::new(move || Node::Handset(Handset::new(cfg.clone(), d.clone(), dk.clone()))),
     }
