@@ -17,9 +17,11 @@ use models::record::{RecordId, Row, VersionId};
 use sim::disk::{CrashMode, DiskFault};
 use sim::host::{lock_disk, Boot, DiskHandle, Io, Outputs};
 use sim::ledger::Entry;
+use sim::trace::EngineEvent;
 use std::time::Duration;
 
 const TIMER_SYNC: u64 = 1;
+const TIMER_SCRUB: u64 = 3;
 const USER: u32 = 0;
 const SYNC_AFTER_EDIT: Duration = Duration::from_secs(10);
 
@@ -60,7 +62,11 @@ impl Phone {
 
     /// A handset of `design` whose store is `engine`, first boot on a blank flash.
     fn on(design: Design, engine: HandsetEngine) -> Self {
-        let disk = blank_disk();
+        Self::on_disk(design, engine, blank_disk())
+    }
+
+    /// A handset of `design` whose store is `engine`, first boot on `disk`.
+    fn on_disk(design: Design, engine: HandsetEngine, disk: DiskHandle) -> Self {
         let rtc = Rtc::new();
         let h = Self::machine(&design, engine, &disk, &rtc);
         let mut p = Phone {
@@ -155,6 +161,28 @@ impl Phone {
         }
         self.h = Self::machine(&self.design, self.engine, &self.disk, &self.rtc);
         self.step(|h, io| h.boot(boot, io)).1
+    }
+
+    /// Rots the flash sector that holds `record`'s entry.
+    fn rot(&self, record: RecordId) {
+        let (sector, _) = self
+            .h
+            .sector_records()
+            .expect("the log store keeps a sector map")
+            .into_iter()
+            .find(|(_, rec)| *rec == record)
+            .expect("the record's sector");
+        lock_disk(&self.disk).inject(DiskFault::BitRot { sector, seed: 3 });
+    }
+
+    /// A factory reset: the handset stops (its last writes refused, as the
+    /// harness fences a node it takes down), its flash is wiped, and it
+    /// boots again.
+    fn factory_reset(&mut self) -> Outputs<Msg> {
+        lock_disk(&self.disk).fence();
+        self.h = Self::machine(&self.design, self.engine, &self.disk, &self.rtc);
+        lock_disk(&self.disk).replace_blank();
+        self.step(|h, io| h.boot(Boot::Clean, io)).1
     }
 
     fn entry(&self, record: RecordId, version: VersionId) -> Entry {
@@ -368,14 +396,17 @@ fn an_edit_of_a_record_the_handset_does_not_show_is_skipped() {
 
 #[test]
 fn a_blank_flash_after_a_non_first_boot_restores_from_the_server() {
-    for design in [Design::hardened(), Design::fragile_2009()] {
-        let mut p = Phone::new(design.clone());
-        lock_disk(&p.disk).replace_blank(); // a factory reset
-        p.reboot(Boot::Clean);
+    let engines = [HandsetEngine::Log, HandsetEngine::Sqlite];
+    for (design, engine) in [Design::hardened(), Design::fragile_2009()]
+        .into_iter()
+        .flat_map(|d| engines.map(|e| (d.clone(), e)))
+    {
+        let mut p = Phone::on(design.clone(), engine);
+        p.factory_reset();
         let ask = p.sync();
         assert!(
             ask.full,
-            "{}: a wiped handset asks for everything",
+            "{} on {engine:?}: a wiped handset asks for everything",
             design.name()
         );
         let server = vec![row(r(1), 1), row(r(2), 3)];
@@ -539,14 +570,7 @@ fn a_row_that_rotted_on_flash_is_left_out_at_boot_with_verify_reads() {
     p.edit(r(2), v(2), true);
     let ask = p.sync();
     p.reply(ask.req, ok(7, 2, ids(&ask.push), vec![], false));
-    let map =
-        p.h.sector_records()
-            .expect("the log store keeps a sector map");
-    let (sector, _) = map
-        .into_iter()
-        .find(|(_, rec)| *rec == r(1))
-        .expect("r(1)'s sector");
-    lock_disk(&p.disk).inject(DiskFault::BitRot { sector, seed: 3 });
+    p.rot(r(1));
     p.reboot(Boot::Crash);
     assert_eq!((p.shows(r(1)), p.shows(r(2))), (None, Some(v(2))));
 }
@@ -593,4 +617,99 @@ fn at_stake_counts_the_exchange_in_flight_and_each_version_not_yet_durable() {
         2,
         "two edits told saved before they are durable"
     );
+}
+
+/// A scrub reads back every durable row and rewrites, from the verified
+/// copy in memory, each one whose entry rotted on flash, so a crash after
+/// it still finds the row; a scrub of an intact flash rewrites nothing.
+#[test]
+fn a_scrub_rewrites_a_durable_row_that_rotted_on_flash() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    p.edit(r(2), v(2), true);
+    p.rot(r(1));
+    p.step(|h, io| h.on_timer(TIMER_SCRUB, io));
+    let scrub = p.env.event(SidekickEvent::StoreScrub);
+    let read = |k| scrub.field(k).map(ToString::to_string);
+    assert_eq!(
+        (read("rows"), read("repaired")),
+        (Some("1".into()), Some("true".into()))
+    );
+    p.reboot(Boot::Crash);
+    assert_eq!((p.shows(r(1)), p.shows(r(2))), (Some(v(1)), Some(v(2))));
+}
+
+/// Each engine scrubs its own store: a scrub of an intact flash finds
+/// nothing to rewrite (no `store-scrub` event) and keeps every row.
+#[test]
+fn a_scrub_of_an_intact_flash_rewrites_nothing_on_either_engine() {
+    for engine in [HandsetEngine::Log, HandsetEngine::Sqlite] {
+        let mut p = Phone::on(Design::hardened(), engine);
+        p.edit(r(1), v(1), true);
+        p.step(|h, io| h.on_timer(TIMER_SCRUB, io));
+        assert!(
+            p.env.events(SidekickEvent::StoreScrub).is_empty(),
+            "{engine:?}"
+        );
+        p.reboot(Boot::Crash);
+        assert_eq!(p.shows(r(1)), Some(v(1)), "{engine:?}");
+    }
+}
+
+/// A SQLite handset that checks what it reads (`verify_reads`) keeps every
+/// row that verifies across a reboot.
+#[test]
+fn a_sqlite_handset_that_verifies_reads_keeps_its_rows_across_a_reboot() {
+    let mut p = Phone::on(Design::hardened(), HandsetEngine::Sqlite);
+    assert!(p.design.verify_reads);
+    p.edit(r(1), v(1), true);
+    p.edit(r(2), v(2), true);
+    p.reboot(Boot::Crash);
+    assert_eq!(p.records(), vec![r(1), r(2)]);
+}
+
+/// A SQLite handset whose flash refuses even a fresh store (full before the
+/// first boot) has no store: it tells no edit `saved`, and it does not sync
+/// (it could keep nothing the server sends) but aborts each sync.
+#[test]
+fn a_sqlite_handset_without_a_usable_store_tells_nothing_saved_and_does_not_sync() {
+    let disk = blank_disk();
+    lock_disk(&disk).inject(DiskFault::DiskFull { free_sectors: 0 });
+    let mut p = Phone::on_disk(Design::hardened(), HandsetEngine::Sqlite, disk);
+    p.env.event(SidekickEvent::StoreUnusable);
+    p.edit(r(1), v(1), true);
+    assert_eq!(p.entry(r(1), v(1)).saved_at, None);
+    let (_, out) = p.step(|h, io| h.on_timer(TIMER_SYNC, io));
+    assert!(
+        out.sends.is_empty(),
+        "synced without a store: {:?}",
+        out.sends
+    );
+    p.env.event(SidekickEvent::SyncAborted);
+}
+
+/// A handset that read back a damaged flash at boot ends, on the media,
+/// exactly the copies it no longer holds, and keeps the lineage of the
+/// others.
+#[test]
+fn a_boot_on_a_damaged_flash_ends_only_the_copies_it_lost() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    p.edit(r(2), v(2), true);
+    p.rot(r(1));
+    p.reboot(Boot::Crash);
+    let ended: Vec<_> = p
+        .env
+        .events(EngineEvent::CopyEnded)
+        .iter()
+        .map(|e| {
+            (
+                e.str("record").map(str::to_owned),
+                e.str("cause").map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(ended, [(Some(r(1).to_string()), Some("corrupted".into()))]);
+    let held = p.env.lineage.on_store("handset-0/flash");
+    assert_eq!(held, vec![(r(2).to_string(), v(2).to_string())]);
 }
