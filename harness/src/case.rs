@@ -2,12 +2,12 @@
 //! that made them, run and judged one seed at a time.
 
 use crate::checker;
-use crate::faults::{self, Fault, Target};
 use crate::near_miss::near_misses;
-use crate::scenario::{Scenario, ScenarioError, Source};
+use crate::rig::{Design, PlanFault, Rig};
+use crate::scenario::{ScenarioError, Source};
 use crate::situation;
 use crate::system::System;
-use crate::world::{self, Output};
+use crate::world::Output;
 use sim::lineage::CopyOf;
 use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
@@ -16,13 +16,13 @@ use std::collections::BTreeMap;
 
 /// A scenario under one of the system's designs.
 #[derive(Clone, Debug)]
-pub struct Case<S: System> {
+pub struct Case<R: Rig> {
     /// The scenario, overrides applied.
-    pub scenario: Scenario<S>,
+    pub scenario: R::Scenario,
     /// The design's name.
     pub design_name: String,
     /// The design.
-    pub design: S::Design,
+    pub design: Design<R>,
     /// The `--set` overrides the user gave.
     pub overrides: Vec<String>,
     /// The overrides a swarm seed drew for itself, applied after
@@ -34,13 +34,13 @@ pub struct Case<S: System> {
 }
 
 /// One seed's result: the judged outcome, the run behind it and its plan.
-pub struct SeedRun {
+pub struct SeedRun<F = crate::faults::Fault> {
     /// The judged outcome.
     pub outcome: SeedOutcome,
     /// Everything the run produced.
     pub output: Output,
     /// The faults it ran with.
-    pub plan: Plan<Fault>,
+    pub plan: Plan<F>,
     /// How the system names a copy in `--explain`
     /// ([`System::copy_words`]).
     pub copy_words: CopyWords,
@@ -49,7 +49,7 @@ pub struct SeedRun {
 /// A system's [`System::copy_words`].
 pub type CopyWords = fn(CopyOf<'_>, &[Event]) -> Option<String>;
 
-impl<S: System> Case<S> {
+impl<R: Rig> Case<R> {
     /// The case of the scenario in `source` with `overrides`, under the
     /// design named `design`; an unknown design is an error naming the
     /// system's designs.
@@ -58,8 +58,8 @@ impl<S: System> Case<S> {
         overrides: &[String],
         design: &str,
     ) -> Result<Self, ScenarioError> {
-        let scenario = Scenario::parse(source, overrides)?;
-        let designs = S::designs();
+        let scenario = R::load(source, overrides)?;
+        let designs = R::System::designs();
         let Some((name, d)) = designs.iter().find(|(n, _)| *n == design) else {
             return Err(ScenarioError::UnknownDesign {
                 name: design.to_string(),
@@ -76,47 +76,35 @@ impl<S: System> Case<S> {
         })
     }
 
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        R::about(&self.scenario).name
+    }
+
     /// The fault plan of `seed`: the same for every design.
-    pub fn plan(&self, seed: u64) -> Plan<Fault> {
-        let targets: Vec<Target> = self
-            .scenario
-            .system
-            .nodes(&self.design)
-            .into_iter()
-            .map(|n| Target {
-                node: n.name,
-                domain: n.domain,
-                disks: n.disks.into_iter().map(|(name, _)| name).collect(),
-            })
-            .collect();
-        faults::plan(
-            &self.scenario.faults,
-            &targets,
-            S::own_faults(),
-            seed,
-            self.scenario.run.duration,
-        )
+    pub fn plan(&self, seed: u64) -> Plan<R::Fault> {
+        R::plan(&self.scenario, &self.design, seed)
     }
 
     /// Runs and judges `seed` with its own plan.
-    pub fn run_seed(&self, seed: u64) -> SeedRun {
+    pub fn run_seed(&self, seed: u64) -> SeedRun<R::Fault> {
         self.run_plan(seed, self.plan(seed))
     }
 
     /// Runs and judges `seed` with `plan` (a shrunk one, say).
-    pub fn run_plan(&self, seed: u64, plan: Plan<Fault>) -> SeedRun {
-        let output = world::run(&self.scenario, &self.design, &plan, seed);
+    pub fn run_plan(&self, seed: u64, plan: Plan<R::Fault>) -> SeedRun<R::Fault> {
+        let output = R::run(&self.scenario, &self.design, &plan, seed);
         let judgement = checker::judge(&output.evidence());
-        let near = near_misses(&output, S::copy_parts);
+        let near = near_misses(&output, R::System::copy_parts);
         let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
         for f in &plan.faults {
-            let c = faults.entry(f.kind.name.to_string()).or_default();
+            let c = faults.entry(f.kind.kind_name()).or_default();
             c.fired += u64::from(output.fired.contains(&f.id));
             c.effective += u64::from(output.effective.contains(&f.id));
             c.near_miss += u64::from(near.contains(&f.id));
         }
         let mut outcome = SeedOutcome {
-            scenario: self.scenario.name.clone(),
+            scenario: self.name().to_string(),
             design: self.design_name.clone(),
             overrides: self.overrides.clone(),
             seed,
@@ -134,12 +122,12 @@ impl<S: System> Case<S> {
                 .collect(),
             situations: BTreeMap::new(),
         };
-        outcome.situations = situation::reached::<S>(&output, &outcome.faults);
+        outcome.situations = situation::reached::<R::System>(&output, &outcome.faults);
         SeedRun {
             outcome,
             output,
             plan,
-            copy_words: S::copy_words,
+            copy_words: R::System::copy_words,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::case::SeedRun;
 use crate::faults::Fault;
+use crate::rig::PlanFault;
 use sim::lineage::CopyOf;
 use sim::outcome::Verdict;
 use sim::plan::{Plan, PlannedFault};
@@ -17,7 +18,7 @@ use std::fmt::Write as _;
 /// its verdict, what its user was told of each version, each copy created
 /// and ended (with the fault that ended it), what each place served at the
 /// check, and where its last copy ended.
-pub fn explain(run: &SeedRun) -> String {
+pub fn explain<F: PlanFault>(run: &SeedRun<F>) -> String {
     run.outcome
         .verdicts
         .iter()
@@ -27,7 +28,7 @@ pub fn explain(run: &SeedRun) -> String {
 
 /// The story of one of `run`'s verdicts: for a record, as [`explain`]
 /// tells each; for a place (liveness), its one line.
-pub fn explain_verdict(run: &SeedRun, v: &Verdict) -> String {
+pub fn explain_verdict<F: PlanFault>(run: &SeedRun<F>, v: &Verdict) -> String {
     let mut out = format!("{}: {} ({})\n", v.subject, v.kind, v.detail);
     if let Some(record) = run.output.ledger.record_named(&v.subject) {
         out.push_str(&told(run, record));
@@ -39,7 +40,7 @@ pub fn explain_verdict(run: &SeedRun, v: &Verdict) -> String {
 
 /// Where the last copy of a record's latest acknowledged version went.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LastCopy {
+pub enum LastCopy<F = Fault> {
     /// No copy of a latest acknowledged version ended: still served, or
     /// never made durable.
     NeverEnded,
@@ -47,12 +48,12 @@ pub enum LastCopy {
     /// course of the system's own work).
     NoFault,
     /// The last one to end was ended by this planned fault.
-    Fault(PlannedFault<Fault>),
+    Fault(PlannedFault<F>),
 }
 
 /// Where the last copy of `record`'s latest acknowledged version went, as
 /// [`explain`]'s `last copy:` line tells it.
-pub fn last_copy(run: &SeedRun, record: RecordId) -> LastCopy {
+pub fn last_copy<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> LastCopy<F> {
     match last_copy_end(run, record) {
         None => LastCopy::NeverEnded,
         Some(e) => match fault_of(e).and_then(|id| planned(&run.plan, id)) {
@@ -64,7 +65,7 @@ pub fn last_copy(run: &SeedRun, record: RecordId) -> LastCopy {
 
 /// The last `copy.ended` event of a latest acknowledged version of
 /// `record`.
-fn last_copy_end(run: &SeedRun, record: RecordId) -> Option<&Event> {
+fn last_copy_end<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> Option<&Event> {
     let name = record.to_string();
     let promised: Vec<String> = run
         .output
@@ -87,12 +88,12 @@ fn fault_of(e: &Event) -> Option<u64> {
 }
 
 /// Planned fault `id` of `plan`.
-fn planned(plan: &Plan<Fault>, id: u64) -> Option<&PlannedFault<Fault>> {
+fn planned<F>(plan: &Plan<F>, id: u64) -> Option<&PlannedFault<F>> {
     plan.faults.iter().find(|f| u64::from(f.id) == id)
 }
 
 /// What the user was told of each version.
-fn told(run: &SeedRun, record: RecordId) -> String {
+fn told<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> String {
     let at = |t: Option<SimTime>| t.map_or("never".to_string(), |t| t.to_string());
     let mut out = String::new();
     for (v, e) in run.output.ledger.versions(record) {
@@ -114,7 +115,7 @@ fn told(run: &SeedRun, record: RecordId) -> String {
 
 /// Every copy of the record created and ended, and where the last copy
 /// of a latest acknowledged version went.
-fn copies(run: &SeedRun, record: RecordId) -> String {
+fn copies<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> String {
     let name = record.to_string();
     let mut out = String::new();
     for e in run.output.trace.events() {
@@ -140,7 +141,7 @@ fn copies(run: &SeedRun, record: RecordId) -> String {
 
 /// The copy a copy event names, in the system's words if it has its own
 /// ([`crate::system::System::copy_words`]), else `w0.3 on client-0`.
-fn words(run: &SeedRun, e: &Event) -> String {
+fn words<F: PlanFault>(run: &SeedRun<F>, e: &Event) -> String {
     let (store, version) = (
         e.str("store").unwrap_or("?"),
         e.str("version").unwrap_or("?"),
@@ -156,7 +157,7 @@ fn words(run: &SeedRun, e: &Event) -> String {
 
 /// `w0.3 on client-0 lost by fault 4 (power-loss on client-0) at 0d ...`:
 /// a `copy.ended` event in words.
-fn ended(run: &SeedRun, e: &Event) -> String {
+fn ended<F: PlanFault>(run: &SeedRun<F>, e: &Event) -> String {
     let fault = fault_of(e).map_or(String::new(), |id| match planned(&run.plan, id) {
         Some(f) => format!(" by fault {id} ({} on {})", f.kind, f.target),
         None => format!(" by fault {id}"),
@@ -166,7 +167,7 @@ fn ended(run: &SeedRun, e: &Event) -> String {
 }
 
 /// What each of the owner's places served at the check.
-fn at_check(run: &SeedRun, record: RecordId) -> String {
+fn at_check<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> String {
     let each: Vec<String> = run
         .output
         .final_state

@@ -33,6 +33,7 @@ pub mod regression;
 pub mod replay;
 pub mod report;
 pub mod results;
+pub mod rig;
 pub mod save_target;
 pub mod scenario;
 pub mod seed_range;

@@ -4,11 +4,14 @@
 
 use crate::case::Case;
 use crate::cli::Program;
-use crate::faults::Fault;
+use crate::rig::{PlanFault, Rig};
 use crate::scenario::Source;
 use crate::shell::{invocation_of, shell_word};
 use crate::system::System;
 use sim::plan::Plan;
+
+/// A case a command line names, and the plan file it names (if any).
+pub type Named<R> = (Case<R>, Option<Plan<<R as Rig>::Fault>>);
 
 /// The case a command names: the scenario as given (`spec`), the design
 /// (`None`: the system's first), overrides and an optional plan file.
@@ -28,25 +31,19 @@ pub struct CaseSpec {
 impl CaseSpec {
     /// Loads the case and its plan file, if any; an error names the file,
     /// line and key, or the unknown scenario or design.
-    pub fn load<S: System>(
-        &self,
-        program: &Program,
-    ) -> Result<(Case<S>, Option<Plan<Fault>>), String> {
+    pub fn load<R: Rig>(&self, program: &Program) -> Result<Named<R>, String> {
         self.load_from(&program.scenario(&self.scenario)?)
     }
 
     /// [`CaseSpec::load`] from the scenario in `source` (the one this
     /// spec names, already found: [`Program::scenario`]).
-    pub fn load_from<S: System>(
-        &self,
-        source: &Source,
-    ) -> Result<(Case<S>, Option<Plan<Fault>>), String> {
-        let default = S::designs()
+    pub fn load_from<R: Rig>(&self, source: &Source) -> Result<Named<R>, String> {
+        let default = R::System::designs()
             .first()
             .map(|(n, _)| n.to_string())
             .unwrap_or_default();
         let design = self.design.clone().unwrap_or(default);
-        let case = Case::<S>::load(source, &self.overrides, &design).map_err(|e| e.to_string())?;
+        let case = Case::<R>::load(source, &self.overrides, &design).map_err(|e| e.to_string())?;
         let plan = match &self.plan {
             Some(path) => Some(read_plan(path)?),
             None => None,
@@ -82,15 +79,15 @@ impl CaseSpec {
 
 /// The plan in the JSON file `path` (as `plan` prints it, or a regression
 /// file's: [`crate::regression`]); an error names the file and line.
-pub fn read_plan(path: &str) -> Result<Plan<Fault>, String> {
+pub fn read_plan<F: PlanFault>(path: &str) -> Result<Plan<F>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    if let Ok(reg) = serde_json::from_str::<crate::regression::Regression>(&text) {
+    if let Ok(reg) = serde_json::from_str::<crate::regression::Regression<F>>(&text) {
         return Ok(reg.plan);
     }
     serde_json::from_str(&text).map_err(|e| format!("{path}:{}: {e}", e.line()))
 }
 
 /// `plan` as the JSON `--plan` reads: pretty, with a final newline.
-pub fn plan_json(plan: &Plan<Fault>) -> String {
+pub fn plan_json<F: PlanFault>(plan: &Plan<F>) -> String {
     serde_json::to_string_pretty(plan).expect("plans serialize") + "\n"
 }

@@ -20,9 +20,9 @@ use crate::case::{Case, SeedRun};
 use crate::faults::Fault;
 use crate::load::CaseSpec;
 use crate::output::check_target;
+use crate::rig::{PlanFault, Rig};
 use crate::save_target::Rules;
 use crate::scenario::Source;
-use crate::system::System;
 use serde::{Deserialize, Serialize};
 use sim::outcome::VerdictKind;
 use sim::plan::Plan;
@@ -44,7 +44,7 @@ pub const RULES: Rules<'static> = Rules {
 /// A saved failing case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Regression {
+pub struct Regression<F = Fault> {
     /// What made it, in words (the shrink command and what it started from).
     pub from: String,
     /// The scenario as it was named when saved (a built-in name or a path),
@@ -62,7 +62,7 @@ pub struct Regression {
     /// What the replay must show.
     pub expect: Expect,
     /// The explicit, shrunk plan.
-    pub plan: Plan<Fault>,
+    pub plan: Plan<F>,
 }
 
 /// What a regression's replay must show.
@@ -78,7 +78,7 @@ pub struct Expect {
 impl Expect {
     /// The expectation `run` meets: its worst verdict and that verdict's
     /// subject; `None` if it kept the promise.
-    pub fn of(run: &SeedRun) -> Option<Expect> {
+    pub fn of<F>(run: &SeedRun<F>) -> Option<Expect> {
         let worst = run.outcome.verdicts.iter().min_by_key(|v| v.kind)?;
         Some(Expect {
             verdict: worst.kind,
@@ -95,10 +95,12 @@ impl std::fmt::Display for Expect {
 
 /// Whether `path` is a regression file: a JSON file that reads as one.
 pub fn is_regression_file(path: &str) -> bool {
-    path.ends_with(EXT) && Path::new(path).is_file() && Regression::load(path).is_ok()
+    path.ends_with(EXT)
+        && Path::new(path).is_file()
+        && Regression::<serde_json::Value>::load(path).is_ok()
 }
 
-impl Regression {
+impl<F: Serialize + serde::de::DeserializeOwned + PartialEq + Clone> Regression<F> {
     /// Reads the regression file `path`; an error names the file, the line
     /// and what is wrong (an unknown key, a missing one, a bad verdict).
     pub fn load(path: &str) -> Result<Self, String> {
@@ -108,17 +110,20 @@ impl Regression {
 
     /// The case it runs, checked as a scenario file is (errors name the
     /// file and the key).
-    pub fn case<S: System>(&self, path: &str) -> Result<Case<S>, String> {
+    pub fn case<R: Rig>(&self, path: &str) -> Result<Case<R>, String> {
         let origin = format!("{path} (scenario_text, from {})", self.scenario);
         let source = Source::new(origin, self.scenario_text.clone());
-        Case::<S>::load(&source, &self.overrides, &self.design).map_err(|e| e.to_string())
+        Case::<R>::load(&source, &self.overrides, &self.design).map_err(|e| e.to_string())
     }
 
     /// Replays it (read from `path`): the run if it still shows its
     /// expectation, else an error naming the file, what was expected and
     /// what the run showed.
-    pub fn check<S: System>(&self, path: &str) -> Result<SeedRun, String> {
-        let case = self.case::<S>(path)?;
+    pub fn check<R: Rig<Fault = F>>(&self, path: &str) -> Result<SeedRun<F>, String>
+    where
+        F: PlanFault,
+    {
+        let case = self.case::<R>(path)?;
         let run = case.run_plan(self.seed, self.plan.clone());
         match Expect::of(&run) {
             Some(got) if got == self.expect => Ok(run),
@@ -140,7 +145,7 @@ impl Regression {
     /// may be written ([`crate::save_target::SaveTarget`]).
     pub fn save(&self, dest: &Path) -> Result<(), String> {
         let text = serde_json::to_string_pretty(self).expect("regressions serialize") + "\n";
-        let back: Regression =
+        let back: Regression<F> =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", dest.display()))?;
         if &back != self {
             return Err(format!(
@@ -160,12 +165,12 @@ impl Regression {
 /// The regression file of `small`, the shrink of a failing seed of `case`
 /// (named on the command line by `spec`) whose plan had `before` faults;
 /// an error if `small` kept the promise.
-pub fn of_shrunk<S: System>(
+pub fn of_shrunk<R: Rig>(
     spec: &CaseSpec,
-    case: &Case<S>,
+    case: &Case<R>,
     before: usize,
-    small: &SeedRun,
-) -> Result<Regression, String> {
+    small: &SeedRun<R::Fault>,
+) -> Result<Regression<R::Fault>, String> {
     let expect = Expect::of(small).ok_or("the shrunk run kept the promise: nothing to save")?;
     let seed = small.outcome.seed;
     let mut from = format!(
@@ -216,14 +221,14 @@ pub fn files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// }
 /// # }
 /// ```
-pub fn check_dir<S: System>(dir: &Path) -> Result<usize, String> {
+pub fn check_dir<R: Rig>(dir: &Path) -> Result<usize, String> {
     let files = files_in(dir)?;
     let failures: Vec<String> = files
         .iter()
         .filter_map(|f| {
             let path = f.to_string_lossy();
-            Regression::load(&path)
-                .and_then(|r| r.check::<S>(&path))
+            Regression::<R::Fault>::load(&path)
+                .and_then(|r| r.check::<R>(&path))
                 .err()
         })
         .collect();

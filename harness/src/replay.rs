@@ -8,10 +8,16 @@
 use crate::case::SeedRun;
 use crate::explain::explain;
 use crate::load::plan_json;
+use crate::rig::PlanFault;
 use std::fmt::Write as _;
 
 /// The replay of `run` (of scenario `scenario` under `design`), as printed.
-pub fn render(scenario: &str, design: &str, run: &SeedRun, explained: bool) -> String {
+pub fn render<F: PlanFault>(
+    scenario: &str,
+    design: &str,
+    run: &SeedRun<F>,
+    explained: bool,
+) -> String {
     let seed = run.outcome.seed;
     let mut out = format!("# plan (scenario {scenario}, design {design}, seed {seed})\n");
     out.push_str(&plan_json(&run.plan));

@@ -4,8 +4,7 @@
 //! single drop keeps it failing.
 
 use crate::case::{Case, SeedRun};
-use crate::faults::Fault;
-use crate::system::System;
+use crate::rig::Rig;
 use sim::outcome::VerdictKind;
 use sim::plan::Plan;
 
@@ -15,7 +14,7 @@ const MAX_RUNS: usize = 400;
 /// The smallest plan found on which `seed` still fails as `failing` does
 /// (same worst verdict kind), and the run of it. `failing` must have
 /// broken the promise.
-pub fn shrink<S: System>(case: &Case<S>, seed: u64, failing: SeedRun) -> SeedRun {
+pub fn shrink<R: Rig>(case: &Case<R>, seed: u64, failing: SeedRun<R::Fault>) -> SeedRun<R::Fault> {
     let Some(worst) = worst_of(&failing) else {
         return failing;
     };
@@ -28,7 +27,7 @@ pub fn shrink<S: System>(case: &Case<S>, seed: u64, failing: SeedRun) -> SeedRun
             if runs >= MAX_RUNS {
                 return best;
             }
-            let candidate: Plan<Fault> = best.plan.without(id);
+            let candidate: Plan<R::Fault> = best.plan.without(id);
             runs += 1;
             let run = case.run_plan(seed, candidate);
             if worst_of(&run) == Some(worst) {
@@ -43,6 +42,6 @@ pub fn shrink<S: System>(case: &Case<S>, seed: u64, failing: SeedRun) -> SeedRun
 }
 
 /// The most severe verdict of a run, if it broke the promise.
-fn worst_of(run: &SeedRun) -> Option<VerdictKind> {
+fn worst_of<F>(run: &SeedRun<F>) -> Option<VerdictKind> {
     run.outcome.verdicts.iter().map(|v| v.kind).min()
 }

@@ -19,6 +19,8 @@
 
 use crate::case::Case;
 use crate::faults::{FAULT_TABLE, MAX_RATE};
+use crate::guided::Bias;
+use crate::rig::Rig;
 use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::system::System;
 use rand::RngExt;
@@ -147,33 +149,34 @@ pub(crate) fn real(v: f64) -> String {
 }
 
 /// A scenario swept with `--swarm`: what each seed's case is made from.
-pub struct Swarm<'a, S: System> {
-    base: &'a Case<S>,
+pub struct Swarm<'a, R: Rig> {
+    base: &'a Case<R>,
     source: &'a Source,
 }
 
-impl<'a, S: System> Swarm<'a, S> {
+impl<'a, R: Rig> Swarm<'a, R> {
     /// A swarm over `base`, loaded from the scenario in `source`; refuses
-    /// a system whose swarm keys are not ranges.
-    pub fn new(base: &'a Case<S>, source: &'a Source) -> Result<Self, String> {
-        check_keys(S::swarm_keys())?;
+    /// a scenario whose draws could not run ([`Rig::swarm_check`]: for a
+    /// [`System`], swarm keys that are not ranges).
+    pub fn new(base: &'a Case<R>, source: &'a Source) -> Result<Self, String> {
+        R::swarm_check(&base.scenario)?;
         Ok(Swarm { base, source })
     }
 
     /// Seed `seed`'s case: the base's overrides, then what the seed drew
     /// (in [`Case::drawn`]).
-    pub fn case(&self, seed: u64) -> Result<Case<S>, ScenarioError> {
-        self.case_with(draw(&self.base.scenario, seed))
+    pub fn case(&self, seed: u64) -> Result<Case<R>, ScenarioError> {
+        self.case_with(R::swarm_draw(&self.base.scenario, seed, None))
     }
 
-    /// The base's scenario, from which seeds draw.
-    pub fn scenario(&self) -> &Scenario<S> {
-        &self.base.scenario
+    /// Seed `seed`'s case with its draws leaned by `bias` (`--guided`).
+    pub fn leaned(&self, seed: u64, bias: &Bias) -> Result<Case<R>, ScenarioError> {
+        self.case_with(R::swarm_draw(&self.base.scenario, seed, Some(bias)))
     }
 
     /// The case of the base's overrides, then `drawn` (kept in
     /// [`Case::drawn`]): what a seed that drew `drawn` runs.
-    pub fn case_with(&self, drawn: Vec<String>) -> Result<Case<S>, ScenarioError> {
+    pub fn case_with(&self, drawn: Vec<String>) -> Result<Case<R>, ScenarioError> {
         let mut overrides = self.base.overrides.clone();
         overrides.extend(drawn.iter().cloned());
         let mut case = Case::load(self.source, &overrides, &self.base.design_name)?;

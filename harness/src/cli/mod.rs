@@ -42,6 +42,7 @@
 //! not written).
 
 use crate::commands;
+use crate::rig::Rig;
 use crate::scenario::Source;
 use crate::system::System;
 use clap::{Parser, Subcommand};
@@ -104,6 +105,12 @@ pub fn quiet_on_closed_pipe() {
 
 /// Runs the command line for system `S`; returns the exit code.
 pub fn main<S: System>(program: &Program) -> ExitCode {
+    main_of::<S>(program)
+}
+
+/// Runs the command line for rig `R` (a system with scenarios, plans or
+/// a fault model of its own: [`crate::rig`]); returns the exit code.
+pub fn main_of<R: Rig>(program: &Program) -> ExitCode {
     quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -117,17 +124,17 @@ pub fn main<S: System>(program: &Program) -> ExitCode {
             for (name, _) in program.catalogue {
                 println!("{name}");
             }
-            let designs: Vec<&str> = S::designs().iter().map(|(n, _)| *n).collect();
+            let designs: Vec<&str> = R::System::designs().iter().map(|(n, _)| *n).collect();
             println!("designs: {}", designs.join(", "));
             ExitCode::SUCCESS
         }
-        Command::Run(args) => exit(run::run::<S>(program, &args)),
-        Command::Merge(args) => exit(commands::merge::<S>(program, &args)),
-        Command::Replay(args) => exit(commands::replay::<S>(program, &args)),
-        Command::Plan(args) => exit(commands::plan::<S>(program, &args)),
-        Command::Shrink(args) => exit(commands::shrink::<S>(program, &args)),
+        Command::Run(args) => exit(run::run::<R>(program, &args)),
+        Command::Merge(args) => exit(commands::merge::<R>(program, &args)),
+        Command::Replay(args) => exit(commands::replay::<R>(program, &args)),
+        Command::Plan(args) => exit(commands::plan::<R>(program, &args)),
+        Command::Shrink(args) => exit(commands::shrink::<R>(program, &args)),
         Command::Report(args) => {
-            exit(crate::report::command::execute::<S>(program, &args).map(|()| 0))
+            exit(crate::report::command::execute::<R>(program, &args).map(|()| 0))
         }
     }
 }

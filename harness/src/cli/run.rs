@@ -7,15 +7,15 @@ use crate::commands::{self, Results};
 use crate::coverage::Coverage;
 use crate::determinism;
 use crate::explain::explain;
-use crate::faults::Fault;
 use crate::guided::{self, Bias};
 use crate::load::CaseSpec;
+use crate::rig::Rig;
 use crate::save_target::SaveTarget;
 use crate::seed_range::SeedRange;
 use crate::shell::{invocation_of, shell_word};
 use crate::shrink::shrink;
 use crate::summary::{failure_line, Summary};
-use crate::swarm::{self, Swarm};
+use crate::swarm::Swarm;
 use crate::system::System;
 use crate::{interrupt, regression, sweep};
 use sim::plan::Plan;
@@ -95,7 +95,7 @@ pub(super) struct RunArgs {
 /// Loads everything the run needs, refusing bad input before any work,
 /// then runs the seeds on `--jobs` threads ([`sweep::stream_map`]),
 /// printing in seed order.
-pub(super) fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, String> {
+pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, String> {
     let spec = CaseSpec {
         scenario: args.scenario.clone(),
         design: args.design.clone(),
@@ -103,7 +103,7 @@ pub(super) fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, St
         plan: args.plan.clone(),
     };
     let source = program.scenario(&spec.scenario)?;
-    let (case, plan) = spec.load_from::<S>(&source)?;
+    let (case, plan) = spec.load_from::<R>(&source)?;
     let checked = Checked::of(args)?;
     if args.check_determinism {
         let replay = |seed| spec.replay_command(program, &case.design_name, seed, &[]);
@@ -130,7 +130,7 @@ pub(super) fn run<S: System>(program: &Program, args: &RunArgs) -> Result<u8, St
         args,
         save: checked.save.as_ref(),
         results,
-        coverage: Coverage::new(S::own_faults()).with_situations(S::situations()),
+        coverage: Coverage::new(R::System::own_faults()).with_situations(R::System::situations()),
         summary: Summary::default(),
         failure: None,
     };
@@ -177,24 +177,21 @@ impl Checked {
 
 /// One seed's run: the case itself, or the seed's swarm draw of it
 /// (leaned by `--guided`'s bias), on its own plan or `--plan`'s.
-struct SeedRunner<'a, S: System> {
-    case: &'a Case<S>,
-    plan: Option<&'a Plan<Fault>>,
-    swarm: Option<&'a Swarm<'a, S>>,
+struct SeedRunner<'a, R: Rig> {
+    case: &'a Case<R>,
+    plan: Option<&'a Plan<R::Fault>>,
+    swarm: Option<&'a Swarm<'a, R>>,
 }
 
 /// A seed's run, the overrides it drew and whether buggify was on; or why
 /// its draw could not run.
-type Ran = Result<(SeedRun, Vec<String>, bool), String>;
+type Ran<F> = Result<(SeedRun<F>, Vec<String>, bool), String>;
 
-impl<S: System> SeedRunner<'_, S> {
-    fn run(&self, bias: Option<&Bias>, seed: u64) -> Ran {
-        let swarmed = self.swarm.map(|s| {
-            let drawn = swarm::draw(s.scenario(), seed);
-            s.case_with(match bias {
-                Some(b) => b.apply(s.scenario(), drawn),
-                None => drawn,
-            })
+impl<R: Rig> SeedRunner<'_, R> {
+    fn run(&self, bias: Option<&Bias>, seed: u64) -> Ran<R::Fault> {
+        let swarmed = self.swarm.map(|s| match bias {
+            Some(b) => s.leaned(seed, b),
+            None => s.case(seed),
         });
         let swarmed = swarmed.transpose();
         let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
@@ -203,22 +200,22 @@ impl<S: System> SeedRunner<'_, S> {
             Some(p) => case.run_plan(seed, p.clone()),
             None => case.run_seed(seed),
         };
-        Ok((run, case.drawn.clone(), case.scenario.buggify))
+        Ok((run, case.drawn.clone(), R::about(&case.scenario).buggify))
     }
 }
 
 /// Runs the shard's seeds, in generations under `--guided`, handing each
 /// result to `tally` in seed order.
-fn stream<S: System>(
+fn stream<R: Rig>(
     shards: &commands::Shards,
     jobs: usize,
     guided: bool,
-    seeds: &SeedRunner<'_, S>,
-    tally: &mut Tally<'_, S>,
+    seeds: &SeedRunner<'_, R>,
+    tally: &mut Tally<'_, R>,
 ) -> sweep::StreamEnd {
     let sink = |seed, ran| tally.take(seed, ran);
     if guided {
-        guided::stream_generations::<S, _>(
+        guided::stream_generations::<R::System, _>(
             shards.seeds(),
             jobs,
             &interrupt::INTERRUPTED,
@@ -240,9 +237,9 @@ fn stream<S: System>(
 /// What the run has seen so far, seed by seed: the summary, coverage and
 /// results file; it prints each failing seed (with `--explain` and
 /// `--shrink`) and stops the run on `--fail-fast` or an error.
-struct Tally<'a, S: System> {
+struct Tally<'a, R: Rig> {
     program: &'a Program,
-    case: &'a Case<S>,
+    case: &'a Case<R>,
     spec: &'a CaseSpec,
     args: &'a RunArgs,
     save: Option<&'a SaveTarget>,
@@ -252,9 +249,9 @@ struct Tally<'a, S: System> {
     failure: Option<String>,
 }
 
-impl<S: System> Tally<'_, S> {
+impl<R: Rig> Tally<'_, R> {
     /// Takes one seed's result (in seed order).
-    fn take(&mut self, seed: u64, ran: Ran) -> ControlFlow<()> {
+    fn take(&mut self, seed: u64, ran: Ran<R::Fault>) -> ControlFlow<()> {
         match self.judge(seed, ran) {
             Ok(flow) => flow,
             Err(e) => {
@@ -264,7 +261,7 @@ impl<S: System> Tally<'_, S> {
         }
     }
 
-    fn judge(&mut self, seed: u64, ran: Ran) -> Result<ControlFlow<()>, String> {
+    fn judge(&mut self, seed: u64, ran: Ran<R::Fault>) -> Result<ControlFlow<()>, String> {
         let (run, drawn, _) = ran?;
         self.coverage.add(&run.outcome);
         self.results.write(&run.outcome)?;
@@ -317,11 +314,11 @@ impl<S: System> Tally<'_, S> {
 
 /// Shrinks a failing seed and prints its plan; with `save`, writes it as
 /// a regression file there (checked before any work).
-pub(crate) fn shrunk<S: System>(
+pub(crate) fn shrunk<R: Rig>(
     program: &Program,
-    case: &Case<S>,
+    case: &Case<R>,
     seed: u64,
-    run: SeedRun,
+    run: SeedRun<R::Fault>,
     save: Option<(&SaveTarget, &CaseSpec)>,
 ) -> Result<(), String> {
     let before = run.plan.faults.len();
@@ -350,8 +347,8 @@ pub(crate) fn shrunk<S: System>(
 
 /// Runs every seed twice and reports the first whose traces differ: exit
 /// 3 if any did, else what the first runs say (0 or 1).
-fn check_determinism<S: System>(
-    case: &Case<S>,
+fn check_determinism<R: Rig>(
+    case: &Case<R>,
     seeds: SeedRange,
     replay: &dyn Fn(u64) -> String,
 ) -> u8 {

@@ -12,8 +12,8 @@ use crate::cli::Program;
 use crate::load::CaseSpec;
 use crate::merge::merge as merge_files;
 use crate::results;
+use crate::rig::Rig;
 use crate::summary::{failure_line, Summary};
-use crate::system::System;
 
 /// Arguments of `merge`.
 #[derive(clap::Args, Debug)]
@@ -24,7 +24,7 @@ pub(crate) struct MergeArgs {
 }
 
 /// Merges the files and prints what one unsharded run prints.
-pub(crate) fn merge<S: System>(program: &Program, args: &MergeArgs) -> Result<u8, String> {
+pub(crate) fn merge<R: Rig>(program: &Program, args: &MergeArgs) -> Result<u8, String> {
     let mut files = Vec::new();
     for path in &args.files {
         files.push((path.clone(), results::read(path)?));
@@ -37,12 +37,14 @@ pub(crate) fn merge<S: System>(program: &Program, args: &MergeArgs) -> Result<u8
         overrides: first.overrides.clone(),
         plan: merged.run.plan.clone(),
     };
-    let (case, _) = spec.load::<S>(program)?;
-    if case.scenario.name != first.scenario {
+    let (case, _) = spec.load::<R>(program)?;
+    if case.name() != first.scenario {
         return Err(format!(
             "the results are of scenario {}, but {} now loads as {}: merge with the files \
              and scenario that ran them",
-            first.scenario, spec.scenario, case.scenario.name
+            first.scenario,
+            spec.scenario,
+            case.name()
         ));
     }
     let here = BinaryIdentity::current(program.package)?;

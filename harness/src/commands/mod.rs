@@ -16,10 +16,9 @@ pub(crate) use shrink::{shrink, ShrinkArgs};
 
 use crate::case::Case;
 use crate::cli::Program;
-use crate::faults::Fault;
 use crate::load::{read_plan, CaseSpec};
 use crate::regression::{is_regression_file, Regression};
-use crate::system::System;
+use crate::rig::Rig;
 use sim::plan::Plan;
 
 /// `--design` and `--set`, as `replay`, `plan` and `shrink` take them.
@@ -39,13 +38,13 @@ pub(crate) struct CaseArgs {
 
 /// A case a subcommand names, loaded: the case, the plan that runs (a
 /// `--plan` file, or a regression file's own) and the seed.
-pub(crate) struct Loaded<S: System> {
+pub(crate) struct Loaded<R: Rig> {
     /// What the command line said, as a replay command repeats it.
     spec: CaseSpec,
     /// The case.
-    case: Case<S>,
+    case: Case<R>,
     /// The plan to run instead of the seed's own.
-    plan: Option<Plan<Fault>>,
+    plan: Option<Plan<R::Fault>>,
     /// The seed.
     seed: u64,
 }
@@ -54,12 +53,12 @@ impl CaseArgs {
     /// Loads the case: a scenario with `seed` (required) and `plan`, or a
     /// regression file, whose design, seed and plan the arguments given
     /// replace and whose overrides they extend.
-    fn load<S: System>(
+    fn load<R: Rig>(
         &self,
         program: &Program,
         seed: Option<u64>,
         plan: Option<&str>,
-    ) -> Result<Loaded<S>, String> {
+    ) -> Result<Loaded<R>, String> {
         let path = &self.scenario;
         if !is_regression_file(path) {
             let spec = CaseSpec {
@@ -68,7 +67,7 @@ impl CaseArgs {
                 overrides: self.overrides.clone(),
                 plan: plan.map(str::to_string),
             };
-            let (case, plan) = spec.load::<S>(program)?;
+            let (case, plan) = spec.load::<R>(program)?;
             let seed = seed.ok_or("--seed is required")?;
             return Ok(Loaded {
                 spec,
@@ -77,12 +76,12 @@ impl CaseArgs {
                 seed,
             });
         }
-        let mut reg = Regression::load(path)?;
+        let mut reg = Regression::<R::Fault>::load(path)?;
         reg.overrides.extend(self.overrides.iter().cloned());
         if let Some(d) = &self.design {
             reg.design.clone_from(d);
         }
-        let case = reg.case::<S>(path)?;
+        let case = reg.case::<R>(path)?;
         let plan = match plan {
             Some(p) => read_plan(p)?,
             None => reg.plan,
@@ -101,9 +100,9 @@ impl CaseArgs {
     }
 }
 
-impl<S: System> Loaded<S> {
+impl<R: Rig> Loaded<R> {
     /// Runs and judges the seed with its plan.
-    fn run(&self) -> crate::case::SeedRun {
+    fn run(&self) -> crate::case::SeedRun<R::Fault> {
         match &self.plan {
             Some(p) => self.case.run_plan(self.seed, p.clone()),
             None => self.case.run_seed(self.seed),

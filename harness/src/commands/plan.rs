@@ -4,7 +4,7 @@
 use super::CaseArgs;
 use crate::cli::Program;
 use crate::load::plan_json;
-use crate::system::System;
+use crate::rig::Rig;
 
 /// Arguments of `plan`.
 #[derive(clap::Args, Debug)]
@@ -17,8 +17,8 @@ pub(crate) struct PlanArgs {
 }
 
 /// Prints the plan; exit 0.
-pub(crate) fn plan<S: System>(program: &Program, args: &PlanArgs) -> Result<u8, String> {
-    let loaded = args.case.load::<S>(program, args.seed, None)?;
+pub(crate) fn plan<R: Rig>(program: &Program, args: &PlanArgs) -> Result<u8, String> {
+    let loaded = args.case.load::<R>(program, args.seed, None)?;
     let plan = match loaded.plan {
         Some(p) => p,
         None => loaded.case.plan(loaded.seed),

@@ -3,7 +3,7 @@
 
 use super::CaseArgs;
 use crate::cli::Program;
-use crate::system::System;
+use crate::rig::Rig;
 
 /// Arguments of `replay`.
 #[derive(clap::Args, Debug)]
@@ -24,12 +24,12 @@ pub(crate) struct ReplayArgs {
 }
 
 /// Replays the seed and prints it.
-pub(crate) fn replay<S: System>(program: &Program, args: &ReplayArgs) -> Result<u8, String> {
+pub(crate) fn replay<R: Rig>(program: &Program, args: &ReplayArgs) -> Result<u8, String> {
     let loaded = args
         .case
-        .load::<S>(program, args.seed, args.plan.as_deref())?;
+        .load::<R>(program, args.seed, args.plan.as_deref())?;
     let run = loaded.run();
-    let name = &loaded.case.scenario.name;
+    let name = &loaded.case.name();
     print!(
         "{}",
         crate::replay::render(name, &loaded.case.design_name, &run, args.explain)

@@ -6,8 +6,8 @@
 use super::CaseArgs;
 use crate::cli::{shrunk, Program};
 use crate::regression;
+use crate::rig::Rig;
 use crate::save_target::SaveTarget;
-use crate::system::System;
 
 /// Arguments of `shrink`.
 #[derive(clap::Args, Debug)]
@@ -29,12 +29,12 @@ pub(crate) struct ShrinkArgs {
 
 /// Shrinks. Exit 0 with a shrunk case; a seed that kept the promise (or
 /// bad input) exits 2.
-pub(crate) fn shrink<S: System>(program: &Program, args: &ShrinkArgs) -> Result<u8, String> {
+pub(crate) fn shrink<R: Rig>(program: &Program, args: &ShrinkArgs) -> Result<u8, String> {
     let save = match &args.save {
         Some(arg) => Some(SaveTarget::check(arg, args.force, regression::RULES)?),
         None => None,
     };
-    let loaded = args.case.load::<S>(program, args.seed, None)?;
+    let loaded = args.case.load::<R>(program, args.seed, None)?;
     let run = loaded.run();
     if run.outcome.kept_promise() {
         return Err(format!(

@@ -4,7 +4,7 @@
 
 use crate::case::SeedRun;
 use crate::explain::{last_copy, LastCopy};
-use crate::faults::FaultName;
+use crate::rig::PlanFault;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,16 +30,13 @@ pub enum Blame {
 
 impl Blame {
     /// The blame `--explain` gives `last`.
-    pub fn of(last: &LastCopy) -> Self {
+    pub fn of<F: PlanFault>(last: &LastCopy<F>) -> Self {
         match last {
             LastCopy::NeverEnded => Blame::NeverEnded,
             LastCopy::NoFault => Blame::NoFault,
             LastCopy::Fault(f) => Blame::Fault {
-                kind: f.kind.name.to_string(),
-                class: match &f.kind.name {
-                    FaultName::Generic(k) => k.row().class.to_string(),
-                    FaultName::Own(_) => "own".into(),
-                },
+                kind: f.kind.kind_name(),
+                class: f.kind.class_name(),
             },
         }
     }
@@ -70,7 +67,7 @@ impl From<Blame> for String {
 }
 
 /// Per blame, how many of a seed's failing records it takes.
-pub fn blame_seed(run: &SeedRun) -> BTreeMap<Blame, u64> {
+pub fn blame_seed<F: PlanFault>(run: &SeedRun<F>) -> BTreeMap<Blame, u64> {
     let mut out = BTreeMap::new();
     for v in run
         .outcome

@@ -9,6 +9,7 @@ use super::{provenance, Config};
 use crate::case::Case;
 use crate::cli::Program;
 use crate::output;
+use crate::rig::Rig;
 use crate::seed_range::SeedRange;
 use crate::shell::{invocation_of, shell_word};
 use crate::sweep;
@@ -60,7 +61,7 @@ pub struct Args {
 
 /// Runs `report` for system `S`; an error is bad input, and nothing was
 /// written.
-pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> {
+pub fn execute<R: Rig>(program: &Program, args: &Args) -> Result<(), String> {
     let range = SeedRange::parse("--seeds", &args.matrix.seeds)?;
     let jobs = sweep::jobs(args.matrix.jobs)?;
     if range.seed_count() > u128::from(super::MAX_SEEDS) {
@@ -81,11 +82,14 @@ pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> 
     })?;
     let seeds = range.first()..end;
     let designs: Vec<String> = if args.matrix.designs.is_empty() {
-        S::designs().iter().map(|(n, _)| n.to_string()).collect()
+        R::System::designs()
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect()
     } else {
         args.matrix.designs.clone()
     };
-    let cases = load::<S>(program, args, &designs)?;
+    let cases = load::<R>(program, args, &designs)?;
     let target = output::check_dir(&args.out, args.matrix.force, &args.matrix.scenarios)
         .map_err(|e| format!("--out {e}"))?;
     let invocation = invocation_of(program.package, program.manifest_dir, false);
@@ -119,11 +123,11 @@ pub fn execute<S: System>(program: &Program, args: &Args) -> Result<(), String> 
 
 /// One case per scenario and design, scenario-major; refuses a scenario
 /// named twice and an unknown design or scenario.
-fn load<S: System>(
+fn load<R: Rig>(
     program: &Program,
     args: &Args,
     designs: &[String],
-) -> Result<Vec<(String, Case<S>)>, String> {
+) -> Result<Vec<(String, Case<R>)>, String> {
     for (i, d) in designs.iter().enumerate() {
         if designs[..i].contains(d) {
             return Err(format!("--designs: {d:?} is named twice"));
@@ -134,15 +138,15 @@ fn load<S: System>(
     for spec in &args.matrix.scenarios {
         let source = program.scenario(spec)?;
         for d in designs {
-            let case = Case::<S>::load(&source, &args.matrix.set, d).map_err(|e| e.to_string())?;
+            let case = Case::<R>::load(&source, &args.matrix.set, d).map_err(|e| e.to_string())?;
             if d == &designs[0] {
-                if names.contains(&case.scenario.name) {
+                if names.iter().any(|n| n == case.name()) {
                     return Err(format!(
                         "{spec}: a scenario named {:?} is already in the report",
-                        case.scenario.name
+                        case.name()
                     ));
                 }
-                names.push(case.scenario.name.clone());
+                names.push(case.name().to_string());
             }
             out.push((spec.clone(), case));
         }

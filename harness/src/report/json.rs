@@ -3,7 +3,7 @@
 //! fixed, so the same report gives the same bytes.
 
 use super::{Cell, Config, Totals};
-use crate::system::System;
+use crate::rig::Rig;
 use serde::Serialize;
 use sim::outcome::SeedOutcome;
 
@@ -33,7 +33,7 @@ struct ShrunkJson<'a> {
 }
 
 /// `results.json` of `cells`, one JSON document ending in a newline.
-pub fn render<S: System>(cells: &[Cell<S>], config: &Config) -> String {
+pub fn render<R: Rig>(cells: &[Cell<R>], config: &Config) -> String {
     let results = Results {
         scenarios: &config.scenarios,
         designs: &config.designs,
@@ -42,7 +42,7 @@ pub fn render<S: System>(cells: &[Cell<S>], config: &Config) -> String {
         cells: cells
             .iter()
             .map(|c| CellJson {
-                scenario: &c.case.scenario.name,
+                scenario: c.case.name(),
                 design: &c.case.design_name,
                 totals: c.totals(),
                 shrunk: c.shrunk.as_ref().map(|s| ShrunkJson {

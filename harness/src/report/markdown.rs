@@ -3,12 +3,12 @@
 //! promise a shrunk plan with its lost record's lineage.
 
 use super::{Cell, Config, Totals};
-use crate::system::System;
+use crate::rig::Rig;
 use sim::outcome::VerdictKind;
 use std::fmt::Write as _;
 
 /// `README.md` of `cells`.
-pub fn render<S: System>(cells: &[Cell<S>], config: &Config) -> String {
+pub fn render<R: Rig>(cells: &[Cell<R>], config: &Config) -> String {
     let mut out = String::new();
     let names: Vec<&str> = scenario_names(cells);
     let _ = writeln!(out, "# lastcopy report: {}\n", names.join(", "));
@@ -23,11 +23,11 @@ pub fn render<S: System>(cells: &[Cell<S>], config: &Config) -> String {
 }
 
 /// Each scenario's name once, in the order given.
-fn scenario_names<S: System>(cells: &[Cell<S>]) -> Vec<&str> {
+fn scenario_names<R: Rig>(cells: &[Cell<R>]) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
     for c in cells {
-        if !names.contains(&c.case.scenario.name.as_str()) {
-            names.push(&c.case.scenario.name);
+        if !names.contains(&c.case.name()) {
+            names.push(c.case.name());
         }
     }
     names
@@ -44,7 +44,7 @@ fn code_list(items: &[String]) -> String {
         .join(", ")
 }
 
-fn setup<S: System>(out: &mut String, cells: &[Cell<S>], config: &Config) {
+fn setup<R: Rig>(out: &mut String, cells: &[Cell<R>], config: &Config) {
     let seeds = &config.seeds;
     let _ = writeln!(out, "## Setup\n");
     let _ = writeln!(
@@ -58,22 +58,22 @@ fn setup<S: System>(out: &mut String, cells: &[Cell<S>], config: &Config) {
     let _ = writeln!(out, "- Overrides: {}", code_list(&config.overrides));
     let _ = writeln!(out, "- Regenerate: `{}`", config.command);
     for name in scenario_names(cells) {
-        let Some(c) = cells.iter().find(|c| c.case.scenario.name == name) else {
+        let Some(c) = cells.iter().find(|c| c.case.name() == name) else {
             continue;
         };
-        let s = &c.case.scenario;
+        let s = R::about(&c.case.scenario);
         let _ = writeln!(
             out,
             "- Scenario `{name}`: workload and faults for {}, then a heal phase of at most {}. {}",
-            crate::duration::span(s.run.duration),
-            crate::duration::span(s.run.heal_bound),
+            crate::duration::span(s.duration),
+            crate::duration::span(s.heal_bound),
             s.description
         );
     }
     out.push('\n');
 }
 
-fn results<S: System>(out: &mut String, cells: &[Cell<S>]) {
+fn results<R: Rig>(out: &mut String, cells: &[Cell<R>]) {
     let _ = writeln!(out, "## Results\n");
     let _ = writeln!(
         out,
@@ -87,7 +87,7 @@ fn results<S: System>(out: &mut String, cells: &[Cell<S>]) {
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | {} ({}%) | {} | {} | {} | {} | {} | {} seeds |",
-            c.case.scenario.name,
+            c.case.name(),
             c.case.design_name,
             t.seeds,
             t.failed,
@@ -111,13 +111,13 @@ fn percent(n: u64, of: u64) -> u64 {
     (100 * n + of / 2).checked_div(of).unwrap_or(0)
 }
 
-fn by_fault_class<S: System>(out: &mut String, cells: &[Cell<S>]) {
+fn by_fault_class<R: Rig>(out: &mut String, cells: &[Cell<R>]) {
     let _ = writeln!(out, "## Failures by fault class\n");
     let _ = writeln!(
         out,
         "Each failing record counted under the fault that ended the last copy of its latest acknowledged version, as `--explain` tells it.\n"
     );
-    let rows: Vec<(&Cell<S>, Totals)> = cells
+    let rows: Vec<(&Cell<R>, Totals)> = cells
         .iter()
         .map(|c| (c, c.totals()))
         .filter(|(_, t)| !t.blamed.is_empty())
@@ -139,7 +139,7 @@ fn by_fault_class<S: System>(out: &mut String, cells: &[Cell<S>]) {
             let _ = writeln!(
                 out,
                 "| {} | `{}` | {b} | {} | {n} | {}% | {seeds} |",
-                c.case.scenario.name,
+                c.case.name(),
                 c.case.design_name,
                 b.class(),
                 percent(*n, all)
@@ -149,7 +149,7 @@ fn by_fault_class<S: System>(out: &mut String, cells: &[Cell<S>]) {
     out.push('\n');
 }
 
-fn shrunk<S: System>(out: &mut String, cells: &[Cell<S>], config: &Config) {
+fn shrunk<R: Rig>(out: &mut String, cells: &[Cell<R>], config: &Config) {
     let _ = writeln!(out, "## Failures, shrunk\n");
     let _ = writeln!(
         out,
@@ -162,7 +162,9 @@ fn shrunk<S: System>(out: &mut String, cells: &[Cell<S>], config: &Config) {
         let _ = writeln!(
             out,
             "### {} / `{}`: seed {}\n",
-            c.case.scenario.name, c.case.design_name, s.seed
+            c.case.name(),
+            c.case.design_name,
+            s.seed
         );
         let _ = writeln!(out, "- Failing verdicts: {}", s.verdicts);
         let _ = writeln!(out, "- Replay: `{}`", c.replay(config, s.seed));

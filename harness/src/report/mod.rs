@@ -17,8 +17,9 @@ pub mod provenance;
 
 use crate::case::{Case, SeedRun};
 use crate::explain::explain_verdict;
+use crate::rig::PlanFault;
+use crate::rig::Rig;
 use crate::shrink::shrink;
-use crate::system::System;
 use blame::Blame;
 use sim::outcome::{SeedOutcome, VerdictKind};
 use std::collections::BTreeMap;
@@ -63,7 +64,7 @@ pub struct SeedResult {
 
 impl SeedResult {
     /// What a report keeps of `run`.
-    pub fn of(run: &SeedRun) -> Self {
+    pub fn of<F: PlanFault>(run: &SeedRun<F>) -> Self {
         SeedResult {
             outcome: run.outcome.clone(),
             blamed: blame::blame_seed(run),
@@ -72,11 +73,11 @@ impl SeedResult {
 }
 
 /// One scenario under one design over the seeds.
-pub struct Cell<S: System> {
+pub struct Cell<R: Rig> {
     /// The scenario as given (a catalogue name or a path).
     pub spec: String,
     /// The case that ran.
-    pub case: Case<S>,
+    pub case: Case<R>,
     /// Per seed, in seed order.
     pub seeds: Vec<SeedResult>,
     /// The first failing seed, shrunk and told, if any seed failed.
@@ -102,18 +103,14 @@ pub struct Shrunk {
 
 /// Runs every seed of `case` in `seeds` on `jobs` threads; the results
 /// in seed order, the same for any `jobs`.
-pub fn sweep_cell<S: System>(case: &Case<S>, seeds: Range<u64>, jobs: usize) -> Vec<SeedResult> {
+pub fn sweep_cell<R: Rig>(case: &Case<R>, seeds: Range<u64>, jobs: usize) -> Vec<SeedResult> {
     let seeds: Vec<u64> = seeds.collect();
     crate::sweep::parallel_map(&seeds, jobs, |&seed| SeedResult::of(&case.run_seed(seed)))
 }
 
 /// Sweeps every `(spec, case)` over `seeds` and shrinks the first failing
 /// seed of each cell that broke the promise.
-pub fn run<S: System>(
-    cases: Vec<(String, Case<S>)>,
-    seeds: Range<u64>,
-    jobs: usize,
-) -> Vec<Cell<S>> {
+pub fn run<R: Rig>(cases: Vec<(String, Case<R>)>, seeds: Range<u64>, jobs: usize) -> Vec<Cell<R>> {
     cases
         .into_iter()
         .map(|(spec, case)| {
@@ -132,7 +129,7 @@ pub fn run<S: System>(
 
 /// Seed `seed` of `case` (which fails) shrunk, with its worst verdict's
 /// lineage.
-fn shrink_seed<S: System>(case: &Case<S>, seed: u64) -> Shrunk {
+fn shrink_seed<R: Rig>(case: &Case<R>, seed: u64) -> Shrunk {
     let run = case.run_seed(seed);
     let (verdicts, before) = (
         crate::checker::verdict_summary(&run.outcome),
@@ -162,7 +159,7 @@ fn shrink_seed<S: System>(case: &Case<S>, seed: u64) -> Shrunk {
 }
 
 /// The report's files by name: `README.md` and `results.json`.
-pub fn render<S: System>(cells: &[Cell<S>], config: &Config) -> BTreeMap<String, String> {
+pub fn render<R: Rig>(cells: &[Cell<R>], config: &Config) -> BTreeMap<String, String> {
     BTreeMap::from([
         (README_MD.to_string(), markdown::render(cells, config)),
         (RESULTS_JSON.to_string(), json::render(cells, config)),
@@ -186,7 +183,7 @@ pub struct Totals {
     pub blamed: BTreeMap<Blame, (u64, u64)>,
 }
 
-impl<S: System> Cell<S> {
+impl<R: Rig> Cell<R> {
     /// The cell's totals.
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();

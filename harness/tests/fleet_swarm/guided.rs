@@ -9,7 +9,7 @@ use crate::fleet;
 
 use lastcopy_harness::guided::{stream_generations, Bias};
 use lastcopy_harness::scenario::Source;
-use lastcopy_harness::swarm::{draw, Swarm};
+use lastcopy_harness::swarm::Swarm;
 use lastcopy_harness::sweep::{stream_map, StreamEnd, NEVER};
 use std::ops::ControlFlow;
 
@@ -25,8 +25,7 @@ fn guided(source: &Source, design: &str, seeds: u64, jobs: usize) -> Vec<Ran> {
         jobs,
         &NEVER,
         |bias: &Bias, seed| {
-            let drawn = bias.apply(swarm.scenario(), draw(swarm.scenario(), seed));
-            let case = swarm.case_with(drawn).unwrap();
+            let case = swarm.leaned(seed, bias).unwrap();
             (case.run_seed(seed), case.scenario.buggify)
         },
         |(run, buggify)| Some((&run.outcome, *buggify)),

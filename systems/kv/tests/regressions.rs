@@ -30,7 +30,7 @@ fn every_kept_regression_still_breaks_the_promise() {
 fn a_regression_that_no_longer_breaks_or_differs_fails_by_name() {
     let dir = scratch("regression-drift");
     let kept = Path::new(KEPT).join("naive-rollback.json");
-    let reg = Regression::load(&kept.to_string_lossy()).expect("a regression file");
+    let reg: Regression = Regression::load(&kept.to_string_lossy()).expect("a regression file");
     let mut fixed = reg.clone();
     fixed.design = "hardened".into();
     let mut other = reg.clone();

@@ -1,0 +1,159 @@
+//! How the harness runs a system: its scenario files, its fault plans and
+//! one seed's run.
+//!
+//! Every [`System`] is a rig as it stands: its scenarios are the harness's
+//! format ([`Scenario`]), its plans are drawn by the harness's planner from
+//! the generic fault table and the system's own rows ([`crate::faults`]),
+//! and its runs are struck by the harness's fault model
+//! ([`crate::world::TableFaults`]). A system whose scenario files, planner
+//! or fault model are its own implements [`Rig`] on a type of its own
+//! instead; every command, sweep, shrink, report and regression file then
+//! works for it alike, through [`crate::case::Case`].
+
+use crate::faults::{self, Fault, FaultName, Target};
+use crate::guided::Bias;
+use crate::scenario::{Scenario, ScenarioError, Source};
+use crate::swarm;
+use crate::system::System;
+use crate::world::{self, Output};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sim::plan::Plan;
+use std::fmt::{Debug, Display};
+use std::time::Duration;
+
+/// A system as the harness runs it. Implemented for every [`System`]; a
+/// system implements it itself only when its scenarios, plans or fault
+/// model are its own.
+pub trait Rig: Sized + 'static {
+    /// The system: its nodes, places and hooks.
+    type System: System;
+    /// A scenario as loaded, overrides applied and every rule checked.
+    type Scenario: Clone + Debug + Send + Sync + 'static;
+    /// What a fault plan holds.
+    type Fault: PlanFault;
+
+    /// The scenario `source` holds, with `overrides` (`KEY=VALUE`) applied;
+    /// an error names the file (or override), the line and the key.
+    fn load(source: &Source, overrides: &[String]) -> Result<Self::Scenario, ScenarioError>;
+
+    /// What the harness prints and reports of `scenario`.
+    fn about(scenario: &Self::Scenario) -> About<'_>;
+
+    /// The fault plan of `seed`: the same for every design.
+    fn plan(scenario: &Self::Scenario, design: &Design<Self>, seed: u64) -> Plan<Self::Fault>;
+
+    /// Runs one seed of `scenario` under `design` with `plan`.
+    fn run(
+        scenario: &Self::Scenario,
+        design: &Design<Self>,
+        plan: &Plan<Self::Fault>,
+        seed: u64,
+    ) -> Output;
+
+    /// Refuses a `--swarm` sweep of `scenario` whose draws could not run.
+    fn swarm_check(scenario: &Self::Scenario) -> Result<(), String>;
+
+    /// The overrides swarm seed `seed` draws from `scenario`, in a fixed
+    /// order, leaned by `bias` (`--guided`).
+    fn swarm_draw(scenario: &Self::Scenario, seed: u64, bias: Option<&Bias>) -> Vec<String>;
+}
+
+/// A rig's design type: its system's.
+pub type Design<R> = <<R as Rig>::System as System>::Design;
+
+/// What a plan's fault says of itself: its kind's name and class (what
+/// coverage, blame and reports count by) and, through `Display`, the whole
+/// fault in a line.
+pub trait PlanFault:
+    Clone + Debug + PartialEq + Display + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// Its kind's name (`power-loss`).
+    fn kind_name(&self) -> String;
+    /// Its kind's class (`power`, `storage`, `network`, `own`, ...).
+    fn class_name(&self) -> String;
+}
+
+/// A scenario as the harness prints and reports it.
+#[derive(Clone, Copy, Debug)]
+pub struct About<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// What it is about, in a sentence.
+    pub description: &'a str,
+    /// How long users act and faults strike.
+    pub duration: Duration,
+    /// How long heal may take.
+    pub heal_bound: Duration,
+    /// Whether buggify's sites may fire.
+    pub buggify: bool,
+}
+
+impl PlanFault for Fault {
+    fn kind_name(&self) -> String {
+        self.name.to_string()
+    }
+
+    fn class_name(&self) -> String {
+        match &self.name {
+            FaultName::Generic(k) => k.row().class.to_string(),
+            FaultName::Own(_) => "own".into(),
+        }
+    }
+}
+
+impl<S: System> Rig for S {
+    type System = S;
+    type Scenario = Scenario<S>;
+    type Fault = Fault;
+
+    fn load(source: &Source, overrides: &[String]) -> Result<Scenario<S>, ScenarioError> {
+        Scenario::parse(source, overrides)
+    }
+
+    fn about(scenario: &Scenario<S>) -> About<'_> {
+        About {
+            name: &scenario.name,
+            description: &scenario.description,
+            duration: scenario.run.duration,
+            heal_bound: scenario.run.heal_bound,
+            buggify: scenario.buggify,
+        }
+    }
+
+    fn plan(scenario: &Scenario<S>, design: &S::Design, seed: u64) -> Plan<Fault> {
+        let targets: Vec<Target> = scenario
+            .system
+            .nodes(design)
+            .into_iter()
+            .map(|n| Target {
+                node: n.name,
+                domain: n.domain,
+                disks: n.disks.into_iter().map(|(name, _)| name).collect(),
+            })
+            .collect();
+        faults::plan(
+            &scenario.faults,
+            &targets,
+            S::own_faults(),
+            seed,
+            scenario.run.duration,
+        )
+    }
+
+    fn run(scenario: &Scenario<S>, design: &S::Design, plan: &Plan<Fault>, seed: u64) -> Output {
+        world::run(scenario, design, plan, seed)
+    }
+
+    fn swarm_check(_: &Scenario<S>) -> Result<(), String> {
+        swarm::check_keys(S::swarm_keys())
+    }
+
+    fn swarm_draw(scenario: &Scenario<S>, seed: u64, bias: Option<&Bias>) -> Vec<String> {
+        let drawn = swarm::draw(scenario, seed);
+        match bias {
+            Some(b) => b.apply(scenario, drawn),
+            None => drawn,
+        }
+    }
+}
