@@ -14,7 +14,7 @@
 
 use crate::places::{Place, View};
 use crate::topology;
-use crate::world::RunOutput;
+use harness::world::Output as RunOutput;
 use models::event::SidekickEvent;
 use models::fault::FaultKind;
 use serde::Serialize;

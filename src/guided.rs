@@ -144,6 +144,19 @@ impl Bias {
         }
     }
 
+    /// The bias that favours those of `keys` that lean a situation (the
+    /// others are no lever of the Sidekick's), and buggify if `buggify`.
+    pub fn of_keys<'a>(keys: impl IntoIterator<Item = &'a str>, buggify: bool) -> Self {
+        let levers = || LEVERS.iter().flat_map(|(_, keys)| keys.iter().copied());
+        Bias {
+            keys: keys
+                .into_iter()
+                .filter_map(|k| levers().find(|l| *l == k))
+                .collect(),
+            buggify,
+        }
+    }
+
     /// Whether it changes nothing.
     pub fn is_none(&self) -> bool {
         self.keys.is_empty() && !self.buggify

@@ -24,6 +24,7 @@ pub mod planner;
 pub mod race;
 pub mod regression;
 pub mod report;
+pub mod rig;
 pub mod runner;
 pub mod scenario;
 pub use harness::seed_range;

@@ -2,19 +2,18 @@
 //! over one seed or a range of seeds, each seed on a fresh thread, with the
 //! outcome of each judged by the checker.
 
-use crate::checker;
 use crate::planner;
+use crate::rig::Sidekick;
 use crate::scenario::Scenario;
 use crate::shell::shell_word;
-use crate::survivable::SkipReason;
-use crate::world::{self, RunOutput};
+use crate::world;
+use harness::case::{judged, Owner};
+use harness::world::Output;
 use models::design::Design;
 use models::fault::Fault;
 use models::workload::Workload;
-use sim::outcome::{FaultCount, SeedOutcome, VerdictKind};
+use sim::outcome::{SeedOutcome, VerdictKind};
 use sim::plan::Plan;
-use sim::trace::EngineEvent;
-use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::sync::atomic::AtomicBool;
 
@@ -53,7 +52,7 @@ pub struct SeedRun {
     /// The plan that ran.
     pub plan: Plan<Fault>,
     /// The trace, ledger and final state.
-    pub output: RunOutput,
+    pub output: Output,
 }
 
 impl Case {
@@ -105,61 +104,13 @@ impl Case {
             seed,
             self.situations,
         );
-        let judgement = checker::judge(&output.evidence());
-        let near_misses: BTreeSet<u64> = output
-            .trace
-            .events()
-            .iter()
-            .filter(|e| e.kind == EngineEvent::FaultNearMiss)
-            .filter_map(|e| e.field("fault").and_then(sim::trace::Value::as_u64))
-            .collect();
-        let atlas_skipped: BTreeSet<u64> = output
-            .trace
-            .events()
-            .iter()
-            .filter(|e| e.kind == EngineEvent::FaultSkipped)
-            .filter(|e| e.str("atlas").and_then(SkipReason::parse).is_some())
-            .filter_map(|e| e.field("fault").and_then(sim::trace::Value::as_u64))
-            .collect();
-        let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
-        for f in &plan.faults {
-            let c = faults.entry(f.kind.name().to_string()).or_default();
-            if output.fired.contains(&f.id) {
-                c.fired += 1;
-            }
-            if output.effective.contains(&f.id) {
-                c.effective += 1;
-            }
-            if near_misses.contains(&u64::from(f.id)) {
-                c.near_miss += 1;
-            }
-            if atlas_skipped.contains(&u64::from(f.id)) {
-                c.atlas_skipped += 1;
-            }
-        }
-        let outcome = SeedOutcome {
-            scenario: self.scenario.name.clone(),
-            design: self.design.name().to_string(),
-            overrides: self.overrides.clone(),
-            seed,
-            plan_hash: format!("{:016x}", plan.hash()),
-            trace_hash: output.trace.hash().to_string(),
-            verdicts: judgement.verdicts,
-            counts: judgement.counts,
-            faults,
-            findings: judgement.findings,
-            drawn: Vec::new(),
-            buggify: output
-                .buggify
-                .iter()
-                .map(|(site, c)| (site.to_string(), (*c).into()))
-                .collect(),
-            situations: output
-                .situations
-                .iter()
-                .map(|(s, n)| (s.name().to_string(), *n))
-                .collect(),
+        let owner = Owner {
+            scenario: &self.scenario.name,
+            design: self.design.name(),
+            overrides: &self.overrides,
+            drawn: &[],
         };
+        let outcome = judged::<Sidekick>(&owner, seed, &plan, &output);
         SeedRun {
             outcome,
             plan,

@@ -13,7 +13,6 @@
 
 use crate::fault_model::{self, Parts, SidekickFaults};
 use crate::scenario::Scenario;
-use crate::situations::Situation;
 use crate::system;
 use harness::world::{Output, Setup};
 use models::design::Design;
@@ -21,30 +20,9 @@ use models::fault::Fault;
 use models::workload::Workload;
 use sim::plan::Plan;
 use sim::rng::Seeds;
-use std::collections::BTreeMap;
-use std::ops::Deref;
 use std::time::Duration;
 
 pub use crate::places::FinalState;
-
-/// Everything one seed's run produced, before it is judged: the harness's
-/// output and the situations the Sidekick's coverage counts.
-pub struct RunOutput {
-    /// The trace, ledger, final state and counts of the run.
-    pub run: Output,
-    /// How often each situation that matters happened (those that never
-    /// did are left out; see [`crate::situations`]); empty unless asked.
-    pub situations: BTreeMap<Situation, u64>,
-}
-
-impl Deref for RunOutput {
-    type Target = Output;
-
-    /// The harness's output of the run.
-    fn deref(&self) -> &Output {
-        &self.run
-    }
-}
 
 /// The workload `scenario` draws for `seed`.
 pub fn draw_workload(scenario: &Scenario, seed: u64) -> Workload {
@@ -77,7 +55,9 @@ fn setup(scenario: &Scenario) -> Setup {
 /// Runs one seed of `scenario` under `design` with `plan` and `workload`.
 /// The seed drives madsim's own draws (scheduling, latency). With
 /// `situations`, the run also counts the situations coverage reports
-/// ([`RunOutput::situations`]; empty without), which never changes its trace.
+/// ([`Output::situations`], by [`crate::situations::Situation`] name; those that never
+/// happened are left out, and it is empty without), which never changes
+/// its trace.
 pub fn run(
     scenario: &Scenario,
     design: &Design,
@@ -85,7 +65,7 @@ pub fn run(
     workload: &Workload,
     seed: u64,
     situations: bool,
-) -> RunOutput {
+) -> Output {
     let built = system::build(scenario, design);
     let parts = Parts {
         volumes: built.volumes,
@@ -95,7 +75,7 @@ pub fn run(
     let actions = fault_model::actions(workload, handsets, system::has_portals(scenario));
     let (s, d, p) = (scenario.clone(), design.clone(), plan.clone());
     let model = move |cluster: &_| SidekickFaults::new(cluster, parts, &s, &d, p, situations);
-    let (run, situations) = harness::world::run_with(
+    let (mut run, situations) = harness::world::run_with(
         &setup(scenario),
         scenario,
         built.nodes,
@@ -103,5 +83,9 @@ pub fn run(
         model,
         seed,
     );
-    RunOutput { run, situations }
+    run.situations = situations
+        .iter()
+        .map(|(s, n)| (s.name().to_string(), *n))
+        .collect();
+    run
 }

@@ -28,3 +28,27 @@ fn trace_hashes_and_summaries_of_the_catalogue() {
     }
     insta::assert_snapshot!(golden);
 }
+
+/// The harness's own case, driving the Sidekick through its rig
+/// (`lastcopy::rig::Sidekick`), runs each catalogue scenario as the
+/// Sidekick's runner does: the same outcome (situations watched, near
+/// misses and atlas skips too), seed for seed.
+#[test]
+fn the_harness_case_runs_the_sidekick_as_its_runner_does() {
+    use harness::case::Case;
+    use harness::scenario::Source;
+    use lastcopy::rig::Sidekick;
+    for (name, _) in CATALOGUE {
+        let source = Source::find(name, CATALOGUE).expect("catalogue scenarios are found");
+        for design in Design::PRESETS {
+            let ours =
+                Case::<Sidekick>::load(&source, &[], design).expect("catalogue scenarios load");
+            let mut theirs = common::case(name, design, &[]);
+            theirs.situations = false;
+            for seed in 0..2 {
+                let (a, b) = (ours.run_seed(seed).outcome, theirs.run_seed(seed).outcome);
+                assert_eq!(a, b, "{name} / {design} seed {seed}");
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@ type Fingerprint = (String, BTreeMap<String, u64>);
 
 fn fingerprint(case: &Case, seed: u64) -> Fingerprint {
     let run = case.run_seed(seed);
-    (run.outcome.trace_hash, run.output.run.disks)
+    (run.outcome.trace_hash, run.output.disks)
 }
 
 #[test]

@@ -2,25 +2,25 @@
 //! that made them, run and judged one seed at a time.
 
 use crate::checker;
-use crate::near_miss::near_misses;
 use crate::rig::{Design, PlanFault, Rig};
 use crate::scenario::{ScenarioError, Source};
-use crate::situation;
 use crate::system::System;
 use crate::world::Output;
 use sim::lineage::CopyOf;
 use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
-use sim::trace::Event;
-use std::collections::BTreeMap;
+use sim::trace::{EngineEvent, Event};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A scenario under one of the system's designs.
 #[derive(Clone, Debug)]
 pub struct Case<R: Rig> {
     /// The scenario, overrides applied.
     pub scenario: R::Scenario,
-    /// The design's name.
+    /// The design's name, as `--design` takes it.
     pub design_name: String,
+    /// What outcomes and reports call the design ([`crate::rig::Chosen`]).
+    pub design_shown: String,
     /// The design.
     pub design: Design<R>,
     /// The `--set` overrides the user gave.
@@ -31,6 +31,10 @@ pub struct Case<R: Rig> {
     /// The scenario's text as read, before the overrides (what a
     /// regression file keeps).
     pub text: String,
+    /// Whether runs watch for the situations only watching can see
+    /// ([`Rig::run`]): on where coverage shows them or `--guided` steers
+    /// by them; off by default, as watching costs time.
+    pub watch_situations: bool,
 }
 
 /// One seed's result: the judged outcome, the run behind it and its plan.
@@ -58,21 +62,27 @@ impl<R: Rig> Case<R> {
         overrides: &[String],
         design: &str,
     ) -> Result<Self, ScenarioError> {
+        Self::load_design(source, overrides, Some(design))
+    }
+
+    /// [`Case::load`] under the design `design` names, or (`None`) the
+    /// one the scenario runs when none is named ([`Rig::design`]).
+    pub fn load_design(
+        source: &Source,
+        overrides: &[String],
+        design: Option<&str>,
+    ) -> Result<Self, ScenarioError> {
         let scenario = R::load(source, overrides)?;
-        let designs = R::System::designs();
-        let Some((name, d)) = designs.iter().find(|(n, _)| *n == design) else {
-            return Err(ScenarioError::UnknownDesign {
-                name: design.to_string(),
-                presets: designs.iter().map(|(n, _)| n.to_string()).collect(),
-            });
-        };
+        let chosen = R::design(&scenario, design)?;
         Ok(Case {
             scenario,
-            design_name: name.to_string(),
-            design: d.clone(),
+            design_name: chosen.name,
+            design_shown: chosen.shown,
+            design: chosen.design,
             overrides: overrides.to_vec(),
             drawn: Vec::new(),
             text: source.text.clone(),
+            watch_situations: false,
         })
     }
 
@@ -93,36 +103,20 @@ impl<R: Rig> Case<R> {
 
     /// Runs and judges `seed` with `plan` (a shrunk one, say).
     pub fn run_plan(&self, seed: u64, plan: Plan<R::Fault>) -> SeedRun<R::Fault> {
-        let output = R::run(&self.scenario, &self.design, &plan, seed);
-        let judgement = checker::judge(&output.evidence());
-        let near = near_misses(&output, R::System::copy_parts);
-        let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
-        for f in &plan.faults {
-            let c = faults.entry(f.kind.kind_name()).or_default();
-            c.fired += u64::from(output.fired.contains(&f.id));
-            c.effective += u64::from(output.effective.contains(&f.id));
-            c.near_miss += u64::from(near.contains(&f.id));
-        }
-        let mut outcome = SeedOutcome {
-            scenario: self.name().to_string(),
-            design: self.design_name.clone(),
-            overrides: self.overrides.clone(),
+        let output = R::run(
+            &self.scenario,
+            &self.design,
+            &plan,
             seed,
-            plan_hash: format!("{:016x}", plan.hash()),
-            trace_hash: output.trace.hash().to_string(),
-            verdicts: judgement.verdicts,
-            counts: judgement.counts,
-            faults,
-            findings: judgement.findings,
-            drawn: self.drawn.clone(),
-            buggify: output
-                .buggify
-                .iter()
-                .map(|(site, c)| (site.to_string(), (*c).into()))
-                .collect(),
-            situations: BTreeMap::new(),
+            self.watch_situations,
+        );
+        let owner = Owner {
+            scenario: self.name(),
+            design: &self.design_shown,
+            overrides: &self.overrides,
+            drawn: &self.drawn,
         };
-        outcome.situations = situation::reached::<R::System>(&output, &outcome.faults);
+        let outcome = judged::<R>(&owner, seed, &plan, &output);
         SeedRun {
             outcome,
             output,
@@ -130,4 +124,75 @@ impl<R: Rig> Case<R> {
             copy_words: R::System::copy_words,
         }
     }
+}
+
+/// Whose run a seed's outcome is: the scenario, design and overrides
+/// (given and drawn) it ran under.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner<'a> {
+    /// The scenario's name.
+    pub scenario: &'a str,
+    /// What outcomes call the design.
+    pub design: &'a str,
+    /// The overrides given.
+    pub overrides: &'a [String],
+    /// The overrides a swarm seed drew.
+    pub drawn: &'a [String],
+}
+
+/// The judged outcome of seed `seed` of `owner`'s case, run with `plan`
+/// into `output`: its verdicts and counts ([`checker::judge`]), and per
+/// fault kind how often it fired, was effective, a near miss
+/// ([`Rig::near_misses`]) or skipped by a fault atlas, and the
+/// situations reached ([`Rig::reached`]).
+pub fn judged<R: Rig>(
+    owner: &Owner<'_>,
+    seed: u64,
+    plan: &Plan<R::Fault>,
+    output: &Output,
+) -> SeedOutcome {
+    let judgement = checker::judge(&output.evidence());
+    let near = R::near_misses(output);
+    let skipped = atlas_skipped(output);
+    let mut faults: BTreeMap<String, FaultCount> = BTreeMap::new();
+    for f in &plan.faults {
+        let c = faults.entry(f.kind.kind_name()).or_default();
+        c.fired += u64::from(output.fired.contains(&f.id));
+        c.effective += u64::from(output.effective.contains(&f.id));
+        c.near_miss += u64::from(near.contains(&f.id));
+        c.atlas_skipped += u64::from(skipped.contains(&f.id));
+    }
+    let situations = R::reached(output, &faults);
+    SeedOutcome {
+        scenario: owner.scenario.to_string(),
+        design: owner.design.to_string(),
+        overrides: owner.overrides.to_vec(),
+        seed,
+        plan_hash: format!("{:016x}", plan.hash()),
+        trace_hash: output.trace.hash().to_string(),
+        verdicts: judgement.verdicts,
+        counts: judgement.counts,
+        faults,
+        findings: judgement.findings,
+        drawn: owner.drawn.to_vec(),
+        buggify: output
+            .buggify
+            .iter()
+            .map(|(site, c)| (site.to_string(), (*c).into()))
+            .collect(),
+        situations,
+    }
+}
+
+/// The ids of the faults a fault atlas skipped in `output`: each
+/// `fault.skipped` event that names the atlas's reason (`atlas`).
+fn atlas_skipped(output: &Output) -> BTreeSet<u32> {
+    output
+        .trace
+        .events()
+        .iter()
+        .filter(|e| e.kind == EngineEvent::FaultSkipped && e.field("atlas").is_some())
+        .filter_map(|e| e.field("fault").and_then(|f| f.as_u64()))
+        .filter_map(|id| u32::try_from(id).ok())
+        .collect()
 }

@@ -7,7 +7,6 @@ use crate::cli::Program;
 use crate::rig::{PlanFault, Rig};
 use crate::scenario::Source;
 use crate::shell::{invocation_of, shell_word};
-use crate::system::System;
 use sim::plan::Plan;
 
 /// A case a command line names, and the plan file it names (if any).
@@ -38,12 +37,8 @@ impl CaseSpec {
     /// [`CaseSpec::load`] from the scenario in `source` (the one this
     /// spec names, already found: [`Program::scenario`]).
     pub fn load_from<R: Rig>(&self, source: &Source) -> Result<Named<R>, String> {
-        let default = R::System::designs()
-            .first()
-            .map(|(n, _)| n.to_string())
-            .unwrap_or_default();
-        let design = self.design.clone().unwrap_or(default);
-        let case = Case::<R>::load(source, &self.overrides, &design).map_err(|e| e.to_string())?;
+        let case = Case::<R>::load_design(source, &self.overrides, self.design.as_deref())
+            .map_err(|e| e.to_string())?;
         let plan = match &self.plan {
             Some(path) => Some(read_plan(path)?),
             None => None,

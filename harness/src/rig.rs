@@ -12,14 +12,17 @@
 
 use crate::faults::{self, Fault, FaultName, Target};
 use crate::guided::Bias;
+use crate::near_miss;
 use crate::scenario::{Scenario, ScenarioError, Source};
+use crate::situation;
 use crate::swarm;
 use crate::system::System;
 use crate::world::{self, Output};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use sim::outcome::FaultCount;
 use sim::plan::Plan;
-use std::fmt::{Debug, Display};
+pub use sim::plan::PlanFault;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
 use std::time::Duration;
 
 /// A system as the harness runs it. Implemented for every [`System`]; a
@@ -40,16 +43,37 @@ pub trait Rig: Sized + 'static {
     /// What the harness prints and reports of `scenario`.
     fn about(scenario: &Self::Scenario) -> About<'_>;
 
+    /// The design `name` names in `scenario` (`None`: the one a run takes
+    /// when no design is named), as [`Chosen`]; an unknown name is
+    /// [`ScenarioError::UnknownDesign`], listing the known ones.
+    fn design(
+        scenario: &Self::Scenario,
+        name: Option<&str>,
+    ) -> Result<Chosen<Design<Self>>, ScenarioError>;
+
     /// The fault plan of `seed`: the same for every design.
     fn plan(scenario: &Self::Scenario, design: &Design<Self>, seed: u64) -> Plan<Self::Fault>;
 
-    /// Runs one seed of `scenario` under `design` with `plan`.
+    /// Runs one seed of `scenario` under `design` with `plan`; with
+    /// `watch`, the run also counts the situations only watching it can
+    /// see ([`Output::situations`]), which never changes its trace.
     fn run(
         scenario: &Self::Scenario,
         design: &Design<Self>,
         plan: &Plan<Self::Fault>,
         seed: u64,
+        watch: bool,
     ) -> Output;
+
+    /// How often each situation that matters happened in the run behind
+    /// `output`, whose faults did what `faults` counts (by kind's name);
+    /// those that never happened are left out.
+    fn reached(output: &Output, faults: &BTreeMap<String, FaultCount>) -> BTreeMap<String, u64>;
+
+    /// The ids of the run's faults that were near misses: struck a
+    /// record's last copies without ending the record (for a [`System`],
+    /// read from the trace: [`crate::near_miss`]).
+    fn near_misses(output: &Output) -> BTreeSet<u32>;
 
     /// Refuses a `--swarm` sweep of `scenario` whose draws could not run.
     fn swarm_check(scenario: &Self::Scenario) -> Result<(), String>;
@@ -62,16 +86,17 @@ pub trait Rig: Sized + 'static {
 /// A rig's design type: its system's.
 pub type Design<R> = <<R as Rig>::System as System>::Design;
 
-/// What a plan's fault says of itself: its kind's name and class (what
-/// coverage, blame and reports count by) and, through `Display`, the whole
-/// fault in a line.
-pub trait PlanFault:
-    Clone + Debug + PartialEq + Display + Serialize + DeserializeOwned + Send + Sync + 'static
-{
-    /// Its kind's name (`power-loss`).
-    fn kind_name(&self) -> String;
-    /// Its kind's class (`power`, `storage`, `network`, `own`, ...).
-    fn class_name(&self) -> String;
+/// A design a case runs.
+#[derive(Clone, Debug)]
+pub struct Chosen<D> {
+    /// The name `--design` takes to choose it again (with the case's
+    /// overrides).
+    pub name: String,
+    /// What outcomes, summaries and reports call it (the same as `name`
+    /// unless the scenario's own settings change the named design).
+    pub shown: String,
+    /// The design.
+    pub design: D,
 }
 
 /// A scenario as the harness prints and reports it.
@@ -121,6 +146,25 @@ impl<S: System> Rig for S {
         }
     }
 
+    fn design(_: &Scenario<S>, name: Option<&str>) -> Result<Chosen<S::Design>, ScenarioError> {
+        let designs = S::designs();
+        let found = match name {
+            Some(name) => designs.iter().find(|(n, _)| *n == name),
+            None => designs.first(),
+        };
+        let Some((name, design)) = found else {
+            return Err(ScenarioError::UnknownDesign {
+                name: name.unwrap_or_default().to_string(),
+                presets: designs.iter().map(|(n, _)| n.to_string()).collect(),
+            });
+        };
+        Ok(Chosen {
+            name: name.to_string(),
+            shown: name.to_string(),
+            design: design.clone(),
+        })
+    }
+
     fn plan(scenario: &Scenario<S>, design: &S::Design, seed: u64) -> Plan<Fault> {
         let targets: Vec<Target> = scenario
             .system
@@ -141,8 +185,24 @@ impl<S: System> Rig for S {
         )
     }
 
-    fn run(scenario: &Scenario<S>, design: &S::Design, plan: &Plan<Fault>, seed: u64) -> Output {
+    /// Counts no situation while running: a [`System`]'s are counted
+    /// from the output ([`crate::situation`]).
+    fn run(
+        scenario: &Scenario<S>,
+        design: &S::Design,
+        plan: &Plan<Fault>,
+        seed: u64,
+        _: bool,
+    ) -> Output {
         world::run(scenario, design, plan, seed)
+    }
+
+    fn reached(output: &Output, faults: &BTreeMap<String, FaultCount>) -> BTreeMap<String, u64> {
+        situation::reached::<S>(output, faults)
+    }
+
+    fn near_misses(output: &Output) -> BTreeSet<u32> {
+        near_miss::near_misses(output, S::copy_parts)
     }
 
     fn swarm_check(_: &Scenario<S>) -> Result<(), String> {

@@ -421,6 +421,23 @@ impl FaultKind {
     }
 }
 
+/// A fault in a line, as shrink and reports list it: its kind's name.
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kind().name())
+    }
+}
+
+impl sim::plan::PlanFault for Fault {
+    fn kind_name(&self) -> String {
+        self.kind().name().to_string()
+    }
+
+    fn class_name(&self) -> String {
+        self.kind().class().name().to_string()
+    }
+}
+
 impl std::fmt::Display for FaultKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -16,6 +16,26 @@ use crate::time::SimTime;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+/// What a plan's fault says of itself, whatever system defines it: its
+/// kind's name and class (what coverage, blame and reports count by) and,
+/// through `Display`, the line shrink and reports list it by.
+pub trait PlanFault:
+    Clone
+    + std::fmt::Debug
+    + PartialEq
+    + std::fmt::Display
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// Its kind's name (`power-loss`).
+    fn kind_name(&self) -> String;
+    /// Its kind's class (`power`, `storage`, `network`, ...).
+    fn class_name(&self) -> String;
+}
+
 /// One planned fault.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

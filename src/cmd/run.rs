@@ -326,7 +326,7 @@ impl How<'_> {
     fn outcome_and_trace(&self, case: &Case, seed: u64) -> Result<(SeedOutcome, Trace), String> {
         if !self.swarm {
             let run = case.run_seed(seed);
-            return Ok((run.outcome, run.output.run.trace));
+            return Ok((run.outcome, run.output.trace));
         }
         let (drawn, seed_case) = match self.bias {
             Some(bias) => guided::seed_case(case, seed, self.unbounded, bias)?,
@@ -336,7 +336,7 @@ impl How<'_> {
         let mut outcome = run.outcome;
         outcome.overrides.clone_from(&case.overrides);
         outcome.drawn = drawn;
-        Ok((outcome, run.output.run.trace))
+        Ok((outcome, run.output.trace))
     }
 }
 

@@ -162,7 +162,13 @@ impl Scenario {
     /// lists the catalogue. A catalogue scenario's errors name it
     /// `scenarios/NAME.toml`, and its `name` key must equal `NAME`.
     pub fn load(spec: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-        let source = Source::find(spec, CATALOGUE)?;
+        Self::parse_source(&Source::find(spec, CATALOGUE)?, overrides)
+    }
+
+    /// The scenario `source` holds (found by [`Source::find`]), with
+    /// `overrides` applied: the same checks and errors as
+    /// [`Scenario::load`].
+    pub fn parse_source(source: &Source, overrides: &[String]) -> Result<Scenario, ScenarioError> {
         parse(&source.file, &source.text, overrides, source.catalogue_name)
     }
 

@@ -32,7 +32,7 @@ pub(crate) fn replay<R: Rig>(program: &Program, args: &ReplayArgs) -> Result<u8,
     let name = &loaded.case.name();
     print!(
         "{}",
-        crate::replay::render(name, &loaded.case.design_name, &run, args.explain)
+        crate::replay::render(name, &loaded.case.design_shown, &run, args.explain)
     );
     Ok(u8::from(!run.outcome.kept_promise()))
 }

@@ -43,7 +43,7 @@ pub fn render<R: Rig>(cells: &[Cell<R>], config: &Config) -> String {
             .iter()
             .map(|c| CellJson {
                 scenario: c.case.name(),
-                design: &c.case.design_name,
+                design: &c.case.design_shown,
                 totals: c.totals(),
                 shrunk: c.shrunk.as_ref().map(|s| ShrunkJson {
                     seed: s.seed,

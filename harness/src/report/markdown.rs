@@ -88,7 +88,7 @@ fn results<R: Rig>(out: &mut String, cells: &[Cell<R>]) {
             out,
             "| {} | `{}` | {} | {} ({}%) | {} | {} | {} | {} | {} | {} seeds |",
             c.case.name(),
-            c.case.design_name,
+            c.case.design_shown,
             t.seeds,
             t.failed,
             percent(t.failed, t.seeds),
@@ -140,7 +140,7 @@ fn by_fault_class<R: Rig>(out: &mut String, cells: &[Cell<R>]) {
                 out,
                 "| {} | `{}` | {b} | {} | {n} | {}% | {seeds} |",
                 c.case.name(),
-                c.case.design_name,
+                c.case.design_shown,
                 b.class(),
                 percent(*n, all)
             );
@@ -163,7 +163,7 @@ fn shrunk<R: Rig>(out: &mut String, cells: &[Cell<R>], config: &Config) {
             out,
             "### {} / `{}`: seed {}\n",
             c.case.name(),
-            c.case.design_name,
+            c.case.design_shown,
             s.seed
         );
         let _ = writeln!(out, "- Failing verdicts: {}", s.verdicts);

@@ -57,6 +57,12 @@ pub struct Output {
     /// durable. Not part of the trace; the same seed gives the same hashes
     /// whatever ran before it or beside it.
     pub disks: BTreeMap<String, u64>,
+    /// How often each situation that matters happened, by name, as the
+    /// run's fault model counted them while it ran (a [`crate::rig::Rig`]
+    /// whose situations need watching the run); empty when situations are
+    /// counted from the output afterwards ([`crate::situation`]) or not
+    /// asked for.
+    pub situations: BTreeMap<String, u64>,
 }
 
 impl Output {
@@ -377,6 +383,7 @@ impl<S: System> World<S> {
             inputs_skipped: self.skipped,
             buggify: self.buggify.counts(),
             disks,
+            situations: BTreeMap::new(),
         };
         // Nothing of the run may outlive it (see `Cluster::end`).
         self.cluster.end();

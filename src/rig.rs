@@ -1,0 +1,110 @@
+//! The Sidekick system as the harness drives it ([`harness::rig::Rig`]):
+//! its own scenario files ([`crate::scenario`]), its own planner
+//! ([`crate::planner`]) and fault model ([`crate::fault_model`]) on the
+//! harness's world, and its own swarm draws ([`crate::swarm`]). Through
+//! it, the harness's [`harness::case::Case`] runs a Sidekick seed exactly
+//! as [`crate::runner::Case`] does: the same plan, workload and trace.
+
+use crate::guided;
+use crate::planner;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::swarm;
+use crate::world;
+use harness::guided::Bias;
+use harness::rig::{About, Chosen, Rig};
+use harness::scenario::Source;
+use harness::world::Output;
+use models::design::Design;
+use models::fault::Fault;
+use sim::outcome::FaultCount;
+use sim::plan::Plan;
+use sim::trace::EngineEvent;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The Sidekick system: its scenarios, presets and knobs, plans and runs.
+pub struct Sidekick;
+
+impl Rig for Sidekick {
+    type System = Scenario;
+    type Scenario = Scenario;
+    type Fault = Fault;
+
+    fn load(source: &Source, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_source(source, overrides)
+    }
+
+    fn about(scenario: &Scenario) -> About<'_> {
+        About {
+            name: &scenario.name,
+            description: &scenario.description,
+            duration: scenario.run.duration,
+            heal_bound: scenario.run.heal_bound,
+            buggify: scenario.buggify,
+        }
+    }
+
+    /// The preset `name` names (default: the scenario's `[design] preset`,
+    /// else `hardened`) with the scenario's `[design]` knobs on top; shown
+    /// as the preset it then equals, or `custom`.
+    fn design(scenario: &Scenario, name: Option<&str>) -> Result<Chosen<Design>, ScenarioError> {
+        let design = scenario.design(name)?;
+        Ok(Chosen {
+            name: scenario.preset_name(name).to_string(),
+            shown: design.name().to_string(),
+            design,
+        })
+    }
+
+    fn plan(scenario: &Scenario, _: &Design, seed: u64) -> Plan<Fault> {
+        planner::plan(scenario, seed)
+    }
+
+    fn run(
+        scenario: &Scenario,
+        design: &Design,
+        plan: &Plan<Fault>,
+        seed: u64,
+        watch: bool,
+    ) -> Output {
+        let workload = world::draw_workload(scenario, seed);
+        world::run(scenario, design, plan, &workload, seed, watch)
+    }
+
+    /// The situations the fault model counted while it watched the run
+    /// ([`crate::situations`]).
+    fn reached(output: &Output, _: &BTreeMap<String, FaultCount>) -> BTreeMap<String, u64> {
+        output.situations.clone()
+    }
+
+    /// The faults the fault model traced as near misses as they struck
+    /// (`fault.near-miss`: the struck stores held every live copy of some
+    /// record's latest acknowledged version).
+    fn near_misses(output: &Output) -> BTreeSet<u32> {
+        output
+            .trace
+            .events()
+            .iter()
+            .filter(|e| e.kind == EngineEvent::FaultNearMiss)
+            .filter_map(|e| e.field("fault").and_then(|f| f.as_u64()))
+            .filter_map(|id| u32::try_from(id).ok())
+            .collect()
+    }
+
+    fn swarm_check(_: &Scenario) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Swarm's draws within the fault atlas, leaned (`--guided`) toward
+    /// those of the bias's keys that are levers of the Sidekick's
+    /// situations.
+    fn swarm_draw(scenario: &Scenario, seed: u64, bias: Option<&Bias>) -> Vec<String> {
+        let drawn = swarm::draw(scenario, seed, false);
+        match bias {
+            Some(b) => {
+                let keys = b.keys.iter().map(String::as_str);
+                guided::Bias::of_keys(keys, b.buggify).apply(scenario, drawn)
+            }
+            None => drawn,
+        }
+    }
+}
