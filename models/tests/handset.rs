@@ -14,6 +14,7 @@ use models::event::SidekickEvent;
 use models::handset::{Handset, HandsetConfig};
 use models::msg::{Msg, SyncResult};
 use models::record::{RecordId, Row, VersionId};
+use sim::buggify::Buggify;
 use sim::disk::{CrashMode, DiskFault};
 use sim::host::{lock_disk, Boot, DiskHandle, Io, Outputs};
 use sim::ledger::Entry;
@@ -21,6 +22,7 @@ use sim::trace::EngineEvent;
 use std::time::Duration;
 
 const TIMER_SYNC: u64 = 1;
+const TIMER_TIMEOUT: u64 = 2;
 const TIMER_SCRUB: u64 = 3;
 const USER: u32 = 0;
 const SYNC_AFTER_EDIT: Duration = Duration::from_secs(10);
@@ -712,4 +714,167 @@ fn a_boot_on_a_damaged_flash_ends_only_the_copies_it_lost() {
     assert_eq!(ended, [(Some(r(1).to_string()), Some("corrupted".into()))]);
     let held = p.env.lineage.on_store("handset-0/flash");
     assert_eq!(held, vec![(r(2).to_string(), v(2).to_string())]);
+}
+
+/// The first sync after a boot with nothing to push comes at the user's
+/// phase within the sync interval (users spread over it, 7.919 s apart,
+/// wrapping), one millisecond on; a handset with a row not yet synced
+/// syncs `sync_after_edit` after the boot instead.
+#[test]
+fn the_first_sync_after_a_boot_is_spread_by_user_unless_a_row_waits() {
+    let interval = Duration::from_secs(1800);
+    for (user, phase_ms) in [(0, 0), (1, 7_919), (300, 575_700)] {
+        let env = Env::new();
+        let cfg = HandsetConfig {
+            user,
+            server: SERVER,
+            store: "handset-0/flash".into(),
+            sync_interval: interval,
+            sync_after_edit: SYNC_AFTER_EDIT,
+            exchange_timeout: models::handset::EXCHANGE_TIMEOUT,
+            rtc: Rtc::new(),
+            engine: HandsetEngine::default(),
+        };
+        let mut h = Handset::new(cfg, Design::hardened(), blank_disk());
+        let (_, out) = env.step("handset-0", HANDSET_0, |io| h.boot(Boot::First, io));
+        let at = env.now.after(Duration::from_millis(phase_ms + 1));
+        assert!(
+            sets_timer(&out, TIMER_SYNC, at),
+            "user {user}: {:?}",
+            out.timers
+        );
+    }
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    let out = p.reboot(Boot::Crash);
+    let soon = p.env.now.after(SYNC_AFTER_EDIT);
+    assert!(sets_timer(&out, TIMER_SYNC, soon), "{:?}", out.timers);
+}
+
+/// A user who makes a record again after deleting it makes a version that
+/// descends from the deletion (the record's tombstone on the handset), not
+/// a new root concurrent with it.
+#[test]
+fn a_record_made_again_after_its_deletion_descends_from_the_tombstone() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    p.delete(r(1), v(2));
+    p.edit(r(1), v(3), true);
+    assert_eq!(p.entry(r(1), v(3)).parents, vec![v(2)]);
+    assert_eq!(p.shows(r(1)), Some(v(3)));
+}
+
+/// An exchange that timed out is tried again after the back-off (five
+/// minutes), not at once.
+#[test]
+fn a_timed_out_exchange_is_tried_again_after_the_back_off() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    p.sync();
+    let (_, out) = p.step(|h, io| h.on_timer(TIMER_TIMEOUT, io));
+    p.env.event(SidekickEvent::SyncTimeout);
+    let later = p.env.now.after(Duration::from_secs(300));
+    assert!(sets_timer(&out, TIMER_SYNC, later), "{:?}", out.timers);
+}
+
+/// Twelve hours offline is still within the session: the 2009 refresh
+/// comes only once a handset has gone *more* than twelve hours without a
+/// successful sync.
+#[test]
+fn a_session_expires_only_after_more_than_twelve_hours() {
+    let mut p = Phone::new(Design::fragile_2009());
+    let ask = p.sync();
+    p.reply(ask.req, ok(7, 0, vec![], vec![], false));
+    // The next step comes a second after this advance: exactly twelve
+    // hours after the successful reply.
+    p.env
+        .advance(models::handset::SESSION_TTL - Duration::from_secs(1));
+    let ask = p.sync();
+    assert!(p.env.events(SidekickEvent::SyncRefresh).is_empty());
+    p.reply(ask.req, SyncResult::Unavailable);
+    p.sync();
+    p.env.event(SidekickEvent::SyncRefresh);
+}
+
+/// The rare path `handset.reorder-push` sends a push of two or more rows
+/// in reverse order; a push of one row is never reordered.
+#[test]
+fn the_reorder_push_site_reverses_a_push_of_two_rows_and_never_one() {
+    let push_of = |rows: u32, root: u64| {
+        let mut p = Phone::new(Design::fragile_2009());
+        for n in 1..=rows {
+            p.edit(r(n), v(n), true);
+        }
+        let b = Buggify::enabled(root);
+        let h = &mut p.h;
+        let (_, out) = p
+            .env
+            .step_buggified("handset-0", HANDSET_0, &b, |io| h.on_timer(TIMER_SYNC, io));
+        let reordered = !p.env.events(SidekickEvent::SyncReorderedPush).is_empty();
+        match only_send(&out) {
+            (_, Msg::Sync { push, .. }) => (ids(&push), reordered),
+            other => panic!("expected a Sync, got {other:?}"),
+        }
+    };
+    let reversed = (0..64)
+        .map(|root| push_of(2, root))
+        .find(|(_, reordered)| *reordered)
+        .expect("the site reorders some push within 64 roots");
+    assert_eq!(reversed.0, vec![(r(2), v(2)), (r(1), v(1))]);
+    for root in 0..64 {
+        assert_eq!(push_of(1, root), (vec![(r(1), v(1))], false), "root {root}");
+    }
+}
+
+/// Rots the flash under `p`'s record `record`: its entry's sector on the
+/// log store; every written sector on SQLite (whose pages have no map).
+fn rot_store_of(p: &Phone, record: RecordId) {
+    match p.engine {
+        HandsetEngine::Log => p.rot(record),
+        HandsetEngine::Sqlite => {
+            let mut disk = lock_disk(&p.disk);
+            for sector in disk.live_sectors() {
+                disk.inject(DiskFault::BitRot { sector, seed: 3 });
+            }
+        }
+    }
+}
+
+/// On either engine, a scrub rebuilds what rotted on flash from the
+/// verified rows it holds in memory, so a crash after it still finds them.
+#[test]
+fn a_scrub_rebuilds_a_rotted_store_from_the_verified_rows_on_either_engine() {
+    for engine in [HandsetEngine::Log, HandsetEngine::Sqlite] {
+        let mut p = Phone::on(Design::hardened(), engine);
+        p.edit(r(1), v(1), true);
+        rot_store_of(&p, r(1));
+        p.step(|h, io| h.on_timer(TIMER_SCRUB, io));
+        p.env.event(SidekickEvent::StoreScrub);
+        p.reboot(Boot::Crash);
+        assert_eq!(p.shows(r(1)), Some(v(1)), "{engine:?}");
+    }
+}
+
+/// A scrub rewrites only from a copy that verifies: a row that came in
+/// spoiled (a design that does not verify what it reads) is never written
+/// back over its rotted entry as if it were a repair.
+#[test]
+fn a_scrub_never_writes_back_a_row_that_does_not_verify() {
+    let design = Design {
+        verify_reads: false,
+        ..Design::hardened()
+    };
+    for engine in [HandsetEngine::Log, HandsetEngine::Sqlite] {
+        let mut p = Phone::on(design.clone(), engine);
+        let ask = p.sync();
+        let spoiled = corrupt(&row(r(1), 1));
+        p.reply(ask.req, ok(7, 1, vec![], vec![spoiled], false));
+        assert_eq!(p.shows(r(1)), Some(v(1)), "{engine:?}: kept unverified");
+        rot_store_of(&p, r(1));
+        p.step(|h, io| h.on_timer(TIMER_SCRUB, io));
+        assert!(
+            p.env.events(SidekickEvent::StoreScrub).is_empty(),
+            "{engine:?}: rewrote a row that does not verify"
+        );
+    }
 }
