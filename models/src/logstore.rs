@@ -62,6 +62,11 @@ impl LogStore {
         let (mut pos, mut end, mut empty) = (0u64, 0u64, 0u64);
         let mut buf = Vec::with_capacity(sector_size);
         while pos < disk.config().sectors && empty < END_GAP {
+            // A sector never written is empty without reading its zeros.
+            if disk.reads_unwritten(pos)? {
+                (empty, pos) = (empty + 1, pos + 1);
+                continue;
+            }
             buf.clear();
             match disk.read_into(pos, 1, &mut buf) {
                 Err(DiskError::Unreadable { .. }) => {

@@ -594,6 +594,23 @@ impl Disk {
         Ok(())
     }
 
+    /// Whether a read of `sector` would succeed and see only zeros because
+    /// the sector holds no data at all (never written, or every write of it
+    /// dropped) and no latent error: then it counts as a read, as
+    /// [`Disk::read`] of it would, and is `true`. `false` says nothing
+    /// either way (read it to know), and counts nothing. Errors as a read.
+    pub fn reads_unwritten(&self, sector: u64) -> Result<bool, DiskError> {
+        if self.fenced {
+            return Err(DiskError::Fenced);
+        }
+        self.check_range(sector, 1)?;
+        let unwritten = !self.holds_data(sector) && !self.latent.contains(&sector);
+        if unwritten {
+            self.reads.set(self.reads.get() + 1);
+        }
+        Ok(unwritten)
+    }
+
     fn source(&self, s: u64) -> Source<'_> {
         if let Some(&i) = self.overlay.get(&s) {
             return Source::Cache(&self.pending[i].data);
@@ -1206,6 +1223,38 @@ mod tests {
         let json = serde_json::to_string(&all[3]).unwrap();
         assert_eq!(json, r#"{"kind":"misdirected-write","offset":1}"#);
         assert_eq!(serde_json::from_str::<DiskFault>(&json).unwrap(), all[3]);
+    }
+
+    #[test]
+    fn a_sector_reads_unwritten_only_when_it_holds_no_data_and_reads_as_zeros() {
+        let mut d = disk();
+        d.write(1, &[0, 0]).unwrap();
+        d.write(2, b"x").unwrap();
+        d.sync().unwrap();
+        d.write(3, b"pending").unwrap();
+        d.inject(DiskFault::LatentSectorError { sector: 4 });
+        let reads = d.stats().reads;
+        assert_eq!(d.reads_unwritten(0), Ok(true));
+        assert_eq!(
+            d.stats().reads,
+            reads + 1,
+            "counted as the read it stands for"
+        );
+        assert_eq!(d.read(0, 1).unwrap(), vec![0; 512]);
+        for written in [1, 2, 3] {
+            assert_eq!(d.reads_unwritten(written), Ok(false), "sector {written}");
+        }
+        assert_eq!(
+            d.reads_unwritten(4),
+            Ok(false),
+            "a latent error reads as an error"
+        );
+        let end = d.config().sectors;
+        assert!(d.reads_unwritten(end).is_err());
+        d.crash(CrashMode::DropUnsynced);
+        assert_eq!(d.reads_unwritten(3), Ok(true), "its only write was dropped");
+        d.fence();
+        assert_eq!(d.reads_unwritten(0), Err(DiskError::Fenced));
     }
 
     #[test]
