@@ -878,3 +878,35 @@ fn a_scrub_never_writes_back_a_row_that_does_not_verify() {
         );
     }
 }
+
+/// Each exchange has a request number of its own: a reply to an earlier
+/// exchange that timed out, arriving while a later one is in flight, is
+/// not taken for the later one's.
+#[test]
+fn a_late_reply_to_an_exchange_that_timed_out_is_ignored() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    let first = p.sync();
+    p.step(|h, io| h.on_timer(TIMER_TIMEOUT, io));
+    let second = p.sync();
+    assert_ne!(first.req, second.req);
+    p.reply(first.req, ok(7, 1, vec![(r(1), v(1))], vec![], false));
+    assert_eq!(p.entry(r(1), v(1)).synced_at, None);
+    p.reply(second.req, ok(7, 1, vec![(r(1), v(1))], vec![], false));
+    assert!(p.entry(r(1), v(1)).synced_at.is_some());
+}
+
+/// A reply that leaves a row still to push (an edit made while the
+/// exchange was in flight) brings the next sync a second later, not at the
+/// next interval.
+#[test]
+fn a_row_edited_during_an_exchange_is_pushed_a_second_after_the_reply() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    let ask = p.sync();
+    p.edit(r(2), v(2), true);
+    let out = p.reply(ask.req, ok(7, 1, vec![(r(1), v(1))], vec![], false));
+    let soon = p.env.now.after(Duration::from_secs(1));
+    assert!(sets_timer(&out, TIMER_SYNC, soon), "{:?}", out.timers);
+    assert_eq!(ids(&p.sync().push), vec![(r(2), v(2))]);
+}
