@@ -249,22 +249,9 @@ impl Injector<'_> {
         let target = f.target.as_str();
         let is_array = [topology::ARRAY_A, topology::ARRAY_B].contains(&target);
         let node = self.cluster.addr_of(target);
-        if node.is_none() && !is_array {
-            self.emit(
-                target,
-                EngineEvent::FaultSkipped,
-                fields!["fault" => f.id, "why" => "no such target"],
-            );
+        if !self.fire(f, node.is_some() || is_array) {
             return Vec::new();
         }
-        self.emit(
-            target,
-            EngineEvent::FaultFired,
-            fields!["fault" => f.id, "fault_kind" => f.kind.name()],
-        );
-        // A user's own wipe forfeits what never synced: only synced
-        // versions count towards its near misses.
-        self.near_miss(f.id, target, self.forfeits(f));
         let later = |ms: u64| self.now().after(Duration::from_millis(ms));
         match (&f.kind, node) {
             (Fault::BotchedUpgrade { downtime_ms, .. }, _) if is_array => {
@@ -295,32 +282,10 @@ impl Injector<'_> {
                 self.power_loss(addr, target, f.id, mode, later(*down_for_ms))
             }
             (Fault::ClockReset { down_for_ms }, Some(addr)) if self.user_of(addr).is_some() => {
-                let back = later(*down_for_ms);
-                let next = self.power_loss(addr, target, f.id, CrashMode::DropUnsynced, back);
-                if !next.is_empty() {
-                    self.clock_of(addr).reset(self.now());
-                    self.emit(
-                        target,
-                        EngineEvent::FaultResolved,
-                        fields!["fault" => f.id, "clock_ms" => 0u64],
-                    );
-                }
-                next
+                self.clock_reset(f, addr, later(*down_for_ms))
             }
             (Fault::ClockSkew { skew_ms }, Some(addr)) if self.user_of(addr).is_some() => {
-                let clock = self.clock_of(addr);
-                clock.step(*skew_ms);
-                let direction = if *skew_ms < 0 { "back" } else { "forward" };
-                self.emit(
-                    target,
-                    EngineEvent::FaultResolved,
-                    fields![
-                        "fault" => f.id,
-                        "skew_ms" => skew_ms.unsigned_abs(),
-                        "direction" => direction,
-                        "clock_ms" => clock.read(self.now())
-                    ],
-                );
+                self.clock_skew(f, addr, *skew_ms);
                 Vec::new()
             }
             (Fault::FactoryReset, Some(addr)) if self.user_of(addr).is_some() => {
@@ -369,6 +334,62 @@ impl Injector<'_> {
         }
     }
 
+    /// Traces fault `f` as fired (and a near miss, if it is one) when its
+    /// target `exists`, and says so; else traces it skipped.
+    fn fire(&self, f: &PlannedFault<Fault>, exists: bool) -> bool {
+        let target = f.target.as_str();
+        if !exists {
+            self.emit(
+                target,
+                EngineEvent::FaultSkipped,
+                fields!["fault" => f.id, "why" => "no such target"],
+            );
+            return false;
+        }
+        self.emit(
+            target,
+            EngineEvent::FaultFired,
+            fields!["fault" => f.id, "fault_kind" => f.kind.name()],
+        );
+        // A user's own wipe forfeits what never synced: only synced
+        // versions count towards its near misses.
+        self.near_miss(f.id, target, self.forfeits(f));
+        true
+    }
+
+    /// A device's clock is reset to zero by a power loss that takes it down
+    /// until `back` (no reset if the device was already down).
+    fn clock_reset(&self, f: &PlannedFault<Fault>, addr: Addr, back: SimTime) -> Vec<FollowUp> {
+        let target = f.target.as_str();
+        let next = self.power_loss(addr, target, f.id, CrashMode::DropUnsynced, back);
+        if !next.is_empty() {
+            self.clock_of(addr).reset(self.now());
+            self.emit(
+                target,
+                EngineEvent::FaultResolved,
+                fields!["fault" => f.id, "clock_ms" => 0u64],
+            );
+        }
+        next
+    }
+
+    /// A device's clock jumps by `skew_ms` (back if negative).
+    fn clock_skew(&self, f: &PlannedFault<Fault>, addr: Addr, skew_ms: i64) {
+        let clock = self.clock_of(addr);
+        clock.step(skew_ms);
+        let direction = if skew_ms < 0 { "back" } else { "forward" };
+        self.emit(
+            &f.target,
+            EngineEvent::FaultResolved,
+            fields![
+                "fault" => f.id,
+                "skew_ms" => skew_ms.unsigned_abs(),
+                "direction" => direction,
+                "clock_ms" => clock.read(self.now())
+            ],
+        );
+    }
+
     /// Traces a near miss if the stores `target` holds (an array's volumes,
     /// or a node's) hold every live copy of some record's latest
     /// acknowledged version as the fault strikes (only synced versions if
@@ -414,18 +435,20 @@ impl Injector<'_> {
     /// a handset's link to the server (every link of it when offline), or
     /// the server's links to the databases. The link set is resolved now
     /// and traced; the fault's resolve seed drives every per-message draw.
-    fn network_fault(&self, f: &PlannedFault<Fault>, addr: Addr) -> Vec<FollowUp> {
-        let node = f.target.as_str();
+    /// The links network fault `kind` strikes at node `addr`, the name of
+    /// their class (empty if the kind does not apply there) and the peers
+    /// at their other ends; none without a server and both databases.
+    fn links_of(&self, kind: &Fault, addr: Addr) -> Option<(Links, &'static str, Vec<Addr>)> {
         let addr_of = |name: &str| self.cluster.addr_of(name);
         let (Some(server), Some(primary), Some(backup)) = (
             addr_of(topology::SERVER),
             addr_of(topology::DB_PRIMARY),
             addr_of(topology::DB_BACKUP),
         ) else {
-            return Vec::new();
+            return None;
         };
         let handset = self.user_of(addr).is_some();
-        let (links, class, peers) = match (&f.kind, handset) {
+        Some(match (kind, handset) {
             (Fault::Offline { .. }, true) => {
                 let others: Vec<Addr> = self
                     .cluster
@@ -447,6 +470,13 @@ impl Injector<'_> {
                 vec![primary, backup],
             ),
             _ => (Links::between(vec![], vec![]), "", vec![]),
+        })
+    }
+
+    fn network_fault(&self, f: &PlannedFault<Fault>, addr: Addr) -> Vec<FollowUp> {
+        let node = f.target.as_str();
+        let Some((links, class, peers)) = self.links_of(&f.kind, addr) else {
+            return Vec::new();
         };
         if class.is_empty() {
             self.emit(
@@ -456,62 +486,7 @@ impl Injector<'_> {
             );
             return Vec::new();
         }
-        let share = |per_mille: u32| f64::from(per_mille.min(1000)) / 1000.0;
-        let ms = Duration::from_millis;
-        let (imp, for_ms) = match f.kind {
-            Fault::Partition { for_ms } | Fault::Offline { for_ms } => (Impairment::cut(), for_ms),
-            Fault::PacketLoss { for_ms, per_mille } => (
-                Impairment {
-                    loss: share(per_mille),
-                    ..Impairment::default()
-                },
-                for_ms,
-            ),
-            Fault::Duplication {
-                for_ms,
-                per_mille,
-                lag_ms,
-            } => (
-                Impairment {
-                    duplicate: share(per_mille),
-                    hold_for: ms(lag_ms),
-                    ..Impairment::default()
-                },
-                for_ms,
-            ),
-            Fault::Reordering {
-                for_ms,
-                per_mille,
-                hold_ms,
-            } => (
-                Impairment {
-                    reorder: share(per_mille),
-                    hold_for: ms(hold_ms),
-                    ..Impairment::default()
-                },
-                for_ms,
-            ),
-            Fault::LongDelay {
-                for_ms,
-                per_mille,
-                delay_ms,
-            } => (
-                Impairment {
-                    delay: share(per_mille),
-                    delay_for: ms(delay_ms),
-                    ..Impairment::default()
-                },
-                for_ms,
-            ),
-            Fault::TransitCorruption { for_ms, per_mille } => (
-                Impairment {
-                    corrupt: share(per_mille),
-                    ..Impairment::default()
-                },
-                for_ms,
-            ),
-            _ => unreachable!("only network faults come here"),
-        };
+        let (imp, for_ms) = impairment(&f.kind);
         let mut resolution = fields!["fault" => f.id, "links" => class];
         if !peers.is_empty() {
             let names: Vec<String> = peers.iter().map(|a| self.cluster.name_of(*a)).collect();
@@ -521,7 +496,7 @@ impl Injector<'_> {
         self.cluster.net_fault(f.id, links, imp, f.resolve_seed);
         vec![FollowUp::NetEnd {
             fault: f.id,
-            at: self.now().after(ms(for_ms)),
+            at: self.now().after(Duration::from_millis(for_ms)),
         }]
     }
 
@@ -820,5 +795,66 @@ impl Injector<'_> {
                 array: array.to_string(),
             },
         );
+    }
+}
+
+/// What network fault `kind` does to the links it strikes, and for how
+/// many milliseconds: the table of network faults.
+fn impairment(kind: &Fault) -> (Impairment, u64) {
+    let share = |per_mille: u32| f64::from(per_mille.min(1000)) / 1000.0;
+    let ms = Duration::from_millis;
+    match *kind {
+        Fault::Partition { for_ms } | Fault::Offline { for_ms } => (Impairment::cut(), for_ms),
+        Fault::PacketLoss { for_ms, per_mille } => (
+            Impairment {
+                loss: share(per_mille),
+                ..Impairment::default()
+            },
+            for_ms,
+        ),
+        Fault::Duplication {
+            for_ms,
+            per_mille,
+            lag_ms,
+        } => (
+            Impairment {
+                duplicate: share(per_mille),
+                hold_for: ms(lag_ms),
+                ..Impairment::default()
+            },
+            for_ms,
+        ),
+        Fault::Reordering {
+            for_ms,
+            per_mille,
+            hold_ms,
+        } => (
+            Impairment {
+                reorder: share(per_mille),
+                hold_for: ms(hold_ms),
+                ..Impairment::default()
+            },
+            for_ms,
+        ),
+        Fault::LongDelay {
+            for_ms,
+            per_mille,
+            delay_ms,
+        } => (
+            Impairment {
+                delay: share(per_mille),
+                delay_for: ms(delay_ms),
+                ..Impairment::default()
+            },
+            for_ms,
+        ),
+        Fault::TransitCorruption { for_ms, per_mille } => (
+            Impairment {
+                corrupt: share(per_mille),
+                ..Impairment::default()
+            },
+            for_ms,
+        ),
+        _ => unreachable!("only network faults come here"),
     }
 }

@@ -182,6 +182,7 @@ impl<'a, R: Rig> Swarm<'a, R> {
         let mut case = Case::load(self.source, &overrides, &self.base.design_name)?;
         case.overrides.truncate(self.base.overrides.len());
         case.drawn = drawn;
+        case.watch_situations = self.base.watch_situations;
         Ok(case)
     }
 }

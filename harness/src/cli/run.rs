@@ -103,7 +103,10 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
         plan: args.plan.clone(),
     };
     let source = program.scenario(&spec.scenario)?;
-    let (case, plan) = spec.load_from::<R>(&source)?;
+    let (mut case, plan) = spec.load_from::<R>(&source)?;
+    // Situations only watching can see are counted where coverage shows
+    // them or --guided steers by them.
+    case.watch_situations = args.coverage || args.guided;
     let checked = Checked::of(args)?;
     if args.check_determinism {
         let replay = |seed| spec.replay_command(program, &case.design_name, seed, &[]);
