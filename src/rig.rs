@@ -16,6 +16,7 @@ use harness::scenario::Source;
 use harness::world::Output;
 use models::design::Design;
 use models::fault::Fault;
+use models::workload::Workload;
 use sim::outcome::FaultCount;
 use sim::plan::Plan;
 use sim::trace::EngineEvent;
@@ -28,6 +29,7 @@ impl Rig for Sidekick {
     type System = Scenario;
     type Scenario = Scenario;
     type Fault = Fault;
+    type Workload = Workload;
 
     fn load(source: &Source, overrides: &[String]) -> Result<Scenario, ScenarioError> {
         Scenario::parse_source(source, overrides)
@@ -59,15 +61,19 @@ impl Rig for Sidekick {
         planner::plan(scenario, seed)
     }
 
+    fn workload(scenario: &Scenario, seed: u64) -> Workload {
+        world::draw_workload(scenario, seed)
+    }
+
     fn run(
         scenario: &Scenario,
         design: &Design,
         plan: &Plan<Fault>,
+        workload: &Workload,
         seed: u64,
         watch: bool,
     ) -> Output {
-        let workload = world::draw_workload(scenario, seed);
-        world::run(scenario, design, plan, &workload, seed, watch)
+        world::run(scenario, design, plan, workload, seed, watch)
     }
 
     /// The situations the fault model counted while it watched the run

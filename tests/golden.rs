@@ -52,3 +52,24 @@ fn the_harness_case_runs_the_sidekick_as_its_runner_does() {
         }
     }
 }
+
+/// A saved workload (a regression's, a shrunk case's) runs through the
+/// harness's case as through the Sidekick's runner: the same outcome, and
+/// not the seed's own workload's.
+#[test]
+fn a_saved_workload_runs_through_the_harness_case_as_through_the_runner() {
+    use harness::case::Case;
+    use harness::scenario::Source;
+    use lastcopy::rig::Sidekick;
+    let source = Source::find("sidekick-2009", CATALOGUE).expect("in the catalogue");
+    let mut ours = Case::<Sidekick>::load(&source, &[], "hardened").expect("loads");
+    let mut theirs = common::case("sidekick-2009", "hardened", &[]);
+    theirs.situations = false;
+    let own = ours.run_seed(0).outcome;
+    let saved = ours.workload(5);
+    ours.workload = Some(saved.clone());
+    theirs.workload = Some(saved);
+    let (a, b) = (ours.run_seed(0).outcome, theirs.run_seed(0).outcome);
+    assert_eq!(a, b);
+    assert_ne!(a.trace_hash, own.trace_hash, "the saved workload ran");
+}

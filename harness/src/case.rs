@@ -31,6 +31,9 @@ pub struct Case<R: Rig> {
     /// The scenario's text as read, before the overrides (what a
     /// regression file keeps).
     pub text: String,
+    /// A saved workload to run instead of each seed's own (a regression's,
+    /// a shrunk case's); `None`: each seed draws its own.
+    pub workload: Option<R::Workload>,
     /// Whether runs watch for the situations only watching can see
     /// ([`Rig::run`]): on where coverage shows them or `--guided` steers
     /// by them; off by default, as watching costs time.
@@ -82,6 +85,7 @@ impl<R: Rig> Case<R> {
             overrides: overrides.to_vec(),
             drawn: Vec::new(),
             text: source.text.clone(),
+            workload: None,
             watch_situations: false,
         })
     }
@@ -96,6 +100,14 @@ impl<R: Rig> Case<R> {
         R::plan(&self.scenario, &self.design, seed)
     }
 
+    /// The workload of `seed`: the saved one, or the seed's own.
+    pub fn workload(&self, seed: u64) -> R::Workload {
+        match &self.workload {
+            Some(w) => w.clone(),
+            None => R::workload(&self.scenario, seed),
+        }
+    }
+
     /// Runs and judges `seed` with its own plan.
     pub fn run_seed(&self, seed: u64) -> SeedRun<R::Fault> {
         self.run_plan(seed, self.plan(seed))
@@ -107,6 +119,7 @@ impl<R: Rig> Case<R> {
             &self.scenario,
             &self.design,
             &plan,
+            &self.workload(seed),
             seed,
             self.watch_situations,
         );

@@ -35,6 +35,10 @@ pub trait Rig: Sized + 'static {
     type Scenario: Clone + Debug + Send + Sync + 'static;
     /// What a fault plan holds.
     type Fault: PlanFault;
+    /// What the users do in one seed's run: drawn from the seed
+    /// ([`Rig::workload`]), or a saved one run again as it was (a
+    /// regression's, a shrunk case's: [`crate::case::Case::workload`]).
+    type Workload: Clone + Debug + Send + Sync + 'static;
 
     /// The scenario `source` holds, with `overrides` (`KEY=VALUE`) applied;
     /// an error names the file (or override), the line and the key.
@@ -54,13 +58,19 @@ pub trait Rig: Sized + 'static {
     /// The fault plan of `seed`: the same for every design.
     fn plan(scenario: &Self::Scenario, design: &Design<Self>, seed: u64) -> Plan<Self::Fault>;
 
-    /// Runs one seed of `scenario` under `design` with `plan`; with
-    /// `watch`, the run also counts the situations only watching it can
-    /// see ([`Output::situations`]), which never changes its trace.
+    /// The workload seed `seed` draws from `scenario`: the same for every
+    /// design and plan.
+    fn workload(scenario: &Self::Scenario, seed: u64) -> Self::Workload;
+
+    /// Runs one seed of `scenario` under `design` with `plan` and
+    /// `workload`; with `watch`, the run also counts the situations only
+    /// watching it can see ([`Output::situations`]), which never changes
+    /// its trace.
     fn run(
         scenario: &Self::Scenario,
         design: &Design<Self>,
         plan: &Plan<Self::Fault>,
+        workload: &Self::Workload,
         seed: u64,
         watch: bool,
     ) -> Output;
@@ -85,6 +95,11 @@ pub trait Rig: Sized + 'static {
 
 /// A rig's design type: its system's.
 pub type Design<R> = <<R as Rig>::System as System>::Design;
+
+/// A [`System`]'s workload as a rig holds it: drawn from the seed as its
+/// run starts ([`System::workload`]), never saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedDrawn;
 
 /// A design a case runs.
 #[derive(Clone, Debug)]
@@ -131,6 +146,7 @@ impl<S: System> Rig for S {
     type System = S;
     type Scenario = Scenario<S>;
     type Fault = Fault;
+    type Workload = SeedDrawn;
 
     fn load(source: &Source, overrides: &[String]) -> Result<Scenario<S>, ScenarioError> {
         Scenario::parse(source, overrides)
@@ -185,12 +201,17 @@ impl<S: System> Rig for S {
         )
     }
 
+    fn workload(_: &Scenario<S>, _: u64) -> SeedDrawn {
+        SeedDrawn
+    }
+
     /// Counts no situation while running: a [`System`]'s are counted
     /// from the output ([`crate::situation`]).
     fn run(
         scenario: &Scenario<S>,
         design: &S::Design,
         plan: &Plan<Fault>,
+        _: &SeedDrawn,
         seed: u64,
         _: bool,
     ) -> Output {
