@@ -913,3 +913,20 @@ fn a_row_edited_during_an_exchange_is_pushed_a_second_after_the_reply() {
     assert!(sets_timer(&out, TIMER_SYNC, soon), "{:?}", out.timers);
     assert_eq!(ids(&p.sync().push), vec![(r(2), v(2))]);
 }
+
+/// Only a handset that came back blank tells of a restore: a full reply
+/// to one that kept its store (here after the server's epoch changed) is
+/// no restore, and `--explain` must not tell one.
+#[test]
+fn a_full_reply_is_a_restore_only_for_a_handset_that_came_back_blank() {
+    let mut p = Phone::new(Design::hardened());
+    p.edit(r(1), v(1), true);
+    let ask = p.sync();
+    p.reply(ask.req, ok(5, 1, vec![(r(1), v(1))], vec![], false));
+    let ask = p.sync();
+    p.reply(ask.req, ok(9, 0, vec![], vec![], false));
+    let ask = p.sync();
+    assert!(ask.full, "a new epoch asks for everything");
+    p.reply(ask.req, ok(9, 1, vec![], vec![row(r(1), 1)], true));
+    assert!(p.env.events(SidekickEvent::RecoverRestore).is_empty());
+}

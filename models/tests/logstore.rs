@@ -49,3 +49,49 @@ fn a_log_that_fills_its_disk_opens_with_every_entry() {
     let (_, opened) = LogStore::open(&d).expect("a full log opens");
     assert_eq!(opened.entries, entries);
 }
+
+/// The log ends after `END_GAP` empty sectors in a row, whether they were
+/// never written or hold zeros: an entry past such a run is not the log's
+/// (a run one sector shorter is a hole inside the log, read past).
+#[test]
+fn the_log_ends_after_end_gap_empty_sectors_in_a_row() {
+    use models::logstore::END_GAP;
+    for zeros in [END_GAP - 1, END_GAP] {
+        let mut d = disk(256);
+        let (mut log, _) = LogStore::open(&d).unwrap();
+        let entries: Vec<Vec<u8>> = (0..=zeros + 1).map(|i| vec![i as u8 | 1; 16]).collect();
+        for e in &entries {
+            log.append(&mut d, e).unwrap();
+        }
+        for sector in 1..=zeros {
+            d.write(sector, &[0; 512]).unwrap();
+        }
+        d.sync().unwrap();
+        let (_, opened) = LogStore::open(&d).unwrap();
+        let after: &[Vec<u8>] = if zeros < END_GAP {
+            &entries[1 + zeros as usize..]
+        } else {
+            &[]
+        };
+        let want: Vec<Vec<u8>> = std::iter::once(entries[0].clone())
+            .chain(after.iter().cloned())
+            .collect();
+        assert_eq!(opened.entries, want, "{zeros} empty sectors");
+    }
+}
+
+/// An entry that cannot be read is damaged, not free: the log goes on
+/// after it, and the next append never overwrites it.
+#[test]
+fn an_unreadable_last_entry_is_damaged_and_the_log_appends_after_it() {
+    let mut d = disk(256);
+    let (mut log, _) = LogStore::open(&d).unwrap();
+    for i in 1..=2u8 {
+        log.append(&mut d, &[i; 16]).unwrap();
+    }
+    d.sync().unwrap();
+    d.inject(sim::disk::DiskFault::LatentSectorError { sector: 1 });
+    let (mut log, opened) = LogStore::open(&d).unwrap();
+    assert_eq!((opened.entries.len(), opened.damaged.clone()), (1, vec![1]));
+    assert_eq!(log.append(&mut d, &[3; 16]).unwrap(), 2);
+}
