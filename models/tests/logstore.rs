@@ -93,5 +93,7 @@ fn an_unreadable_last_entry_is_damaged_and_the_log_appends_after_it() {
     d.inject(sim::disk::DiskFault::LatentSectorError { sector: 1 });
     let (mut log, opened) = LogStore::open(&d).unwrap();
     assert_eq!((opened.entries.len(), opened.damaged.clone()), (1, vec![1]));
+    assert_eq!(log.end_sector(), 2, "the log ends after the damaged entry");
     assert_eq!(log.append(&mut d, &[3; 16]).unwrap(), 2);
+    assert_eq!(log.end_sector(), 3);
 }
