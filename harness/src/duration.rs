@@ -28,7 +28,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// `d` for a reader: `3 days`, `1 day`, `12 h`, or [`format`]'s form for
+/// `d` for a reader: `3 days`, `1 day`, `12 h`, or [`format()`]'s form for
 /// anything else (never humantime's 30.44-day months).
 pub fn span(d: Duration) -> String {
     let s = d.as_secs();
