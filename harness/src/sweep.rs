@@ -12,7 +12,7 @@ use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A stop flag no one sets: for a sweep that runs to its end (or until
 /// its sink refuses).
@@ -99,48 +99,61 @@ pub fn stream_map<T: Send, R: Send>(
     jobs: usize,
     stop: &AtomicBool,
     f: impl Fn(&T) -> R + Sync,
-    mut sink: impl FnMut(T, R) -> ControlFlow<()>,
+    sink: impl FnMut(T, R) -> ControlFlow<()>,
 ) -> StreamEnd {
     let jobs = jobs.max(1);
-    let window = u128::try_from(jobs.saturating_mul(WINDOW_PER_JOB)).unwrap_or(u128::MAX);
-    let state = Mutex::new(Stream {
-        items,
-        started: 0,
-        handed: 0,
-        exhausted: false,
-        refused: false,
-        done: BTreeMap::new(),
-        workers: jobs,
-    });
-    let changed = Condvar::new();
-    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
-    let worker = || {
-        // Counted out however the worker ends, so the caller never waits
-        // for a worker that is gone.
+    let shared = Shared {
+        state: Mutex::new(Stream {
+            items,
+            started: 0,
+            handed: 0,
+            exhausted: false,
+            refused: false,
+            done: BTreeMap::new(),
+            workers: jobs,
+        }),
+        changed: Condvar::new(),
+        window: u128::try_from(jobs.saturating_mul(WINDOW_PER_JOB)).unwrap_or(u128::MAX),
+        stop,
+    };
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| shared.work(&f));
+        }
+        shared.hand_over(sink)
+    })
+}
+
+/// One [`stream_map`]'s state, shared by its workers and its caller, and
+/// what wakes them when it changes.
+struct Shared<'a, I, T, R> {
+    state: Mutex<Stream<I, T, R>>,
+    changed: Condvar,
+    /// How far past the oldest item not handed over an item may start.
+    window: u128,
+    stop: &'a AtomicBool,
+}
+
+impl<I: Iterator<Item = T>, T: Send, R: Send> Shared<'_, I, T, R> {
+    fn lock(&self) -> MutexGuard<'_, Stream<I, T, R>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'g>(&self, st: MutexGuard<'g, Stream<I, T, R>>) -> MutexGuard<'g, Stream<I, T, R>> {
+        self.changed
+            .wait(st)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A worker: claims items and runs each on a fresh thread of its own
+    /// until none may start; counted out however it ends, so the caller
+    /// never waits for a worker that is gone.
+    fn work(&self, f: &(impl Fn(&T) -> R + Sync)) {
         let _leaving = OnDrop(|| {
-            lock().workers -= 1;
-            changed.notify_all();
+            self.lock().workers -= 1;
+            self.changed.notify_all();
         });
-        loop {
-            let (index, item) = {
-                let mut st = lock();
-                loop {
-                    if st.exhausted || st.refused || stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    if st.started - st.handed < window {
-                        break;
-                    }
-                    st = changed.wait(st).unwrap_or_else(PoisonError::into_inner);
-                }
-                let Some(item) = st.items.next() else {
-                    st.exhausted = true;
-                    return;
-                };
-                let index = st.started;
-                st.started += 1;
-                (index, item)
-            };
+        while let Some((index, item)) = self.claim() {
             let (item, r) = std::thread::scope(|inner| {
                 inner
                     .spawn(|| {
@@ -150,47 +163,56 @@ pub fn stream_map<T: Send, R: Send>(
                     .join()
                     .expect("a seed's thread never panics: machine panics are caught")
             });
-            lock().done.insert(index, (item, r));
-            changed.notify_all();
+            self.lock().done.insert(index, (item, r));
+            self.changed.notify_all();
         }
-    };
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(worker);
-        }
-        let mut st = lock();
+    }
+
+    /// The next item and its index, once the window lets it start; `None`
+    /// once none may (the items ran out, the sink refused, or stop is set).
+    fn claim(&self) -> Option<(u128, T)> {
+        let mut st = self.lock();
         loop {
-            let mut ready = Vec::new();
-            while let Some(entry) = {
-                let next = st.handed;
-                st.done.remove(&next)
-            } {
-                st.handed += 1;
-                ready.push(entry);
+            if st.exhausted || st.refused || self.stop.load(Ordering::SeqCst) {
+                return None;
             }
+            if st.started - st.handed < self.window {
+                break;
+            }
+            st = self.wait(st);
+        }
+        let Some(item) = st.items.next() else {
+            st.exhausted = true;
+            return None;
+        };
+        let index = st.started;
+        st.started += 1;
+        Some((index, item))
+    }
+
+    /// The caller: hands each finished item to `sink` in item order until
+    /// every worker has left, and says how the stream ended.
+    fn hand_over(&self, mut sink: impl FnMut(T, R) -> ControlFlow<()>) -> StreamEnd {
+        let mut st = self.lock();
+        loop {
+            let ready = st.take_ready();
             if ready.is_empty() {
                 if st.workers == 0 {
                     break;
                 }
-                st = changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+                st = self.wait(st);
                 continue;
             }
-            changed.notify_all();
+            self.changed.notify_all();
             if st.refused {
                 continue;
             }
             drop(st);
-            let mut refused = false;
-            for (item, r) in ready {
-                if sink(item, r).is_break() {
-                    refused = true;
-                    break;
-                }
-            }
-            st = lock();
+            let refused = ready.into_iter().any(|(item, r)| sink(item, r).is_break());
+            st = self.lock();
             if refused {
                 st.refused = true;
-                changed.notify_all();
+                self.changed.notify_all();
             }
         }
         if st.refused {
@@ -200,7 +222,19 @@ pub fn stream_map<T: Send, R: Send>(
         } else {
             StreamEnd::Stopped
         }
-    })
+    }
+}
+
+impl<I, T, R> Stream<I, T, R> {
+    /// The finished items next in order, counted as handed over.
+    fn take_ready(&mut self) -> Vec<(T, R)> {
+        let mut ready = Vec::new();
+        while let Some(entry) = self.done.remove(&self.handed) {
+            self.handed += 1;
+            ready.push(entry);
+        }
+        ready
+    }
 }
 
 /// Runs its closure when dropped.
