@@ -21,7 +21,8 @@
 # bounds: MUTANTS_TIMEOUT=600 MUTANTS_BUILD_TIMEOUT=1800 scripts/mutants.sh ...
 if [[ " $* " != *" --list "* ]]; then
     nice -n 19 cargo test --package lastcopy --package lastcopy-models \
-        --test promise_checks --test handset --test database --test logstore
+        --test promise_checks --test handset --test database --test logstore \
+        --test merge --test server --test operator
 fi
 rc=0
 nice -n 19 cargo mutants --package lastcopy-models \
