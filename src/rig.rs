@@ -86,14 +86,7 @@ impl Rig for Sidekick {
     /// (`fault.near-miss`: the struck stores held every live copy of some
     /// record's latest acknowledged version).
     fn near_misses(output: &Output) -> BTreeSet<u32> {
-        output
-            .trace
-            .events()
-            .iter()
-            .filter(|e| e.kind == EngineEvent::FaultNearMiss)
-            .filter_map(|e| e.field("fault").and_then(|f| f.as_u64()))
-            .filter_map(|id| u32::try_from(id).ok())
-            .collect()
+        output.faults_named(EngineEvent::FaultNearMiss, |_| true)
     }
 
     fn swarm_check(_: &Scenario) -> Result<(), String> {

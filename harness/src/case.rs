@@ -200,12 +200,5 @@ pub fn judged<R: Rig>(
 /// The ids of the faults a fault atlas skipped in `output`: each
 /// `fault.skipped` event that names the atlas's reason (`atlas`).
 fn atlas_skipped(output: &Output) -> BTreeSet<u32> {
-    output
-        .trace
-        .events()
-        .iter()
-        .filter(|e| e.kind == EngineEvent::FaultSkipped && e.field("atlas").is_some())
-        .filter_map(|e| e.field("fault").and_then(|f| f.as_u64()))
-        .filter_map(|id| u32::try_from(id).ok())
-        .collect()
+    output.faults_named(EngineEvent::FaultSkipped, |e| e.field("atlas").is_some())
 }

@@ -29,8 +29,8 @@ use sim::lineage::Lineage;
 use sim::plan::Plan;
 use sim::rng::Seeds;
 use sim::time::SimTime;
-use sim::trace::{EngineEvent, RunPhase, Trace, Tracer, Value};
-use std::collections::BTreeMap;
+use sim::trace::{EngineEvent, Event, RunPhase, Trace, Tracer, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Everything one seed's run produced, before it is judged.
@@ -66,6 +66,18 @@ pub struct Output {
 }
 
 impl Output {
+    /// The planned faults (by id) that the trace's events of `kind` name
+    /// in their `fault` field, of those events `keep` accepts.
+    pub fn faults_named(&self, kind: EngineEvent, keep: impl Fn(&Event) -> bool) -> BTreeSet<u32> {
+        self.trace
+            .events()
+            .iter()
+            .filter(|e| e.kind == kind && keep(e))
+            .filter_map(|e| e.field("fault").and_then(Value::as_u64))
+            .filter_map(|id| u32::try_from(id).ok())
+            .collect()
+    }
+
     /// What the checker reads of this run.
     pub fn evidence(&self) -> Evidence<'_> {
         Evidence {
