@@ -12,7 +12,7 @@
 //! Run with `cargo bench --bench shrink`.
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
-use lastcopy::runner::Case;
+use lastcopy::runner::{self, Case};
 use lastcopy::scenario::{Expectation, Scenario, CATALOGUE};
 use lastcopy::shrink::{self, Options};
 use std::hint::black_box;
@@ -27,16 +27,7 @@ fn failing_cases() -> Vec<(String, Case, u64)> {
             if !matches!(expect, Expectation::Breaks { .. }) {
                 continue;
             }
-            let case = Case {
-                spec: name.to_string(),
-                scenario: scenario.clone(),
-                design_arg: Some(design.clone()),
-                design: scenario.design(Some(design)).expect("preset exists"),
-                overrides: Vec::new(),
-                plan: None,
-                workload: None,
-                situations: false,
-            };
+            let case = runner::case(name, Some(design), &[]).expect("catalogue scenarios load");
             let seeds = u64::from(scenario.test.seeds);
             let failing = case
                 .sweep(0..seeds, 2)

@@ -15,8 +15,7 @@
 //!   store's (elements: seeds).
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use lastcopy::runner::Case;
-use lastcopy::scenario::Scenario;
+use lastcopy::runner::{self, Case};
 use sim::disk::{Disk, DiskConfig};
 use std::hint::black_box;
 use std::time::Duration;
@@ -46,18 +45,7 @@ fn case(scenario: &str, engine: &str) -> Case {
 }
 
 fn case_with(scenario: &str, overrides: Vec<String>) -> Case {
-    let loaded = Scenario::load(scenario, &overrides).expect("catalogue scenario loads");
-    let design = loaded.design(Some("hardened")).expect("preset");
-    Case {
-        spec: scenario.into(),
-        scenario: loaded,
-        design_arg: Some("hardened".into()),
-        design,
-        overrides,
-        plan: None,
-        workload: None,
-        situations: false,
-    }
+    runner::case(scenario, Some("hardened"), &overrides).expect("catalogue scenario loads")
 }
 
 fn storage_seeds(c: &mut Criterion) {

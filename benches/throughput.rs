@@ -20,8 +20,7 @@
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use lastcopy::runner::Case;
-use lastcopy::scenario::Scenario;
+use lastcopy::runner::{self, Case};
 use lastcopy::{baseline, world};
 use sim::plan::Plan;
 use std::hint::black_box;
@@ -29,18 +28,7 @@ use std::time::Duration;
 
 fn case(overrides: &[&str], design: Option<&str>) -> Case {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let scenario = Scenario::load("sidekick-2009", &overrides).expect("catalogue scenario loads");
-    let design = scenario.design(design).expect("design preset");
-    Case {
-        spec: "sidekick-2009".into(),
-        scenario,
-        design_arg: None,
-        design,
-        overrides,
-        plan: None,
-        workload: None,
-        situations: false,
-    }
+    runner::case("sidekick-2009", design, &overrides).expect("catalogue scenario loads")
 }
 
 /// Runs one seed of `case` as `run` does: on a fresh thread of its own.

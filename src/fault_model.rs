@@ -185,7 +185,12 @@ impl FaultModel<Scenario> for SidekickFaults {
             let now = self.ctx.cluster.clock().now();
             let mode = fields!["mode" => "survivable"];
             let tracer = self.ctx.cluster.tracer();
-            tracer.emit(now, "harness", EngineEvent::FaultAtlas, mode);
+            tracer.emit(
+                now,
+                harness::world::HARNESS_NODE,
+                EngineEvent::FaultAtlas,
+                mode,
+            );
         }
     }
 

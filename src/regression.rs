@@ -19,7 +19,7 @@
 //! [`Regression::check`] runs exactly that, and `cargo test` runs it for
 //! every file in [`DIR`].
 
-use crate::runner::Case;
+use crate::runner::{self, Case};
 use crate::scenario::{Origin, Scenario, ScenarioError};
 use crate::shrink::{run_candidate, Candidate, Shrunk, Target};
 use models::design::Design;
@@ -269,23 +269,22 @@ impl Regression {
     /// The case this regression runs under `design` (default: its own).
     pub fn case(&self, design: Option<&str>) -> Result<Case, RegressionError> {
         let name = design.unwrap_or(&self.design);
-        let knobs = self
-            .scenario
-            .design(Some(name))
-            .map_err(|e| RegressionError::Malformed {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(Case {
-            spec: self.path.clone(),
-            scenario: self.scenario.clone(),
-            design_arg: Some(name.to_string()),
-            design: knobs,
-            overrides: Vec::new(),
-            plan: Some((self.path.clone(), self.plan.clone())),
-            workload: Some(self.workload.clone()),
-            situations: false,
-        })
+        // The scenario is the file's `[scenario]` table, not a file of its
+        // own: the case keeps no scenario text.
+        let mut case = runner::case_of(
+            &self.path,
+            "",
+            self.scenario.clone(),
+            Some(name),
+            Vec::new(),
+        )
+        .map_err(|e| RegressionError::Malformed {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        case.plan = Some((self.path.clone(), self.plan.clone()));
+        case.workload = Some(self.workload.clone());
+        Ok(case)
     }
 
     /// The candidate (topology, plan, workload) the file states.

@@ -3,14 +3,17 @@
 //! ([`crate::planner`]) and fault model ([`crate::fault_model`]) on the
 //! harness's world, and its own swarm draws ([`crate::swarm`]). Through
 //! it, the harness's [`harness::case::Case`] runs a Sidekick seed exactly
-//! as [`crate::runner::Case`] does: the same plan, workload and trace.
+//! as the Sidekick's own commands run it ([`crate::runner::Case`]).
 
 use crate::guided;
+use crate::plan_check;
 use crate::planner;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::swarm;
+use crate::trace_filter::{self, Filter, FilterError};
 use crate::world;
 use harness::guided::Bias;
+use harness::plan_check::PlanError;
 use harness::rig::{About, Chosen, Rig};
 use harness::scenario::Source;
 use harness::world::Output;
@@ -23,6 +26,7 @@ use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The Sidekick system: its scenarios, presets and knobs, plans and runs.
+#[derive(Clone, Copy, Debug)]
 pub struct Sidekick;
 
 impl Rig for Sidekick {
@@ -105,5 +109,20 @@ impl Rig for Sidekick {
             }
             None => drawn,
         }
+    }
+
+    /// Nodes and stores of the scenario's topology, record ids of its
+    /// users ([`crate::trace_filter::check`]).
+    fn check_filter(scenario: &Scenario, _: &Design, filter: &Filter) -> Result<(), FilterError> {
+        trace_filter::check(filter, scenario)
+    }
+
+    /// Targets of the topology, kinds on what they strike, times in the
+    /// run, unique ids ([`crate::plan_check`]).
+    fn check_plan(scenario: &Scenario, _: &Design, plan: &Plan<Fault>) -> Result<(), PlanError> {
+        plan_check::check(&plan.faults, scenario).map_err(|e| PlanError {
+            index: e.index,
+            message: e.to_string(),
+        })
     }
 }

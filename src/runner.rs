@@ -1,80 +1,74 @@
-//! The runner: one case (scenario, design, overrides, optional saved plan)
-//! over one seed or a range of seeds, each seed on a fresh thread, with the
-//! outcome of each judged by the checker.
+//! The runner: one Sidekick case (scenario, design, overrides, optional
+//! saved plan) over one seed or a range of seeds, each seed on a fresh
+//! thread, with the outcome of each judged by the checker; and the totals
+//! a sweep prints.
 
-use crate::planner;
 use crate::rig::Sidekick;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, ScenarioError, CATALOGUE};
 use crate::shell::shell_word;
-use crate::world;
-use harness::case::{judged, Owner};
-use harness::world::Output;
-use models::design::Design;
+use harness::rig::Rig;
+use harness::scenario::Source;
 use models::fault::Fault;
-use models::workload::Workload;
 use sim::outcome::{SeedOutcome, VerdictKind};
-use sim::plan::Plan;
-use std::ops::ControlFlow;
-use std::sync::atomic::AtomicBool;
 
 pub use harness::sweep::{
     jobs, parallel_map, stream_map, sweep_with, StreamEnd, MAX_JOBS, WINDOW_PER_JOB,
 };
 
-/// What to run: a scenario under a design, with overrides and an optional
-/// saved plan that replaces the drawn one.
-#[derive(Clone, Debug)]
-pub struct Case {
-    /// The scenario as given on the command line (catalogue name or path).
-    pub spec: String,
-    /// The loaded scenario, overrides applied.
-    pub scenario: Scenario,
-    /// The design name given with `--design`, if any.
-    pub design_arg: Option<String>,
-    /// The design knobs.
-    pub design: Design,
-    /// `--set` overrides, in order.
-    pub overrides: Vec<String>,
-    /// A saved plan to run instead of drawing one, and where it came from.
-    pub plan: Option<(String, Plan<Fault>)>,
-    /// A saved workload to run instead of drawing one.
-    pub workload: Option<Workload>,
-    /// Whether runs count the situations coverage reports
-    /// ([`crate::situations`]); counting watches every machine step, so
-    /// it is on only when asked for (`--coverage`, `--guided`).
-    pub situations: bool,
+/// What to run: a Sidekick scenario under a design, with overrides and an
+/// optional saved plan or workload that replaces each seed's own (the
+/// harness's case of the [`Sidekick`] rig).
+pub type Case = harness::case::Case<Sidekick>;
+
+/// One seed's full result: the judged outcome, the plan that ran, and the
+/// trace, ledger and final state.
+pub type SeedRun = harness::case::SeedRun<Fault>;
+
+/// The case of scenario `spec` (a catalogue name or a path) with
+/// `overrides`, under the preset `design` names (`None`: the scenario's
+/// own); errors name the file, line and key, or the unknown scenario or
+/// preset.
+pub fn case(spec: &str, design: Option<&str>, overrides: &[String]) -> Result<Case, ScenarioError> {
+    Case::load_design(&Source::find(spec, CATALOGUE)?, overrides, design)
 }
 
-/// One seed's full result: the judged outcome and everything behind it.
-pub struct SeedRun {
-    /// The judged outcome.
-    pub outcome: SeedOutcome,
-    /// The plan that ran.
-    pub plan: Plan<Fault>,
-    /// The trace, ledger and final state.
-    pub output: Output,
+/// The case of `scenario`, already loaded (from `spec`, whose text before
+/// the overrides is `text`) with `overrides`, under the preset `design`
+/// names (`None`: the scenario's own).
+pub fn case_of(
+    spec: &str,
+    text: &str,
+    scenario: Scenario,
+    design: Option<&str>,
+    overrides: Vec<String>,
+) -> Result<Case, ScenarioError> {
+    let chosen = Sidekick::design(&scenario, design)?;
+    Ok(Case {
+        spec: spec.to_string(),
+        scenario,
+        design_name: chosen.name,
+        design_shown: chosen.shown,
+        design: chosen.design,
+        overrides,
+        drawn: Vec::new(),
+        text: text.to_string(),
+        workload: None,
+        plan: None,
+        watch_situations: false,
+    })
 }
 
-impl Case {
-    /// The plan for `seed`: the saved one, or one drawn from the seed.
-    pub fn plan(&self, seed: u64) -> Plan<Fault> {
-        match &self.plan {
-            Some((_, p)) => p.clone(),
-            None => planner::plan(&self.scenario, seed),
-        }
-    }
-
-    /// The workload for `seed`: the saved one, or one drawn from the seed.
-    pub fn workload(&self, seed: u64) -> Workload {
-        match &self.workload {
-            Some(w) => w.clone(),
-            None => world::draw_workload(&self.scenario, seed),
-        }
-    }
-
+/// The command that replays one seed of a Sidekick case exactly.
+pub trait Replay {
     /// The command that replays `seed` of this case exactly, as run from
-    /// the current directory ([`crate::shell::invocation`]).
-    pub fn replay_command(&self, seed: u64) -> String {
+    /// the current directory ([`crate::shell::invocation`]): `lastcopy
+    /// replay SCENARIO --seed N --design PRESET`, then its overrides and
+    /// its saved plan's file.
+    fn replay_command(&self, seed: u64) -> String;
+}
+
+impl Replay for Case {
+    fn replay_command(&self, seed: u64) -> String {
         let mut cmd = format!(
             "{} replay {} --seed {seed}",
             crate::shell::invocation(),
@@ -82,8 +76,7 @@ impl Case {
         );
         // The preset, not the knobs' name: `--set design.*` overrides below
         // make a `custom` design from it again.
-        let preset = self.scenario.preset_name(self.design_arg.as_deref());
-        cmd.push_str(&format!(" --design {preset}"));
+        cmd.push_str(&format!(" --design {}", self.design_name));
         for o in &self.overrides {
             cmd.push_str(&format!(" --set {}", shell_word(o)));
         }
@@ -91,59 +84,6 @@ impl Case {
             cmd.push_str(&format!(" --plan {}", shell_word(path)));
         }
         cmd
-    }
-
-    /// Runs and judges one seed, on the calling thread.
-    pub fn run_seed(&self, seed: u64) -> SeedRun {
-        let plan = self.plan(seed);
-        let output = world::run(
-            &self.scenario,
-            &self.design,
-            &plan,
-            &self.workload(seed),
-            seed,
-            self.situations,
-        );
-        let owner = Owner {
-            scenario: &self.scenario.name,
-            design: self.design.name(),
-            overrides: &self.overrides,
-            drawn: &[],
-        };
-        let outcome = judged::<Sidekick>(&owner, seed, &plan, &output);
-        SeedRun {
-            outcome,
-            plan,
-            output,
-        }
-    }
-
-    /// Runs every seed in `seeds` (a range, or any list) on `jobs` worker
-    /// threads, each seed on a fresh thread of its own, and returns the
-    /// outcomes in the order of `seeds`: the same for any number of jobs.
-    pub fn sweep(&self, seeds: impl IntoIterator<Item = u64>, jobs: usize) -> Vec<SeedOutcome> {
-        sweep_with(seeds, jobs, |seed| self.run_seed(seed).outcome)
-    }
-
-    /// Runs every seed of `seeds` (any number, an endless iterator too) on
-    /// `jobs` worker threads and hands each outcome to `sink` in the order
-    /// of `seeds` as it completes, holding only a bounded window of
-    /// outcomes (see [`stream_map`]); `stop` ends the sweep after the seeds
-    /// in flight.
-    pub fn stream(
-        &self,
-        seeds: impl Iterator<Item = u64> + Send,
-        jobs: usize,
-        stop: &AtomicBool,
-        mut sink: impl FnMut(SeedOutcome) -> ControlFlow<()>,
-    ) -> StreamEnd {
-        stream_map(
-            seeds,
-            jobs,
-            stop,
-            |&seed| self.run_seed(seed).outcome,
-            |_, o| sink(o),
-        )
     }
 }
 

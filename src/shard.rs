@@ -58,7 +58,7 @@ impl RunInfo {
     pub fn new(case: &Case, range: SeedRange, shard: Shard) -> Self {
         RunInfo {
             spec: case.spec.clone(),
-            design_arg: case.design_arg.clone(),
+            design_arg: Some(case.design_name.clone()),
             plan: case.plan.as_ref().map(|(p, _)| p.clone()),
             seeds: range,
             shard: shard.index,

@@ -41,11 +41,13 @@
 //!   (`faults.storage.unbounded = true`); otherwise it bounds the drawn
 //!   storage faults as it bounds the scenario's.
 
+use crate::rig::Sidekick;
 use crate::runner::{parallel_map, Case};
 use crate::scenario::Scenario;
 use crate::workload_table::{
     Row, DRAWN_BEFORE_ENGINES, HEAL_SCALES_WITH, HEAL_WAITS_FOR, WORKLOAD_TABLE,
 };
+use harness::rig::Rig;
 use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::FAULT_TABLE;
@@ -313,12 +315,12 @@ pub(crate) fn round(v: f64) -> f64 {
 pub fn case_with(base: &Case, drawn: &[String]) -> Result<Case, String> {
     let overrides: Vec<String> = base.overrides.iter().chain(drawn).cloned().collect();
     let scenario = Scenario::load(&base.spec, &overrides).map_err(|e| e.to_string())?;
-    let design = scenario
-        .design(base.design_arg.as_deref())
-        .map_err(|e| e.to_string())?;
+    let chosen = Sidekick::design(&scenario, Some(&base.design_name)).map_err(|e| e.to_string())?;
     Ok(Case {
         scenario,
-        design,
+        design_name: chosen.name,
+        design_shown: chosen.shown,
+        design: chosen.design,
         overrides,
         ..base.clone()
     })

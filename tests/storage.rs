@@ -4,6 +4,7 @@
 
 mod common;
 
+use lastcopy::runner::Replay;
 use models::fault::{FaultClass, FaultKind};
 use sim::trace::EngineEvent;
 use std::collections::BTreeMap;

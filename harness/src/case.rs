@@ -4,6 +4,7 @@
 use crate::checker;
 use crate::rig::{Design, PlanFault, Rig};
 use crate::scenario::{ScenarioError, Source};
+use crate::sweep::{stream_map, sweep_with, StreamEnd};
 use crate::system::System;
 use crate::world::Output;
 use sim::lineage::CopyOf;
@@ -11,10 +12,15 @@ use sim::outcome::{FaultCount, SeedOutcome};
 use sim::plan::Plan;
 use sim::trace::{EngineEvent, Event};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+use std::sync::atomic::AtomicBool;
 
 /// A scenario under one of the system's designs.
 #[derive(Clone, Debug)]
 pub struct Case<R: Rig> {
+    /// The scenario as the command line named it: a built-in scenario's
+    /// name or a path (what replay commands repeat).
+    pub spec: String,
     /// The scenario, overrides applied.
     pub scenario: R::Scenario,
     /// The design's name, as `--design` takes it.
@@ -34,6 +40,10 @@ pub struct Case<R: Rig> {
     /// A saved workload to run instead of each seed's own (a regression's,
     /// a shrunk case's); `None`: each seed draws its own.
     pub workload: Option<R::Workload>,
+    /// A saved plan to run instead of each seed's own (a `--plan` file, a
+    /// regression's, a shrunk one), and where it came from (the path a
+    /// replay command names again).
+    pub plan: Option<(String, Plan<R::Fault>)>,
     /// Whether runs watch for the situations only watching can see
     /// ([`Rig::run`]): on where coverage shows them or `--guided` steers
     /// by them; off by default, as watching costs time.
@@ -78,6 +88,9 @@ impl<R: Rig> Case<R> {
         let scenario = R::load(source, overrides)?;
         let chosen = R::design(&scenario, design)?;
         Ok(Case {
+            spec: source
+                .catalogue_name
+                .map_or_else(|| source.file.clone(), str::to_string),
             scenario,
             design_name: chosen.name,
             design_shown: chosen.shown,
@@ -86,6 +99,7 @@ impl<R: Rig> Case<R> {
             drawn: Vec::new(),
             text: source.text.clone(),
             workload: None,
+            plan: None,
             watch_situations: false,
         })
     }
@@ -95,9 +109,13 @@ impl<R: Rig> Case<R> {
         R::about(&self.scenario).name
     }
 
-    /// The fault plan of `seed`: the same for every design.
+    /// The fault plan of `seed`: the saved one, or the seed's own (the
+    /// same for every design).
     pub fn plan(&self, seed: u64) -> Plan<R::Fault> {
-        R::plan(&self.scenario, &self.design, seed)
+        match &self.plan {
+            Some((_, p)) => p.clone(),
+            None => R::plan(&self.scenario, &self.design, seed),
+        }
     }
 
     /// The workload of `seed`: the saved one, or the seed's own.
@@ -108,7 +126,7 @@ impl<R: Rig> Case<R> {
         }
     }
 
-    /// Runs and judges `seed` with its own plan.
+    /// Runs and judges `seed` with its plan ([`Case::plan`]).
     pub fn run_seed(&self, seed: u64) -> SeedRun<R::Fault> {
         self.run_plan(seed, self.plan(seed))
     }
@@ -136,6 +154,34 @@ impl<R: Rig> Case<R> {
             plan,
             copy_words: R::System::copy_words,
         }
+    }
+
+    /// Runs every seed in `seeds` (a range, or any list) on `jobs` worker
+    /// threads, each seed on a fresh thread of its own, and returns the
+    /// outcomes in the order of `seeds`: the same for any number of jobs.
+    pub fn sweep(&self, seeds: impl IntoIterator<Item = u64>, jobs: usize) -> Vec<SeedOutcome> {
+        sweep_with(seeds, jobs, |seed| self.run_seed(seed).outcome)
+    }
+
+    /// Runs every seed of `seeds` (any number, an endless iterator too) on
+    /// `jobs` worker threads and hands each outcome to `sink` in the order
+    /// of `seeds` as it completes, holding only a bounded window of
+    /// outcomes ([`stream_map`]); `stop` ends the sweep after the seeds in
+    /// flight.
+    pub fn stream(
+        &self,
+        seeds: impl Iterator<Item = u64> + Send,
+        jobs: usize,
+        stop: &AtomicBool,
+        mut sink: impl FnMut(SeedOutcome) -> ControlFlow<()>,
+    ) -> StreamEnd {
+        stream_map(
+            seeds,
+            jobs,
+            stop,
+            |&seed| self.run_seed(seed).outcome,
+            |_, o| sink(o),
+        )
     }
 }
 

@@ -4,13 +4,11 @@
 
 use crate::case::Case;
 use crate::cli::Program;
+use crate::plan_check::json_fault_line;
 use crate::rig::{PlanFault, Rig};
 use crate::scenario::Source;
 use crate::shell::{invocation_of, shell_word};
 use sim::plan::Plan;
-
-/// A case a command line names, and the plan file it names (if any).
-pub type Named<R> = (Case<R>, Option<Plan<<R as Rig>::Fault>>);
 
 /// The case a command names: the scenario as given (`spec`), the design
 /// (`None`: the system's first), overrides and an optional plan file.
@@ -28,22 +26,22 @@ pub struct CaseSpec {
 }
 
 impl CaseSpec {
-    /// Loads the case and its plan file, if any; an error names the file,
-    /// line and key, or the unknown scenario or design.
-    pub fn load<R: Rig>(&self, program: &Program) -> Result<Named<R>, String> {
+    /// Loads the case, with its plan file as its saved plan if one is
+    /// named; an error names the file, line and key, or the unknown
+    /// scenario or design.
+    pub fn load<R: Rig>(&self, program: &Program) -> Result<Case<R>, String> {
         self.load_from(&program.scenario(&self.scenario)?)
     }
 
     /// [`CaseSpec::load`] from the scenario in `source` (the one this
     /// spec names, already found: [`Program::scenario`]).
-    pub fn load_from<R: Rig>(&self, source: &Source) -> Result<Named<R>, String> {
-        let case = Case::<R>::load_design(source, &self.overrides, self.design.as_deref())
+    pub fn load_from<R: Rig>(&self, source: &Source) -> Result<Case<R>, String> {
+        let mut case = Case::<R>::load_design(source, &self.overrides, self.design.as_deref())
             .map_err(|e| e.to_string())?;
-        let plan = match &self.plan {
-            Some(path) => Some(read_plan(path)?),
-            None => None,
-        };
-        Ok((case, plan))
+        if let Some(path) = &self.plan {
+            case.plan = Some((path.clone(), read_checked_plan(path, &case)?));
+        }
+        Ok(case)
     }
 
     /// The command that runs `seed` of this case again (under `design`,
@@ -73,13 +71,28 @@ impl CaseSpec {
 }
 
 /// The plan in the JSON file `path` (as `plan` prints it, or a regression
-/// file's: [`crate::regression`]); an error names the file and line.
-pub fn read_plan<F: PlanFault>(path: &str) -> Result<Plan<F>, String> {
+/// file's: [`crate::regression`]), checked against `case`
+/// ([`Rig::check_plan`]); an error names the file and line, and the fault
+/// that cannot run.
+pub fn read_checked_plan<R: Rig>(path: &str, case: &Case<R>) -> Result<Plan<R::Fault>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    if let Ok(reg) = serde_json::from_str::<crate::regression::Regression<F>>(&text) {
+    let plan = parse_plan(path, &text)?;
+    R::check_plan(&case.scenario, &case.design, &plan).map_err(|e| {
+        match json_fault_line(&text, e.index) {
+            Some(line) => format!("{path}:{line}: {e}"),
+            None => format!("{path}: {e}"),
+        }
+    })?;
+    Ok(plan)
+}
+
+/// The plan in `text`, the JSON file `path`: as `plan` prints it, or a
+/// regression file's; an error names the file and line.
+fn parse_plan<F: PlanFault>(path: &str, text: &str) -> Result<Plan<F>, String> {
+    if let Ok(reg) = serde_json::from_str::<crate::regression::Regression<F>>(text) {
         return Ok(reg.plan);
     }
-    serde_json::from_str(&text).map_err(|e| format!("{path}:{}: {e}", e.line()))
+    serde_json::from_str(text).map_err(|e| format!("{path}:{}: {e}", e.line()))
 }
 
 /// `plan` as the JSON `--plan` reads: pretty, with a final newline.

@@ -13,10 +13,12 @@
 use crate::faults::{self, Fault, FaultName, Target};
 use crate::guided::Bias;
 use crate::near_miss;
+use crate::plan_check::{PlanError, Targets};
 use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::situation;
 use crate::swarm;
 use crate::system::System;
+use crate::trace_filter::{Filter, FilterError, HARNESS_NODE};
 use crate::world::{self, Output};
 use sim::outcome::FaultCount;
 use sim::plan::Plan;
@@ -91,6 +93,25 @@ pub trait Rig: Sized + 'static {
     /// The overrides swarm seed `seed` draws from `scenario`, in a fixed
     /// order, leaned by `bias` (`--guided`).
     fn swarm_draw(scenario: &Self::Scenario, seed: u64, bias: Option<&Bias>) -> Vec<String>;
+
+    /// Refuses, before a replay runs, a `filter` that names a node, store
+    /// or record `scenario` under `design` cannot have; the error names
+    /// what it has (for a [`System`]: its nodes and their stores).
+    fn check_filter(
+        scenario: &Self::Scenario,
+        design: &Design<Self>,
+        filter: &Filter,
+    ) -> Result<(), FilterError>;
+
+    /// Refuses, before anything runs, a plan (a `--plan` file's, a
+    /// regression file's) that `scenario` under `design` cannot run as
+    /// written: the first fault that cannot, and why (for a [`System`]:
+    /// [`crate::plan_check`]). Every plan [`Rig::plan`] draws passes.
+    fn check_plan(
+        scenario: &Self::Scenario,
+        design: &Design<Self>,
+        plan: &Plan<Self::Fault>,
+    ) -> Result<(), PlanError>;
 }
 
 /// A rig's design type: its system's.
@@ -236,5 +257,25 @@ impl<S: System> Rig for S {
             Some(b) => b.apply(scenario, drawn),
             None => drawn,
         }
+    }
+
+    fn check_filter(
+        scenario: &Scenario<S>,
+        design: &S::Design,
+        filter: &Filter,
+    ) -> Result<(), FilterError> {
+        let nodes = scenario.system.nodes(design);
+        let mut names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+        names.push(HARNESS_NODE);
+        filter.check_node_in(&names)
+    }
+
+    fn check_plan(
+        scenario: &Scenario<S>,
+        design: &S::Design,
+        plan: &Plan<Fault>,
+    ) -> Result<(), PlanError> {
+        let nodes = scenario.system.nodes(design);
+        Targets::of(&nodes, S::own_faults(), scenario.run.duration).check(&plan.faults)
     }
 }

@@ -205,12 +205,16 @@ pub type Input<S> = <<S as System>::Node as Machine>::Input;
 /// One node: its name, its failure domain, its disks and the factory that
 /// makes its machine at each boot.
 pub struct NodeSpec<M> {
-    /// The node's name (`client-0`), unique in the system.
+    /// The node's name (`client-0`), unique in the system and not the
+    /// harness's own ([`crate::world::HARNESS_NODE`]): a scenario whose
+    /// nodes repeat one is refused.
     pub name: String,
     /// The failure domain its disks live in (`rack-a`): the fault atlas
     /// never takes out two domains' disks at once.
     pub domain: String,
-    /// Its disks: (device name, handle).
+    /// Its disks: (name, handle). A disk's name is unique in the system
+    /// (`client-0/flash`): storage faults and plans name disks by it, and
+    /// a scenario whose nodes repeat one is refused.
     pub disks: Vec<(String, DiskHandle)>,
     /// Makes the node's machine; called at every boot.
     pub factory: Box<dyn Fn() -> M + Send + Sync>,

@@ -97,3 +97,25 @@ fn an_unreadable_last_entry_is_damaged_and_the_log_appends_after_it() {
     assert_eq!(log.append(&mut d, &[3; 16]).unwrap(), 2);
     assert_eq!(log.end_sector(), 3);
 }
+
+/// The log ends at the first [`models::logstore::END_GAP`] empty sectors
+/// in a row, never-written sectors included: whatever lies beyond (stray
+/// bytes, a copy of an old entry) is neither an entry nor damage, and the
+/// next append goes right after the last entry. (Mutation sitting 6's
+/// `logstore.rs:67:39`: counting never-written sectors as no gap read
+/// the whole disk and took the stray copy for damage.)
+#[test]
+fn nothing_beyond_the_end_gap_belongs_to_the_log() {
+    let mut d = disk(256);
+    let (mut log, _) = LogStore::open(&d).unwrap();
+    let first = log.append(&mut d, b"only entry").unwrap();
+    let raw = d.read(first, 1).unwrap();
+    let beyond = first + 1 + models::logstore::END_GAP;
+    d.write(beyond, &raw).unwrap();
+    d.write(beyond + 1, &[0xAB; 512]).unwrap();
+    d.sync().unwrap();
+    let (log2, opened) = LogStore::open(&d).unwrap();
+    assert_eq!(opened.entries, [b"only entry".to_vec()]);
+    assert!(opened.damaged.is_empty(), "{:?}", opened.damaged);
+    assert_eq!(log2.end_sector(), first + 1);
+}

@@ -3,7 +3,7 @@
 
 use lastcopy::budget::{Budget, Work};
 use lastcopy::plan_check;
-use lastcopy::runner::Case;
+use lastcopy::runner::{self, Case};
 use lastcopy::scenario::Scenario;
 use lastcopy::swarm;
 use models::fault::Fault;
@@ -31,24 +31,11 @@ pub struct CaseArgs {
 impl CaseArgs {
     /// Loads the case of scenario `spec` with these arguments.
     pub fn load(&self, spec: &str) -> Result<Case, String> {
-        let scenario = Scenario::load(spec, &self.set).map_err(|e| e.to_string())?;
-        let design = scenario
-            .design(self.design.as_deref())
-            .map_err(|e| e.to_string())?;
-        let plan = match &self.plan {
-            Some(path) => Some((path.clone(), read_plan(path, &scenario)?)),
-            None => None,
-        };
-        let case = Case {
-            spec: spec.to_string(),
-            scenario,
-            design_arg: self.design.clone(),
-            design,
-            overrides: self.set.clone(),
-            plan,
-            workload: None,
-            situations: false,
-        };
+        let mut case =
+            runner::case(spec, self.design.as_deref(), &self.set).map_err(|e| e.to_string())?;
+        if let Some(path) = &self.plan {
+            case.plan = Some((path.clone(), read_plan(path, &case.scenario)?));
+        }
         self.check_budget(&case)?;
         Ok(case)
     }

@@ -4,25 +4,14 @@
 //! formats never change: they only choose what is printed.
 
 use super::case::CaseArgs;
+use harness::trace_format::TraceFormat;
 use lastcopy::explain::{self, Explanation, Filter};
 use lastcopy::regression::{self, Regression};
 use lastcopy::runner::Case;
+use lastcopy::trace_filter;
 use sim::trace::Event;
 use std::io::Write;
 use std::process::ExitCode;
-
-/// How trace events and explanation lines are printed.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TraceFormat {
-    /// One line per event, as the trace displays it.
-    #[default]
-    Pretty,
-    /// One JSON object per event (tracing-subscriber's flattened JSON:
-    /// `message`, `at`, `at_ms`, `node`, `kind`, and `fields` as an object
-    /// of typed values), for tools; the plan, verdict and hash lines stay
-    /// as they are.
-    Json,
-}
 
 /// Arguments of `lastcopy replay`.
 #[derive(clap::Args, Debug)]
@@ -83,7 +72,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         node: args.node.clone(),
         record: args.record.clone(),
     };
-    filter.check(&case.scenario).map_err(|e| e.to_string())?;
+    trace_filter::check(&filter, &case.scenario).map_err(|e| e.to_string())?;
     let run = case.run_seed(seed);
     let events = run.output.trace.events();
     filter.check_matched(events).map_err(|e| e.to_string())?;
@@ -125,43 +114,28 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     })
 }
 
-/// Runs `f` with a tracing subscriber that writes `format` to stdout.
-fn with_format(format: TraceFormat, f: impl FnOnce()) {
-    let base = tracing_subscriber::fmt()
+/// Runs `f` with a tracing subscriber that writes each event as one JSON
+/// object (tracing-subscriber's flattened shape) to stdout.
+fn with_json(f: impl FnOnce()) {
+    let json = tracing_subscriber::fmt()
         .with_writer(std::io::stdout)
         .without_time()
         .with_target(false)
-        .with_level(false);
-    match format {
-        TraceFormat::Pretty => tracing::subscriber::with_default(base.finish(), f),
-        TraceFormat::Json => tracing::subscriber::with_default(
-            base.json()
-                .flatten_event(true)
-                .with_current_span(false)
-                .with_span_list(false)
-                .finish(),
-            f,
-        ),
-    }
+        .with_level(false)
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .finish();
+    tracing::subscriber::with_default(json, f);
 }
 
-/// Prints the trace, one line per event: as its text through
-/// tracing-subscriber, or as one JSON object per event ([`Event::to_json`]:
-/// tracing-subscriber's flattened shape, with `fields` an object of typed
-/// values).
+/// Prints the trace, one line per event in `format`
+/// ([`TraceFormat::event_line`]).
 fn print_trace(events: &[&Event], format: TraceFormat) -> Result<(), String> {
-    match format {
-        TraceFormat::Pretty => with_format(format, || {
-            for e in events {
-                tracing::info!("{e}");
-            }
-        }),
-        TraceFormat::Json => {
-            let mut out = std::io::stdout().lock();
-            for e in events {
-                writeln!(out, "{}", e.to_json()).map_err(|e| format!("writing the trace: {e}"))?;
-            }
-        }
+    let mut out = std::io::stdout().lock();
+    for e in events {
+        writeln!(out, "{}", format.event_line(e)).map_err(|e| format!("writing the trace: {e}"))?;
     }
     Ok(())
 }
@@ -172,7 +146,7 @@ fn print_explanation(x: &Explanation, format: TraceFormat) {
         print!("{x}");
         return;
     }
-    with_format(format, || {
+    with_json(|| {
         for r in &x.records {
             let rec = r.record.as_str();
             tracing::info!(

@@ -20,7 +20,7 @@ use lastcopy::coverage::Coverage;
 use lastcopy::determinism::{self, Difference};
 use lastcopy::guided;
 use lastcopy::output::{self, FileTarget};
-use lastcopy::runner::{self, Case, StreamEnd, Summary};
+use lastcopy::runner::{self, Case, Replay, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
@@ -102,7 +102,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         .case
         .load(args.scenario.as_deref().unwrap_or("sidekick-2009"))?;
     // Situations are counted only where they are shown or steer the draws.
-    case.situations = args.coverage || args.guided;
+    case.watch_situations = args.coverage || args.guided;
     let range = match (args.seed, &args.seeds) {
         (Some(s), _) => SeedRange::single(s),
         (None, Some(r)) => SeedRange::parse("--seeds", r)?,

@@ -59,9 +59,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         node: None,
         record: args.record.clone(),
     };
-    record_filter
-        .check(&case.scenario)
-        .map_err(|e| e.to_string())?;
+    lastcopy::trace_filter::check(&record_filter, &case.scenario).map_err(|e| e.to_string())?;
     let opts = Options {
         record: args.record.clone(),
         max_runs: args.max_runs,
@@ -120,10 +118,7 @@ fn print_result(case: &Case, s: &Shrunk) -> Result<(), String> {
         toml::to_string(&s.shrunk.plan).map_err(|e| e.to_string())?
     );
     let run = shrink::run_candidate(case, &s.shrunk, s.seed);
-    let filter = Filter {
-        node: None,
-        record: Some(s.target.subject.clone()),
-    };
+    let filter = Filter::of_record(s.target.subject.clone());
     println!("# explanation");
     print!(
         "{}",
@@ -134,11 +129,7 @@ fn print_result(case: &Case, s: &Shrunk) -> Result<(), String> {
 
 fn save(args: &Args, case: &Case, s: &Shrunk, target: &SaveTarget) -> Result<(), String> {
     let path = target.shown.as_str();
-    let design = case
-        .design_arg
-        .clone()
-        .or(case.scenario.design.preset.clone())
-        .unwrap_or_else(|| "hardened".into());
+    let design = &case.design_name;
     let mut from = format!(
         "lastcopy shrink {} --seed {} --design {design}",
         args.scenario, s.seed
@@ -156,7 +147,7 @@ fn save(args: &Args, case: &Case, s: &Shrunk, target: &SaveTarget) -> Result<(),
     // Keep `hardened` in the expectation only if it does keep the promise.
     let mut keeps = Vec::new();
     if design != "hardened" {
-        let mut reg = Regression::of_shrunk(path, s, &design, from.clone(), vec![]);
+        let mut reg = Regression::of_shrunk(path, s, design, from.clone(), vec![]);
         reg.design = "hardened".into();
         let hard = reg.case(None).map_err(|e| e.to_string())?;
         if shrink::run_candidate(&hard, &s.shrunk, s.seed)
@@ -168,7 +159,7 @@ fn save(args: &Args, case: &Case, s: &Shrunk, target: &SaveTarget) -> Result<(),
             println!("# warning: hardened does not keep the promise on this case either; not expected of it");
         }
     }
-    let reg = Regression::of_shrunk(path, s, &design, from, keeps);
+    let reg = Regression::of_shrunk(path, s, design, from, keeps);
     reg.save(&target.path, args.force)
         .map_err(|e| e.to_string())?;
     println!(

@@ -19,7 +19,7 @@ pub mod timeline;
 
 use crate::explain::{self, Filter};
 use crate::output::{self, DirTarget, OutputError};
-use crate::runner::{parallel_map, Case, SeedRun};
+use crate::runner::{parallel_map, Case, Replay, SeedRun};
 use crate::scenario::Scenario;
 use crate::seed_range::SeedRange;
 use crate::shell::shell_word;
@@ -105,19 +105,9 @@ pub fn cases(config: &Config) -> Result<Vec<(String, Case)>, ReportError> {
         }
         names.push(scenario.name.clone());
         for d in &config.designs {
-            let design = scenario.design(Some(d))?;
             out.push((
                 d.clone(),
-                Case {
-                    spec: spec.clone(),
-                    scenario: scenario.clone(),
-                    design_arg: Some(d.clone()),
-                    design,
-                    overrides: config.overrides.clone(),
-                    plan: None,
-                    workload: None,
-                    situations: false,
-                },
+                crate::runner::case(spec, Some(d), &config.overrides)?,
             ));
         }
     }
@@ -314,15 +304,9 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
         .filter(|t| explain::RECORD_VERDICTS.contains(&t.kind))
         .map(|t| (t.subject.clone(), t.kind));
     let explanation = match &record {
-        Some((r, _)) => explain::explain(
-            &run.output,
-            verdicts,
-            &Filter {
-                node: None,
-                record: Some(r.clone()),
-            },
-        )
-        .to_string(),
+        Some((r, _)) => {
+            explain::explain(&run.output, verdicts, &Filter::of_record(r.clone())).to_string()
+        }
         None => verdicts
             .iter()
             .map(|v| format!("{} {}: {}\n", v.kind, v.subject, v.detail))

@@ -1,25 +1,17 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use lastcopy::runner::{Case, Summary};
-use lastcopy::scenario::{Expectation, Scenario};
+use lastcopy::runner::{self, Case, Replay, Summary};
+use lastcopy::scenario::Expectation;
 use sim::outcome::SeedOutcome;
 
 /// The case of catalogue scenario `name` under design `design`, with overrides.
 pub fn case(name: &str, design: &str, overrides: &[&str]) -> Case {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let scenario = Scenario::load(name, &overrides).expect("catalogue scenarios load");
-    let design_knobs = scenario.design(Some(design)).expect("preset exists");
-    Case {
-        spec: name.to_string(),
-        scenario,
-        design_arg: Some(design.to_string()),
-        design: design_knobs,
-        overrides,
-        plan: None,
-        workload: None,
-        situations: true,
-    }
+    let mut case =
+        runner::case(name, Some(design), &overrides).expect("catalogue scenarios and presets load");
+    case.watch_situations = true;
+    case
 }
 
 /// Runs catalogue scenario `name` under `design` over seeds `0..seeds` and

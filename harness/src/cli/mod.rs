@@ -33,7 +33,9 @@
 //! `--fail-fast`, `--explain`, `--shrink` and `--save`, `--plan` replays,
 //! `--check-determinism`, `--coverage`, `--swarm`, `--swarm --guided`), `report`
 //! ([`crate::report`]), `merge` (a sharded run's results files, printed
-//! as the unsharded run prints), `replay`, `plan`, `shrink` (with `--save`,
+//! as the unsharded run prints), `replay` (`--explain`, `--node`,
+//! `--record`, `--trace-format json`), `plan` (a plan file `--plan` runs
+//! is checked against the system first: [`crate::plan_check`]), `shrink` (with `--save`,
 //! a regression file: [`crate::regression`]) and `list`. Exit codes: 0
 //! every seed kept the promise, 1 some seed broke it, 2 bad input (nothing
 //! run, nothing written), 3 some seed's two runs differed under

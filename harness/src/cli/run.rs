@@ -18,7 +18,6 @@ use crate::summary::{failure_line, Summary};
 use crate::swarm::Swarm;
 use crate::system::System;
 use crate::{interrupt, regression, sweep};
-use sim::plan::Plan;
 use std::ops::ControlFlow;
 
 #[derive(clap::Args)]
@@ -103,7 +102,7 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
         plan: args.plan.clone(),
     };
     let source = program.scenario(&spec.scenario)?;
-    let (mut case, plan) = spec.load_from::<R>(&source)?;
+    let mut case = spec.load_from::<R>(&source)?;
     // Situations only watching can see are counted where coverage shows
     // them or --guided steers by them.
     case.watch_situations = args.coverage || args.guided;
@@ -123,7 +122,6 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
     };
     let seeds = SeedRunner {
         case: &case,
-        plan: plan.as_ref(),
         swarm: swarm.as_ref(),
     };
     let mut tally = Tally {
@@ -182,7 +180,6 @@ impl Checked {
 /// (leaned by `--guided`'s bias), on its own plan or `--plan`'s.
 struct SeedRunner<'a, R: Rig> {
     case: &'a Case<R>,
-    plan: Option<&'a Plan<R::Fault>>,
     swarm: Option<&'a Swarm<'a, R>>,
 }
 
@@ -199,10 +196,7 @@ impl<R: Rig> SeedRunner<'_, R> {
         let swarmed = swarmed.transpose();
         let swarmed = swarmed.map_err(|e| format!("seed {seed}'s swarm draw: {e}"))?;
         let case = swarmed.as_ref().unwrap_or(self.case);
-        let run = match self.plan {
-            Some(p) => case.run_plan(seed, p.clone()),
-            None => case.run_seed(seed),
-        };
+        let run = case.run_seed(seed);
         Ok((run, case.drawn.clone(), R::about(&case.scenario).buggify))
     }
 }

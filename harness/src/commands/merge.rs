@@ -37,7 +37,7 @@ pub(crate) fn merge<R: Rig>(program: &Program, args: &MergeArgs) -> Result<u8, S
         overrides: first.overrides.clone(),
         plan: merged.run.plan.clone(),
     };
-    let (case, _) = spec.load::<R>(program)?;
+    let case = spec.load::<R>(program)?;
     if case.name() != first.scenario {
         return Err(format!(
             "the results are of scenario {}, but {} now loads as {}: merge with the files \

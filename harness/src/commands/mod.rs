@@ -16,10 +16,9 @@ pub(crate) use shrink::{shrink, ShrinkArgs};
 
 use crate::case::Case;
 use crate::cli::Program;
-use crate::load::{read_plan, CaseSpec};
+use crate::load::{read_checked_plan, CaseSpec};
 use crate::regression::{is_regression_file, Regression};
 use crate::rig::Rig;
-use sim::plan::Plan;
 
 /// `--design` and `--set`, as `replay`, `plan` and `shrink` take them.
 #[derive(clap::Args, Clone, Debug)]
@@ -41,10 +40,8 @@ pub(crate) struct CaseArgs {
 pub(crate) struct Loaded<R: Rig> {
     /// What the command line said, as a replay command repeats it.
     spec: CaseSpec,
-    /// The case.
+    /// The case, with the plan it runs instead of the seed's own.
     case: Case<R>,
-    /// The plan to run instead of the seed's own.
-    plan: Option<Plan<R::Fault>>,
     /// The seed.
     seed: u64,
 }
@@ -67,25 +64,18 @@ impl CaseArgs {
                 overrides: self.overrides.clone(),
                 plan: plan.map(str::to_string),
             };
-            let (case, plan) = spec.load::<R>(program)?;
+            let case = spec.load::<R>(program)?;
             let seed = seed.ok_or("--seed is required")?;
-            return Ok(Loaded {
-                spec,
-                case,
-                plan,
-                seed,
-            });
+            return Ok(Loaded { spec, case, seed });
         }
         let mut reg = Regression::<R::Fault>::load(path)?;
         reg.overrides.extend(self.overrides.iter().cloned());
         if let Some(d) = &self.design {
             reg.design.clone_from(d);
         }
-        let case = reg.case::<R>(path)?;
-        let plan = match plan {
-            Some(p) => read_plan(p)?,
-            None => reg.plan,
-        };
+        let mut case = reg.case::<R>(path)?;
+        let from = plan.unwrap_or(path);
+        case.plan = Some((from.to_string(), read_checked_plan(from, &case)?));
         Ok(Loaded {
             spec: CaseSpec {
                 scenario: path.clone(),
@@ -94,7 +84,6 @@ impl CaseArgs {
                 plan: None,
             },
             case,
-            plan: Some(plan),
             seed: seed.unwrap_or(reg.seed),
         })
     }
@@ -103,9 +92,6 @@ impl CaseArgs {
 impl<R: Rig> Loaded<R> {
     /// Runs and judges the seed with its plan.
     fn run(&self) -> crate::case::SeedRun<R::Fault> {
-        match &self.plan {
-            Some(p) => self.case.run_plan(self.seed, p.clone()),
-            None => self.case.run_seed(self.seed),
-        }
+        self.case.run_seed(self.seed)
     }
 }

@@ -19,10 +19,6 @@ pub(crate) struct PlanArgs {
 /// Prints the plan; exit 0.
 pub(crate) fn plan<R: Rig>(program: &Program, args: &PlanArgs) -> Result<u8, String> {
     let loaded = args.case.load::<R>(program, args.seed, None)?;
-    let plan = match loaded.plan {
-        Some(p) => p,
-        None => loaded.case.plan(loaded.seed),
-    };
-    print!("{}", plan_json(&plan));
+    print!("{}", plan_json(&loaded.case.plan(loaded.seed)));
     Ok(0)
 }

@@ -3,7 +3,10 @@
 
 use super::CaseArgs;
 use crate::cli::Program;
+use crate::replay::{render, Shown};
 use crate::rig::Rig;
+use crate::trace_filter::Filter;
+use crate::trace_format::TraceFormat;
 
 /// Arguments of `replay`.
 #[derive(clap::Args, Debug)]
@@ -21,6 +24,17 @@ pub(crate) struct ReplayArgs {
     /// instead of printing the raw trace.
     #[arg(long)]
     explain: bool,
+    /// Print trace events and story lines as `pretty` text or `json`.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Pretty)]
+    trace_format: TraceFormat,
+    /// Print only events about this node or its stores (`client-0`,
+    /// `client-0/flash`).
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
+    /// Print only events and stories about this record, as the trace
+    /// writes it.
+    #[arg(long, value_name = "ID")]
+    record: Option<String>,
 }
 
 /// Replays the seed and prints it.
@@ -28,11 +42,20 @@ pub(crate) fn replay<R: Rig>(program: &Program, args: &ReplayArgs) -> Result<u8,
     let loaded = args
         .case
         .load::<R>(program, args.seed, args.plan.as_deref())?;
+    let shown = Shown {
+        explain: args.explain,
+        filter: Filter {
+            node: args.node.clone(),
+            record: args.record.clone(),
+        },
+        format: args.trace_format,
+    };
+    let case = &loaded.case;
+    R::check_filter(&case.scenario, &case.design, &shown.filter).map_err(|e| e.to_string())?;
     let run = loaded.run();
-    let name = &loaded.case.name();
-    print!(
-        "{}",
-        crate::replay::render(name, &loaded.case.design_shown, &run, args.explain)
-    );
+    (shown.filter)
+        .check_matched(run.output.trace.events())
+        .map_err(|e| e.to_string())?;
+    print!("{}", render(case.name(), &case.design_shown, &run, &shown));
     Ok(u8::from(!run.outcome.kept_promise()))
 }

@@ -42,9 +42,10 @@ pub use overrides::{MAX_KEY_BYTES, MAX_KEY_PARTS};
 pub use source::{Source, MAX_FILE_BYTES};
 
 use crate::faults::Rates;
-use crate::system::System;
+use crate::system::{NodeSpec, System};
+use crate::world::HARNESS_NODE;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// A whole scenario of system `S`.
@@ -131,6 +132,13 @@ impl<S: System> Scenario<S> {
             .check()
             .map_err(|p| p.under(&KeyPath::of(&["system"])))?;
         let designs = S::designs();
+        for (name, design) in &designs {
+            let nodes = self.system.nodes(design);
+            ensure_unique_names(&nodes).map_err(|message| Problem {
+                path: KeyPath::of(&["system"]),
+                message: format!("under design `{name}`, {message}"),
+            })?;
+        }
         for design in self.expect.keys() {
             let known = designs.iter().any(|(n, _)| n == design);
             ensure(known, KeyPath::of(&["expect", design]), || {
@@ -140,6 +148,38 @@ impl<S: System> Scenario<S> {
         }
         Ok(())
     }
+}
+
+/// Each node's name unique and not the harness's own
+/// ([`HARNESS_NODE`]), each disk's name unique in the
+/// system: faults, the trace and `--node` name them, so two of one name
+/// would be one target. The error says which two.
+fn ensure_unique_names<M>(nodes: &[NodeSpec<M>]) -> Result<(), String> {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for n in nodes {
+        if n.name == HARNESS_NODE {
+            return Err(format!(
+                "a node is named `{}`, the harness's own node",
+                n.name
+            ));
+        }
+        if !seen.insert(&n.name) {
+            return Err(format!("two nodes are named `{}`", n.name));
+        }
+    }
+    let mut disks: BTreeMap<&str, &str> = BTreeMap::new();
+    for n in nodes {
+        for (device, _) in &n.disks {
+            if let Some(other) = disks.insert(device, &n.name) {
+                return Err(format!(
+                    "disks of {other} and {} are both named `{device}`: each disk's \
+                     name must be unique in the system (`{}/{device}`, say)",
+                    n.name, n.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Run {

@@ -33,6 +33,10 @@ use sim::trace::{EngineEvent, Event, RunPhase, Trace, Tracer, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+/// The node the harness's own trace events are on (`run.phase`,
+/// `fault.atlas`).
+pub const HARNESS_NODE: &str = "harness";
+
 /// Everything one seed's run produced, before it is judged.
 pub struct Output {
     /// The trace.
@@ -242,7 +246,7 @@ impl<S: System> World<S> {
 
     fn emit(&self, kind: EngineEvent, fields: Vec<(&'static str, Value)>) {
         let now = self.cluster.clock().now();
-        self.cluster.tracer().emit(now, "harness", kind, fields);
+        self.cluster.tracer().emit(now, HARNESS_NODE, kind, fields);
     }
 
     /// Users act and the model's steps strike, in time order (ties in the

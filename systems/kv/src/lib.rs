@@ -167,9 +167,12 @@ impl System for KvStore {
                 let disk = blank_disk();
                 let name = format!("client-{u}");
                 let d = disk.clone();
-                NodeSpec::new(&name, &name, vec![("flash".into(), disk)], move || {
-                    KvNode::Client(Client::new(u, server, design, every, d.clone()))
-                })
+                NodeSpec::new(
+                    &name,
+                    &name,
+                    vec![(format!("{name}/flash"), disk)],
+                    move || KvNode::Client(Client::new(u, server, design, every, d.clone())),
+                )
             })
             .collect();
         let disk = blank_disk();
@@ -177,7 +180,7 @@ impl System for KvStore {
         nodes.push(NodeSpec::new(
             "server",
             "rack-a",
-            vec![("disk".into(), disk)],
+            vec![("server/disk".into(), disk)],
             move || KvNode::Server(Server::new(design, every, d.clone())),
         ));
         nodes

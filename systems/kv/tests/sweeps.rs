@@ -168,6 +168,81 @@ fn replay_and_plan_agree_with_run() {
     assert!(out.trim_end().ends_with(&hash), "{out}");
 }
 
+/// The JSON objects of a replay's section `# NAME...` (up to the next
+/// `#` line), one per line.
+fn json_section(text: &str, name: &str) -> Vec<serde_json::Value> {
+    let start = text.find(&format!("# {name}")).expect("the section");
+    text[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with('#') && !l.starts_with("trace-hash:"))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// `--node` and `--record` show only their events (and stories), as
+/// JSON with `--trace-format json`, without changing the run; a filter
+/// naming what the system lacks is refused before the run, one matching
+/// nothing after it, both exit 2.
+#[test]
+fn replay_shows_only_the_node_or_record_asked_for() {
+    let dir = scratch("filters");
+    let seed = (0..50)
+        .map(|s| s.to_string())
+        .find(|s| {
+            kv(
+                &dir,
+                &["replay", "kv-power", "--design", "naive", "--seed", s],
+            )
+            .0 == 1
+        })
+        .expect("naive breaks the promise on some seed of 0..50");
+    let base = ["replay", "kv-power", "--design", "naive", "--seed", &seed];
+    let with = |more: &[&str]| kv(&dir, &[&base[..], more].concat());
+    let (_, whole, _) = with(&[]);
+    let hash = whole.lines().last().unwrap().to_string();
+    let (code, out, err) = with(&["--node", "client-0", "--trace-format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains(" events)\n"), "{out}");
+    let events = json_section(&out, "trace");
+    assert!(!events.is_empty());
+    for e in &events {
+        let store = e["fields"]["store"].as_str().unwrap_or_default();
+        assert!(
+            e["node"] == "client-0" || store == "client-0" || store.starts_with("client-0/"),
+            "{e}"
+        );
+    }
+    assert_eq!(out.lines().last().unwrap(), hash, "the same run");
+    let verdict = out
+        .split("# verdicts\n")
+        .nth(1)
+        .and_then(|v| v.lines().next())
+        .unwrap();
+    let record = verdict.split(' ').nth(1).unwrap().trim_end_matches(':');
+    let (_, out, _) = with(&["--record", record, "--trace-format", "json"]);
+    let events = json_section(&out, "trace");
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|e| e["fields"]["record"] == record),
+        "{out}"
+    );
+    let (_, out, _) = with(&["--record", record, "--explain", "--trace-format", "json"]);
+    let story = json_section(&out, "explanation");
+    assert!(story.len() > 1, "{out}");
+    assert!(story.iter().all(|l| l["record"] == record), "{out}");
+    assert_eq!(story[0]["part"], "verdict");
+    let (code, out, err) = with(&["--node", "toaster"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.contains("no such node") && err.contains("client-0, "),
+        "{err}"
+    );
+    let (code, out, err) = with(&["--record", "u9/nothing"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("matched no event"), "{err}");
+}
+
 #[test]
 fn bad_input_exits_2_before_any_work() {
     let dir = scratch("bad");
