@@ -8,10 +8,11 @@
 use crate::guided;
 use crate::plan_check;
 use crate::planner;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError, CATALOGUE};
 use crate::swarm;
 use crate::trace_filter::{self, Filter, FilterError};
 use crate::world;
+use harness::cli::Program;
 use harness::guided::Bias;
 use harness::plan_check::PlanError;
 use harness::rig::{About, Chosen, Rig};
@@ -24,6 +25,14 @@ use sim::outcome::FaultCount;
 use sim::plan::Plan;
 use sim::trace::EngineEvent;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The Sidekick's binary as the harness's command line knows it: the
+/// package, and the scenario catalogue.
+pub const PROGRAM: Program = Program {
+    package: env!("CARGO_PKG_NAME"),
+    manifest_dir: env!("CARGO_MANIFEST_DIR"),
+    catalogue: CATALOGUE,
+};
 
 /// The Sidekick system: its scenarios, presets and knobs, plans and runs.
 #[derive(Clone, Copy, Debug)]

@@ -1,17 +1,11 @@
-//! `lastcopy list`: the scenario catalogue and the design presets.
+//! `lastcopy list`: the scenario catalogue and the design presets, as the
+//! harness lists any system's ([`harness::cli::list`]).
 
-use lastcopy::scenario::CATALOGUE;
-use models::design::Design;
+use lastcopy::rig::{Sidekick, PROGRAM};
 use std::process::ExitCode;
 
 /// Prints `scenario NAME` for each catalogue scenario, then `design NAME`
 /// for each preset, one per line.
 pub fn execute() -> Result<ExitCode, String> {
-    for (name, _) in CATALOGUE {
-        println!("scenario {name}");
-    }
-    for name in Design::PRESETS {
-        println!("design {name}");
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(harness::cli::list::<Sidekick>(&PROGRAM))
 }

@@ -51,7 +51,10 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod run;
+pub use crate::commands::{CaseArgs, MergeArgs, PlanArgs, ReplayArgs, ShrinkArgs};
+pub use crate::report::command::Args as ReportArgs;
 pub(crate) use run::shrunk;
+pub use run::RunArgs;
 
 /// What a system's binary tells the command line about itself.
 pub struct Program {
@@ -73,8 +76,36 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Subcommand)]
-enum Command {
+/// The harness's subcommands. A binary with subcommands of its own
+/// flattens this into its own enum and hands these to [`execute`]:
+///
+/// ```
+/// use clap::{Parser, Subcommand};
+/// use lastcopy_harness::cli;
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(subcommand)]
+///     command: Command,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum Command {
+///     /// run, replay, plan, shrink, report, merge and list.
+///     #[command(flatten)]
+///     Harness(cli::Command),
+///     /// A command of the system's own.
+///     Calibrate { disks: u32 },
+/// }
+///
+/// let parsed = Cli::try_parse_from(["my-system", "calibrate", "3"]).unwrap();
+/// assert!(matches!(parsed.command, Command::Calibrate { disks: 3 }));
+/// let parsed = Cli::try_parse_from(["my-system", "list"]).unwrap();
+/// assert!(matches!(parsed.command, Command::Harness(cli::Command::List)));
+/// // ... and in `main`: `Command::Harness(c) => cli::execute::<MySystem>(&program, c)`.
+/// ```
+#[derive(Subcommand, Debug)]
+pub enum Command {
     /// Runs seeds of a scenario and judges each against the promise.
     Run(run::RunArgs),
     /// Lists the built-in scenarios and the designs.
@@ -121,15 +152,15 @@ pub fn main_of<R: Rig>(program: &Program) -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match cli.command {
-        Command::List => {
-            for (name, _) in program.catalogue {
-                println!("{name}");
-            }
-            let designs: Vec<&str> = R::System::designs().iter().map(|(n, _)| *n).collect();
-            println!("designs: {}", designs.join(", "));
-            ExitCode::SUCCESS
-        }
+    execute::<R>(program, cli.command)
+}
+
+/// Runs one of the harness's subcommands for rig `R` (as [`main_of`]
+/// does, for a binary whose command line adds its own: [`Command`]);
+/// returns the exit code.
+pub fn execute<R: Rig>(program: &Program, command: Command) -> ExitCode {
+    match command {
+        Command::List => list::<R>(program),
         Command::Run(args) => exit(run::run::<R>(program, &args)),
         Command::Merge(args) => exit(commands::merge::<R>(program, &args)),
         Command::Replay(args) => exit(commands::replay::<R>(program, &args)),
@@ -139,6 +170,19 @@ pub fn main_of<R: Rig>(program: &Program) -> ExitCode {
             exit(crate::report::command::execute::<R>(program, &args).map(|()| 0))
         }
     }
+}
+
+/// `list`: `scenario NAME` for each built-in scenario, then `design
+/// NAME` for each design, one per line (a line's first word says what it
+/// names, for scripts); exit 0.
+pub fn list<R: Rig>(program: &Program) -> ExitCode {
+    for (name, _) in program.catalogue {
+        println!("scenario {name}");
+    }
+    for (name, _) in R::System::designs() {
+        println!("design {name}");
+    }
+    ExitCode::SUCCESS
 }
 
 impl Program {

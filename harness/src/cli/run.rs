@@ -20,8 +20,9 @@ use crate::system::System;
 use crate::{interrupt, regression, sweep};
 use std::ops::ControlFlow;
 
-#[derive(clap::Args)]
-pub(super) struct RunArgs {
+/// Arguments of `run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
     /// A built-in scenario's name, or a path to a scenario file.
     scenario: String,
     /// The design (default: the system's first).

@@ -17,7 +17,7 @@ use crate::summary::{failure_line, Summary};
 
 /// Arguments of `merge`.
 #[derive(clap::Args, Debug)]
-pub(crate) struct MergeArgs {
+pub struct MergeArgs {
     /// Results files, one per shard, in any order.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,

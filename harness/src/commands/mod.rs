@@ -8,11 +8,15 @@ mod replay;
 mod shards;
 mod shrink;
 
-pub(crate) use merge::{merge, MergeArgs};
-pub(crate) use plan::{plan, PlanArgs};
-pub(crate) use replay::{replay, ReplayArgs};
+pub(crate) use merge::merge;
+pub use merge::MergeArgs;
+pub(crate) use plan::plan;
+pub use plan::PlanArgs;
+pub(crate) use replay::replay;
+pub use replay::ReplayArgs;
 pub(crate) use shards::{Results, Shards};
-pub(crate) use shrink::{shrink, ShrinkArgs};
+pub(crate) use shrink::shrink;
+pub use shrink::ShrinkArgs;
 
 use crate::case::Case;
 use crate::cli::Program;
@@ -22,7 +26,7 @@ use crate::rig::Rig;
 
 /// `--design` and `--set`, as `replay`, `plan` and `shrink` take them.
 #[derive(clap::Args, Clone, Debug)]
-pub(crate) struct CaseArgs {
+pub struct CaseArgs {
     /// A built-in scenario's name, a path to a scenario file, or a
     /// regression file (its scenario, design, overrides, seed and plan).
     scenario: String,

@@ -8,7 +8,7 @@ use crate::rig::Rig;
 
 /// Arguments of `plan`.
 #[derive(clap::Args, Debug)]
-pub(crate) struct PlanArgs {
+pub struct PlanArgs {
     #[command(flatten)]
     case: CaseArgs,
     /// The seed.

@@ -10,7 +10,7 @@ use crate::trace_format::TraceFormat;
 
 /// Arguments of `replay`.
 #[derive(clap::Args, Debug)]
-pub(crate) struct ReplayArgs {
+pub struct ReplayArgs {
     #[command(flatten)]
     case: CaseArgs,
     /// The seed (default for a regression file: its own).

@@ -11,7 +11,7 @@ use crate::save_target::SaveTarget;
 
 /// Arguments of `shrink`.
 #[derive(clap::Args, Debug)]
-pub(crate) struct ShrinkArgs {
+pub struct ShrinkArgs {
     #[command(flatten)]
     case: CaseArgs,
     /// The failing seed (default for a regression file: its own).

@@ -40,3 +40,25 @@ fn bad_input_exits_2_before_any_work() {
         exits_2_before_any_work(BIN, bad);
     }
 }
+
+/// `list` names each built-in scenario and each design, one per line,
+/// its first word saying which, as the Sidekick's binary lists its own.
+#[test]
+fn list_prints_the_scenarios_and_the_designs() {
+    let out = std::process::Command::new(BIN)
+        .arg("list")
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "scenario kv-power",
+            "scenario kv-storm",
+            "design hardened",
+            "design naive"
+        ]
+    );
+}
