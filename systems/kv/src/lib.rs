@@ -20,6 +20,7 @@ pub mod server;
 pub mod store;
 
 use client::Client;
+use lastcopy_harness::scenario::{ensure, Check, KeyPath};
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::place::{Place, PlaceKind, View};
 use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
@@ -157,6 +158,31 @@ impl System for KvStore {
 
     fn designs() -> Vec<(&'static str, Design)> {
         vec![("hardened", Design::Hardened), ("naive", Design::Naive)]
+    }
+
+    /// Bounds that keep every run finite and every value meaningful: 1 to
+    /// 64 clients, at most 10,000 puts a client-day (a year of them
+    /// stays in memory), 1 to 10,000 keys, a sync every 1 s to 1 day (a
+    /// sync every 0 s would never let time pass).
+    fn check(&self) -> Check {
+        let at = |key: &str| KeyPath::of(&[key]);
+        ensure((1..=64).contains(&self.clients), at("clients"), || {
+            format!("{} is not from 1 to 64", self.clients)
+        })?;
+        let w = self.writes_per_client_day;
+        ensure(
+            (0.0..=10_000.0).contains(&w),
+            at("writes_per_client_day"),
+            || format!("{w} is not from 0 to 10000"),
+        )?;
+        let keys = self.keys_per_client;
+        ensure((1..=10_000).contains(&keys), at("keys_per_client"), || {
+            format!("{keys} is not from 1 to 10000")
+        })?;
+        let every = self.sync_interval_s;
+        ensure((1..=86_400).contains(&every), at("sync_interval_s"), || {
+            format!("{every} is not from 1 to 86400 seconds")
+        })
     }
 
     fn nodes(&self, design: &Design) -> Vec<NodeSpec<KvNode>> {

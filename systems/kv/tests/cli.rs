@@ -36,6 +36,22 @@ fn bad_input_exits_2_before_any_work() {
             "run", "kv-power", "--seed", "1", "--swarm", "--plan", "p.json",
         ],
         &["run", "kv-power", "--coverage", "--check-determinism"],
+        &["run", "kv-power", "--set", "system.clients=100000000"],
+        &["run", "kv-power", "--set", "system.clients=0"],
+        &["run", "kv-power", "--set", "system.sync_interval_s=0"],
+        &[
+            "run",
+            "kv-power",
+            "--set",
+            "system.writes_per_client_day=1e12",
+        ],
+        &[
+            "run",
+            "kv-power",
+            "--set",
+            "system.writes_per_client_day=nan",
+        ],
+        &["run", "kv-power", "--set", "system.keys_per_client=0"],
     ] {
         exits_2_before_any_work(BIN, bad);
     }
