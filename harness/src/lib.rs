@@ -29,6 +29,7 @@ pub mod near_miss;
 pub mod output;
 pub mod places;
 pub mod plan_check;
+pub mod progress;
 pub mod race;
 pub mod regression;
 pub mod replay;

@@ -158,7 +158,7 @@ fn merge_report(args: &Args, files: &[ResultsFile], jobs: usize) -> Result<ExitC
     let (config, mut cells) = sharded::merge(&parsed, jobs, out)?;
     let inputs = args.files.iter().chain(&config.specs);
     let target = report::check_out(out, args.force, inputs).map_err(|e| e.to_string())?;
-    let bar = super::report::progress_bar(0);
+    let bar = harness::progress::bar(0);
     let on = |p: report::Progress<'_>| super::report::show(&bar, p);
     report::represent_broken(&mut cells, &config, &on);
     bar.finish_and_clear();

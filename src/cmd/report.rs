@@ -11,7 +11,7 @@
 
 use harness::report::command::Matrix;
 use harness::report::provenance;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use lastcopy::build_identity;
 use lastcopy::output::{self, DirTarget};
 use lastcopy::report::sharded::{self, ReportRun};
@@ -19,7 +19,6 @@ use lastcopy::report::{self, Cell, Config, Progress};
 use lastcopy::seed_range::SeedRange;
 use lastcopy::shard::{Shard, INDEX_ENV};
 use lastcopy::shell::shell_word;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -85,7 +84,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     let total = u64::try_from(config.seeds.seed_count())
         .unwrap_or(u64::MAX)
         .saturating_mul(cases.len() as u64);
-    let bar = progress_bar(total);
+    let bar = harness::progress::bar(total);
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::run(cases, &config, &on);
     bar.finish_and_clear();
@@ -108,7 +107,7 @@ fn run_shard(
     let target = output::check_target(std::path::Path::new(path), &args.matrix.scenarios)
         .map_err(|e| format!("--results {e}"))?;
     let seeds: Vec<u64> = shard.seeds(config.seeds).collect();
-    let bar = progress_bar((cases.len() as u64).saturating_mul(seeds.len() as u64));
+    let bar = harness::progress::bar((cases.len() as u64).saturating_mul(seeds.len() as u64));
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::sweep(cases, &seeds, config.jobs, &on);
     bar.finish_and_clear();
@@ -155,20 +154,6 @@ pub fn write(
         files.keys().filter(|k| k.ends_with(".svg")).count()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// A bar on stderr when it is a terminal; hidden otherwise.
-pub fn progress_bar(total: u64) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(total), target);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds, {elapsed} {msg}") {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// The command that regenerates the report, as the report shows it, less

@@ -151,8 +151,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         }
         None => None,
     };
-    let bar =
-        (count > 1).then(|| super::report::progress_bar(u64::try_from(count).unwrap_or(u64::MAX)));
+    let bar = (count > 1).then(|| harness::progress::bar(u64::try_from(count).unwrap_or(u64::MAX)));
     let mut out = Printer::new(&case, args.coverage)
         .with_bar(bar)
         .with_max_work(args.case.max_work);

@@ -17,7 +17,8 @@ use crate::shrink::shrink;
 use crate::summary::{failure_line, Summary};
 use crate::swarm::Swarm;
 use crate::system::System;
-use crate::{interrupt, regression, sweep};
+use crate::{interrupt, progress, regression, sweep};
+use indicatif::ProgressBar;
 use std::ops::ControlFlow;
 
 /// Arguments of `run`.
@@ -135,6 +136,8 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
         coverage: Coverage::new(R::System::own_faults()).with_situations(R::System::situations()),
         summary: Summary::default(),
         failure: None,
+        bar: (shards.seed_count() > 1)
+            .then(|| progress::bar(u64::try_from(shards.seed_count()).unwrap_or(u64::MAX))),
     };
     let end = stream(&shards, checked.jobs, args.guided, &seeds, &mut tally);
     interrupt::set_pending(None);
@@ -245,6 +248,8 @@ struct Tally<'a, R: Rig> {
     coverage: Coverage,
     summary: Summary,
     failure: Option<String>,
+    /// Progress on stderr, for a sweep of more than one seed.
+    bar: Option<ProgressBar>,
 }
 
 impl<R: Rig> Tally<'_, R> {
@@ -264,18 +269,25 @@ impl<R: Rig> Tally<'_, R> {
         self.coverage.add(&run.outcome);
         self.results.write(&run.outcome)?;
         self.summary.add(&run.outcome);
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if self.summary.failed > 0 {
+                bar.set_message(format!("{} broke the promise", self.summary.failed));
+            }
+        }
         if run.outcome.kept_promise() {
             return Ok(ControlFlow::Continue(()));
         }
         let design = &self.case.design_name;
         let replay = self.spec.replay_command(self.program, design, seed, &drawn);
-        println!("{}", failure_line(&run.outcome, &replay));
+        let mut lines = format!("{}\n", failure_line(&run.outcome, &replay));
         if !drawn.is_empty() {
-            println!("  drew: {}", drawn.join(" "));
+            lines.push_str(&format!("  drew: {}\n", drawn.join(" ")));
         }
         if self.args.explain {
-            print!("{}", explain(&run));
+            lines.push_str(&explain(&run));
         }
+        progress::print_around(self.bar.as_ref(), &lines);
         if self.args.shrink {
             let saved = self.save.map(|t| (t, self.spec));
             shrunk(self.program, self.case, seed, run, saved)?;
@@ -288,6 +300,9 @@ impl<R: Rig> Tally<'_, R> {
 
     /// The summary (and coverage) once the seeds have run; the exit code.
     fn finish(self, end: sweep::StreamEnd, of: u128) -> Result<u8, String> {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
         if let Some(e) = self.failure {
             return Err(e);
         }
