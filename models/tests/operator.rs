@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use models::design::Design;
 use models::event::SidekickEvent;
+use models::incident::Incident;
 use models::logstore::LogStore;
 use models::msg::{DbHealth, Input, Msg};
 use models::operator::{Operator, OperatorConfig};
@@ -88,7 +89,8 @@ fn request(out: &Outputs<Msg>) -> (Addr, u64, Msg) {
         Msg::Quiesce { req, .. }
         | Msg::Dump { req }
         | Msg::Status { req }
-        | Msg::Restore { req, .. } => *req,
+        | Msg::Restore { req, .. }
+        | Msg::RestoreAccount { req, .. } => *req,
         other => panic!("not an operator request: {other:?}"),
     };
     (to, req, msg)
@@ -273,4 +275,139 @@ fn an_intact_primary_is_resumed_after_a_snapshot_upgrade() {
         "the primary was never resumed: {:?}",
         out.sends
     );
+}
+
+/// A snapshot is trusted only if every row read back passes its checksum:
+/// one written from a dump holding a corrupt row is reported unverified and
+/// never restored from; a primary that lost its data gets the backup's
+/// image instead.
+#[test]
+fn a_snapshot_holding_a_row_that_fails_its_checksum_is_not_trusted() {
+    let mut o = Ops::new(Design::hardened());
+    let (_, req, _) = request(&o.notice(ARRAY));
+    let (_, req, _) = request(&o.answer(req, SERVING, None));
+    let dump = vec![row(rec(0, 1), 1), corrupt(&row(rec(0, 2), 2))];
+    o.answer(req, SERVING, Some(dump));
+    let ev = o.env.event(SidekickEvent::OperatorSnapshot);
+    assert_eq!(ev.field("verified"), Some(&false.into()));
+    let (_, req, _) = request(&o.storage_back(ARRAY));
+    let (to, req, msg) = request(&o.answer(req, DbHealth::AwaitingRestore, None));
+    assert_eq!(
+        (to, msg),
+        (BACKUP, Msg::Dump { req }),
+        "not restored from the backup"
+    );
+    assert!(o.env.events(SidekickEvent::RecoverSnapshot).is_empty());
+}
+
+/// Fails over to the backup after fault 7: the primary comes back lost and
+/// the backup answers with its image of epoch 5. Returns the epoch the
+/// primary is restored under.
+fn failover_epoch(o: &mut Ops) -> u64 {
+    let failover = Input::Incident {
+        fault: 7,
+        incident: Incident::Failover,
+    };
+    assert!(o.input(failover).sends.is_empty(), "waits for the storage");
+    let (_, req, _) = request(&o.storage_back(ARRAY));
+    let lost = DbHealth::Serving {
+        epoch: 9,
+        rebuilt: true,
+    };
+    let (to, req, msg) = request(&o.answer(req, lost, None));
+    assert_eq!((to, msg), (BACKUP, Msg::Dump { req }));
+    let (to, _, msg) = request(&o.answer(req, SERVING, Some(rows_ab())));
+    let Msg::Restore { rows, epoch, .. } = msg else {
+        panic!("expected a Restore, got {msg:?}");
+    };
+    assert_eq!((to, rows), (PRIMARY, rows_ab()));
+    epoch
+}
+
+/// With `failover_bumps_epoch` the copy promoted from the backup's image
+/// serves under a new epoch, not the image's, so every handset sees the
+/// change and resyncs in full.
+#[test]
+fn with_failover_bumps_epoch_a_failover_promotes_the_image_under_a_new_epoch() {
+    let mut o = Ops::new(Design::hardened());
+    let epoch = failover_epoch(&mut o);
+    assert_ne!(epoch, 5, "the promoted copy kept the image's epoch");
+    assert!(epoch > 0);
+}
+
+/// Without `failover_bumps_epoch` (the 2009 failover) the promoted copy
+/// keeps the epoch of the image it was made from: a handset that saw that
+/// epoch notices nothing.
+#[test]
+fn without_failover_bumps_epoch_a_failover_keeps_the_images_epoch() {
+    let mut o = Ops::new(Design::fragile_2009());
+    assert_eq!(failover_epoch(&mut o), 5);
+}
+
+/// A failover is reported as a step of the recovery, naming its fault and
+/// whether the promoted copy got a new epoch, whatever the design.
+#[test]
+fn a_failover_is_reported_with_its_fault_and_whether_the_epoch_is_new() {
+    for (design, new_epoch) in [(Design::hardened(), true), (Design::fragile_2009(), false)] {
+        let mut o = Ops::new(design.clone());
+        failover_epoch(&mut o);
+        let ev = o.env.event(SidekickEvent::OperatorFailover);
+        assert_eq!(ev.field("fault").and_then(|v| v.as_u64()), Some(7));
+        assert_eq!(
+            ev.field("new_epoch"),
+            Some(&new_epoch.into()),
+            "{}",
+            design.name()
+        );
+    }
+}
+
+/// Restores account `from` from the backup's image, which holds rows of
+/// accounts 0 and 1, into account `to`: what the step after the image sent.
+fn account_restore(design: Design, from: u32, to: u32) -> (Ops, Outputs<Msg>) {
+    let mut o = Ops::new(design);
+    let incident = Input::Incident {
+        fault: 3,
+        incident: Incident::WrongAccountRestore { from, to },
+    };
+    let (to_addr, req, msg) = request(&o.input(incident));
+    assert_eq!((to_addr, msg), (BACKUP, Msg::Dump { req }));
+    let image = vec![row(rec(0, 1), 1), row(rec(1, 1), 2), row(rec(0, 2), 3)];
+    let out = o.answer(req, SERVING, Some(image));
+    (o, out)
+}
+
+/// An account restore writes the backed-up rows of that account, and only
+/// those, into it.
+#[test]
+fn an_account_restore_writes_only_that_accounts_rows() {
+    for design in [Design::hardened(), Design::fragile_2009()] {
+        let (_, out) = account_restore(design.clone(), 0, 0);
+        let (to, _, msg) = request(&out);
+        let Msg::RestoreAccount { account, rows, .. } = msg else {
+            panic!("expected a RestoreAccount, got {msg:?}");
+        };
+        assert_eq!((to, account), (PRIMARY, 0), "{}", design.name());
+        assert_eq!(
+            rows,
+            vec![row(rec(0, 1), 1), row(rec(0, 2), 3)],
+            "{}",
+            design.name()
+        );
+    }
+}
+
+/// With `restore_checks_account` an account restore into another user's
+/// account is caught: nothing is written into that account.
+#[test]
+fn with_restore_checks_account_a_restore_into_another_account_is_refused() {
+    let (o, out) = account_restore(Design::hardened(), 1, 0);
+    assert!(
+        !out.sends
+            .iter()
+            .any(|(_, m)| matches!(m, Msg::RestoreAccount { account: 0, .. })),
+        "account 1's rows written into account 0: {:?}",
+        out.sends
+    );
+    o.env.event(SidekickEvent::OperatorRestoreRefused);
 }
