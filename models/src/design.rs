@@ -123,9 +123,9 @@ pub struct Design {
     /// still serves its own, newer data is refused (no stale restore).
     pub restore_checks_freshness: bool,
     /// Before an account restore writes rows into an account, the operator
-    /// checks every row against the target account (the row's owner and
-    /// its end-to-end checksum); a restore into the wrong account is caught
-    /// and redone into the right one.
+    /// checks that they are that account's: a restore of another account's
+    /// rows (a wrong-account restore) is refused and traced, and nothing is
+    /// written into the wrong account.
     pub restore_checks_account: bool,
     /// A failover to the backup gives the promoted copy a new epoch, so
     /// handsets see the change and resync in full; without it the promoted
