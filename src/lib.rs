@@ -20,6 +20,7 @@ pub mod inject;
 pub use harness::output;
 pub use harness::places;
 pub mod plan_check;
+pub mod plan_file;
 pub mod planner;
 pub mod race;
 pub mod regression;

@@ -7,6 +7,7 @@
 
 use crate::guided;
 use crate::plan_check;
+use crate::plan_file;
 use crate::planner;
 use crate::scenario::{Scenario, ScenarioError, CATALOGUE};
 use crate::swarm;
@@ -133,5 +134,21 @@ impl Rig for Sidekick {
             index: e.index,
             message: e.to_string(),
         })
+    }
+
+    /// TOML, as `lastcopy plan` prints it ([`crate::plan_file`]).
+    fn plan_text(plan: &Plan<Fault>) -> String {
+        plan_file::text(plan)
+    }
+
+    /// TOML, checked against the scenario, errors at the fault's line
+    /// ([`crate::plan_file::read`]).
+    fn read_plan(
+        path: &str,
+        text: &str,
+        scenario: &Scenario,
+        _: &Design,
+    ) -> Result<Plan<Fault>, String> {
+        plan_file::read(path, text, scenario)
     }
 }

@@ -49,3 +49,41 @@ fn a_saved_plan_or_workload_runs_instead_of_the_seeds_own() {
         assert_ne!(o.trace_hash, own.trace_hash, "seed 5's {what} ran");
     }
 }
+
+/// The harness reads and writes the Sidekick's plan files as the Sidekick
+/// does (`harness::rig::Rig::plan_text`, `read_plan`): TOML, checked
+/// against the scenario, a bad fault refused at its line.
+#[test]
+fn the_harness_reads_the_sidekicks_plan_files() {
+    use harness::load::CaseSpec;
+    use harness::rig::Rig;
+    use harness::scenario::Source;
+    use lastcopy::rig::Sidekick;
+    let dir = std::env::temp_dir().join(format!("lastcopy-golden-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = common::case("sidekick-2009", "hardened", &[]);
+    let plan = case.plan(3);
+    let text = Sidekick::plan_text(&plan);
+    assert!(text.starts_with("[[faults]]"), "{text}");
+    let source = Source::find("sidekick-2009", CATALOGUE).unwrap();
+    let load = |text: &str| {
+        let path = dir.join("plan.toml");
+        std::fs::write(&path, text).unwrap();
+        let spec = CaseSpec {
+            scenario: "sidekick-2009".into(),
+            design: Some("hardened".into()),
+            overrides: vec![],
+            plan: Some(path.to_string_lossy().into_owned()),
+        };
+        spec.load_from::<Sidekick>(&source)
+            .map(|c| c.plan.unwrap().1)
+    };
+    assert_eq!(load(&text), Ok(plan));
+    let target = text.find("target = \"handset-").unwrap();
+    let start = text[..target].rfind("[[faults]]").unwrap();
+    let line = text[..start].matches('\n').count() + 1;
+    let bad = text.replacen("target = \"handset-", "target = \"handset-9", 1);
+    let e = load(&bad).unwrap_err();
+    assert!(e.contains(&format!("plan.toml:{line}: ")), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

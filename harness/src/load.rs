@@ -4,7 +4,6 @@
 
 use crate::case::Case;
 use crate::cli::Program;
-use crate::plan_check::json_fault_line;
 use crate::rig::{PlanFault, Rig};
 use crate::scenario::Source;
 use crate::shell::{invocation_of, shell_word};
@@ -70,25 +69,17 @@ impl CaseSpec {
     }
 }
 
-/// The plan in the JSON file `path` (as `plan` prints it, or a regression
-/// file's: [`crate::regression`]), checked against `case`
-/// ([`Rig::check_plan`]); an error names the file and line, and the fault
+/// The plan in the file `path`, as the case's rig reads and checks it
+/// ([`Rig::read_plan`]); an error names the file and line, and the fault
 /// that cannot run.
 pub fn read_checked_plan<R: Rig>(path: &str, case: &Case<R>) -> Result<Plan<R::Fault>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let plan = parse_plan(path, &text)?;
-    R::check_plan(&case.scenario, &case.design, &plan).map_err(|e| {
-        match json_fault_line(&text, e.index) {
-            Some(line) => format!("{path}:{line}: {e}"),
-            None => format!("{path}: {e}"),
-        }
-    })?;
-    Ok(plan)
+    R::read_plan(path, &text, &case.scenario, &case.design)
 }
 
-/// The plan in `text`, the JSON file `path`: as `plan` prints it, or a
-/// regression file's; an error names the file and line.
-fn parse_plan<F: PlanFault>(path: &str, text: &str) -> Result<Plan<F>, String> {
+/// The plan in `text`, the JSON file `path`: as [`plan_json`] writes it,
+/// or a regression file's; an error names the file and line.
+pub fn parse_json_plan<F: PlanFault>(path: &str, text: &str) -> Result<Plan<F>, String> {
     if let Ok(reg) = serde_json::from_str::<crate::regression::Regression<F>>(text) {
         return Ok(reg.plan);
     }

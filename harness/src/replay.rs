@@ -9,8 +9,7 @@
 
 use crate::case::SeedRun;
 use crate::explain::explain_verdict;
-use crate::load::plan_json;
-use crate::rig::PlanFault;
+use crate::rig::Rig;
 use crate::trace_filter::Filter;
 use crate::trace_format::TraceFormat;
 use sim::trace::Event;
@@ -32,15 +31,15 @@ pub struct Shown {
 }
 
 /// The replay of `run` (of scenario `scenario` under `design`), as printed.
-pub fn render<F: PlanFault>(
+pub fn render<R: Rig>(
     scenario: &str,
     design: &str,
-    run: &SeedRun<F>,
+    run: &SeedRun<R::Fault>,
     shown: &Shown,
 ) -> String {
     let seed = run.outcome.seed;
     let mut out = format!("# plan (scenario {scenario}, design {design}, seed {seed})\n");
-    out.push_str(&plan_json(&run.plan));
+    out.push_str(&R::plan_text(&run.plan));
     if !shown.explain {
         let events = run.output.trace.events();
         let passed: Vec<&Event> = events

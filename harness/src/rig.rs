@@ -12,8 +12,9 @@
 
 use crate::faults::{self, Fault, FaultName, Target};
 use crate::guided::Bias;
+use crate::load::{parse_json_plan, plan_json};
 use crate::near_miss;
-use crate::plan_check::{PlanError, Targets};
+use crate::plan_check::{json_fault_line, PlanError, Targets};
 use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::situation;
 use crate::swarm;
@@ -112,6 +113,32 @@ pub trait Rig: Sized + 'static {
         design: &Design<Self>,
         plan: &Plan<Self::Fault>,
     ) -> Result<(), PlanError>;
+
+    /// `plan` as `plan` prints it and `--plan` reads it back
+    /// ([`Rig::read_plan`]); by default pretty JSON ([`plan_json`]).
+    fn plan_text(plan: &Plan<Self::Fault>) -> String {
+        plan_json(plan)
+    }
+
+    /// The plan in `text`, read from the plan file `path`, checked against
+    /// `scenario` under `design` ([`Rig::check_plan`]); an error names the
+    /// file, the line and the fault that cannot run. By default the JSON
+    /// [`Rig::plan_text`] writes, or a regression file holding a plan.
+    fn read_plan(
+        path: &str,
+        text: &str,
+        scenario: &Self::Scenario,
+        design: &Design<Self>,
+    ) -> Result<Plan<Self::Fault>, String> {
+        let plan = parse_json_plan(path, text)?;
+        Self::check_plan(scenario, design, &plan).map_err(|e| {
+            match json_fault_line(text, e.index) {
+                Some(line) => format!("{path}:{line}: {e}"),
+                None => format!("{path}: {e}"),
+            }
+        })?;
+        Ok(plan)
+    }
 }
 
 /// A rig's design type: its system's.

@@ -2,12 +2,11 @@
 //! the commands that run one.
 
 use lastcopy::budget::{Budget, Work};
-use lastcopy::plan_check;
 use lastcopy::runner::{self, Case};
 use lastcopy::scenario::Scenario;
 use lastcopy::swarm;
 use models::fault::Fault;
-use sim::plan::{Plan, PlannedFault};
+use sim::plan::Plan;
 
 /// Picks the design, overrides and plan of a case.
 #[derive(clap::Args, Debug, Clone)]
@@ -85,38 +84,8 @@ impl CaseArgs {
 }
 
 /// Reads a saved plan (TOML) and checks it against `scenario`
-/// ([`lastcopy::plan_check`]): any error names the file, the line of the
-/// fault where there is one, and the fault's id and kind.
+/// ([`lastcopy::plan_file::read`]).
 pub fn read_plan(path: &str, scenario: &Scenario) -> Result<Plan<Fault>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let plan: Plan<Fault> = toml::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
-    check_plan(path, &text, &plan.faults, scenario)?;
-    Ok(Plan::new(plan.faults))
-}
-
-/// Checks the `faults` of the plan file `path` (whose text is `text`), in
-/// the order written, naming the file and the line where the failing fault
-/// starts.
-fn check_plan(
-    path: &str,
-    text: &str,
-    faults: &[PlannedFault<Fault>],
-    scenario: &Scenario,
-) -> Result<(), String> {
-    /// Where each fault is written; its fields are checked elsewhere.
-    #[derive(serde::Deserialize)]
-    struct Spans {
-        faults: Vec<toml::Spanned<serde::de::IgnoredAny>>,
-    }
-    let Err(e) = plan_check::check(faults, scenario) else {
-        return Ok(());
-    };
-    let line = toml::from_str::<Spans>(text)
-        .ok()
-        .and_then(|s| s.faults.get(e.index).map(|f| f.span().start))
-        .map(|start| text[..start].matches('\n').count() + 1);
-    Err(match line {
-        Some(line) => format!("{path}:{line}: {e}"),
-        None => format!("{path}: {e}"),
-    })
+    lastcopy::plan_file::read(path, &text, scenario)
 }

@@ -27,6 +27,6 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         .check_planning(&sc)
         .map_err(|e| e.to_string())?;
     let plan = lastcopy::planner::plan(&sc, args.seed);
-    print!("{}", toml::to_string(&plan).map_err(|e| e.to_string())?);
+    print!("{}", lastcopy::plan_file::text(&plan));
     Ok(ExitCode::SUCCESS)
 }

@@ -81,7 +81,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         case.scenario.name,
         case.design.name()
     );
-    print!("{}", toml::to_string(&run.plan).map_err(|e| e.to_string())?);
+    print!("{}", lastcopy::plan_file::text(&run.plan));
     if !args.explain {
         let shown: Vec<&Event> = events.iter().filter(|e| filter.event_matches(e)).collect();
         if shown.len() == events.len() {

@@ -113,10 +113,7 @@ fn print_result(case: &Case, s: &Shrunk) -> Result<(), String> {
         s.seed,
         s.shrunk.handsets
     );
-    print!(
-        "{}",
-        toml::to_string(&s.shrunk.plan).map_err(|e| e.to_string())?
-    );
+    print!("{}", lastcopy::plan_file::text(&s.shrunk.plan));
     let run = shrink::run_candidate(case, &s.shrunk, s.seed);
     let filter = Filter::of_record(s.target.subject.clone());
     println!("# explanation");

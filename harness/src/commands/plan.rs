@@ -1,9 +1,8 @@
-//! `plan SCENARIO --seed S`: the fault plan a seed draws, as the JSON
-//! `--plan` reads, so it can be saved, edited and run as it is.
+//! `plan SCENARIO --seed S`: the fault plan a seed draws, as `--plan`
+//! reads it ([`crate::rig::Rig::plan_text`]), so it can be saved, edited and run as it is.
 
 use super::CaseArgs;
 use crate::cli::Program;
-use crate::load::plan_json;
 use crate::rig::Rig;
 
 /// Arguments of `plan`.
@@ -19,6 +18,6 @@ pub struct PlanArgs {
 /// Prints the plan; exit 0.
 pub(crate) fn plan<R: Rig>(program: &Program, args: &PlanArgs) -> Result<u8, String> {
     let loaded = args.case.load::<R>(program, args.seed, None)?;
-    print!("{}", plan_json(&loaded.case.plan(loaded.seed)));
+    print!("{}", R::plan_text(&loaded.case.plan(loaded.seed)));
     Ok(0)
 }

@@ -56,6 +56,9 @@ pub(crate) fn replay<R: Rig>(program: &Program, args: &ReplayArgs) -> Result<u8,
     (shown.filter)
         .check_matched(run.output.trace.events())
         .map_err(|e| e.to_string())?;
-    print!("{}", render(case.name(), &case.design_shown, &run, &shown));
+    print!(
+        "{}",
+        render::<R>(case.name(), &case.design_shown, &run, &shown)
+    );
     Ok(u8::from(!run.outcome.kept_promise()))
 }
