@@ -6,7 +6,6 @@
 //! as the Sidekick's own commands run it ([`crate::runner::Case`]).
 
 use crate::guided;
-use crate::plan_check;
 use crate::plan_file;
 use crate::planner;
 use crate::scenario::{Scenario, ScenarioError, CATALOGUE};
@@ -15,7 +14,6 @@ use crate::trace_filter::{self, Filter, FilterError};
 use crate::world;
 use harness::cli::Program;
 use harness::guided::Bias;
-use harness::plan_check::PlanError;
 use harness::rig::{About, Chosen, Rig};
 use harness::scenario::Source;
 use harness::world::Output;
@@ -127,21 +125,13 @@ impl Rig for Sidekick {
         trace_filter::check(filter, scenario)
     }
 
-    /// Targets of the topology, kinds on what they strike, times in the
-    /// run, unique ids ([`crate::plan_check`]).
-    fn check_plan(scenario: &Scenario, _: &Design, plan: &Plan<Fault>) -> Result<(), PlanError> {
-        plan_check::check(&plan.faults, scenario).map_err(|e| PlanError {
-            index: e.index,
-            message: e.to_string(),
-        })
-    }
-
     /// TOML, as `lastcopy plan` prints it ([`crate::plan_file`]).
     fn plan_text(plan: &Plan<Fault>) -> String {
         plan_file::text(plan)
     }
 
-    /// TOML, checked against the scenario, errors at the fault's line
+    /// TOML, checked against the scenario's topology, kinds, times and
+    /// ids ([`crate::plan_check`]), errors at the fault's line
     /// ([`crate::plan_file::read`]).
     fn read_plan(
         path: &str,

@@ -1,5 +1,5 @@
 //! What a plan file may say of a system, checked before anything runs
-//! ([`crate::rig::Rig::check_plan`]): every fault's id unique, its time
+//! (by a [`crate::system::System`]'s [`crate::rig::Rig::read_plan`]): every fault's id unique, its time
 //! within the run, its kind one the system has, and its target one that
 //! kind strikes (a node for power, process, clock and network faults, with
 //! another node as a partition's peer; a disk for storage faults; the

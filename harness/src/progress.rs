@@ -27,3 +27,15 @@ pub fn print_around(bar: Option<&ProgressBar>, text: &str) {
         None => print!("{text}"),
     }
 }
+
+/// Counts one more seed done on `bar`, if there is one, and says how many
+/// of the seeds so far (`failed`) broke the promise once any has.
+pub fn seed_done(bar: Option<&ProgressBar>, failed: u64) {
+    let Some(bar) = bar else {
+        return;
+    };
+    bar.inc(1);
+    if failed > 0 {
+        bar.set_message(format!("{failed} broke the promise"));
+    }
+}

@@ -14,7 +14,7 @@ use crate::faults::{self, Fault, FaultName, Target};
 use crate::guided::Bias;
 use crate::load::{parse_json_plan, plan_json};
 use crate::near_miss;
-use crate::plan_check::{json_fault_line, PlanError, Targets};
+use crate::plan_check::{json_fault_line, Targets};
 use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::situation;
 use crate::swarm;
@@ -104,41 +104,26 @@ pub trait Rig: Sized + 'static {
         filter: &Filter,
     ) -> Result<(), FilterError>;
 
-    /// Refuses, before anything runs, a plan (a `--plan` file's, a
-    /// regression file's) that `scenario` under `design` cannot run as
-    /// written: the first fault that cannot, and why (for a [`System`]:
-    /// [`crate::plan_check`]). Every plan [`Rig::plan`] draws passes.
-    fn check_plan(
-        scenario: &Self::Scenario,
-        design: &Design<Self>,
-        plan: &Plan<Self::Fault>,
-    ) -> Result<(), PlanError>;
-
     /// `plan` as `plan` prints it and `--plan` reads it back
     /// ([`Rig::read_plan`]); by default pretty JSON ([`plan_json`]).
     fn plan_text(plan: &Plan<Self::Fault>) -> String {
         plan_json(plan)
     }
 
-    /// The plan in `text`, read from the plan file `path`, checked against
-    /// `scenario` under `design` ([`Rig::check_plan`]); an error names the
-    /// file, the line and the fault that cannot run. By default the JSON
-    /// [`Rig::plan_text`] writes, or a regression file holding a plan.
+    /// The plan in `text`, read from the plan file `path` (a `--plan`
+    /// file, a regression file's), refused before anything runs if
+    /// `scenario` under `design` cannot run it as written: the error names
+    /// the file, the line and the first fault that cannot run, and why.
+    /// Every plan [`Rig::plan`] draws, written by [`Rig::plan_text`],
+    /// reads back as it was. For a [`System`]: the JSON [`plan_json`]
+    /// writes, or a regression file holding a plan, checked by
+    /// [`crate::plan_check`].
     fn read_plan(
         path: &str,
         text: &str,
         scenario: &Self::Scenario,
         design: &Design<Self>,
-    ) -> Result<Plan<Self::Fault>, String> {
-        let plan = parse_json_plan(path, text)?;
-        Self::check_plan(scenario, design, &plan).map_err(|e| {
-            match json_fault_line(text, e.index) {
-                Some(line) => format!("{path}:{line}: {e}"),
-                None => format!("{path}: {e}"),
-            }
-        })?;
-        Ok(plan)
-    }
+    ) -> Result<Plan<Self::Fault>, String>;
 }
 
 /// A rig's design type: its system's.
@@ -297,12 +282,21 @@ impl<S: System> Rig for S {
         filter.check_node_in(&names)
     }
 
-    fn check_plan(
+    fn read_plan(
+        path: &str,
+        text: &str,
         scenario: &Scenario<S>,
         design: &S::Design,
-        plan: &Plan<Fault>,
-    ) -> Result<(), PlanError> {
+    ) -> Result<Plan<Fault>, String> {
+        let plan = parse_json_plan(path, text)?;
         let nodes = scenario.system.nodes(design);
-        Targets::of(&nodes, S::own_faults(), scenario.run.duration).check(&plan.faults)
+        let targets = Targets::of(&nodes, S::own_faults(), scenario.run.duration);
+        targets
+            .check(&plan.faults)
+            .map_err(|e| match json_fault_line(text, e.index) {
+                Some(line) => format!("{path}:{line}: {e}"),
+                None => format!("{path}: {e}"),
+            })?;
+        Ok(plan)
     }
 }

@@ -385,32 +385,20 @@ impl<'a> Printer<'a> {
 
     /// Prints a line of its own (around the progress bar).
     pub fn line(&self, text: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| println!("{text}")),
-            None => println!("{text}"),
-        }
+        harness::progress::print_around(self.bar.as_ref(), &format!("{text}\n"));
     }
 
     /// Takes the next seed's outcome (seeds in order): prints its line if it
     /// broke the promise, and counts it.
     pub fn add(&mut self, o: &SeedOutcome) {
         if !o.kept_promise() {
-            let line = failure_line(self.case, o, self.max_work);
-            match &self.bar {
-                Some(bar) => bar.suspend(|| println!("{line}")),
-                None => println!("{line}"),
-            }
+            self.line(&failure_line(self.case, o, self.max_work));
         }
         self.summary.add(o);
         if let Some(c) = &mut self.coverage {
             c.add(o);
         }
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            if self.summary.failed > 0 {
-                bar.set_message(format!("{} broke the promise", self.summary.failed));
-            }
-        }
+        harness::progress::seed_done(self.bar.as_ref(), self.summary.failed);
     }
 
     /// Prints the summary (and the coverage, if asked) and returns the exit

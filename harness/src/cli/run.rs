@@ -269,12 +269,7 @@ impl<R: Rig> Tally<'_, R> {
         self.coverage.add(&run.outcome);
         self.results.write(&run.outcome)?;
         self.summary.add(&run.outcome);
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            if self.summary.failed > 0 {
-                bar.set_message(format!("{} broke the promise", self.summary.failed));
-            }
-        }
+        progress::seed_done(self.bar.as_ref(), self.summary.failed);
         if run.outcome.kept_promise() {
             return Ok(ControlFlow::Continue(()));
         }
