@@ -14,6 +14,7 @@
 
 use crate::places::{Place, View};
 use crate::topology;
+use harness::story::{Closing, Story, StoryLine};
 use harness::world::Output as RunOutput;
 use models::event::SidekickEvent;
 use models::fault::FaultKind;
@@ -25,7 +26,6 @@ use sim::record::{RecordId, VersionId};
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Event, Kind, RunPhase, Trace};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 /// The verdict kinds whose lineage explain tells record by record (every
 /// kind but `liveness`, whose subject is a place, and `leaked`, whose
@@ -276,47 +276,13 @@ pub fn lineage(output: &RunOutput, record: &str) -> RecordLineage {
     l
 }
 
-/// One line of an explanation: something that happened to a record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Line {
-    /// When, in simulated time.
-    pub at: SimTime,
-    /// The node or store it concerns.
-    pub node: String,
-    /// What happened, in words.
-    pub text: String,
-}
-
-/// The explanation of one record with a failing verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RecordExplanation {
-    /// The record.
-    pub record: String,
-    /// Its verdict.
-    pub verdict: Verdict,
-    /// Its lineage, one line per event, in simulated-time order.
-    pub lines: Vec<Line>,
-    /// What each place its owner can read served at the check.
-    pub at_check: String,
-    /// The planned faults that ended a copy of it, in firing order
-    /// (`array-a botched upgrade at 1d 01:00 (fault 5)`), or `none`.
-    pub faults: String,
-    /// How the last copy ended, in one sentence (`handset-17 reset at
-    /// 3d 04:12 (fault 9) wiped the last copy of u17/contact-3 w17.4`).
-    pub last_copy: String,
-}
-
-/// The explanations of a run's failing records, in verdict order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Explanation {
-    /// One per record with a failing verdict that passes the filter.
-    pub records: Vec<RecordExplanation>,
-}
-
-/// Explains every record verdict in `verdicts` (liveness verdicts concern
-/// handsets, not records, and are left to the verdict list) that passes
-/// `filter`, from `output`'s trace, ledger and final state only.
-pub fn explain(output: &RunOutput, verdicts: &[Verdict], filter: &Filter) -> Explanation {
+/// The story of every record verdict in `verdicts` (liveness verdicts
+/// concern handsets, not records, and are left to the verdict list) that
+/// passes `filter`, from `output`'s trace, ledger and final state only:
+/// its lineage one line per event in simulated-time order, then what each
+/// place served at the check, the faults that ended its copies and how its
+/// last copy ended. The Sidekick's `--explain` ([`harness::rig::Rig::stories`]).
+pub fn explain(output: &RunOutput, verdicts: &[Verdict], filter: &Filter) -> Vec<Story> {
     let fired = fired_faults(&output.trace);
     let mut records = Vec::new();
     for v in verdicts {
@@ -327,34 +293,39 @@ pub fn explain(output: &RunOutput, verdicts: &[Verdict], filter: &Filter) -> Exp
             continue;
         }
         let mut x = explain_record(output, &fired, v);
-        x.lines.retain(|l| filter.node_matches(&l.node));
+        x.lines
+            .retain(|l| l.node.as_deref().is_none_or(|n| filter.node_matches(n)));
         records.push(x);
     }
-    Explanation { records }
+    records
 }
 
 fn explain_record(
     output: &RunOutput,
     fired: &BTreeMap<u32, FiredFault>,
     verdict: &Verdict,
-) -> RecordExplanation {
+) -> Story {
     let record = verdict.subject.as_str();
     let id = output.ledger.record_named(record);
     let lin = lineage(output, record);
-    let mut story = Story::new(record, id, &lin, fired);
+    let mut teller = Teller::new(record, id, &lin, fired);
     for (i, e) in output.trace.events().iter().enumerate() {
-        story.event(i, e);
+        teller.event(i, e);
     }
     if let Some(r) = id {
-        story.ledger_lines(output, r);
+        teller.ledger_lines(output, r);
     }
-    RecordExplanation {
-        faults: blamed_faults(&lin, fired),
-        record: record.to_string(),
+    Story {
         verdict: verdict.clone(),
-        lines: story.lines(),
-        at_check: at_check(output, id),
-        last_copy: last_copy_sentence(output, fired, &lin, id),
+        lines: teller.lines(),
+        closing: vec![
+            (Closing::AtCheck, at_check(output, id)),
+            (Closing::Faults, blamed_faults(&lin, fired)),
+            (
+                Closing::LastCopy,
+                last_copy_sentence(output, fired, &lin, id),
+            ),
+        ],
     }
 }
 
@@ -374,7 +345,7 @@ fn blamed_faults(lin: &RecordLineage, fired: &BTreeMap<u32, FiredFault>) -> Stri
 
 /// One record's story being told: the lines so far, in the order the run
 /// reached them, and the live copies of the record as the walk stands.
-struct Story<'a> {
+struct Teller<'a> {
     record: &'a str,
     /// The owner's handset name, when the record names one.
     owner: Option<String>,
@@ -387,17 +358,17 @@ struct Story<'a> {
     refetch_at: Option<(SimTime, String)>,
     /// (time, class, index, line): class orders ledger lines around trace
     /// lines at the same instant; index keeps trace order.
-    lines: Vec<(SimTime, u8, usize, Line)>,
+    lines: Vec<(SimTime, u8, usize, StoryLine)>,
 }
 
-impl<'a> Story<'a> {
+impl<'a> Teller<'a> {
     fn new(
         record: &'a str,
         id: Option<RecordId>,
         lin: &'a RecordLineage,
         fired: &'a BTreeMap<u32, FiredFault>,
     ) -> Self {
-        Story {
+        Teller {
             record,
             owner: id.map(|r| topology::handset(r.owner)),
             server_side: lin.stores.iter().any(|s| handset_of(s).is_none()),
@@ -421,9 +392,9 @@ impl<'a> Story<'a> {
             Seen::Other => None,
         };
         if let Some((node, text)) = told {
-            let line = Line {
+            let line = StoryLine {
                 at: e.at,
-                node,
+                node: Some(node),
                 text,
             };
             self.lines.push((e.at, 1, i, line));
@@ -554,18 +525,36 @@ impl<'a> Story<'a> {
                 format!("the user wrote {v}")
             };
             let at = entry.written_at;
-            self.lines.push((at, 0, 0, Line { at, node, text }));
+            self.lines.push((
+                at,
+                0,
+                0,
+                StoryLine {
+                    at,
+                    node: Some(node),
+                    text,
+                },
+            ));
             if let Some(at) = entry.forfeited_at {
                 let node = topology::handset(r.owner);
                 let text =
                     format!("{v} forfeited: saved, never synced, wiped by the user's own reset");
-                self.lines.push((at, 2, 0, Line { at, node, text }));
+                self.lines.push((
+                    at,
+                    2,
+                    0,
+                    StoryLine {
+                        at,
+                        node: Some(node),
+                        text,
+                    },
+                ));
             }
         }
     }
 
     /// Every line, in the order the run reached them.
-    fn lines(mut self) -> Vec<Line> {
+    fn lines(mut self) -> Vec<StoryLine> {
         self.lines.sort_by_key(|a| (a.0, a.1, a.2));
         self.lines.into_iter().map(|(.., l)| l).collect()
     }
@@ -801,7 +790,7 @@ fn at_check(output: &RunOutput, id: Option<RecordId>) -> String {
         .into_iter()
         .map(|(p, v)| place(p, v))
         .collect();
-    format!("at the check: {}", each.join("; "))
+    each.join("; ")
 }
 
 fn stale(output: &RunOutput, r: RecordId, served: VersionId, latest: &[VersionId]) -> String {
@@ -814,26 +803,6 @@ fn stale(output: &RunOutput, r: RecordId, served: VersionId, latest: &[VersionId
         String::new()
     } else {
         format!(" (stale: {} was acknowledged)", missing.join(", "))
-    }
-}
-
-impl fmt::Display for Explanation {
-    /// The pretty form: per record a header, its lines, the state at the
-    /// check and how the last copy ended.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, r) in self.records.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            writeln!(f, "{}: {} ({})", r.record, r.verdict.kind, r.verdict.detail)?;
-            for l in &r.lines {
-                writeln!(f, "  {}  {}: {}", l.at, l.node, l.text)?;
-            }
-            writeln!(f, "  {}", r.at_check)?;
-            writeln!(f, "  faults that ended its copies: {}", r.faults)?;
-            writeln!(f, "  last copy: {}", r.last_copy)?;
-        }
-        Ok(())
     }
 }
 

@@ -1,4 +1,6 @@
-//! The `lastcopy` command line: run, replay and list scenarios.
+//! The `lastcopy` command line: run, replay and list scenarios. `replay`,
+//! `plan` and `list` are the harness's own ([`harness::cli::execute`]) for
+//! the Sidekick's rig; the others are still the Sidekick's.
 //!
 //! Exit codes: 0 every seed kept the promise; 1 some seed broke it;
 //! 2 bad input (nothing was run, nothing written); 130 `run` interrupted
@@ -7,6 +9,8 @@
 mod cmd;
 
 use clap::{Parser, Subcommand};
+use harness::cli;
+use lastcopy::rig::{Sidekick, PROGRAM};
 use std::process::ExitCode;
 
 /// Deterministic fault-injection simulation of a sync system: checks that no
@@ -23,9 +27,9 @@ enum Command {
     /// Run a scenario over a range of seeds and report seeds that broke the promise.
     Run(cmd::run::Args),
     /// Replay one seed: print its plan, its trace and its verdicts.
-    Replay(cmd::replay::Args),
+    Replay(cli::ReplayArgs),
     /// Print the fault plan a seed draws, as TOML that `--plan` accepts.
-    Plan(cmd::plan::Args),
+    Plan(cli::PlanArgs),
     /// List the scenario catalogue and the design presets, one per line.
     List,
     /// Merge the results files of a sharded run into one run's output and exit code.
@@ -39,12 +43,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    harness::cli::quiet_on_closed_pipe();
+    cli::quiet_on_closed_pipe();
+    let harness = |command| cli::execute::<Sidekick>(&PROGRAM, command);
     let result = match Cli::parse().command {
         Command::Run(args) => cmd::run::execute(args),
-        Command::Replay(args) => cmd::replay::execute(args),
-        Command::Plan(args) => cmd::plan::execute(args),
-        Command::List => cmd::list::execute(),
+        Command::Replay(args) => return harness(cli::Command::Replay(args)),
+        Command::Plan(args) => return harness(cli::Command::Plan(args)),
+        Command::List => return harness(cli::Command::List),
         Command::Merge(args) => cmd::merge::execute(args),
         Command::Shrink(args) => cmd::shrink::execute(args),
         Command::Report(args) => cmd::report::execute(args),

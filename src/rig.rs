@@ -5,17 +5,23 @@
 //! it, the harness's [`harness::case::Case`] runs a Sidekick seed exactly
 //! as the Sidekick's own commands run it ([`crate::runner::Case`]).
 
+use crate::budget::Budget;
+use crate::explain;
 use crate::guided;
 use crate::plan_file;
 use crate::planner;
+use crate::regression::{self, Regression};
+use crate::runner::Case;
 use crate::scenario::{Scenario, ScenarioError, CATALOGUE};
 use crate::swarm;
 use crate::trace_filter::{self, Filter, FilterError};
 use crate::world;
+use harness::case::SeedRun;
 use harness::cli::Program;
 use harness::guided::Bias;
-use harness::rig::{About, Chosen, Rig};
+use harness::rig::{About, Chosen, Rig, Stage};
 use harness::scenario::Source;
+use harness::story::Story;
 use harness::world::Output;
 use models::design::Design;
 use models::fault::Fault;
@@ -123,6 +129,43 @@ impl Rig for Sidekick {
     /// users ([`crate::trace_filter::check`]).
     fn check_filter(scenario: &Scenario, _: &Design, filter: &Filter) -> Result<(), FilterError> {
         trace_filter::check(filter, scenario)
+    }
+
+    /// Each record's lineage in the Sidekick's words: handsets, arrays,
+    /// upgrades and restores ([`crate::explain::explain`]).
+    fn stories(run: &SeedRun<Fault>, filter: &Filter) -> Vec<Story> {
+        explain::explain(&run.output, &run.outcome.verdicts, filter)
+    }
+
+    /// The Sidekick's TOML regression files, with their saved workload
+    /// ([`crate::regression`]).
+    fn regression(
+        path: &str,
+        design: Option<&str>,
+        overrides: &[String],
+    ) -> Option<Result<(Case, u64), String>> {
+        if !regression::is_regression_file(path) {
+            return None;
+        }
+        let load = || {
+            let reg = Regression::load(path, overrides).map_err(|e| e.to_string())?;
+            let mut case = reg.case(design).map_err(|e| e.to_string())?;
+            case.overrides = overrides.to_vec();
+            Ok((case, reg.seed))
+        };
+        Some(load())
+    }
+
+    /// The work budget of [`crate::budget`]: 25,000,000 units unless
+    /// `max_work` says otherwise; a plan alone is checked for its faults.
+    fn check_work(case: &Case, stage: Stage, max_work: Option<u64>) -> Result<(), String> {
+        let budget = Budget::from_flag(max_work)?;
+        match stage {
+            Stage::Plan => budget.check_planning(&case.scenario),
+            Stage::Run => budget.check_case(case),
+        }
+        .map(|_| ())
+        .map_err(|e| e.to_string())
     }
 
     /// TOML, as `lastcopy plan` prints it ([`crate::plan_file`]).

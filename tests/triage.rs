@@ -3,6 +3,7 @@
 
 mod common;
 
+use harness::story::Closing;
 use lastcopy::explain::{self, Filter};
 use lastcopy::runner::Case;
 use lastcopy::shrink::{self, Candidate, Options, Target};
@@ -87,8 +88,8 @@ fn explain_output_of_a_fixed_case() {
     let case = fixed_case();
     let run = case.run_seed(7);
     let x = explain::explain(&run.output, &run.outcome.verdicts, &Filter::default());
-    assert!(!x.records.is_empty(), "the fixed case loses records");
-    insta::assert_snapshot!(x.to_string());
+    assert!(!x.is_empty(), "the fixed case loses records");
+    insta::assert_snapshot!(harness::story::text(&x));
 }
 
 /// Strategy: one botched upgrade of array-a on day two, then up to 11
@@ -227,19 +228,17 @@ fn sidekick_2009_fragile_seeds_shrink_to_the_upgrade_and_a_handset_fault() {
             record: Some(s.target.subject.clone()),
         };
         let x = explain::explain(&run.output, &run.outcome.verdicts, &filter);
-        assert_eq!(
-            x.records.len(),
-            1,
-            "seed {seed}: the kept record is explained"
-        );
-        let r = &x.records[0];
-        let text = x.to_string();
+        assert_eq!(x.len(), 1, "seed {seed}: the kept record is explained");
+        let r = &x[0];
+        let text = r.to_string();
+        let closing = |c| r.closing(c).unwrap_or_default();
         assert!(
-            r.faults.contains("array-a botched upgrade"),
+            closing(Closing::Faults).contains("array-a botched upgrade"),
             "seed {seed}: names the upgrade:\n{text}"
         );
         assert!(
-            r.last_copy.contains(" reset at ") || r.last_copy.contains(" battery pull at "),
+            closing(Closing::LastCopy).contains(" reset at ")
+                || closing(Closing::LastCopy).contains(" battery pull at "),
             "seed {seed}: the last copy ended by a reset or battery pull:\n{text}"
         );
         assert!(

@@ -6,36 +6,56 @@
 use crate::case::SeedRun;
 use crate::faults::Fault;
 use crate::rig::PlanFault;
+use crate::story::{self, Closing, Story, StoryLine};
+use crate::trace_filter::Filter;
 use sim::lineage::CopyOf;
 use sim::outcome::Verdict;
 use sim::plan::{Plan, PlannedFault};
 use sim::record::RecordId;
 use sim::time::SimTime;
 use sim::trace::{EngineEvent, Event};
-use std::fmt::Write as _;
 
-/// The story of every record `run` broke the promise on, one block each:
-/// its verdict, what its user was told of each version, each copy created
-/// and ended (with the fault that ended it), what each place served at the
-/// check, and where its last copy ended.
+/// The story of every verdict of `run`, in the text form
+/// ([`story::text`]): see [`stories`].
 pub fn explain<F: PlanFault>(run: &SeedRun<F>) -> String {
+    story::text(&stories(run, &Filter::default()))
+}
+
+/// The story of every verdict of `run` that `filter` passes (its record,
+/// and of each story only the lines on its node): for a record, what its
+/// user was told of each version and each copy created and ended (with
+/// the fault that ended it), in time order, then what each place served at
+/// the check and where its last copy went; for a place (liveness), its
+/// header alone. A [`crate::system::System`]'s `--explain`.
+pub fn stories<F: PlanFault>(run: &SeedRun<F>, filter: &Filter) -> Vec<Story> {
+    let record = filter.record.as_deref();
     run.outcome
         .verdicts
         .iter()
-        .map(|v| explain_verdict(run, v))
+        .filter(|v| record.is_none_or(|r| r == v.subject))
+        .map(|v| {
+            let mut story = explain_verdict(run, v);
+            story
+                .lines
+                .retain(|l| l.node.as_deref().is_none_or(|n| filter.node_matches(n)));
+            story
+        })
         .collect()
 }
 
-/// The story of one of `run`'s verdicts: for a record, as [`explain`]
-/// tells each; for a place (liveness), its one line.
-pub fn explain_verdict<F: PlanFault>(run: &SeedRun<F>, v: &Verdict) -> String {
-    let mut out = format!("{}: {} ({})\n", v.subject, v.kind, v.detail);
+/// The story of one of `run`'s verdicts, as [`stories`] tells each.
+pub fn explain_verdict<F: PlanFault>(run: &SeedRun<F>, v: &Verdict) -> Story {
+    let mut story = Story::of(v);
     if let Some(record) = run.output.ledger.record_named(&v.subject) {
-        out.push_str(&told(run, record));
-        out.push_str(&copies(run, record));
-        out.push_str(&at_check(run, record));
+        story.lines = told(run, record);
+        story.lines.extend(copies(run, record));
+        story.lines.sort_by_key(|l| l.at);
+        story.closing = vec![
+            (Closing::AtCheck, at_check(run, record)),
+            (Closing::LastCopy, last_copy_words(run, record)),
+        ];
     }
-    out
+    story
 }
 
 /// Where the last copy of a record's latest acknowledged version went.
@@ -92,51 +112,59 @@ fn planned<F>(plan: &Plan<F>, id: u64) -> Option<&PlannedFault<F>> {
     plan.faults.iter().find(|f| u64::from(f.id) == id)
 }
 
-/// What the user was told of each version.
-fn told<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> String {
+/// What the user was told of each version, one line each.
+fn told<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> Vec<StoryLine> {
     let at = |t: Option<SimTime>| t.map_or("never".to_string(), |t| t.to_string());
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (v, e) in run.output.ledger.versions(record) {
         let parents: Vec<String> = e.parents.iter().map(|p| p.to_string()).collect();
         let what = if e.deleted { "deletion" } else { "version" };
-        let _ = writeln!(
-            out,
-            "  {}  {what} {v} written over [{}]; told saved {}, synced {}{}",
-            e.written_at,
-            parents.join(", "),
-            at(e.saved_at),
-            at(e.synced_at),
-            e.forfeited_at
-                .map_or(String::new(), |t| format!(", forfeited {t}")),
-        );
+        out.push(StoryLine {
+            at: e.written_at,
+            node: None,
+            text: format!(
+                "{what} {v} written over [{}]; told saved {}, synced {}{}",
+                parents.join(", "),
+                at(e.saved_at),
+                at(e.synced_at),
+                e.forfeited_at
+                    .map_or(String::new(), |t| format!(", forfeited {t}")),
+            ),
+        });
     }
     out
 }
 
-/// Every copy of the record created and ended, and where the last copy
-/// of a latest acknowledged version went.
-fn copies<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> String {
+/// Every copy of the record created and ended, one line each.
+fn copies<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> Vec<StoryLine> {
     let name = record.to_string();
-    let mut out = String::new();
+    let line = |e: &Event, text: String| StoryLine {
+        at: e.at,
+        node: Some(e.node.to_string()),
+        text: format!("copy of {text}"),
+    };
+    let mut out = Vec::new();
     for e in run.output.trace.events() {
         if e.str("record") != Some(name.as_str()) {
             continue;
         }
         if e.kind == EngineEvent::CopyCreated {
-            let _ = writeln!(out, "  {}  {}: copy of {}", e.at, e.node, words(run, e));
+            out.push(line(e, words(run, e)));
         } else if e.kind == EngineEvent::CopyEnded {
-            let _ = writeln!(out, "  {}  {}: copy of {}", e.at, e.node, ended(run, e));
+            out.push(line(e, ended(run, e)));
         }
     }
-    let last = last_copy_end(run, record).map(|e| ended(run, e));
-    let _ = writeln!(
-        out,
-        "  last copy: {}",
-        last.as_deref().unwrap_or(
-            "no copy of an acknowledged version ended (still served, or never made durable)"
-        )
-    );
     out
+}
+
+/// Where the last copy of a latest acknowledged version of the record
+/// went, in words.
+fn last_copy_words<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> String {
+    match last_copy_end(run, record) {
+        Some(e) => ended(run, e),
+        None => "no copy of an acknowledged version ended (still served, or never made durable)"
+            .to_string(),
+    }
 }
 
 /// The copy a copy event names, in the system's words if it has its own
@@ -180,5 +208,5 @@ fn at_check<F: PlanFault>(run: &SeedRun<F>, record: RecordId) -> String {
             Some(Some(s)) => format!("{place} serves {}", s.version),
         })
         .collect();
-    format!("  at the check: {}\n", each.join("; "))
+    each.join("; ")
 }

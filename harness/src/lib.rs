@@ -43,6 +43,7 @@ pub mod shard;
 pub mod shell;
 pub mod shrink;
 pub mod situation;
+pub mod story;
 pub mod summary;
 pub mod swarm;
 pub mod sweep;

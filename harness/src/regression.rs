@@ -18,7 +18,7 @@
 
 use crate::case::{Case, SeedRun};
 use crate::faults::Fault;
-use crate::load::CaseSpec;
+use crate::load::{read_checked_plan, CaseSpec};
 use crate::output::check_target;
 use crate::rig::{PlanFault, Rig};
 use crate::save_target::Rules;
@@ -98,6 +98,30 @@ pub fn is_regression_file(path: &str) -> bool {
     path.ends_with(EXT)
         && Path::new(path).is_file()
         && Regression::<serde_json::Value>::load(path).is_ok()
+}
+
+/// The case and seed of the harness's regression file `path`, if it is
+/// one ([`Rig::regression`]'s default): its design unless `design`, its
+/// overrides then `overrides`, its plan.
+pub fn load_case<R: Rig>(
+    path: &str,
+    design: Option<&str>,
+    overrides: &[String],
+) -> Option<Result<(Case<R>, u64), String>> {
+    if !is_regression_file(path) {
+        return None;
+    }
+    let load = || {
+        let mut reg = Regression::<R::Fault>::load(path)?;
+        reg.overrides.extend(overrides.iter().cloned());
+        if let Some(d) = design {
+            reg.design = d.to_string();
+        }
+        let mut case = reg.case::<R>(path)?;
+        case.plan = Some((path.to_string(), read_checked_plan(path, &case)?));
+        Ok((case, reg.seed))
+    };
+    Some(load())
 }
 
 impl<F: Serialize + serde::de::DeserializeOwned + PartialEq + Clone> Regression<F> {

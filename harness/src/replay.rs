@@ -8,7 +8,6 @@
 //! with the same binary.
 
 use crate::case::SeedRun;
-use crate::explain::explain_verdict;
 use crate::rig::Rig;
 use crate::trace_filter::Filter;
 use crate::trace_format::TraceFormat;
@@ -67,22 +66,9 @@ pub fn render<R: Rig>(
         let _ = writeln!(out, "finding {k}: {n}");
     }
     if shown.explain {
-        out.push_str("# explanation\n");
-        let record = shown.filter.record.as_deref();
-        for v in &run.outcome.verdicts {
-            if record.is_some_and(|r| r != v.subject) {
-                continue;
-            }
-            let story = explain_verdict(run, v);
-            for (i, line) in story.lines().enumerate() {
-                let part = if i == 0 { "verdict" } else { "line" };
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    shown.format.explanation_line(&v.subject, part, line)
-                );
-            }
-        }
+        let stories = R::stories(run, &shown.filter);
+        let _ = writeln!(out, "# explanation ({} records)", stories.len());
+        out.push_str(&shown.format.stories(&stories));
     }
     let _ = writeln!(out, "trace-hash: {}", run.outcome.trace_hash);
     out

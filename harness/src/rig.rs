@@ -10,6 +10,7 @@
 //! instead; every command, sweep, shrink, report and regression file then
 //! works for it alike, through [`crate::case::Case`].
 
+use crate::case::{Case, SeedRun};
 use crate::faults::{self, Fault, FaultName, Target};
 use crate::guided::Bias;
 use crate::load::{parse_json_plan, plan_json};
@@ -17,6 +18,7 @@ use crate::near_miss;
 use crate::plan_check::{json_fault_line, Targets};
 use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::situation;
+use crate::story::Story;
 use crate::swarm;
 use crate::system::System;
 use crate::trace_filter::{Filter, FilterError, HARNESS_NODE};
@@ -104,6 +106,46 @@ pub trait Rig: Sized + 'static {
         filter: &Filter,
     ) -> Result<(), FilterError>;
 
+    /// The story of each verdict of `run` that `filter` passes, as
+    /// `--explain` tells it: only the stories of `filter`'s record, and of
+    /// each only the lines on `filter`'s node. By default the harness's
+    /// ([`crate::explain::stories`]: from the ledger, the copy events and
+    /// the final state); a rig with words of its own for what happened to
+    /// its records tells its own.
+    fn stories(run: &SeedRun<Self::Fault>, filter: &Filter) -> Vec<Story> {
+        crate::explain::stories(run, filter)
+    }
+
+    /// The case and seed of the regression file `path`, if `path` names
+    /// one of this rig's (`None`: it does not, and is taken as a
+    /// scenario): its scenario, its design unless `design` names another,
+    /// its overrides then `overrides`, and its plan (and workload, if the
+    /// rig saves one) run instead of the seed's own; an error names the
+    /// file, the line and what is wrong. By default the harness's JSON
+    /// regression files ([`crate::regression::load_case`]).
+    fn regression(
+        path: &str,
+        design: Option<&str>,
+        overrides: &[String],
+    ) -> Option<Result<(Case<Self>, u64), String>> {
+        crate::regression::load_case(path, design, overrides)
+    }
+
+    /// Refuses, before anything runs, `case` if `stage` of one of its
+    /// seeds is estimated to take more work than `max_work` allows (`None`:
+    /// the rig's own default). By default a rig estimates no work (a
+    /// [`System`] bounds what its scenarios may ask in
+    /// [`System::check`]), so any `max_work` is refused as not applying.
+    fn check_work(case: &Case<Self>, stage: Stage, max_work: Option<u64>) -> Result<(), String> {
+        let _ = (case, stage);
+        match max_work {
+            None => Ok(()),
+            Some(_) => Err("--max-work: this system estimates no work before a run; \
+                 bound its scenarios' sizes in its `check` instead"
+                .into()),
+        }
+    }
+
     /// `plan` as `plan` prints it and `--plan` reads it back
     /// ([`Rig::read_plan`]); by default pretty JSON ([`plan_json`]).
     fn plan_text(plan: &Plan<Self::Fault>) -> String {
@@ -124,6 +166,15 @@ pub trait Rig: Sized + 'static {
         scenario: &Self::Scenario,
         design: &Design<Self>,
     ) -> Result<Plan<Self::Fault>, String>;
+}
+
+/// What a work budget is checked for ([`Rig::check_work`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Drawing a seed's plan only (`plan`).
+    Plan,
+    /// Running a seed (`replay`, `shrink`, `run`).
+    Run,
 }
 
 /// A rig's design type: its system's.

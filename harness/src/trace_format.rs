@@ -3,9 +3,10 @@
 //! ([`sim::trace::Event::to_json`]: tracing-subscriber's flattened shape).
 //! The format chooses only how events print, never which.
 
+use crate::story::Story;
 use sim::trace::Event;
 
-/// How trace events (and explanation lines) are printed.
+/// How trace events (and stories) are printed.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TraceFormat {
     /// One line per event, as the trace displays it.
@@ -27,17 +28,25 @@ impl TraceFormat {
         }
     }
 
-    /// One line of an explanation of `record` (`part` says which:
-    /// `verdict`, `line`), as this format prints it, without its newline.
-    pub fn explanation_line(self, record: &str, part: &str, text: &str) -> String {
+    /// `story` as this format prints it: its text form, or one JSON
+    /// object per line ([`Story::json_lines`]); ends in a newline.
+    pub fn story(self, story: &Story) -> String {
         match self {
-            TraceFormat::Pretty => text.to_string(),
-            TraceFormat::Json => serde_json::json!({
-                "message": text,
-                "record": record,
-                "part": part,
-            })
-            .to_string(),
+            TraceFormat::Pretty => story.to_string(),
+            TraceFormat::Json => story
+                .json_lines()
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect(),
+        }
+    }
+
+    /// `stories` as this format prints them: in the text form a blank
+    /// line between two ([`crate::story::text`]).
+    pub fn stories(self, stories: &[Story]) -> String {
+        match self {
+            TraceFormat::Pretty => crate::story::text(stories),
+            TraceFormat::Json => stories.iter().map(|s| self.story(s)).collect(),
         }
     }
 }

@@ -3,10 +3,7 @@
 
 pub mod case;
 pub mod durability;
-pub mod list;
 pub mod merge;
-pub mod plan;
-pub mod replay;
 pub mod report;
 pub mod run;
 pub mod shrink;

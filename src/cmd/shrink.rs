@@ -50,7 +50,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
         Some(arg) => Some(SaveTarget::check(arg, args.force, RULES)?),
         None => None,
     };
-    let (case, own_seed) = super::replay::load_case(&args.scenario, &args.case)?;
+    let (case, own_seed) = super::case::load_case(&args.scenario, &args.case)?;
     let seed = args
         .seed
         .or(own_seed)
@@ -119,7 +119,11 @@ fn print_result(case: &Case, s: &Shrunk) -> Result<(), String> {
     println!("# explanation");
     print!(
         "{}",
-        explain::explain(&run.output, &run.outcome.verdicts, &filter)
+        harness::story::text(&explain::explain(
+            &run.output,
+            &run.outcome.verdicts,
+            &filter
+        ))
     );
     Ok(())
 }

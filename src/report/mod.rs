@@ -304,9 +304,11 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
         .filter(|t| explain::RECORD_VERDICTS.contains(&t.kind))
         .map(|t| (t.subject.clone(), t.kind));
     let explanation = match &record {
-        Some((r, _)) => {
-            explain::explain(&run.output, verdicts, &Filter::of_record(r.clone())).to_string()
-        }
+        Some((r, _)) => harness::story::text(&explain::explain(
+            &run.output,
+            verdicts,
+            &Filter::of_record(r.clone()),
+        )),
         None => verdicts
             .iter()
             .map(|v| format!("{} {}: {}\n", v.kind, v.subject, v.detail))

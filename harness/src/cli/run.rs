@@ -6,7 +6,6 @@ use crate::case::{Case, SeedRun};
 use crate::commands::{self, Results};
 use crate::coverage::Coverage;
 use crate::determinism;
-use crate::explain::explain;
 use crate::guided::{self, Bias};
 use crate::load::CaseSpec;
 use crate::rig::Rig;
@@ -14,9 +13,11 @@ use crate::save_target::SaveTarget;
 use crate::seed_range::SeedRange;
 use crate::shell::{invocation_of, shell_word};
 use crate::shrink::shrink;
+use crate::story;
 use crate::summary::{failure_line, Summary};
 use crate::swarm::Swarm;
 use crate::system::System;
+use crate::trace_filter::Filter;
 use crate::{interrupt, progress, regression, sweep};
 use indicatif::ProgressBar;
 use std::ops::ControlFlow;
@@ -280,7 +281,7 @@ impl<R: Rig> Tally<'_, R> {
             lines.push_str(&format!("  drew: {}\n", drawn.join(" ")));
         }
         if self.args.explain {
-            lines.push_str(&explain(&run));
+            lines.push_str(&story::text(&R::stories(&run, &Filter::default())));
         }
         progress::print_around(self.bar.as_ref(), &lines);
         if self.args.shrink {
@@ -339,7 +340,7 @@ pub(crate) fn shrunk<R: Rig>(
     for f in &small.plan.faults {
         println!("  fault {} at {}: {} on {}", f.id, f.at, f.kind, f.target);
     }
-    print!("{}", explain(&small));
+    print!("{}", story::text(&R::stories(&small, &Filter::default())));
     if let Some((target, spec)) = save {
         let reg = regression::of_shrunk(spec, case, before, &small)?;
         reg.save(&target.path)?;

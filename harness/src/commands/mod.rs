@@ -21,8 +21,7 @@ pub use shrink::ShrinkArgs;
 use crate::case::Case;
 use crate::cli::Program;
 use crate::load::{read_checked_plan, CaseSpec};
-use crate::regression::{is_regression_file, Regression};
-use crate::rig::Rig;
+use crate::rig::{Rig, Stage};
 
 /// `--design` and `--set`, as `replay`, `plan` and `shrink` take them.
 #[derive(clap::Args, Clone, Debug)]
@@ -37,6 +36,11 @@ pub struct CaseArgs {
     /// regression file's own).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// The most work units one seed may take, for a system that estimates
+    /// its work before a run: a case estimated to take more is refused
+    /// before anything runs (a system that estimates none refuses the flag).
+    #[arg(long, value_name = "UNITS")]
+    max_work: Option<u64>,
 }
 
 /// A case a subcommand names, loaded: the case, the plan that runs (a
@@ -52,16 +56,20 @@ pub(crate) struct Loaded<R: Rig> {
 
 impl CaseArgs {
     /// Loads the case: a scenario with `seed` (required) and `plan`, or a
-    /// regression file, whose design, seed and plan the arguments given
-    /// replace and whose overrides they extend.
+    /// regression file ([`Rig::regression`]), whose design, seed and plan
+    /// the arguments given replace and whose overrides they extend; then
+    /// refuses it if `stage` of its seed would take more work than
+    /// `--max-work` allows ([`Rig::check_work`]).
     fn load<R: Rig>(
         &self,
         program: &Program,
         seed: Option<u64>,
         plan: Option<&str>,
+        stage: Stage,
     ) -> Result<Loaded<R>, String> {
         let path = &self.scenario;
-        if !is_regression_file(path) {
+        let design = self.design.as_deref();
+        let Some(saved) = R::regression(path, design, &self.overrides) else {
             let spec = CaseSpec {
                 scenario: path.clone(),
                 design: self.design.clone(),
@@ -70,25 +78,23 @@ impl CaseArgs {
             };
             let case = spec.load::<R>(program)?;
             let seed = seed.ok_or("--seed is required")?;
+            R::check_work(&case, stage, self.max_work)?;
             return Ok(Loaded { spec, case, seed });
+        };
+        let (mut case, own_seed) = saved?;
+        if let Some(from) = plan {
+            case.plan = Some((from.to_string(), read_checked_plan(from, &case)?));
         }
-        let mut reg = Regression::<R::Fault>::load(path)?;
-        reg.overrides.extend(self.overrides.iter().cloned());
-        if let Some(d) = &self.design {
-            reg.design.clone_from(d);
-        }
-        let mut case = reg.case::<R>(path)?;
-        let from = plan.unwrap_or(path);
-        case.plan = Some((from.to_string(), read_checked_plan(from, &case)?));
+        R::check_work(&case, stage, self.max_work)?;
         Ok(Loaded {
             spec: CaseSpec {
                 scenario: path.clone(),
-                design: Some(reg.design),
+                design: Some(case.design_name.clone()),
                 overrides: self.overrides.clone(),
                 plan: None,
             },
             case,
-            seed: seed.unwrap_or(reg.seed),
+            seed: seed.unwrap_or(own_seed),
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use super::CaseArgs;
 use crate::cli::Program;
-use crate::rig::Rig;
+use crate::rig::{Rig, Stage};
 
 /// Arguments of `plan`.
 #[derive(clap::Args, Debug)]
@@ -17,7 +17,7 @@ pub struct PlanArgs {
 
 /// Prints the plan; exit 0.
 pub(crate) fn plan<R: Rig>(program: &Program, args: &PlanArgs) -> Result<u8, String> {
-    let loaded = args.case.load::<R>(program, args.seed, None)?;
+    let loaded = args.case.load::<R>(program, args.seed, None, Stage::Plan)?;
     print!("{}", R::plan_text(&loaded.case.plan(loaded.seed)));
     Ok(0)
 }

@@ -4,7 +4,7 @@
 use super::CaseArgs;
 use crate::cli::Program;
 use crate::replay::{render, Shown};
-use crate::rig::Rig;
+use crate::rig::{Rig, Stage};
 use crate::trace_filter::Filter;
 use crate::trace_format::TraceFormat;
 
@@ -41,7 +41,7 @@ pub struct ReplayArgs {
 pub(crate) fn replay<R: Rig>(program: &Program, args: &ReplayArgs) -> Result<u8, String> {
     let loaded = args
         .case
-        .load::<R>(program, args.seed, args.plan.as_deref())?;
+        .load::<R>(program, args.seed, args.plan.as_deref(), Stage::Run)?;
     let shown = Shown {
         explain: args.explain,
         filter: Filter {

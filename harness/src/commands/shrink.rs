@@ -6,7 +6,7 @@
 use super::CaseArgs;
 use crate::cli::{shrunk, Program};
 use crate::regression;
-use crate::rig::Rig;
+use crate::rig::{Rig, Stage};
 use crate::save_target::SaveTarget;
 
 /// Arguments of `shrink`.
@@ -34,7 +34,7 @@ pub(crate) fn shrink<R: Rig>(program: &Program, args: &ShrinkArgs) -> Result<u8,
         Some(arg) => Some(SaveTarget::check(arg, args.force, regression::RULES)?),
         None => None,
     };
-    let loaded = args.case.load::<R>(program, args.seed, None)?;
+    let loaded = args.case.load::<R>(program, args.seed, None, Stage::Run)?;
     let run = loaded.run();
     if run.outcome.kept_promise() {
         return Err(format!(

@@ -16,10 +16,11 @@ mod markdown;
 pub mod provenance;
 
 use crate::case::{Case, SeedRun};
-use crate::explain::explain_verdict;
 use crate::rig::PlanFault;
 use crate::rig::Rig;
 use crate::shrink::shrink;
+use crate::story::Story;
+use crate::trace_filter::Filter;
 use blame::Blame;
 use sim::outcome::{SeedOutcome, VerdictKind};
 use std::collections::BTreeMap;
@@ -97,7 +98,7 @@ pub struct Shrunk {
     pub shrunk_verdicts: String,
     /// The shrunk plan's faults, one line each.
     pub plan: Vec<String>,
-    /// The lineage of the shrunk run's worst verdict ([`explain_verdict`]).
+    /// The story of the shrunk run's worst verdict ([`Rig::stories`]).
     pub lineage: String,
 }
 
@@ -146,7 +147,11 @@ fn shrink_seed<R: Rig>(case: &Case<R>, seed: u64) -> Shrunk {
         .outcome
         .verdicts
         .first()
-        .map(|v| explain_verdict(&small, v))
+        .and_then(|v| {
+            R::stories(&small, &Filter::of_record(v.subject.clone()))
+                .first()
+                .map(Story::to_string)
+        })
         .unwrap_or_default();
     Shrunk {
         seed,

@@ -150,7 +150,7 @@ fn explain_names_a_lost_photos_blob_metadata_and_library_copies_in_its_own_words
         .iter()
         .find(|v| v.kind == VerdictKind::Lost)
         .expect("naive loses a photo on seed 0");
-    let story = explain_verdict(&run, lost);
+    let story = explain_verdict(&run, lost).to_string();
     for words in [
         "metadata w",
         "on meta-primary",
