@@ -4,6 +4,7 @@
 mod common;
 
 use common::{case, jobs, sweep};
+use harness::checker::Count;
 use lastcopy::runner::Summary;
 use models::event::SidekickEvent;
 use sim::outcome::SeedOutcome;
@@ -42,7 +43,10 @@ fn hardened_keeps_the_promise_and_acknowledges_what_it_syncs() {
             o.seed,
             o.verdicts
         );
-        let (synced, versions) = (o.count("synced"), o.count("versions"));
+        let (synced, versions) = (
+            o.count(Count::Synced.name()),
+            o.count(Count::Versions.name()),
+        );
         assert!(
             synced * 100 >= versions * 95,
             "seed {}: only {synced} of {versions} versions acknowledged synced",

@@ -98,6 +98,41 @@ pub const ENGINE_PANIC: &str = "engine-panic";
 /// at the check: a system's `shows` that does not tell what `served` does.
 pub const SHOWS_MISMATCH: &str = "shows-mismatch";
 
+/// The counts the checker records in every outcome
+/// ([`sim::outcome::SeedOutcome::count`]), by the name each is kept under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    /// Versions written (deletions too).
+    Versions,
+    /// Versions whose user was told `saved`.
+    Saved,
+    /// Versions whose user was told `synced`.
+    Synced,
+    /// Versions forfeited by their users' own resets.
+    Forfeited,
+    /// Records written.
+    Records,
+    /// Messages sent.
+    Messages,
+    /// Edits the workload skipped.
+    EditsSkipped,
+}
+
+impl Count {
+    /// The name the count is kept under.
+    pub fn name(self) -> &'static str {
+        match self {
+            Count::Versions => "versions",
+            Count::Saved => "saved",
+            Count::Synced => "synced",
+            Count::Forfeited => "forfeited",
+            Count::Records => "records",
+            Count::Messages => "messages",
+            Count::EditsSkipped => "edits-skipped",
+        }
+    }
+}
+
 /// What the checker found in one run.
 #[derive(Clone, Debug, Default)]
 pub struct Judgement {
@@ -165,32 +200,32 @@ pub fn judge(out: &Evidence<'_>) -> Judgement {
     j.verdicts.extend(liveness(fs, apart));
     j.verdicts.sort();
     j.verdicts.dedup();
-    let mut c = |k: &str, v: u64| {
-        j.counts.insert(k.to_string(), v);
+    let mut c = |k: Count, v: u64| {
+        j.counts.insert(k.name().to_string(), v);
     };
     let entries: Vec<_> = ledger.entries().collect();
-    c("versions", entries.len() as u64);
+    c(Count::Versions, entries.len() as u64);
     c(
-        "saved",
+        Count::Saved,
         entries.iter().filter(|(_, e)| e.saved_at.is_some()).count() as u64,
     );
     c(
-        "synced",
+        Count::Synced,
         entries
             .iter()
             .filter(|(_, e)| e.synced_at.is_some())
             .count() as u64,
     );
     c(
-        "forfeited",
+        Count::Forfeited,
         entries
             .iter()
             .filter(|(_, e)| e.forfeited_at.is_some())
             .count() as u64,
     );
-    c("records", written.len() as u64);
-    c("messages", out.messages);
-    c("edits-skipped", out.edits_skipped);
+    c(Count::Records, written.len() as u64);
+    c(Count::Messages, out.messages);
+    c(Count::EditsSkipped, out.edits_skipped);
     for &k in VerdictKind::ALL {
         let n = j.verdicts.iter().filter(|v| v.kind == k).count() as u64;
         j.counts.insert(k.name().to_string(), n);
@@ -753,6 +788,6 @@ mod tests {
         assert_eq!(l.forfeit_unsynced(0, SimTime(3)), 1);
         let out = run(&l, None, None, true);
         assert!(kinds(&out).is_empty());
-        assert_eq!(judge(&out).counts["forfeited"], 1);
+        assert_eq!(judge(&out).counts[Count::Forfeited.name()], 1);
     }
 }

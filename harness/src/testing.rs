@@ -32,15 +32,13 @@ pub fn shell_words(line: &str) -> Vec<String> {
     shlex::split(line).expect("a printed command is shell words")
 }
 
-/// The first failing seed a sweep printed: its line, and the replay
-/// command on the line after it (without `replay: `).
+/// The first failing seed a sweep printed: its line up to the replay
+/// command, and the command (after `; replay: `).
 pub fn first_replay(sweep_output: &str) -> Option<(&str, &str)> {
-    let lines = sweep_output.lines();
-    lines
-        .clone()
-        .zip(lines.skip(1))
-        .find(|(_, next)| next.trim_start().starts_with("replay: "))
-        .map(|(seed, next)| (seed, next.trim_start().trim_start_matches("replay: ")))
+    sweep_output
+        .lines()
+        .filter(|l| l.starts_with("seed "))
+        .find_map(|l| l.split_once("; replay: "))
 }
 
 /// Runs `sweep` (the binary's path, then its arguments) from outside the
@@ -111,9 +109,9 @@ mod tests {
 
     #[test]
     fn the_first_failing_seed_and_its_replay_are_read_from_a_sweep() {
-        let sweep = "seed 3: lost 1\n  replay: 'my bin' run x --seed 3\nseed 4: lost 2\n  replay: b run x --seed 4\nseeds: 2 of 5 failed\n";
+        let sweep = "seed 3: broke the promise (lost 1); replay: 'my bin' run x --seed 3\nseed 4: broke the promise (lost 2); replay: b run x --seed 4\nseeds: 2, failed: 2\n";
         let (seed, replay) = first_replay(sweep).expect("found");
-        assert_eq!(seed, "seed 3: lost 1");
+        assert_eq!(seed, "seed 3: broke the promise (lost 1)");
         assert_eq!(shell_words(replay), ["my bin", "run", "x", "--seed", "3"]);
         assert_eq!(first_replay("seeds: 0 of 5 failed\n"), None);
     }

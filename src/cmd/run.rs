@@ -14,8 +14,8 @@
 
 use super::case::CaseArgs;
 use harness::interrupt::{on_ctrl_c, set_pending, INTERRUPTED};
+use harness::summary::failure_line;
 use indicatif::ProgressBar;
-use lastcopy::checker::{liveness_summary, verdict_summary};
 use lastcopy::coverage::Coverage;
 use lastcopy::determinism::{self, Difference};
 use lastcopy::guided;
@@ -24,7 +24,7 @@ use lastcopy::runner::{self, Case, Replay, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
-use sim::outcome::{SeedOutcome, VerdictKind};
+use sim::outcome::SeedOutcome;
 use sim::trace::Trace;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -392,7 +392,7 @@ impl<'a> Printer<'a> {
     /// broke the promise, and counts it.
     pub fn add(&mut self, o: &SeedOutcome) {
         if !o.kept_promise() {
-            self.line(&failure_line(self.case, o, self.max_work));
+            self.line(&failure_line(o, &replay_for(self.case, o, self.max_work)));
         }
         self.summary.add(o);
         if let Some(c) = &mut self.coverage {
@@ -442,28 +442,6 @@ fn replay_for(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
         replay.push_str(&format!(" --max-work {units}"));
     }
     replay
-}
-
-/// The line of a seed that broke the promise: its verdicts (or what did not
-/// converge), what a swarm seed drew, and the command that replays it.
-fn failure_line(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
-    let replay = replay_for(case, o, max_work);
-    let drawn = if o.drawn.is_empty() {
-        String::new()
-    } else {
-        format!("; drew {}", o.drawn.join(" "))
-    };
-    // Not converging is reported apart from loss, with what is apart.
-    let safety = o.verdicts.iter().any(|v| v.kind != VerdictKind::Liveness);
-    let what = if safety {
-        format!("broke the promise ({})", verdict_summary(o))
-    } else {
-        format!(
-            "did not converge within the heal bound ({})",
-            liveness_summary(o)
-        )
-    };
-    format!("seed {}: {what}{drawn}; replay: {replay}", o.seed)
 }
 
 /// Checks, before any seed runs, that the results file `path` can be

@@ -277,9 +277,6 @@ impl<R: Rig> Tally<'_, R> {
         let design = &self.case.design_name;
         let replay = self.spec.replay_command(self.program, design, seed, &drawn);
         let mut lines = format!("{}\n", failure_line(&run.outcome, &replay));
-        if !drawn.is_empty() {
-            lines.push_str(&format!("  drew: {}\n", drawn.join(" ")));
-        }
         if self.args.explain {
             lines.push_str(&story::text(&R::stories(&run, &Filter::default())));
         }

@@ -52,6 +52,9 @@ fn bad_input_exits_2_before_any_work() {
             "system.writes_per_client_day=nan",
         ],
         &["run", "kv-power", "--set", "system.keys_per_client=0"],
+        // kv estimates no work, so a work budget cannot apply to it.
+        &["replay", "kv-power", "--seed", "1", "--max-work", "1000"],
+        &["plan", "kv-power", "--seed", "1", "--max-work", "1000"],
     ] {
         exits_2_before_any_work(BIN, bad);
     }

@@ -62,9 +62,8 @@ fn a_failing_swarm_seed_replays_as_printed_without_the_swarm_flag() {
     let (code, text) = kv(&sweep.split(' ').map(String::from).collect::<Vec<_>>());
     assert_eq!(code, 1, "{text}");
     let lines: Vec<&str> = text.lines().collect();
-    let seed_line = lines[0];
-    let replay = lines[1].trim_start().strip_prefix("replay: ").expect(&text);
-    let drew = lines[2].trim_start().strip_prefix("drew: ").expect(&text);
+    let (head, replay) = lines[0].split_once("; replay: ").expect(&text);
+    let (seed_line, drew) = head.split_once("; drew ").expect(&text);
     let words = shlex::split(replay).unwrap();
     let run = words.iter().position(|w| w == "--").unwrap() + 1;
     assert!(!words.contains(&"--swarm".to_string()), "{replay}");

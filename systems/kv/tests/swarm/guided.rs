@@ -59,10 +59,14 @@ fn the_first_generation_draws_as_plain_swarm_and_the_next_leans() {
     assert_eq!(first(&guided), first(&plain), "generation 0 is plain swarm");
     // Nothing in 50 plain seeds ran with buggify, so generation 1 turns it
     // on; the failing seeds of generation 1 show it in what they drew.
-    let leaned: Vec<&str> = guided
+    let drew = |l: &str| -> Option<String> {
+        let head = l.split_once("; replay: ")?.0;
+        Some(head.split_once("; drew ")?.1.to_string())
+    };
+    let leaned: Vec<String> = guided
         .lines()
-        .skip_while(|l| seed_of(l).is_none_or(|s| s < 50))
-        .filter(|l| l.trim_start().starts_with("drew:"))
+        .filter(|l| seed_of(l).is_some_and(|s| s >= 50))
+        .filter_map(drew)
         .collect();
     assert!(!leaned.is_empty(), "{guided}");
     assert!(
@@ -81,7 +85,8 @@ fn a_failing_guided_seed_replays_as_printed_without_guided() {
         .iter()
         .position(|l| seed_of(l).is_some_and(|s| s >= 50))
         .expect("a failing seed of generation 1");
-    let replay = lines[at + 1].trim_start().strip_prefix("replay: ").unwrap();
+    let (head, replay) = lines[at].split_once("; replay: ").unwrap();
+    let seed_line = head.split("; drew ").next().unwrap();
     assert!(!replay.contains("--guided") && !replay.contains("--swarm"));
     let words = shlex::split(replay).unwrap();
     let run = words.iter().position(|w| w == "--").unwrap() + 1;
@@ -92,7 +97,7 @@ fn a_failing_guided_seed_replays_as_printed_without_guided() {
         .unwrap();
     let again = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{again}");
-    assert!(again.starts_with(lines[at]), "{} vs {again}", lines[at]);
+    assert!(again.starts_with(seed_line), "{seed_line} vs {again}");
 }
 
 #[test]
