@@ -78,6 +78,28 @@ fn shards_merge_into_the_unsharded_run() {
     assert_eq!(first["run"]["shards"], 2);
 }
 
+/// A swarm's shards merge into what the unsharded swarm prints: each
+/// failing seed with what it drew and a replay that sets exactly that.
+#[test]
+fn swarm_shards_merge_into_the_unsharded_swarm() {
+    let dir = scratch("swarm-shards");
+    let swarm = [
+        "run", "kv-storm", "--design", "naive", "--swarm", "--seeds", "0..8",
+    ];
+    let whole = kv(&dir, &swarm);
+    assert_eq!(whole.0, 1, "{}", whole.2);
+    assert!(whole.1.contains("; drew "), "{}", whole.1);
+    for k in ["0", "1"] {
+        let shard = format!("{k}/2");
+        let results = format!("s{k}.jsonl");
+        let args = [&swarm[..], &["--shard", &shard, "--results", &results]].concat();
+        let (code, _, err) = kv(&dir, &args);
+        assert!(code == 0 || code == 1, "{err}");
+    }
+    let merged = kv(&dir, &["merge", "s0.jsonl", "s1.jsonl"]);
+    assert_eq!((merged.0, &merged.1), (whole.0, &whole.1), "{}", merged.2);
+}
+
 #[test]
 fn merge_refuses_files_that_are_not_one_run() {
     let dir = scratch("mixed");
