@@ -5,6 +5,7 @@
 //! fault's id and kind.
 
 use crate::plan_check;
+use crate::regression;
 use crate::scenario::Scenario;
 use models::fault::Fault;
 use sim::plan::{Plan, PlannedFault};
@@ -14,11 +15,23 @@ pub fn text(plan: &Plan<Fault>) -> String {
     toml::to_string(plan).expect("a plan serializes to TOML")
 }
 
-/// The plan in `text`, the file `path`, checked against `scenario`.
+/// The plan in `text`, the file `path`, checked against `scenario`: a
+/// plan file, or a regression file's `faults` (its other keys are the
+/// regression's, not the plan's: [`crate::regression`]).
 pub fn read(path: &str, text: &str, scenario: &Scenario) -> Result<Plan<Fault>, String> {
-    let plan: Plan<Fault> = toml::from_str(text).map_err(|e| format!("{path}: {e}"))?;
-    check_plan(path, text, &plan.faults, scenario)?;
-    Ok(Plan::new(plan.faults))
+    /// A regression file's faults; its other keys are left to it.
+    #[derive(serde::Deserialize)]
+    struct Faults {
+        faults: Vec<PlannedFault<Fault>>,
+    }
+    let faults = if regression::is_regression_file(path) {
+        toml::from_str::<Faults>(text).map(|f| f.faults)
+    } else {
+        toml::from_str::<Plan<Fault>>(text).map(|p| p.faults)
+    };
+    let faults = faults.map_err(|e| format!("{path}: {e}"))?;
+    check_plan(path, text, &faults, scenario)?;
+    Ok(Plan::new(faults))
 }
 
 /// Checks the `faults` of the plan file `path` (whose text is `text`), in

@@ -138,3 +138,16 @@ fn malformed_regression_files_are_errors_naming_the_file_and_key() {
     assert!(matches!(missing, RegressionError::Read { .. }));
     assert!(missing.to_string().contains("none.toml"));
 }
+
+/// A regression file is also a plan file: `--plan FILE` runs its faults
+/// (checked against the scenario it is run with, as any plan file's).
+#[test]
+fn a_regression_file_is_also_a_plan_file() {
+    for path in regression::files_in(&dir()).expect("readable") {
+        let name = path.to_string_lossy();
+        let reg = Regression::load(&name, &[]).expect("loads");
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let plan = lastcopy::plan_file::read(&name, &text, &reg.scenario).expect("reads as a plan");
+        assert_eq!(plan, reg.plan, "{name}");
+    }
+}

@@ -27,7 +27,8 @@ use std::ops::ControlFlow;
 pub struct RunArgs {
     /// A built-in scenario's name, or a path to a scenario file.
     scenario: String,
-    /// The design (default: the system's first).
+    /// The design (default: the one a run takes when none is named, the
+    /// system's first unless its scenario names one).
     #[arg(long)]
     design: Option<String>,
     /// One seed.

@@ -29,7 +29,8 @@ pub struct CaseArgs {
     /// A built-in scenario's name, a path to a scenario file, or a
     /// regression file (its scenario, design, overrides, seed and plan).
     scenario: String,
-    /// The design (default: the system's first, or the regression file's).
+    /// The design (default: the one a run takes when none is named, the
+    /// system's first unless its scenario names one; a regression file's own).
     #[arg(long)]
     design: Option<String>,
     /// `KEY=VALUE` overrides of the scenario (repeatable; after a

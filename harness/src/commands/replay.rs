@@ -18,7 +18,7 @@ pub struct ReplayArgs {
     seed: Option<u64>,
     /// Run this plan file (from `plan`, or a regression file) instead of
     /// the seed's own.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     plan: Option<String>,
     /// Tell the story of every record the seed broke the promise on,
     /// instead of printing the raw trace.
@@ -27,8 +27,8 @@ pub struct ReplayArgs {
     /// Print trace events and story lines as `pretty` text or `json`.
     #[arg(long, value_enum, default_value_t = TraceFormat::Pretty)]
     trace_format: TraceFormat,
-    /// Print only events about this node or its stores (`client-0`,
-    /// `client-0/flash`).
+    /// Print only events about this node or its stores, named as the
+    /// trace names them (`replay` without it shows every name).
     #[arg(long, value_name = "NAME")]
     node: Option<String>,
     /// Print only events and stories about this record, as the trace
