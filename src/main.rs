@@ -1,5 +1,5 @@
 //! The `lastcopy` command line: run, replay and list scenarios. `replay`,
-//! `plan` and `list` are the harness's own ([`harness::cli::execute`]) for
+//! `plan`, `shrink` and `list` are the harness's own ([`harness::cli::execute`]) for
 //! the Sidekick's rig; the others are still the Sidekick's.
 //!
 //! Exit codes: 0 every seed kept the promise; 1 some seed broke it;
@@ -35,7 +35,7 @@ enum Command {
     /// Merge the results files of a sharded run into one run's output and exit code.
     Merge(cmd::merge::Args),
     /// Shrink a failing seed to the few faults that matter; `--save NAME` keeps it as a regression.
-    Shrink(cmd::shrink::Args),
+    Shrink(cli::ShrinkArgs),
     /// Run scenarios × designs over seeds and write a report directory (Markdown, SVG charts, JSON).
     Report(cmd::report::Args),
     /// Measure SQLite's durability settings on the simulated flash: crash points, then storage faults.
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => return harness(cli::Command::Plan(args)),
         Command::List => return harness(cli::Command::List),
         Command::Merge(args) => cmd::merge::execute(args),
-        Command::Shrink(args) => cmd::shrink::execute(args),
+        Command::Shrink(args) => return harness(cli::Command::Shrink(args)),
         Command::Report(args) => cmd::report::execute(args),
         Command::Durability(args) => cmd::durability::execute(args),
     };

@@ -21,7 +21,7 @@
 
 use crate::runner::{self, Case};
 use crate::scenario::{Origin, Scenario, ScenarioError};
-use crate::shrink::{run_candidate, Candidate, Shrunk, Target};
+use crate::shrink::{run_candidate, Candidate, HandsetTarget, Target};
 use models::design::Design;
 use models::fault::Fault;
 use models::workload::{HandsetWorkload, Workload};
@@ -301,29 +301,31 @@ impl Regression {
         format!("{} replay {}", crate::shell::invocation(), self.path)
     }
 
-    /// The regression of a shrink: `shrunk` saved as `path`, its seed and
-    /// design, expecting its target verdict and the promise kept on each
+    /// The regression of a shrunk case (its plan, workload and topology
+    /// set: [`crate::shrink::Candidate::apply`]) saved as `path`: `seed`
+    /// on `case`'s design, expecting `target` and the promise kept on each
     /// design of `keeps`. `from` says where it came from.
     pub fn of_shrunk(
         path: &str,
-        shrunk: &Shrunk,
-        design: &str,
+        case: &Case,
+        seed: u64,
+        target: &Target,
         from: String,
         keeps: Vec<String>,
     ) -> Self {
         Regression {
             path: path.to_string(),
-            design: design.to_string(),
-            seed: shrunk.seed,
+            design: case.design_name.clone(),
+            seed,
             from,
-            plan: shrunk.shrunk.plan.clone(),
-            workload: shrunk.shrunk.workload.clone(),
+            plan: case.plan(seed),
+            workload: case.workload(seed),
             expect: Expect {
-                verdict: shrunk.target.kind,
-                record: shrunk.target.subject.clone(),
+                verdict: target.kind,
+                record: target.subject.clone(),
                 keeps,
             },
-            scenario: shrunk.case.scenario.clone(),
+            scenario: case.scenario.clone(),
         }
     }
 

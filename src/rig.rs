@@ -20,7 +20,9 @@ use harness::case::SeedRun;
 use harness::cli::Program;
 use harness::guided::Bias;
 use harness::rig::{About, Chosen, Rig, Stage};
+use harness::save_target::{Rules, SaveTarget};
 use harness::scenario::Source;
+use harness::shrink::{self, Shrunk, Size};
 use harness::story::Story;
 use harness::world::Output;
 use models::design::Design;
@@ -38,6 +40,13 @@ pub const PROGRAM: Program = Program {
     manifest_dir: env!("CARGO_MANIFEST_DIR"),
     catalogue: CATALOGUE,
 };
+
+/// The runs a Sidekick shrink spends unless `--max-runs` says otherwise.
+const DEFAULT_SHRINK_RUNS: usize = 2_000;
+
+/// The preset a saved regression is also run on, expected to keep the
+/// promise where it does.
+const HARDENED: &str = "hardened";
 
 /// The Sidekick system: its scenarios, presets and knobs, plans and runs.
 #[derive(Clone, Copy, Debug)]
@@ -166,6 +175,86 @@ impl Rig for Sidekick {
         }
         .map(|_| ())
         .map_err(|e| e.to_string())
+    }
+
+    /// The Sidekick's shrinker ([`crate::shrink`]): the plan, then the
+    /// handsets (renumbered) and the other records' edits, keeping the
+    /// target verdict on the first failing record whose last copy was on
+    /// the server side unless `--record` names another.
+    fn shrink(
+        case: &Case,
+        seed: u64,
+        opts: &shrink::Options,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Shrunk<Self>, String> {
+        let mine = crate::shrink::Options {
+            record: opts.record.clone(),
+            max_runs: opts.max_runs.unwrap_or(DEFAULT_SHRINK_RUNS),
+            ..crate::shrink::Options::default()
+        };
+        let s = crate::shrink::shrink(case, seed, &mine, &mut |step| progress(&step.to_string()))
+            .map_err(|e| e.to_string())?;
+        let size = |what, before: usize, after: usize| Size {
+            what,
+            before,
+            after,
+        };
+        let (o, n) = (&s.original, &s.shrunk);
+        Ok(Shrunk {
+            run: crate::shrink::run_candidate(case, n, seed),
+            sizes: vec![
+                size("faults", o.plan.faults.len(), n.plan.faults.len()),
+                size("handsets", o.handsets as usize, n.handsets as usize),
+                size("edits", o.edits(), n.edits()),
+            ],
+            case: s.case,
+            seed,
+            original_target: s.original_target,
+            target: s.target,
+            runs: s.runs,
+            minimal: s.minimal,
+        })
+    }
+
+    /// `scenarios/regressions/NAME.toml`.
+    fn regression_rules() -> Rules<'static> {
+        Rules {
+            dir: regression::DIR,
+            ext: ".toml",
+            is_regression_file: regression::is_regression_file,
+        }
+    }
+
+    /// The Sidekick's TOML regression file, with its workload, expecting
+    /// the promise kept on `hardened` too when it is (else a note says it
+    /// is not expected of it).
+    fn save_regression(
+        shrunk: &Shrunk<Self>,
+        from: &str,
+        target: &SaveTarget,
+    ) -> Result<Vec<String>, String> {
+        let (case, seed) = (&shrunk.case, shrunk.seed);
+        let path = target.shown.as_str();
+        let of =
+            |keeps| Regression::of_shrunk(path, case, seed, &shrunk.target, from.into(), keeps);
+        let mut keeps = Vec::new();
+        let mut notes = Vec::new();
+        if case.design_name != HARDENED {
+            let mut hard = of(Vec::new());
+            hard.design = HARDENED.into();
+            let hard = hard.case(None).map_err(|e| e.to_string())?;
+            if hard.run_seed(seed).outcome.kept_promise() {
+                keeps.push(HARDENED.to_string());
+            } else {
+                notes.push(format!(
+                    "warning: {HARDENED} does not keep the promise on this case either; not expected of it"
+                ));
+            }
+        }
+        of(keeps)
+            .save(&target.path, target.force)
+            .map_err(|e| e.to_string())?;
+        Ok(notes)
     }
 
     /// TOML, as `lastcopy plan` prints it ([`crate::plan_file`]).

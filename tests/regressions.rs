@@ -55,8 +55,9 @@ fn a_saved_shrink_reads_back_and_keeps_its_expectation() {
     let path = file.to_string_lossy().into_owned();
     let reg = Regression::of_shrunk(
         &path,
-        &s,
-        "fragile-2009",
+        &s.case,
+        s.seed,
+        &s.target,
         "a test".into(),
         vec!["hardened".into()],
     );

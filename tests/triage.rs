@@ -6,7 +6,7 @@ mod common;
 use harness::story::Closing;
 use lastcopy::explain::{self, Filter};
 use lastcopy::runner::Case;
-use lastcopy::shrink::{self, Candidate, Options, Target};
+use lastcopy::shrink::{self, Candidate, HandsetTarget, Options, Target};
 use models::fault::Fault;
 use models::record::{RecordId, RecordKind, VersionId};
 use models::workload::{HandsetWorkload, PlannedEdit, Workload};

@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 use std::sync::atomic::AtomicBool;
 
 /// A scenario under one of the system's designs.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Case<R: Rig> {
     /// The scenario as the command line named it: a built-in scenario's
     /// name or a path (what replay commands repeat).
@@ -48,6 +48,25 @@ pub struct Case<R: Rig> {
     /// ([`Rig::run`]): on where coverage shows them or `--guided` steers
     /// by them; off by default, as watching costs time.
     pub watch_situations: bool,
+}
+
+impl<R: Rig> Clone for Case<R> {
+    /// A copy of every part (a rig type need not be `Clone` itself).
+    fn clone(&self) -> Self {
+        Case {
+            spec: self.spec.clone(),
+            scenario: self.scenario.clone(),
+            design_name: self.design_name.clone(),
+            design_shown: self.design_shown.clone(),
+            design: self.design.clone(),
+            overrides: self.overrides.clone(),
+            drawn: self.drawn.clone(),
+            text: self.text.clone(),
+            workload: self.workload.clone(),
+            plan: self.plan.clone(),
+            watch_situations: self.watch_situations,
+        }
+    }
 }
 
 /// One seed's result: the judged outcome, the run behind it and its plan.

@@ -18,11 +18,12 @@
 
 use crate::case::{Case, SeedRun};
 use crate::faults::Fault;
-use crate::load::{read_checked_plan, CaseSpec};
+use crate::load::read_checked_plan;
 use crate::output::check_target;
 use crate::rig::{PlanFault, Rig};
 use crate::save_target::Rules;
 use crate::scenario::Source;
+use crate::shrink::Shrunk;
 use serde::{Deserialize, Serialize};
 use sim::outcome::VerdictKind;
 use sim::plan::Plan;
@@ -186,37 +187,22 @@ impl<F: Serialize + serde::de::DeserializeOwned + PartialEq + Clone> Regression<
     }
 }
 
-/// The regression file of `small`, the shrink of a failing seed of `case`
-/// (named on the command line by `spec`) whose plan had `before` faults;
-/// an error if `small` kept the promise.
-pub fn of_shrunk<R: Rig>(
-    spec: &CaseSpec,
-    case: &Case<R>,
-    before: usize,
-    small: &SeedRun<R::Fault>,
-) -> Result<Regression<R::Fault>, String> {
-    let expect = Expect::of(small).ok_or("the shrunk run kept the promise: nothing to save")?;
-    let seed = small.outcome.seed;
-    let mut from = format!(
-        "shrink {} --seed {seed} --design {}",
-        spec.scenario, case.design_name
-    );
-    for o in &spec.overrides {
-        from.push_str(&format!(" --set {o}"));
-    }
-    from.push_str(&format!(
-        " ({before} faults, shrunk to {})",
-        small.plan.faults.len()
-    ));
+/// The regression file of `shrunk`, made as `from` says (the shrink
+/// command and what it started from); an error if its run kept the
+/// promise.
+pub fn of_shrunk<R: Rig>(shrunk: &Shrunk<R>, from: &str) -> Result<Regression<R::Fault>, String> {
+    let expect =
+        Expect::of(&shrunk.run).ok_or("the shrunk run kept the promise: nothing to save")?;
+    let case = &shrunk.case;
     Ok(Regression {
-        from,
-        scenario: spec.scenario.clone(),
+        from: from.to_string(),
+        scenario: case.spec.clone(),
         scenario_text: case.text.clone(),
         design: case.design_name.clone(),
-        seed,
+        seed: shrunk.seed,
         overrides: case.overrides.clone(),
         expect,
-        plan: small.plan.clone(),
+        plan: shrunk.run.plan.clone(),
     })
 }
 

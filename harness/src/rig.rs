@@ -16,7 +16,9 @@ use crate::guided::Bias;
 use crate::load::{parse_json_plan, plan_json};
 use crate::near_miss;
 use crate::plan_check::{json_fault_line, Targets};
+use crate::save_target::{Rules, SaveTarget};
 use crate::scenario::{Scenario, ScenarioError, Source};
+use crate::shrink::{self, Shrunk};
 use crate::situation;
 use crate::story::Story;
 use crate::swarm;
@@ -144,6 +146,40 @@ pub trait Rig: Sized + 'static {
                  bound its scenarios' sizes in its `check` instead"
                 .into()),
         }
+    }
+
+    /// Shrinks failing seed `seed` of `case` to what matters, as `shrink`
+    /// and `run --shrink` print it and `--save` keeps it; `progress` hears
+    /// of each step, in words. An error if the seed kept the promise or
+    /// has no verdict on `opts.record`. By default the harness's shrink of
+    /// the plan ([`crate::shrink::shrink_plan`]).
+    fn shrink(
+        case: &Case<Self>,
+        seed: u64,
+        opts: &shrink::Options,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Shrunk<Self>, String> {
+        shrink::shrink_plan(case, seed, opts, progress)
+    }
+
+    /// How `--save NAME` names this rig's regression files, and which
+    /// files it may replace. By default the harness's
+    /// ([`crate::regression::RULES`]: `regressions/NAME.json`).
+    fn regression_rules() -> Rules<'static> {
+        crate::regression::RULES
+    }
+
+    /// Writes `shrunk` as the regression file `target` (named by
+    /// [`Rig::regression_rules`], checked before the shrink ran), `from`
+    /// saying what made it; returns any notes to print. By default the
+    /// harness's JSON regression file ([`crate::regression::of_shrunk`]).
+    fn save_regression(
+        shrunk: &Shrunk<Self>,
+        from: &str,
+        target: &SaveTarget,
+    ) -> Result<Vec<String>, String> {
+        crate::regression::of_shrunk(shrunk, from)?.save(&target.path)?;
+        Ok(Vec::new())
     }
 
     /// `plan` as `plan` prints it and `--plan` reads it back

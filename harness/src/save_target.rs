@@ -12,6 +12,8 @@ pub struct SaveTarget {
     pub path: PathBuf,
     /// The file as printed and as the regression names itself.
     pub shown: String,
+    /// Whether `--force` allows replacing a regression file there.
+    pub force: bool,
 }
 
 /// The longest bare `--save` name.
@@ -72,7 +74,7 @@ impl SaveTarget {
                 ));
             }
         }
-        Ok(SaveTarget { path, shown })
+        Ok(SaveTarget { path, shown, force })
     }
 
     /// Creates the directories of a bare name's file (a path's exist).

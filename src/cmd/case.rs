@@ -1,9 +1,7 @@
 //! The arguments that pick a case (design, overrides, saved plan), shared by
 //! the Sidekick's own commands that run one.
 
-use harness::rig::Rig;
 use lastcopy::budget::{Budget, Work};
-use lastcopy::rig::Sidekick;
 use lastcopy::runner::{self, Case};
 use lastcopy::scenario::Scenario;
 use lastcopy::swarm;
@@ -83,22 +81,6 @@ impl CaseArgs {
         }
         Ok(())
     }
-}
-
-/// Loads the case named by `spec`: a regression file (its design unless
-/// `--design`, its plan unless `--plan`, its workload, `--set` applied to
-/// its scenario: [`Rig::regression`]), or a scenario with the usual
-/// arguments. Returns the case and the regression's own seed, if any.
-pub fn load_case(spec: &str, args: &CaseArgs) -> Result<(Case, Option<u64>), String> {
-    let Some(saved) = Sidekick::regression(spec, args.design.as_deref(), &args.set) else {
-        return Ok((args.load(spec)?, None));
-    };
-    let (mut case, seed) = saved?;
-    if let Some(path) = &args.plan {
-        case.plan = Some((path.clone(), read_plan(path, &case.scenario)?));
-    }
-    args.check_budget(&case)?;
-    Ok((case, Some(seed)))
 }
 
 /// Reads a saved plan (TOML) and checks it against `scenario`

@@ -6,4 +6,3 @@ pub mod durability;
 pub mod merge;
 pub mod report;
 pub mod run;
-pub mod shrink;

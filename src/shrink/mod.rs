@@ -45,32 +45,27 @@ use phases::Shrinker;
 use crate::explain::{self, RECORD_VERDICTS};
 use crate::runner::{Case, SeedRun};
 use models::record::RecordId;
-use sim::outcome::{Verdict, VerdictKind};
+use sim::outcome::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::hash::Hash;
 
 /// What must keep happening: a verdict kind on a subject (a record, or a
-/// handset for `liveness`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Target {
-    /// The verdict kind.
-    pub kind: VerdictKind,
-    /// The record (`u17/contact-3`) or, for liveness, the handset.
-    pub subject: String,
+/// handset for `liveness`): the harness's.
+pub use harness::shrink::Target;
+
+/// What the Sidekick reads of a target: the handset its subject belongs
+/// to, and the target as a shrink that renumbers handsets names it.
+pub trait HandsetTarget {
+    /// The target with its handset renumbered by `map` (old index to
+    /// new), or `None` if its handset is not kept.
+    fn renumbered(&self, map: &BTreeMap<u32, u32>) -> Option<Target>;
+
+    /// The handset the subject belongs to (a record's owner).
+    fn handset(&self) -> Option<u32>;
 }
 
-impl Target {
-    /// Whether `verdicts` contain this verdict.
-    pub fn holds(&self, verdicts: &[Verdict]) -> bool {
-        verdicts
-            .iter()
-            .any(|v| v.kind == self.kind && v.subject == self.subject)
-    }
-
-    /// The target with its handset renumbered by `map` (old index to new),
-    /// or `None` if its handset is not kept.
-    pub fn renumbered(&self, map: &BTreeMap<u32, u32>) -> Option<Target> {
+impl HandsetTarget for Target {
+    fn renumbered(&self, map: &BTreeMap<u32, u32>) -> Option<Target> {
         let subject = match self.subject.parse::<RecordId>() {
             Ok(mut r) => {
                 r.owner = *map.get(&r.owner)?;
@@ -84,19 +79,11 @@ impl Target {
         })
     }
 
-    /// The handset the subject belongs to (a record's owner).
-    pub fn handset(&self) -> Option<u32> {
+    fn handset(&self) -> Option<u32> {
         match self.subject.parse::<RecordId>() {
             Ok(r) => Some(r.owner),
             Err(_) => explain::handset_of(&self.subject),
         }
-    }
-}
-
-impl fmt::Display for Target {
-    /// `lost u17/contact-3`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.kind, self.subject)
     }
 }
 

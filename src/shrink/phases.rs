@@ -3,7 +3,7 @@
 
 use super::candidate::{compose, record_groups, with_faults, with_records};
 use super::ddmin::ddmin;
-use super::{run_candidate, Candidate, Options, Shrunk, Step, Target};
+use super::{run_candidate, Candidate, HandsetTarget, Options, Shrunk, Step, Target};
 use crate::explain::{self};
 use crate::runner::Case;
 use crate::topology;

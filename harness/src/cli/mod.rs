@@ -53,7 +53,6 @@ use std::process::ExitCode;
 mod run;
 pub use crate::commands::{CaseArgs, MergeArgs, PlanArgs, ReplayArgs, ShrinkArgs};
 pub use crate::report::command::Args as ReportArgs;
-pub(crate) use run::shrunk;
 pub use run::RunArgs;
 
 /// What a system's binary tells the command line about itself.

@@ -11,14 +11,12 @@ use crate::load::CaseSpec;
 use crate::rig::Rig;
 use crate::save_target::SaveTarget;
 use crate::seed_range::SeedRange;
-use crate::shell::{invocation_of, shell_word};
-use crate::shrink::shrink;
 use crate::story;
 use crate::summary::{failure_line, Summary};
 use crate::swarm::Swarm;
 use crate::system::System;
 use crate::trace_filter::Filter;
-use crate::{interrupt, progress, regression, sweep};
+use crate::{interrupt, progress, sweep};
 use indicatif::ProgressBar;
 use std::ops::ControlFlow;
 
@@ -110,7 +108,7 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
     // Situations only watching can see are counted where coverage shows
     // them or --guided steers by them.
     case.watch_situations = args.coverage || args.guided;
-    let checked = Checked::of(args)?;
+    let checked = Checked::of::<R>(args)?;
     if args.check_determinism {
         let replay = |seed| spec.replay_command(program, &case.design_name, seed, &[]);
         return Ok(check_determinism(&case, checked.range, &replay));
@@ -156,7 +154,7 @@ struct Checked {
 impl Checked {
     /// The seed range (`--seed`, `--seeds`, or `0..20`), the jobs, the
     /// `--save` target; `--guided` needs `--swarm` and refuses `--shard`.
-    fn of(args: &RunArgs) -> Result<Checked, String> {
+    fn of<R: Rig>(args: &RunArgs) -> Result<Checked, String> {
         let range = match (args.seed, &args.seeds) {
             (Some(s), _) => SeedRange::single(s),
             (None, Some(r)) => SeedRange::parse("--seeds", r)?,
@@ -164,7 +162,7 @@ impl Checked {
         };
         let jobs = sweep::jobs(args.jobs)?;
         let save = match &args.save {
-            Some(arg) => Some(SaveTarget::check(arg, args.force, regression::RULES)?),
+            Some(arg) => Some(SaveTarget::check(arg, args.force, R::regression_rules())?),
             None => None,
         };
         if args.guided && !args.swarm {
@@ -283,8 +281,9 @@ impl<R: Rig> Tally<'_, R> {
         }
         progress::print_around(self.bar.as_ref(), &lines);
         if self.args.shrink {
-            let saved = self.save.map(|t| (t, self.spec));
-            shrunk(self.program, self.case, seed, run, saved)?;
+            drop(run);
+            let opts = crate::shrink::Options::default();
+            commands::shrink_and_print(self.program, self.case, seed, &opts, self.save)?;
         }
         Ok(match self.args.fail_fast {
             true => ControlFlow::Break(()),
@@ -317,39 +316,6 @@ impl<R: Rig> Tally<'_, R> {
         }
         written.map(|()| summary.exit_code())
     }
-}
-
-/// Shrinks a failing seed and prints its plan; with `save`, writes it as
-/// a regression file there (checked before any work).
-pub(crate) fn shrunk<R: Rig>(
-    program: &Program,
-    case: &Case<R>,
-    seed: u64,
-    run: SeedRun<R::Fault>,
-    save: Option<(&SaveTarget, &CaseSpec)>,
-) -> Result<(), String> {
-    let before = run.plan.faults.len();
-    let small = shrink(case, seed, run);
-    println!(
-        "shrunk: {before} faults -> {}: {}",
-        small.plan.faults.len(),
-        crate::checker::verdict_summary(&small.outcome)
-    );
-    for f in &small.plan.faults {
-        println!("  fault {} at {}: {} on {}", f.id, f.at, f.kind, f.target);
-    }
-    print!("{}", story::text(&R::stories(&small, &Filter::default())));
-    if let Some((target, spec)) = save {
-        let reg = regression::of_shrunk(spec, case, before, &small)?;
-        reg.save(&target.path)?;
-        println!(
-            "saved: {} (replay with {} replay {})",
-            target.shown,
-            invocation_of(program.package, program.manifest_dir, false),
-            shell_word(&target.shown)
-        );
-    }
-    Ok(())
 }
 
 /// Runs every seed twice and reports the first whose traces differ: exit

@@ -15,8 +15,8 @@ pub use plan::PlanArgs;
 pub(crate) use replay::replay;
 pub use replay::ReplayArgs;
 pub(crate) use shards::{Results, Shards};
-pub(crate) use shrink::shrink;
 pub use shrink::ShrinkArgs;
+pub(crate) use shrink::{shrink, shrink_and_print};
 
 use crate::case::Case;
 use crate::cli::Program;
@@ -47,8 +47,6 @@ pub struct CaseArgs {
 /// A case a subcommand names, loaded: the case, the plan that runs (a
 /// `--plan` file, or a regression file's own) and the seed.
 pub(crate) struct Loaded<R: Rig> {
-    /// What the command line said, as a replay command repeats it.
-    spec: CaseSpec,
     /// The case, with the plan it runs instead of the seed's own.
     case: Case<R>,
     /// The seed.
@@ -80,7 +78,7 @@ impl CaseArgs {
             let case = spec.load::<R>(program)?;
             let seed = seed.ok_or("--seed is required")?;
             R::check_work(&case, stage, self.max_work)?;
-            return Ok(Loaded { spec, case, seed });
+            return Ok(Loaded { case, seed });
         };
         let (mut case, own_seed) = saved?;
         if let Some(from) = plan {
@@ -88,12 +86,6 @@ impl CaseArgs {
         }
         R::check_work(&case, stage, self.max_work)?;
         Ok(Loaded {
-            spec: CaseSpec {
-                scenario: path.clone(),
-                design: Some(case.design_name.clone()),
-                overrides: self.overrides.clone(),
-                plan: None,
-            },
             case,
             seed: seed.unwrap_or(own_seed),
         })

@@ -18,7 +18,7 @@ pub mod provenance;
 use crate::case::{Case, SeedRun};
 use crate::rig::PlanFault;
 use crate::rig::Rig;
-use crate::shrink::shrink;
+use crate::shrink::Options;
 use crate::story::Story;
 use crate::trace_filter::Filter;
 use blame::Blame;
@@ -117,7 +117,7 @@ pub fn run<R: Rig>(cases: Vec<(String, Case<R>)>, seeds: Range<u64>, jobs: usize
         .map(|(spec, case)| {
             let results = sweep_cell(&case, seeds.clone(), jobs);
             let first = results.iter().find(|r| !r.outcome.kept_promise());
-            let shrunk = first.map(|r| shrink_seed(&case, r.outcome.seed));
+            let shrunk = first.and_then(|r| shrink_seed(&case, r.outcome.seed));
             Cell {
                 spec,
                 case,
@@ -128,39 +128,31 @@ pub fn run<R: Rig>(cases: Vec<(String, Case<R>)>, seeds: Range<u64>, jobs: usize
         .collect()
 }
 
-/// Seed `seed` of `case` (which fails) shrunk, with its worst verdict's
-/// lineage.
-fn shrink_seed<R: Rig>(case: &Case<R>, seed: u64) -> Shrunk {
-    let run = case.run_seed(seed);
-    let (verdicts, before) = (
-        crate::checker::verdict_summary(&run.outcome),
-        run.plan.faults.len(),
-    );
-    let small = shrink(case, seed, run);
+/// Seed `seed` of `case` (which fails) shrunk by the rig
+/// ([`Rig::shrink`]), with the story of the verdict it keeps; `None` if
+/// the rig could not shrink it.
+fn shrink_seed<R: Rig>(case: &Case<R>, seed: u64) -> Option<Shrunk> {
+    let verdicts = crate::checker::verdict_summary(&case.run_seed(seed).outcome);
+    let small = R::shrink(case, seed, &Options::default(), &mut |_| {}).ok()?;
     let plan = small
-        .plan
+        .plan()
         .faults
         .iter()
         .map(|f| format!("fault {} at {}: {} on {}", f.id, f.at, f.kind, f.target))
         .collect();
-    let lineage = small
-        .outcome
-        .verdicts
+    let lineage = R::stories(&small.run, &Filter::of_record(small.target.subject.clone()))
         .first()
-        .and_then(|v| {
-            R::stories(&small, &Filter::of_record(v.subject.clone()))
-                .first()
-                .map(Story::to_string)
-        })
+        .map(Story::to_string)
         .unwrap_or_default();
-    Shrunk {
+    let plan_size = small.sizes.first();
+    Some(Shrunk {
         seed,
         verdicts,
-        faults: (before, small.plan.faults.len()),
-        shrunk_verdicts: crate::checker::verdict_summary(&small.outcome),
+        faults: plan_size.map_or((0, 0), |z| (z.before, z.after)),
+        shrunk_verdicts: crate::checker::verdict_summary(&small.run.outcome),
         plan,
         lineage,
-    }
+    })
 }
 
 /// The report's files by name: `README.md` and `results.json`.

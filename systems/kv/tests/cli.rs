@@ -81,3 +81,37 @@ fn list_prints_the_scenarios_and_the_designs() {
         ]
     );
 }
+
+/// `shrink` keeps the record `--record` names failing, and stops at
+/// `--max-runs` without claiming the result 1-minimal; a record with no
+/// failing verdict, and a budget with `--save`, are refused (exit 2).
+#[test]
+fn shrink_keeps_the_record_asked_for_within_the_run_budget() {
+    let shrink = |more: &[&str]| {
+        let base = ["shrink", "kv-power", "--design", "naive", "--seed", "4"];
+        let out = std::process::Command::new(BIN)
+            .args(base.iter().chain(more))
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("the binary runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), text, err)
+    };
+    let (code, whole, _) = shrink(&["--record", "u2/key-7"]);
+    assert_eq!(code, Some(0), "{whole}");
+    assert!(whole.contains("# shrunk: 25 -> 2 faults"), "{whole}");
+    assert!(whole.contains("; 1-minimal"), "{whole}");
+    assert!(whole.contains("\nu2/key-7: rolled-back"), "{whole}");
+    let (code, cut, _) = shrink(&["--record", "u2/key-7", "--max-runs", "3"]);
+    assert_eq!(code, Some(0), "{cut}");
+    assert!(cut.contains("in 3 runs; run budget ran out"), "{cut}");
+    let (code, _, err) = shrink(&["--record", "u2/key-8"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("u2/key-8 has no failing verdict in seed 4; failing: u2/key-7"),
+        "{err}"
+    );
+    let (code, _, _) = shrink(&["--max-runs", "3", "--save", "x"]);
+    assert_eq!(code, Some(2));
+}

@@ -72,7 +72,10 @@ fn a_saved_shrink_is_a_regression_that_replays() {
     ];
     let (code, out) = kv(&save);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("saved: regressions/mine.json"), "{out}");
+    assert!(
+        out.contains("# saved regressions/mine.json; replay: "),
+        "{out}"
+    );
     assert_eq!(check_dir::<KvStore>(&dir.join("regressions")), Ok(1));
     let (code, again) = kv(&save);
     assert_eq!(code, Some(2), "an existing file is kept: {again}");
