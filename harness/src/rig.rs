@@ -209,7 +209,7 @@ pub trait Rig: Sized + 'static {
 pub enum Stage {
     /// Drawing a seed's plan only (`plan`).
     Plan,
-    /// Running a seed (`replay`, `shrink`, `run`).
+    /// Running a seed (`run`, `replay`, `shrink`).
     Run,
 }
 

@@ -8,7 +8,7 @@ use crate::coverage::Coverage;
 use crate::determinism;
 use crate::guided::{self, Bias};
 use crate::load::CaseSpec;
-use crate::rig::Rig;
+use crate::rig::{Rig, Stage};
 use crate::save_target::SaveTarget;
 use crate::seed_range::SeedRange;
 use crate::story;
@@ -23,8 +23,9 @@ use std::ops::ControlFlow;
 /// Arguments of `run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// A built-in scenario's name, or a path to a scenario file.
-    scenario: String,
+    /// A built-in scenario's name, or a path to a scenario file (default:
+    /// the first built-in one).
+    scenario: Option<String>,
     /// The design (default: the one a run takes when none is named, the
     /// system's first unless its scenario names one).
     #[arg(long)]
@@ -67,10 +68,16 @@ pub struct RunArgs {
     /// With --save: replace an existing regression file.
     #[arg(long, requires = "save")]
     force: bool,
-    /// With --seed: run this plan (from `plan`, or a regression file's)
-    /// instead of the seed's own.
-    #[arg(long, requires = "seed")]
+    /// Run this plan file (from `plan`, or a regression file's) on every
+    /// seed instead of each seed's own.
+    #[arg(long, value_name = "FILE")]
     plan: Option<String>,
+    /// The most work units one seed may take, for a system that estimates
+    /// its work before a run: a case estimated to take more is refused
+    /// before anything runs (a system that estimates none refuses the
+    /// flag); replay commands carry it.
+    #[arg(long, value_name = "UNITS")]
+    max_work: Option<u64>,
     /// Run every seed twice (the second time after another seed, on
     /// another thread) and compare the traces event by event.
     #[arg(long)]
@@ -97,8 +104,15 @@ pub struct RunArgs {
 /// then runs the seeds on `--jobs` threads ([`sweep::stream_map`]),
 /// printing in seed order.
 pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, String> {
+    let scenario = match &args.scenario {
+        Some(s) => s.clone(),
+        None => match program.catalogue.first() {
+            Some((name, _)) => name.to_string(),
+            None => return Err("name a scenario file: this system has no built-in one".into()),
+        },
+    };
     let spec = CaseSpec {
-        scenario: args.scenario.clone(),
+        scenario,
         design: args.design.clone(),
         overrides: args.overrides.clone(),
         plan: args.plan.clone(),
@@ -108,9 +122,10 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
     // Situations only watching can see are counted where coverage shows
     // them or --guided steers by them.
     case.watch_situations = args.coverage || args.guided;
+    R::check_work(&case, Stage::Run, args.max_work)?;
     let checked = Checked::of::<R>(args)?;
     if args.check_determinism {
-        let replay = |seed| spec.replay_command(program, &case.design_name, seed, &[]);
+        let replay = |seed| replay_command(program, &spec, &case, args, seed, &[]);
         return Ok(check_determinism(&case, checked.range, &replay));
     }
     let shards =
@@ -273,8 +288,7 @@ impl<R: Rig> Tally<'_, R> {
         if run.outcome.kept_promise() {
             return Ok(ControlFlow::Continue(()));
         }
-        let design = &self.case.design_name;
-        let replay = self.spec.replay_command(self.program, design, seed, &drawn);
+        let replay = replay_command(self.program, self.spec, self.case, self.args, seed, &drawn);
         let mut lines = format!("{}\n", failure_line(&run.outcome, &replay));
         if self.args.explain {
             lines.push_str(&story::text(&R::stories(&run, &Filter::default())));
@@ -316,6 +330,24 @@ impl<R: Rig> Tally<'_, R> {
         }
         written.map(|()| summary.exit_code())
     }
+}
+
+/// The command that replays `seed` of `case` (named on the command line
+/// by `spec`) with `drawn` overrides (a swarm seed's), and `--max-work` if
+/// the run was given it.
+fn replay_command<R: Rig>(
+    program: &Program,
+    spec: &CaseSpec,
+    case: &Case<R>,
+    args: &RunArgs,
+    seed: u64,
+    drawn: &[String],
+) -> String {
+    let mut replay = spec.replay_command(program, &case.design_name, seed, drawn);
+    if let Some(units) = args.max_work {
+        replay.push_str(&format!(" --max-work {units}"));
+    }
+    replay
 }
 
 /// Runs every seed twice and reports the first whose traces differ: exit

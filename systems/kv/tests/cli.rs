@@ -53,6 +53,7 @@ fn bad_input_exits_2_before_any_work() {
         ],
         &["run", "kv-power", "--set", "system.keys_per_client=0"],
         // kv estimates no work, so a work budget cannot apply to it.
+        &["run", "kv-power", "--max-work", "1000"],
         &["replay", "kv-power", "--seed", "1", "--max-work", "1000"],
         &["plan", "kv-power", "--seed", "1", "--max-work", "1000"],
     ] {

@@ -362,3 +362,44 @@ fn ctrl_c_ends_an_endless_sweep_with_its_summary_and_no_results() {
         "no temporary left"
     );
 }
+
+/// `run` without a scenario runs the first built-in one; `--plan` runs one
+/// plan file on every seed of a range (and the replay commands carry it);
+/// a shard that holds no seed of the range says so and runs none.
+#[test]
+fn run_takes_a_default_scenario_a_plan_on_a_range_and_an_empty_shard() {
+    let dir = scratch("defaults");
+    let named = kv(
+        &dir,
+        &["run", "kv-power", "--design", "naive", "--seeds", "0..6"],
+    );
+    let default = kv(&dir, &["run", "--design", "naive", "--seeds", "0..6"]);
+    assert_eq!(
+        (named.0, &named.1),
+        (default.0, &default.1),
+        "{}",
+        default.2
+    );
+    let plan = kv(&dir, &["plan", "kv-power", "--seed", "4"]);
+    std::fs::write(dir.join("p.json"), &plan.1).unwrap();
+    let planned = [
+        "run", "kv-power", "--design", "naive", "--seeds", "0..6", "--plan", "p.json",
+    ];
+    let (code, out, err) = kv(&dir, &planned);
+    assert_eq!(
+        code, 1,
+        "seed 4's plan breaks the promise on seed 4: {out}{err}"
+    );
+    assert!(out.contains("seeds: 6, failed: "), "{out}");
+    assert!(out.contains("--seed 4 --plan p.json"), "{out}");
+    let (code, out, err) = kv(
+        &dir,
+        &["run", "kv-power", "--seeds", "0..2", "--shard", "3/5"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("seeds: 0, failed: 0"), "{out}");
+    assert!(
+        err.contains("note: shard 3/5 of seeds 0..2 holds no seed (the range has 2 seeds)"),
+        "{err}"
+    );
+}
