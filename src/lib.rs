@@ -10,7 +10,6 @@ pub mod baseline;
 pub mod budget;
 pub mod build_identity;
 pub use harness::checker;
-pub mod coverage;
 pub use harness::determinism;
 pub use harness::duration;
 pub mod explain;

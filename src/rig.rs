@@ -13,11 +13,13 @@ use crate::planner;
 use crate::regression::{self, Regression};
 use crate::runner::Case;
 use crate::scenario::{Scenario, ScenarioError, CATALOGUE};
+use crate::situations::{Situation, BUGGIFY_SITES};
 use crate::swarm;
 use crate::trace_filter::{self, Filter, FilterError};
 use crate::world;
 use harness::case::SeedRun;
 use harness::cli::Program;
+use harness::coverage::Coverage;
 use harness::guided::Bias;
 use harness::rig::{About, Chosen, Rig, Stage};
 use harness::save_target::{Rules, SaveTarget};
@@ -26,7 +28,7 @@ use harness::shrink::{self, Shrunk, Size};
 use harness::story::Story;
 use harness::world::Output;
 use models::design::Design;
-use models::fault::Fault;
+use models::fault::{Fault, FAULT_TABLE};
 use models::workload::Workload;
 use sim::outcome::FaultCount;
 use sim::plan::Plan;
@@ -255,6 +257,16 @@ impl Rig for Sidekick {
             .save(&target.path, target.force)
             .map_err(|e| e.to_string())?;
         Ok(notes)
+    }
+
+    /// Every kind of the Sidekick's fault table with its class, its
+    /// situations ([`crate::situations`]) and its models' buggify sites.
+    fn coverage() -> Coverage {
+        Coverage::of_table(
+            FAULT_TABLE.iter().map(|r| (r.name, r.class.to_string())),
+            Situation::ALL.iter().map(|s| s.name()),
+            BUGGIFY_SITES,
+        )
     }
 
     /// TOML, as `lastcopy plan` prints it ([`crate::plan_file`]).

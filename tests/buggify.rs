@@ -8,7 +8,8 @@
 
 mod common;
 
-use lastcopy::coverage::Coverage;
+use harness::rig::Rig;
+use lastcopy::rig::Sidekick;
 use lastcopy::runner::Summary;
 use models::database::SITE_SPLIT_REPLY;
 use models::event::SidekickEvent;
@@ -39,7 +40,7 @@ fn every_site_fires_in_some_seed_and_hardened_keeps_the_promise() {
         .map(|o| o.seed)
         .collect();
     assert!(broke.is_empty(), "hardened broke on seeds {broke:?}: {s}");
-    let cov = Coverage::of(&outcomes);
+    let cov = Sidekick::coverage().with_outcomes(&outcomes);
     for (site, event) in SITES {
         let c = cov
             .site(site)

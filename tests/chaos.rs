@@ -7,7 +7,8 @@
 
 mod common;
 
-use lastcopy::coverage::Coverage;
+use harness::rig::Rig;
+use lastcopy::rig::Sidekick;
 use lastcopy::runner::Summary;
 use lastcopy::situations::Situation;
 use lastcopy::swarm;
@@ -27,7 +28,7 @@ fn hardened_keeps_the_promise_under_swarm_on_chaos_with_near_misses() {
         .collect();
     assert!(broke.is_empty(), "{s}\n{}", broke.join("\n"));
     assert!(outcomes.iter().all(|o| !o.drawn.is_empty()));
-    let cov = Coverage::of(&outcomes);
+    let cov = Sidekick::coverage().with_outcomes(&outcomes);
     assert!(
         cov.seeds_near_miss * 5 >= cov.seeds,
         "near misses in only {} of {} seeds:\n{cov}",

@@ -337,7 +337,11 @@ fn coverage_counts_each_fault_class_and_its_near_misses() {
         .lines()
         .find(|l| l.trim_start().starts_with("battery-pull"))
         .unwrap_or_else(|| panic!("a battery-pull line: {out}"));
-    assert_eq!(pull.split_whitespace().count(), 7, "{pull}");
+    assert_eq!(pull.split_whitespace().count(), 8, "{pull}");
+    assert!(
+        pull.contains(" node "),
+        "battery-pull is of the node class: {pull}"
+    );
     // Storage faults are not in sidekick-2009's plan: listed as never fired.
     let never = out
         .lines()

@@ -82,6 +82,10 @@ pub struct Coverage {
     /// Per buggify site any seed reached, by name (empty when no seed ran
     /// with buggify).
     pub sites: BTreeMap<String, SiteCoverage>,
+    /// The buggify sites a rig's code has ([`Coverage::of_table`]): once
+    /// any seed ran with buggify, one no seed reached is listed as never
+    /// reached too.
+    pub known_sites: Vec<String>,
 }
 
 impl Coverage {
@@ -98,7 +102,43 @@ impl Coverage {
             kinds: generic.chain(own).collect(),
             situations: Situation::ALL.iter().map(|s| none(s.name())).collect(),
             sites: BTreeMap::new(),
+            known_sites: Vec::new(),
         }
+    }
+
+    /// The coverage of no seed for a rig with a fault table, situations
+    /// and buggify sites of its own ([`crate::rig::Rig::coverage`]): each
+    /// `(kind, class)` of `kinds`, each of `situations` and of `sites`
+    /// (names), in their order, at zero.
+    pub fn of_table<'a>(
+        kinds: impl IntoIterator<Item = (&'a str, String)>,
+        situations: impl IntoIterator<Item = &'a str>,
+        sites: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        Coverage {
+            seeds: 0,
+            seeds_near_miss: 0,
+            kinds: kinds.into_iter().map(|(k, c)| zero(k, &c)).collect(),
+            situations: situations.into_iter().map(none).collect(),
+            sites: BTreeMap::new(),
+            known_sites: sites.into_iter().map(str::to_string).collect(),
+        }
+    }
+
+    /// This coverage with each of `outcomes` added.
+    pub fn with_outcomes<'a>(
+        mut self,
+        outcomes: impl IntoIterator<Item = &'a SeedOutcome>,
+    ) -> Self {
+        for o in outcomes {
+            self.add(o);
+        }
+        self
+    }
+
+    /// The buggify site `name`, if some seed reached it.
+    pub fn site(&self, name: &str) -> Option<&SiteCoverage> {
+        self.sites.get(name)
     }
 
     /// This coverage with the system's own situations `own` too, at zero.
@@ -157,11 +197,17 @@ impl Coverage {
         let situations = self.situations.iter().filter(|s| s.seeds == 0).map(|s| {
             Situation::parse(&s.name).map_or_else(|| Goal::Own(s.name.clone()), Goal::Situation)
         });
+        let unreached_known = self
+            .known_sites
+            .iter()
+            .filter(|site| !self.sites.is_empty() && !self.sites.contains_key(*site));
         let sites = self
             .sites
             .iter()
             .filter(|(_, s)| s.seeds_fired == 0)
-            .map(|(site, _)| Goal::Site(site.clone()));
+            .map(|(site, _)| site)
+            .chain(unreached_known)
+            .map(|site| Goal::Site(site.clone()));
         let kind = |k: &KindCoverage| {
             FaultKind::parse(&k.kind)
                 .map_or_else(|| FaultName::Own(k.kind.clone()), FaultName::Generic)
@@ -393,5 +439,41 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("three-concurrent-versions 3 (2)"), "{text}");
+    }
+
+    #[test]
+    fn a_rigs_own_table_lists_its_sites_no_buggified_seed_reached() {
+        let table = || {
+            Coverage::of_table(
+                [("pull", "node".to_string())],
+                ["race"],
+                ["site-a", "site-b"],
+            )
+        };
+        let plain = table().with_outcomes(&[outcome(&[("pull", 1, 0, 0)])]);
+        assert_eq!(plain.kind("pull").unwrap().class, "node");
+        let sites = |c: &Coverage| -> Vec<Goal> {
+            let unreached = c.unreached();
+            unreached
+                .into_iter()
+                .filter(|g| matches!(g, Goal::Site(_)))
+                .collect()
+        };
+        assert!(sites(&plain).is_empty(), "no seed ran with buggify");
+        let mut buggified = outcome(&[]);
+        let reached = sim::outcome::SiteCount {
+            active: true,
+            reached: 1,
+            fired: 0,
+        };
+        buggified.buggify.insert("site-a".into(), reached);
+        let c = table().with_outcomes(&[buggified]);
+        assert_eq!(
+            sites(&c),
+            [Goal::Site("site-a".into()), Goal::Site("site-b".into())]
+        );
+        assert!(c
+            .to_string()
+            .contains("never reached: race, buggify site-a, buggify site-b"));
     }
 }

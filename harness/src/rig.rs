@@ -11,6 +11,7 @@
 //! works for it alike, through [`crate::case::Case`].
 
 use crate::case::{Case, SeedRun};
+use crate::coverage::Coverage;
 use crate::faults::{self, Fault, FaultName, Target};
 use crate::guided::Bias;
 use crate::load::{parse_json_plan, plan_json};
@@ -180,6 +181,14 @@ pub trait Rig: Sized + 'static {
     ) -> Result<Vec<String>, String> {
         crate::regression::of_shrunk(shrunk, from)?.save(&target.path)?;
         Ok(Vec::new())
+    }
+
+    /// The coverage of no seed (`run --coverage`, `--guided`): every fault
+    /// kind, situation and buggify site of this rig, at zero. By default a
+    /// [`System`]'s: the generic fault kinds and its own, the generic
+    /// situations and its own ([`Coverage::new`]).
+    fn coverage() -> Coverage {
+        Coverage::new(Self::System::own_faults()).with_situations(Self::System::situations())
     }
 
     /// `plan` as `plan` prints it and `--plan` reads it back

@@ -13,13 +13,15 @@
 //! second Ctrl-C stops at once.
 
 use super::case::CaseArgs;
+use harness::coverage::Coverage;
 use harness::interrupt::{on_ctrl_c, set_pending, INTERRUPTED};
+use harness::rig::Rig;
 use harness::summary::failure_line;
 use indicatif::ProgressBar;
-use lastcopy::coverage::Coverage;
 use lastcopy::determinism::{self, Difference};
 use lastcopy::guided;
 use lastcopy::output::{self, FileTarget};
+use lastcopy::rig::Sidekick;
 use lastcopy::runner::{self, Case, Replay, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
@@ -366,7 +368,7 @@ impl<'a> Printer<'a> {
         Printer {
             case,
             summary: Summary::default(),
-            coverage: coverage.then(Coverage::new),
+            coverage: coverage.then(Sidekick::coverage),
             bar: None,
             max_work: None,
         }

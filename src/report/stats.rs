@@ -5,9 +5,10 @@
 //! plan) and is a pure function of it: no clock, no hash-map iteration, so
 //! the same run always measures the same.
 
-use crate::coverage::Coverage;
 use crate::explain::{self, RECORD_VERDICTS};
+use crate::rig::Sidekick;
 use crate::runner::{SeedRun, Summary};
+use harness::rig::Rig;
 use serde::{Deserialize, Serialize};
 use sim::ledger::Ledger;
 use sim::outcome::{SeedOutcome, VerdictKind};
@@ -391,13 +392,14 @@ pub fn atlas_skipped(seeds: &[SeedStats]) -> (u64, u64) {
 pub fn coverage(seeds: &[SeedStats]) -> BTreeMap<String, [u64; 4]> {
     let outcomes = || seeds.iter().map(|s| &s.outcome);
     let names: BTreeSet<&String> = outcomes().flat_map(|o| o.faults.keys()).collect();
-    Coverage::of(outcomes())
-        .classes
+    Sidekick::coverage()
+        .with_outcomes(outcomes())
+        .kinds
         .into_iter()
-        .filter(|c| names.contains(&c.class))
-        .map(|c| {
-            let counts = [c.fired, c.effective, c.seeds_fired, c.seeds_effective];
-            (c.class, counts)
+        .filter(|k| names.contains(&k.kind))
+        .map(|k| {
+            let (t, s) = (k.total, k.seeds);
+            (k.kind, [t.fired, t.effective, s.fired, s.effective])
         })
         .collect()
 }

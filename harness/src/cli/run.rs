@@ -14,7 +14,6 @@ use crate::seed_range::SeedRange;
 use crate::story;
 use crate::summary::{failure_line, Summary};
 use crate::swarm::Swarm;
-use crate::system::System;
 use crate::trace_filter::Filter;
 use crate::{interrupt, progress, sweep};
 use indicatif::ProgressBar;
@@ -148,7 +147,7 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
         args,
         save: checked.save.as_ref(),
         results,
-        coverage: Coverage::new(R::System::own_faults()).with_situations(R::System::situations()),
+        coverage: R::coverage(),
         summary: Summary::default(),
         failure: None,
         bar: (shards.seed_count() > 1)
