@@ -21,12 +21,13 @@
 //! leaves at zero stays zero. The drawn overrides are still the whole
 //! configuration: a failing seed replays without `--guided`.
 
+use crate::rig::Sidekick;
 use crate::runner::Case;
 use crate::scenario::Scenario;
 use crate::situations::{Situation, BUGGIFY_SITES};
 use crate::swarm;
 use crate::workload_table::{row_of, Kind};
-use sim::outcome::SeedOutcome;
+use harness::rig::Rig;
 use std::collections::BTreeSet;
 
 /// Seeds per generation.
@@ -70,44 +71,30 @@ pub const LEVERS: &[(Situation, &[&str])] = &[
     ),
 ];
 
-/// What the seeds of a sweep reached so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Reached {
-    seeds: u64,
-    situations: BTreeSet<Situation>,
-    sites: BTreeSet<String>,
+/// What the seeds of a sweep reached so far: the harness's, counted into
+/// the Sidekick's coverage ([`crate::rig::Sidekick`]'s `Rig::coverage`).
+pub use harness::guided::Reached;
+
+/// Nothing reached yet.
+pub fn nothing_reached() -> Reached {
+    Reached::of(<Sidekick as Rig>::coverage())
 }
 
-impl Reached {
-    /// Notes what seed `o` reached: its situations and the buggify sites
-    /// that fired in it.
-    pub fn add(&mut self, o: &SeedOutcome) {
-        self.seeds += 1;
-        for (name, n) in &o.situations {
-            if let Some(s) = Situation::parse(name).filter(|_| *n > 0) {
-                self.situations.insert(s);
-            }
-        }
-        for (site, c) in &o.buggify {
-            if c.fired > 0 {
-                self.sites.insert(site.clone());
-            }
-        }
-    }
+/// The situations no seed of `reached` reached, in [`Situation::ALL`]
+/// order.
+pub fn unreached(reached: &Reached) -> Vec<Situation> {
+    Situation::ALL
+        .iter()
+        .copied()
+        .filter(|s| (reached.coverage.situation(s.name())).is_none_or(|c| c.seeds == 0))
+        .collect()
+}
 
-    /// The situations no seed reached, in [`Situation::ALL`] order.
-    pub fn unreached(&self) -> Vec<Situation> {
-        Situation::ALL
-            .iter()
-            .copied()
-            .filter(|s| !self.situations.contains(s))
-            .collect()
-    }
-
-    /// Whether some buggify site never fired.
-    pub fn site_unreached(&self) -> bool {
-        BUGGIFY_SITES.iter().any(|s| !self.sites.contains(*s))
-    }
+/// Whether some buggify site never fired in `reached`.
+fn site_unreached(reached: &Reached) -> bool {
+    BUGGIFY_SITES
+        .iter()
+        .any(|s| reached.coverage.site(s).is_none_or(|c| c.seeds_fired == 0))
 }
 
 /// How one generation's draws lean.
@@ -129,10 +116,10 @@ impl Bias {
     /// not reached, and buggify if some site never fired; none before any
     /// seed ran (generation 0 draws as plain swarm does).
     pub fn toward(reached: &Reached) -> Self {
-        if reached.seeds == 0 {
+        if reached.coverage.seeds == 0 {
             return Bias::none();
         }
-        let unreached = reached.unreached();
+        let unreached = unreached(reached);
         let keys = LEVERS
             .iter()
             .filter(|(s, _)| unreached.contains(s))
@@ -140,7 +127,7 @@ impl Bias {
             .collect();
         Bias {
             keys,
-            buggify: reached.site_unreached(),
+            buggify: site_unreached(reached),
         }
     }
 
@@ -248,6 +235,7 @@ mod tests {
     use super::*;
     use crate::workload_table::WORKLOAD_TABLE;
     use models::fault::FAULT_TABLE;
+    use sim::outcome::SeedOutcome;
 
     #[test]
     fn every_lever_is_a_key_swarm_draws() {
@@ -265,13 +253,14 @@ mod tests {
         let s = Scenario::load("chaos", &[]).unwrap();
         let plain = swarm::draw(&s, 3, false);
         assert_eq!(Bias::none().apply(&s, plain.clone()), plain);
-        assert!(Bias::toward(&Reached::default()).is_none());
-        let mut nothing = Reached::default();
-        nothing.add(&SeedOutcome {
+        assert!(Bias::toward(&nothing_reached()).is_none());
+        let mut nothing = nothing_reached();
+        let outcome = SeedOutcome {
             scenario: "chaos".into(),
             design: "hardened".into(),
             ..SeedOutcome::default()
-        });
+        };
+        nothing.add(&outcome, false);
         let all = Bias::toward(&nothing);
         assert!(all.buggify && all.keys.contains("faults.clock_reset_per_handset_day"));
         let mut changed = 0;

@@ -20,7 +20,7 @@ use crate::world;
 use harness::case::SeedRun;
 use harness::cli::Program;
 use harness::coverage::Coverage;
-use harness::guided::Bias;
+use harness::guided::{Bias, Reached};
 use harness::rig::{About, Chosen, Rig, Stage};
 use harness::save_target::{Rules, SaveTarget};
 use harness::scenario::Source;
@@ -267,6 +267,17 @@ impl Rig for Sidekick {
             Situation::ALL.iter().map(|s| s.name()),
             BUGGIFY_SITES,
         )
+    }
+
+    /// Toward the levers of the Sidekick's situations no seed reached, and
+    /// buggify while some site of its models never fired
+    /// ([`guided::Bias::toward`]).
+    fn lean(reached: &Reached) -> Bias {
+        let b = guided::Bias::toward(reached);
+        Bias {
+            keys: b.keys.iter().map(|k| k.to_string()).collect(),
+            buggify: b.buggify,
+        }
     }
 
     /// TOML, as `lastcopy plan` prints it ([`crate::plan_file`]).

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lastcopy::guided::{self, Bias, Reached};
+use lastcopy::guided::{self, Bias};
 use lastcopy::swarm;
 use std::process::{Command, Output};
 
@@ -52,13 +52,11 @@ fn generation_one_leans_toward_what_generation_zero_missed() {
     let case = common::case("edit-races", "hardened", &["topology.handsets=2"]);
     let gen0: Vec<u64> = (0..guided::GENERATION as u64).collect();
     let outcomes = swarm::sweep(&case, gen0, common::jobs(), false).unwrap();
-    let mut reached = Reached::default();
-    outcomes.iter().for_each(|o| reached.add(o));
+    let mut reached = guided::nothing_reached();
+    outcomes.iter().for_each(|o| reached.add(o, false));
     // edit-races reaches its own situation, never a restore (it has none).
-    assert!(!reached
-        .unreached()
-        .contains(&lastcopy::situations::Situation::EditDuringPush));
-    assert!(!reached.unreached().is_empty());
+    assert!(!guided::unreached(&reached).contains(&lastcopy::situations::Situation::EditDuringPush));
+    assert!(!guided::unreached(&reached).is_empty());
     let bias = Bias::toward(&reached);
     assert!(!bias.is_none());
     let gen1 = guided::GENERATION as u64..2 * guided::GENERATION as u64;
@@ -75,6 +73,6 @@ fn generation_one_leans_toward_what_generation_zero_missed() {
     );
     // Generation 0 draws as plain swarm does.
     let (first, _) =
-        guided::seed_case(&case, 0, false, &Bias::toward(&Reached::default())).unwrap();
+        guided::seed_case(&case, 0, false, &Bias::toward(&guided::nothing_reached())).unwrap();
     assert_eq!(first, swarm::draw(&case.scenario, 0, false));
 }

@@ -28,6 +28,7 @@
 //! harness knows only through its trait.
 
 use crate::coverage::Coverage;
+use crate::rig::Rig;
 use crate::scenario::Scenario;
 use crate::situation::Goal;
 use crate::swarm::{self, SwarmRange};
@@ -54,10 +55,11 @@ pub struct Reached {
 }
 
 impl Reached {
-    /// Nothing reached yet, for system `S`.
-    pub fn new<S: System>() -> Self {
+    /// Nothing reached yet, by a rig whose coverage of no seed is
+    /// `coverage` ([`Rig::coverage`]).
+    pub fn of(coverage: Coverage) -> Self {
         Reached {
-            coverage: Coverage::new(S::own_faults()).with_situations(S::situations()),
+            coverage,
             buggified: 0,
         }
     }
@@ -184,22 +186,22 @@ fn upper(range: SwarmRange, value: &str) -> Option<String> {
 /// to `sink` in seed order. `reached_by` says what a result reached (its
 /// outcome and whether it ran with buggify), none for a seed that could
 /// not run. Ends as the generation that stopped or refused ended.
-pub fn stream_generations<S: System, R: Send>(
+pub fn stream_generations<R: Rig, T: Send>(
     seeds: impl Iterator<Item = u64> + Send,
     jobs: usize,
     stop: &AtomicBool,
-    run: impl Fn(&Bias, u64) -> R + Sync,
-    reached_by: impl Fn(&R) -> Option<(&SeedOutcome, bool)>,
-    mut sink: impl FnMut(u64, R) -> ControlFlow<()>,
+    run: impl Fn(&Bias, u64) -> T + Sync,
+    reached_by: impl Fn(&T) -> Option<(&SeedOutcome, bool)>,
+    mut sink: impl FnMut(u64, T) -> ControlFlow<()>,
 ) -> StreamEnd {
     let mut seeds = seeds;
-    let mut reached = Reached::new::<S>();
+    let mut reached = Reached::of(R::coverage());
     loop {
         let generation: Vec<u64> = seeds.by_ref().take(GENERATION).collect();
         if generation.is_empty() {
             return StreamEnd::Complete;
         }
-        let bias = Bias::toward::<S>(&reached);
+        let bias = R::lean(&reached);
         let end = sweep::stream_map(
             generation.into_iter(),
             jobs,
@@ -307,7 +309,7 @@ mod tests {
 
     /// What seeds that reached `situations` and fired `faults` reached.
     fn reached(situations: &[&str], faults: &[(&str, u64, u64)]) -> Reached {
-        let mut r = Reached::new::<Toy>();
+        let mut r = Reached::of(<Toy as Rig>::coverage());
         let mut o = SeedOutcome::default();
         for s in situations {
             o.situations.insert(s.to_string(), 1);
@@ -327,7 +329,7 @@ mod tests {
     #[test]
     fn the_first_generation_and_a_sweep_that_reached_everything_draw_as_plain_swarm() {
         let s = scenario("power_loss_per_node_day = 1.0");
-        assert!(Bias::toward::<Toy>(&Reached::new::<Toy>()).is_none());
+        assert!(Bias::toward::<Toy>(&Reached::of(<Toy as Rig>::coverage())).is_none());
         let all = reached(
             &[
                 "three-concurrent-versions",
@@ -375,7 +377,7 @@ mod tests {
         let s = scenario("");
         let mut off = s.clone();
         off.buggify = false;
-        let mut r = Reached::new::<Toy>();
+        let mut r = Reached::of(<Toy as Rig>::coverage());
         r.add(&SeedOutcome::default(), false);
         let bias = Bias::toward::<Toy>(&r);
         assert!(bias.buggify);

@@ -13,7 +13,7 @@
 use crate::case::{Case, SeedRun};
 use crate::coverage::Coverage;
 use crate::faults::{self, Fault, FaultName, Target};
-use crate::guided::Bias;
+use crate::guided::{Bias, Reached};
 use crate::load::{parse_json_plan, plan_json};
 use crate::near_miss;
 use crate::plan_check::{json_fault_line, Targets};
@@ -189,6 +189,15 @@ pub trait Rig: Sized + 'static {
     /// situations and its own ([`Coverage::new`]).
     fn coverage() -> Coverage {
         Coverage::new(Self::System::own_faults()).with_situations(Self::System::situations())
+    }
+
+    /// How the next generation of a `--swarm --guided` sweep leans, from
+    /// what the seeds before it `reached` (counted into
+    /// [`Rig::coverage`]); the bias reaches the draws through
+    /// [`Rig::swarm_draw`]. By default toward the levers of everything no
+    /// seed reached, and buggify ([`Bias::toward`]).
+    fn lean(reached: &Reached) -> Bias {
+        Bias::toward::<Self::System>(reached)
     }
 
     /// `plan` as `plan` prints it and `--plan` reads it back

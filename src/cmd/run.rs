@@ -259,13 +259,14 @@ fn guided_sweep(
     sink: &mut impl FnMut(Result<Vec<Seed>, String>) -> ControlFlow<()>,
 ) -> StreamEnd {
     let mut seeds = seeds;
-    let mut reached = guided::Reached::default();
+    let mut reached = guided::nothing_reached();
     loop {
         let generation: Vec<u64> = seeds.by_ref().take(guided::GENERATION).collect();
         if generation.is_empty() {
             return StreamEnd::Complete;
         }
-        let bias = guided::Bias::toward(&reached);
+        let lean = Sidekick::lean(&reached);
+        let bias = guided::Bias::of_keys(lean.keys.iter().map(String::as_str), lean.buggify);
         let how = How {
             bias: Some(&bias),
             ..*how
@@ -278,7 +279,7 @@ fn guided_sweep(
             |&seed| how.run(case, seed),
             |_, r| {
                 if let Ok(seeds) = &r {
-                    seeds.iter().for_each(|(o, _)| next.add(o));
+                    seeds.iter().for_each(|(o, _)| next.add(o, false));
                 }
                 sink(r)
             },

@@ -230,7 +230,7 @@ fn stream<R: Rig>(
 ) -> sweep::StreamEnd {
     let sink = |seed, ran| tally.take(seed, ran);
     if guided {
-        guided::stream_generations::<R::System, _>(
+        guided::stream_generations::<R, _>(
             shards.seeds(),
             jobs,
             &interrupt::INTERRUPTED,
