@@ -11,7 +11,7 @@ use crate::guided;
 use crate::plan_file;
 use crate::planner;
 use crate::regression::{self, Regression};
-use crate::runner::Case;
+use crate::runner::{Case, Replay};
 use crate::scenario::{Scenario, ScenarioError, CATALOGUE};
 use crate::situations::{Situation, BUGGIFY_SITES};
 use crate::swarm;
@@ -278,6 +278,19 @@ impl Rig for Sidekick {
             keys: b.keys.iter().map(|k| k.to_string()).collect(),
             buggify: b.buggify,
         }
+    }
+
+    /// `lastcopy replay SCENARIO --seed N --design PRESET`, then the
+    /// overrides (a swarm seed's drawn ones too) and the plan file
+    /// ([`crate::runner::Replay`]).
+    fn replay_command(_: &Program, case: &Case, seed: u64, drawn: &[String]) -> String {
+        if drawn.is_empty() {
+            return Replay::replay_command(case, seed);
+        }
+        swarm::case_with(case, drawn).map_or_else(
+            |e| format!("(its drawn configuration no longer loads: {e})"),
+            |c| Replay::replay_command(&c, seed),
+        )
     }
 
     /// TOML, as `lastcopy plan` prints it ([`crate::plan_file`]).

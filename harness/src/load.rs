@@ -69,6 +69,19 @@ impl CaseSpec {
     }
 }
 
+/// `PROGRAM run SCENARIO --design DESIGN --seed SEED`, then `case`'s
+/// overrides and `drawn`, and its plan file: the harness's command that
+/// replays `seed` of `case` ([`Rig::replay_command`]'s default).
+pub fn replay_of<R: Rig>(program: &Program, case: &Case<R>, seed: u64, drawn: &[String]) -> String {
+    let spec = CaseSpec {
+        scenario: case.spec.clone(),
+        design: None,
+        overrides: case.overrides.clone(),
+        plan: case.plan.as_ref().map(|(path, _)| path.clone()),
+    };
+    spec.replay_command(program, &case.design_name, seed, drawn)
+}
+
 /// The plan in the file `path`, as the case's rig reads and checks it
 /// ([`Rig::read_plan`]); an error names the file and line, and the fault
 /// that cannot run.

@@ -11,6 +11,7 @@
 //! works for it alike, through [`crate::case::Case`].
 
 use crate::case::{Case, SeedRun};
+use crate::cli::Program;
 use crate::coverage::Coverage;
 use crate::faults::{self, Fault, FaultName, Target};
 use crate::guided::{Bias, Reached};
@@ -198,6 +199,16 @@ pub trait Rig: Sized + 'static {
     /// seed reached, and buggify ([`Bias::toward`]).
     fn lean(reached: &Reached) -> Bias {
         Bias::toward::<Self::System>(reached)
+    }
+
+    /// The command that replays `seed` of `case` exactly, with `drawn`
+    /// overrides after the case's own (what a swarm seed drew), as typed
+    /// from the current directory: what `run` and `merge` print for each
+    /// seed that broke the promise. By default `PROGRAM run SCENARIO
+    /// --design DESIGN --seed SEED --set ... --plan FILE`
+    /// ([`crate::load::replay_of`]).
+    fn replay_command(program: &Program, case: &Case<Self>, seed: u64, drawn: &[String]) -> String {
+        crate::load::replay_of(program, case, seed, drawn)
     }
 
     /// `plan` as `plan` prints it and `--plan` reads it back

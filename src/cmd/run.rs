@@ -21,8 +21,8 @@ use indicatif::ProgressBar;
 use lastcopy::determinism::{self, Difference};
 use lastcopy::guided;
 use lastcopy::output::{self, FileTarget};
-use lastcopy::rig::Sidekick;
-use lastcopy::runner::{self, Case, Replay, StreamEnd, Summary};
+use lastcopy::rig::{Sidekick, PROGRAM};
+use lastcopy::runner::{self, Case, StreamEnd, Summary};
 use lastcopy::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use lastcopy::shard::{ResultsWriter, RunInfo, Shard, INDEX_ENV};
 use lastcopy::swarm;
@@ -433,14 +433,7 @@ impl<'a> Printer<'a> {
 /// The command that replays `o`'s seed exactly (with what a swarm seed
 /// drew, and `--max-work` if the sweep raised the budget).
 fn replay_for(case: &Case, o: &SeedOutcome, max_work: Option<u64>) -> String {
-    let mut replay = if o.drawn.is_empty() {
-        case.replay_command(o.seed)
-    } else {
-        swarm::case_with(case, &o.drawn).map_or_else(
-            |e| format!("(its drawn configuration no longer loads: {e})"),
-            |c| c.replay_command(o.seed),
-        )
-    };
+    let mut replay = Sidekick::replay_command(&PROGRAM, case, o.seed, &o.drawn);
     if let Some(units) = max_work.filter(|_| !replay.starts_with('(')) {
         replay.push_str(&format!(" --max-work {units}"));
     }

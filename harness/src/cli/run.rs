@@ -124,7 +124,7 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
     R::check_work(&case, Stage::Run, args.max_work)?;
     let checked = Checked::of::<R>(args)?;
     if args.check_determinism {
-        let replay = |seed| replay_command(program, &spec, &case, args, seed, &[]);
+        let replay = |seed| replay_command(program, &case, args, seed, &[]);
         return Ok(check_determinism(&case, checked.range, &replay));
     }
     let shards =
@@ -143,7 +143,6 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
     let mut tally = Tally {
         program,
         case: &case,
-        spec: &spec,
         args,
         save: checked.save.as_ref(),
         results,
@@ -255,7 +254,6 @@ fn stream<R: Rig>(
 struct Tally<'a, R: Rig> {
     program: &'a Program,
     case: &'a Case<R>,
-    spec: &'a CaseSpec,
     args: &'a RunArgs,
     save: Option<&'a SaveTarget>,
     results: Results<'a>,
@@ -287,7 +285,7 @@ impl<R: Rig> Tally<'_, R> {
         if run.outcome.kept_promise() {
             return Ok(ControlFlow::Continue(()));
         }
-        let replay = replay_command(self.program, self.spec, self.case, self.args, seed, &drawn);
+        let replay = replay_command(self.program, self.case, self.args, seed, &drawn);
         let mut lines = format!("{}\n", failure_line(&run.outcome, &replay));
         if self.args.explain {
             lines.push_str(&story::text(&R::stories(&run, &Filter::default())));
@@ -331,18 +329,17 @@ impl<R: Rig> Tally<'_, R> {
     }
 }
 
-/// The command that replays `seed` of `case` (named on the command line
-/// by `spec`) with `drawn` overrides (a swarm seed's), and `--max-work` if
-/// the run was given it.
+/// The command that replays `seed` of `case` with `drawn` overrides (a
+/// swarm seed's) as the rig spells it ([`Rig::replay_command`]), and
+/// `--max-work` if the run was given it.
 fn replay_command<R: Rig>(
     program: &Program,
-    spec: &CaseSpec,
     case: &Case<R>,
     args: &RunArgs,
     seed: u64,
     drawn: &[String],
 ) -> String {
-    let mut replay = spec.replay_command(program, &case.design_name, seed, drawn);
+    let mut replay = R::replay_command(program, case, seed, drawn);
     if let Some(units) = args.max_work {
         replay.push_str(&format!(" --max-work {units}"));
     }

@@ -58,7 +58,7 @@ pub(crate) fn merge<R: Rig>(program: &Program, args: &MergeArgs) -> Result<u8, S
     for o in &merged.outcomes {
         summary.add(o);
         if !o.kept_promise() {
-            let replay = spec.replay_command(program, &case.design_name, o.seed, &o.drawn);
+            let replay = R::replay_command(program, &case, o.seed, &o.drawn);
             println!("{}", failure_line(o, &replay));
         }
     }
