@@ -30,13 +30,17 @@
 //! ```
 //!
 //! and gets `run` (sweeps on `--jobs` threads, `--shard` and `--results`,
-//! `--fail-fast`, `--explain`, `--shrink` and `--save`, `--plan` replays,
-//! `--check-determinism`, `--coverage`, `--swarm`, `--swarm --guided`), `report`
+//! `--fail-fast`, `--explain`, `--shrink` and `--save`, `--plan` on any
+//! seeds, `--check-determinism`, `--coverage`, `--swarm`, `--swarm
+//! --guided`; the first built-in scenario when none is named), `report`
 //! ([`crate::report`]), `merge` (a sharded run's results files, printed
 //! as the unsharded run prints), `replay` (`--explain`, `--node`,
 //! `--record`, `--trace-format json`), `plan` (a plan file `--plan` runs
-//! is checked against the system first: [`crate::plan_check`]), `shrink` (with `--save`,
-//! a regression file: [`crate::regression`]) and `list`. Exit codes: 0
+//! is checked against the system first: [`crate::plan_check`]), `shrink`
+//! (`--record`, `--max-runs`, `--plan`; with `--save`, a regression file:
+//! [`crate::regression`]) and `list`. What a rig does its own way (its
+//! stories, shrinker, regression files, coverage, replay commands) the
+//! commands take from [`crate::rig::Rig`]. Exit codes: 0
 //! every seed kept the promise, 1 some seed broke it, 2 bad input (nothing
 //! run, nothing written), 3 some seed's two runs differed under
 //! `--check-determinism`, 130 a `run` interrupted by Ctrl-C (the seeds in
