@@ -140,17 +140,7 @@ pub fn shrink_plan<R: Rig>(
     opts: &Options,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Shrunk<R>, String> {
-    shrink_from(case, seed, case.run_seed(seed), opts, progress)
-}
-
-/// [`shrink_plan`] of `failing`, a run of `seed` of `case`.
-fn shrink_from<R: Rig>(
-    case: &Case<R>,
-    seed: u64,
-    failing: SeedRun<R::Fault>,
-    opts: &Options,
-    progress: &mut dyn FnMut(&str),
-) -> Result<Shrunk<R>, String> {
+    let failing = case.run_seed(seed);
     let target = pick_target(&failing, opts.record.as_deref())?;
     let keeps = |run: &SeedRun<R::Fault>| match &opts.record {
         Some(_) => target.holds(&run.outcome.verdicts),
@@ -202,19 +192,6 @@ fn shrink_from<R: Rig>(
         runs,
         minimal,
     })
-}
-
-/// The smallest plan found on which `seed` still fails as `failing` (a
-/// run of it) does, same worst verdict kind, and the run of it: as
-/// [`shrink_plan`] shrinks. A run that kept the promise comes back as it
-/// was.
-pub fn shrink<R: Rig>(case: &Case<R>, seed: u64, failing: SeedRun<R::Fault>) -> SeedRun<R::Fault> {
-    if failing.outcome.kept_promise() {
-        return failing;
-    }
-    shrink_from(case, seed, failing, &Options::default(), &mut |_| {})
-        .expect("a failing run has a target")
-        .run
 }
 
 /// The most severe verdict of a run, if it broke the promise.

@@ -15,7 +15,7 @@ use lastcopy_harness::case::{Case, SeedRun};
 use lastcopy_harness::explain::explain;
 use lastcopy_harness::faults::{plan, Fault, FaultKind, FaultName, Rates, Target};
 use lastcopy_harness::scenario::Source;
-use lastcopy_harness::shrink::shrink;
+use lastcopy_harness::shrink::{shrink_plan, Options};
 use lastcopy_harness::sim::event_kinds;
 use lastcopy_harness::sim::host::{lock_disk, Addr, Boot, DiskHandle, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
@@ -383,10 +383,14 @@ fn a_crash_that_breaks_the_promise_shrinks_to_itself() {
         (90, FaultKind::Crash),
         (100, FaultKind::ClockReset),
     ]);
-    let failing = c.run_plan(0, plan);
+    let failing = c.run_plan(0, plan.clone());
     assert_eq!(failing.outcome.verdicts[0].kind.to_string(), "lost");
     assert!(c.run_plan(0, Plan::default()).outcome.kept_promise());
-    let shrunk = shrink(&c, 0, failing);
+    let mut with = c.clone();
+    with.plan = Some(("three faults".into(), plan));
+    let shrunk = shrink_plan(&with, 0, &Options::default(), &mut |_| {})
+        .expect("a failing seed shrinks")
+        .run;
     let left: Vec<String> = shrunk
         .plan
         .faults
