@@ -279,7 +279,9 @@ fn guided_sweep(
             |&seed| how.run(case, seed),
             |_, r| {
                 if let Ok(seeds) = &r {
-                    seeds.iter().for_each(|(o, _)| next.add(o, false));
+                    seeds
+                        .iter()
+                        .for_each(|(o, _)| next.add(o, !o.buggify.is_empty()));
                 }
                 sink(r)
             },
