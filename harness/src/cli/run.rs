@@ -346,8 +346,12 @@ fn replay_command<R: Rig>(
     replay
 }
 
-/// Runs every seed twice and reports the first whose traces differ: exit
-/// 3 if any did, else what the first runs say (0 or 1).
+/// Runs every seed twice, the second time on a thread that has just run
+/// another seed (seeds checked in pairs, `2k` with `2k+1`), and prints
+/// what a plain run prints (each failing seed, then the summary) with, for
+/// each seed whose two traces differ, its first differing event and its
+/// replay; exit 3 if any differed (`not deterministic: N seeds`), else the
+/// plain run's code.
 fn check_determinism<R: Rig>(
     case: &Case<R>,
     seeds: SeedRange,
@@ -355,30 +359,35 @@ fn check_determinism<R: Rig>(
 ) -> u8 {
     let run = |seed: u64| {
         let r = case.run_seed(seed);
-        (r.outcome.kept_promise(), r.output.trace)
+        (r.outcome, r.output.trace)
     };
-    let (mut differed, mut failed) = (false, false);
-    let count = seeds.seed_count();
+    let (mut summary, mut differed) = (Summary::default(), 0u64);
     for seed in seeds.iter() {
-        for checked in determinism::check_pair(&run, seed, seed.wrapping_add(1), false) {
-            failed |= !checked.result;
+        let partner = seed ^ 1;
+        if seed % 2 == 1 && seeds.contains(partner) {
+            continue; // its even partner leads the pair
+        }
+        let both = partner > seed && seeds.contains(partner);
+        for checked in determinism::check_pair(&run, seed, partner, both) {
+            let o = &checked.result;
+            if !o.kept_promise() {
+                println!("{}", failure_line(o, &replay(o.seed)));
+            }
+            summary.add(o);
             if let Some(d) = checked.difference {
-                differed = true;
+                differed += 1;
                 println!(
-                    "seed {}: two runs differ\n{d}\n  replay: {}",
+                    "seed {}: not deterministic: {d}\n  replay: {}",
                     checked.seed,
                     replay(checked.seed)
                 );
             }
         }
     }
-    println!(
-        "seeds: {count} run twice, differed: {}",
-        if differed { "yes" } else { "none" }
-    );
-    if differed {
-        3
-    } else {
-        u8::from(failed)
+    println!("{summary}");
+    if differed > 0 {
+        println!("not deterministic: {differed} seeds");
+        return 3;
     }
+    summary.exit_code()
 }

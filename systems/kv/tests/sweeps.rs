@@ -403,3 +403,20 @@ fn run_takes_a_default_scenario_a_plan_on_a_range_and_an_empty_shard() {
         "{err}"
     );
 }
+
+/// `--check-determinism` runs every seed twice and prints what a plain run
+/// prints when every seed's two runs agree (kv's do), exit code included.
+#[test]
+fn check_determinism_prints_the_plain_run_when_every_seed_agrees() {
+    let dir = scratch("determinism");
+    let plain = sweep(&dir, &[]);
+    let checked = sweep(&dir, &["--check-determinism"]);
+    assert_eq!(plain.0, 1, "naive breaks some seed of 0..8: {}", plain.1);
+    assert_eq!(
+        (checked.0, &checked.1),
+        (plain.0, &plain.1),
+        "{}",
+        checked.2
+    );
+    assert!(!checked.1.contains("not deterministic"), "{}", checked.1);
+}
