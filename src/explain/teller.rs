@@ -63,13 +63,18 @@ impl<'a> Teller<'a> {
             Seen::Other => None,
         };
         if let Some((node, text)) = told {
-            let line = StoryLine {
-                at: e.at,
-                node: Some(node),
-                text,
-            };
-            self.lines.push((e.at, 1, i, line));
+            self.tell((e.at, 1, i), node, text);
         }
+    }
+
+    /// Adds a line at `(time, class, index)` (see `lines`) on `node`.
+    fn tell(&mut self, (at, class, index): (SimTime, u8, usize), node: String, text: String) {
+        let line = StoryLine {
+            at,
+            node: Some(node),
+            text,
+        };
+        self.lines.push((at, class, index, line));
     }
 
     /// The line an engine event adds (node, text), if any.
@@ -195,31 +200,12 @@ impl<'a> Teller<'a> {
             } else {
                 format!("the user wrote {v}")
             };
-            let at = entry.written_at;
-            self.lines.push((
-                at,
-                0,
-                0,
-                StoryLine {
-                    at,
-                    node: Some(node),
-                    text,
-                },
-            ));
+            self.tell((entry.written_at, 0, 0), node, text);
             if let Some(at) = entry.forfeited_at {
                 let node = topology::handset(r.owner);
                 let text =
                     format!("{v} forfeited: saved, never synced, wiped by the user's own reset");
-                self.lines.push((
-                    at,
-                    2,
-                    0,
-                    StoryLine {
-                        at,
-                        node: Some(node),
-                        text,
-                    },
-                ));
+                self.tell((at, 2, 0), node, text);
             }
         }
     }
