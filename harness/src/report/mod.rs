@@ -117,7 +117,7 @@ pub fn run<R: Rig>(cases: Vec<(String, Case<R>)>, seeds: Range<u64>, jobs: usize
         .map(|(spec, case)| {
             let results = sweep_cell(&case, seeds.clone(), jobs);
             let first = results.iter().find(|r| !r.outcome.kept_promise());
-            let shrunk = first.and_then(|r| shrink_seed(&case, r.outcome.seed));
+            let shrunk = first.and_then(|r| shrink_seed(&case, &r.outcome));
             Cell {
                 spec,
                 case,
@@ -128,11 +128,12 @@ pub fn run<R: Rig>(cases: Vec<(String, Case<R>)>, seeds: Range<u64>, jobs: usize
         .collect()
 }
 
-/// Seed `seed` of `case` (which fails) shrunk by the rig
+/// The failing seed `failing` (an outcome of `case`) shrunk by the rig
 /// ([`Rig::shrink`]), with the story of the verdict it keeps; `None` if
 /// the rig could not shrink it.
-fn shrink_seed<R: Rig>(case: &Case<R>, seed: u64) -> Option<Shrunk> {
-    let verdicts = crate::checker::verdict_summary(&case.run_seed(seed).outcome);
+fn shrink_seed<R: Rig>(case: &Case<R>, failing: &SeedOutcome) -> Option<Shrunk> {
+    let seed = failing.seed;
+    let verdicts = crate::checker::verdict_summary(failing);
     let small = R::shrink(case, seed, &Options::default(), &mut |_| {}).ok()?;
     let plan = small
         .plan()
