@@ -1,10 +1,13 @@
-//! The `lastcopy` command line: run, replay and list scenarios. `replay`,
-//! `plan`, `shrink` and `list` are the harness's own ([`harness::cli::execute`]) for
-//! the Sidekick's rig; the others are still the Sidekick's.
+//! The `lastcopy` command line: the harness's commands
+//! ([`harness::cli::execute`]: `run`, `replay`, `plan`, `shrink`, `list`,
+//! and `merge` of a run's shards) for the Sidekick's rig, and the
+//! Sidekick's own `report` (and `merge` of a report's shards) and
+//! `durability`.
 //!
 //! Exit codes: 0 every seed kept the promise; 1 some seed broke it;
-//! 2 bad input (nothing was run, nothing written); 130 `run` interrupted
-//! by Ctrl-C.
+//! 2 bad input (nothing was run, nothing written); 3 with
+//! `--check-determinism`, some seed's two runs differed; 130 `run`
+//! interrupted by Ctrl-C.
 
 mod cmd;
 
@@ -25,7 +28,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a scenario over a range of seeds and report seeds that broke the promise.
-    Run(cmd::run::Args),
+    Run(cli::RunArgs),
     /// Replay one seed: print its plan, its trace and its verdicts.
     Replay(cli::ReplayArgs),
     /// Print the fault plan a seed draws, as TOML that `--plan` accepts.
@@ -46,7 +49,7 @@ fn main() -> ExitCode {
     cli::quiet_on_closed_pipe();
     let harness = |command| cli::execute::<Sidekick>(&PROGRAM, command);
     let result = match Cli::parse().command {
-        Command::Run(args) => cmd::run::execute(args),
+        Command::Run(args) => return harness(cli::Command::Run(args)),
         Command::Replay(args) => return harness(cli::Command::Replay(args)),
         Command::Plan(args) => return harness(cli::Command::Plan(args)),
         Command::List => return harness(cli::Command::List),

@@ -5,7 +5,7 @@
 //! it, the harness's [`harness::case::Case`] runs a Sidekick seed exactly
 //! as the Sidekick's own commands run it ([`crate::runner::Case`]).
 
-use crate::budget::Budget;
+use crate::budget::{Budget, Work};
 use crate::explain;
 use crate::guided;
 use crate::plan_file;
@@ -26,6 +26,7 @@ use harness::save_target::{Rules, SaveTarget};
 use harness::scenario::Source;
 use harness::shrink::{self, Shrunk, Size};
 use harness::story::Story;
+use harness::swarm::Draw;
 use harness::world::Output;
 use models::design::Design;
 use models::fault::{Fault, FAULT_TABLE};
@@ -41,6 +42,7 @@ pub const PROGRAM: Program = Program {
     package: env!("CARGO_PKG_NAME"),
     manifest_dir: env!("CARGO_MANIFEST_DIR"),
     catalogue: CATALOGUE,
+    version: Some(crate::build_identity::LONG_VERSION),
 };
 
 /// The runs a Sidekick shrink spends unless `--max-runs` says otherwise.
@@ -122,12 +124,12 @@ impl Rig for Sidekick {
         Ok(())
     }
 
-    /// Swarm's draws within the fault atlas, leaned (`--guided`) toward
-    /// those of the bias's keys that are levers of the Sidekick's
-    /// situations.
-    fn swarm_draw(scenario: &Scenario, seed: u64, bias: Option<&Bias>) -> Vec<String> {
-        let drawn = swarm::draw(scenario, seed, false);
-        match bias {
+    /// Swarm's draws ([`crate::swarm::draw`]), within the fault atlas
+    /// unless `unbounded`, leaned (`--guided`) toward those of the bias's
+    /// keys that are levers of the Sidekick's situations.
+    fn swarm_draw(scenario: &Scenario, seed: u64, how: &Draw<'_>) -> Vec<String> {
+        let drawn = swarm::draw(scenario, seed, how.unbounded);
+        match how.bias {
             Some(b) => {
                 let keys = b.keys.iter().map(String::as_str);
                 guided::Bias::of_keys(keys, b.buggify).apply(scenario, drawn)
@@ -168,12 +170,14 @@ impl Rig for Sidekick {
     }
 
     /// The work budget of [`crate::budget`]: 25,000,000 units unless
-    /// `max_work` says otherwise; a plan alone is checked for its faults.
+    /// `max_work` says otherwise; a plan alone is checked for its faults,
+    /// a swarm by the bound on every draw ([`Work::swarm_bound`]).
     fn check_work(case: &Case, stage: Stage, max_work: Option<u64>) -> Result<(), String> {
         let budget = Budget::from_flag(max_work)?;
         match stage {
             Stage::Plan => budget.check_planning(&case.scenario),
             Stage::Run => budget.check_case(case),
+            Stage::Swarm => budget.check(Work::swarm_bound(&case.scenario)),
         }
         .map(|_| ())
         .map_err(|e| e.to_string())

@@ -10,9 +10,7 @@ use harness::rig::Rig;
 use harness::scenario::Source;
 use models::fault::Fault;
 
-pub use harness::sweep::{
-    jobs, parallel_map, stream_map, sweep_with, StreamEnd, MAX_JOBS, WINDOW_PER_JOB,
-};
+pub use harness::sweep::{jobs, parallel_map};
 
 /// What to run: a Sidekick scenario under a design, with overrides and an
 /// optional saved plan or workload that replaces each seed's own (the

@@ -228,16 +228,18 @@ fn results_lines_carry_the_build_and_merge_refuses_mixtures() {
     let version = text(&lastcopy(&["--version"]).stdout);
     for line in body.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json");
-        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
-        let commit = v["commit"].as_str().expect("a commit");
-        assert_eq!(commit, lastcopy::build_identity::COMMIT);
-        assert!(version.contains(&format!("(commit {commit})")), "{version}");
+        assert_eq!(v["package"], "lastcopy");
+        let build = v["build"].as_str().expect("a build");
+        assert_eq!(build, lastcopy::build_identity::LONG_VERSION);
+        assert!(version.contains(build), "{version}");
     }
     let name = |p: &Path| p.display().to_string();
 
     // Another build's shard.
     let other = d.join("other-build.jsonl");
-    edit_lines(&results, &other, |v| v["commit"] = "0000000".into());
+    edit_lines(&results, &other, |v| {
+        v["build"] = "0.1.0 (commit 0000000)".into()
+    });
     let (k0, k1) = (d.join("k0.jsonl"), d.join("k1.jsonl"));
     let shards: Vec<PathBuf> = [&k0, &k1]
         .iter()
@@ -256,7 +258,9 @@ fn results_lines_carry_the_build_and_merge_refuses_mixtures() {
         })
         .collect();
     let foreign = d.join("k1-foreign.jsonl");
-    edit_lines(&shards[1], &foreign, |v| v["commit"] = "0000000".into());
+    edit_lines(&shards[1], &foreign, |v| {
+        v["build"] = "0.1.0 (commit 0000000)".into()
+    });
     let mixed = lastcopy(&["merge", &name(&shards[0]), &name(&foreign)]);
     assert_refused(&mixed, &["different builds", "0000000", "k0.jsonl"]);
     let fine = lastcopy(&["merge", &name(&shards[0]), &name(&shards[1])]);
@@ -275,11 +279,11 @@ fn results_lines_carry_the_build_and_merge_refuses_mixtures() {
     );
     let unbuilt = d.join("unbuilt.jsonl");
     edit_lines(&results, &unbuilt, |v| {
-        v.as_object_mut().expect("object").remove("commit");
+        v.as_object_mut().expect("object").remove("build");
     });
     assert_refused(
         &lastcopy(&["merge", &name(&unbuilt)]),
-        &["unbuilt.jsonl:1", "commit"],
+        &["unbuilt.jsonl:1", "build"],
     );
 
     // A run's shard mixed with a report's: each file named with its kind.

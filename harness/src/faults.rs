@@ -4,7 +4,8 @@
 //! effect. Their rates ([`Rates`]) become a seed's plan ([`plan`]).
 //!
 //! The atlas: storage faults of one seed strike the disks of one failure
-//! domain only (drawn per seed), so some other domain keeps its copies.
+//! domain only (drawn per seed), so some other domain keeps its copies;
+//! `faults.unbounded = true` lifts it.
 
 use crate::scenario::{ensure, number, Check, KeyPath};
 use crate::system::OwnFault;
@@ -201,6 +202,10 @@ pub struct Rates {
     /// The system's own faults' rates per day, by their rows' keys
     /// (`[faults.system]`).
     pub system: BTreeMap<String, f64>,
+    /// Storage faults strike the disks of every failure domain, not only
+    /// the one the atlas draws for the seed (`run --swarm --unbounded`
+    /// sets it): some seeds then leave no domain's copies whole.
+    pub unbounded: bool,
 }
 
 impl Default for Rates {
@@ -225,6 +230,7 @@ impl Default for Rates {
             restart_after: Duration::from_secs(10),
             clock_skew_max: Duration::from_secs(3600),
             system: BTreeMap::new(),
+            unbounded: false,
         }
     }
 }
@@ -370,7 +376,8 @@ pub struct Target {
 
 /// The faults `rates` draw for seed `seed` over `duration` on `targets`:
 /// power, process and clock faults on every node, storage faults on the
-/// disks of one failure domain (drawn for the seed), partitions on every
+/// disks of one failure domain (drawn for the seed; every domain's if
+/// `rates.unbounded`), partitions on every
 /// pair of nodes, and each of the system's `own` faults on its row's node.
 /// Each kind on each target draws from its own stream, so adding a node
 /// leaves the others' faults alone, and a kind's times and targets do not
@@ -420,7 +427,7 @@ pub fn plan(
             FaultClass::Storage => {
                 let disks = targets
                     .iter()
-                    .filter(|t| t.domain == struck)
+                    .filter(|t| rates.unbounded || t.domain == struck)
                     .flat_map(|t| t.disks.iter());
                 for (i, d) in disks.enumerate() {
                     for (at, s) in arrivals(&seeds, r.name, i, rate, duration) {
@@ -498,6 +505,15 @@ fn arrivals(
 mod tests {
     use super::*;
 
+    /// Node `node` of failure domain `domain`, with one disk.
+    fn target(node: &str, domain: &str) -> Target {
+        Target {
+            node: node.into(),
+            domain: domain.into(),
+            disks: vec![format!("{node}/disk")],
+        }
+    }
+
     #[test]
     fn rows_follow_kind_order_and_names_parse_back() {
         for (i, r) in FAULT_TABLE.iter().enumerate() {
@@ -509,12 +525,7 @@ mod tests {
 
     #[test]
     fn storage_faults_strike_one_domain_and_plans_are_per_seed() {
-        let t = |node: &str, domain: &str| Target {
-            node: node.into(),
-            domain: domain.into(),
-            disks: vec![format!("{node}/disk")],
-        };
-        let targets = [t("a", "x"), t("b", "y"), t("c", "z")];
+        let targets = [target("a", "x"), target("b", "y"), target("c", "z")];
         let rates = Rates {
             bit_rot_per_disk_day: 20.0,
             power_loss_per_node_day: 1.0,
@@ -540,15 +551,36 @@ mod tests {
     }
 
     #[test]
+    fn unbounded_storage_faults_strike_every_domain() {
+        let targets = [target("a", "x"), target("b", "y"), target("c", "z")];
+        let rates = Rates {
+            bit_rot_per_disk_day: 20.0,
+            unbounded: true,
+            ..Rates::default()
+        };
+        let day = Duration::from_secs(86_400);
+        let p = plan(&rates, &targets, &[], 7, day);
+        let hit: std::collections::BTreeSet<&str> =
+            p.faults.iter().map(|f| f.target.as_str()).collect();
+        assert_eq!(hit.len(), 3, "every domain's disk: {hit:?}");
+        let bounded = Rates {
+            unbounded: false,
+            ..rates
+        };
+        let within = plan(&bounded, &targets, &[], 7, day);
+        let strike = |f: &PlannedFault<Fault>| (f.at, f.target.clone(), f.resolve_seed);
+        let all: Vec<_> = p.faults.iter().map(strike).collect();
+        assert!(
+            within.faults.iter().all(|f| all.contains(&strike(f))),
+            "the atlas's domain draws the same faults either way"
+        );
+    }
+
+    #[test]
     fn every_failure_domain_is_as_likely_to_be_struck_wherever_its_nodes_stand() {
         // Domain x has two nodes that do not stand together: it must still
         // be drawn as one domain of two, not two of three.
-        let t = |node: &str, domain: &str| Target {
-            node: node.into(),
-            domain: domain.into(),
-            disks: vec![format!("{node}/disk")],
-        };
-        let targets = [t("a", "x"), t("b", "y"), t("c", "x")];
+        let targets = [target("a", "x"), target("b", "y"), target("c", "x")];
         let rates = Rates {
             bit_rot_per_disk_day: 50.0,
             ..Rates::default()

@@ -183,15 +183,16 @@ fn upper(range: SwarmRange, value: &str) -> Option<String> {
 /// Runs `seeds` in generations of [`GENERATION`] on `jobs` threads (each
 /// generation through [`sweep::stream_map`]), each seed with the bias of
 /// its generation (`run(bias, seed)`), and hands each seed and its result
-/// to `sink` in seed order. `reached_by` says what a result reached (its
-/// outcome and whether it ran with buggify), none for a seed that could
-/// not run. Ends as the generation that stopped or refused ended.
+/// to `sink` in seed order. `reached_by` says what a result reached (the
+/// outcome of each run in it and whether it ran with buggify), none for a
+/// seed that could not run. Ends as the generation that stopped or
+/// refused ended.
 pub fn stream_generations<R: Rig, T: Send>(
     seeds: impl Iterator<Item = u64> + Send,
     jobs: usize,
     stop: &AtomicBool,
     run: impl Fn(&Bias, u64) -> T + Sync,
-    reached_by: impl Fn(&T) -> Option<(&SeedOutcome, bool)>,
+    reached_by: impl Fn(&T) -> Vec<(&SeedOutcome, bool)>,
     mut sink: impl FnMut(u64, T) -> ControlFlow<()>,
 ) -> StreamEnd {
     let mut seeds = seeds;
@@ -208,7 +209,7 @@ pub fn stream_generations<R: Rig, T: Send>(
             stop,
             |&seed| run(&bias, seed),
             |seed, r| {
-                if let Some((o, buggify)) = reached_by(&r) {
+                for (o, buggify) in reached_by(&r) {
                     reached.add(o, buggify);
                 }
                 sink(seed, r)

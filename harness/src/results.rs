@@ -2,9 +2,9 @@
 //! seed, for `merge` to combine the shards of a sweep.
 //!
 //! A line is the seed's [`SeedOutcome`] with three more keys: `package`
-//! and `binary`, the build that ran it ([`BinaryIdentity`]), and `run`,
-//! which run it came from ([`RunInfo`]: the scenario as given, the plan
-//! file, the seed range, the shard). Every line parses as a `SeedOutcome`
+//! and `build`, the build that ran it ([`BinaryIdentity`]), and `run`,
+//! which run it came from ([`RunInfo`]: the scenario and design as given,
+//! the plan file, the work budget, the seed range, the shard). Every line parses as a `SeedOutcome`
 //! on its own. [`LinesWriter`] writes the lines to a temporary file beside
 //! the target as they come and renames it into place at the end, so a
 //! reader never sees half a file. Reading ([`read_lines`], [`parse_line`])
@@ -22,14 +22,19 @@ use std::path::Path;
 
 /// Which run a results line came from: what `merge` needs to check that
 /// shards belong together and to print the run's replay commands. The
-/// design and overrides are the outcome's own keys.
+/// overrides are the outcome's own key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunInfo {
     /// The scenario as given on the command line (catalogue name or path).
     pub spec: String,
+    /// The design, as `--design` chooses it again (with the outcome's
+    /// overrides).
+    pub design: String,
     /// `--plan`, if given (a path).
     pub plan: Option<String>,
+    /// `--max-work`, if given (the replay commands carry it).
+    pub max_work: Option<u64>,
     /// The sweep's whole seed range (first and last seed, both included).
     pub seeds: SeedRange,
     /// This line's shard: K.
@@ -52,7 +57,7 @@ pub struct ResultLine {
     /// The seed's outcome (its keys are the line's top-level keys).
     #[serde(flatten)]
     pub outcome: SeedOutcome,
-    /// The build that ran it (`package` and `binary`, top-level keys).
+    /// The build that ran it (`package` and `build`, top-level keys).
     #[serde(flatten)]
     pub build: BinaryIdentity,
     /// Which run and shard it came from.

@@ -98,8 +98,9 @@ pub trait Rig: Sized + 'static {
     fn swarm_check(scenario: &Self::Scenario) -> Result<(), String>;
 
     /// The overrides swarm seed `seed` draws from `scenario`, in a fixed
-    /// order, leaned by `bias` (`--guided`).
-    fn swarm_draw(scenario: &Self::Scenario, seed: u64, bias: Option<&Bias>) -> Vec<String>;
+    /// order, as `how` says: leaned by its bias (`--guided`), its storage
+    /// faults past the fault atlas if it is `unbounded`.
+    fn swarm_draw(scenario: &Self::Scenario, seed: u64, how: &swarm::Draw<'_>) -> Vec<String>;
 
     /// Refuses, before a replay runs, a `filter` that names a node, store
     /// or record `scenario` under `design` cannot have; the error names
@@ -240,6 +241,11 @@ pub enum Stage {
     Plan,
     /// Running a seed (`run`, `replay`, `shrink`).
     Run,
+    /// Running any seed of a `--swarm` sweep of the case, whatever it
+    /// draws: a bound on every draw. Where it is refused, `run` checks the
+    /// seeds' draws one by one ([`Stage::Run`]) before any runs, for a
+    /// sweep of at most a million seeds, and refuses a longer one.
+    Swarm,
 }
 
 /// A rig's design type: its system's.
@@ -379,12 +385,8 @@ impl<S: System> Rig for S {
         swarm::check_keys(S::swarm_keys())
     }
 
-    fn swarm_draw(scenario: &Scenario<S>, seed: u64, bias: Option<&Bias>) -> Vec<String> {
-        let drawn = swarm::draw(scenario, seed);
-        match bias {
-            Some(b) => b.apply(scenario, drawn),
-            None => drawn,
-        }
+    fn swarm_draw(scenario: &Scenario<S>, seed: u64, how: &swarm::Draw<'_>) -> Vec<String> {
+        swarm::draw_as(scenario, seed, how)
     }
 
     fn check_filter(

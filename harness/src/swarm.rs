@@ -148,30 +148,72 @@ pub(crate) fn real(v: f64) -> String {
     }
 }
 
+/// How a swarm seed draws ([`Rig::swarm_draw`]): as the scenario bounds
+/// it, or leaned, or past the fault atlas.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Draw<'a> {
+    /// `--guided`: how this generation's draws lean.
+    pub bias: Option<&'a Bias>,
+    /// `--unbounded`: storage faults may fall outside the fault atlas (a
+    /// [`System`]'s draw then ends `faults.unbounded=true`).
+    pub unbounded: bool,
+}
+
+/// The draw of seed `seed` of a [`System`]'s scenario: [`draw`], leaned
+/// by `how.bias`, then `faults.unbounded=true` if `how.unbounded`.
+pub fn draw_as<S: System>(scenario: &Scenario<S>, seed: u64, how: &Draw<'_>) -> Vec<String> {
+    let drawn = draw(scenario, seed);
+    let mut drawn = match how.bias {
+        Some(b) => b.apply(scenario, drawn),
+        None => drawn,
+    };
+    if how.unbounded {
+        drawn.push("faults.unbounded=true".into());
+    }
+    drawn
+}
+
 /// A scenario swept with `--swarm`: what each seed's case is made from.
 pub struct Swarm<'a, R: Rig> {
     base: &'a Case<R>,
     source: &'a Source,
+    unbounded: bool,
 }
 
 impl<'a, R: Rig> Swarm<'a, R> {
-    /// A swarm over `base`, loaded from the scenario in `source`; refuses
-    /// a scenario whose draws could not run ([`Rig::swarm_check`]: for a
+    /// A swarm over `base`, loaded from the scenario in `source`, its
+    /// storage faults past the fault atlas if `unbounded`; refuses a
+    /// scenario whose draws could not run ([`Rig::swarm_check`]: for a
     /// [`System`], swarm keys that are not ranges).
-    pub fn new(base: &'a Case<R>, source: &'a Source) -> Result<Self, String> {
+    pub fn new(base: &'a Case<R>, source: &'a Source, unbounded: bool) -> Result<Self, String> {
         R::swarm_check(&base.scenario)?;
-        Ok(Swarm { base, source })
+        Ok(Swarm {
+            base,
+            source,
+            unbounded,
+        })
     }
 
     /// Seed `seed`'s case: the base's overrides, then what the seed drew
-    /// (in [`Case::drawn`]).
-    pub fn case(&self, seed: u64) -> Result<Case<R>, ScenarioError> {
-        self.case_with(R::swarm_draw(&self.base.scenario, seed, None))
+    /// (in [`Case::drawn`]); an error names the seed and its draw.
+    pub fn case(&self, seed: u64) -> Result<Case<R>, String> {
+        self.draw(seed, None)
     }
 
     /// Seed `seed`'s case with its draws leaned by `bias` (`--guided`).
-    pub fn leaned(&self, seed: u64, bias: &Bias) -> Result<Case<R>, ScenarioError> {
-        self.case_with(R::swarm_draw(&self.base.scenario, seed, Some(bias)))
+    pub fn leaned(&self, seed: u64, bias: &Bias) -> Result<Case<R>, String> {
+        self.draw(seed, Some(bias))
+    }
+
+    fn draw(&self, seed: u64, bias: Option<&Bias>) -> Result<Case<R>, String> {
+        let how = Draw {
+            bias,
+            unbounded: self.unbounded,
+        };
+        let drawn = R::swarm_draw(&self.base.scenario, seed, &how);
+        let shown = drawn.join(" ");
+        self.case_with(drawn)
+            .map_err(|e| format!("--swarm: seed {seed} drew {shown}: {e}"))
     }
 
     /// The case of the base's overrides, then `drawn` (kept in

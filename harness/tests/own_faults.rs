@@ -170,7 +170,7 @@ fn an_own_fault_is_covered_blamed_and_drawn_by_swarm() {
     };
     assert_eq!(blamed.get(&own), Some(&1), "{blamed:?}");
     let source = Source::new("vault.toml", text);
-    let swarm = Swarm::new(&case, &source).unwrap();
+    let swarm = Swarm::new(&case, &source, false).unwrap();
     let drawn = swarm.case(5).unwrap().drawn;
     assert_eq!(drawn.len(), 1, "{drawn:?}");
     assert!(

@@ -6,7 +6,7 @@
 //! JSON line per cell and seed: the seed's [`SeedStats`], the cell's design
 //! as given, and the report's arguments. `merge FILE... --out DIR` checks
 //! that the lines come from one report and cover every cell's seeds exactly
-//! once (with the checks of a run's shards, [`crate::shard::merge`]),
+//! once (with the checks of a run's shards, [`harness::merge::merge_lines`]),
 //! reloads the cases, reruns each broken cell's representative seed (runs
 //! are deterministic, so it tells the same story) and renders the same files.
 
@@ -14,8 +14,10 @@ use super::stats::SeedStats;
 use super::{Cell, Config};
 use crate::build_identity::BuildIdentity;
 use crate::seed_range::{SeedRange, MAX_HELD_SEEDS};
-use crate::shard::{self, ResultLine, ResultsFile, RunInfo, Shard};
+use crate::shard::{self, ResultsFile, Shard};
+use harness::merge::{merge_lines, same_case, ShardLine};
 use serde::{Deserialize, Serialize};
+use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
 
 /// The report a results line belongs to: its arguments and the line's shard.
@@ -163,28 +165,11 @@ pub fn merge(
         let name = &case.scenario.name;
         let of_cell = |lines| cell_lines(lines, &design, name);
         // A cell's lines are checked as one run's shards are.
-        let as_run: Vec<(String, Vec<ResultLine>)> = files
+        let as_run: Vec<(String, Vec<ReportLine>)> = files
             .iter()
-            .map(|(file, lines)| {
-                let lines = of_cell(lines)
-                    .into_iter()
-                    .map(|l| ResultLine {
-                        outcome: l.stats.outcome.clone(),
-                        build: l.build.clone(),
-                        run: RunInfo {
-                            spec: case.spec.clone(),
-                            design_arg: Some(design.clone()),
-                            plan: None,
-                            seeds: l.report.seeds,
-                            shard: l.report.shard,
-                            shards: l.report.shards,
-                        },
-                    })
-                    .collect();
-                (file.clone(), lines)
-            })
+            .map(|(file, lines)| (file.clone(), of_cell(lines).into_iter().cloned().collect()))
             .collect();
-        shard::merge(&as_run).map_err(|e| format!("{name} under {design}: {e}"))?;
+        merge_lines(&as_run).map_err(|e| format!("{name} under {design}: {e}"))?;
         // Merged, the cell's lines cover its seeds once each: in seed order,
         // they are its stats.
         let by_seed: BTreeMap<u64, &SeedStats> = files
@@ -214,4 +199,39 @@ fn cell_lines<'a>(lines: &'a [ReportLine], design: &str, scenario: &str) -> Vec<
         .iter()
         .filter(|l| in_cell(l, design, scenario))
         .collect()
+}
+
+/// A report's line as one of its cell's shards: the cell's lines merge
+/// with the checks of a run's shards.
+impl ShardLine for ReportLine {
+    type Build = BuildIdentity;
+    type Run = ReportRun;
+    fn run(&self) -> &ReportRun {
+        &self.report
+    }
+    fn outcome(&self) -> &SeedOutcome {
+        &self.stats.outcome
+    }
+    fn build(&self) -> &BuildIdentity {
+        &self.build
+    }
+    fn place(&self) -> (SeedRange, u32, u32) {
+        (self.report.seeds, self.report.shard, self.report.shards)
+    }
+    fn same_run(&self, other: &Self) -> bool {
+        self.report.key() == other.report.key()
+            && self.design_preset == other.design_preset
+            && same_case(&self.stats.outcome, &other.stats.outcome)
+    }
+    fn describe(&self) -> String {
+        let o = &self.stats.outcome;
+        format!(
+            "`{}` seeds {}: {} under {} in {} shards",
+            self.report.command,
+            self.report.seeds,
+            o.scenario,
+            self.design_preset,
+            self.report.shards
+        )
+    }
 }

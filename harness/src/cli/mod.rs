@@ -24,6 +24,7 @@
 //!         package: env!("CARGO_PKG_NAME"),
 //!         manifest_dir: env!("CARGO_MANIFEST_DIR"),
 //!         catalogue: &[("my-scenario", "name = \"my-scenario\"\n...")],
+//!         version: None,
 //!     };
 //!     cli::main::<MySystem>(&program)
 //! }
@@ -32,9 +33,10 @@
 //! and gets `run` (sweeps on `--jobs` threads, `--shard` and `--results`,
 //! `--fail-fast`, `--explain`, `--shrink` and `--save`, `--plan` on any
 //! seeds, `--check-determinism`, `--coverage`, `--swarm`, `--swarm
-//! --guided`; the first built-in scenario when none is named), `report`
+//! --unbounded`, `--swarm --guided`; the first built-in scenario when
+//! none is named), `report`
 //! ([`crate::report`]), `merge` (a sharded run's results files, printed
-//! as the unsharded run prints), `replay` (`--explain`, `--node`,
+//! as the unsharded run prints, `--coverage` too), `replay` (`--explain`, `--node`,
 //! `--record`, `--trace-format json`), `plan` (a plan file `--plan` runs
 //! is checked against the system first: [`crate::plan_check`]), `shrink`
 //! (`--record`, `--max-runs`, `--plan`; with `--save`, a regression file:
@@ -70,6 +72,11 @@ pub struct Program {
     /// Its built-in scenarios: name and TOML text (`include_str!`). A
     /// scenario may also be given as a path to a `.toml` file.
     pub catalogue: &'static [(&'static str, &'static str)],
+    /// Its build, if it knows it (a version and commit fixed at compile
+    /// time, as `--version` prints it: `0.1.0 (commit 2fce39d)`): results
+    /// files record it and `merge` refuses shards of different builds.
+    /// `None`: the digest of the executable names the build.
+    pub version: Option<&'static str>,
 }
 
 #[derive(Parser)]

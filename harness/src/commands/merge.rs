@@ -20,7 +20,10 @@ use crate::summary::{failure_line, Summary};
 pub struct MergeArgs {
     /// Results files, one per shard, in any order.
     #[arg(required = true, value_name = "FILE")]
-    files: Vec<String>,
+    pub files: Vec<String>,
+    /// Print the coverage after the summary, as `run --coverage` does.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// Merges the files and prints what one unsharded run prints.
@@ -31,23 +34,26 @@ pub(crate) fn merge<R: Rig>(program: &Program, args: &MergeArgs) -> Result<u8, S
     }
     let merged = merge_files(&files)?;
     let first = &merged.outcomes[0];
+    let run = &merged.run;
     let spec = CaseSpec {
-        scenario: merged.run.spec.clone(),
-        design: Some(first.design.clone()),
+        scenario: run.spec.clone(),
+        design: Some(run.design.clone()),
         overrides: first.overrides.clone(),
-        plan: merged.run.plan.clone(),
+        plan: run.plan.clone(),
     };
     let case = spec.load::<R>(program)?;
-    if case.name() != first.scenario {
+    if case.name() != first.scenario || case.design_shown != first.design {
         return Err(format!(
-            "the results are of scenario {}, but {} now loads as {}: merge with the files \
-             and scenario that ran them",
+            "the results are of scenario {} under design {}, but {} now loads as {} under {}: \
+             merge with the binary and files that ran them",
             first.scenario,
+            first.design,
             spec.scenario,
-            case.name()
+            case.name(),
+            case.design_shown
         ));
     }
-    let here = BinaryIdentity::current(program.package)?;
+    let here = BinaryIdentity::current(program)?;
     if merged.build != here {
         eprintln!(
             "note: the shards were run by {}, this is {here}: the replay commands run this build",
@@ -55,13 +61,18 @@ pub(crate) fn merge<R: Rig>(program: &Program, args: &MergeArgs) -> Result<u8, S
         );
     }
     let mut summary = Summary::default();
+    let mut coverage = R::coverage();
     for o in &merged.outcomes {
         summary.add(o);
+        coverage.add(o);
         if !o.kept_promise() {
-            let replay = R::replay_command(program, &case, o.seed, &o.drawn);
+            let replay = super::replay_command(program, &case, o.seed, &o.drawn, run.max_work);
             println!("{}", failure_line(o, &replay));
         }
     }
     println!("{summary}");
+    if args.coverage {
+        println!("{coverage}");
+    }
     Ok(summary.exit_code())
 }

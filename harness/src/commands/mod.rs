@@ -92,6 +92,24 @@ impl CaseArgs {
     }
 }
 
+/// The command that replays `seed` of `case` with `drawn` overrides (a
+/// swarm seed's) as the rig spells it ([`Rig::replay_command`]), and
+/// `--max-work` if the run was given it: what `run` and `merge` print for
+/// each seed that broke the promise.
+pub(crate) fn replay_command<R: Rig>(
+    program: &Program,
+    case: &Case<R>,
+    seed: u64,
+    drawn: &[String],
+    max_work: Option<u64>,
+) -> String {
+    let mut replay = R::replay_command(program, case, seed, drawn);
+    if let Some(units) = max_work {
+        replay.push_str(&format!(" --max-work {units}"));
+    }
+    replay
+}
+
 impl<R: Rig> Loaded<R> {
     /// Runs and judges the seed with its plan.
     fn run(&self) -> crate::case::SeedRun<R::Fault> {

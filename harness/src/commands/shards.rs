@@ -3,10 +3,11 @@
 //! any seed runs.
 
 use crate::build_identity::BinaryIdentity;
+use crate::case::Case;
 use crate::cli::Program;
-use crate::load::CaseSpec;
 use crate::output::{check_target, FileTarget};
 use crate::results::{LinesWriter, ResultLine, RunInfo};
+use crate::rig::Rig;
 use crate::seed_range::SeedRange;
 use crate::shard::{Shard, INDEX_ENV};
 use sim::outcome::SeedOutcome;
@@ -23,31 +24,36 @@ pub(crate) struct Shards {
 
 impl Shards {
     /// Parses `--shard` (K/N or auto/N) and checks the `--results` file
-    /// can be written (and is none of the run's inputs).
-    pub(crate) fn check(
+    /// can be written (and is none of `case`'s inputs); its lines will say
+    /// the run is `case` over `range` under `max_work`.
+    pub(crate) fn check<R: Rig>(
         program: &Program,
-        spec: &CaseSpec,
+        case: &Case<R>,
         range: SeedRange,
         shard: &Option<String>,
         results: &Option<String>,
+        max_work: Option<u64>,
     ) -> Result<Self, String> {
         let shard = match shard {
             Some(s) => Shard::parse(s, std::env::var(INDEX_ENV).ok().as_deref())?,
             None => Shard::ALL,
         };
+        let plan = case.plan.as_ref().map(|(path, _)| path.clone());
         let results = match results {
             Some(path) => {
-                let inputs = std::iter::once(spec.scenario.as_str()).chain(spec.plan.as_deref());
+                let inputs = std::iter::once(case.spec.as_str()).chain(plan.as_deref());
                 let target =
                     check_target(Path::new(path), inputs).map_err(|e| format!("--results {e}"))?;
                 let info = RunInfo {
-                    spec: spec.scenario.clone(),
-                    plan: spec.plan.clone(),
+                    spec: case.spec.clone(),
+                    design: case.design_name.clone(),
+                    plan,
+                    max_work,
                     seeds: range,
                     shard: shard.index,
                     shards: shard.count,
                 };
-                let build = BinaryIdentity::current(program.package)?;
+                let build = BinaryIdentity::current(program)?;
                 Some((path.clone(), target, info, build))
             }
             None => None,

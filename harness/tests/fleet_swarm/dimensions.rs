@@ -27,7 +27,7 @@ fn sweeps(source: &Source, design: &str) -> Sweeps {
     let plain = (0..SEEDS)
         .filter(|&s| !base.run_seed(s).outcome.kept_promise())
         .collect();
-    let swarm = Swarm::new(&base, source).unwrap();
+    let swarm = Swarm::new(&base, source, false).unwrap();
     let failed = (0..SEEDS)
         .filter_map(|s| {
             let case = swarm.case(s).unwrap();
@@ -65,7 +65,7 @@ fn caught_only_by_swarm(
         assert!(bad(value.parse().unwrap()), "seed {seed}: {key}={value}");
     }
     let (seed, drawn) = &s.swarm[0];
-    let swarmed = Swarm::new(&fleet::case(source, design, &[]), source)
+    let swarmed = Swarm::new(&fleet::case(source, design, &[]), source, false)
         .unwrap()
         .case(*seed)
         .unwrap()

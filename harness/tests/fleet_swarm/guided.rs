@@ -18,7 +18,7 @@ type Ran = (u64, bool, Vec<String>);
 
 fn guided(source: &Source, design: &str, seeds: u64, jobs: usize) -> Vec<Ran> {
     let base = fleet::case(source, design, &[]);
-    let swarm = Swarm::new(&base, source).unwrap();
+    let swarm = Swarm::new(&base, source, false).unwrap();
     let mut out = Vec::new();
     let end = stream_generations::<fleet::Fleet, _>(
         0..seeds,
@@ -28,7 +28,7 @@ fn guided(source: &Source, design: &str, seeds: u64, jobs: usize) -> Vec<Ran> {
             let case = swarm.leaned(seed, bias).unwrap();
             (case.run_seed(seed), case.scenario.buggify)
         },
-        |(run, buggify)| Some((&run.outcome, *buggify)),
+        |(run, buggify)| vec![(&run.outcome, *buggify)],
         |seed, (run, _)| {
             out.push((seed, run.outcome.kept_promise(), run.outcome.drawn));
             ControlFlow::Continue(())
@@ -40,7 +40,7 @@ fn guided(source: &Source, design: &str, seeds: u64, jobs: usize) -> Vec<Ran> {
 
 fn plain_swarm(source: &Source, design: &str, seeds: u64) -> Vec<Ran> {
     let base = fleet::case(source, design, &[]);
-    let swarm = Swarm::new(&base, source).unwrap();
+    let swarm = Swarm::new(&base, source, false).unwrap();
     let mut out = Vec::new();
     stream_map(
         0..seeds,

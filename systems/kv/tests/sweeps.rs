@@ -72,7 +72,7 @@ fn shards_merge_into_the_unsharded_run() {
     // Each line is a seed's outcome with the build and the run.
     let text = std::fs::read_to_string(dir.join("s0.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-    for key in ["seed", "verdicts", "trace_hash", "package", "binary", "run"] {
+    for key in ["seed", "verdicts", "trace_hash", "package", "build", "run"] {
         assert!(first.get(key).is_some(), "{key} in {first}");
     }
     assert_eq!(first["run"]["shards"], 2);
@@ -98,6 +98,51 @@ fn swarm_shards_merge_into_the_unsharded_swarm() {
     }
     let merged = kv(&dir, &["merge", "s0.jsonl", "s1.jsonl"]);
     assert_eq!((merged.0, &merged.1), (whole.0, &whole.1), "{}", merged.2);
+    // With --coverage, as the unsharded run prints it.
+    let covered = kv(&dir, &[&swarm[..], &["--coverage"]].concat());
+    assert!(covered.1.contains("never fired"), "{}", covered.1);
+    let merged = kv(&dir, &["merge", "s0.jsonl", "s1.jsonl", "--coverage"]);
+    assert_eq!(
+        (merged.0, &merged.1),
+        (covered.0, &covered.1),
+        "{}",
+        merged.2
+    );
+}
+
+/// `--swarm --unbounded` lets storage faults strike every failure
+/// domain's disks: each seed draws `faults.unbounded=true`, and a failing
+/// seed's printed replay runs exactly that.
+#[test]
+fn unbounded_swarm_seeds_draw_past_the_atlas_and_replay_as_printed() {
+    let dir = scratch("unbounded");
+    let swarm = [
+        "run",
+        "kv-storm",
+        "--design",
+        "naive",
+        "--swarm",
+        "--unbounded",
+        "--seeds",
+        "0..8",
+    ];
+    let (code, out, err) = kv(&dir, &swarm);
+    assert_eq!(code, 1, "{out}{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("broke the promise"))
+        .expect("a failing seed");
+    let (drew, replay) = line.split_once("; replay: ").expect("a replay");
+    assert!(drew.ends_with(" faults.unbounded=true"), "{drew}");
+    assert!(replay.contains("--set faults.unbounded=true"), "{replay}");
+    let args: Vec<&str> = replay
+        .split_whitespace()
+        .skip_while(|w| *w != "run")
+        .collect();
+    let (code, again, err) = kv(&dir, &args);
+    assert_eq!(code, 1, "{err}");
+    let verdicts = drew.split("; drew").next().unwrap();
+    assert!(again.starts_with(verdicts), "{again} vs {verdicts}");
 }
 
 #[test]
@@ -125,7 +170,7 @@ fn merge_refuses_files_that_are_not_one_run() {
     );
     // A line of another build of the binary.
     let text = std::fs::read_to_string(dir.join("naive0.jsonl")).unwrap();
-    let other = text.replacen("\"binary\":\"", "\"binary\":\"0", 1);
+    let other = text.replacen("\"build\":\"binary ", "\"build\":\"binary 0", 1);
     std::fs::write(dir.join("other.jsonl"), other).unwrap();
     let (code, _, err) = kv(&dir, &["merge", "other.jsonl"]);
     assert_eq!(code, 2);
@@ -419,4 +464,15 @@ fn check_determinism_prints_the_plain_run_when_every_seed_agrees() {
         checked.2
     );
     assert!(!checked.1.contains("not deterministic"), "{}", checked.1);
+    // A swarm with its coverage, checked on two threads, too.
+    let more = ["--swarm", "--coverage", "--jobs", "2"];
+    let plain = sweep(&dir, &more);
+    let checked = sweep(&dir, &[&more[..], &["--check-determinism"]].concat());
+    assert!(plain.1.contains("; drew "), "{}", plain.1);
+    assert_eq!(
+        (checked.0, &checked.1),
+        (plain.0, &plain.1),
+        "{}",
+        checked.2
+    );
 }

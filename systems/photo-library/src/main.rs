@@ -29,5 +29,6 @@ fn main() -> ExitCode {
         package: env!("CARGO_PKG_NAME"),
         manifest_dir: env!("CARGO_MANIFEST_DIR"),
         catalogue: CATALOGUE,
+        version: None,
     })
 }

@@ -36,7 +36,7 @@ fn same_seed_same_draw_of_only_what_the_scenario_sets() {
 fn a_swarm_seed_runs_as_the_scenario_with_what_it_drew() {
     let base = Case::<KvStore>::load(&Source::new("kv-storm.toml", STORM), &[], "naive").unwrap();
     let source = Source::new("kv-storm.toml", STORM);
-    let swarm = Swarm::new(&base, &source).unwrap();
+    let swarm = Swarm::new(&base, &source, false).unwrap();
     let case = swarm.case(3).unwrap();
     let plain =
         Case::<KvStore>::load(&Source::new("kv-storm.toml", STORM), &case.drawn, "naive").unwrap();
