@@ -8,9 +8,10 @@
 use crate::scenario::{LinkClass, Scenario, StorageTarget};
 use crate::topology;
 use models::fault::{Fault, FaultKind, SyncStep};
+use models::stream::Stream;
 use rand::RngExt;
 use sim::plan::{Plan, PlannedFault};
-use sim::rng::{Rng, Seeds, Stream};
+use sim::rng::{Rng, Seeds};
 use sim::time::SimTime;
 use std::cell::Cell;
 use std::time::Duration;

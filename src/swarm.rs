@@ -51,9 +51,10 @@ use harness::rig::Rig;
 use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::FAULT_TABLE;
+use models::stream::Stream;
 use rand::RngExt;
 use sim::outcome::SeedOutcome;
-use sim::rng::{Seeds, Stream};
+use sim::rng::Seeds;
 use std::time::Duration;
 
 /// The value of the dotted `key` (starting `faults.`) in `faults`, if it

@@ -27,4 +27,5 @@ pub mod operator;
 pub mod readback;
 pub mod record;
 pub mod server;
+pub mod stream;
 pub mod workload;

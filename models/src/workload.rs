@@ -14,9 +14,10 @@
 //! user's handset created, never creates any.
 
 use crate::record::{RecordId, RecordKind, VersionId};
+use crate::stream::Stream;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use sim::rng::{Seeds, Stream};
+use sim::rng::Seeds;
 use sim::time::SimTime;
 use std::time::Duration;
 

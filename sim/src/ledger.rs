@@ -26,12 +26,12 @@ pub struct Entry {
     pub written_at: SimTime,
     /// Whether the edit deleted the record (the version is a tombstone).
     pub deleted: bool,
-    /// When the user was told `saved` (durable on the handset).
+    /// When the user was told `saved` (durable on the writer's device).
     pub saved_at: Option<SimTime>,
     /// When the user was told `synced` (the server committed it).
     pub synced_at: Option<SimTime>,
     /// When a saved, never-synced version was forfeited by the user's own
-    /// reset or replacement of the handset.
+    /// reset or replacement of the device.
     pub forfeited_at: Option<SimTime>,
 }
 
@@ -266,7 +266,7 @@ impl LedgerHandle {
         }
     }
 
-    /// The user of `writer`'s handset wiped it: every version of theirs
+    /// The user of `writer`'s device wiped it: every version of theirs
     /// saved but never synced is forfeited. Returns how many.
     pub fn forfeit_unsynced(&self, writer: u32, at: SimTime) -> usize {
         let mut n = 0;
@@ -362,7 +362,7 @@ mod tests {
 
     #[test]
     fn two_writers_make_a_graph_whose_leaves_are_the_latest() {
-        // w1.1 -> w1.2 (handset) and w1.1 -> w9.1 (portal) -> w9.2 (tombstone).
+        // w1.1 -> w1.2 (a device) and w1.1 -> w9.1 (a web page) -> w9.2 (tombstone).
         let l = LedgerHandle::new();
         let r = RecordId {
             owner: 1,
@@ -391,8 +391,8 @@ mod tests {
             "an ancestor has no branch"
         );
         assert!(led.is_deletion(r, p(2)) && !led.is_deletion(r, p(1)));
-        // Forfeits are per writer: the handset's user reset forfeits only
-        // the handset's unsynced versions, never the portal's.
+        // Forfeits are per writer: the device's user reset forfeits only
+        // the device's unsynced versions, never the web page's.
         l.written(r, h(3), Write::edit(Some(h(2)), 0), SimTime(6));
         l.saved(r, h(3), SimTime(6));
         assert_eq!(l.forfeit_unsynced(1, SimTime(7)), 1);

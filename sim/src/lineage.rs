@@ -1,7 +1,7 @@
 //! Copy lineage: which durable copies of which record versions exist where.
 //!
 //! A *copy* is a durable (synced) instance of a record version on one store
-//! (handset flash, a database volume, a backup, a snapshot). Models say when
+//! (a device's flash, a database volume, a backup, a snapshot). Models say when
 //! they create or end a copy; the engine says when a device is lost. Every
 //! change is written to the trace as [`EngineEvent::CopyCreated`] or
 //! [`EngineEvent::CopyEnded`], so the trace alone tells which copies existed and

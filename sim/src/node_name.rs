@@ -1,5 +1,5 @@
 //! The name of a node, device or store as the trace and every report print
-//! it (`handset-17`, `db-primary`, `harness`): one type, formatted in one
+//! it (`client-17`, `db-primary`, `harness`): one type, formatted in one
 //! place.
 
 use serde::{Serialize, Serializer};
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn a_name_prints_and_compares_as_its_string() {
         let long = "a-node-name-longer-than-twenty-three-bytes";
-        for s in ["handset-17", long] {
+        for s in ["client-17", long] {
             let n = NodeName::from(s);
             assert_eq!(n.to_string(), s);
             assert_eq!(format!("{n:?}"), format!("{s:?}"));

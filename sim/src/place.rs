@@ -9,14 +9,14 @@ use crate::record::{RecordId, VersionId};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A kind of place a system has (`handset`, `server`, `phone`): its name,
+/// A kind of place a system has (`client`, `server`, `portal`): its name,
 /// an order among the system's kinds, and whether it is the reference the
 /// user's other places must converge to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PlaceKind {
     /// Orders a user's places (the reference need not come first).
     pub code: u16,
-    /// The name verdicts use (`handset has w3.2`).
+    /// The name verdicts use (`client has w3.2`).
     pub name: &'static str,
     /// Whether this is the user's reference place: every other place of the
     /// user has converged when it shows what this one shows.
@@ -31,7 +31,7 @@ pub struct Place {
     pub user: u32,
     /// What kind of place it is.
     pub kind: PlaceKind,
-    /// Which place of that kind (`handset-3` is index 3).
+    /// Which place of that kind (`client-3` is index 3).
     pub index: u32,
 }
 
@@ -41,14 +41,14 @@ impl Place {
         self.user
     }
 
-    /// The kind of place, without its user: `handset`, `server`, `portal`.
+    /// The kind of place, without its user: `client`, `server`, `portal`.
     pub fn kind(self) -> &'static str {
         self.kind.name
     }
 }
 
 impl fmt::Display for Place {
-    /// `handset-3` for a device; `server (user 3)` for a reference place.
+    /// `client-3` for a device; `server (user 3)` for a reference place.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.kind.reference {
             write!(f, "{} (user {})", self.kind.name, self.user)

@@ -1,7 +1,7 @@
 //! Fault plans: every fault of a run, materialized before the run starts.
 //!
 //! A [`Plan`] is a pure function of (seed, scenario). It lists explicit
-//! events, each with a stable id, a time, an abstract target (`handset-17`,
+//! events, each with a stable id, a time, an abstract target (`client-17`,
 //! `array-a`, `db-primary`) and a kind that the system under test defines.
 //! The plan is identical for every design under test, and no design can see,
 //! veto or delay it: designs are compared on the same faults.

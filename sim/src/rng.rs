@@ -1,9 +1,10 @@
 //! Seeds and named random streams.
 //!
-//! A run has one root seed. Every consumer of randomness in the harness gets
-//! its own [`Stream`], derived from the root seed and the stream's name in a
-//! fixed way, so that adding, removing or reordering one consumer (a fault,
-//! a handset) never shifts the draws of another. madsim keeps a stream of its
+//! A run has one root seed. Every consumer of randomness gets its own
+//! stream, derived from the root seed and the stream's name in a fixed way
+//! (a name a system numbers itself, [`StreamName`], or a key and an index,
+//! [`Seeds::keyed`]), so that adding, removing or reordering one consumer (a
+//! fault, a node) never shifts the draws of another. madsim keeps a stream of its
 //! own for scheduling, latency and packet loss; that one is not ours.
 
 use rand::SeedableRng;
@@ -12,67 +13,13 @@ use rand_chacha::ChaCha8Rng;
 /// The generator every harness stream uses.
 pub type Rng = ChaCha8Rng;
 
-/// A named consumer of randomness. Each name maps to its own ChaCha stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stream {
-    /// Materializing the fault plan's server-side faults from the scenario's rates.
-    Plan,
-    /// Materializing the faults that target one handset, by handset index,
-    /// so that dropping a handset leaves every other handset's faults alone.
-    PlanFor(u32),
-    /// Materializing storage faults on one handset's flash, by handset index.
-    StorageFor(u32),
-    /// Materializing storage faults on one database volume (0 primary, 1 backup).
-    StorageDb(u32),
-    /// Materializing network faults on the server-database links.
-    NetServer,
-    /// Materializing network faults on one handset's link, and its offline
-    /// periods, by handset index.
-    NetFor(u32),
-    /// The workload (user behaviour) of one handset, by handset index.
-    Workload(u32),
-    /// Drawing a swarm configuration (fault mix, rates, topology) from the seed.
-    Swarm,
-    /// Materializing the battery pulls that strike one handset at a step of
-    /// a sync exchange, by handset index.
-    MidSyncFor(u32),
-    /// Which of one handset's planned edits delete their record, by handset
-    /// index (drawn apart from the workload stream, so schedules without
-    /// deletes are unchanged).
-    Deletes(u32),
-    /// The edits of one user's web portal, by user index.
-    Portal(u32),
-    /// Materializing clock faults (skews, resets) on one handset, by index.
-    ClockFor(u32),
-    /// Materializing the edit races armed on one handset, by handset index.
-    EditRaceFor(u32),
-    /// The edit times of one handset whose workload is bursty, by handset
-    /// index (a Poisson workload draws its times from [`Stream::Workload`]
-    /// and never this one).
-    Bursts(u32),
-}
-
-impl Stream {
-    /// The ChaCha stream number of this name: fixed forever, so that recorded
-    /// seeds keep meaning the same draws.
-    pub fn number(self) -> u64 {
-        match self {
-            Stream::Plan => 1,
-            Stream::Swarm => 2,
-            Stream::Workload(i) => (1 << 32) | u64::from(i),
-            Stream::PlanFor(i) => (2 << 32) | u64::from(i),
-            Stream::StorageFor(i) => (3 << 32) | u64::from(i),
-            Stream::StorageDb(i) => (4 << 32) | u64::from(i),
-            Stream::MidSyncFor(i) => (8 << 32) | u64::from(i),
-            Stream::NetServer => 0x6e65_7400,
-            Stream::NetFor(i) => (0x6e << 32) | u64::from(i),
-            Stream::Deletes(i) => (5 << 32) | u64::from(i),
-            Stream::Portal(i) => (6 << 32) | u64::from(i),
-            Stream::ClockFor(i) => (7 << 32) | u64::from(i),
-            Stream::EditRaceFor(i) => (9 << 32) | u64::from(i),
-            Stream::Bursts(i) => (10 << 32) | u64::from(i),
-        }
-    }
+/// A system's own named consumer of randomness (its workload of one user,
+/// its faults on one node): each name maps to its own ChaCha stream.
+pub trait StreamName: Copy {
+    /// The ChaCha stream number of this name: fixed forever, so that
+    /// recorded seeds keep meaning the same draws, and below 2^63 (the
+    /// numbers above are [`Seeds::keyed`]'s).
+    fn number(self) -> u64;
 }
 
 /// The root seed of a run and the streams derived from it.
@@ -94,9 +41,19 @@ impl Seeds {
 
     /// A fresh generator for `stream`: the same `(root, stream)` always gives
     /// the same sequence of draws, and different streams are independent.
-    pub fn stream(&self, stream: Stream) -> Rng {
+    ///
+    /// # Panics
+    ///
+    /// If the stream's number is 2^63 or above: a system's numbering is
+    /// wrong, and its draws would meet [`Seeds::keyed`]'s.
+    pub fn stream(&self, stream: impl StreamName) -> Rng {
+        let number = stream.number();
+        assert!(
+            number < 1 << 63,
+            "stream number {number:#x} is not below 2^63"
+        );
         let mut rng = ChaCha8Rng::seed_from_u64(self.root);
-        rng.set_stream(stream.number());
+        rng.set_stream(number);
         rng
     }
 }
@@ -105,7 +62,7 @@ impl Seeds {
     /// A fresh generator for the stream a system names `key`, number
     /// `index` (`keyed("workload", 3)`: user 3's workload): fixed forever for
     /// the same root, key and index, independent of every other stream,
-    /// and never one of the engine's own [`Stream`]s.
+    /// and never one of the numbered streams of [`Seeds::stream`].
     pub fn keyed(&self, key: &str, index: u32) -> Rng {
         let mut rng = ChaCha8Rng::seed_from_u64(self.root);
         let named = xxhash_rust::xxh3::xxh3_64(key.as_bytes()) & 0x7fff_ffff;
@@ -125,20 +82,36 @@ mod tests {
     use super::*;
     use rand::RngExt;
 
+    #[derive(Clone, Copy)]
+    enum Named {
+        Plan,
+        Workload(u32),
+    }
+
+    impl StreamName for Named {
+        fn number(self) -> u64 {
+            match self {
+                Named::Plan => 1,
+                Named::Workload(i) => (1 << 32) | u64::from(i),
+            }
+        }
+    }
+
     #[test]
     fn streams_are_reproducible_and_distinct() {
         let s = Seeds::new(7);
-        let a: Vec<u64> = (0..4).map(|_| s.stream(Stream::Plan).random()).collect();
+        let a: Vec<u64> = (0..4).map(|_| s.stream(Named::Plan).random()).collect();
         assert!(
             a.windows(2).all(|w| w[0] == w[1]),
             "same stream, same first draw"
         );
-        let mut w0 = s.stream(Stream::Workload(0));
-        let mut w1 = s.stream(Stream::Workload(1));
+        let mut w0 = s.stream(Named::Workload(0));
+        let mut w1 = s.stream(Named::Workload(1));
         let x: u64 = w0.random();
         let y: u64 = w1.random();
         assert_ne!(x, y);
-        let mut other = Seeds::new(8).stream(Stream::Workload(0));
+        let mut other = Seeds::new(8).stream(Named::Workload(0));
         assert_ne!(x, other.random::<u64>());
+        assert_ne!(x, s.keyed("workload", 0).random::<u64>());
     }
 }

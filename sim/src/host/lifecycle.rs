@@ -182,7 +182,7 @@ impl<M: Machine> Cluster<M> {
     /// channel are closed. Nothing is traced. Without it the machines
     /// outlive the simulation: madsim does not drop the tasks still
     /// pending when its runtime ends, and the cluster's tasks hold the
-    /// cluster, so every seed would leak its machines (a handset's SQLite
+    /// cluster, so every seed would leak its machines (a device's SQLite
     /// connection, page cache and registered VFS among them). What those
     /// tasks still hold (the disks' handles, the tracer) stays with them,
     /// so the disks' bytes are freed here too (each disk reads blank

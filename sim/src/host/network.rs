@@ -4,7 +4,7 @@
 use super::*;
 
 impl<M: Machine> Cluster<M> {
-    /// Cuts the node off the network in both directions (an offline handset).
+    /// Cuts the node off the network in both directions (an offline device).
     pub fn isolate(&self, addr: Addr) {
         let slot = self.slot(addr);
         NetSim::current().clog_node(self.node_id(&slot));

@@ -73,7 +73,7 @@ macro_rules! event_kinds {
 /// [`event_kinds!`] and a family name of its own. The trace stores such a
 /// kind as a [`SystemKind`] and gives it back typed with [`Kind::system`].
 pub trait SystemEvent: Copy + fmt::Debug + Eq + 'static {
-    /// The family the kinds belong to, unique per system (`sidekick`).
+    /// The family the kinds belong to, unique per system (`kv`).
     const FAMILY: &'static str;
     /// The kind's index in its table.
     fn code(self) -> u16;

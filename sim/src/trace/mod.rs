@@ -118,7 +118,7 @@ impl Serialize for Value {
 pub struct Event {
     /// When it happened, in simulated time.
     pub at: SimTime,
-    /// The node, device or store it concerns (`handset-17`, `db-primary`, `harness`).
+    /// The node, device or store it concerns (`client-17`, `db-primary`, `harness`).
     pub node: NodeName,
     /// What happened: one of the engine's kinds or one of the system's;
     /// serializes as its dotted name, such as `copy.created`.
@@ -224,7 +224,7 @@ fn encode_str(out: &mut Vec<u8>, s: &str) {
 }
 
 impl fmt::Display for Event {
-    /// `3d 04:12:05.250 handset-17 copy.created store=handset-17 record=u17/contact-3`
+    /// `3d 04:12:05.250 client-17 copy.created store=client-17 record=u17/contact-3`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} {}", self.at, self.node, self.kind)?;
         for (k, v) in &self.fields {
@@ -393,7 +393,7 @@ mod tests {
 
     #[test]
     fn json_has_the_fields_as_an_object_of_typed_values() {
-        let mut e = ev(1_500, "handset-2", 7);
+        let mut e = ev(1_500, "client-2", 7);
         e.fields.push(("flag", Value::B(true)));
         let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
         assert_eq!(
@@ -402,7 +402,7 @@ mod tests {
                 "message": e.to_string(),
                 "at": "0d 00:00:01.500",
                 "at_ms": 1_500,
-                "node": "handset-2",
+                "node": "client-2",
                 "kind": "copy.created",
                 "fields": { "n": 7, "s": "a b", "flag": true },
             })
