@@ -65,12 +65,14 @@ pub struct RunArgs {
     /// With --seed: tell the story of every record the seed lost.
     #[arg(long, requires = "seed")]
     explain: bool,
-    /// With --seed: shrink the failing seed's plan to the faults that matter.
+    /// With --seed: shrink the failing seed to what matters (its faults
+    /// first), as `shrink` does.
     #[arg(long, requires = "seed")]
     shrink: bool,
     /// With --shrink: keep the shrunk case as a regression file: a bare
-    /// NAME writes ./regressions/NAME.json under the current directory; an
-    /// argument with a '/' or ending in .json is the file's path.
+    /// NAME writes it under the current directory, where the system keeps
+    /// its regression files; an argument with a '/' or ending in the
+    /// files' extension is the file's path.
     #[arg(long, requires = "shrink", value_name = "NAME|PATH")]
     save: Option<String>,
     /// With --save: replace an existing regression file.
@@ -101,8 +103,9 @@ pub struct RunArgs {
     /// drew and a replay that sets exactly that.
     #[arg(long, conflicts_with = "plan")]
     swarm: bool,
-    /// With --swarm: let storage faults fall outside the fault atlas
-    /// (every failure domain's disks may be struck).
+    /// With --swarm: let storage faults fall outside the fault atlas (for
+    /// a system on the harness's table, every failure domain's disks may
+    /// be struck).
     #[arg(long, requires = "swarm")]
     unbounded: bool,
     /// With --swarm: bias each generation of 50 seeds (in seed order)
