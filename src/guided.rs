@@ -73,7 +73,7 @@ pub const LEVERS: &[(Situation, &[&str])] = &[
 
 /// What the seeds of a sweep reached so far: the harness's, counted into
 /// the Sidekick's coverage ([`crate::rig::Sidekick`]'s `Rig::coverage`).
-pub use harness::guided::Reached;
+pub use harness::plan::guided::Reached;
 
 /// Nothing reached yet.
 pub fn nothing_reached() -> Reached {

@@ -84,4 +84,4 @@ impl Replay for Case {
     }
 }
 
-pub use harness::summary::Summary;
+pub use harness::report::summary::Summary;

@@ -1,6 +1,6 @@
 //! The results files of sharded sweeps, as `merge` tells them apart: a
 //! run's shards (`run --shard K/N --results FILE`, the harness's results
-//! lines: [`harness::results`]) or a report's (`report --shard K/N
+//! lines: [`harness::sweep::results`]) or a report's (`report --shard K/N
 //! --results FILE`: [`crate::report::sharded`]), and a report's read line
 //! by line for its merge.
 //!
@@ -9,8 +9,8 @@
 //! ([`MAX_HELD_SEEDS`] per cell) before reading on.
 
 use crate::seed_range::MAX_HELD_SEEDS;
-use harness::results::{json_line, parse_line, read_lines};
-pub use harness::shard::{Shard, INDEX_ENV};
+use harness::sweep::results::{json_line, parse_line, read_lines};
+pub use harness::sweep::shard::{Shard, INDEX_ENV};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::io::BufRead;

@@ -1,7 +1,7 @@
 //! Quoting and replay invocations for the commands lastcopy prints (see
-//! `lastcopy_harness::shell`).
+//! `lastcopy_harness::cli::shell`).
 
-pub use harness::shell::shell_word;
+pub use harness::cli::shell::shell_word;
 
 /// How to run this binary again from the current directory, for commands
 /// the user is shown (replay, shrink): `cargo run --release --` inside the
@@ -9,5 +9,5 @@ pub use harness::shell::shell_word;
 /// found on `PATH`, or its absolute path).
 pub fn invocation() -> String {
     // The root package is the workspace's default run target: no `-p`.
-    harness::shell::invocation_of(env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"), true)
+    harness::cli::shell::invocation_of(env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"), true)
 }

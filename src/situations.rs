@@ -203,7 +203,7 @@ impl Watcher {
             (Situation::EditDuringPush, edits),
             (
                 Situation::ThreeConcurrentVersions,
-                harness::situation::three_concurrent(ledger),
+                harness::checker::situation::three_concurrent(ledger),
             ),
             (Situation::EqualStamps, st.equal.len() as u64),
             (Situation::RestoreDuringSync, st.restores_during_sync),

@@ -1,11 +1,11 @@
 //! The Sidekick's check of `replay`'s `--node` and `--record` filters
-//! ([`harness::trace_filter`]): before the run, a filter must name a node,
+//! ([`harness::triage::trace_filter`]): before the run, a filter must name a node,
 //! store or record id this topology has; the error names the valid form.
 
 use crate::plan_check::handset_range;
 use crate::scenario::Scenario;
 use crate::{system, topology};
-pub use harness::trace_filter::{concerns, Filter, FilterError};
+pub use harness::triage::trace_filter::{concerns, Filter, FilterError};
 use harness::world::HARNESS_NODE as HARNESS;
 use models::record::{RecordId, RecordKind};
 

@@ -55,8 +55,8 @@ fn a_saved_plan_or_workload_runs_instead_of_the_seeds_own() {
 /// against the scenario, a bad fault refused at its line.
 #[test]
 fn the_harness_reads_the_sidekicks_plan_files() {
-    use harness::load::CaseSpec;
     use harness::rig::Rig;
+    use harness::scenario::load::CaseSpec;
     use harness::scenario::Source;
     use lastcopy::rig::Sidekick;
     let dir = std::env::temp_dir().join(format!("lastcopy-golden-plan-{}", std::process::id()));

@@ -3,7 +3,7 @@
 
 mod common;
 
-use harness::story::Closing;
+use harness::triage::story::Closing;
 use lastcopy::explain::{self, Filter};
 use lastcopy::runner::Case;
 use lastcopy::shrink::{self, Candidate, HandsetTarget, Options, Target};
@@ -89,7 +89,7 @@ fn explain_output_of_a_fixed_case() {
     let run = case.run_seed(7);
     let x = explain::explain(&run.output, &run.outcome.verdicts, &Filter::default());
     assert!(!x.is_empty(), "the fixed case loses records");
-    insta::assert_snapshot!(harness::story::text(&x));
+    insta::assert_snapshot!(harness::triage::story::text(&x));
 }
 
 /// Strategy: one botched upgrade of array-a on day two, then up to 11

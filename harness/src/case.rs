@@ -32,7 +32,7 @@ pub struct Case<R: Rig> {
     /// The `--set` overrides the user gave.
     pub overrides: Vec<String>,
     /// The overrides a swarm seed drew for itself, applied after
-    /// `overrides` ([`crate::swarm`]); empty otherwise.
+    /// `overrides` ([`crate::plan::swarm`]); empty otherwise.
     pub drawn: Vec<String>,
     /// The scenario's text as read, before the overrides (what a
     /// regression file keeps).
@@ -70,7 +70,7 @@ impl<R: Rig> Clone for Case<R> {
 }
 
 /// One seed's result: the judged outcome, the run behind it and its plan.
-pub struct SeedRun<F = crate::faults::Fault> {
+pub struct SeedRun<F = crate::plan::faults::Fault> {
     /// The judged outcome.
     pub outcome: SeedOutcome,
     /// Everything the run produced.

@@ -2,7 +2,7 @@
 //! would write it through their step I/O, and final states built from
 //! those rows (user 0's handset and server, a portal on demand).
 
-use crate::places::FinalState;
+use crate::checker::places::FinalState;
 use sim::ledger::{Ledger, LedgerHandle, Write};
 use sim::place::{Place, PlaceKind, Served, View};
 use sim::record::{RecordId, RecordKind, VersionId};

@@ -3,7 +3,7 @@
 //!
 //! Every [`System`] is a rig as it stands: its scenarios are the harness's
 //! format ([`Scenario`]), its plans are drawn by the harness's planner from
-//! the generic fault table and the system's own rows ([`crate::faults`]),
+//! the generic fault table and the system's own rows ([`crate::plan::faults`]),
 //! and its runs are struck by the harness's fault model
 //! ([`crate::world::TableFaults`]). A system whose scenario files, planner
 //! or fault model are its own implements [`Rig`] on a type of its own
@@ -11,21 +11,21 @@
 //! works for it alike, through [`crate::case::Case`].
 
 use crate::case::{Case, SeedRun};
+use crate::checker::near_miss;
+use crate::checker::situation;
 use crate::cli::Program;
-use crate::coverage::Coverage;
-use crate::faults::{self, Fault, FaultName, Target};
-use crate::guided::{Bias, Reached};
-use crate::load::{parse_json_plan, plan_json};
-use crate::near_miss;
-use crate::plan_check::{json_fault_line, Targets};
-use crate::save_target::{Rules, SaveTarget};
+use crate::plan::faults::{self, Fault, FaultName, Target};
+use crate::plan::guided::{Bias, Reached};
+use crate::plan::plan_check::{json_fault_line, Targets};
+use crate::plan::swarm;
+use crate::report::coverage::Coverage;
+use crate::scenario::load::{parse_json_plan, plan_json};
 use crate::scenario::{Scenario, ScenarioError, Source};
-use crate::shrink::{self, Shrunk};
-use crate::situation;
-use crate::story::Story;
-use crate::swarm;
 use crate::system::System;
-use crate::trace_filter::{Filter, FilterError, HARNESS_NODE};
+use crate::triage::save_target::{Rules, SaveTarget};
+use crate::triage::shrink::{self, Shrunk};
+use crate::triage::story::Story;
+use crate::triage::trace_filter::{Filter, FilterError, HARNESS_NODE};
 use crate::world::{self, Output};
 use sim::outcome::FaultCount;
 use sim::plan::Plan;
@@ -91,7 +91,7 @@ pub trait Rig: Sized + 'static {
 
     /// The ids of the run's faults that were near misses: struck a
     /// record's last copies without ending the record (for a [`System`],
-    /// read from the trace: [`crate::near_miss`]).
+    /// read from the trace: [`crate::checker::near_miss`]).
     fn near_misses(output: &Output) -> BTreeSet<u32>;
 
     /// Refuses a `--swarm` sweep of `scenario` whose draws could not run.
@@ -114,11 +114,11 @@ pub trait Rig: Sized + 'static {
     /// The story of each verdict of `run` that `filter` passes, as
     /// `--explain` tells it: only the stories of `filter`'s record, and of
     /// each only the lines on `filter`'s node. By default the harness's
-    /// ([`crate::explain::stories`]: from the ledger, the copy events and
+    /// ([`crate::triage::explain::stories`]: from the ledger, the copy events and
     /// the final state); a rig with words of its own for what happened to
     /// its records tells its own.
     fn stories(run: &SeedRun<Self::Fault>, filter: &Filter) -> Vec<Story> {
-        crate::explain::stories(run, filter)
+        crate::triage::explain::stories(run, filter)
     }
 
     /// The case and seed of the regression file `path`, if `path` names
@@ -127,13 +127,13 @@ pub trait Rig: Sized + 'static {
     /// its overrides then `overrides`, and its plan (and workload, if the
     /// rig saves one) run instead of the seed's own; an error names the
     /// file, the line and what is wrong. By default the harness's JSON
-    /// regression files ([`crate::regression::load_case`]).
+    /// regression files ([`crate::triage::regression::load_case`]).
     fn regression(
         path: &str,
         design: Option<&str>,
         overrides: &[String],
     ) -> Option<Result<(Case<Self>, u64), String>> {
-        crate::regression::load_case(path, design, overrides)
+        crate::triage::regression::load_case(path, design, overrides)
     }
 
     /// Refuses, before anything runs, `case` if `stage` of one of its
@@ -155,7 +155,7 @@ pub trait Rig: Sized + 'static {
     /// and `run --shrink` print it and `--save` keeps it; `progress` hears
     /// of each step, in words. An error if the seed kept the promise or
     /// has no verdict on `opts.record`. By default the harness's shrink of
-    /// the plan ([`crate::shrink::shrink_plan`]).
+    /// the plan ([`crate::triage::shrink::shrink_plan`]).
     fn shrink(
         case: &Case<Self>,
         seed: u64,
@@ -167,21 +167,21 @@ pub trait Rig: Sized + 'static {
 
     /// How `--save NAME` names this rig's regression files, and which
     /// files it may replace. By default the harness's
-    /// ([`crate::regression::RULES`]: `regressions/NAME.json`).
+    /// ([`crate::triage::regression::RULES`]: `regressions/NAME.json`).
     fn regression_rules() -> Rules<'static> {
-        crate::regression::RULES
+        crate::triage::regression::RULES
     }
 
     /// Writes `shrunk` as the regression file `target` (named by
     /// [`Rig::regression_rules`], checked before the shrink ran), `from`
     /// saying what made it; returns any notes to print. By default the
-    /// harness's JSON regression file ([`crate::regression::of_shrunk`]).
+    /// harness's JSON regression file ([`crate::triage::regression::of_shrunk`]).
     fn save_regression(
         shrunk: &Shrunk<Self>,
         from: &str,
         target: &SaveTarget,
     ) -> Result<Vec<String>, String> {
-        crate::regression::of_shrunk(shrunk, from)?.save(&target.path)?;
+        crate::triage::regression::of_shrunk(shrunk, from)?.save(&target.path)?;
         Ok(Vec::new())
     }
 
@@ -207,9 +207,9 @@ pub trait Rig: Sized + 'static {
     /// from the current directory: what `run` and `merge` print for each
     /// seed that broke the promise. By default `PROGRAM run SCENARIO
     /// --design DESIGN --seed SEED --set ... --plan FILE`
-    /// ([`crate::load::replay_of`]).
+    /// ([`crate::scenario::load::replay_of`]).
     fn replay_command(program: &Program, case: &Case<Self>, seed: u64, drawn: &[String]) -> String {
-        crate::load::replay_of(program, case, seed, drawn)
+        crate::scenario::load::replay_of(program, case, seed, drawn)
     }
 
     /// `plan` as `plan` prints it and `--plan` reads it back
@@ -225,7 +225,7 @@ pub trait Rig: Sized + 'static {
     /// Every plan [`Rig::plan`] draws, written by [`Rig::plan_text`],
     /// reads back as it was. For a [`System`]: the JSON [`plan_json`]
     /// writes, or a regression file holding a plan, checked by
-    /// [`crate::plan_check`].
+    /// [`crate::plan::plan_check`].
     fn read_plan(
         path: &str,
         text: &str,
@@ -361,7 +361,7 @@ impl<S: System> Rig for S {
     }
 
     /// Counts no situation while running: a [`System`]'s are counted
-    /// from the output ([`crate::situation`]).
+    /// from the output ([`crate::checker::situation`]).
     fn run(
         scenario: &Scenario<S>,
         design: &S::Design,

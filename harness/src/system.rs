@@ -56,10 +56,10 @@
 //! # assert_eq!(Nothing::designs()[0].0, "plain");
 //! ```
 
-use crate::places;
+use crate::checker::places;
+use crate::checker::situation::OwnSituation;
+use crate::plan::swarm::SwarmKey;
 use crate::scenario::Check;
-use crate::situation::OwnSituation;
-use crate::swarm::SwarmKey;
 use serde::de::DeserializeOwned;
 use sim::disk::{Disk, DiskConfig};
 use sim::host::{disk_handle, Addr, DiskHandle, Machine};
@@ -148,7 +148,7 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
     }
 
     /// The `[system]` keys `run --swarm` may draw per seed, each within its
-    /// bounds ([`crate::swarm`]): the workload's shape and timing, a count
+    /// bounds ([`crate::plan::swarm`]): the workload's shape and timing, a count
     /// of nodes; never a design knob (a sweep tests one design). None by
     /// default.
     fn swarm_keys() -> &'static [SwarmKey] {
@@ -156,7 +156,7 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
     }
 
     /// The system's own situations that matter, beyond the harness's
-    /// generic ones ([`crate::situation`]): each counted after a run from
+    /// generic ones ([`crate::checker::situation`]): each counted after a run from
     /// its output alone, listed by coverage when no seed reached it, and
     /// steered toward by `run --swarm --guided` through its levers. None
     /// by default.
@@ -177,7 +177,7 @@ pub trait System: DeserializeOwned + Clone + Debug + Send + Sync + 'static {
     /// Which parts of a record's version a copy on `store` keeps, as a bit
     /// set, when a version lives in parts on different stores (a photo's
     /// metadata on the metadata nodes, its blob on the volumes, both on a
-    /// device): a near miss ([`crate::near_miss`]) is a fault on the node
+    /// device): a near miss ([`crate::checker::near_miss`]) is a fault on the node
     /// holding every live copy of some part. All bits (the default): a
     /// copy is the whole version.
     fn copy_parts(store: &str) -> u8 {

@@ -3,10 +3,10 @@
 //! seed different traces, once its thread has run another seed; a machine
 //! that iterates a `BTreeMap` does not.
 
-use lastcopy_harness::determinism::check_pair;
 use lastcopy_harness::sim::host::{Addr, Boot, Clock, Cluster, Io, Machine};
 use lastcopy_harness::sim::lineage::Lineage;
 use lastcopy_harness::sim::trace::{Trace, Tracer};
+use lastcopy_harness::sweep::determinism::check_pair;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 

@@ -12,10 +12,8 @@ mod common;
 
 use common::{CONTENT, RECORD, VERSION};
 use lastcopy_harness::case::{Case, SeedRun};
-use lastcopy_harness::explain::explain;
-use lastcopy_harness::faults::{plan, Fault, FaultKind, FaultName, Rates, Target};
+use lastcopy_harness::plan::faults::{plan, Fault, FaultKind, FaultName, Rates, Target};
 use lastcopy_harness::scenario::Source;
-use lastcopy_harness::shrink::{shrink_plan, Options};
 use lastcopy_harness::sim::event_kinds;
 use lastcopy_harness::sim::host::{lock_disk, Addr, Boot, DiskHandle, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
@@ -25,6 +23,8 @@ use lastcopy_harness::sim::rng::Seeds;
 use lastcopy_harness::sim::time::SimTime;
 use lastcopy_harness::sim::trace::{EngineEvent, Event};
 use lastcopy_harness::system::{blank_disk, NodeSpec, System, UserAction};
+use lastcopy_harness::triage::explain::explain;
+use lastcopy_harness::triage::shrink::{shrink_plan, Options};
 use std::time::Duration;
 
 event_kinds! {

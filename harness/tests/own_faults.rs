@@ -8,7 +8,7 @@ mod common;
 
 use common::{CONTENT, RECORD, VERSION};
 use lastcopy_harness::case::Case;
-use lastcopy_harness::faults::FaultName;
+use lastcopy_harness::plan::faults::FaultName;
 use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
@@ -148,9 +148,9 @@ fn an_unknown_system_fault_key_is_refused() {
 
 #[test]
 fn an_own_fault_is_covered_blamed_and_drawn_by_swarm() {
-    use lastcopy_harness::coverage::Coverage;
+    use lastcopy_harness::plan::swarm::Swarm;
     use lastcopy_harness::report::blame::{blame_seed, Blame};
-    use lastcopy_harness::swarm::Swarm;
+    use lastcopy_harness::report::coverage::Coverage;
     let text = scenario(2.0);
     let case = Case::<Vault>::load(&Source::new("vault.toml", &text), &[], "plain").unwrap();
     let run = case.run_seed(0);

@@ -9,7 +9,7 @@
 mod common;
 
 use lastcopy_harness::case::Case;
-use lastcopy_harness::load::{plan_json, CaseSpec};
+use lastcopy_harness::scenario::load::{plan_json, CaseSpec};
 use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::place::{Place, View};

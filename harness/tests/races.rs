@@ -6,7 +6,7 @@
 //! races.
 
 use lastcopy_harness::case::{Case, SeedRun};
-use lastcopy_harness::faults::{FaultKind, FaultName};
+use lastcopy_harness::plan::faults::{FaultKind, FaultName};
 use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;

@@ -80,7 +80,7 @@ fn merge_report(args: &Args, jobs: usize) -> Result<ExitCode, String> {
     let (config, mut cells) = sharded::merge(&parsed, jobs, out)?;
     let inputs = names.iter().chain(&config.specs);
     let target = report::check_out(out, args.force, inputs).map_err(|e| e.to_string())?;
-    let bar = harness::progress::bar(0);
+    let bar = harness::sweep::progress::bar(0);
     let on = |p: report::Progress<'_>| super::report::show(&bar, p);
     report::represent_broken(&mut cells, &config, &on);
     bar.finish_and_clear();

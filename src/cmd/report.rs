@@ -84,7 +84,7 @@ pub fn execute(args: Args) -> Result<ExitCode, String> {
     let total = u64::try_from(config.seeds.seed_count())
         .unwrap_or(u64::MAX)
         .saturating_mul(cases.len() as u64);
-    let bar = harness::progress::bar(total);
+    let bar = harness::sweep::progress::bar(total);
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::run(cases, &config, &on);
     bar.finish_and_clear();
@@ -107,7 +107,8 @@ fn run_shard(
     let target = output::check_target(std::path::Path::new(path), &args.matrix.scenarios)
         .map_err(|e| format!("--results {e}"))?;
     let seeds: Vec<u64> = shard.seeds(config.seeds).collect();
-    let bar = harness::progress::bar((cases.len() as u64).saturating_mul(seeds.len() as u64));
+    let bar =
+        harness::sweep::progress::bar((cases.len() as u64).saturating_mul(seeds.len() as u64));
     let on = |p: Progress<'_>| show(&bar, p);
     let cells = report::sweep(cases, &seeds, config.jobs, &on);
     bar.finish_and_clear();

@@ -27,7 +27,7 @@ pub use lineage::{
 pub use teller::fault_words;
 use teller::Teller;
 
-use harness::story::{Closing, Story};
+use harness::triage::story::{Closing, Story};
 use harness::world::Output as RunOutput;
 use sim::outcome::{Verdict, VerdictKind};
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 
 use super::lineage::{copy_end, handset_of, Copies, CopyEnd, FiredFault, RecordLineage};
 use crate::topology;
-use harness::story::StoryLine;
+use harness::triage::story::StoryLine;
 use harness::world::Output as RunOutput;
 use models::event::SidekickEvent;
 use models::fault::FaultKind;

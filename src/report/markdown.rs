@@ -5,7 +5,7 @@
 
 use super::stats::{atlas_skipped, by_fault_class, coverage, mean_worst, CellTotals, HOUR_MS};
 use super::{by_scenario, Cell, Config, FileNames, LOSS_RATE_FILE};
-use harness::duration::span;
+use harness::scenario::duration::span;
 use std::fmt::Write;
 
 /// The text of `report.md`, its charts linked by their names in `files`.

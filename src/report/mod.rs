@@ -304,7 +304,7 @@ fn represent(case: &Case, seed: u64, shrink_runs: usize) -> Representative {
         .filter(|t| explain::RECORD_VERDICTS.contains(&t.kind))
         .map(|t| (t.subject.clone(), t.kind));
     let explanation = match &record {
-        Some((r, _)) => harness::story::text(&explain::explain(
+        Some((r, _)) => harness::triage::story::text(&explain::explain(
             &run.output,
             verdicts,
             &Filter::of_record(r.clone()),

@@ -6,7 +6,7 @@
 //! JSON line per cell and seed: the seed's [`SeedStats`], the cell's design
 //! as given, and the report's arguments. `merge FILE... --out DIR` checks
 //! that the lines come from one report and cover every cell's seeds exactly
-//! once (with the checks of a run's shards, [`harness::merge::merge_lines`]),
+//! once (with the checks of a run's shards, [`harness::sweep::merge::merge_lines`]),
 //! reloads the cases, reruns each broken cell's representative seed (runs
 //! are deterministic, so it tells the same story) and renders the same files.
 
@@ -15,7 +15,7 @@ use super::{Cell, Config};
 use crate::build_identity::BuildIdentity;
 use crate::seed_range::{SeedRange, MAX_HELD_SEEDS};
 use crate::shard::{self, ResultsFile, Shard};
-use harness::merge::{merge_lines, same_case, ShardLine};
+use harness::sweep::merge::{merge_lines, same_case, ShardLine};
 use serde::{Deserialize, Serialize};
 use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;

@@ -51,7 +51,7 @@ use std::fmt;
 
 /// What must keep happening: a verdict kind on a subject (a record, or a
 /// handset for `liveness`): the harness's.
-pub use harness::shrink::Target;
+pub use harness::triage::shrink::Target;
 
 /// What the Sidekick reads of a target: the handset its subject belongs
 /// to, and the target as a shrink that renumbers handsets names it.

@@ -38,9 +38,9 @@
 //! ([`crate::report`]), `merge` (a sharded run's results files, printed
 //! as the unsharded run prints, `--coverage` too), `replay` (`--explain`, `--node`,
 //! `--record`, `--trace-format json`), `plan` (a plan file `--plan` runs
-//! is checked against the system first: [`crate::plan_check`]), `shrink`
+//! is checked against the system first: [`crate::plan::plan_check`]), `shrink`
 //! (`--record`, `--max-runs`, `--plan`; with `--save`, a regression file:
-//! [`crate::regression`]) and `list`. What a rig does its own way (its
+//! [`crate::triage::regression`]) and `list`. What a rig does its own way (its
 //! stories, shrinker, regression files, coverage, replay commands) the
 //! commands take from [`crate::rig::Rig`]. Exit codes: 0
 //! every seed kept the promise, 1 some seed broke it, 2 bad input (nothing
@@ -49,15 +49,18 @@
 //! flight finish, the summary covers the seeds that ran, `--results` is
 //! not written).
 
-use crate::commands;
 use crate::rig::Rig;
 use crate::scenario::Source;
 use crate::system::System;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod build_identity;
+mod commands;
+pub mod output;
 mod run;
-pub use crate::commands::{CaseArgs, MergeArgs, PlanArgs, ReplayArgs, ShrinkArgs};
+pub mod shell;
+pub use crate::cli::commands::{CaseArgs, MergeArgs, PlanArgs, ReplayArgs, ShrinkArgs};
 pub use crate::report::command::Args as ReportArgs;
 pub use run::RunArgs;
 

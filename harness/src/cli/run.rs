@@ -3,20 +3,20 @@
 
 use super::Program;
 use crate::case::{Case, SeedRun};
-use crate::commands::{self, Results};
-use crate::coverage::Coverage;
-use crate::determinism;
-use crate::determinism::Difference;
-use crate::guided::{self, Bias};
-use crate::load::CaseSpec;
+use crate::cli::commands::{self, Results};
+use crate::plan::guided::{self, Bias};
+use crate::plan::swarm::Swarm;
+use crate::report::coverage::Coverage;
+use crate::report::summary::{failure_line, Summary};
 use crate::rig::{Rig, Stage};
-use crate::save_target::SaveTarget;
-use crate::seed_range::{SeedRange, MAX_HELD_SEEDS};
-use crate::story;
-use crate::summary::{failure_line, Summary};
-use crate::swarm::Swarm;
-use crate::trace_filter::Filter;
-use crate::{interrupt, progress, sweep};
+use crate::scenario::load::CaseSpec;
+use crate::sweep::determinism;
+use crate::sweep::determinism::Difference;
+use crate::sweep::seed_range::{SeedRange, MAX_HELD_SEEDS};
+use crate::sweep::{self, interrupt, progress};
+use crate::triage::save_target::SaveTarget;
+use crate::triage::story;
+use crate::triage::trace_filter::Filter;
 use indicatif::ProgressBar;
 use sim::trace::Trace;
 use std::ops::ControlFlow;
@@ -430,7 +430,7 @@ impl<R: Rig> Tally<'_, R> {
         }
         if self.args.shrink {
             drop(run);
-            let opts = crate::shrink::Options::default();
+            let opts = crate::triage::shrink::Options::default();
             commands::shrink_and_print(self.program, self.case, seed, &opts, self.save)?;
         }
         Ok(match self.args.fail_fast {

@@ -3,8 +3,8 @@
 //! a fault kind (generic or the system's own), no fault, or no copy ended.
 
 use crate::case::SeedRun;
-use crate::explain::{last_copy, LastCopy};
 use crate::rig::PlanFault;
+use crate::triage::explain::{last_copy, LastCopy};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;

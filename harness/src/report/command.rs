@@ -7,12 +7,12 @@
 
 use super::{provenance, Config};
 use crate::case::Case;
+use crate::cli::output;
+use crate::cli::shell::{invocation_of, shell_word};
 use crate::cli::Program;
-use crate::output;
 use crate::rig::Rig;
-use crate::seed_range::SeedRange;
-use crate::shell::{invocation_of, shell_word};
 use crate::sweep;
+use crate::sweep::seed_range::SeedRange;
 use crate::system::System;
 use std::path::PathBuf;
 

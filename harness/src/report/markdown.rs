@@ -65,8 +65,8 @@ fn setup<R: Rig>(out: &mut String, cells: &[Cell<R>], config: &Config) {
         let _ = writeln!(
             out,
             "- Scenario `{name}`: workload and faults for {}, then a heal phase of at most {}. {}",
-            crate::duration::span(s.duration),
-            crate::duration::span(s.heal_bound),
+            crate::scenario::duration::span(s.duration),
+            crate::scenario::duration::span(s.heal_bound),
             s.description
         );
     }

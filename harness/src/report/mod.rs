@@ -7,20 +7,22 @@
 //! first failing seed and tells the lineage of its worst record; [`render`]
 //! turns that into the files' bytes (a pure function: the same arguments
 //! give the same bytes, the provenance line aside); the directory is
-//! written atomically through [`crate::output`].
+//! written atomically through [`crate::cli::output`].
 
 pub mod blame;
 pub mod command;
+pub mod coverage;
 mod json;
 mod markdown;
 pub mod provenance;
+pub mod summary;
 
 use crate::case::{Case, SeedRun};
 use crate::rig::PlanFault;
 use crate::rig::Rig;
-use crate::shrink::Options;
-use crate::story::Story;
-use crate::trace_filter::Filter;
+use crate::triage::shrink::Options;
+use crate::triage::story::Story;
+use crate::triage::trace_filter::Filter;
 use blame::Blame;
 use sim::outcome::{SeedOutcome, VerdictKind};
 use std::collections::BTreeMap;
@@ -204,7 +206,7 @@ impl<R: Rig> Cell<R> {
 
     /// The command that replays seed `seed` of this cell.
     pub fn replay(&self, config: &Config, seed: u64) -> String {
-        crate::shell::replay_command(
+        crate::cli::shell::replay_command(
             &config.invocation,
             &self.spec,
             &self.case.design_name,

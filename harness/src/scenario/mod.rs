@@ -1,5 +1,5 @@
 //! A scenario of a user's system: how long it runs, which generic faults
-//! strike it at what rates ([`crate::faults`]), the system's own section,
+//! strike it at what rates ([`crate::plan::faults`]), the system's own section,
 //! and what each design is expected to do.
 //!
 //! ```toml
@@ -25,8 +25,10 @@
 
 mod checks;
 mod document;
+pub mod duration;
 mod error;
 mod key_path;
+pub mod load;
 mod locate;
 mod overrides;
 mod source;
@@ -41,7 +43,7 @@ pub use key_path::{Check, KeyPath, Problem, Seg};
 pub use overrides::{MAX_KEY_BYTES, MAX_KEY_PARTS};
 pub use source::{Source, MAX_FILE_BYTES};
 
-use crate::faults::Rates;
+use crate::plan::faults::Rates;
 use crate::system::{NodeSpec, System};
 use crate::world::HARNESS_NODE;
 use serde::Deserialize;
@@ -82,13 +84,16 @@ pub struct Scenario<S> {
 #[serde(deny_unknown_fields)]
 pub struct Run {
     /// How long users act and faults strike (the safety phase).
-    #[serde(with = "crate::duration::as_text")]
+    #[serde(with = "crate::scenario::duration::as_text")]
     pub duration: Duration,
     /// How long heal may take for every user's places to agree.
-    #[serde(with = "crate::duration::as_text")]
+    #[serde(with = "crate::scenario::duration::as_text")]
     pub heal_bound: Duration,
     /// How often heal checks whether they agree.
-    #[serde(with = "crate::duration::as_text", default = "Run::default_check")]
+    #[serde(
+        with = "crate::scenario::duration::as_text",
+        default = "Run::default_check"
+    )]
     pub converge_check: Duration,
 }
 

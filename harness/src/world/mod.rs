@@ -11,14 +11,15 @@
 //! nodes acknowledged into, and the final state.
 
 mod model;
+pub mod race;
 mod table;
 
 pub use model::FaultModel;
 pub use table::{TableFaults, TableStep};
 
+use crate::checker::places::{self, FinalState};
 use crate::checker::Evidence;
-use crate::faults::Fault;
-use crate::places::{self, FinalState};
+use crate::plan::faults::Fault;
 use crate::scenario::Scenario;
 use crate::system::{Input, NodeSpec, System, UserAction};
 use sim::buggify::{Buggify, SiteCount};
@@ -64,7 +65,7 @@ pub struct Output {
     /// How often each situation that matters happened, by name, as the
     /// run's fault model counted them while it ran (a [`crate::rig::Rig`]
     /// whose situations need watching the run); empty when situations are
-    /// counted from the output afterwards ([`crate::situation`]) or not
+    /// counted from the output afterwards ([`crate::checker::situation`]) or not
     /// asked for.
     pub situations: BTreeMap<String, u64>,
 }

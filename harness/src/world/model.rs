@@ -3,7 +3,7 @@
 //! model decides what its planned faults do to the cluster.
 //!
 //! The harness ships one model, [`crate::world::TableFaults`]: the generic
-//! fault table ([`crate::faults::FAULT_TABLE`]) plus a system's own fault
+//! fault table ([`crate::plan::faults::FAULT_TABLE`]) plus a system's own fault
 //! rows. A system with a planner and injector of its own (faults triggered
 //! by what its nodes do, operators' upgrades, an atlas that only strikes
 //! where a copy survives) implements this trait and runs on the same world

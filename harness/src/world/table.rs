@@ -1,14 +1,14 @@
 //! The harness's own fault model: the generic fault table
-//! ([`crate::faults::FAULT_TABLE`]) and a system's own fault rows, struck
+//! ([`crate::plan::faults::FAULT_TABLE`]) and a system's own fault rows, struck
 //! at their planned times. Each fault resolves what the plan left open
 //! (which sector, how far a clock jumps) from its own resolve seed, and
 //! traces its resolution; edit races are armed at their time and strike at
-//! the node's next push ([`crate::race`]).
+//! the node's next push ([`crate::world::race`]).
 
 use super::model::FaultModel;
-use crate::faults::{Fault, FaultKind, FaultName, Rates};
-use crate::race::{self, Races};
+use crate::plan::faults::{Fault, FaultKind, FaultName, Rates};
 use crate::system::System;
+use crate::world::race::{self, Races};
 use rand::RngExt;
 use sim::disk::{CrashMode, DiskFault};
 use sim::fields;

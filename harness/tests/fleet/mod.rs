@@ -23,6 +23,8 @@
 #![allow(dead_code)] // each test crate uses part of it
 
 use lastcopy_harness::case::Case;
+use lastcopy_harness::checker::situation::OwnSituation;
+use lastcopy_harness::plan::swarm::{SwarmKey, SwarmRange};
 use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::ledger::Write;
@@ -30,8 +32,6 @@ use lastcopy_harness::sim::place::{Place, PlaceKind, Served, View};
 use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
 use lastcopy_harness::sim::rng::Seeds;
 use lastcopy_harness::sim::time::SimTime;
-use lastcopy_harness::situation::OwnSituation;
-use lastcopy_harness::swarm::{SwarmKey, SwarmRange};
 use lastcopy_harness::system::{NodeSpec, System, UserAction};
 use lastcopy_harness::world::Output;
 use rand::RngExt;

@@ -9,8 +9,8 @@
 
 use crate::fleet;
 
+use lastcopy_harness::plan::swarm::Swarm;
 use lastcopy_harness::scenario::Source;
-use lastcopy_harness::swarm::Swarm;
 
 /// Seeds each sweep runs.
 const SEEDS: u64 = 40;

@@ -7,9 +7,9 @@
 
 use crate::fleet;
 
-use lastcopy_harness::guided::{stream_generations, Bias};
+use lastcopy_harness::plan::guided::{stream_generations, Bias};
+use lastcopy_harness::plan::swarm::Swarm;
 use lastcopy_harness::scenario::Source;
-use lastcopy_harness::swarm::Swarm;
 use lastcopy_harness::sweep::{stream_map, StreamEnd, NEVER};
 use std::ops::ControlFlow;
 

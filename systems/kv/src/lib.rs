@@ -20,12 +20,12 @@ pub mod server;
 pub mod store;
 
 use client::Client;
+use lastcopy_harness::plan::swarm::{SwarmKey, SwarmRange};
 use lastcopy_harness::scenario::{ensure, Check, KeyPath};
 use lastcopy_harness::sim::host::{Addr, Boot, Io, Machine};
 use lastcopy_harness::sim::place::{Place, PlaceKind, View};
 use lastcopy_harness::sim::record::{RecordId, RecordKind, VersionId};
 use lastcopy_harness::sim::rng::Seeds;
-use lastcopy_harness::swarm::{SwarmKey, SwarmRange};
 use lastcopy_harness::system::{blank_disk, NodeSpec, System, UserAction};
 use msg::Msg;
 use rand::RngExt;

@@ -3,7 +3,7 @@
 //! run's output alone; the command prints the table after its summary.
 
 use lastcopy_harness::case::Case;
-use lastcopy_harness::coverage::Coverage;
+use lastcopy_harness::report::coverage::Coverage;
 use lastcopy_harness::scenario::Source;
 use lastcopy_kv::KvStore;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! does, or now fails otherwise, fails with a message naming the file; and
 //! `--save` writes one that replays.
 
-use lastcopy_harness::regression::{check_dir, Regression};
+use lastcopy_harness::triage::regression::{check_dir, Regression};
 use lastcopy_kv::KvStore;
 use std::path::{Path, PathBuf};
 use std::process::Command;

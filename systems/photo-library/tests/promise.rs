@@ -7,12 +7,12 @@
 //! failing on at least half of 0..50.
 
 use lastcopy_harness::case::{Case, SeedRun};
-use lastcopy_harness::explain::{explain_verdict, last_copy, LastCopy};
-use lastcopy_harness::faults::FaultName;
+use lastcopy_harness::plan::faults::FaultName;
 use lastcopy_harness::scenario::Expect;
 use lastcopy_harness::scenario::Source;
 use lastcopy_harness::sim::outcome::VerdictKind;
 use lastcopy_harness::sim::record::RecordId;
+use lastcopy_harness::triage::explain::{explain_verdict, last_copy, LastCopy};
 use lastcopy_photo::incident::Incident;
 use lastcopy_photo::PhotoLibrary;
 

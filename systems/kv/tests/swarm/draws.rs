@@ -4,8 +4,8 @@
 //! which sets exactly what it drew and has no swarm flag, reproduces it.
 
 use lastcopy_harness::case::Case;
+use lastcopy_harness::plan::swarm::{draw, Swarm};
 use lastcopy_harness::scenario::Source;
-use lastcopy_harness::swarm::{draw, Swarm};
 use lastcopy_kv::KvStore;
 use std::process::Command;
 

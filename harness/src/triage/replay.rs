@@ -3,14 +3,14 @@
 //! time), its verdicts and, with `--explain`, the story of every record it
 //! broke the promise on instead of the raw trace; `--node` and `--record`
 //! choose the events and stories shown, `--trace-format json` prints them
-//! one JSON object per line ([`crate::trace_format`]). The last line is
+//! one JSON object per line ([`crate::triage::trace_format`]). The last line is
 //! `trace-hash:` and 16 hex digits, the same on every replay of the seed
 //! with the same binary.
 
 use crate::case::SeedRun;
 use crate::rig::Rig;
-use crate::trace_filter::Filter;
-use crate::trace_format::TraceFormat;
+use crate::triage::trace_filter::Filter;
+use crate::triage::trace_format::TraceFormat;
 use sim::trace::Event;
 use std::fmt::Write as _;
 

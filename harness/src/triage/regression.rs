@@ -17,13 +17,13 @@
 //! also a plan file: `--plan FILE` runs its plan.
 
 use crate::case::{Case, SeedRun};
-use crate::faults::Fault;
-use crate::load::read_checked_plan;
-use crate::output::check_target;
+use crate::cli::output::check_target;
+use crate::plan::faults::Fault;
 use crate::rig::{PlanFault, Rig};
-use crate::save_target::Rules;
+use crate::scenario::load::read_checked_plan;
 use crate::scenario::Source;
-use crate::shrink::Shrunk;
+use crate::triage::save_target::Rules;
+use crate::triage::shrink::Shrunk;
 use serde::{Deserialize, Serialize};
 use sim::outcome::VerdictKind;
 use sim::plan::Plan;
@@ -35,7 +35,7 @@ pub const EXT: &str = ".json";
 /// Where `--save NAME` writes a bare NAME, under the current directory.
 pub const DIR: &str = "regressions";
 
-/// How `--save` names regression files ([`crate::save_target`]).
+/// How `--save` names regression files ([`crate::triage::save_target`]).
 pub const RULES: Rules<'static> = Rules {
     dir: DIR,
     ext: EXT,
@@ -165,9 +165,9 @@ impl<F: Serialize + serde::de::DeserializeOwned + PartialEq + Clone> Regression<
     }
 
     /// Writes it to `dest` atomically (never through a symbolic link or
-    /// over a directory or device: [`crate::output::check_target`]),
+    /// over a directory or device: [`crate::cli::output::check_target`]),
     /// creating the file's directory; the caller has checked that `dest`
-    /// may be written ([`crate::save_target::SaveTarget`]).
+    /// may be written ([`crate::triage::save_target::SaveTarget`]).
     pub fn save(&self, dest: &Path) -> Result<(), String> {
         let text = serde_json::to_string_pretty(self).expect("regressions serialize") + "\n";
         let back: Regression<F> =
@@ -225,7 +225,7 @@ pub fn files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// ```no_run
 /// # fn check<S: lastcopy_harness::system::System>() {
 /// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/regressions");
-/// match lastcopy_harness::regression::check_dir::<S>(dir.as_ref()) {
+/// match lastcopy_harness::triage::regression::check_dir::<S>(dir.as_ref()) {
 ///     Ok(n) => assert!(n > 0, "no regression file in {dir}"),
 ///     Err(failures) => panic!("{failures}"),
 /// }

@@ -3,10 +3,10 @@
 //! a `--plan` file; and the command that runs one seed of them again.
 
 use crate::case::Case;
+use crate::cli::shell::{invocation_of, shell_word};
 use crate::cli::Program;
 use crate::rig::{PlanFault, Rig};
 use crate::scenario::Source;
-use crate::shell::{invocation_of, shell_word};
 use sim::plan::Plan;
 
 /// The case a command names: the scenario as given (`spec`), the design
@@ -93,7 +93,7 @@ pub fn read_checked_plan<R: Rig>(path: &str, case: &Case<R>) -> Result<Plan<R::F
 /// The plan in `text`, the JSON file `path`: as [`plan_json`] writes it,
 /// or a regression file's; an error names the file and line.
 pub fn parse_json_plan<F: PlanFault>(path: &str, text: &str) -> Result<Plan<F>, String> {
-    if let Ok(reg) = serde_json::from_str::<crate::regression::Regression<F>>(text) {
+    if let Ok(reg) = serde_json::from_str::<crate::triage::regression::Regression<F>>(text) {
         return Ok(reg.plan);
     }
     serde_json::from_str(text).map_err(|e| format!("{path}:{}: {e}", e.line()))

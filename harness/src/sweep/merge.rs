@@ -6,12 +6,12 @@
 //!
 //! [`merge_lines`] works on any results line that says its seed, run and
 //! shard ([`ShardLine`]); [`merge`] is it for a system's `run --results`
-//! lines ([`crate::results::ResultLine`]).
+//! lines ([`crate::sweep::results::ResultLine`]).
 
-use crate::build_identity::BinaryIdentity;
-use crate::results::{ResultLine, RunInfo};
-use crate::seed_range::SeedRange;
-use crate::shard::Shard;
+use crate::cli::build_identity::BinaryIdentity;
+use crate::sweep::results::{ResultLine, RunInfo};
+use crate::sweep::seed_range::SeedRange;
+use crate::sweep::shard::Shard;
 use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,7 +42,7 @@ pub trait ShardLine {
 /// Merges the lines of several results files (`(name, lines)` per file)
 /// into the lines of every seed, in seed order. Errors if the lines come
 /// from different runs or builds, the run's range holds more seeds than a
-/// merge holds ([`crate::seed_range::MAX_HELD_SEEDS`]), a file mixes
+/// merge holds ([`crate::sweep::seed_range::MAX_HELD_SEEDS`]), a file mixes
 /// shards, a seed is outside its shard, a seed or shard appears twice, a
 /// seed of the range is missing, or there is no line at all.
 pub fn merge_lines<L: ShardLine>(files: &[(String, Vec<L>)]) -> Result<Vec<&L>, String> {

@@ -20,8 +20,8 @@ pub(crate) use shrink::{shrink, shrink_and_print};
 
 use crate::case::Case;
 use crate::cli::Program;
-use crate::load::{read_checked_plan, CaseSpec};
 use crate::rig::{Rig, Stage};
+use crate::scenario::load::{read_checked_plan, CaseSpec};
 
 /// `--design` and `--set`, as `replay`, `plan` and `shrink` take them.
 #[derive(clap::Args, Clone, Debug)]

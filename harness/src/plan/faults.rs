@@ -38,7 +38,7 @@ pub enum FaultKind {
     /// Two nodes cannot reach each other.
     Partition,
     /// The user edits a record while the node pushes it, then the node
-    /// loses power or is reset (see [`crate::race`]).
+    /// loses power or is reset (see [`crate::world::race`]).
     EditRace,
     /// A node's process crashes and restarts; its disks keep every write.
     Crash,
@@ -176,10 +176,10 @@ pub struct Rates {
     /// Edit races per node per day.
     pub edit_race_per_node_day: f64,
     /// How long an edit race waits for its node's push.
-    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    #[serde(deserialize_with = "crate::scenario::duration::as_text::deserialize")]
     pub edit_race_window: Duration,
     /// The longest delay from a race's edit to its power loss or reset.
-    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    #[serde(deserialize_with = "crate::scenario::duration::as_text::deserialize")]
     pub edit_race_delay_max: Duration,
     /// Process crashes per node per day.
     pub crash_per_node_day: f64,
@@ -188,16 +188,16 @@ pub struct Rates {
     /// Clock resets per node per day.
     pub clock_reset_per_node_day: f64,
     /// How long a node stays down after a power loss or device loss.
-    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    #[serde(deserialize_with = "crate::scenario::duration::as_text::deserialize")]
     pub down_for: Duration,
     /// How long a partition lasts.
-    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    #[serde(deserialize_with = "crate::scenario::duration::as_text::deserialize")]
     pub partition_for: Duration,
     /// How long a crashed process takes to restart.
-    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    #[serde(deserialize_with = "crate::scenario::duration::as_text::deserialize")]
     pub restart_after: Duration,
     /// The largest clock skew, either way; more than 0.
-    #[serde(deserialize_with = "crate::duration::as_text::deserialize")]
+    #[serde(deserialize_with = "crate::scenario::duration::as_text::deserialize")]
     pub clock_skew_max: Duration,
     /// The system's own faults' rates per day, by their rows' keys
     /// (`[faults.system]`).

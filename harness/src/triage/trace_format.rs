@@ -3,7 +3,7 @@
 //! ([`sim::trace::Event::to_json`]: tracing-subscriber's flattened shape).
 //! The format chooses only how events print, never which.
 
-use crate::story::Story;
+use crate::triage::story::Story;
 use sim::trace::Event;
 
 /// How trace events (and stories) are printed.
@@ -42,10 +42,10 @@ impl TraceFormat {
     }
 
     /// `stories` as this format prints them: in the text form a blank
-    /// line between two ([`crate::story::text`]).
+    /// line between two ([`crate::triage::story::text`]).
     pub fn stories(self, stories: &[Story]) -> String {
         match self {
-            TraceFormat::Pretty => crate::story::text(stories),
+            TraceFormat::Pretty => crate::triage::story::text(stories),
             TraceFormat::Json => stories.iter().map(|s| self.story(s)).collect(),
         }
     }

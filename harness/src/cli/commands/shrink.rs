@@ -6,13 +6,13 @@
 
 use super::CaseArgs;
 use crate::case::Case;
+use crate::cli::shell::{invocation_of, shell_word};
 use crate::cli::Program;
 use crate::rig::{Rig, Stage};
-use crate::save_target::SaveTarget;
-use crate::shell::{invocation_of, shell_word};
-use crate::shrink::{Options, Shrunk};
-use crate::story;
-use crate::trace_filter::Filter;
+use crate::triage::save_target::SaveTarget;
+use crate::triage::shrink::{Options, Shrunk};
+use crate::triage::story;
+use crate::triage::trace_filter::Filter;
 
 /// Arguments of `shrink`.
 #[derive(clap::Args, Debug)]

@@ -1,12 +1,12 @@
 //! Shards: one sweep split into parts that run anywhere (CI jobs, a
-//! Kubernetes Indexed Job), to be merged back ([`crate::merge`]).
+//! Kubernetes Indexed Job), to be merged back ([`crate::sweep::merge`]).
 //!
 //! A shard `K/N` of a seed range runs the seeds whose index in the range is
 //! `K` mod `N`: the range's first seed plus `i` belongs to shard `i % N`.
 //! Interleaving (rather than cutting the range into blocks) keeps the
 //! shards' work even when cost drifts along the range.
 
-use crate::seed_range::SeedRange;
+use crate::sweep::seed_range::SeedRange;
 
 /// The environment variable a Kubernetes Indexed Job sets to the pod's index.
 pub const INDEX_ENV: &str = "JOB_COMPLETION_INDEX";

@@ -18,8 +18,8 @@
 //! Never a design knob: a sweep tests one design.
 
 use crate::case::Case;
-use crate::faults::{FAULT_TABLE, MAX_RATE};
-use crate::guided::Bias;
+use crate::plan::faults::{FAULT_TABLE, MAX_RATE};
+use crate::plan::guided::Bias;
 use crate::rig::Rig;
 use crate::scenario::{Scenario, ScenarioError, Source};
 use crate::system::System;

@@ -4,9 +4,9 @@
 //!
 //! Seeds run in fixed generations of [`GENERATION`] seeds, in seed order
 //! ([`stream_generations`]). Generation 0 draws as plain swarm does
-//! ([`crate::swarm`]). Before generation g starts, every seed of
+//! ([`crate::plan::swarm`]). Before generation g starts, every seed of
 //! generations 0..g has run; what none of them reached ([`Reached`]: the
-//! situations of [`crate::situation`], the system's own, the buggify sites
+//! situations of [`crate::checker::situation`], the system's own, the buggify sites
 //! that never fired, the fault kinds that never fired or were never
 //! effective) sets the bias of generation g ([`Bias::toward`]). So
 //! generation g's draws depend only on the seeds of the generations before
@@ -27,11 +27,11 @@
 //! These are the Sidekick's rules (its `guided` module) for a system the
 //! harness knows only through its trait.
 
-use crate::coverage::Coverage;
+use crate::checker::situation::Goal;
+use crate::plan::swarm::{self, SwarmRange};
+use crate::report::coverage::Coverage;
 use crate::rig::Rig;
 use crate::scenario::Scenario;
-use crate::situation::Goal;
-use crate::swarm::{self, SwarmRange};
 use crate::sweep::{self, StreamEnd};
 use crate::system::System;
 use sim::outcome::SeedOutcome;
@@ -149,7 +149,7 @@ impl Bias {
         } else {
             f
         };
-        let rate = (base * f.clamp(min, max)).min(crate::faults::MAX_RATE);
+        let rate = (base * f.clamp(min, max)).min(crate::plan::faults::MAX_RATE);
         Some(format!("{key}={}", swarm::real(rate)))
     }
 }
@@ -288,8 +288,8 @@ mod tests {
                 range: SwarmRange::Integer { min: 1, max: 8 },
             }]
         }
-        fn situations() -> &'static [crate::situation::OwnSituation] {
-            &[crate::situation::OwnSituation {
+        fn situations() -> &'static [crate::checker::situation::OwnSituation] {
+            &[crate::checker::situation::OwnSituation {
                 name: "long-burst",
                 levers: &["system.burst"],
                 count: none,

@@ -1,7 +1,7 @@
 //! The situations that matter in any system's runs: moments a design's
 //! rare code paths depend on, which a sweep should reach, which coverage
 //! counts and which `run --swarm --guided` steers toward
-//! ([`crate::guided`]).
+//! ([`crate::plan::guided`]).
 //!
 //! They are counted after a run, from its [`Output`] alone (the ledger,
 //! the trace and what fired), never by watching the world: counting them
@@ -16,7 +16,7 @@
 //! A system may name situations of its own ([`OwnSituation`], through
 //! [`System::situations`]), each counted by its own function of the output.
 
-use crate::faults::{FaultKind, FaultName};
+use crate::plan::faults::{FaultKind, FaultName};
 use crate::system::{OwnFault, System};
 use crate::world::Output;
 use sim::ledger::Ledger;
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn names_parse_back_and_levers_are_rates_swarm_draws() {
-        let rates: Vec<String> = crate::faults::FAULT_TABLE
+        let rates: Vec<String> = crate::plan::faults::FAULT_TABLE
             .iter()
             .map(|r| format!("faults.{}", r.key))
             .collect();

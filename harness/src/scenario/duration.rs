@@ -46,7 +46,7 @@ pub fn format(d: Duration) -> String {
 }
 
 /// Serde adapter for `std::time::Duration` fields written as strings:
-/// `#[serde(with = "crate::duration::as_text")]`.
+/// `#[serde(with = "crate::scenario::duration::as_text")]`.
 pub mod as_text {
     use serde::de::{self, Visitor};
     use serde::{Deserializer, Serializer};

@@ -10,10 +10,10 @@
 //! reader never sees half a file. Reading ([`read_lines`], [`parse_line`])
 //! refuses unknown keys and more lines than a merge holds.
 
-use crate::build_identity::BinaryIdentity;
-use crate::output::{FileTarget, OutputError, PendingFile};
-use crate::seed_range::{SeedRange, MAX_HELD_SEEDS};
-use crate::shard::Shard;
+use crate::cli::build_identity::BinaryIdentity;
+use crate::cli::output::{FileTarget, OutputError, PendingFile};
+use crate::sweep::seed_range::{SeedRange, MAX_HELD_SEEDS};
+use crate::sweep::shard::Shard;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sim::outcome::SeedOutcome;
@@ -138,7 +138,7 @@ pub fn json_line<T: Serialize>(line: &T) -> String {
 /// temporary file beside the target as they come (so a sweep of any length
 /// holds none in memory), and [`LinesWriter::finish`] checks the target
 /// again, syncs the file and renames it into place
-/// ([`crate::output::FileTarget`]). Dropped unfinished (an error, or an
+/// ([`crate::cli::output::FileTarget`]). Dropped unfinished (an error, or an
 /// interrupted sweep), it removes the temporary file and leaves the target
 /// as it was.
 pub struct LinesWriter<'a> {
@@ -147,7 +147,7 @@ pub struct LinesWriter<'a> {
 
 impl<'a> LinesWriter<'a> {
     /// Starts writing to `target` (checked before any work:
-    /// [`crate::output::check_target`]).
+    /// [`crate::cli::output::check_target`]).
     pub fn create(target: &'a FileTarget) -> Result<Self, OutputError> {
         Ok(LinesWriter {
             out: std::io::BufWriter::new(target.create()?),

@@ -47,9 +47,13 @@
 //! (saved, never synced, then wiped by the user's own reset) are counted,
 //! not judged.
 
-use crate::places::FinalState;
-use crate::places::Served;
-use crate::places::{self, Apart, Place};
+pub mod near_miss;
+pub mod places;
+pub mod situation;
+
+use crate::checker::places::FinalState;
+use crate::checker::places::Served;
+use places::{Apart, Place};
 use sim::ledger::Ledger;
 use sim::outcome::{Verdict, VerdictKind};
 use sim::record::{RecordId, VersionId};

@@ -2,14 +2,14 @@
 //! takes, and the results file it writes for `merge`, both checked before
 //! any seed runs.
 
-use crate::build_identity::BinaryIdentity;
 use crate::case::Case;
+use crate::cli::build_identity::BinaryIdentity;
+use crate::cli::output::{check_target, FileTarget};
 use crate::cli::Program;
-use crate::output::{check_target, FileTarget};
-use crate::results::{LinesWriter, ResultLine, RunInfo};
 use crate::rig::Rig;
-use crate::seed_range::SeedRange;
-use crate::shard::{Shard, INDEX_ENV};
+use crate::sweep::results::{LinesWriter, ResultLine, RunInfo};
+use crate::sweep::seed_range::SeedRange;
+use crate::sweep::shard::{Shard, INDEX_ENV};
 use sim::outcome::SeedOutcome;
 use std::path::{Path, PathBuf};
 

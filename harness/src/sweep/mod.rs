@@ -8,6 +8,14 @@
 //! results, so a sweep of any length (an endless one too) runs in bounded
 //! memory, and it stops cleanly when asked ([`StreamEnd`]).
 
+pub mod determinism;
+pub mod interrupt;
+pub mod merge;
+pub mod progress;
+pub mod results;
+pub mod seed_range;
+pub mod shard;
+
 use sim::outcome::SeedOutcome;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;

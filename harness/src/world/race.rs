@@ -1,4 +1,4 @@
-//! Edit races on demand (`edit-race` in [`crate::faults::FAULT_TABLE`]):
+//! Edit races on demand (`edit-race` in [`crate::plan::faults::FAULT_TABLE`]):
 //! the user edits a record while the node's push of its previous version
 //! is in flight, and then, after a drawn delay, the node loses power or is
 //! reset. Clock-driven faults almost never land in that window; bugs that
@@ -20,7 +20,7 @@
 //! is `fault.skipped`. Nothing here reads a node's state: only the
 //! messages its step sends.
 
-use crate::faults::Fault;
+use crate::plan::faults::Fault;
 use crate::system::System;
 use futures::channel::mpsc::UnboundedSender;
 use futures::StreamExt;

@@ -7,7 +7,7 @@
 //! passes; an edited one that does not is refused, never run with a fault
 //! quietly skipped.
 
-use crate::faults::{Fault, FaultClass, FaultName};
+use crate::plan::faults::{Fault, FaultClass, FaultName};
 use crate::system::{NodeSpec, OwnFault};
 use sim::plan::PlannedFault;
 use sim::time::SimTime;
@@ -101,8 +101,10 @@ impl<'a> Targets<'a> {
             FaultName::Generic(k) => k.row().class,
             FaultName::Own(name) => {
                 let Some(row) = self.own.iter().find(|r| r.name == name) else {
-                    let mut kinds: Vec<&str> =
-                        crate::faults::FAULT_TABLE.iter().map(|r| r.name).collect();
+                    let mut kinds: Vec<&str> = crate::plan::faults::FAULT_TABLE
+                        .iter()
+                        .map(|r| r.name)
+                        .collect();
                     kinds.extend(self.own.iter().map(|r| r.name));
                     return Err(format!(
                         "no fault kind is named `{name}`; the kinds are {}",

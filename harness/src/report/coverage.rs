@@ -1,17 +1,17 @@
 //! `run --coverage`: per fault kind of a sweep (every generic fault of
 //! [`FAULT_TABLE`], then the system's own), how many faults fired, how
 //! many were effective (ended a copy of acknowledged data) and how many
-//! were near misses ([`crate::near_miss`]), each with the number of seeds
+//! were near misses ([`crate::checker::near_miss`]), each with the number of seeds
 //! it happened in; then the kinds that never fired. Also how often each
-//! situation that matters happened ([`crate::situation`]), each buggify
+//! situation that matters happened ([`crate::checker::situation`]), each buggify
 //! site reached, and what no seed reached ([`Coverage::unreached`]).
 //!
 //! It reads only the seeds' outcomes ([`SeedOutcome::faults`],
 //! [`SeedOutcome::situations`], [`SeedOutcome::buggify`]), which the
 //! harness fills from the world's output, never from a system's insides.
 
-use crate::faults::{FaultKind, FaultName, FAULT_TABLE};
-use crate::situation::{Goal, OwnSituation, Situation};
+use crate::checker::situation::{Goal, OwnSituation, Situation};
+use crate::plan::faults::{FaultKind, FaultName, FAULT_TABLE};
 use crate::system::OwnFault;
 use sim::outcome::{FaultCount, SeedOutcome, SiteCount};
 use std::collections::BTreeMap;

@@ -4,10 +4,10 @@
 //! store and place names.
 
 use crate::case::SeedRun;
-use crate::faults::Fault;
+use crate::plan::faults::Fault;
 use crate::rig::PlanFault;
-use crate::story::{self, Closing, Story, StoryLine};
-use crate::trace_filter::Filter;
+use crate::triage::story::{self, Closing, Story, StoryLine};
+use crate::triage::trace_filter::Filter;
 use sim::lineage::CopyOf;
 use sim::outcome::Verdict;
 use sim::plan::{Plan, PlannedFault};

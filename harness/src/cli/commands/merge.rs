@@ -7,13 +7,13 @@
 //! or a range of more than a million seeds are bad input (exit 2), never
 //! a smaller summary.
 
-use crate::build_identity::BinaryIdentity;
+use crate::cli::build_identity::BinaryIdentity;
 use crate::cli::Program;
-use crate::load::CaseSpec;
-use crate::merge::merge as merge_files;
-use crate::results;
+use crate::report::summary::{failure_line, Summary};
 use crate::rig::Rig;
-use crate::summary::{failure_line, Summary};
+use crate::scenario::load::CaseSpec;
+use crate::sweep::merge::merge as merge_files;
+use crate::sweep::results;
 
 /// Arguments of `merge`.
 #[derive(clap::Args, Debug)]

@@ -1,7 +1,7 @@
 //! What `--explain` tells of one verdict: its story. A rig tells its
 //! records' stories in its own words ([`crate::rig::Rig::stories`]); the
 //! harness prints every story the same way, as text or as JSON lines
-//! ([`crate::trace_format::TraceFormat::story`]).
+//! ([`crate::triage::trace_format::TraceFormat::story`]).
 //!
 //! A story is a header (the subject, its verdict and why), a timeline of
 //! what happened to it (when, on which node or store, in words) and the

@@ -1,12 +1,12 @@
 //! `replay SCENARIO --seed S`: one seed run and printed whole
-//! ([`crate::replay::render`]); exit 0 if it kept the promise, 1 if not.
+//! ([`crate::triage::replay::render`]); exit 0 if it kept the promise, 1 if not.
 
 use super::CaseArgs;
 use crate::cli::Program;
-use crate::replay::{render, Shown};
 use crate::rig::{Rig, Stage};
-use crate::trace_filter::Filter;
-use crate::trace_format::TraceFormat;
+use crate::triage::replay::{render, Shown};
+use crate::triage::trace_filter::Filter;
+use crate::triage::trace_format::TraceFormat;
 
 /// Arguments of `replay`.
 #[derive(clap::Args, Debug)]
