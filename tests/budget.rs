@@ -348,3 +348,40 @@ fn swarm_draws_over_the_budget_are_refused_by_seed() {
         ],
     );
 }
+
+/// A guided swarm's leaned draws are known only as their generation starts:
+/// every plain draw of chaos's seeds 0..100 fits 350,000 units (the sweep
+/// starts and prints its seeds), but seed 96's draw, leaned toward what
+/// generation 0 never reached, would take more; the sweep stops there with
+/// exit 2 instead of running it over the budget.
+#[test]
+fn a_guided_draw_over_the_budget_stops_the_sweep_at_its_seed() {
+    let args = [
+        "run",
+        "chaos",
+        "--swarm",
+        "--guided",
+        "--seeds",
+        "0..100",
+        "--max-work",
+        "350000",
+    ];
+    // Its output (95 failing seeds with their draws) overflows a pipe that
+    // `lastcopy()` polls without reading: read it as it comes.
+    let out = Command::new(env!("CARGO_BIN_EXE_lastcopy"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--swarm: seed 96 drew ") && stderr.contains("raise it with --max-work"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("seed 95: "),
+        "the seeds before it ran: {stdout}"
+    );
+    assert!(!stdout.contains("seed 96: "), "{stdout}");
+}

@@ -153,9 +153,10 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
         true => Some(Swarm::new(&case, &source, args.unbounded)?),
         false => None,
     };
-    if let Some(swarm) = &swarm {
-        check_draws(swarm, &case, &shards, args)?;
-    }
+    let draw_budget = match &swarm {
+        Some(swarm) => check_draws(swarm, &case, &shards, args)?,
+        None => None,
+    };
     let results = shards.writer()?;
     interrupt::set_pending(results.temp_path());
     interrupt::on_ctrl_c();
@@ -163,6 +164,7 @@ pub(super) fn run<R: Rig>(program: &Program, args: &RunArgs) -> Result<u8, Strin
         case: &case,
         swarm: swarm.as_ref(),
         check: args.check_determinism.then_some(checked.range),
+        draw_budget,
     };
     let mut tally = Tally {
         program,
@@ -222,19 +224,21 @@ impl Checked {
 /// configuration that does not load or is estimated to take more work
 /// than `--max-work` allows. Draws are checked one by one for a sweep of
 /// at most [`MAX_HELD_SEEDS`] seeds (under `--guided`, only where the
-/// rig's bound on every draw exceeds the budget: leaned draws are checked
-/// as their seeds start); a longer sweep must have that bound within the
-/// budget.
+/// rig's bound on every draw exceeds the budget); a longer sweep must
+/// have that bound within the budget. Under `--guided` a seed's leaned
+/// draw is known only as its generation starts: where the bound exceeds
+/// the budget, returns the `--max-work` each leaned draw is checked
+/// against as its seed starts.
 fn check_draws<R: Rig>(
     swarm: &Swarm<'_, R>,
     case: &Case<R>,
     shards: &commands::Shards,
     args: &RunArgs,
-) -> Result<(), String> {
+) -> Result<Option<Option<u64>>, String> {
     let bounded = R::check_work(case, Stage::Swarm, args.max_work);
     let count = shards.seed_count();
     if count > u128::from(MAX_HELD_SEEDS) {
-        return bounded.map_err(|over| {
+        return bounded.map(|()| None).map_err(|over| {
             format!(
                 "--swarm over {count} seeds: some draw may exceed the work budget and a sweep \
                  this long is not checked draw by draw ({over}); raise --max-work or narrow the \
@@ -242,17 +246,27 @@ fn check_draws<R: Rig>(
             )
         });
     }
-    if args.guided && bounded.is_ok() {
-        return Ok(());
+    if bounded.is_ok() && args.guided {
+        return Ok(None);
     }
     for seed in shards.seeds() {
         let drawn = swarm.case(seed)?;
         if bounded.is_err() {
-            R::check_work(&drawn, Stage::Run, args.max_work)
-                .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.drawn.join(" ")))?;
+            check_draw_work(&drawn, seed, args.max_work)?;
         }
     }
-    Ok(())
+    Ok((bounded.is_err() && args.guided).then_some(args.max_work))
+}
+
+/// Refuses seed `seed`'s swarm draw `drawn` if it is estimated to take
+/// more work than `max_work` allows ([`Rig::check_work`]).
+fn check_draw_work<R: Rig>(
+    drawn: &Case<R>,
+    seed: u64,
+    max_work: Option<u64>,
+) -> Result<(), String> {
+    R::check_work(drawn, Stage::Run, max_work)
+        .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.drawn.join(" ")))
 }
 
 /// One seed's run: the case itself, or the seed's swarm draw of it
@@ -264,6 +278,10 @@ struct SeedRunner<'a, R: Rig> {
     /// With `--check-determinism`: the sweep's range (seeds are checked in
     /// pairs within it).
     check: Option<SeedRange>,
+    /// With `--guided`, where the rig's bound on every draw exceeds the
+    /// budget: the `--max-work` each leaned draw is checked against as
+    /// its seed starts ([`check_draws`]).
+    draw_budget: Option<Option<u64>>,
 }
 
 /// A seed's run, the overrides it drew, whether buggify was on, and
@@ -317,6 +335,9 @@ impl<R: Rig> SeedRunner<'_, R> {
             None => s.case(seed),
         });
         let swarmed = swarmed.transpose()?;
+        if let (Some(drawn), Some(max_work)) = (&swarmed, self.draw_budget) {
+            check_draw_work(drawn, seed, max_work)?;
+        }
         let case = swarmed.as_ref().unwrap_or(self.case);
         Ok(Ran {
             run: case.run_seed(seed),
