@@ -35,7 +35,7 @@ enum Command {
     Plan(cli::PlanArgs),
     /// List the scenario catalogue and the design presets, one per line.
     List,
-    /// Merge the results files of a sharded run into one run's output and exit code.
+    /// Merge the results files of a sharded run into one run's output and exit code (of a sharded report, with --out DIR, into the report).
     Merge(cmd::merge::Args),
     /// Shrink a failing seed to the few faults that matter; `--save NAME` keeps it as a regression.
     Shrink(cli::ShrinkArgs),
