@@ -60,8 +60,8 @@ mod commands;
 pub mod output;
 mod run;
 pub mod shell;
-pub use crate::cli::commands::{CaseArgs, MergeArgs, PlanArgs, ReplayArgs, ShrinkArgs};
 pub use crate::report::command::Args as ReportArgs;
+pub use commands::{CaseArgs, MergeArgs, PlanArgs, ReplayArgs, ShrinkArgs};
 pub use run::RunArgs;
 
 /// What a system's binary tells the command line about itself.
