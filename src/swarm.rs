@@ -43,11 +43,13 @@
 
 use crate::rig::Sidekick;
 use crate::runner::{parallel_map, Case};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, CATALOGUE};
 use crate::workload_table::{
     Row, DRAWN_BEFORE_ENGINES, HEAL_SCALES_WITH, HEAL_WAITS_FOR, WORKLOAD_TABLE,
 };
+use harness::plan::swarm::Swarm;
 use harness::rig::Rig;
+use harness::scenario::Source;
 use models::engine::sqlite::HandsetEngine;
 use models::engine::EngineKind;
 use models::fault::FAULT_TABLE;
@@ -327,37 +329,19 @@ pub fn case_with(base: &Case, drawn: &[String]) -> Result<Case, String> {
     })
 }
 
-/// The case seed `seed` runs under `case`'s swarm: its draw and the case
-/// with it; an error, naming the seed and its draw, if that does not load.
-pub fn seed_case(case: &Case, seed: u64, unbounded: bool) -> Result<(Vec<String>, Case), String> {
-    let drawn = draw(&case.scenario, seed, unbounded);
-    let seed_case = case_with(case, &drawn)
-        .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.join(" ")))?;
-    Ok((drawn, seed_case))
+/// The scenario `case` was loaded from.
+fn source_of(case: &Case) -> Result<Source, String> {
+    Source::find(&case.spec, CATALOGUE).map_err(|e| e.to_string())
 }
 
-/// Checks that the configuration every seed of `seeds` draws loads,
-/// keeping none of them: run it over the seeds before any of them runs.
-pub fn check_draws(
-    case: &Case,
-    seeds: impl IntoIterator<Item = u64>,
-    unbounded: bool,
-) -> Result<(), String> {
-    seeds
-        .into_iter()
-        .try_for_each(|seed| seed_case(case, seed, unbounded).map(|_| ()))
-}
-
-/// Runs one seed under the configuration it draws from `case`'s scenario.
-/// The outcome keeps `case`'s own overrides and names what the seed drew.
-/// Errors if the drawn configuration does not load (draws are pure, so a
-/// seed that passed [`check_draws`] never does).
+/// Runs one seed under the configuration it draws from `case`'s scenario,
+/// as `run --swarm` runs it ([`Swarm::case`]). The outcome keeps `case`'s
+/// own overrides and names what the seed drew. Errors, naming the seed
+/// and its draw, if the drawn configuration does not load.
 pub fn run_seed(case: &Case, seed: u64, unbounded: bool) -> Result<SeedOutcome, String> {
-    let (drawn, seed_case) = seed_case(case, seed, unbounded)?;
-    let mut outcome = seed_case.run_seed(seed).outcome;
-    outcome.overrides.clone_from(&case.overrides);
-    outcome.drawn = drawn;
-    Ok(outcome)
+    let source = source_of(case)?;
+    let swarm = Swarm::new(case, &source, unbounded)?;
+    Ok(swarm.case(seed)?.run_seed(seed).outcome)
 }
 
 /// Runs every seed of `seeds` under the configuration it draws from
@@ -370,10 +354,16 @@ pub fn sweep(
     jobs: usize,
     unbounded: bool,
 ) -> Result<Vec<SeedOutcome>, String> {
-    check_draws(case, seeds.iter().copied(), unbounded)?;
-    parallel_map(&seeds, jobs, |&seed| run_seed(case, seed, unbounded))
-        .into_iter()
-        .collect()
+    let source = source_of(case)?;
+    let swarm = Swarm::new(case, &source, unbounded)?;
+    for &seed in &seeds {
+        swarm.case(seed)?;
+    }
+    parallel_map(&seeds, jobs, |&seed| {
+        swarm.case(seed).map(|c| c.run_seed(seed).outcome)
+    })
+    .into_iter()
+    .collect()
 }
 
 #[cfg(test)]
