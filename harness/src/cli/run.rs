@@ -5,7 +5,7 @@ use super::Program;
 use crate::case::{Case, SeedRun};
 use crate::cli::commands::{self, Results};
 use crate::plan::guided::{self, Bias};
-use crate::plan::swarm::Swarm;
+use crate::plan::swarm::{self, Swarm};
 use crate::report::coverage::Coverage;
 use crate::report::summary::{failure_line, Summary};
 use crate::rig::{Rig, Stage};
@@ -265,8 +265,7 @@ fn check_draw_work<R: Rig>(
     seed: u64,
     max_work: Option<u64>,
 ) -> Result<(), String> {
-    R::check_work(drawn, Stage::Run, max_work)
-        .map_err(|e| format!("--swarm: seed {seed} drew {}: {e}", drawn.drawn.join(" ")))
+    R::check_work(drawn, Stage::Run, max_work).map_err(|e| swarm::refused(seed, &drawn.drawn, e))
 }
 
 /// One seed's run: the case itself, or the seed's swarm draw of it

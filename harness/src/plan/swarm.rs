@@ -173,6 +173,12 @@ pub fn draw_as<S: System>(scenario: &Scenario<S>, seed: u64, how: &Draw<'_>) -> 
     drawn
 }
 
+/// Why swarm seed `seed`, which drew `drawn`, cannot run: `--swarm: seed
+/// N drew KEY=VALUE ...: WHY`.
+pub fn refused(seed: u64, drawn: &[String], why: impl std::fmt::Display) -> String {
+    format!("--swarm: seed {seed} drew {}: {why}", drawn.join(" "))
+}
+
 /// A scenario swept with `--swarm`: what each seed's case is made from.
 pub struct Swarm<'a, R: Rig> {
     base: &'a Case<R>,
@@ -211,9 +217,8 @@ impl<'a, R: Rig> Swarm<'a, R> {
             unbounded: self.unbounded,
         };
         let drawn = R::swarm_draw(&self.base.scenario, seed, &how);
-        let shown = drawn.join(" ");
-        self.case_with(drawn)
-            .map_err(|e| format!("--swarm: seed {seed} drew {shown}: {e}"))
+        let refusal = |e: ScenarioError| refused(seed, &drawn, e);
+        self.case_with(drawn.clone()).map_err(refusal)
     }
 
     /// The case of the base's overrides, then `drawn` (kept in
